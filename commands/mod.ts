@@ -1,0 +1,29 @@
+/**
+ * Every built-in command family, in registration order.
+ *
+ * @module
+ */
+
+import type { CommandSpec } from "../core/command.ts";
+import { bitfieldCommands } from "./bitfield.ts";
+import { bitCommands } from "./bits.ts";
+import { connectionCommands } from "./connection.ts";
+import { counterCommands } from "./counter.ts";
+import { databaseCommands } from "./database.ts";
+import { expireCommands } from "./expire.ts";
+import { keysCommands } from "./keys.ts";
+import { stringCommands } from "./string.ts";
+import { stringRangeCommands } from "./string_range.ts";
+
+/** All built-in commands. */
+export const builtinCommands: CommandSpec[] = [
+  ...connectionCommands,
+  ...stringCommands,
+  ...counterCommands,
+  ...stringRangeCommands,
+  ...bitCommands,
+  ...bitfieldCommands,
+  ...keysCommands,
+  ...expireCommands,
+  ...databaseCommands,
+];

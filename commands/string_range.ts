@@ -1,0 +1,10 @@
+/**
+ * (Being written.)
+ *
+ * @module
+ */
+
+import type { CommandSpec } from "../core/command.ts";
+
+/** Commands of this family. */
+export const stringRangeCommands: CommandSpec[] = [];

@@ -1,0 +1,196 @@
+/**
+ * Binary-safe strings. Every key and value travels through redeno as a JS string in which each
+ * UTF-16 code unit holds exactly one byte (0-255), the "latin1" view of the bytes. V8 stores such
+ * strings one byte per character, Maps hash them natively, and the conversion is a bijection, so
+ * any byte sequence a client sends comes back unchanged.
+ *
+ * @module
+ */
+
+// Both runtimes ship Node's Buffer, whose native latin1 codec beats any JS loop past a few bytes.
+// It is only an accelerator: the loops below are the portable definition.
+type NativeLatin1 = {
+  latin1Slice(this: Uint8Array, start: number, end: number): string;
+  latin1Write(this: Uint8Array, s: string, offset: number, length: number): number;
+};
+const native: NativeLatin1 | undefined = (() => {
+  const proto = (globalThis as { Buffer?: { prototype: NativeLatin1 } }).Buffer?.prototype;
+  return proto && typeof proto.latin1Slice === "function" &&
+      typeof proto.latin1Write === "function"
+    ? proto
+    : undefined;
+})();
+
+/** Bytes `[start, end)` of `buf` as a binary string. */
+export function bytesToStr(buf: Uint8Array, start = 0, end = buf.length): string {
+  const len = end - start;
+  if (len <= 8 || native === undefined) {
+    if (len <= 64) {
+      let s = "";
+      for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+      return s;
+    }
+    let s = "";
+    for (let i = start; i < end; i += 8192) {
+      s += String.fromCharCode.apply(
+        null,
+        buf.subarray(i, Math.min(end, i + 8192)) as unknown as number[],
+      );
+    }
+    return s;
+  }
+  return native.latin1Slice.call(buf, start, end);
+}
+
+/** Writes binary string `s` into `buf` at `offset`; the caller guarantees room. */
+export function writeStr(buf: Uint8Array, offset: number, s: string): number {
+  const len = s.length;
+  if (len <= 16 || native === undefined) {
+    for (let i = 0; i < len; i++) buf[offset + i] = s.charCodeAt(i);
+    return len;
+  }
+  return native.latin1Write.call(buf, s, offset, len);
+}
+
+/** A binary string as a fresh byte array. */
+export function strToBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  writeStr(out, 0, s);
+  return out;
+}
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** A JS (UTF-16) text as the binary string of its UTF-8 bytes, for text the server makes up. */
+export function utf8ToStr(text: string): string {
+  // deno-lint-ignore no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text)) return text;
+  return bytesToStr(utf8Encoder.encode(text));
+}
+
+/** A binary string holding UTF-8 bytes as JS text (invalid sequences become U+FFFD). */
+export function strToUtf8(s: string): string {
+  // deno-lint-ignore no-control-regex
+  if (/^[\x00-\x7f]*$/.test(s)) return s;
+  return utf8Decoder.decode(strToBytes(s));
+}
+
+const MAX_I64 = 9223372036854775807n;
+const MIN_I64 = -9223372036854775808n;
+
+/**
+ * Parses a signed 64-bit integer exactly as Redis's `string2ll` does: optional `-`, no `+`, no
+ * spaces, no leading zeros. Returns a number when it is a safe integer, a bigint otherwise, and
+ * undefined when the text is not a valid int64.
+ */
+export function parseI64(s: string): number | bigint | undefined {
+  const len = s.length;
+  if (len === 0 || len > 20) return undefined;
+  let i = 0;
+  let neg = false;
+  if (s.charCodeAt(0) === 45) {
+    neg = true;
+    i = 1;
+    if (len === 1) return undefined;
+  }
+  const first = s.charCodeAt(i);
+  if (first === 48) return len === 1 ? 0 : undefined;
+  if (first < 49 || first > 57) return undefined;
+  if (len - i <= 15) {
+    let n = 0;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return undefined;
+      n = n * 10 + c;
+    }
+    return neg ? -n : n;
+  }
+  for (let j = i; j < len; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 48 || c > 57) return undefined;
+  }
+  const big = BigInt(s);
+  if (big > MAX_I64 || big < MIN_I64) return undefined;
+  const n = Number(big);
+  return Number.isSafeInteger(n) ? n : big;
+}
+
+/** Like {@linkcode parseI64} but always a number (precision past 2^53 is not needed by callers). */
+export function parseInteger(s: string): number | undefined {
+  const v = parseI64(s);
+  return typeof v === "bigint" ? Number(v) : v;
+}
+
+/** True when a bigint or number result still fits a signed 64-bit integer. */
+export function fitsI64(v: bigint): boolean {
+  return v <= MAX_I64 && v >= MIN_I64;
+}
+
+const FLOAT_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const INF_RE = /^[+-]?inf(?:inity)?$/i;
+
+/**
+ * Parses a double the way Redis's `strtod`-based helpers accept it: decimal or exponent
+ * notation, `inf`/`-inf`/`infinity` in any case, no surrounding spaces. NaN is refused.
+ */
+export function parseFloatStrict(s: string): number | undefined {
+  if (s.length === 0 || s.length > 5000) return undefined;
+  if (FLOAT_RE.test(s)) return Number(s);
+  if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;
+  return undefined;
+}
+
+/** A finite double's shortest round-trip digits in positional notation (no exponent). */
+function positional(x: number): string {
+  const s = String(x);
+  const e = s.indexOf("e");
+  if (e < 0) return s;
+  const neg = x < 0;
+  const [intPart = "", frac = ""] = s.slice(neg ? 1 : 0, e).split(".");
+  const digits = intPart + frac;
+  const point = intPart.length + Number(s.slice(e + 1));
+  let out: string;
+  if (point <= 0) out = "0." + "0".repeat(-point) + digits;
+  else if (point >= digits.length) out = digits + "0".repeat(point - digits.length);
+  else out = digits.slice(0, point) + "." + digits.slice(point);
+  return (neg ? "-" : "") + out;
+}
+
+function trimZeros(s: string): string {
+  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+}
+
+/**
+ * Formats a double as Redis's INCRBYFLOAT and HINCRBYFLOAT do (`%.17Lf` with trailing zeros
+ * removed): positional notation, never an exponent, at most 17 decimals, no negative zero.
+ */
+export function formatHumanFloat(x: number): string {
+  if (x === 0) return "0";
+  if (Number.isInteger(x)) return BigInt(x).toString();
+  const s = positional(x);
+  const dot = s.indexOf(".");
+  if (dot < 0 || s.length - dot - 1 <= 17) return s;
+  const r = trimZeros(x.toFixed(17));
+  return r === "-0" ? "0" : r;
+}
+
+/**
+ * Formats a double as Redis 7.0's `%.17g` replies do (ZSCORE, RESP2 doubles): `inf`, `-inf`,
+ * otherwise 17 significant digits with trailing zeros trimmed, in exponent form below 1e-4 or
+ * from 1e17 up.
+ */
+export function formatDouble(x: number): string {
+  if (x === Infinity) return "inf";
+  if (x === -Infinity) return "-inf";
+  if (Number.isNaN(x)) return "nan";
+  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
+  const t = x.toExponential(16);
+  const e = t.indexOf("e");
+  const exp = Number(t.slice(e + 1));
+  if (exp < -4 || exp >= 17) {
+    const abs = Math.abs(exp);
+    return trimZeros(t.slice(0, e)) + (exp < 0 ? "e-" : "e+") + (abs < 10 ? "0" : "") + abs;
+  }
+  return trimZeros(x.toFixed(16 - exp));
+}

@@ -1,0 +1,212 @@
+/**
+ * One client connection: its protocol state (parser, reply buffer, RESP version), its session
+ * state (database, name, authentication) and the loop that turns received bytes into commands.
+ * Replies of all the commands in one read go out in one write.
+ *
+ * @module
+ */
+
+import type { Database } from "./keyspace/database.ts";
+import type { Transport } from "./net/transport.ts";
+import { type ParserLimits, ProtocolError, RequestParser } from "./resp/parser.ts";
+import { PushReply, type Reply } from "./resp/reply.ts";
+import { ReplyWriter } from "./resp/writer.ts";
+import type { Server } from "./server.ts";
+
+/** Client flags (bits). */
+export const CF = {
+  /** Close once pending replies are written (QUIT, protocol error). */
+  closeAfterReply: 1,
+  /** Closed, or about to be: ignore input. */
+  closed: 2,
+  /** The connection from our master (replication). */
+  master: 4,
+  /** A replica attached to us. */
+  replica: 8,
+  /** Subscribed to at least one channel or pattern. */
+  pubsub: 16,
+  /** Inside MULTI. */
+  multi: 32,
+  /** Waiting on a blocking command. */
+  blocked: 64,
+  /** CLIENT NO-EVICT on. */
+  noEvict: 128,
+  /** In-process client with no socket. */
+  local: 256,
+  /** Monitoring (MONITOR). */
+  monitor: 512,
+} as const;
+
+/** CLIENT REPLY modes. */
+export const enum ReplyMode {
+  On = 0,
+  Off = 1,
+  /** SKIP was just given: the next command's reply is dropped. */
+  SkipNext = 2,
+  /** The reply of the command running now is dropped. */
+  Skip = 3,
+}
+
+let nextId = 1;
+
+/** A client connection (or the in-process client used by `server.dispatch`). */
+export class Client {
+  readonly id: number = nextId++;
+  name = "";
+  libName = "";
+  libVer = "";
+  db: Database;
+  resp = 2;
+  authenticated: boolean;
+  user = "default";
+  flags = 0;
+  replyMode: ReplyMode = ReplyMode.On;
+  readonly createdAt: number;
+  lastInteraction: number;
+  lastCommand = "NULL";
+  /** The argv of the command running now (for CLIENT LIST `cmd`, MONITOR, slowlog). */
+  argv: string[] = [];
+  readonly parser: RequestParser;
+  private readonly limits: ParserLimits;
+  readonly out = new ReplyWriter(4096);
+  /** Replies of the in-process client, captured as values instead of bytes. */
+  captured: Reply[] | undefined;
+  /** Per-feature state plugins attach to a client (transactions, pubsub, blocking...). */
+  readonly ext = new Map<string, unknown>();
+  private readonly closeHooks: Array<() => void> = [];
+
+  /**
+   * @param server the server this client talks to
+   * @param transport the socket, or null for an in-process client
+   */
+  constructor(readonly server: Server, readonly transport: Transport | null) {
+    this.db = server.dbs[0]!;
+    this.authenticated = server.requirePass === "";
+    this.createdAt = server.clock.now();
+    this.lastInteraction = this.createdAt;
+    const shared = server.parserLimits;
+    this.limits = {
+      get maxBulkLen() {
+        return shared.maxBulkLen;
+      },
+      authRequired: !this.authenticated,
+    };
+    this.parser = new RequestParser(this.limits);
+    if (!transport) this.flags |= CF.local;
+  }
+
+  /** `ip:port` of the peer. */
+  get addr(): string {
+    return this.transport?.remoteAddress ?? "127.0.0.1:0";
+  }
+
+  /** `ip:port` of our end. */
+  get laddr(): string {
+    return this.transport?.localAddress ?? "127.0.0.1:0";
+  }
+
+  /** Index of the selected database. */
+  get dbIndex(): number {
+    return this.db.id;
+  }
+
+  /** Tightens the parser's limits until the client authenticates, as Redis does. */
+  updateAuthLimits(): void {
+    this.limits.authRequired = !this.authenticated;
+  }
+
+  /** Runs `fn` when the client goes away. */
+  onClose(fn: () => void): void {
+    this.closeHooks.push(fn);
+  }
+
+  /** Handles received bytes: parse, execute, reply, then flush once. */
+  onData(chunk: Uint8Array): void {
+    if (this.flags & CF.closed) return;
+    this.lastInteraction = this.server.clock.now();
+    this.parser.feed(chunk);
+    this.processInput();
+    this.parser.release();
+    if (this.parser.pending > this.server.parserLimits.queryBufferLimit) {
+      this.server.log("warning", `Closing client that reached max query buffer length: ${this.describe()}`);
+      this.close();
+      return;
+    }
+    this.flush();
+  }
+
+  /** Executes every complete command in the input buffer (stops while blocked). */
+  processInput(): void {
+    try {
+      while ((this.flags & (CF.blocked | CF.closeAfterReply | CF.closed)) === 0) {
+        const argv = this.parser.next();
+        if (argv === undefined) break;
+        this.server.call(this, argv);
+      }
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.out.error(`ERR ${e.message}`);
+      this.server.log("verbose", `Protocol error (${e.message}) from client: ${this.describe()}`);
+      this.flags |= CF.closeAfterReply;
+    }
+  }
+
+  /** Appends a command's reply, honouring CLIENT REPLY OFF/SKIP. */
+  reply(r: Reply): void {
+    if (this.replyMode !== ReplyMode.On) return;
+    if (this.captured) {
+      this.captured.push(r);
+      return;
+    }
+    this.out.reply(r, this.resp);
+  }
+
+  /** Sends an out-of-band message (pub/sub, invalidation) right away. */
+  push(items: Reply[]): void {
+    if (this.flags & CF.closed) return;
+    const msg = new PushReply(items);
+    if (this.captured) {
+      this.captured.push(msg);
+      return;
+    }
+    this.out.reply(msg, this.resp);
+    this.flush();
+  }
+
+  /** Writes buffered replies to the socket; closes after them when asked to. */
+  flush(): void {
+    const t = this.transport;
+    if (t === null) return;
+    if (this.out.length > 0) t.write(this.out.take());
+    if (this.flags & CF.closeAfterReply) this.close(true);
+  }
+
+  /** Closes the connection (after pending output when `graceful`) and releases its state. */
+  close(graceful = false): void {
+    if (this.flags & CF.closed) return;
+    this.flags |= CF.closed;
+    if (this.transport) {
+      if (graceful) this.transport.end();
+      else this.transport.destroy();
+    }
+    this.release();
+  }
+
+  /** The socket closed under us. */
+  onTransportClosed(): void {
+    if (this.flags & CF.closed && !this.server.clients.has(this.id)) return;
+    this.flags |= CF.closed;
+    this.release();
+  }
+
+  private release(): void {
+    if (!this.server.clients.delete(this.id)) return;
+    for (const fn of this.closeHooks) fn();
+    this.closeHooks.length = 0;
+  }
+
+  /** `id=.. addr=.. name=..` for logs. */
+  describe(): string {
+    return `id=${this.id} addr=${this.addr} laddr=${this.laddr} name=${this.name}`;
+  }
+}

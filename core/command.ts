@@ -1,0 +1,178 @@
+/**
+ * Commands are data: a {@linkcode CommandSpec} names a command, its arity, flags and key
+ * positions, and the synchronous handler that runs it. The registry is the one place a command is
+ * known; dispatch gates, `COMMAND INFO` and `COMMAND DOCS` all read the same spec.
+ *
+ * @module
+ */
+
+import type { Client } from "./client.ts";
+import type { Reply } from "./resp/reply.ts";
+
+/** Command flags, as Redis names them in `COMMAND INFO`. */
+export type CommandFlag =
+  | "write"
+  | "readonly"
+  | "denyoom"
+  | "admin"
+  | "pubsub"
+  | "noscript"
+  | "blocking"
+  | "loading"
+  | "stale"
+  | "skip_monitor"
+  | "skip_slowlog"
+  | "fast"
+  | "no_auth"
+  | "may_replicate"
+  | "no_mandatory_keys"
+  | "no_multi"
+  | "allow_busy"
+  | "movablekeys";
+
+/** Where the keys are in argv: positions `first..last` every `step` (`last` < 0 counts from the end). */
+export interface KeyRange {
+  /** Position of the first key (1 = first argument). */
+  first: number;
+  /** Position of the last key; -1 = the last argument, -2 = the one before... */
+  last: number;
+  /** Distance between keys. */
+  step: number;
+}
+
+/** Documentation of a command, for `COMMAND DOCS` and `redis-cli` hints. */
+export interface CommandDocs {
+  /** One-line summary. */
+  summary: string;
+  /** Redis version that introduced the command. */
+  since: string;
+  /** Command group (`string`, `generic`, `server`, `connection`, ...). */
+  group: string;
+  /** Time complexity. */
+  complexity?: string;
+  /**
+   * The arguments after the command name, in Redis's notation: `key value [NX | XX]
+   * [EX seconds | PX milliseconds] [key ...]`. Uppercase words are tokens, lowercase words are
+   * placeholders, `[...]` is optional, `a | b` is a choice, `...` repeats.
+   */
+  args?: string;
+}
+
+/** The handler: runs synchronously to completion and returns the reply. */
+export type Execute = (client: Client, argv: string[]) => Reply;
+
+/** One command (or one subcommand of a container command like CONFIG). */
+export interface CommandSpec {
+  /** Lowercase name (`set`; for a subcommand, the subcommand alone: `get`). */
+  name: string;
+  /** Argument count including the name: positive is exact, negative is a minimum. */
+  arity: number;
+  /** Flags driving the dispatch gates. */
+  flags?: readonly CommandFlag[];
+  /** Fixed key positions. */
+  keys?: KeyRange;
+  /** Key positions for commands whose keys move (`EVAL script numkeys key...`). */
+  getKeys?: (argv: string[]) => number[];
+  /** The handler; a container command with subcommands has none. */
+  execute?: Execute;
+  /** Subcommands (`CONFIG GET`, `CLIENT LIST`...). */
+  subcommands?: readonly CommandSpec[];
+  /** Documentation. */
+  docs?: CommandDocs;
+  /** Extra ACL categories beyond those derived from flags and group (without `@`). */
+  acl?: readonly string[];
+}
+
+/** Bit flags for the hot path (compiled from the spec's flag list). */
+export const F = {
+  write: 1,
+  readonly: 2,
+  denyoom: 4,
+  admin: 8,
+  pubsub: 16,
+  noscript: 32,
+  blocking: 64,
+  loading: 128,
+  stale: 256,
+  noAuth: 512,
+  fast: 1024,
+  noMulti: 2048,
+  allowBusy: 4096,
+  mayReplicate: 8192,
+  skipSlowlog: 16384,
+  skipMonitor: 32768,
+} as const;
+
+const FLAG_BITS: Partial<Record<CommandFlag, number>> = {
+  write: F.write,
+  readonly: F.readonly,
+  denyoom: F.denyoom,
+  admin: F.admin,
+  pubsub: F.pubsub,
+  noscript: F.noscript,
+  blocking: F.blocking,
+  loading: F.loading,
+  stale: F.stale,
+  no_auth: F.noAuth,
+  fast: F.fast,
+  no_multi: F.noMulti,
+  allow_busy: F.allowBusy,
+  may_replicate: F.mayReplicate,
+  skip_slowlog: F.skipSlowlog,
+  skip_monitor: F.skipMonitor,
+};
+
+/** Per-command statistics (INFO commandstats). */
+export interface CommandStats {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+}
+
+/** A registered command: the spec plus what the dispatcher needs at hand. */
+export class Command {
+  readonly name: string;
+  /** `parent|name` for subcommands, as in error messages and COMMAND INFO. */
+  readonly fullName: string;
+  readonly arity: number;
+  readonly bits: number;
+  readonly execute: Execute | undefined;
+  readonly subcommands: Map<string, Command> | undefined;
+  readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+
+  /**
+   * @param spec the command's spec
+   * @param parent the container command, for a subcommand
+   */
+  constructor(readonly spec: CommandSpec, readonly parent?: Command) {
+    this.name = spec.name;
+    this.fullName = parent ? `${parent.name}|${spec.name}` : spec.name;
+    this.arity = spec.arity;
+    let bits = 0;
+    for (const f of spec.flags ?? []) bits |= FLAG_BITS[f] ?? 0;
+    this.bits = bits;
+    this.execute = spec.execute;
+    if (spec.subcommands) {
+      this.subcommands = new Map();
+      for (const sub of spec.subcommands) this.subcommands.set(sub.name, new Command(sub, this));
+    }
+  }
+
+  /** True when argv's length fits the arity. */
+  arityOk(argc: number): boolean {
+    const a = this.arity;
+    return a > 0 ? argc === a : argc >= -a;
+  }
+
+  /** Positions of the keys in argv (empty when the command takes none). */
+  keyPositions(argv: string[]): number[] {
+    if (this.spec.getKeys) return this.spec.getKeys(argv);
+    const k = this.spec.keys;
+    if (!k || k.first === 0) return [];
+    const last = k.last < 0 ? argv.length + k.last : k.last;
+    const out: number[] = [];
+    for (let i = k.first; i <= last && i < argv.length; i += k.step) out.push(i);
+    return out;
+  }
+}

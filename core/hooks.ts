@@ -1,0 +1,58 @@
+/**
+ * The fixed, typed list of hooks the core offers plugins. A hook is an ordinary list of
+ * listeners; the core checks the list's length before building any argument, so an unused hook
+ * costs nothing on the hot path.
+ *
+ * @module
+ */
+
+import type { Client } from "./client.ts";
+import type { Command } from "./command.ts";
+import type { Database } from "./keyspace/database.ts";
+import type { Reply } from "./resp/reply.ts";
+
+/** Every hook and its listener signature. */
+export interface HookMap {
+  /** A write's deterministic effect, in execution order (replication, AOF). */
+  propagate: (dbIndex: number, argv: string[]) => void;
+  /** A key was written or deleted (WATCH, tracking). */
+  keyModified: (db: Database, key: string) => void;
+  /** Every key of a database may have changed (FLUSHDB, FLUSHALL, SWAPDB). */
+  dbModified: (db: Database) => void;
+  /** A keyspace event (`notify-keyspace-events` decides what is published). */
+  keyspaceEvent: (db: Database, type: number, event: string, key: string) => void;
+  /** A command completed (MONITOR, stats); `argv` as executed. */
+  afterCommand: (client: Client, command: Command, argv: string[], reply: Reply) => void;
+  /** A client connected. */
+  clientCreated: (client: Client) => void;
+  /** A client went away. */
+  clientClosed: (client: Client) => void;
+  /** RESET: drop per-client feature state (transactions, subscriptions, tracking...). */
+  clientReset: (client: Client) => void;
+  /** The periodic server tick (`hz` times a second). */
+  cron: () => void;
+  /** The server is closing; awaited before sockets close (save on shutdown...). */
+  shutdown: () => void | Promise<void>;
+}
+
+/** A gate runs before a command; returning a reply stops the command and sends that reply. */
+export type Gate = (client: Client, command: Command, argv: string[]) => Reply | undefined;
+
+/** Listener lists for every hook. */
+export class Hooks {
+  readonly propagate: HookMap["propagate"][] = [];
+  readonly keyModified: HookMap["keyModified"][] = [];
+  readonly dbModified: HookMap["dbModified"][] = [];
+  readonly keyspaceEvent: HookMap["keyspaceEvent"][] = [];
+  readonly afterCommand: HookMap["afterCommand"][] = [];
+  readonly clientCreated: HookMap["clientCreated"][] = [];
+  readonly clientClosed: HookMap["clientClosed"][] = [];
+  readonly clientReset: HookMap["clientReset"][] = [];
+  readonly cron: HookMap["cron"][] = [];
+  readonly shutdown: HookMap["shutdown"][] = [];
+
+  /** Adds `listener` to hook `name`. */
+  on<K extends keyof HookMap>(name: K, listener: HookMap[K]): void {
+    (this[name] as HookMap[K][]).push(listener);
+  }
+}

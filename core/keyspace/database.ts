@@ -1,0 +1,214 @@
+/**
+ * One numbered database: keys to values, and keys to absolute expiry times in milliseconds.
+ * Strings are stored as plain binary strings (no wrapper object), every other type as an object
+ * with a `type` tag, which keeps the per-key overhead close to Redis's own.
+ *
+ * @module
+ */
+
+import { E, fail } from "../resp/reply.ts";
+import { DenseMap } from "./dense_map.ts";
+
+/** A value of a non-string type (list, hash, set, zset, stream, or a plugin's own). */
+export interface TypedValue {
+  /** The name TYPE reports. */
+  readonly type: string;
+  /** The name OBJECT ENCODING reports. */
+  encoding(): string;
+  /** A deep copy (COPY). */
+  clone(): TypedValue;
+}
+
+/** Anything a key can hold. */
+export type Value = string | TypedValue;
+
+/** What a database needs from the server around it. */
+export interface KeyspaceHost {
+  /** Command time in ms: fixed for the duration of a command, as Redis does. */
+  now(): number;
+  /** True while this server replicates from a master: keys expire logically, not physically. */
+  isReplica(): boolean;
+  /** True when the running command comes from our master (it may see and delete expired keys). */
+  fromMaster(): boolean;
+  /** A key expired on access or in the active cycle: propagate DEL, notify, count. */
+  keyExpired(db: Database, key: string): void;
+  /** A key was written (WATCH, client tracking). */
+  keyModified(db: Database, key: string): void;
+  /** Every key of the database may have changed (FLUSHDB, SWAPDB). */
+  dbModified(db: Database): void;
+  /** Keyspace notification. */
+  notify(db: Database, type: number, event: string, key: string): void;
+  /** Keyspace hit/miss statistics. */
+  readonly stats: { hits: number; misses: number };
+}
+
+/** The type name of a value, as TYPE reports it. */
+export function typeName(v: Value): string {
+  return typeof v === "string" ? "string" : v.type;
+}
+
+/** A numbered database. */
+export class Database {
+  dict = new DenseMap<Value>();
+  expires = new Map<string, number>();
+  /** Round-robin position of the active expiry cycle (see `expire_cycle.ts`). */
+  expireCursor: IterableIterator<[string, number]> | undefined;
+  /** Average TTL estimate for INFO keyspace (ms), maintained by the expiry cycle. */
+  avgTtl = 0;
+
+  /**
+   * @param id the database number
+   * @param host the server services the database calls
+   */
+  constructor(readonly id: number, readonly host: KeyspaceHost) {}
+
+  /** Number of keys (including logically expired ones not yet reclaimed). */
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /**
+   * Deletes `key` if its time has passed. Returns true when the key is (logically) expired.
+   * On a replica the key is kept (the master's DEL will remove it) but reported expired.
+   */
+  expireIfNeeded(key: string): boolean {
+    const at = this.expires.get(key);
+    if (at === undefined || at > this.host.now()) return false;
+    if (this.host.isReplica() && !this.host.fromMaster()) return true;
+    this.dict.delete(key);
+    this.expires.delete(key);
+    this.host.keyExpired(this, key);
+    return true;
+  }
+
+  /** The value at `key` for reading (counts hits and misses), or undefined. */
+  get(key: string): Value | undefined {
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) {
+      this.host.stats.misses++;
+      return undefined;
+    }
+    const v = this.dict.get(key);
+    if (v === undefined) this.host.stats.misses++;
+    else this.host.stats.hits++;
+    return v;
+  }
+
+  /** The value at `key` for writing (no hit/miss accounting), or undefined. */
+  lookupWrite(key: string): Value | undefined {
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    return this.dict.get(key);
+  }
+
+  /** The value at `key` without any side effect (no expiry, no stats); undefined if absent. */
+  peek(key: string): Value | undefined {
+    const v = this.dict.get(key);
+    if (v === undefined) return undefined;
+    const at = this.expires.get(key);
+    return at !== undefined && at <= this.host.now() ? undefined : v;
+  }
+
+  /** True when `key` exists (logically). */
+  has(key: string): boolean {
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return false;
+    return this.dict.has(key);
+  }
+
+  /** A string value for reading; undefined if absent; WRONGTYPE error for other types. */
+  getString(key: string): string | undefined {
+    const v = this.get(key);
+    if (v === undefined || typeof v === "string") return v;
+    return fail(E.wrongType);
+  }
+
+  /** A typed value for writing, checked against `type`; undefined if absent. */
+  getTyped<T extends TypedValue>(key: string, type: string, write = false): T | undefined {
+    const v = write ? this.lookupWrite(key) : this.get(key);
+    if (v === undefined) return undefined;
+    if (typeof v === "string" || v.type !== type) return fail(E.wrongType);
+    return v as T;
+  }
+
+  /** Stores `value` at `key`, dropping any TTL unless `keepTtl` (Redis's setKey). */
+  set(key: string, value: Value, keepTtl = false): void {
+    this.dict.set(key, value);
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    this.host.keyModified(this, key);
+  }
+
+  /** Adds a key known not to exist. */
+  add(key: string, value: Value): void {
+    this.dict.set(key, value);
+    this.host.keyModified(this, key);
+  }
+
+  /** Replaces the value in place, keeping the TTL (used for in-place updates of a type). */
+  replace(key: string, value: Value): void {
+    this.dict.set(key, value);
+  }
+
+  /** Deletes `key`; true when it existed (logically). */
+  delete(key: string): boolean {
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return false;
+    if (!this.dict.delete(key)) return false;
+    if (this.expires.size !== 0) this.expires.delete(key);
+    this.host.keyModified(this, key);
+    return true;
+  }
+
+  /** Signals that the value at `key` changed in place. */
+  touch(key: string): void {
+    this.host.keyModified(this, key);
+  }
+
+  /** Emits a keyspace notification for this database. */
+  notify(type: number, event: string, key: string): void {
+    this.host.notify(this, type, event, key);
+  }
+
+  /** Absolute expiry of `key` in ms, or -1 when it has none. The key must exist. */
+  getExpire(key: string): number {
+    return this.expires.get(key) ?? -1;
+  }
+
+  /** Sets the absolute expiry of an existing key. */
+  setExpire(key: string, at: number): void {
+    this.expires.set(key, at);
+  }
+
+  /** Removes the TTL of `key`; true when it had one. */
+  persist(key: string): boolean {
+    return this.expires.delete(key);
+  }
+
+  /** Removes every key; returns how many there were. */
+  flush(): number {
+    const n = this.dict.size;
+    this.host.dbModified(this);
+    this.dict.clear();
+    this.expires.clear();
+    this.expireCursor = undefined;
+    return n;
+  }
+
+  /** A random key that is not logically expired, or undefined (RANDOMKEY). */
+  randomKey(): string | undefined {
+    for (let tries = 0; tries < 100; tries++) {
+      const key = this.dict.randomKey();
+      if (key === undefined) return undefined;
+      if (!this.expireIfNeeded(key)) return key;
+      // On a replica expired keys stay; after enough tries return one as Redis does.
+      if (this.host.isReplica() && tries >= 99) return key;
+    }
+    return this.dict.randomKey();
+  }
+
+  /** Exchanges the contents of two databases (SWAPDB): O(1), the maps change hands. */
+  swapWith(other: Database): void {
+    [this.dict, other.dict] = [other.dict, this.dict];
+    [this.expires, other.expires] = [other.expires, this.expires];
+    [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
+    this.expireCursor = other.expireCursor = undefined;
+    this.host.dbModified(this);
+    this.host.dbModified(other);
+  }
+}

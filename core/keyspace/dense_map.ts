@@ -1,0 +1,113 @@
+/**
+ * A string-keyed map that also keeps its entries in one dense array. Lookups go through a native
+ * `Map` (V8 caches string hashes), while the array gives O(1) random picks (RANDOMKEY, SPOP,
+ * SRANDMEMBER) and a SCAN cursor with Redis's guarantee: every entry present for the whole scan
+ * is returned at least once, whatever is added or deleted in between.
+ *
+ * How the cursor keeps that guarantee: deletion moves the last entry into the hole, and the scan
+ * walks positions downwards from the top. An entry can only move from the end of the array to a
+ * lower position, so an entry not yet visited (below the cursor) stays below it, and one already
+ * visited may be visited twice, which SCAN allows. New entries land at the top, past the cursor.
+ *
+ * @module
+ */
+
+/** A Map with dense storage for random access and stable scanning. */
+export class DenseMap<V> {
+  private readonly index = new Map<string, number>();
+  private readonly keyArr: string[] = [];
+  private readonly valArr: V[] = [];
+
+  /** Number of entries. */
+  get size(): number {
+    return this.keyArr.length;
+  }
+
+  /** The value for `key`, or undefined. */
+  get(key: string): V | undefined {
+    const i = this.index.get(key);
+    return i === undefined ? undefined : this.valArr[i];
+  }
+
+  /** True when `key` is present. */
+  has(key: string): boolean {
+    return this.index.has(key);
+  }
+
+  /** Sets `key` to `value`; returns true when the key is new. */
+  set(key: string, value: V): boolean {
+    const i = this.index.get(key);
+    if (i !== undefined) {
+      this.valArr[i] = value;
+      return false;
+    }
+    this.index.set(key, this.keyArr.length);
+    this.keyArr.push(key);
+    this.valArr.push(value);
+    return true;
+  }
+
+  /** Removes `key`; returns true when it was present. */
+  delete(key: string): boolean {
+    const i = this.index.get(key);
+    if (i === undefined) return false;
+    this.index.delete(key);
+    const last = this.keyArr.length - 1;
+    if (i !== last) {
+      const movedKey = this.keyArr[last]!;
+      this.keyArr[i] = movedKey;
+      this.valArr[i] = this.valArr[last]!;
+      this.index.set(movedKey, i);
+    }
+    this.keyArr.pop();
+    this.valArr.pop();
+    return true;
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    this.index.clear();
+    this.keyArr.length = 0;
+    this.valArr.length = 0;
+  }
+
+  /** The key at dense position `i` (0 <= i < size). */
+  keyAt(i: number): string {
+    return this.keyArr[i]!;
+  }
+
+  /** The value at dense position `i` (0 <= i < size). */
+  valueAt(i: number): V {
+    return this.valArr[i]!;
+  }
+
+  /** A uniformly random key, or undefined when empty. */
+  randomKey(): string | undefined {
+    const n = this.keyArr.length;
+    return n === 0 ? undefined : this.keyArr[Math.floor(Math.random() * n)];
+  }
+
+  /**
+   * Visits up to `count` positions starting at `cursor` (0 starts a new scan) and returns the
+   * cursor for the next call, 0 when the scan is complete.
+   */
+  scan(cursor: number, count: number, visit: (key: string, value: V) => void): number {
+    let top = cursor === 0 ? this.keyArr.length : Math.min(cursor, this.keyArr.length);
+    const stop = Math.max(0, top - Math.max(1, count));
+    while (top > stop) {
+      top--;
+      visit(this.keyArr[top]!, this.valArr[top]!);
+    }
+    return top;
+  }
+
+  /** All keys, in storage order (a copy). */
+  keys(): string[] {
+    return this.keyArr.slice();
+  }
+
+  /** Iterates `[key, value]` pairs; do not modify the map while iterating. */
+  *entries(): IterableIterator<[string, V]> {
+    for (let i = 0; i < this.keyArr.length; i++) yield [this.keyArr[i]!, this.valArr[i]!];
+  }
+}

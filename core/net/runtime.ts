@@ -1,0 +1,24 @@
+/**
+ * Picks the network adapter for the runtime we run on. The adapter modules are loaded lazily so
+ * that neither runtime loads the other's code.
+ *
+ * @module
+ */
+
+import type { ConnectFn, ListenFn } from "./transport.ts";
+
+/** The running JS runtime. */
+export const runtimeName: "deno" | "node" =
+  typeof (globalThis as { Deno?: { listen?: unknown } }).Deno?.listen === "function"
+    ? "deno"
+    : "node";
+
+/** The listen and connect functions of this runtime. */
+export async function netAdapter(): Promise<{ listen: ListenFn; connect: ConnectFn }> {
+  if (runtimeName === "deno") {
+    const m = await import("./deno_listener.ts");
+    return { listen: m.denoListen, connect: m.denoConnect };
+  }
+  const m = await import("./node_listener.ts");
+  return { listen: m.nodeListen, connect: m.nodeConnect };
+}

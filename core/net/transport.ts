@@ -1,0 +1,61 @@
+/**
+ * The interface between the runtime-specific network adapters and the portable core. Only the
+ * adapters (`deno_listener.ts`, `node_listener.ts`) touch `Deno.*` or `node:net`.
+ *
+ * @module
+ */
+
+/** One accepted connection, as the core sees it. */
+export interface Transport {
+  /** `ip:port` of the peer. */
+  readonly remoteAddress: string;
+  /** `ip:port` of our end. */
+  readonly localAddress: string;
+  /** Queues bytes for sending; never blocks. */
+  write(bytes: Uint8Array): void;
+  /** Bytes queued and not yet accepted by the kernel. */
+  readonly pendingBytes: number;
+  /** Closes the connection once queued bytes are sent. */
+  end(): void;
+  /** Closes the connection now, dropping queued bytes. */
+  destroy(): void;
+}
+
+/** What the core attaches to a new connection. */
+export interface ConnectionHandler {
+  /** Bytes received; the chunk may be reused by the adapter once this returns. */
+  onData(chunk: Uint8Array): void;
+  /** The peer closed or the connection failed. */
+  onClose(): void;
+}
+
+/** A listening socket. */
+export interface Listener {
+  /** The bound port (the real one when 0 was asked for). */
+  readonly port: number;
+  /** The bound address. */
+  readonly hostname: string;
+  /** Stops accepting connections. */
+  close(): Promise<void>;
+}
+
+/** Where to listen. */
+export interface ListenOptions {
+  port: number;
+  hostname: string;
+}
+
+/** A runtime's listen function. */
+export type ListenFn = (
+  options: ListenOptions,
+  accept: (transport: Transport) => ConnectionHandler,
+) => Promise<Listener>;
+
+/** An outgoing connection (replication links). */
+export interface Connection extends Transport {
+  /** Sets the data and close handlers. */
+  attach(handler: ConnectionHandler): void;
+}
+
+/** A runtime's connect function. */
+export type ConnectFn = (options: ListenOptions) => Promise<Connection>;

@@ -1,0 +1,330 @@
+/**
+ * The incremental request parser: RESP multibulk (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline
+ * commands (`GET k\r\n`, as telnet and `redis-cli` pipes send them). Bytes arrive in chunks split
+ * at any point; the parser keeps its position inside a frame between chunks, so a 500 MB argument
+ * is copied once, not re-scanned on every read.
+ *
+ * @module
+ */
+
+import { bytesToStr } from "../bytes.ts";
+
+/** Largest inline request or length line Redis accepts before a newline (64 KiB). */
+const INLINE_MAX = 64 * 1024;
+/** Arguments at least this long are read straight into their own buffer. */
+const BIG_ARG = 32 * 1024;
+const INT_MAX = 2147483647;
+
+/** Raised for a malformed request; the message is Redis's, sent before closing the connection. */
+export class ProtocolError extends Error {}
+
+/** Limits the parser enforces, read on every frame so CONFIG SET takes effect at once. */
+export interface ParserLimits {
+  /** `proto-max-bulk-len`: largest bulk argument. */
+  maxBulkLen: number;
+  /** True until the client authenticates when a password is required (tighter limits). */
+  authRequired: boolean;
+}
+
+/** Parses requests from a byte stream into argument vectors of binary strings. */
+export class RequestParser {
+  private buf: Uint8Array = new Uint8Array(0);
+  private pos = 0;
+  private end = 0;
+  private owned = false;
+  // State of a multibulk frame in progress.
+  private argc = 0;
+  private argv: string[] = [];
+  private bulkLen = -1;
+  private argBytes = 0;
+  // A big argument being filled in place.
+  private big: Uint8Array | null = null;
+  private bigFill = 0;
+
+  /** @param limits the limits to enforce */
+  constructor(private readonly limits: ParserLimits) {}
+
+  /** Bytes received and not yet turned into a command (the query buffer, for limits and INFO). */
+  get pending(): number {
+    return this.end - this.pos + this.bigFill + this.argBytes;
+  }
+
+  /** Adds received bytes. The chunk may be reused by the caller after {@linkcode release}. */
+  feed(chunk: Uint8Array): void {
+    if (this.big !== null) {
+      const need = this.big.length - this.bigFill;
+      const n = Math.min(need, chunk.length);
+      this.big.set(chunk.subarray(0, n), this.bigFill);
+      this.bigFill += n;
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
+    if (this.pos === this.end) {
+      this.buf = chunk;
+      this.pos = 0;
+      this.end = chunk.length;
+      this.owned = false;
+      return;
+    }
+    const have = this.end - this.pos;
+    const total = have + chunk.length;
+    if (this.owned && this.end + chunk.length <= this.buf.length) {
+      this.buf.set(chunk, this.end);
+      this.end += chunk.length;
+      return;
+    }
+    const next = new Uint8Array(Math.max(total * 2, 4096));
+    next.set(this.buf.subarray(this.pos, this.end));
+    next.set(chunk, have);
+    this.buf = next;
+    this.pos = 0;
+    this.end = total;
+    this.owned = true;
+  }
+
+  /** Copies unparsed bytes out of a borrowed chunk, so the caller may reuse its read buffer. */
+  release(): void {
+    if (this.pos === this.end) {
+      if (!this.owned) {
+        this.buf = new Uint8Array(0);
+        this.pos = this.end = 0;
+      }
+      return;
+    }
+    if (this.owned) return;
+    this.buf = this.buf.slice(this.pos, this.end);
+    this.end -= this.pos;
+    this.pos = 0;
+    this.owned = true;
+  }
+
+  /**
+   * The next complete command, or undefined when more bytes are needed. Throws
+   * {@linkcode ProtocolError} for malformed input. Empty commands (`*0`, blank lines) are skipped.
+   */
+  next(): string[] | undefined {
+    for (;;) {
+      if (this.argc === 0) {
+        if (this.pos >= this.end) return undefined;
+        if (this.buf[this.pos] !== 42) {
+          const argv = this.inline();
+          if (argv === undefined) return undefined;
+          if (argv.length > 0) return argv;
+          continue;
+        }
+        const line = this.line("Protocol error: too big mbulk count string");
+        if (line < 0) return undefined;
+        const n = this.parseLen(this.pos + 1, line);
+        if (n === undefined || n > INT_MAX) {
+          throw new ProtocolError("Protocol error: invalid multibulk length");
+        }
+        if (n > 10 && this.limits.authRequired) {
+          throw new ProtocolError("Protocol error: unauthenticated multibulk length");
+        }
+        this.pos = line + 2;
+        if (n <= 0) continue;
+        this.argc = n;
+        this.argv = [];
+        this.argBytes = 0;
+      }
+      if (!this.bulks()) return undefined;
+      const argv = this.argv;
+      this.argv = [];
+      this.argc = 0;
+      this.argBytes = 0;
+      return argv;
+    }
+  }
+
+  /** Reads bulk arguments of the current frame; true once all are in. */
+  private bulks(): boolean {
+    while (this.argv.length < this.argc) {
+      if (this.big !== null) {
+        if (this.bigFill < this.big.length) return false;
+        this.argv.push(bytesToStr(this.big, 0, this.big.length - 2));
+        this.argBytes += this.big.length;
+        this.big = null;
+        this.bigFill = 0;
+        this.bulkLen = -1;
+        continue;
+      }
+      if (this.bulkLen < 0) {
+        const line = this.line("Protocol error: too big bulk count string");
+        if (line < 0) return false;
+        const first = this.buf[this.pos]!;
+        if (first !== 36) {
+          throw new ProtocolError(
+            `Protocol error: expected '$', got '${String.fromCharCode(first)}'`,
+          );
+        }
+        const n = this.parseLen(this.pos + 1, line);
+        if (n === undefined || n < 0 || n > this.limits.maxBulkLen) {
+          throw new ProtocolError("Protocol error: invalid bulk length");
+        }
+        if (n > 16384 && this.limits.authRequired) {
+          throw new ProtocolError("Protocol error: unauthenticated bulk length");
+        }
+        this.pos = line + 2;
+        this.bulkLen = n;
+        if (n >= BIG_ARG && this.end - this.pos < n + 2) {
+          // Read the rest of this argument straight into a buffer of its final size.
+          this.big = new Uint8Array(n + 2);
+          const have = this.end - this.pos;
+          this.big.set(this.buf.subarray(this.pos, this.end));
+          this.bigFill = have;
+          this.pos = this.end;
+          continue;
+        }
+      }
+      const len = this.bulkLen;
+      if (this.end - this.pos < len + 2) return false;
+      this.argv.push(bytesToStr(this.buf, this.pos, this.pos + len));
+      this.argBytes += len;
+      this.pos += len + 2;
+      this.bulkLen = -1;
+    }
+    return true;
+  }
+
+  /** Index of the `\r` ending the line at `pos` (with its `\n` present), or -1 if incomplete. */
+  private line(tooBig: string): number {
+    const buf = this.buf;
+    const end = this.end;
+    for (let i = this.pos; i < end; i++) {
+      if (buf[i] === 13) {
+        if (i + 1 >= end) return -1;
+        return i;
+      }
+    }
+    if (end - this.pos > INLINE_MAX) throw new ProtocolError(tooBig);
+    return -1;
+  }
+
+  /** Parses the decimal number in `[from, to)` as `string2ll` would. */
+  private parseLen(from: number, to: number): number | undefined {
+    const buf = this.buf;
+    if (to <= from || to - from > 20) return undefined;
+    let i = from;
+    let neg = false;
+    if (buf[i] === 45) {
+      neg = true;
+      i++;
+      if (i === to) return undefined;
+    }
+    if (buf[i] === 48) return to - i === 1 && !neg ? 0 : undefined;
+    let n = 0;
+    for (; i < to; i++) {
+      const c = buf[i]! - 48;
+      if (c < 0 || c > 9) return undefined;
+      n = n * 10 + c;
+    }
+    return neg ? -n : n;
+  }
+
+  /** Parses one inline command line; undefined when the line is incomplete. */
+  private inline(): string[] | undefined {
+    const buf = this.buf;
+    let nl = -1;
+    for (let i = this.pos; i < this.end; i++) {
+      if (buf[i] === 10) {
+        nl = i;
+        break;
+      }
+    }
+    if (nl < 0) {
+      if (this.end - this.pos > INLINE_MAX) {
+        throw new ProtocolError("Protocol error: too big inline request");
+      }
+      return undefined;
+    }
+    let lineEnd = nl;
+    if (lineEnd > this.pos && buf[lineEnd - 1] === 13) lineEnd--;
+    const text = bytesToStr(buf, this.pos, lineEnd);
+    this.pos = nl + 1;
+    const args = splitArgs(text);
+    if (args === undefined) throw new ProtocolError("Protocol error: unbalanced quotes in request");
+    return args;
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+const ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", a: "\x07" };
+
+/**
+ * Splits a line into arguments with Redis's `sdssplitargs` rules: blanks separate, `"..."` takes
+ * `\n \r \t \b \a \xHH` escapes, `'...'` takes `\'`, and a closing quote must be followed by a
+ * blank or the end. Returns undefined for unbalanced quotes. A NUL byte ends the line.
+ */
+export function splitArgs(line: string): string[] | undefined {
+  const out: string[] = [];
+  const n = line.indexOf("\0") >= 0 ? line.indexOf("\0") : line.length;
+  let p = 0;
+  for (;;) {
+    while (p < n && isSpace(line.charCodeAt(p))) p++;
+    if (p >= n) return out;
+    let cur = "";
+    let inq = false;
+    let insq = false;
+    for (;;) {
+      const c = p < n ? line[p]! : "";
+      if (inq) {
+        if (c === "\\" && line[p + 1] === "x" && p + 3 < n &&
+          hexValue(line.charCodeAt(p + 2)) >= 0 && hexValue(line.charCodeAt(p + 3)) >= 0) {
+          cur += String.fromCharCode(
+            hexValue(line.charCodeAt(p + 2)) * 16 + hexValue(line.charCodeAt(p + 3)),
+          );
+          p += 4;
+          continue;
+        }
+        if (c === "\\" && p + 1 < n) {
+          const e = line[p + 1]!;
+          cur += ESCAPES[e] ?? e;
+          p += 2;
+          continue;
+        }
+        if (c === '"') {
+          if (p + 1 < n && !isSpace(line.charCodeAt(p + 1))) return undefined;
+          p++;
+          break;
+        }
+        if (c === "") return undefined;
+        cur += c;
+        p++;
+      } else if (insq) {
+        if (c === "\\" && line[p + 1] === "'") {
+          cur += "'";
+          p += 2;
+          continue;
+        }
+        if (c === "'") {
+          if (p + 1 < n && !isSpace(line.charCodeAt(p + 1))) return undefined;
+          p++;
+          break;
+        }
+        if (c === "") return undefined;
+        cur += c;
+        p++;
+      } else {
+        if (c === "" || c === " " || c === "\n" || c === "\r" || c === "\t") {
+          p++;
+          break;
+        }
+        if (c === '"') inq = true;
+        else if (c === "'") insq = true;
+        else cur += c;
+        p++;
+      }
+    }
+    out.push(cur);
+  }
+}

@@ -1,0 +1,553 @@
+/**
+ * The server: databases, registry, clients, config, hooks and the command call path.
+ *
+ * @module
+ */
+
+import { Client } from "./client.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { Command, type CommandSpec, F } from "./command.ts";
+import { Config, ConfigError } from "./config.ts";
+import { type Gate, type HookMap, Hooks } from "./hooks.ts";
+import { Database, type KeyspaceHost } from "./keyspace/database.ts";
+import { activeExpireCycle } from "./keyspace/expire_cycle.ts";
+import type { Listener, ListenOptions, Transport } from "./net/transport.ts";
+import { netAdapter } from "./net/runtime.ts";
+import { E, ErrorReply, type Reply } from "./resp/reply.ts";
+import { Logger, type LogLevel, type LogSink } from "./log.ts";
+import { Stats } from "./stats.ts";
+import { N } from "./notify.ts";
+
+/** A plugin: commands and hooks registered at setup, before the server listens. */
+export interface Plugin {
+  /** Unique plugin name. */
+  name: string;
+  /** Names of plugins that must be set up first. */
+  dependencies?: string[];
+  /** Registers commands, hooks and gates. */
+  setup(server: Server): void;
+}
+
+/** Options of {@linkcode createServer}. */
+export interface ServerOptions {
+  /** Config directives (`{ port: 6380, "maxmemory-policy": "allkeys-lru" }`). */
+  config?: Record<string, string | number | boolean | string[]>;
+  /** Plugins to set up, in order (after the built-in commands). */
+  plugins?: Plugin[];
+  /** Time source (a `ManualClock` in tests). */
+  clock?: Clock;
+  /** Where log lines go: false/undefined = nowhere, true = stdout, or a function. */
+  log?: boolean | LogSink;
+  /** Command families to register; the server module passes the built-in ones. */
+  commands?: CommandSpec[];
+}
+
+/** An in-process session, for tests and embedding: commands run exactly as from a socket. */
+export interface LocalSession {
+  /** Runs one command and returns its reply (errors are returned as ErrorReply values). */
+  call(...argv: string[]): Reply;
+  /** The underlying client. */
+  readonly client: Client;
+  /** Replies and pushes received since the last call to `drain`. */
+  drain(): Reply[];
+}
+
+/** One slow log entry. */
+export interface SlowlogEntry {
+  id: number;
+  time: number;
+  usec: number;
+  argv: string[];
+  addr: string;
+  name: string;
+}
+
+/** A redeno server. Create it with `createServer` from `mod.ts`. */
+export class Server implements KeyspaceHost {
+  readonly config = new Config();
+  readonly clock: Clock;
+  readonly dbs: Database[] = [];
+  readonly clients = new Map<number, Client>();
+  readonly hooks = new Hooks();
+  readonly stats = new Stats();
+  readonly log: (level: LogLevel, message: string) => void;
+  readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
+  /** Number of writes since the last save (Redis's `server.dirty`). */
+  dirty = 0;
+  /** The current command's time (ms), fixed for the command's duration. */
+  time = 0;
+  requirePass = "";
+  /** Host and port of our master, when replicating; set by the replication plugin. */
+  masterHost: string | undefined;
+  /** The client currently executing a command (undefined between commands). */
+  current: Client | undefined;
+  readonly slowlog: SlowlogEntry[] = [];
+  slowlogNextId = 0;
+  readonly startedAt: number;
+  readonly runId: string;
+  readonly plugins = new Map<string, Plugin>();
+  activeExpireEnabled = true;
+  private readonly registry = new Map<string, Command>();
+  private readonly lookupCache = new Map<string, Command>();
+  private readonly gates: Gate[] = [];
+  private readonly listeners: Listener[] = [];
+  private readonly logger: Logger;
+  private effects: Array<[number, string[]]> = [];
+  private callDepth = 0;
+  private sealed = false;
+  private cronTimer: ReturnType<typeof setInterval> | undefined;
+  private local: LocalSession | undefined;
+  private closing: Promise<void> | undefined;
+
+  /** @param options see {@linkcode ServerOptions} */
+  constructor(options: ServerOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.time = this.clock.now();
+    this.startedAt = this.time;
+    this.runId = randomHex(40);
+    this.logger = new Logger(options.log);
+    this.log = (level, message) => this.logger.log(level, message);
+    this.config.onChange((name, value) => this.applyConfig(name, value));
+    if (options.config) {
+      const pairs: Array<[string, string[]]> = Object.entries(options.config).map((
+        [k, v],
+      ) => [k, Array.isArray(v) ? v : [typeof v === "boolean" ? (v ? "yes" : "no") : String(v)]]);
+      try {
+        this.config.setMany(pairs, true);
+      } catch (e) {
+        if (e instanceof ConfigError) throw new TypeError(`Invalid config: ${e.message}`);
+        throw e;
+      }
+    }
+    for (const [def] of this.config.entries()) this.applyConfig(def.name, this.config.get(def.name));
+    const n = this.config.num("databases");
+    for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
+    this.addGate(authGate);
+    for (const spec of options.commands ?? []) this.registerCommand(spec);
+    for (const plugin of options.plugins ?? []) this.use(plugin);
+  }
+
+  private applyConfig(name: string, value: unknown): void {
+    switch (name) {
+      case "proto-max-bulk-len":
+        this.parserLimits.maxBulkLen = value as number;
+        break;
+      case "client-query-buffer-limit":
+        this.parserLimits.queryBufferLimit = value as number;
+        break;
+      case "requirepass":
+        this.requirePass = value as string;
+        break;
+      case "loglevel":
+        this.logger.level = value as LogLevel;
+        break;
+      case "slowlog-log-slower-than":
+        this.stats.slowlogThreshold = value as number;
+        break;
+      case "hz":
+        if (this.cronTimer !== undefined) this.startCron();
+        break;
+    }
+  }
+
+  // ---- plugins and registration -------------------------------------------------------------
+
+  /** Sets up a plugin; refused after `listen` or when its name or a command name is taken. */
+  use(plugin: Plugin): void {
+    if (this.sealed) throw new Error(`Cannot register plugin after listen: ${plugin.name}`);
+    if (this.plugins.has(plugin.name)) throw new Error(`Plugin already registered: ${plugin.name}`);
+    for (const dep of plugin.dependencies ?? []) {
+      if (!this.plugins.has(dep)) {
+        throw new Error(`Plugin ${plugin.name} depends on missing plugin: ${dep}`);
+      }
+    }
+    this.plugins.set(plugin.name, plugin);
+    plugin.setup(this);
+  }
+
+  /** Registers a command; throws when the name is taken or the server already listens. */
+  registerCommand(spec: CommandSpec): Command {
+    if (this.sealed) throw new Error(`Cannot register command after listen: ${spec.name}`);
+    const name = spec.name.toLowerCase();
+    if (name !== spec.name) throw new TypeError(`Command names must be lowercase: ${spec.name}`);
+    if (this.registry.has(name)) throw new Error(`Command already registered: ${name}`);
+    if (!spec.execute && !spec.subcommands) throw new TypeError(`Command has no handler: ${name}`);
+    const cmd = new Command(spec);
+    this.registry.set(name, cmd);
+    return cmd;
+  }
+
+  /** Adds a gate that runs before every command (after the unknown-command and arity checks). */
+  addGate(gate: Gate): void {
+    this.gates.push(gate);
+  }
+
+  /** Adds a hook listener. */
+  on<K extends keyof HookMap>(name: K, listener: HookMap[K]): void {
+    this.hooks.on(name, listener);
+  }
+
+  /** The registered command called `name` (any case), if any. */
+  command(name: string): Command | undefined {
+    const hit = this.lookupCache.get(name);
+    if (hit !== undefined) return hit;
+    const cmd = this.registry.get(name.toLowerCase());
+    if (cmd !== undefined && this.lookupCache.size < 4096) this.lookupCache.set(name, cmd);
+    return cmd;
+  }
+
+  /** Every registered top-level command. */
+  allCommands(): IterableIterator<Command> {
+    return this.registry.values();
+  }
+
+  // ---- the call path -------------------------------------------------------------------------
+
+  /** Looks up argv's command (and subcommand) or returns Redis's error text. */
+  resolve(argv: string[]): Command | string {
+    const cmd = this.command(argv[0]!);
+    if (cmd === undefined) return unknownCommand(argv);
+    if (cmd.subcommands !== undefined) {
+      if (argv.length < 2) return E.wrongArgs(cmd.name);
+      const sub = cmd.subcommands.get(argv[1]!.toLowerCase());
+      if (sub === undefined) {
+        return `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${cmd.name.toUpperCase()} HELP.`
+          .replace(/[\r\n]/g, " ");
+      }
+      return sub.arityOk(argv.length) ? sub : E.wrongArgs(sub.fullName);
+    }
+    return cmd.arityOk(argv.length) ? cmd : E.wrongArgs(cmd.name);
+  }
+
+  /** Runs one command from `client`: resolve, gates, execute, reply, propagate. */
+  call(client: Client, argv: string[]): void {
+    if (client.replyMode === 2) client.replyMode = 3;
+    const cmd = this.resolve(argv);
+    let reply: Reply | undefined;
+    if (typeof cmd === "string") {
+      reply = new ErrorReply(cmd);
+      this.stats.countError(reply);
+      this.stats.rejectedCalls++;
+    } else {
+      for (let i = 0; i < this.gates.length; i++) {
+        reply = this.gates[i]!(client, cmd, argv);
+        if (reply !== undefined) {
+          if (reply instanceof ErrorReply) {
+            cmd.stats.rejected++;
+            this.stats.countError(reply);
+            this.stats.rejectedCalls++;
+          }
+          break;
+        }
+      }
+      if (reply === undefined) reply = this.execute(client, cmd, argv);
+    }
+    client.reply(reply);
+    if (client.replyMode === 3) client.replyMode = 0;
+  }
+
+  /**
+   * Executes a resolved command (no gates): the path EXEC and scripts use for each inner
+   * command. Errors thrown as ErrorReply become the reply.
+   */
+  execute(client: Client, cmd: Command, argv: string[]): Reply {
+    const top = this.callDepth === 0;
+    if (top) this.time = this.clock.now();
+    this.callDepth++;
+    const dirty = this.dirty;
+    const effects = this.effects.length;
+    const prev = this.current;
+    this.current = client;
+    client.argv = argv;
+    const start = performance.now();
+    let reply: Reply;
+    try {
+      reply = cmd.execute!(client, argv);
+    } catch (e) {
+      if (e instanceof ErrorReply) {
+        reply = e;
+      } else {
+        this.log("warning", `Command ${cmd.fullName} failed: ${(e as Error)?.stack ?? e}`);
+        reply = new ErrorReply(`ERR ${(e as Error)?.message ?? e}`);
+      }
+    }
+    const usec = Math.round((performance.now() - start) * 1000);
+    this.current = prev;
+    this.callDepth--;
+    const stats = cmd.stats;
+    stats.calls++;
+    stats.usec += usec;
+    this.stats.commands++;
+    client.lastCommand = cmd.fullName;
+    if (reply instanceof ErrorReply) {
+      stats.failed++;
+      this.stats.countError(reply);
+    }
+    if (this.dirty !== dirty && this.effects.length === effects) {
+      this.effects.push([client.db.id, argv]);
+    }
+    if (usec >= this.stats.slowlogThreshold && this.stats.slowlogThreshold >= 0) {
+      this.recordSlow(client, argv, usec);
+    }
+    if (this.hooks.afterCommand.length !== 0) {
+      for (const h of this.hooks.afterCommand) h(client, cmd, argv, reply);
+    }
+    if (top) this.flushEffects();
+    return reply;
+  }
+
+  /**
+   * Records `argv` as (part of) the running command's effect on `dbIndex`, instead of the
+   * command as the client sent it (`SET k v EX 10` → `SET k v PXAT <abs>`).
+   */
+  replicate(dbIndex: number, argv: string[]): void {
+    this.effects.push([dbIndex, argv]);
+  }
+
+  /** True while a command runs inside another one (EXEC, scripts). */
+  get nested(): boolean {
+    return this.callDepth > 1;
+  }
+
+  private flushEffects(): void {
+    const effects = this.effects;
+    if (effects.length === 0) return;
+    this.effects = [];
+    const hooks = this.hooks.propagate;
+    if (hooks.length === 0) return;
+    const wrap = effects.length > 1;
+    if (wrap) for (const h of hooks) h(effects[0]![0], ["MULTI"]);
+    for (const [db, argv] of effects) for (const h of hooks) h(db, argv);
+    if (wrap) for (const h of hooks) h(effects[effects.length - 1]![0], ["EXEC"]);
+  }
+
+  /** Propagates an effect at once, outside any command (expired keys, lease expiry). */
+  propagateNow(dbIndex: number, argv: string[]): void {
+    if (this.callDepth > 0) {
+      // Inside a command the effect joins the command's own, in order.
+      this.effects.push([dbIndex, argv]);
+      return;
+    }
+    for (const h of this.hooks.propagate) h(dbIndex, argv);
+  }
+
+  private recordSlow(client: Client, argv: string[], usec: number): void {
+    const max = this.config.num("slowlog-max-len");
+    const args = argv.slice(0, 32).map((a) =>
+      a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a
+    );
+    if (argv.length > 32) args[31] = `... (${argv.length - 31} more arguments)`;
+    this.slowlog.unshift({
+      id: this.slowlogNextId++,
+      time: Math.floor(this.clock.now() / 1000),
+      usec,
+      argv: args,
+      addr: client.addr,
+      name: client.name,
+    });
+    if (this.slowlog.length > max) this.slowlog.length = max;
+  }
+
+  // ---- KeyspaceHost --------------------------------------------------------------------------
+
+  /** The current command time in ms. */
+  now(): number {
+    return this.time;
+  }
+
+  /** True while replicating from a master. */
+  isReplica(): boolean {
+    return this.masterHost !== undefined;
+  }
+
+  /** True when the running command comes from our master. */
+  fromMaster(): boolean {
+    return this.current !== undefined && (this.current.flags & 4) !== 0;
+  }
+
+  /** An expired key was deleted: count, notify, propagate `DEL`. */
+  keyExpired(db: Database, key: string): void {
+    this.stats.expiredKeys++;
+    this.keyModified(db, key);
+    this.notify(db, N.expired, "expired", key);
+    this.propagateNow(db.id, ["DEL", key]);
+  }
+
+  /** Signals a modified key to the listeners (WATCH, tracking). */
+  keyModified(db: Database, key: string): void {
+    const hooks = this.hooks.keyModified;
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(db, key);
+  }
+
+  /** Signals that a whole database changed. */
+  dbModified(db: Database): void {
+    for (const h of this.hooks.dbModified) h(db);
+  }
+
+  /** Publishes a keyspace event to the listeners. */
+  notify(db: Database, type: number, event: string, key: string): void {
+    const hooks = this.hooks.keyspaceEvent;
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(db, type, event, key);
+  }
+
+  // ---- in-process use ------------------------------------------------------------------------
+
+  /** A new in-process session with its own client state (database, RESP version...). */
+  session(): LocalSession {
+    const client = new Client(this, null);
+    client.captured = [];
+    this.clients.set(client.id, client);
+    for (const h of this.hooks.clientCreated) h(client);
+    return {
+      client,
+      call: (...argv: string[]) => {
+        const start = client.captured!.length;
+        this.call(client, argv);
+        const got = client.captured!.splice(start);
+        return got.length === 0 ? null : got[0]!;
+      },
+      drain: () => client.captured!.splice(0),
+    };
+  }
+
+  /**
+   * Runs one command in process, exactly as if a client had sent it, and returns the reply.
+   *
+   * @param argv the command and its arguments
+   * @returns the reply value (errors as ErrorReply values)
+   * @example
+   * ```ts
+   * const server = createServer();
+   * server.dispatch(["SET", "k", "v"]); // SimpleString OK
+   * server.dispatch(["GET", "k"]); // "v"
+   * ```
+   */
+  dispatch(argv: string[]): Reply {
+    this.local ??= this.session();
+    return this.local.call(...argv);
+  }
+
+  // ---- network -------------------------------------------------------------------------------
+
+  /** Accepts a connection from a transport (the adapters call this). */
+  accept(transport: Transport): Client {
+    const client = new Client(this, transport);
+    const max = this.config.num("maxclients");
+    this.clients.set(client.id, client);
+    this.stats.connectionsReceived++;
+    for (const h of this.hooks.clientCreated) h(client);
+    client.onClose(() => {
+      for (const h of this.hooks.clientClosed) h(client);
+    });
+    if (this.clients.size > max) {
+      transport.write(new TextEncoder().encode("-ERR max number of clients reached\r\n"));
+      this.stats.rejectedConnections++;
+      client.close(true);
+    }
+    return client;
+  }
+
+  /**
+   * Starts listening. Without options, listens on the `port` and `bind` config directives.
+   *
+   * @returns the bound address (the real port when 0 was asked for)
+   */
+  async listen(options: Partial<ListenOptions> = {}): Promise<{ port: number; hostname: string }> {
+    this.sealed = true;
+    const { listen } = await netAdapter();
+    const port = options.port ?? this.config.num("port");
+    const hosts = options.hostname !== undefined
+      ? [options.hostname]
+      : this.config.str("bind").split(" ").filter(Boolean);
+    let first: { port: number; hostname: string } | undefined;
+    for (const raw of hosts) {
+      const optional = raw.startsWith("-");
+      const hostname = optional ? raw.slice(1) : raw;
+      try {
+        const l = await listen({ port: first?.port ?? port, hostname }, (t) => {
+          const client = this.accept(t);
+          return { onData: (c) => client.onData(c), onClose: () => client.onTransportClosed() };
+        });
+        this.listeners.push(l);
+        first ??= { port: l.port, hostname: l.hostname };
+      } catch (e) {
+        if (!optional) throw e;
+      }
+    }
+    if (!first) throw new Error("No address to listen on");
+    if (port === 0) this.config.set("port", first.port);
+    this.startCron();
+    return first;
+  }
+
+  private startCron(): void {
+    if (this.cronTimer !== undefined) clearInterval(this.cronTimer);
+    const hz = this.config.num("hz");
+    this.cronTimer = setInterval(() => this.cron(), Math.max(2, Math.floor(1000 / hz)));
+  }
+
+  /** One server tick: active expiry, idle client timeout, plugin cron hooks. */
+  cron(): void {
+    if (this.callDepth !== 0) return;
+    this.time = this.clock.now();
+    if (this.activeExpireEnabled && !this.isReplica()) {
+      const hz = this.config.num("hz");
+      activeExpireCycle(this.dbs, {
+        budgetMs: 250 / hz,
+        effort: this.config.num("active-expire-effort"),
+      });
+    }
+    const timeout = this.config.num("timeout");
+    if (timeout > 0) {
+      const limit = this.time - timeout * 1000;
+      for (const c of this.clients.values()) {
+        if (c.lastInteraction < limit && (c.flags & (4 | 8 | 16 | 64 | 256)) === 0) c.close();
+      }
+    }
+    for (const h of this.hooks.cron) h();
+  }
+
+  /** Stops listening, runs shutdown hooks, and closes every client. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.cronTimer !== undefined) clearInterval(this.cronTimer);
+      this.cronTimer = undefined;
+      for (const h of this.hooks.shutdown) await h();
+      // Node's server.close() waits for open connections: stop accepting, drop clients, then wait.
+      const closing = Promise.all(this.listeners.map((l) => l.close()));
+      this.listeners.length = 0;
+      for (const c of [...this.clients.values()]) c.close();
+      await closing;
+    })();
+    return this.closing;
+  }
+
+  /** True once {@linkcode close} has begun. */
+  get isClosing(): boolean {
+    return this.closing !== undefined;
+  }
+}
+
+const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
+
+/** Refuses every command but the no_auth ones until the client authenticates. */
+function authGate(client: Client, cmd: Command): Reply | undefined {
+  return client.authenticated || (cmd.bits & F.noAuth) !== 0 ? undefined : NOAUTH;
+}
+
+function unknownCommand(argv: string[]): string {
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${argv[i]!.slice(0, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${argv[0]!.slice(0, 128)}', with args beginning with: ${args}`
+    .replace(/[\r\n]/g, " ");
+}
+
+function randomHex(n: number): string {
+  const bytes = new Uint8Array(n / 2);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export { F };

@@ -1,0 +1,77 @@
+/**
+ * The command line, like `redis-server`: `[config-file] [--directive value ...]`.
+ *
+ * @module
+ */
+
+import { parseCommandLine } from "./core/cli.ts";
+import { createServer } from "./mod.ts";
+
+const { config, error } = await parseCommandLine(argvOf());
+if (error !== undefined) {
+  console.error(error);
+  exit(1);
+}
+const server = createServer({ config, log: true });
+server.log("notice", "oO0OoO0OoO0Oo redeno is starting oO0OoO0OoO0Oo");
+server.log("notice", `redeno version=7.0.15-compatible, runtime=${runtime()}, pid=${pid()}`);
+try {
+  const { port, hostname } = await server.listen();
+  server.log("notice", `Running mode=standalone, port=${port}.`);
+  server.log("notice", `Server initialized, listening on ${hostname}:${port}`);
+  server.log("notice", "Ready to accept connections tcp");
+} catch (e) {
+  server.log("warning", `Failed listening on port ${server.config.num("port")} (tcp): ${e}`);
+  exit(1);
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  server.log("warning", `Received ${signal} scheduling shutdown...`);
+  await server.close();
+  server.log("warning", "redeno is now ready to exit, bye bye...");
+  exit(0);
+}
+onSignal("SIGINT", () => void shutdown("SIGINT"));
+onSignal("SIGTERM", () => void shutdown("SIGTERM"));
+server.on("shutdown", () => {
+  if (!stopping) setTimeout(() => exit(0), 0);
+});
+
+// The command line is the process's edge: the few runtime calls it needs are kept here.
+type DenoLike = {
+  args: string[];
+  exit(code: number): never;
+  pid: number;
+  addSignalListener(sig: string, fn: () => void): void;
+};
+function deno(): DenoLike | undefined {
+  return (globalThis as { Deno?: DenoLike }).Deno;
+}
+type ProcessLike = {
+  argv: string[];
+  exit(code: number): never;
+  pid: number;
+  on(sig: string, fn: () => void): void;
+};
+function proc(): ProcessLike {
+  return (globalThis as unknown as { process: ProcessLike }).process;
+}
+function argvOf(): string[] {
+  return deno()?.args ?? proc().argv.slice(2);
+}
+function exit(code: number): never {
+  return deno() ? deno()!.exit(code) : proc().exit(code);
+}
+function pid(): number {
+  return deno()?.pid ?? proc().pid;
+}
+function runtime(): string {
+  return deno() ? "deno" : "node";
+}
+function onSignal(sig: string, fn: () => void): void {
+  if (deno()) deno()!.addSignalListener(sig, fn);
+  else proc().on(sig, fn);
+}

@@ -1,0 +1,95 @@
+/**
+ * redeno: a Redis-compatible in-memory data server in TypeScript, for Deno and Node.js, that can
+ * run as a server or inside another program.
+ *
+ * Layout:
+ * - `core/`: RESP parser and encoder, network adapters, registry and call path, keyspace, config
+ * - `commands/`: the built-in command families, each a list of `CommandSpec`
+ * - `plugins/`: optional features that add commands and hooks (see `plugins/README.md`)
+ * - `replication/`: the replication plugin
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "./mod.ts";
+ *
+ * const server = createServer();
+ * const { port } = await server.listen({ port: 0, hostname: "127.0.0.1" });
+ * server.dispatch(["SET", "greeting", "hello"]);
+ * console.log(port, server.dispatch(["GET", "greeting"])); // <port> "hello"
+ * await server.close();
+ * ```
+ *
+ * @module
+ */
+
+import { builtinCommands } from "./commands/mod.ts";
+import { Server, type ServerOptions } from "./core/server.ts";
+
+export { Server } from "./core/server.ts";
+export type { LocalSession, Plugin, ServerOptions } from "./core/server.ts";
+export type { CommandDocs, CommandFlag, CommandSpec, KeyRange } from "./core/command.ts";
+export type { Client } from "./core/client.ts";
+export type { Database, TypedValue, Value } from "./core/keyspace/database.ts";
+export type { HookMap } from "./core/hooks.ts";
+export { type Clock, ManualClock, systemClock } from "./core/clock.ts";
+export {
+  BoolReply,
+  DoubleReply,
+  E,
+  ErrorReply,
+  fail,
+  MapReply,
+  NullArray,
+  PushReply,
+  R,
+  type Reply,
+  SetReply,
+  SimpleString,
+  VerbatimReply,
+} from "./core/resp/reply.ts";
+export { ArgCursor, floatArg, intArg } from "./core/args.ts";
+export { N as NotifyClass } from "./core/notify.ts";
+
+/**
+ * Creates a server with every built-in command and the given plugins.
+ *
+ * @param options config directives, plugins, clock and logging
+ * @returns the server; call `listen()` to accept connections or `dispatch()` to run commands
+ * @example
+ * ```ts
+ * import { createServer } from "./mod.ts";
+ * const server = createServer({ config: { requirepass: "s3cret" } });
+ * const { port } = await server.listen({ port: 0, hostname: "127.0.0.1" });
+ * await server.close();
+ * ```
+ */
+export function createServer(options: ServerOptions = {}): Server {
+  return new Server({ ...options, commands: [...builtinCommands, ...(options.commands ?? [])] });
+}
+
+/**
+ * Declares a plugin (an identity function that gives the object its type).
+ *
+ * @param plugin the plugin: name, optional dependencies, and a setup function
+ * @returns the same plugin
+ * @example
+ * ```ts
+ * import { createServer, definePlugin } from "./mod.ts";
+ * const hello = definePlugin({
+ *   name: "hello",
+ *   setup(server) {
+ *     server.registerCommand({
+ *       name: "hello.world",
+ *       arity: 1,
+ *       flags: ["readonly", "fast"],
+ *       execute: () => "hello, world",
+ *     });
+ *   },
+ * });
+ * const server = createServer({ plugins: [hello] });
+ * server.dispatch(["HELLO.WORLD"]); // "hello, world"
+ * ```
+ */
+export function definePlugin(plugin: import("./core/server.ts").Plugin): import("./core/server.ts").Plugin {
+  return plugin;
+}

@@ -1,0 +1,137 @@
+/**
+ * Test helpers: start a server on a free port, talk raw RESP bytes to it, run redis-cli.
+ *
+ * @module
+ */
+
+import { spawn } from "node:child_process";
+import * as net from "node:net";
+import { createServer } from "../mod.ts";
+import type { Server, ServerOptions } from "../mod.ts";
+
+/** A server listening on 127.0.0.1 and a free port. */
+export interface Running {
+  server: Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts a server on a free port of 127.0.0.1. */
+export async function startServer(options: ServerOptions = {}): Promise<Running> {
+  const server = createServer(options);
+  const { port } = await server.listen({ port: 0, hostname: "127.0.0.1" });
+  return { server, port, close: () => server.close() };
+}
+
+/** A raw TCP connection that sends bytes and reads back exact replies. */
+export class RawConn {
+  private buf = "";
+  private waiters: Array<() => void> = [];
+  closed = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.setEncoding("latin1");
+    socket.on("data", (d: string) => {
+      this.buf += d;
+      this.wake();
+    });
+    socket.on("close", () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on("error", () => {});
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Connects to 127.0.0.1:port. */
+  static connect(port: number): Promise<RawConn> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ port, host: "127.0.0.1" }, () => resolve(new RawConn(s)));
+      s.once("error", reject);
+    });
+  }
+
+  /** Sends raw bytes (a latin1 string). */
+  send(data: string): void {
+    this.socket.write(Buffer.from(data, "latin1"));
+  }
+
+  /** Sends a command as a RESP array. */
+  command(...argv: string[]): void {
+    this.send(encodeCommand(argv));
+  }
+
+  /** Waits until exactly `n` bytes are buffered (or more) and returns the first `n`. */
+  async read(n: number, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.buf.length < n) {
+      if (this.closed) break;
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${n} bytes, have ${JSON.stringify(this.buf)}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+    const out = this.buf.slice(0, n);
+    this.buf = this.buf.slice(n);
+    return out;
+  }
+
+  /** Reads exactly the bytes of `expected` and returns them (compare with assert.equal). */
+  expect(expected: string, timeoutMs = 5000): Promise<string> {
+    return this.read(expected.length, timeoutMs);
+  }
+
+  /** Waits for the peer to close; true if it did within the timeout. */
+  async waitClosed(timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) {
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+    return this.closed;
+  }
+
+  /** Everything received and not yet read. */
+  get pending(): string {
+    return this.buf;
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Encodes argv as a RESP array of bulk strings. */
+export function encodeCommand(argv: string[]): string {
+  let s = `*${argv.length}\r\n`;
+  for (const a of argv) s += `$${Buffer.byteLength(a, "latin1")}\r\n${a}\r\n`;
+  return s;
+}
+
+/** Runs redis-cli with `args` against `port`; resolves with stdout (and exit code). */
+export function redisCli(
+  port: number,
+  args: string[],
+  input?: string,
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn("redis-cli", ["-p", String(port), ...args], { stdio: "pipe" });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.setEncoding("latin1").on("data", (d: string) => (stdout += d));
+    p.stderr.setEncoding("latin1").on("data", (d: string) => (stderr += d));
+    p.on("error", reject);
+    p.on("close", (code) => resolve({ stdout, stderr, code: code ?? -1 }));
+    if (input !== undefined) p.stdin.end(Buffer.from(input, "latin1"));
+    else p.stdin.end();
+  });
+}
