@@ -13,6 +13,12 @@ import { databaseCommands } from "./database.ts";
 import { expireCommands } from "./expire.ts";
 import { keysCommands } from "./keys.ts";
 import { stringCommands } from "./string.ts";
+import { clientCommand } from "./client.ts";
+import { configCommand } from "./config.ts";
+import { debugCommand } from "./debug.ts";
+import { infoCommand } from "./info.ts";
+import { commandCommand } from "./introspection.ts";
+import { serverCommands } from "./server.ts";
 import { stringRangeCommands } from "./string_range.ts";
 
 /** All built-in commands. */
@@ -26,4 +32,10 @@ export const builtinCommands: CommandSpec[] = [
   ...keysCommands,
   ...expireCommands,
   ...databaseCommands,
+  infoCommand,
+  configCommand,
+  clientCommand,
+  commandCommand,
+  debugCommand,
+  ...serverCommands,
 ];

@@ -20,6 +20,20 @@ export function i64Arg(s: string, error: string = E.notInteger): number | bigint
   return n === undefined ? fail(error) : n;
 }
 
+/**
+ * A 32-bit signed integer argument, checked as Redis's `getIntFromObjectOrReply` does: text that
+ * is not an int64 fails with `error` (or the usual text), an int64 outside the int32 range with
+ * `error` (or Redis's "value is out of range" text).
+ */
+export function i32Arg(s: string, error?: string): number {
+  const n = parseInteger(s);
+  if (n === undefined) return fail(error ?? E.notInteger);
+  if (n < -2147483648 || n > 2147483647) {
+    return fail(error ?? "ERR value is out of range, value must between -2147483648 and 2147483647");
+  }
+  return n;
+}
+
 /** A non-negative integer argument with its own error text. */
 export function posIntArg(s: string, error: string): number {
   const n = parseInteger(s);

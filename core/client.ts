@@ -69,6 +69,12 @@ export class Client {
   readonly parser: RequestParser;
   private readonly limits: ParserLimits;
   readonly out = new ReplyWriter(4096);
+  /** Channel, pattern and shard-channel subscription counts (kept by the pub/sub module). */
+  subscriptions = 0;
+  patterns = 0;
+  shardSubscriptions = 0;
+  /** Commands queued in MULTI, or -1 outside MULTI (kept by the transactions module). */
+  multiCount = -1;
   /** Replies of the in-process client, captured as values instead of bytes. */
   captured: Reply[] | undefined;
   /** Per-feature state plugins attach to a client (transactions, pubsub, blocking...). */
@@ -124,6 +130,7 @@ export class Client {
   onData(chunk: Uint8Array): void {
     if (this.flags & CF.closed) return;
     this.lastInteraction = this.server.clock.now();
+    this.server.stats.netInput += chunk.length;
     this.parser.feed(chunk);
     this.processInput();
     this.parser.release();
@@ -177,7 +184,10 @@ export class Client {
   flush(): void {
     const t = this.transport;
     if (t === null) return;
-    if (this.out.length > 0) t.write(this.out.take());
+    if (this.out.length > 0) {
+      this.server.stats.netOutput += this.out.length;
+      t.write(this.out.take());
+    }
     if (this.flags & CF.closeAfterReply) this.close(true);
   }
 

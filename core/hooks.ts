@@ -29,6 +29,8 @@ export interface HookMap {
   clientClosed: (client: Client) => void;
   /** RESET: drop per-client feature state (transactions, subscriptions, tracking...). */
   clientReset: (client: Client) => void;
+  /** DEBUG CHANGE-REPL-ID: replication takes a new replication id. */
+  changeReplId: () => void;
   /** The periodic server tick (`hz` times a second). */
   cron: () => void;
   /** The server is closing; awaited before sockets close (save on shutdown...). */
@@ -48,6 +50,7 @@ export class Hooks {
   readonly clientCreated: HookMap["clientCreated"][] = [];
   readonly clientClosed: HookMap["clientClosed"][] = [];
   readonly clientReset: HookMap["clientReset"][] = [];
+  readonly changeReplId: HookMap["changeReplId"][] = [];
   readonly cron: HookMap["cron"][] = [];
   readonly shutdown: HookMap["shutdown"][] = [];
 

@@ -36,6 +36,8 @@ export interface ServerOptions {
   plugins?: Plugin[];
   /** Time source (a `ManualClock` in tests). */
   clock?: Clock;
+  /** Path of the config file the directives came from (CONFIG REWRITE writes it back). */
+  configFile?: string;
   /** Where log lines go: false/undefined = nowhere, true = stdout, or a function. */
   log?: boolean | LogSink;
   /** Command families to register; the server module passes the built-in ones. */
@@ -50,6 +52,14 @@ export interface LocalSession {
   readonly client: Client;
   /** Replies and pushes received since the last call to `drain`. */
   drain(): Reply[];
+}
+
+/** An INFO section: its title and a function giving its `name:value` fields. */
+export interface InfoSection {
+  title: string;
+  /** Included in `INFO` with no argument and in `INFO default`. */
+  isDefault: boolean;
+  fields(): Array<[string, string | number]>;
 }
 
 /** One slow log entry. */
@@ -84,8 +94,16 @@ export class Server implements KeyspaceHost {
   readonly slowlog: SlowlogEntry[] = [];
   slowlogNextId = 0;
   readonly startedAt: number;
+  /** Time of the last successful save (ms); the start time until a save happens. */
+  lastSave: number;
+  /** SHUTDOWN's SAVE/NOSAVE choice (undefined: save when save points are configured). */
+  shutdownSave: boolean | undefined;
   readonly runId: string;
   readonly plugins = new Map<string, Plugin>();
+  /** INFO sections by lowercase name, in output order; plugins add or replace sections. */
+  readonly infoSections = new Map<string, InfoSection>();
+  /** Path of the config file the server started from, for CONFIG REWRITE. */
+  configFile: string | undefined;
   activeExpireEnabled = true;
   private readonly registry = new Map<string, Command>();
   private readonly lookupCache = new Map<string, Command>();
@@ -104,8 +122,10 @@ export class Server implements KeyspaceHost {
     this.clock = options.clock ?? systemClock;
     this.time = this.clock.now();
     this.startedAt = this.time;
+    this.lastSave = this.time;
     this.runId = randomHex(40);
     this.logger = new Logger(options.log);
+    this.configFile = options.configFile;
     this.log = (level, message) => this.logger.log(level, message);
     this.config.onChange((name, value) => this.applyConfig(name, value));
     if (options.config) {
@@ -208,7 +228,8 @@ export class Server implements KeyspaceHost {
     const cmd = this.command(argv[0]!);
     if (cmd === undefined) return unknownCommand(argv);
     if (cmd.subcommands !== undefined) {
-      if (argv.length < 2) return E.wrongArgs(cmd.name);
+      // COMMAND alone is a command of its own; CONFIG alone is an arity error.
+      if (argv.length < 2) return cmd.execute ? cmd : E.wrongArgs(cmd.name);
       const sub = cmd.subcommands.get(argv[1]!.toLowerCase());
       if (sub === undefined) {
         return `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${cmd.name.toUpperCase()} HELP.`
@@ -259,6 +280,7 @@ export class Server implements KeyspaceHost {
     const prev = this.current;
     this.current = client;
     client.argv = argv;
+    client.lastCommand = cmd.fullName;
     const start = performance.now();
     let reply: Reply;
     try {
@@ -278,7 +300,6 @@ export class Server implements KeyspaceHost {
     stats.calls++;
     stats.usec += usec;
     this.stats.commands++;
-    client.lastCommand = cmd.fullName;
     if (reply instanceof ErrorReply) {
       stats.failed++;
       this.stats.countError(reply);
@@ -504,6 +525,7 @@ export class Server implements KeyspaceHost {
         if (c.lastInteraction < limit && (c.flags & (4 | 8 | 16 | 64 | 256)) === 0) c.close();
       }
     }
+    this.stats.sample(performance.now());
     for (const h of this.hooks.cron) h();
   }
 

@@ -18,6 +18,10 @@ export class Stats {
   rejectedCalls = 0;
   errorReplies = 0;
   authFailures = 0;
+  netInput = 0;
+  netOutput = 0;
+  private samples: number[] = [];
+  private lastSample = { at: 0, commands: 0 };
   /** Error replies by code (`ERR`, `WRONGTYPE`...). */
   readonly errors = new Map<string, number>();
   /** `slowlog-log-slower-than` in µs, cached for the hot path (-1 disables). */
@@ -28,6 +32,23 @@ export class Stats {
     this.errorReplies++;
     const code = e.code;
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  /** Takes an ops/sec sample (called from the server tick, at most every 100 ms). */
+  sample(now: number): void {
+    const last = this.lastSample;
+    if (now - last.at < 100) return;
+    if (last.at !== 0) {
+      this.samples.push(((this.commands - last.commands) * 1000) / (now - last.at));
+      if (this.samples.length > 16) this.samples.shift();
+    }
+    this.lastSample = { at: now, commands: this.commands };
+  }
+
+  /** Mean of the recent ops/sec samples (INFO instantaneous_ops_per_sec). */
+  get opsPerSec(): number {
+    if (this.samples.length === 0) return 0;
+    return Math.round(this.samples.reduce((a, b) => a + b, 0) / this.samples.length);
   }
 
   /** Resets what CONFIG RESETSTAT resets. */
@@ -42,6 +63,8 @@ export class Stats {
     this.rejectedCalls = 0;
     this.errorReplies = 0;
     this.authFailures = 0;
+    this.netInput = 0;
+    this.netOutput = 0;
     this.errors.clear();
   }
 }

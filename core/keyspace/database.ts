@@ -47,6 +47,22 @@ export function typeName(v: Value): string {
   return typeof v === "string" ? "string" : v.type;
 }
 
+/** OBJECT ENCODING of a value: for strings Redis's int/embstr/raw rule. */
+export function encodingOf(v: Value): string {
+  if (typeof v !== "string") return v.encoding();
+  if (v.length <= 20 && v.length > 0) {
+    const c = v.charCodeAt(0);
+    if ((c >= 48 && c <= 57) || c === 45) {
+      // Redis stores a string as an integer when it round-trips exactly as a long long.
+      if (/^(0|-?[1-9][0-9]*)$/.test(v)) {
+        const b = BigInt(v);
+        if (b >= -9223372036854775808n && b <= 9223372036854775807n) return "int";
+      }
+    }
+  }
+  return v.length <= 44 ? "embstr" : "raw";
+}
+
 /** A numbered database. */
 export class Database {
   dict = new DenseMap<Value>();

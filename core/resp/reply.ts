@@ -124,3 +124,8 @@ export const E = {
 export function fail(message: string): never {
   throw new ErrorReply(message);
 }
+
+/** The reply of a HELP subcommand: one status line per text line. */
+export function helpReply(lines: string[]): Reply {
+  return lines.map((l) => new SimpleString(l));
+}

@@ -1,0 +1,263 @@
+/**
+ * CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, SETINFO, NO-EVICT, REPLY, GETREDIR,
+ * HELP.
+ *
+ * @module
+ */
+
+import { intArg } from "../core/args.ts";
+import { CF, type Client, ReplyMode } from "../core/client.ts";
+import type { CommandSpec } from "../core/command.ts";
+import { E, fail, helpReply, R, VerbatimReply } from "../core/resp/reply.ts";
+import { validateClientName } from "./connection.ts";
+
+function clientType(c: Client): string {
+  if (c.flags & CF.master) return "master";
+  if (c.flags & CF.replica) return "replica";
+  if (c.flags & CF.pubsub) return "pubsub";
+  return "normal";
+}
+
+function flagLetters(c: Client): string {
+  let f = "";
+  if (c.flags & CF.replica) f += "S";
+  if (c.flags & CF.master) f += "M";
+  if (c.flags & CF.pubsub) f += "P";
+  if (c.flags & CF.multi) f += "x";
+  if (c.flags & CF.blocked) f += "b";
+  if (c.flags & CF.closeAfterReply) f += "c";
+  if (c.flags & CF.noEvict) f += "e";
+  return f === "" ? "N" : f;
+}
+
+/** One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields in Redis's order. */
+export function clientInfoLine(c: Client): string {
+  const now = c.server.clock.now();
+  const qbuf = c.parser.pending;
+  const omem = c.transport?.pendingBytes ?? 0;
+  const cmd = c.lastCommand;
+  return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.transport ? c.id + 7 : -1} ` +
+    `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} ` +
+    `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flagLetters(c)} ` +
+    `db=${c.dbIndex} sub=${c.subscriptions} psub=${c.patterns} ssub=${c.shardSubscriptions} ` +
+    `multi=${c.multiCount} qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${c.out.buf.length} ` +
+    `rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${c.out.buf.length + qbuf + omem} events=r ` +
+    `cmd=${cmd} user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;
+}
+
+const TYPES = ["normal", "master", "replica", "slave", "pubsub"];
+
+function parseType(t: string): string {
+  const type = t.toLowerCase();
+  if (!TYPES.includes(type)) return fail(`ERR Unknown client type '${t}'`);
+  return type === "slave" ? "replica" : type;
+}
+
+const list: CommandSpec = {
+  name: "list",
+  arity: -2,
+  flags: ["admin", "noscript", "loading", "stale"],
+  docs: {
+    summary: "Lists open connections.",
+    since: "2.4.0",
+    group: "connection",
+    complexity: "O(N) where N is the number of client connections",
+    args: "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]",
+  },
+  execute(client, argv) {
+    let type: string | undefined;
+    let ids: Set<number> | undefined;
+    if (argv.length === 4 && argv[2]!.toUpperCase() === "TYPE") type = parseType(argv[3]!);
+    else if (argv.length >= 4 && argv[2]!.toUpperCase() === "ID") {
+      ids = new Set();
+      for (const a of argv.slice(3)) {
+        const n = intArg(a, "ERR Invalid client ID");
+        if (n <= 0) return fail("ERR Invalid client ID");
+        ids.add(n);
+      }
+    } else if (argv.length !== 2) return fail(E.syntax);
+    let out = "";
+    for (const c of client.server.clients.values()) {
+      if (c.flags & CF.local && c !== client) continue;
+      if (type && clientType(c) !== type) continue;
+      if (ids && !ids.has(c.id)) continue;
+      out += clientInfoLine(c) + "\n";
+    }
+    return new VerbatimReply(out);
+  },
+};
+
+const kill: CommandSpec = {
+  name: "kill",
+  arity: -3,
+  flags: ["admin", "noscript", "loading", "stale"],
+  docs: {
+    summary: "Terminates open connections.",
+    since: "2.4.0",
+    group: "connection",
+    complexity: "O(N) where N is the number of client connections",
+    args:
+      "ip:port | [ID client-id] [TYPE NORMAL | MASTER | SLAVE | REPLICA | PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME YES | NO]",
+  },
+  execute(client, argv) {
+    const server = client.server;
+    if (argv.length === 3) {
+      for (const c of server.clients.values()) {
+        if (c.addr === argv[2]) {
+          killClient(client, c);
+          return R.ok;
+        }
+      }
+      return fail("ERR No such client");
+    }
+    if (argv.length % 2 !== 0) return fail(E.syntax);
+    let id: number | undefined;
+    let type: string | undefined;
+    let user: string | undefined;
+    let addr: string | undefined;
+    let laddr: string | undefined;
+    let skipme = true;
+    for (let i = 2; i < argv.length; i += 2) {
+      const opt = argv[i]!.toUpperCase();
+      const v = argv[i + 1]!;
+      if (opt === "ID") {
+        id = intArg(v, "ERR client-id should be greater than 0");
+        if (id <= 0) return fail("ERR client-id should be greater than 0");
+      } else if (opt === "TYPE") type = parseType(v);
+      else if (opt === "USER") user = v;
+      else if (opt === "ADDR") addr = v;
+      else if (opt === "LADDR") laddr = v;
+      else if (opt === "SKIPME") {
+        const y = v.toLowerCase();
+        if (y !== "yes" && y !== "no") return fail(E.syntax);
+        skipme = y === "yes";
+      } else return fail(E.syntax);
+    }
+    let killed = 0;
+    for (const c of [...server.clients.values()]) {
+      if (c.flags & CF.local) continue;
+      if (id !== undefined && c.id !== id) continue;
+      if (type !== undefined && clientType(c) !== type) continue;
+      if (user !== undefined && c.user !== user) continue;
+      if (addr !== undefined && c.addr !== addr) continue;
+      if (laddr !== undefined && c.laddr !== laddr) continue;
+      if (c === client && skipme) continue;
+      killClient(client, c);
+      killed++;
+    }
+    return killed;
+  },
+};
+
+/** Closes `target`; the caller's own connection closes after its reply. */
+function killClient(caller: Client, target: Client): void {
+  if (target === caller) caller.flags |= CF.closeAfterReply;
+  else target.close();
+}
+
+function sub(
+  name: string,
+  arity: number,
+  summary: string,
+  since: string,
+  args: string | undefined,
+  execute: CommandSpec["execute"],
+  flags: CommandSpec["flags"] = ["noscript", "loading", "stale"],
+): CommandSpec {
+  return {
+    name,
+    arity,
+    flags,
+    docs: { summary, since, group: "connection", complexity: "O(1)", ...(args ? { args } : {}) },
+    execute,
+  };
+}
+
+const HELP = [
+  "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "GETNAME",
+  "    Return the name of the current connection.",
+  "ID",
+  "    Return the ID of the current connection.",
+  "INFO",
+  "    Return information about the current client connection.",
+  "KILL <ip:port>",
+  "    Kill connection made from <ip:port>.",
+  "KILL <option> <value> [<option> <value> [...]]",
+  "    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME.",
+  "LIST [options ...]",
+  "    Return information about client connections. Options: TYPE, ID.",
+  "REPLY (ON|OFF|SKIP)",
+  "    Control the replies sent to the current connection.",
+  "SETNAME <name>",
+  "    Assign the name <name> to the current connection.",
+  "SETINFO <LIB-NAME|LIB-VER> <value>",
+  "    Set client library name or version.",
+  "NO-EVICT (ON|OFF)",
+  "    Protect current client connection from eviction.",
+  "HELP",
+  "    Print this help.",
+];
+
+/** CLIENT <subcommand> */
+export const clientCommand: CommandSpec = {
+  name: "client",
+  arity: -2,
+  docs: {
+    summary: "A container for client connection commands.",
+    since: "2.4.0",
+    group: "connection",
+    complexity: "Depends on subcommand.",
+  },
+  subcommands: [
+    sub("id", 2, "Returns the unique client ID of the connection.", "5.0.0", undefined, (c) => c.id),
+    sub("getname", 2, "Returns the name of the connection.", "2.6.9", undefined, (c) => c.name === "" ? null : c.name),
+    sub("setname", 3, "Sets the connection name.", "2.6.9", "connection-name", (c, argv) => {
+      const err = validateClientName(argv[2]!);
+      if (err) return fail(err);
+      c.name = argv[2]!;
+      return R.ok;
+    }),
+    sub("info", 2, "Returns information about the connection.", "6.2.0", undefined, (c) =>
+      new VerbatimReply(clientInfoLine(c) + "\n")),
+    list,
+    kill,
+    sub("setinfo", 4, "Sets information specific to the client or connection.", "7.2.0", "LIB-NAME libname | LIB-VER libver", (c, argv) => {
+      const attr = argv[2]!.toUpperCase();
+      const v = argv[3]!;
+      if (attr !== "LIB-NAME" && attr !== "LIB-VER") {
+        return fail(`ERR Unrecognized option '${argv[2]}'`);
+      }
+      for (let i = 0; i < v.length; i++) {
+        const ch = v.charCodeAt(i);
+        if (ch < 33 || ch > 126) {
+          return fail(`ERR ${attr === "LIB-NAME" ? "lib-name" : "lib-ver"} cannot contain spaces, newlines or special characters.`);
+        }
+      }
+      if (attr === "LIB-NAME") c.libName = v;
+      else c.libVer = v;
+      return R.ok;
+    }),
+    sub("no-evict", 3, "Sets the client eviction mode of the connection.", "7.0.0", "ON | OFF", (c, argv) => {
+      const v = argv[2]!.toUpperCase();
+      if (v === "ON") c.flags |= CF.noEvict;
+      else if (v === "OFF") c.flags &= ~CF.noEvict;
+      else return fail(E.syntax);
+      return R.ok;
+    }, ["admin", "noscript", "loading", "stale"]),
+    sub("reply", 3, "Instructs the server whether to reply to commands.", "3.2.0", "ON | OFF | SKIP", (c, argv) => {
+      const v = argv[2]!.toUpperCase();
+      if (v === "ON") {
+        c.replyMode = ReplyMode.On;
+        return R.ok;
+      }
+      if (v === "OFF") c.replyMode = ReplyMode.Off;
+      else if (v === "SKIP") {
+        if (c.replyMode !== ReplyMode.Off) c.replyMode = ReplyMode.SkipNext;
+      } else return fail(E.syntax);
+      return R.none;
+    }),
+    sub("getredir", 2, "Returns the client ID to which the connection's tracking notifications are redirected.", "6.0.0", undefined, () => -1),
+    sub("help", 2, "Returns helpful text about the different subcommands.", "5.0.0", undefined, () => helpReply(HELP)),
+  ],
+};

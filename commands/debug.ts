@@ -1,0 +1,91 @@
+/**
+ * DEBUG: the cheap, useful subcommands (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, HELP).
+ * Like Redis, it is refused unless `enable-debug-command` is `yes` (or `local` for loopback).
+ *
+ * @module
+ */
+
+import { floatArg, intArg } from "../core/args.ts";
+import type { Client } from "../core/client.ts";
+import type { CommandSpec } from "../core/command.ts";
+import { encodingOf } from "../core/keyspace/database.ts";
+import { E, fail, helpReply, R, SimpleString } from "../core/resp/reply.ts";
+
+function allowed(client: Client): boolean {
+  const mode = client.server.config.str("enable-debug-command");
+  if (mode === "yes") return true;
+  if (mode === "local") {
+    const host = client.addr.slice(0, client.addr.lastIndexOf(":"));
+    return host === "127.0.0.1" || host === "::1" || client.transport === null;
+  }
+  return false;
+}
+
+/** Blocks the whole event loop for `ms`, as DEBUG SLEEP blocks Redis. */
+function blockFor(ms: number): void {
+  if (ms <= 0) return;
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+const HELP = [
+  "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "CHANGE-REPL-ID",
+  "    Change the replication IDs of the instance.",
+  "OBJECT <key>",
+  "    Show low level info about the key and associated value.",
+  "SET-ACTIVE-EXPIRE <0|1>",
+  "    Setting it to 0 disables expiring keys in background when they are not",
+  "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+  "    default.",
+  "SLEEP <seconds>",
+  "    Stop the server for <seconds>. Decimals allowed.",
+  "HELP",
+  "    Print this help.",
+];
+
+/** DEBUG subcommand [arg ...] */
+export const debugCommand: CommandSpec = {
+  name: "debug",
+  arity: -2,
+  flags: ["admin", "noscript", "loading", "stale"],
+  docs: {
+    summary: "A container for debugging commands.",
+    since: "1.0.0",
+    group: "server",
+    complexity: "Depends on subcommand.",
+  },
+  acl: ["dangerous"],
+  execute(client, argv) {
+    if (!allowed(client)) {
+      return fail(
+        'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
+      );
+    }
+    const sub = argv[1]!.toUpperCase();
+    const server = client.server;
+    if (sub === "HELP" && argv.length === 2) return helpReply(HELP);
+    if (sub === "SLEEP" && argv.length === 3) {
+      blockFor(floatArg(argv[2]!) * 1000);
+      return R.ok;
+    }
+    if (sub === "SET-ACTIVE-EXPIRE" && argv.length === 3) {
+      server.activeExpireEnabled = intArg(argv[2]!) !== 0;
+      return R.ok;
+    }
+    if (sub === "CHANGE-REPL-ID" && argv.length === 2) {
+      for (const h of server.hooks.changeReplId) h();
+      return R.ok;
+    }
+    if (sub === "OBJECT" && argv.length === 3) {
+      const v = client.db.peek(argv[2]!);
+      if (v === undefined) return fail(E.noSuchKey);
+      const len = typeof v === "string" ? v.length : 0;
+      return new SimpleString(
+        `Value at:0x0 refcount:1 encoding:${encodingOf(v)} serializedlength:${len} lru:0 lru_seconds_idle:0`,
+      );
+    }
+    return fail(
+      `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`,
+    );
+  },
+};

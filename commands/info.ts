@@ -1,0 +1,273 @@
+/**
+ * INFO [section ...]: the sections and fields clients parse, named and ordered as in Redis 7.0.
+ * Plugins add or replace sections through `server.infoSections` (replication replaces
+ * `replication`, persistence replaces `persistence`).
+ *
+ * @module
+ */
+
+import { CF } from "../core/client.ts";
+import type { CommandSpec } from "../core/command.ts";
+import { cpuSeconds, executable, memory, osName, pid } from "../core/proc.ts";
+import { VerbatimReply } from "../core/resp/reply.ts";
+import type { InfoSection, Server } from "../core/server.ts";
+import { runtimeName } from "../core/net/runtime.ts";
+
+type Fields = Array<[string, string | number]>;
+
+/** `1.23M` style sizes, as Redis's bytesToHuman. */
+export function humanBytes(n: number): string {
+  if (n < 1024) return `${n}B`;
+  const units = ["K", "M", "G", "T", "P"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(2)}${units[i]}`;
+}
+
+let peakMemory = 0;
+
+function serverSection(s: Server): Fields {
+  const now = s.clock.now();
+  const uptime = Math.floor((now - s.startedAt) / 1000);
+  return [
+    ["redis_version", "7.0.15"],
+    ["redis_git_sha1", "00000000"],
+    ["redis_git_dirty", 0],
+    ["redis_build_id", "0"],
+    ["redis_mode", "standalone"],
+    ["os", osName()],
+    ["arch_bits", 64],
+    ["monotonic_clock", "POSIX clock_gettime"],
+    ["multiplexing_api", runtimeName],
+    ["atomicvar_api", "c11-builtin"],
+    ["gcc_version", "0.0.0"],
+    ["process_id", pid()],
+    ["process_supervised", "no"],
+    ["run_id", s.runId],
+    ["tcp_port", s.config.num("port")],
+    ["server_time_usec", now * 1000],
+    ["uptime_in_seconds", uptime],
+    ["uptime_in_days", Math.floor(uptime / 86400)],
+    ["hz", s.config.num("hz")],
+    ["configured_hz", s.config.num("hz")],
+    ["lru_clock", Math.floor(now / 1000) & 0xffffff],
+    ["executable", executable()],
+    ["config_file", s.configFile ?? ""],
+    ["io_threads_active", 0],
+    ["redeno_runtime", runtimeName],
+  ];
+}
+
+function clientsSection(s: Server): Fields {
+  let blocked = 0;
+  let maxIn = 0;
+  let maxOut = 0;
+  for (const c of s.clients.values()) {
+    if (c.flags & CF.blocked) blocked++;
+    maxIn = Math.max(maxIn, c.parser.pending);
+    maxOut = Math.max(maxOut, c.transport?.pendingBytes ?? 0);
+  }
+  return [
+    ["connected_clients", countClients(s)],
+    ["cluster_connections", 0],
+    ["maxclients", s.config.num("maxclients")],
+    ["client_recent_max_input_buffer", maxIn],
+    ["client_recent_max_output_buffer", maxOut],
+    ["blocked_clients", blocked],
+    ["tracking_clients", 0],
+    ["clients_in_timeout_table", blocked],
+  ];
+}
+
+/** Connected clients as Redis counts them: sockets that are not replicas. */
+function countClients(s: Server): number {
+  let n = 0;
+  for (const c of s.clients.values()) if ((c.flags & (CF.replica | CF.local)) === 0) n++;
+  return n;
+}
+
+function memorySection(s: Server): Fields {
+  const m = memory();
+  peakMemory = Math.max(peakMemory, m.used);
+  const maxmemory = s.config.num("maxmemory");
+  return [
+    ["used_memory", m.used],
+    ["used_memory_human", humanBytes(m.used)],
+    ["used_memory_rss", m.rss],
+    ["used_memory_rss_human", humanBytes(m.rss)],
+    ["used_memory_peak", peakMemory],
+    ["used_memory_peak_human", humanBytes(peakMemory)],
+    ["used_memory_peak_perc", `${((m.used / Math.max(1, peakMemory)) * 100).toFixed(2)}%`],
+    ["maxmemory", maxmemory],
+    ["maxmemory_human", humanBytes(maxmemory)],
+    ["maxmemory_policy", s.config.str("maxmemory-policy")],
+    ["mem_fragmentation_ratio", (m.rss / Math.max(1, m.used)).toFixed(2)],
+    ["mem_allocator", "v8"],
+    ["lazyfree_pending_objects", 0],
+  ];
+}
+
+function persistenceSection(s: Server): Fields {
+  return [
+    ["loading", 0],
+    ["async_loading", 0],
+    ["rdb_changes_since_last_save", s.dirty],
+    ["rdb_bgsave_in_progress", 0],
+    ["rdb_last_save_time", Math.floor(s.startedAt / 1000)],
+    ["rdb_last_bgsave_status", "ok"],
+    ["aof_enabled", 0],
+    ["aof_rewrite_in_progress", 0],
+    ["aof_rewrite_scheduled", 0],
+    ["aof_last_write_status", "ok"],
+  ];
+}
+
+function statsSection(s: Server): Fields {
+  const st = s.stats;
+  return [
+    ["total_connections_received", st.connectionsReceived],
+    ["total_commands_processed", st.commands],
+    ["instantaneous_ops_per_sec", st.opsPerSec],
+    ["total_net_input_bytes", st.netInput],
+    ["total_net_output_bytes", st.netOutput],
+    ["rejected_connections", st.rejectedConnections],
+    ["sync_full", 0],
+    ["sync_partial_ok", 0],
+    ["sync_partial_err", 0],
+    ["expired_keys", st.expiredKeys],
+    ["evicted_keys", st.evictedKeys],
+    ["keyspace_hits", st.hits],
+    ["keyspace_misses", st.misses],
+    ["pubsub_channels", 0],
+    ["pubsub_patterns", 0],
+    ["latest_fork_usec", 0],
+    ["total_forks", 0],
+    ["unexpected_error_replies", 0],
+    ["total_error_replies", st.errorReplies],
+    ["total_reads_processed", st.commands],
+    ["acl_access_denied_auth", st.authFailures],
+  ];
+}
+
+function replicationSection(s: Server): Fields {
+  return [
+    ["role", "master"],
+    ["connected_slaves", 0],
+    ["master_failover_state", "no-failover"],
+    ["master_replid", s.runId],
+    ["master_replid2", "0000000000000000000000000000000000000000"],
+    ["master_repl_offset", 0],
+    ["second_repl_offset", -1],
+    ["repl_backlog_active", 0],
+    ["repl_backlog_size", s.config.num("repl-backlog-size")],
+    ["repl_backlog_first_byte_offset", 0],
+    ["repl_backlog_histlen", 0],
+  ];
+}
+
+function cpuSection(): Fields {
+  const c = cpuSeconds();
+  return [
+    ["used_cpu_sys", c.sys.toFixed(6)],
+    ["used_cpu_user", c.user.toFixed(6)],
+    ["used_cpu_sys_children", "0.000000"],
+    ["used_cpu_user_children", "0.000000"],
+    ["used_cpu_sys_main_thread", c.sys.toFixed(6)],
+    ["used_cpu_user_main_thread", c.user.toFixed(6)],
+  ];
+}
+
+function commandstatsSection(s: Server): Fields {
+  const out: Fields = [];
+  const add = (name: string, st: { calls: number; usec: number; rejected: number; failed: number }) => {
+    if (st.calls === 0 && st.rejected === 0 && st.failed === 0) return;
+    const per = st.calls === 0 ? 0 : st.usec / st.calls;
+    out.push([
+      `cmdstat_${name}`,
+      `calls=${st.calls},usec=${st.usec},usec_per_call=${per.toFixed(2)},rejected_calls=${st.rejected},failed_calls=${st.failed}`,
+    ]);
+  };
+  for (const cmd of s.allCommands()) {
+    add(cmd.name, cmd.stats);
+    if (cmd.subcommands) for (const sub of cmd.subcommands.values()) add(sub.fullName, sub.stats);
+  }
+  return out;
+}
+
+function errorstatsSection(s: Server): Fields {
+  return [...s.stats.errors].map(([code, n]) => [`errorstat_${code}`, `count=${n}`]);
+}
+
+function keyspaceSection(s: Server): Fields {
+  const out: Fields = [];
+  for (const db of s.dbs) {
+    if (db.size === 0) continue;
+    out.push([
+      `db${db.id}`,
+      `keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`,
+    ]);
+  }
+  return out;
+}
+
+/** The built-in sections in Redis's order; `isDefault` marks those of plain INFO. */
+function coreSections(s: Server): Array<[string, InfoSection]> {
+  const sec = (title: string, isDefault: boolean, fields: () => Fields): InfoSection => ({
+    title,
+    isDefault,
+    fields,
+  });
+  return [
+    ["server", sec("Server", true, () => serverSection(s))],
+    ["clients", sec("Clients", true, () => clientsSection(s))],
+    ["memory", sec("Memory", true, () => memorySection(s))],
+    ["persistence", sec("Persistence", true, () => persistenceSection(s))],
+    ["stats", sec("Stats", true, () => statsSection(s))],
+    ["replication", sec("Replication", true, () => replicationSection(s))],
+    ["cpu", sec("CPU", true, cpuSection)],
+    ["modules", sec("Modules", true, () => [])],
+    ["commandstats", sec("Commandstats", false, () => commandstatsSection(s))],
+    ["errorstats", sec("Errorstats", true, () => errorstatsSection(s))],
+    ["cluster", sec("Cluster", true, () => [["cluster_enabled", 0]])],
+    ["keyspace", sec("Keyspace", true, () => keyspaceSection(s))],
+  ];
+}
+
+/** Builds the INFO text for the requested section names (lowercase). */
+export function infoText(s: Server, wanted: string[]): string {
+  const sections = new Map(coreSections(s));
+  for (const [name, section] of s.infoSections) sections.set(name, section);
+  const all = wanted.includes("all") || wanted.includes("everything");
+  const dflt = wanted.length === 0 || wanted.includes("default");
+  const parts: string[] = [];
+  for (const [name, section] of sections) {
+    if (!(all || (dflt && section.isDefault) || wanted.includes(name))) continue;
+    let text = `# ${section.title}\r\n`;
+    for (const [k, v] of section.fields()) text += `${k}:${v}\r\n`;
+    parts.push(text);
+  }
+  return parts.join("\r\n");
+}
+
+/** INFO [section [section ...]] */
+export const infoCommand: CommandSpec = {
+  name: "info",
+  arity: -1,
+  flags: ["loading", "stale"],
+  docs: {
+    summary: "Returns information and statistics about the server.",
+    since: "1.0.0",
+    group: "server",
+    complexity: "O(1)",
+    args: "[section [section ...]]",
+  },
+  acl: ["dangerous"],
+  execute(client, argv) {
+    const wanted = argv.slice(1).map((a) => a.toLowerCase());
+    return new VerbatimReply(infoText(client.server, wanted));
+  },
+};

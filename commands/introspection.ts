@@ -1,0 +1,277 @@
+/**
+ * COMMAND, COMMAND COUNT, INFO, DOCS, LIST, GETKEYS, GETKEYSANDFLAGS and HELP, all built from the
+ * registry: a command's spec is the only place its arity, flags, keys and grammar are written.
+ *
+ * @module
+ */
+
+import type { Client } from "../core/client.ts";
+import type { Command, CommandSpec } from "../core/command.ts";
+import { globMatch } from "../core/glob.ts";
+import {
+  E,
+  fail,
+  helpReply,
+  MapReply,
+  type Reply,
+  SetReply,
+  SimpleString,
+} from "../core/resp/reply.ts";
+import { argReply, parseArgs } from "./command_docs.ts";
+
+const GROUP_CATEGORY: Record<string, string> = {
+  string: "string",
+  generic: "keyspace",
+  list: "list",
+  hash: "hash",
+  set: "set",
+  "sorted-set": "sortedset",
+  stream: "stream",
+  pubsub: "pubsub",
+  connection: "connection",
+  scripting: "scripting",
+  transactions: "transaction",
+  bitmap: "bitmap",
+  hyperloglog: "hyperloglog",
+  geo: "geo",
+};
+
+/** ACL categories of a command, derived from its flags and group. */
+export function aclCategories(cmd: Command): string[] {
+  const spec = cmd.spec;
+  const flags = new Set(spec.flags ?? []);
+  const cats = new Set<string>();
+  if (flags.has("write")) cats.add("write");
+  if (flags.has("readonly")) cats.add("read");
+  if (flags.has("admin")) {
+    cats.add("admin");
+    cats.add("dangerous");
+  }
+  if (flags.has("pubsub")) cats.add("pubsub");
+  if (flags.has("blocking")) cats.add("blocking");
+  const group = spec.docs?.group ?? cmd.parent?.spec.docs?.group ?? "";
+  const g = GROUP_CATEGORY[group];
+  if (g) cats.add(g);
+  cats.add(flags.has("fast") ? "fast" : "slow");
+  for (const a of spec.acl ?? []) cats.add(a);
+  return [...cats].map((c) => `@${c}`);
+}
+
+function flagSet(cmd: Command): Reply {
+  const flags = [...(cmd.spec.flags ?? [])];
+  if (cmd.spec.getKeys) flags.push("movablekeys");
+  return new SetReply(flags.map((f) => new SimpleString(f)));
+}
+
+function keySpecs(cmd: Command): Reply[] {
+  const k = cmd.spec.keys;
+  if (!k || k.first === 0) return [];
+  const write = cmd.spec.flags?.includes("write");
+  return [
+    new MapReply([
+      "flags",
+      write ? [new SimpleString("RW"), new SimpleString("UPDATE")] : [
+        new SimpleString("RO"),
+        new SimpleString("ACCESS"),
+      ],
+      "begin_search",
+      new MapReply(["type", "index", "spec", new MapReply(["index", k.first])]),
+      "find_keys",
+      new MapReply([
+        "type",
+        "range",
+        "spec",
+        new MapReply([
+          "lastkey",
+          k.last < 0 ? k.last : k.last - k.first,
+          "keystep",
+          k.step,
+          "limit",
+          0,
+        ]),
+      ]),
+    ]),
+  ];
+}
+
+/** The COMMAND INFO entry of one command. */
+export function commandInfo(cmd: Command): Reply {
+  const k = cmd.spec.keys;
+  const subs = cmd.subcommands ? [...cmd.subcommands.values()].map(commandInfo) : [];
+  return [
+    cmd.fullName,
+    cmd.arity,
+    flagSet(cmd),
+    k?.first ?? 0,
+    k?.last ?? 0,
+    k?.step ?? 0,
+    new SetReply(aclCategories(cmd).map((c) => new SimpleString(c))),
+    new SetReply([]),
+    keySpecs(cmd),
+    subs,
+  ];
+}
+
+/** The COMMAND DOCS entry of one command (without its name). */
+export function commandDocs(cmd: Command): Reply {
+  const d = cmd.spec.docs;
+  const e: Reply[] = [
+    "summary",
+    d?.summary ?? "",
+    "since",
+    d?.since ?? "0.0.0",
+    "group",
+    d?.group ?? cmd.parent?.spec.docs?.group ?? "server",
+  ];
+  if (d?.complexity) e.push("complexity", d.complexity);
+  if (d?.args) e.push("arguments", parseArgs(d.args).map((a) => argReply(a, { next: 0 })));
+  if (cmd.subcommands) {
+    const subs: Reply[] = [];
+    for (const s of cmd.subcommands.values()) subs.push(s.fullName, commandDocs(s));
+    e.push("subcommands", new MapReply(subs));
+  }
+  return new MapReply(e);
+}
+
+function lookup(client: Client, name: string): Command | undefined {
+  const [top, sub] = name.toLowerCase().split("|");
+  const cmd = client.server.command(top!);
+  if (sub === undefined) return cmd;
+  return cmd?.subcommands?.get(sub);
+}
+
+function getKeys(client: Client, argv: string[]): number[] {
+  const inner = argv.slice(2);
+  const cmd = client.server.resolve(inner);
+  if (typeof cmd === "string") {
+    if (cmd.startsWith("ERR unknown command")) return fail("ERR Invalid command specified");
+    return fail("ERR Invalid number of arguments specified for command");
+  }
+  const keys = cmd.keyPositions(inner);
+  if (keys.length === 0) return fail("ERR The command has no key arguments");
+  return keys;
+}
+
+const HELP = [
+  "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "(no subcommand)",
+  "    Return details about all Redis commands.",
+  "COUNT",
+  "    Return the total number of commands in this Redis server.",
+  "LIST",
+  "    Return a list of all commands in this Redis server.",
+  "INFO [<command-name> ...]",
+  "    Return details about multiple Redis commands.",
+  "    If no command names are given, documentation details for all",
+  "    commands are returned.",
+  "DOCS [<command-name> ...]",
+  "    Return documentation details about multiple Redis commands.",
+  "    If no command names are given, documentation details for all",
+  "    commands are returned.",
+  "GETKEYS <full-command>",
+  "    Return the keys from a full Redis command.",
+  "GETKEYSANDFLAGS <full-command>",
+  "    Return the keys and the access flags from a full Redis command.",
+  "HELP",
+  "    Print this help.",
+];
+
+function sub(spec: Omit<CommandSpec, "flags"> & Partial<Pick<CommandSpec, "flags">>): CommandSpec {
+  return { flags: ["loading", "stale"], ...spec };
+}
+
+/** COMMAND [subcommand] */
+export const commandCommand: CommandSpec = {
+  name: "command",
+  arity: -1,
+  flags: ["loading", "stale"],
+  docs: {
+    summary: "Returns detailed information about all commands.",
+    since: "2.8.13",
+    group: "server",
+    complexity: "O(N) where N is the total number of Redis commands",
+  },
+  execute(client) {
+    return [...client.server.allCommands()].map(commandInfo);
+  },
+  subcommands: [
+    sub({
+      name: "count",
+      arity: 2,
+      docs: { summary: "Returns a count of commands.", since: "2.8.13", group: "server", complexity: "O(1)" },
+      execute: (client) => [...client.server.allCommands()].length,
+    }),
+    sub({
+      name: "info",
+      arity: -2,
+      docs: { summary: "Returns information about one, multiple or all commands.", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of commands to look up", args: "[command-name [command-name ...]]" },
+      execute(client, argv) {
+        if (argv.length === 2) return [...client.server.allCommands()].map(commandInfo);
+        return argv.slice(2).map((n) => {
+          const cmd = lookup(client, n);
+          return cmd ? commandInfo(cmd) : null;
+        });
+      },
+    }),
+    sub({
+      name: "docs",
+      arity: -2,
+      docs: { summary: "Returns documentary information about one, multiple or all commands.", since: "7.0.0", group: "server", complexity: "O(N) where N is the number of commands to look up", args: "[command-name [command-name ...]]" },
+      execute(client, argv) {
+        const cmds = argv.length === 2
+          ? [...client.server.allCommands()]
+          : argv.slice(2).map((n) => lookup(client, n)).filter((c): c is Command => !!c);
+        const out: Reply[] = [];
+        for (const c of cmds) out.push(c.fullName, commandDocs(c));
+        return new MapReply(out);
+      },
+    }),
+    sub({
+      name: "list",
+      arity: -2,
+      docs: { summary: "Returns a list of command names.", since: "7.0.0", group: "server", complexity: "O(N) where N is the total number of Redis commands", args: "[FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]" },
+      execute(client, argv) {
+        const names: string[] = [];
+        const all = [...client.server.allCommands()];
+        if (argv.length === 2) return all.map((c) => c.name);
+        if (argv.length !== 5 || argv[2]!.toUpperCase() !== "FILTERBY") return fail(E.syntax);
+        const kind = argv[3]!.toUpperCase();
+        const v = argv[4]!;
+        for (const c of all) {
+          const family = [c, ...(c.subcommands?.values() ?? [])];
+          for (const x of family) {
+            if (kind === "PATTERN" && globMatch(v.toLowerCase(), x.fullName, true)) names.push(x.fullName);
+            else if (kind === "ACLCAT" && aclCategories(x).includes(`@${v.toLowerCase()}`)) names.push(x.fullName);
+          }
+          if (kind !== "PATTERN" && kind !== "ACLCAT" && kind !== "MODULE") return fail(E.syntax);
+        }
+        return names;
+      },
+    }),
+    sub({
+      name: "getkeys",
+      arity: -3,
+      docs: { summary: "Extracts the key names from an arbitrary command.", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of arguments to the command", args: "command [arg [arg ...]]" },
+      execute: (client, argv) => getKeys(client, argv).map((i) => argv[i + 2]!),
+    }),
+    sub({
+      name: "getkeysandflags",
+      arity: -3,
+      docs: { summary: "Extracts the key names and access flags for an arbitrary command.", since: "7.0.0", group: "server", complexity: "O(N) where N is the number of arguments to the command", args: "command [arg [arg ...]]" },
+      execute(client, argv) {
+        const inner = argv.slice(2);
+        const cmd = client.server.resolve(inner);
+        const flags = typeof cmd !== "string" && cmd.spec.flags?.includes("write")
+          ? [new SimpleString("RW"), new SimpleString("UPDATE")]
+          : [new SimpleString("RO"), new SimpleString("ACCESS")];
+        return getKeys(client, argv).map((i) => [argv[i + 2]!, flags]);
+      },
+    }),
+    sub({
+      name: "help",
+      arity: 2,
+      docs: { summary: "Returns helpful text about the different subcommands.", since: "5.0.0", group: "server", complexity: "O(1)" },
+      execute: () => helpReply(HELP),
+    }),
+  ],
+};

@@ -1,0 +1,284 @@
+/**
+ * Server commands: TIME, LASTSAVE, SHUTDOWN, MEMORY, SLOWLOG, LATENCY, FUNCTION FLUSH.
+ *
+ * @module
+ */
+
+import { intArg } from "../core/args.ts";
+import type { CommandSpec } from "../core/command.ts";
+import { E, fail, helpReply, MapReply, R, VerbatimReply } from "../core/resp/reply.ts";
+import { memory } from "../core/proc.ts";
+
+/** TIME */
+export const timeCommand: CommandSpec = {
+  name: "time",
+  arity: 1,
+  flags: ["loading", "stale", "fast"],
+  docs: { summary: "Returns the server time.", since: "2.6.0", group: "server", complexity: "O(1)" },
+  execute(client) {
+    // Microseconds come from the high-resolution timer on top of the (injectable) clock.
+    const us = client.server.clock.now() * 1000 + Math.floor((performance.now() % 1) * 1000);
+    return [String(Math.floor(us / 1e6)), String(us % 1e6)];
+  },
+};
+
+/** LASTSAVE */
+export const lastsaveCommand: CommandSpec = {
+  name: "lastsave",
+  arity: 1,
+  flags: ["loading", "stale", "fast"],
+  docs: {
+    summary: "Returns the Unix timestamp of the last successful save to disk.",
+    since: "1.0.0",
+    group: "server",
+    complexity: "O(1)",
+  },
+  acl: ["admin", "dangerous"],
+  execute: (client) => Math.floor(client.server.lastSave / 1000),
+};
+
+/** SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] */
+export const shutdownCommand: CommandSpec = {
+  name: "shutdown",
+  arity: -1,
+  flags: ["admin", "noscript", "loading", "stale", "no_multi", "allow_busy"],
+  docs: {
+    summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+    since: "1.0.0",
+    group: "server",
+    complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+    args: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]",
+  },
+  execute(client, argv) {
+    let save: boolean | undefined;
+    for (const a of argv.slice(1)) {
+      const o = a.toUpperCase();
+      if (o === "NOSAVE" && save === undefined) save = false;
+      else if (o === "SAVE" && save === undefined) save = true;
+      else if (o === "NOW" || o === "FORCE") continue;
+      else if (o === "ABORT") return fail("ERR No shutdown in progress.");
+      else return fail(E.syntax);
+    }
+    const server = client.server;
+    server.shutdownSave = save;
+    server.log("warning", "User requested shutdown...");
+    void server.close();
+    return R.none;
+  },
+};
+
+/** Approximate memory of a key and its value in bytes (MEMORY USAGE). */
+function usageOf(key: string, value: unknown): number {
+  const round = (n: number) => Math.ceil(n / 8) * 8;
+  const base = 24 + round(key.length + 16);
+  if (typeof value === "string") return base + round(value.length + 16);
+  const sized = value as { memoryUsage?: () => number };
+  return base + (sized.memoryUsage?.() ?? 64);
+}
+
+/** MEMORY <subcommand> */
+export const memoryCommand: CommandSpec = {
+  name: "memory",
+  arity: -2,
+  docs: { summary: "A container for memory diagnostics commands.", since: "4.0.0", group: "server", complexity: "Depends on subcommand." },
+  subcommands: [
+    {
+      name: "usage",
+      arity: -3,
+      flags: ["readonly"],
+      keys: { first: 2, last: 2, step: 1 },
+      docs: { summary: "Estimates the memory usage of a key.", since: "4.0.0", group: "server", complexity: "O(N) where N is the number of samples.", args: "key [SAMPLES count]" },
+      execute(client, argv) {
+        if (argv.length === 5 && argv[3]!.toUpperCase() === "SAMPLES") intArg(argv[4]!);
+        else if (argv.length !== 3) return fail(E.syntax);
+        const v = client.db.peek(argv[2]!);
+        return v === undefined ? null : usageOf(argv[2]!, v);
+      },
+    },
+    {
+      name: "doctor",
+      arity: 2,
+      flags: [],
+      docs: { summary: "Outputs a memory problems report.", since: "4.0.0", group: "server", complexity: "O(1)" },
+      execute: () =>
+        new VerbatimReply(
+          "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n",
+        ),
+    },
+    {
+      name: "stats",
+      arity: 2,
+      flags: [],
+      docs: { summary: "Returns details about memory usage.", since: "4.0.0", group: "server", complexity: "O(1)" },
+      execute(client) {
+        const m = memory();
+        let keys = 0;
+        for (const db of client.server.dbs) keys += db.size;
+        return new MapReply([
+          "peak.allocated", m.used, "total.allocated", m.used, "startup.allocated", 0,
+          "keys.count", keys, "dataset.bytes", m.used, "rss-overhead.bytes", m.rss - m.used,
+        ]);
+      },
+    },
+    {
+      name: "purge",
+      arity: 2,
+      flags: [],
+      docs: { summary: "Asks the allocator to release memory.", since: "4.0.0", group: "server", complexity: "Depends on how much memory is allocated, could be slow" },
+      execute: () => R.ok,
+    },
+    {
+      name: "help",
+      arity: 2,
+      flags: ["loading", "stale"],
+      docs: { summary: "Returns helpful text about the different subcommands.", since: "4.0.0", group: "server", complexity: "O(1)" },
+      execute: () =>
+        helpReply([
+          "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+          "DOCTOR",
+          "    Return memory problems reports.",
+          "STATS",
+          "    Return information about the memory usage of the server.",
+          "USAGE <key> [SAMPLES <count>]",
+          "    Return memory in bytes used by <key> and its value. Nested values are",
+          "    sampled up to <count> times (default: 5, 0 means sample all).",
+          "PURGE",
+          "    Attempt to purge dirty pages for reclamation by the allocator.",
+          "HELP",
+          "    Print this help.",
+        ]),
+    },
+  ],
+};
+
+/** SLOWLOG <subcommand> */
+export const slowlogCommand: CommandSpec = {
+  name: "slowlog",
+  arity: -2,
+  docs: { summary: "A container for slow log commands.", since: "2.2.12", group: "server", complexity: "Depends on subcommand." },
+  subcommands: [
+    {
+      name: "get",
+      arity: -2,
+      flags: ["admin", "loading", "stale"],
+      docs: { summary: "Returns the slow log's entries.", since: "2.2.12", group: "server", complexity: "O(N) where N is the number of entries returned", args: "[count]" },
+      execute(client, argv) {
+        let n = 10;
+        if (argv.length === 3) {
+          n = intArg(argv[2]!, "ERR count should be greater than or equal to -1");
+          if (n < -1) return fail("ERR count should be greater than or equal to -1");
+          if (n === -1) n = Infinity;
+        } else if (argv.length > 3) return fail(E.wrongArgs("slowlog|get"));
+        return client.server.slowlog.slice(0, n).map((e) => [
+          e.id, e.time, e.usec, e.argv, e.addr, e.name,
+        ]);
+      },
+    },
+    {
+      name: "len",
+      arity: 2,
+      flags: ["admin", "loading", "stale"],
+      docs: { summary: "Returns the number of entries in the slow log.", since: "2.2.12", group: "server", complexity: "O(1)" },
+      execute: (client) => client.server.slowlog.length,
+    },
+    {
+      name: "reset",
+      arity: 2,
+      flags: ["admin", "loading", "stale"],
+      docs: { summary: "Clears all entries from the slow log.", since: "2.2.12", group: "server", complexity: "O(N) where N is the number of entries in the slowlog" },
+      execute(client) {
+        client.server.slowlog.length = 0;
+        return R.ok;
+      },
+    },
+    {
+      name: "help",
+      arity: 2,
+      flags: ["loading", "stale"],
+      docs: { summary: "Show helpful text about the different subcommands", since: "6.2.0", group: "server", complexity: "O(1)" },
+      execute: () =>
+        helpReply([
+          "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+          "GET [<count>]",
+          "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+          "    Entries are made of:",
+          "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+          "    client name",
+          "LEN",
+          "    Return the length of the slowlog.",
+          "RESET",
+          "    Reset the slowlog.",
+          "HELP",
+          "    Print this help.",
+        ]),
+    },
+  ],
+};
+
+/** LATENCY <subcommand>: redeno records no latency events yet; DOCTOR says so in Redis's words. */
+export const latencyCommand: CommandSpec = {
+  name: "latency",
+  arity: -2,
+  docs: { summary: "A container for latency diagnostics commands.", since: "2.8.13", group: "server", complexity: "Depends on subcommand." },
+  subcommands: [
+    {
+      name: "doctor",
+      arity: 2,
+      flags: ["admin", "noscript", "loading", "stale"],
+      docs: { summary: "Returns a human-readable latency analysis report.", since: "2.8.13", group: "server", complexity: "O(1)" },
+      execute(client) {
+        const text = client.server.config.num("latency-monitor-threshold") === 0
+          ? "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
+          : "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n";
+        return new VerbatimReply(text);
+      },
+    },
+    {
+      name: "latest",
+      arity: 2,
+      flags: ["admin", "noscript", "loading", "stale"],
+      docs: { summary: "Returns the latest latency samples for all events.", since: "2.8.13", group: "server", complexity: "O(1)" },
+      execute: () => [],
+    },
+    {
+      name: "reset",
+      arity: -2,
+      flags: ["admin", "noscript", "loading", "stale"],
+      docs: { summary: "Resets the latency data for one or more events.", since: "2.8.13", group: "server", complexity: "O(1)", args: "[event [event ...]]" },
+      execute: () => 0,
+    },
+  ],
+};
+
+/** FUNCTION FLUSH: the scripting issue adds the rest of FUNCTION. */
+export const functionCommand: CommandSpec = {
+  name: "function",
+  arity: -2,
+  docs: { summary: "A container for function commands.", since: "7.0.0", group: "scripting", complexity: "Depends on subcommand." },
+  subcommands: [
+    {
+      name: "flush",
+      arity: -2,
+      flags: ["write", "noscript"],
+      docs: { summary: "Deletes all libraries and functions.", since: "7.0.0", group: "scripting", complexity: "O(N) where N is the number of functions deleted", args: "[ASYNC | SYNC]" },
+      execute(_client, argv) {
+        if (argv.length > 3) return fail(E.syntax);
+        if (argv.length === 3 && !["ASYNC", "SYNC"].includes(argv[2]!.toUpperCase())) {
+          return fail("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+        }
+        return R.ok;
+      },
+    },
+  ],
+};
+
+/** Server commands. */
+export const serverCommands: CommandSpec[] = [
+  timeCommand,
+  lastsaveCommand,
+  shutdownCommand,
+  memoryCommand,
+  slowlogCommand,
+  latencyCommand,
+  functionCommand,
+];
