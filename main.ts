@@ -7,12 +7,12 @@
 import { parseCommandLine } from "./core/cli.ts";
 import { createServer } from "./mod.ts";
 
-const { config, error } = await parseCommandLine(argvOf());
+const { config, error, configFile } = await parseCommandLine(argvOf());
 if (error !== undefined) {
   console.error(error);
   exit(1);
 }
-const server = createServer({ config, log: true });
+const server = createServer({ config, log: true, ...(configFile ? { configFile } : {}) });
 server.log("notice", "oO0OoO0OoO0Oo redeno is starting oO0OoO0OoO0Oo");
 server.log("notice", `redeno version=7.0.15-compatible, runtime=${runtime()}, pid=${pid()}`);
 try {

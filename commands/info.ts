@@ -188,7 +188,7 @@ function commandstatsSection(s: Server): Fields {
     const per = st.calls === 0 ? 0 : st.usec / st.calls;
     out.push([
       `cmdstat_${name}`,
-      `calls=${st.calls},usec=${st.usec},usec_per_call=${per.toFixed(2)},rejected_calls=${st.rejected},failed_calls=${st.failed}`,
+      `calls=${st.calls},usec=${Math.round(st.usec)},usec_per_call=${per.toFixed(2)},rejected_calls=${st.rejected},failed_calls=${st.failed}`,
     ]);
   };
   for (const cmd of s.allCommands()) {

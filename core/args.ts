@@ -29,7 +29,9 @@ export function i32Arg(s: string, error?: string): number {
   const n = parseInteger(s);
   if (n === undefined) return fail(error ?? E.notInteger);
   if (n < -2147483648 || n > 2147483647) {
-    return fail(error ?? "ERR value is out of range, value must between -2147483648 and 2147483647");
+    return fail(
+      error ?? "ERR value is out of range, value must between -2147483648 and 2147483647",
+    );
   }
   return n;
 }

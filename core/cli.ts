@@ -17,6 +17,8 @@ export interface CommandLine {
   config: Record<string, string[]>;
   /** The fatal error report, when the configuration is unusable. */
   error?: string;
+  /** The config file given on the command line, if any. */
+  configFile?: string;
 }
 
 function fatal(lineNo: number, line: string, why: string): string {
@@ -93,9 +95,11 @@ export function parseConfigLines(lines: string[]): CommandLine {
  */
 export async function parseCommandLine(args: string[]): Promise<CommandLine> {
   const lines: string[] = [];
+  let configFile: string | undefined;
   let rest = args;
   if (rest.length > 0 && !rest[0]!.startsWith("--")) {
     const path = rest[0]!;
+    configFile = path;
     rest = rest.slice(1);
     try {
       lines.push(...(await readFile(path, "utf8")).split(/\r?\n/));
@@ -104,5 +108,6 @@ export async function parseCommandLine(args: string[]): Promise<CommandLine> {
     }
   }
   lines.push(...argsToLines(rest));
-  return parseConfigLines(lines);
+  const parsed = parseConfigLines(lines);
+  return configFile === undefined ? parsed : { ...parsed, configFile };
 }

@@ -129,10 +129,13 @@ export class Client {
   /** Handles received bytes: parse, execute, reply, then flush once. */
   onData(chunk: Uint8Array): void {
     if (this.flags & CF.closed) return;
-    this.lastInteraction = this.server.clock.now();
-    this.server.stats.netInput += chunk.length;
+    const server = this.server;
+    server.tick();
+    this.lastInteraction = server.time;
+    server.stats.netInput += chunk.length;
     this.parser.feed(chunk);
     this.processInput();
+    server.endBatch();
     this.parser.release();
     if (this.parser.pending > this.server.parserLimits.queryBufferLimit) {
       this.server.log("warning", `Closing client that reached max query buffer length: ${this.describe()}`);

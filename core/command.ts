@@ -137,6 +137,8 @@ export class Command {
   readonly fullName: string;
   readonly arity: number;
   readonly bits: number;
+  /** False for fast and O(1) commands, whose time is measured per batch, not per call. */
+  readonly timed: boolean;
   readonly execute: Execute | undefined;
   readonly subcommands: Map<string, Command> | undefined;
   readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
@@ -152,6 +154,7 @@ export class Command {
     let bits = 0;
     for (const f of spec.flags ?? []) bits |= FLAG_BITS[f] ?? 0;
     this.bits = bits;
+    this.timed = (bits & F.fast) === 0 && spec.docs?.complexity !== "O(1)";
     this.execute = spec.execute;
     if (spec.subcommands) {
       this.subcommands = new Map();

@@ -84,7 +84,7 @@ export class Server implements KeyspaceHost {
   readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
   /** Number of writes since the last save (Redis's `server.dirty`). */
   dirty = 0;
-  /** The current command's time (ms), fixed for the command's duration. */
+  /** Time (ms) for expiry decisions: read once per batch of commands (see tick()). */
   time = 0;
   requirePass = "";
   /** Host and port of our master, when replicating; set by the replication plugin. */
@@ -112,6 +112,12 @@ export class Server implements KeyspaceHost {
   private readonly logger: Logger;
   private effects: Array<[number, string[]]> = [];
   private callDepth = 0;
+  /** performance.now() when the current batch of commands started (see tick()). */
+  private batchStart = 0;
+  /** µs spent in individually timed commands of the current batch. */
+  private batchTimed = 0;
+  /** O(1) commands of the current batch, whose time endBatch() shares out. */
+  private readonly untimed: Command[] = [];
   private sealed = false;
   private cronTimer: ReturnType<typeof setInterval> | undefined;
   private local: LocalSession | undefined;
@@ -240,6 +246,31 @@ export class Server implements KeyspaceHost {
     return cmd.arityOk(argv.length) ? cmd : E.wrongArgs(cmd.name);
   }
 
+  /**
+   * Reads the clock for the commands about to run (one batch of input, a timer, a wake-up).
+   * Commands of one batch see one instant, as commands of one Redis event-loop iteration do.
+   */
+  tick(): void {
+    if (this.callDepth !== 0) return;
+    this.time = this.clock.now();
+    this.batchStart = performance.now();
+    this.batchTimed = 0;
+  }
+
+  /**
+   * Ends a batch started by tick(): the time not spent in individually timed commands is shared
+   * out among the O(1) commands of the batch, which are not timed one by one (a timer read costs
+   * as much as a GET on Deno).
+   */
+  endBatch(): void {
+    const untimed = this.untimed;
+    if (untimed.length === 0) return;
+    const share = Math.max(0, (performance.now() - this.batchStart) * 1000 - this.batchTimed) /
+      untimed.length;
+    for (let i = 0; i < untimed.length; i++) untimed[i]!.stats.usec += share;
+    untimed.length = 0;
+  }
+
   /** Runs one command from `client`: resolve, gates, execute, reply, propagate. */
   call(client: Client, argv: string[]): void {
     if (client.replyMode === 2) client.replyMode = 3;
@@ -273,7 +304,6 @@ export class Server implements KeyspaceHost {
    */
   execute(client: Client, cmd: Command, argv: string[]): Reply {
     const top = this.callDepth === 0;
-    if (top) this.time = this.clock.now();
     this.callDepth++;
     const dirty = this.dirty;
     const effects = this.effects.length;
@@ -281,7 +311,9 @@ export class Server implements KeyspaceHost {
     this.current = client;
     client.argv = argv;
     client.lastCommand = cmd.fullName;
-    const start = performance.now();
+    // O(1) commands are timed per batch (endBatch) unless the slow log wants sub-ms precision.
+    const timed = cmd.timed || this.stats.slowlogThreshold < 1000;
+    const start = timed ? performance.now() : 0;
     let reply: Reply;
     try {
       reply = cmd.execute!(client, argv);
@@ -293,21 +325,27 @@ export class Server implements KeyspaceHost {
         reply = new ErrorReply(`ERR ${(e as Error)?.message ?? e}`);
       }
     }
-    const usec = Math.round((performance.now() - start) * 1000);
+    let usec = 0;
+    if (timed) {
+      usec = Math.round((performance.now() - start) * 1000);
+      cmd.stats.usec += usec;
+      if (top) this.batchTimed += usec;
+    } else {
+      this.untimed.push(cmd);
+    }
     this.current = prev;
     this.callDepth--;
     const stats = cmd.stats;
     stats.calls++;
-    stats.usec += usec;
     this.stats.commands++;
     if (reply instanceof ErrorReply) {
       stats.failed++;
       this.stats.countError(reply);
     }
-    if (this.dirty !== dirty && this.effects.length === effects) {
+    if (this.dirty !== dirty && this.effects.length === effects && this.hooks.propagate.length !== 0) {
       this.effects.push([client.db.id, argv]);
     }
-    if (usec >= this.stats.slowlogThreshold && this.stats.slowlogThreshold >= 0) {
+    if (timed && usec >= this.stats.slowlogThreshold && this.stats.slowlogThreshold >= 0) {
       this.recordSlow(client, argv, usec);
     }
     if (this.hooks.afterCommand.length !== 0) {
@@ -322,6 +360,7 @@ export class Server implements KeyspaceHost {
    * command as the client sent it (`SET k v EX 10` → `SET k v PXAT <abs>`).
    */
   replicate(dbIndex: number, argv: string[]): void {
+    // The entry is also what tells execute() not to propagate the command's own argv.
     this.effects.push([dbIndex, argv]);
   }
 
@@ -422,8 +461,10 @@ export class Server implements KeyspaceHost {
     return {
       client,
       call: (...argv: string[]) => {
+        this.tick();
         const start = client.captured!.length;
         this.call(client, argv);
+        this.endBatch();
         const got = client.captured!.splice(start);
         return got.length === 0 ? null : got[0]!;
       },
@@ -510,7 +551,7 @@ export class Server implements KeyspaceHost {
   /** One server tick: active expiry, idle client timeout, plugin cron hooks. */
   cron(): void {
     if (this.callDepth !== 0) return;
-    this.time = this.clock.now();
+    this.tick();
     if (this.activeExpireEnabled && !this.isReplica()) {
       const hz = this.config.num("hz");
       activeExpireCycle(this.dbs, {
@@ -527,6 +568,7 @@ export class Server implements KeyspaceHost {
     }
     this.stats.sample(performance.now());
     for (const h of this.hooks.cron) h();
+    this.endBatch();
   }
 
   /** Stops listening, runs shutdown hooks, and closes every client. */

@@ -18,8 +18,6 @@ import type {
 } from "./transport.ts";
 
 const READ_SIZE = 64 * 1024;
-/** Output queued past this makes the read loop wait for the writer. */
-const HIGH_WATER = 256 * 1024;
 
 function addr(a: Deno.Addr): string {
   return a.transport === "tcp" ? `${a.hostname}:${a.port}` : "?:0";
@@ -29,10 +27,12 @@ class DenoTransport implements Connection {
   private handler: ConnectionHandler | undefined;
   private queue: Uint8Array[] = [];
   private queued = 0;
-  private writing = false;
+  /** The write in progress, if any: one writer at a time keeps bytes in order. */
+  private flushing: Promise<void> | undefined;
+  /** True while the read loop runs the handler: its output is flushed by the read loop. */
+  private inHandler = false;
   private closing = false;
   private closed = false;
-  private drained: (() => void) | undefined;
   readonly remoteAddress: string;
   readonly localAddress: string;
 
@@ -57,10 +57,12 @@ class DenoTransport implements Connection {
       while (!this.closed) {
         const n = await this.conn.read(buf);
         if (n === null) break;
+        this.inHandler = true;
         this.handler?.onData(buf.subarray(0, n));
-        if (this.queued > HIGH_WATER && !this.closed) {
-          await new Promise<void>((r) => (this.drained = r));
-        }
+        this.inHandler = false;
+        // Replies go out before the next read: a client that does not read stops being read.
+        if (this.queue.length > 0 || this.flushing) await this.flush();
+        if (this.closing && !this.closed) this.destroy();
       }
     } catch {
       // Reset by peer or closed locally: either way the connection is gone.
@@ -72,36 +74,31 @@ class DenoTransport implements Connection {
     if (this.closed || this.closing) return;
     this.queue.push(bytes);
     this.queued += bytes.length;
-    if (!this.writing) this.writeLoop();
+    // Output produced outside our own read handler (pub/sub pushes) is sent by a writer task.
+    if (!this.inHandler && !this.flushing) void this.flush().catch(() => this.destroy());
   }
 
-  private async writeLoop(): Promise<void> {
-    this.writing = true;
-    try {
-      while (this.queue.length > 0 && !this.closed) {
-        let chunk = this.queue.length === 1 ? this.queue[0]! : concat(this.queue);
-        this.queue = [];
-        const total = chunk.length;
-        while (chunk.length > 0) {
-          const n = await this.conn.write(chunk);
-          chunk = chunk.subarray(n);
-        }
-        this.queued -= total;
-      }
-    } catch {
-      this.destroy();
+  /** Writes everything queued, one write at a time. */
+  private flush(): Promise<void> {
+    this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && !this.closed) {
+      const chunk = this.queue.length === 1 ? this.queue[0]! : concat(this.queue);
+      this.queue = [];
+      let rest = chunk;
+      while (rest.length > 0) rest = rest.subarray(await this.conn.write(rest));
+      this.queued -= chunk.length;
     }
-    this.writing = false;
-    this.queued = this.queue.reduce((a, b) => a + b.length, 0);
-    this.drained?.();
-    this.drained = undefined;
     if (this.closing) this.destroy();
   }
 
   end(): void {
     if (this.closed) return;
     this.closing = true;
-    if (!this.writing) this.destroy();
+    if (!this.flushing && !this.inHandler && this.queue.length === 0) this.destroy();
   }
 
   destroy(): void {
@@ -112,7 +109,6 @@ class DenoTransport implements Connection {
     } catch {
       // Already closed by the peer.
     }
-    this.drained?.();
     this.finish();
   }
 

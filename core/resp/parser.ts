@@ -148,7 +148,9 @@ export class RequestParser {
         this.bulkLen = -1;
         continue;
       }
-      if (this.bulkLen < 0) {
+      if (this.bulkLen < 0 && this.fastBulkHeader()) {
+        // Header parsed by the fast path: `$<digits>\r\n`, the common case.
+      } else if (this.bulkLen < 0) {
         const line = this.line("Protocol error: too big bulk count string");
         if (line < 0) return false;
         const first = this.buf[this.pos]!;
@@ -183,6 +185,36 @@ export class RequestParser {
       this.pos += len + 2;
       this.bulkLen = -1;
     }
+    return true;
+  }
+
+  /**
+   * Parses a well-formed `$<len>\r\n` header in one pass over its bytes. Anything unusual
+   * (a sign, a leading zero, a big length, an incomplete line) is left to the careful path.
+   */
+  private fastBulkHeader(): boolean {
+    const buf = this.buf;
+    const end = this.end;
+    let i = this.pos;
+    if (buf[i] !== 36) return false;
+    i++;
+    const first = i;
+    let n = 0;
+    let c = 0;
+    while (i < end && (c = buf[i]!) >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      i++;
+    }
+    const digits = i - first;
+    if (
+      digits === 0 || digits > 9 || (digits > 1 && buf[first] === 48) || i + 1 >= end ||
+      c !== 13 || buf[i + 1] !== 10 || n >= BIG_ARG || n > this.limits.maxBulkLen ||
+      (n > 16384 && this.limits.authRequired)
+    ) {
+      return false;
+    }
+    this.pos = i + 2;
+    this.bulkLen = n;
     return true;
   }
 
