@@ -90,6 +90,8 @@ export function createServer(options: ServerOptions = {}): Server {
  * server.dispatch(["HELLO.WORLD"]); // "hello, world"
  * ```
  */
-export function definePlugin(plugin: import("./core/server.ts").Plugin): import("./core/server.ts").Plugin {
+export function definePlugin(
+  plugin: import("./core/server.ts").Plugin,
+): import("./core/server.ts").Plugin {
   return plugin;
 }

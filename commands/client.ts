@@ -210,54 +210,114 @@ export const clientCommand: CommandSpec = {
     complexity: "Depends on subcommand.",
   },
   subcommands: [
-    sub("id", 2, "Returns the unique client ID of the connection.", "5.0.0", undefined, (c) => c.id),
-    sub("getname", 2, "Returns the name of the connection.", "2.6.9", undefined, (c) => c.name === "" ? null : c.name),
+    sub(
+      "id",
+      2,
+      "Returns the unique client ID of the connection.",
+      "5.0.0",
+      undefined,
+      (c) => c.id,
+    ),
+    sub(
+      "getname",
+      2,
+      "Returns the name of the connection.",
+      "2.6.9",
+      undefined,
+      (c) => c.name === "" ? null : c.name,
+    ),
     sub("setname", 3, "Sets the connection name.", "2.6.9", "connection-name", (c, argv) => {
       const err = validateClientName(argv[2]!);
       if (err) return fail(err);
       c.name = argv[2]!;
       return R.ok;
     }),
-    sub("info", 2, "Returns information about the connection.", "6.2.0", undefined, (c) =>
-      new VerbatimReply(clientInfoLine(c) + "\n")),
+    sub(
+      "info",
+      2,
+      "Returns information about the connection.",
+      "6.2.0",
+      undefined,
+      (c) => new VerbatimReply(clientInfoLine(c) + "\n"),
+    ),
     list,
     kill,
-    sub("setinfo", 4, "Sets information specific to the client or connection.", "7.2.0", "LIB-NAME libname | LIB-VER libver", (c, argv) => {
-      const attr = argv[2]!.toUpperCase();
-      const v = argv[3]!;
-      if (attr !== "LIB-NAME" && attr !== "LIB-VER") {
-        return fail(`ERR Unrecognized option '${argv[2]}'`);
-      }
-      for (let i = 0; i < v.length; i++) {
-        const ch = v.charCodeAt(i);
-        if (ch < 33 || ch > 126) {
-          return fail(`ERR ${attr === "LIB-NAME" ? "lib-name" : "lib-ver"} cannot contain spaces, newlines or special characters.`);
+    sub(
+      "setinfo",
+      4,
+      "Sets information specific to the client or connection.",
+      "7.2.0",
+      "LIB-NAME libname | LIB-VER libver",
+      (c, argv) => {
+        const attr = argv[2]!.toUpperCase();
+        const v = argv[3]!;
+        if (attr !== "LIB-NAME" && attr !== "LIB-VER") {
+          return fail(`ERR Unrecognized option '${argv[2]}'`);
         }
-      }
-      if (attr === "LIB-NAME") c.libName = v;
-      else c.libVer = v;
-      return R.ok;
-    }),
-    sub("no-evict", 3, "Sets the client eviction mode of the connection.", "7.0.0", "ON | OFF", (c, argv) => {
-      const v = argv[2]!.toUpperCase();
-      if (v === "ON") c.flags |= CF.noEvict;
-      else if (v === "OFF") c.flags &= ~CF.noEvict;
-      else return fail(E.syntax);
-      return R.ok;
-    }, ["admin", "noscript", "loading", "stale"]),
-    sub("reply", 3, "Instructs the server whether to reply to commands.", "3.2.0", "ON | OFF | SKIP", (c, argv) => {
-      const v = argv[2]!.toUpperCase();
-      if (v === "ON") {
-        c.replyMode = ReplyMode.On;
+        for (let i = 0; i < v.length; i++) {
+          const ch = v.charCodeAt(i);
+          if (ch < 33 || ch > 126) {
+            return fail(
+              `ERR ${
+                attr === "LIB-NAME" ? "lib-name" : "lib-ver"
+              } cannot contain spaces, newlines or special characters.`,
+            );
+          }
+        }
+        if (attr === "LIB-NAME") c.libName = v;
+        else c.libVer = v;
         return R.ok;
-      }
-      if (v === "OFF") c.replyMode = ReplyMode.Off;
-      else if (v === "SKIP") {
-        if (c.replyMode !== ReplyMode.Off) c.replyMode = ReplyMode.SkipNext;
-      } else return fail(E.syntax);
-      return R.none;
-    }),
-    sub("getredir", 2, "Returns the client ID to which the connection's tracking notifications are redirected.", "6.0.0", undefined, () => -1),
-    sub("help", 2, "Returns helpful text about the different subcommands.", "5.0.0", undefined, () => helpReply(HELP)),
+      },
+    ),
+    sub(
+      "no-evict",
+      3,
+      "Sets the client eviction mode of the connection.",
+      "7.0.0",
+      "ON | OFF",
+      (c, argv) => {
+        const v = argv[2]!.toUpperCase();
+        if (v === "ON") c.flags |= CF.noEvict;
+        else if (v === "OFF") c.flags &= ~CF.noEvict;
+        else return fail(E.syntax);
+        return R.ok;
+      },
+      ["admin", "noscript", "loading", "stale"],
+    ),
+    sub(
+      "reply",
+      3,
+      "Instructs the server whether to reply to commands.",
+      "3.2.0",
+      "ON | OFF | SKIP",
+      (c, argv) => {
+        const v = argv[2]!.toUpperCase();
+        if (v === "ON") {
+          c.replyMode = ReplyMode.On;
+          return R.ok;
+        }
+        if (v === "OFF") c.replyMode = ReplyMode.Off;
+        else if (v === "SKIP") {
+          if (c.replyMode !== ReplyMode.Off) c.replyMode = ReplyMode.SkipNext;
+        } else return fail(E.syntax);
+        return R.none;
+      },
+    ),
+    sub(
+      "getredir",
+      2,
+      "Returns the client ID to which the connection's tracking notifications are redirected.",
+      "6.0.0",
+      undefined,
+      () => -1,
+    ),
+    sub(
+      "help",
+      2,
+      "Returns helpful text about the different subcommands.",
+      "5.0.0",
+      undefined,
+      () => helpReply(HELP),
+    ),
   ],
 };

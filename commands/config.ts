@@ -56,7 +56,9 @@ const configSet: CommandSpec = {
     args: "parameter value [parameter value ...]",
   },
   execute(client, argv) {
-    if (argv.length % 2 !== 0) return fail("ERR wrong number of arguments for 'config|set' command");
+    if (argv.length % 2 !== 0) {
+      return fail("ERR wrong number of arguments for 'config|set' command");
+    }
     const pairs: Array<[string, string[]]> = [];
     const config = client.server.config;
     for (let i = 2; i < argv.length; i += 2) {
@@ -176,7 +178,12 @@ const configHelp: CommandSpec = {
   name: "help",
   arity: 2,
   flags: ["loading", "stale"],
-  docs: { summary: "Returns helpful text about the different subcommands.", since: "5.0.0", group: "server", complexity: "O(1)" },
+  docs: {
+    summary: "Returns helpful text about the different subcommands.",
+    since: "5.0.0",
+    group: "server",
+    complexity: "O(1)",
+  },
   execute: () => helpReply(HELP),
 };
 
@@ -184,6 +191,11 @@ const configHelp: CommandSpec = {
 export const configCommand: CommandSpec = {
   name: "config",
   arity: -2,
-  docs: { summary: "A container for server configuration commands.", since: "2.0.0", group: "server", complexity: "Depends on subcommand." },
+  docs: {
+    summary: "A container for server configuration commands.",
+    since: "2.0.0",
+    group: "server",
+    complexity: "Depends on subcommand.",
+  },
   subcommands: [configGet, configSet, configResetstat, configRewrite, configHelp],
 };

@@ -199,7 +199,9 @@ export const helloCommand: CommandSpec = {
       client.updateAuthLimits();
     }
     if (!client.authenticated) {
-      return fail("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+      return fail(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+      );
     }
     if (setname !== undefined) {
       const err = validateClientName(setname);

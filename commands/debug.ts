@@ -81,7 +81,9 @@ export const debugCommand: CommandSpec = {
       if (v === undefined) return fail(E.noSuchKey);
       const len = typeof v === "string" ? v.length : 0;
       return new SimpleString(
-        `Value at:0x0 refcount:1 encoding:${encodingOf(v)} serializedlength:${len} lru:0 lru_seconds_idle:0`,
+        `Value at:0x0 refcount:1 encoding:${
+          encodingOf(v)
+        } serializedlength:${len} lru:0 lru_seconds_idle:0`,
       );
     }
     return fail(

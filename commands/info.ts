@@ -183,17 +183,24 @@ function cpuSection(): Fields {
 
 function commandstatsSection(s: Server): Fields {
   const out: Fields = [];
-  const add = (name: string, st: { calls: number; usec: number; rejected: number; failed: number }) => {
+  const add = (
+    name: string,
+    st: { calls: number; usec: number; rejected: number; failed: number },
+  ) => {
     if (st.calls === 0 && st.rejected === 0 && st.failed === 0) return;
     const per = st.calls === 0 ? 0 : st.usec / st.calls;
     out.push([
       `cmdstat_${name}`,
-      `calls=${st.calls},usec=${Math.round(st.usec)},usec_per_call=${per.toFixed(2)},rejected_calls=${st.rejected},failed_calls=${st.failed}`,
+      `calls=${st.calls},usec=${Math.round(st.usec)},usec_per_call=${
+        per.toFixed(2)
+      },rejected_calls=${st.rejected},failed_calls=${st.failed}`,
     ]);
   };
   for (const cmd of s.allCommands()) {
     add(cmd.name, cmd.stats);
-    if (cmd.subcommands) for (const sub of cmd.subcommands.values()) add(sub.fullName, sub.stats);
+    if (cmd.subcommands) {
+      for (const sub of cmd.subcommands.values()) add(sub.fullName, sub.stats);
+    }
   }
   return out;
 }

@@ -198,13 +198,24 @@ export const commandCommand: CommandSpec = {
     sub({
       name: "count",
       arity: 2,
-      docs: { summary: "Returns a count of commands.", since: "2.8.13", group: "server", complexity: "O(1)" },
+      docs: {
+        summary: "Returns a count of commands.",
+        since: "2.8.13",
+        group: "server",
+        complexity: "O(1)",
+      },
       execute: (client) => [...client.server.allCommands()].length,
     }),
     sub({
       name: "info",
       arity: -2,
-      docs: { summary: "Returns information about one, multiple or all commands.", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of commands to look up", args: "[command-name [command-name ...]]" },
+      docs: {
+        summary: "Returns information about one, multiple or all commands.",
+        since: "2.8.13",
+        group: "server",
+        complexity: "O(N) where N is the number of commands to look up",
+        args: "[command-name [command-name ...]]",
+      },
       execute(client, argv) {
         if (argv.length === 2) return [...client.server.allCommands()].map(commandInfo);
         return argv.slice(2).map((n) => {
@@ -216,7 +227,13 @@ export const commandCommand: CommandSpec = {
     sub({
       name: "docs",
       arity: -2,
-      docs: { summary: "Returns documentary information about one, multiple or all commands.", since: "7.0.0", group: "server", complexity: "O(N) where N is the number of commands to look up", args: "[command-name [command-name ...]]" },
+      docs: {
+        summary: "Returns documentary information about one, multiple or all commands.",
+        since: "7.0.0",
+        group: "server",
+        complexity: "O(N) where N is the number of commands to look up",
+        args: "[command-name [command-name ...]]",
+      },
       execute(client, argv) {
         const cmds = argv.length === 2
           ? [...client.server.allCommands()]
@@ -229,7 +246,13 @@ export const commandCommand: CommandSpec = {
     sub({
       name: "list",
       arity: -2,
-      docs: { summary: "Returns a list of command names.", since: "7.0.0", group: "server", complexity: "O(N) where N is the total number of Redis commands", args: "[FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]" },
+      docs: {
+        summary: "Returns a list of command names.",
+        since: "7.0.0",
+        group: "server",
+        complexity: "O(N) where N is the total number of Redis commands",
+        args: "[FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]",
+      },
       execute(client, argv) {
         const names: string[] = [];
         const all = [...client.server.allCommands()];
@@ -240,8 +263,11 @@ export const commandCommand: CommandSpec = {
         for (const c of all) {
           const family = [c, ...(c.subcommands?.values() ?? [])];
           for (const x of family) {
-            if (kind === "PATTERN" && globMatch(v.toLowerCase(), x.fullName, true)) names.push(x.fullName);
-            else if (kind === "ACLCAT" && aclCategories(x).includes(`@${v.toLowerCase()}`)) names.push(x.fullName);
+            if (kind === "PATTERN" && globMatch(v.toLowerCase(), x.fullName, true)) {
+              names.push(x.fullName);
+            } else if (kind === "ACLCAT" && aclCategories(x).includes(`@${v.toLowerCase()}`)) {
+              names.push(x.fullName);
+            }
           }
           if (kind !== "PATTERN" && kind !== "ACLCAT" && kind !== "MODULE") return fail(E.syntax);
         }
@@ -251,13 +277,25 @@ export const commandCommand: CommandSpec = {
     sub({
       name: "getkeys",
       arity: -3,
-      docs: { summary: "Extracts the key names from an arbitrary command.", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of arguments to the command", args: "command [arg [arg ...]]" },
+      docs: {
+        summary: "Extracts the key names from an arbitrary command.",
+        since: "2.8.13",
+        group: "server",
+        complexity: "O(N) where N is the number of arguments to the command",
+        args: "command [arg [arg ...]]",
+      },
       execute: (client, argv) => getKeys(client, argv).map((i) => argv[i + 2]!),
     }),
     sub({
       name: "getkeysandflags",
       arity: -3,
-      docs: { summary: "Extracts the key names and access flags for an arbitrary command.", since: "7.0.0", group: "server", complexity: "O(N) where N is the number of arguments to the command", args: "command [arg [arg ...]]" },
+      docs: {
+        summary: "Extracts the key names and access flags for an arbitrary command.",
+        since: "7.0.0",
+        group: "server",
+        complexity: "O(N) where N is the number of arguments to the command",
+        args: "command [arg [arg ...]]",
+      },
       execute(client, argv) {
         const inner = argv.slice(2);
         const cmd = client.server.resolve(inner);
@@ -270,7 +308,12 @@ export const commandCommand: CommandSpec = {
     sub({
       name: "help",
       arity: 2,
-      docs: { summary: "Returns helpful text about the different subcommands.", since: "5.0.0", group: "server", complexity: "O(1)" },
+      docs: {
+        summary: "Returns helpful text about the different subcommands.",
+        since: "5.0.0",
+        group: "server",
+        complexity: "O(1)",
+      },
       execute: () => helpReply(HELP),
     }),
   ],

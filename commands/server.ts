@@ -14,7 +14,12 @@ export const timeCommand: CommandSpec = {
   name: "time",
   arity: 1,
   flags: ["loading", "stale", "fast"],
-  docs: { summary: "Returns the server time.", since: "2.6.0", group: "server", complexity: "O(1)" },
+  docs: {
+    summary: "Returns the server time.",
+    since: "2.6.0",
+    group: "server",
+    complexity: "O(1)",
+  },
   execute(client) {
     // Microseconds come from the high-resolution timer on top of the (injectable) clock.
     const us = client.server.clock.now() * 1000 + Math.floor((performance.now() % 1) * 1000);
@@ -46,7 +51,8 @@ export const shutdownCommand: CommandSpec = {
     summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
     since: "1.0.0",
     group: "server",
-    complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+    complexity:
+      "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
     args: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]",
   },
   execute(client, argv) {
@@ -80,14 +86,25 @@ function usageOf(key: string, value: unknown): number {
 export const memoryCommand: CommandSpec = {
   name: "memory",
   arity: -2,
-  docs: { summary: "A container for memory diagnostics commands.", since: "4.0.0", group: "server", complexity: "Depends on subcommand." },
+  docs: {
+    summary: "A container for memory diagnostics commands.",
+    since: "4.0.0",
+    group: "server",
+    complexity: "Depends on subcommand.",
+  },
   subcommands: [
     {
       name: "usage",
       arity: -3,
       flags: ["readonly"],
       keys: { first: 2, last: 2, step: 1 },
-      docs: { summary: "Estimates the memory usage of a key.", since: "4.0.0", group: "server", complexity: "O(N) where N is the number of samples.", args: "key [SAMPLES count]" },
+      docs: {
+        summary: "Estimates the memory usage of a key.",
+        since: "4.0.0",
+        group: "server",
+        complexity: "O(N) where N is the number of samples.",
+        args: "key [SAMPLES count]",
+      },
       execute(client, argv) {
         if (argv.length === 5 && argv[3]!.toUpperCase() === "SAMPLES") intArg(argv[4]!);
         else if (argv.length !== 3) return fail(E.syntax);
@@ -99,7 +116,12 @@ export const memoryCommand: CommandSpec = {
       name: "doctor",
       arity: 2,
       flags: [],
-      docs: { summary: "Outputs a memory problems report.", since: "4.0.0", group: "server", complexity: "O(1)" },
+      docs: {
+        summary: "Outputs a memory problems report.",
+        since: "4.0.0",
+        group: "server",
+        complexity: "O(1)",
+      },
       execute: () =>
         new VerbatimReply(
           "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n",
@@ -109,14 +131,29 @@ export const memoryCommand: CommandSpec = {
       name: "stats",
       arity: 2,
       flags: [],
-      docs: { summary: "Returns details about memory usage.", since: "4.0.0", group: "server", complexity: "O(1)" },
+      docs: {
+        summary: "Returns details about memory usage.",
+        since: "4.0.0",
+        group: "server",
+        complexity: "O(1)",
+      },
       execute(client) {
         const m = memory();
         let keys = 0;
         for (const db of client.server.dbs) keys += db.size;
         return new MapReply([
-          "peak.allocated", m.used, "total.allocated", m.used, "startup.allocated", 0,
-          "keys.count", keys, "dataset.bytes", m.used, "rss-overhead.bytes", m.rss - m.used,
+          "peak.allocated",
+          m.used,
+          "total.allocated",
+          m.used,
+          "startup.allocated",
+          0,
+          "keys.count",
+          keys,
+          "dataset.bytes",
+          m.used,
+          "rss-overhead.bytes",
+          m.rss - m.used,
         ]);
       },
     },
@@ -124,14 +161,24 @@ export const memoryCommand: CommandSpec = {
       name: "purge",
       arity: 2,
       flags: [],
-      docs: { summary: "Asks the allocator to release memory.", since: "4.0.0", group: "server", complexity: "Depends on how much memory is allocated, could be slow" },
+      docs: {
+        summary: "Asks the allocator to release memory.",
+        since: "4.0.0",
+        group: "server",
+        complexity: "Depends on how much memory is allocated, could be slow",
+      },
       execute: () => R.ok,
     },
     {
       name: "help",
       arity: 2,
       flags: ["loading", "stale"],
-      docs: { summary: "Returns helpful text about the different subcommands.", since: "4.0.0", group: "server", complexity: "O(1)" },
+      docs: {
+        summary: "Returns helpful text about the different subcommands.",
+        since: "4.0.0",
+        group: "server",
+        complexity: "O(1)",
+      },
       execute: () =>
         helpReply([
           "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -155,13 +202,24 @@ export const memoryCommand: CommandSpec = {
 export const slowlogCommand: CommandSpec = {
   name: "slowlog",
   arity: -2,
-  docs: { summary: "A container for slow log commands.", since: "2.2.12", group: "server", complexity: "Depends on subcommand." },
+  docs: {
+    summary: "A container for slow log commands.",
+    since: "2.2.12",
+    group: "server",
+    complexity: "Depends on subcommand.",
+  },
   subcommands: [
     {
       name: "get",
       arity: -2,
       flags: ["admin", "loading", "stale"],
-      docs: { summary: "Returns the slow log's entries.", since: "2.2.12", group: "server", complexity: "O(N) where N is the number of entries returned", args: "[count]" },
+      docs: {
+        summary: "Returns the slow log's entries.",
+        since: "2.2.12",
+        group: "server",
+        complexity: "O(N) where N is the number of entries returned",
+        args: "[count]",
+      },
       execute(client, argv) {
         let n = 10;
         if (argv.length === 3) {
@@ -170,7 +228,12 @@ export const slowlogCommand: CommandSpec = {
           if (n === -1) n = Infinity;
         } else if (argv.length > 3) return fail(E.wrongArgs("slowlog|get"));
         return client.server.slowlog.slice(0, n).map((e) => [
-          e.id, e.time, e.usec, e.argv, e.addr, e.name,
+          e.id,
+          e.time,
+          e.usec,
+          e.argv,
+          e.addr,
+          e.name,
         ]);
       },
     },
@@ -178,14 +241,24 @@ export const slowlogCommand: CommandSpec = {
       name: "len",
       arity: 2,
       flags: ["admin", "loading", "stale"],
-      docs: { summary: "Returns the number of entries in the slow log.", since: "2.2.12", group: "server", complexity: "O(1)" },
+      docs: {
+        summary: "Returns the number of entries in the slow log.",
+        since: "2.2.12",
+        group: "server",
+        complexity: "O(1)",
+      },
       execute: (client) => client.server.slowlog.length,
     },
     {
       name: "reset",
       arity: 2,
       flags: ["admin", "loading", "stale"],
-      docs: { summary: "Clears all entries from the slow log.", since: "2.2.12", group: "server", complexity: "O(N) where N is the number of entries in the slowlog" },
+      docs: {
+        summary: "Clears all entries from the slow log.",
+        since: "2.2.12",
+        group: "server",
+        complexity: "O(N) where N is the number of entries in the slowlog",
+      },
       execute(client) {
         client.server.slowlog.length = 0;
         return R.ok;
@@ -195,7 +268,12 @@ export const slowlogCommand: CommandSpec = {
       name: "help",
       arity: 2,
       flags: ["loading", "stale"],
-      docs: { summary: "Show helpful text about the different subcommands", since: "6.2.0", group: "server", complexity: "O(1)" },
+      docs: {
+        summary: "Show helpful text about the different subcommands",
+        since: "6.2.0",
+        group: "server",
+        complexity: "O(1)",
+      },
       execute: () =>
         helpReply([
           "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -219,13 +297,23 @@ export const slowlogCommand: CommandSpec = {
 export const latencyCommand: CommandSpec = {
   name: "latency",
   arity: -2,
-  docs: { summary: "A container for latency diagnostics commands.", since: "2.8.13", group: "server", complexity: "Depends on subcommand." },
+  docs: {
+    summary: "A container for latency diagnostics commands.",
+    since: "2.8.13",
+    group: "server",
+    complexity: "Depends on subcommand.",
+  },
   subcommands: [
     {
       name: "doctor",
       arity: 2,
       flags: ["admin", "noscript", "loading", "stale"],
-      docs: { summary: "Returns a human-readable latency analysis report.", since: "2.8.13", group: "server", complexity: "O(1)" },
+      docs: {
+        summary: "Returns a human-readable latency analysis report.",
+        since: "2.8.13",
+        group: "server",
+        complexity: "O(1)",
+      },
       execute(client) {
         const text = client.server.config.num("latency-monitor-threshold") === 0
           ? "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
@@ -237,14 +325,25 @@ export const latencyCommand: CommandSpec = {
       name: "latest",
       arity: 2,
       flags: ["admin", "noscript", "loading", "stale"],
-      docs: { summary: "Returns the latest latency samples for all events.", since: "2.8.13", group: "server", complexity: "O(1)" },
+      docs: {
+        summary: "Returns the latest latency samples for all events.",
+        since: "2.8.13",
+        group: "server",
+        complexity: "O(1)",
+      },
       execute: () => [],
     },
     {
       name: "reset",
       arity: -2,
       flags: ["admin", "noscript", "loading", "stale"],
-      docs: { summary: "Resets the latency data for one or more events.", since: "2.8.13", group: "server", complexity: "O(1)", args: "[event [event ...]]" },
+      docs: {
+        summary: "Resets the latency data for one or more events.",
+        since: "2.8.13",
+        group: "server",
+        complexity: "O(1)",
+        args: "[event [event ...]]",
+      },
       execute: () => 0,
     },
   ],
@@ -254,13 +353,24 @@ export const latencyCommand: CommandSpec = {
 export const functionCommand: CommandSpec = {
   name: "function",
   arity: -2,
-  docs: { summary: "A container for function commands.", since: "7.0.0", group: "scripting", complexity: "Depends on subcommand." },
+  docs: {
+    summary: "A container for function commands.",
+    since: "7.0.0",
+    group: "scripting",
+    complexity: "Depends on subcommand.",
+  },
   subcommands: [
     {
       name: "flush",
       arity: -2,
       flags: ["write", "noscript"],
-      docs: { summary: "Deletes all libraries and functions.", since: "7.0.0", group: "scripting", complexity: "O(N) where N is the number of functions deleted", args: "[ASYNC | SYNC]" },
+      docs: {
+        summary: "Deletes all libraries and functions.",
+        since: "7.0.0",
+        group: "scripting",
+        complexity: "O(N) where N is the number of functions deleted",
+        args: "[ASYNC | SYNC]",
+      },
       execute(_client, argv) {
         if (argv.length > 3) return fail(E.syntax);
         if (argv.length === 3 && !["ASYNC", "SYNC"].includes(argv[2]!.toUpperCase())) {

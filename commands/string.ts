@@ -166,7 +166,13 @@ function setexSpec(name: string, seconds: boolean, summary: string, unit: string
     arity: 4,
     flags: ["write", "denyoom"],
     keys: { first: 1, last: 1, step: 1 },
-    docs: { summary, since: seconds ? "2.0.0" : "2.6.0", group: "string", complexity: "O(1)", args: `key ${unit} value` },
+    docs: {
+      summary,
+      since: seconds ? "2.0.0" : "2.6.0",
+      group: "string",
+      complexity: "O(1)",
+      args: `key ${unit} value`,
+    },
     execute(client, argv) {
       const at = expireArgToAbs(client, argv[2]!, seconds, true, name);
       return setGeneric(client, argv[1]!, argv[3]!, SET_EXPIRE, at);
@@ -269,7 +275,13 @@ export const getexCommand: CommandSpec = {
     }
     let at = 0;
     if (mode !== "" && mode !== "PERSIST") {
-      at = expireArgToAbs(client, expire, mode === "EX" || mode === "EXAT", mode === "EX" || mode === "PX", "getex");
+      at = expireArgToAbs(
+        client,
+        expire,
+        mode === "EX" || mode === "EXAT",
+        mode === "EX" || mode === "PX",
+        "getex",
+      );
     }
     const db = client.db;
     const v = db.getString(key);

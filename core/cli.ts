@@ -80,7 +80,10 @@ export function parseConfigLines(lines: string[]): CommandLine {
       config[def.name] = merged;
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      const why = e.message.replace(/^CONFIG SET failed \(possibly related to argument '[^']*'\) - /, "");
+      const why = e.message.replace(
+        /^CONFIG SET failed \(possibly related to argument '[^']*'\) - /,
+        "",
+      );
       return { config, error: fatal(i + 1, raw, why) };
     }
   }
@@ -104,7 +107,10 @@ export async function parseCommandLine(args: string[]): Promise<CommandLine> {
     try {
       lines.push(...(await readFile(path, "utf8")).split(/\r?\n/));
     } catch (e) {
-      return { config: {}, error: `Fatal error, can't open config file '${path}': ${(e as Error).message}` };
+      return {
+        config: {},
+        error: `Fatal error, can't open config file '${path}': ${(e as Error).message}`,
+      };
     }
   }
   lines.push(...argsToLines(rest));

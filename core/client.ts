@@ -138,7 +138,10 @@ export class Client {
     server.endBatch();
     this.parser.release();
     if (this.parser.pending > this.server.parserLimits.queryBufferLimit) {
-      this.server.log("warning", `Closing client that reached max query buffer length: ${this.describe()}`);
+      this.server.log(
+        "warning",
+        `Closing client that reached max query buffer length: ${this.describe()}`,
+      );
       this.close();
       return;
     }

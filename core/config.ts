@@ -68,7 +68,9 @@ function int(
     default: def,
     parse: (args) => {
       const text = oneArg(args);
-      if (!/^-?\d+$/.test(text)) throw new ConfigError("argument couldn't be parsed into an integer");
+      if (!/^-?\d+$/.test(text)) {
+        throw new ConfigError("argument couldn't be parsed into an integer");
+      }
       const n = Number(text);
       if (n < min || n > max) {
         throw new ConfigError(`argument must be between ${min} and ${max} inclusive`);
@@ -175,17 +177,23 @@ function parseSave(args: string[]): string {
 const OBUF_CLASSES = ["normal", "replica", "slave", "pubsub"];
 
 function parseObuf(args: string[]): string {
-  if (args.length % 4 !== 0) throw new ConfigError("Wrong number of arguments in buffer limit configuration.");
+  if (args.length % 4 !== 0) {
+    throw new ConfigError("Wrong number of arguments in buffer limit configuration.");
+  }
   const cur = new Map(parseObufLimits(OBUF_DEFAULT).map((l) => [l.cls, l]));
   for (let i = 0; i < args.length; i += 4) {
     let cls = args[i]!.toLowerCase();
-    if (!OBUF_CLASSES.includes(cls)) throw new ConfigError("Invalid client class specified in buffer limit configuration.");
+    if (!OBUF_CLASSES.includes(cls)) {
+      throw new ConfigError("Invalid client class specified in buffer limit configuration.");
+    }
     if (cls === "slave") cls = "replica";
     const hard = parseMemory(args[i + 1]!);
     const soft = parseMemory(args[i + 2]!);
     const secs = /^\d+$/.test(args[i + 3]!) ? Number(args[i + 3]) : undefined;
     if (hard === undefined || soft === undefined || secs === undefined) {
-      throw new ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+      throw new ConfigError(
+        "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+      );
     }
     cur.set(cls, { cls, hard, soft, seconds: secs });
   }
@@ -223,7 +231,7 @@ function parseNotify(args: string[]): string {
   const text = oneArg(args);
   let set = new Set<string>();
   for (const ch of text) {
-    if (ch === "A") for (const c of "g$lshzxetd") set.add(c);
+    if (ch === "A") { for (const c of "g$lshzxetd") set.add(c); }
     else if (NOTIFY_LETTERS.includes(ch)) set.add(ch);
     else throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
   }
@@ -246,8 +254,12 @@ function parseBind(args: string[]): string {
 }
 
 function parseReplicaOf(args: string[]): string {
-  if (args.length === 2 && args[0]!.toLowerCase() === "no" && args[1]!.toLowerCase() === "one") return "";
-  if (args.length !== 2 || !/^\d+$/.test(args[1]!)) throw new ConfigError("wrong number of arguments");
+  if (args.length === 2 && args[0]!.toLowerCase() === "no" && args[1]!.toLowerCase() === "one") {
+    return "";
+  }
+  if (args.length !== 2 || !/^\d+$/.test(args[1]!)) {
+    throw new ConfigError("wrong number of arguments");
+  }
   return `${args[0]} ${args[1]}`;
 }
 
@@ -303,7 +315,10 @@ export const CONFIG_DEFS: ConfigDef[] = [
   int("io-threads", 1, 1, 128, { immutable: true, inert: true }),
   bool("io-threads-do-reads", false, { immutable: true, inert: true }),
   choice("enable-debug-command", "no", ["yes", "no", "local"], { immutable: true }),
-  choice("enable-protected-configs", "no", ["yes", "no", "local"], { immutable: true, inert: true }),
+  choice("enable-protected-configs", "no", ["yes", "no", "local"], {
+    immutable: true,
+    inert: true,
+  }),
   choice("enable-module-command", "no", ["yes", "no", "local"], { immutable: true, inert: true }),
   str("dir", ".", { inert: true }),
   str("dbfilename", "dump.rdb", { inert: true }),
@@ -377,7 +392,10 @@ export const CONFIG_DEFS: ConfigDef[] = [
   bool("disable-thp", true, { immutable: true, inert: true }),
   bool("jemalloc-bg-thread", true, { inert: true }),
   bool("cluster-enabled", false, { immutable: true, inert: true }),
-  choice("supervised", "no", ["upstart", "systemd", "auto", "no"], { immutable: true, inert: true }),
+  choice("supervised", "no", ["upstart", "systemd", "auto", "no"], {
+    immutable: true,
+    inert: true,
+  }),
   bool("syslog-enabled", false, { immutable: true, inert: true }),
   str("ignore-warnings", "", { inert: true }),
 ];
@@ -437,7 +455,9 @@ export class Config {
     const seen = new Set<ConfigDef>();
     for (const [name, args] of pairs) {
       const def = this.def(name);
-      if (!def) throw new ConfigError(`Unknown option or number of arguments for CONFIG SET - '${name}'`);
+      if (!def) {
+        throw new ConfigError(`Unknown option or number of arguments for CONFIG SET - '${name}'`);
+      }
       if (def.immutable && !startup) throw setFailed(name, "can't set immutable config");
       if (seen.has(def)) throw setFailed(name, "duplicate parameter");
       seen.add(def);
@@ -456,7 +476,9 @@ export class Config {
 
   /** Sets one directive programmatically from a typed value or text. */
   set(name: string, value: ConfigValue | string[]): void {
-    const args = Array.isArray(value) ? value : [typeof value === "boolean" ? (value ? "yes" : "no") : String(value)];
+    const args = Array.isArray(value)
+      ? value
+      : [typeof value === "boolean" ? (value ? "yes" : "no") : String(value)];
     this.setMany([[name, args]], true);
   }
 

@@ -145,7 +145,9 @@ export class Server implements KeyspaceHost {
         throw e;
       }
     }
-    for (const [def] of this.config.entries()) this.applyConfig(def.name, this.config.get(def.name));
+    for (const [def] of this.config.entries()) {
+      this.applyConfig(def.name, this.config.get(def.name));
+    }
     const n = this.config.num("databases");
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     this.addGate(authGate);
@@ -238,7 +240,9 @@ export class Server implements KeyspaceHost {
       if (argv.length < 2) return cmd.execute ? cmd : E.wrongArgs(cmd.name);
       const sub = cmd.subcommands.get(argv[1]!.toLowerCase());
       if (sub === undefined) {
-        return `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${cmd.name.toUpperCase()} HELP.`
+        return `ERR unknown subcommand '${
+          argv[1]!.slice(0, 128)
+        }'. Try ${cmd.name.toUpperCase()} HELP.`
           .replace(/[\r\n]/g, " ");
       }
       return sub.arityOk(argv.length) ? sub : E.wrongArgs(sub.fullName);
@@ -342,7 +346,9 @@ export class Server implements KeyspaceHost {
       stats.failed++;
       this.stats.countError(reply);
     }
-    if (this.dirty !== dirty && this.effects.length === effects && this.hooks.propagate.length !== 0) {
+    if (
+      this.dirty !== dirty && this.effects.length === effects && this.hooks.propagate.length !== 0
+    ) {
       this.effects.push([client.db.id, argv]);
     }
     if (timed && usec >= this.stats.slowlogThreshold && this.stats.slowlogThreshold >= 0) {
@@ -376,9 +382,9 @@ export class Server implements KeyspaceHost {
     const hooks = this.hooks.propagate;
     if (hooks.length === 0) return;
     const wrap = effects.length > 1;
-    if (wrap) for (const h of hooks) h(effects[0]![0], ["MULTI"]);
+    if (wrap) { for (const h of hooks) h(effects[0]![0], ["MULTI"]); }
     for (const [db, argv] of effects) for (const h of hooks) h(db, argv);
-    if (wrap) for (const h of hooks) h(effects[effects.length - 1]![0], ["EXEC"]);
+    if (wrap) { for (const h of hooks) h(effects[effects.length - 1]![0], ["EXEC"]); }
   }
 
   /** Propagates an effect at once, outside any command (expired keys, lease expiry). */

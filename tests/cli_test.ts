@@ -13,7 +13,13 @@ test("command-line flags become config lines like redis-server's", () => {
     'save ""',
     "bind 127.0.0.1 ::1",
   ]);
-  const ok = parseConfigLines(["# c", "port 6380", "save 900 1", "save 300 10", 'requirepass "a b"']);
+  const ok = parseConfigLines([
+    "# c",
+    "port 6380",
+    "save 900 1",
+    "save 300 10",
+    'requirepass "a b"',
+  ]);
   assert.equal(ok.error, undefined);
   assert.deepEqual(ok.config.save, ["900", "1", "300", "10"]);
   assert.deepEqual(ok.config.requirepass, ["a b"]);
@@ -22,7 +28,10 @@ test("command-line flags become config lines like redis-server's", () => {
 test("an unknown directive is a fatal error naming the line", () => {
   const bad = parseConfigLines(["port 6380", "", "frobnicate yes"]);
   assert.match(bad.error!, /FATAL CONFIG FILE ERROR/);
-  assert.match(bad.error!, /at line 3\n>>> 'frobnicate yes'\nBad directive or wrong number of arguments/);
+  assert.match(
+    bad.error!,
+    /at line 3\n>>> 'frobnicate yes'\nBad directive or wrong number of arguments/,
+  );
   const badValue = parseConfigLines(["maxmemory lots"]);
   assert.match(badValue.error!, /argument must be a memory value/);
 });

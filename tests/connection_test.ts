@@ -13,7 +13,10 @@ test("PING, ECHO and SELECT reply with Redis's exact bytes", async () => {
     c.command("ECHO", "a\r\nb");
     assert.equal(await c.expect("$4\r\na\r\nb\r\n"), "$4\r\na\r\nb\r\n");
     c.command("SELECT", "16");
-    assert.equal(await c.expect("-ERR DB index is out of range\r\n"), "-ERR DB index is out of range\r\n");
+    assert.equal(
+      await c.expect("-ERR DB index is out of range\r\n"),
+      "-ERR DB index is out of range\r\n",
+    );
     c.command("SELECT", "x");
     const notInt = "-ERR value is not an integer or out of range\r\n";
     assert.equal(await c.expect(notInt), notInt);
@@ -43,7 +46,10 @@ test("HELLO 3 switches to RESP3 maps, doubles and nulls; HELLO 4 is NOPROTO", as
     assert.equal(head, "%");
     await new Promise((r) => setTimeout(r, 50));
     const rest = c.pending;
-    assert.match(rest, /^7\r\n\$6\r\nserver\r\n\$5\r\nredis\r\n\$7\r\nversion\r\n\$6\r\n7\.0\.15\r\n\$5\r\nproto\r\n:3\r\n/);
+    assert.match(
+      rest,
+      /^7\r\n\$6\r\nserver\r\n\$5\r\nredis\r\n\$7\r\nversion\r\n\$6\r\n7\.0\.15\r\n\$5\r\nproto\r\n:3\r\n/,
+    );
     await c.read(rest.length);
     c.command("GET", "missing");
     assert.equal(await c.expect("_\r\n"), "_\r\n");

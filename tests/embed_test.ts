@@ -79,6 +79,9 @@ test("errors come back as ErrorReply values and sessions keep their own state", 
   a.call("SET", "k", "in-db-1");
   assert.equal(b.call("GET", "k"), null);
   assert.equal(a.call("GET", "k"), "in-db-1");
-  assert.deepEqual(a.call("SET", "k"), new ErrorReply("ERR wrong number of arguments for 'set' command"));
+  assert.deepEqual(
+    a.call("SET", "k"),
+    new ErrorReply("ERR wrong number of arguments for 'set' command"),
+  );
   assert.deepEqual(b.call("PING"), new SimpleString("PONG"));
 });

@@ -71,7 +71,9 @@ export class RawConn {
     const deadline = Date.now() + timeoutMs;
     while (this.buf.length < n) {
       if (this.closed) break;
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${n} bytes, have ${JSON.stringify(this.buf)}`);
+      if (Date.now() > deadline) {
+        throw new Error(`Timed out waiting for ${n} bytes, have ${JSON.stringify(this.buf)}`);
+      }
       await new Promise<void>((r) => {
         this.waiters.push(r);
         setTimeout(r, 50);

@@ -41,7 +41,7 @@ test("CONFIG SET validates like Redis and CONFIG GET reads back, with globs", ()
   assert.deepEqual(s.call("CONFIG", "GET", "save"), new MapReply(["save", "900 1 300 10"]));
 });
 
-test("CONFIG REWRITE keeps comments and rewrites changed directives", async () => {
+test("CONFIG REWRITE keeps comments and rewrites changed directives", () => {
   const dir = mkdtempSync(join(tmpdir(), "redeno-conf-"));
   const file = join(dir, "redis.conf");
   writeFileSync(file, "# my settings\nhz 10\nmaxmemory 1mb\n");
@@ -58,11 +58,19 @@ test("CONFIG REWRITE keeps comments and rewrites changed directives", async () =
   );
 });
 
-test("INFO has the sections and fields clients parse", async () => {
+test("INFO has the sections and fields clients parse", () => {
   const server = createServer();
   server.dispatch(["SET", "a", "1"]);
   const text = (server.dispatch(["INFO"]) as VerbatimReply).text;
-  for (const f of ["redis_version:7.0.15", "loading:0", "role:master", "connected_clients:", "db0:keys=1,expires=0"]) {
+  for (
+    const f of [
+      "redis_version:7.0.15",
+      "loading:0",
+      "role:master",
+      "connected_clients:",
+      "db0:keys=1,expires=0",
+    ]
+  ) {
     assert.ok(text.includes(f), `missing ${f}`);
   }
   assert.ok(!text.includes("# Commandstats"));
@@ -104,7 +112,9 @@ test("SLOWLOG records commands over the threshold with their arguments", () => {
 
 test("DEBUG is refused unless enabled, and DEBUG OBJECT reports the encoding", () => {
   const denied = createServer().dispatch(["DEBUG", "OBJECT", "k"]);
-  assert.ok(denied instanceof ErrorReply && denied.message.startsWith("ERR DEBUG command not allowed"));
+  assert.ok(
+    denied instanceof ErrorReply && denied.message.startsWith("ERR DEBUG command not allowed"),
+  );
   const server = createServer({ config: { "enable-debug-command": "yes" } });
   server.dispatch(["SET", "n", "12345"]);
   const obj = server.dispatch(["DEBUG", "OBJECT", "n"]) as SimpleString;

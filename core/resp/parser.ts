@@ -310,8 +310,10 @@ export function splitArgs(line: string): string[] | undefined {
     for (;;) {
       const c = p < n ? line[p]! : "";
       if (inq) {
-        if (c === "\\" && line[p + 1] === "x" && p + 3 < n &&
-          hexValue(line.charCodeAt(p + 2)) >= 0 && hexValue(line.charCodeAt(p + 3)) >= 0) {
+        if (
+          c === "\\" && line[p + 1] === "x" && p + 3 < n &&
+          hexValue(line.charCodeAt(p + 2)) >= 0 && hexValue(line.charCodeAt(p + 3)) >= 0
+        ) {
           cur += String.fromCharCode(
             hexValue(line.charCodeAt(p + 2)) * 16 + hexValue(line.charCodeAt(p + 3)),
           );
