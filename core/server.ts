@@ -10,67 +10,21 @@ import { Command, type CommandSpec, F } from "./command.ts";
 import { Config, ConfigError } from "./config.ts";
 import { type Gate, type HookMap, Hooks } from "./hooks.ts";
 import { Database, type KeyspaceHost } from "./keyspace/database.ts";
-import { activeExpireCycle } from "./keyspace/expire_cycle.ts";
-import type { Listener, ListenOptions, Transport } from "./net/transport.ts";
-import { netAdapter } from "./net/runtime.ts";
+import type { ListenOptions, Transport } from "./net/transport.ts";
+import { ServerNet } from "./server_net.ts";
 import { E, ErrorReply, type Reply } from "./resp/reply.ts";
-import { Logger, type LogLevel, type LogSink } from "./log.ts";
+import { Logger, type LogLevel } from "./log.ts";
+import type {
+  InfoSection,
+  LocalSession,
+  Plugin,
+  ServerOptions,
+  SlowlogEntry,
+} from "./server_types.ts";
+
+export type { InfoSection, LocalSession, Plugin, ServerOptions, SlowlogEntry };
 import { Stats } from "./stats.ts";
 import { N } from "./notify.ts";
-
-/** A plugin: commands and hooks registered at setup, before the server listens. */
-export interface Plugin {
-  /** Unique plugin name. */
-  name: string;
-  /** Names of plugins that must be set up first. */
-  dependencies?: string[];
-  /** Registers commands, hooks and gates. */
-  setup(server: Server): void;
-}
-
-/** Options of {@linkcode createServer}. */
-export interface ServerOptions {
-  /** Config directives (`{ port: 6380, "maxmemory-policy": "allkeys-lru" }`). */
-  config?: Record<string, string | number | boolean | string[]>;
-  /** Plugins to set up, in order (after the built-in commands). */
-  plugins?: Plugin[];
-  /** Time source (a `ManualClock` in tests). */
-  clock?: Clock;
-  /** Path of the config file the directives came from (CONFIG REWRITE writes it back). */
-  configFile?: string;
-  /** Where log lines go: false/undefined = nowhere, true = stdout, or a function. */
-  log?: boolean | LogSink;
-  /** Command families to register; the server module passes the built-in ones. */
-  commands?: CommandSpec[];
-}
-
-/** An in-process session, for tests and embedding: commands run exactly as from a socket. */
-export interface LocalSession {
-  /** Runs one command and returns its reply (errors are returned as ErrorReply values). */
-  call(...argv: string[]): Reply;
-  /** The underlying client. */
-  readonly client: Client;
-  /** Replies and pushes received since the last call to `drain`. */
-  drain(): Reply[];
-}
-
-/** An INFO section: its title and a function giving its `name:value` fields. */
-export interface InfoSection {
-  title: string;
-  /** Included in `INFO` with no argument and in `INFO default`. */
-  isDefault: boolean;
-  fields(): Array<[string, string | number]>;
-}
-
-/** One slow log entry. */
-export interface SlowlogEntry {
-  id: number;
-  time: number;
-  usec: number;
-  argv: string[];
-  addr: string;
-  name: string;
-}
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
@@ -108,7 +62,7 @@ export class Server implements KeyspaceHost {
   private readonly registry = new Map<string, Command>();
   private readonly lookupCache = new Map<string, Command>();
   private readonly gates: Gate[] = [];
-  private readonly listeners: Listener[] = [];
+  private readonly net: ServerNet;
   private readonly logger: Logger;
   private effects: Array<[number, string[]]> = [];
   private callDepth = 0;
@@ -119,9 +73,7 @@ export class Server implements KeyspaceHost {
   /** O(1) commands of the current batch, whose time endBatch() shares out. */
   private readonly untimed: Command[] = [];
   private sealed = false;
-  private cronTimer: ReturnType<typeof setInterval> | undefined;
   private local: LocalSession | undefined;
-  private closing: Promise<void> | undefined;
 
   /** @param options see {@linkcode ServerOptions} */
   constructor(options: ServerOptions = {}) {
@@ -131,6 +83,7 @@ export class Server implements KeyspaceHost {
     this.lastSave = this.time;
     this.runId = randomHex(40);
     this.logger = new Logger(options.log);
+    this.net = new ServerNet(this);
     this.configFile = options.configFile;
     this.log = (level, message) => this.logger.log(level, message);
     this.config.onChange((name, value) => this.applyConfig(name, value));
@@ -173,7 +126,7 @@ export class Server implements KeyspaceHost {
         this.stats.slowlogThreshold = value as number;
         break;
       case "hz":
-        if (this.cronTimer !== undefined) this.startCron();
+        this.net?.restartCron();
         break;
     }
   }
@@ -495,106 +448,37 @@ export class Server implements KeyspaceHost {
     return this.local.call(...argv);
   }
 
-  // ---- network -------------------------------------------------------------------------------
+  // ---- network and lifecycle (see server_net.ts) -----------------------------------------
 
   /** Accepts a connection from a transport (the adapters call this). */
   accept(transport: Transport): Client {
-    const client = new Client(this, transport);
-    const max = this.config.num("maxclients");
-    this.clients.set(client.id, client);
-    this.stats.connectionsReceived++;
-    for (const h of this.hooks.clientCreated) h(client);
-    client.onClose(() => {
-      for (const h of this.hooks.clientClosed) h(client);
-    });
-    if (this.clients.size > max) {
-      transport.write(new TextEncoder().encode("-ERR max number of clients reached\r\n"));
-      this.stats.rejectedConnections++;
-      client.close(true);
-    }
-    return client;
+    return this.net.accept(transport);
   }
 
   /**
    * Starts listening. Without options, listens on the `port` and `bind` config directives.
    *
+   * @param options port and address to listen on
    * @returns the bound address (the real port when 0 was asked for)
    */
-  async listen(options: Partial<ListenOptions> = {}): Promise<{ port: number; hostname: string }> {
+  listen(options: Partial<ListenOptions> = {}): Promise<{ port: number; hostname: string }> {
     this.sealed = true;
-    const { listen } = await netAdapter();
-    const port = options.port ?? this.config.num("port");
-    const hosts = options.hostname !== undefined
-      ? [options.hostname]
-      : this.config.str("bind").split(" ").filter(Boolean);
-    let first: { port: number; hostname: string } | undefined;
-    for (const raw of hosts) {
-      const optional = raw.startsWith("-");
-      const hostname = optional ? raw.slice(1) : raw;
-      try {
-        const l = await listen({ port: first?.port ?? port, hostname }, (t) => {
-          const client = this.accept(t);
-          return { onData: (c) => client.onData(c), onClose: () => client.onTransportClosed() };
-        });
-        this.listeners.push(l);
-        first ??= { port: l.port, hostname: l.hostname };
-      } catch (e) {
-        if (!optional) throw e;
-      }
-    }
-    if (!first) throw new Error("No address to listen on");
-    if (port === 0) this.config.set("port", first.port);
-    this.startCron();
-    return first;
-  }
-
-  private startCron(): void {
-    if (this.cronTimer !== undefined) clearInterval(this.cronTimer);
-    const hz = this.config.num("hz");
-    this.cronTimer = setInterval(() => this.cron(), Math.max(2, Math.floor(1000 / hz)));
+    return this.net.listen(options);
   }
 
   /** One server tick: active expiry, idle client timeout, plugin cron hooks. */
   cron(): void {
-    if (this.callDepth !== 0) return;
-    this.tick();
-    if (this.activeExpireEnabled && !this.isReplica()) {
-      const hz = this.config.num("hz");
-      activeExpireCycle(this.dbs, {
-        budgetMs: 250 / hz,
-        effort: this.config.num("active-expire-effort"),
-      });
-    }
-    const timeout = this.config.num("timeout");
-    if (timeout > 0) {
-      const limit = this.time - timeout * 1000;
-      for (const c of this.clients.values()) {
-        if (c.lastInteraction < limit && (c.flags & (4 | 8 | 16 | 64 | 256)) === 0) c.close();
-      }
-    }
-    this.stats.sample(performance.now());
-    for (const h of this.hooks.cron) h();
-    this.endBatch();
+    if (this.callDepth === 0) this.net.cron();
   }
 
   /** Stops listening, runs shutdown hooks, and closes every client. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.cronTimer !== undefined) clearInterval(this.cronTimer);
-      this.cronTimer = undefined;
-      for (const h of this.hooks.shutdown) await h();
-      // Node's server.close() waits for open connections: stop accepting, drop clients, then wait.
-      const closing = Promise.all(this.listeners.map((l) => l.close()));
-      this.listeners.length = 0;
-      for (const c of [...this.clients.values()]) c.close();
-      await closing;
-    })();
-    return this.closing;
+    return this.net.close();
   }
 
   /** True once {@linkcode close} has begun. */
   get isClosing(): boolean {
-    return this.closing !== undefined;
+    return this.net.isClosing;
   }
 }
 

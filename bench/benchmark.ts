@@ -1,0 +1,99 @@
+/**
+ * One redis-benchmark run against one server: its `--csv` throughput and the server's CPU time
+ * spent during the run, per request.
+ *
+ * @module
+ */
+
+import { cpuSeconds, spawnTracked } from "./procs.ts";
+import type { ServerProc } from "./servers.ts";
+
+/** What one redis-benchmark run does. */
+export interface RunSpec {
+  /** A redis-benchmark test name (`-t`), e.g. `set`. */
+  test: string;
+  clients: number;
+  requests: number;
+  /** Pipeline depth; 1 for none. */
+  pipeline: number;
+  /** `-r`; 0 to leave it out (one key). */
+  keyspace: number;
+  /** `-d`. */
+  dataSize: number;
+}
+
+/** The outcome of one run. */
+export interface RunResult {
+  /** Operations per second as redis-benchmark reports them (the mean over its tests). */
+  rps: number;
+  /** Server CPU (user + system) per request, in microseconds. */
+  cpuUsPerReq: number;
+}
+
+/**
+ * Parses redis-benchmark `--csv` output: a header line, then `"TEST","rps",...` per test.
+ *
+ * @param text the standard output
+ * @returns test name and ops/s of each row
+ * @example
+ * ```ts
+ * import { parseCsv } from "./benchmark.ts";
+ * const out = '"test","rps","avg_latency_ms"\n"SET","75757.57","0.345"\n';
+ * console.log(parseCsv(out)); // [{ test: "SET", rps: 75757.57 }]
+ * ```
+ */
+export function parseCsv(text: string): Array<{ test: string; rps: number }> {
+  const rows: Array<{ test: string; rps: number }> = [];
+  for (const line of text.split(/\r?\n/)) {
+    const fields = [...line.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+    if (fields.length < 2 || fields[0] === "test") continue;
+    const rps = Number(fields[1]);
+    if (Number.isFinite(rps)) rows.push({ test: fields[0]!, rps });
+  }
+  return rows;
+}
+
+/**
+ * Runs redis-benchmark once against `server`, reading the server's CPU time before and after.
+ * A test that expands to several (`-t lrange`) shares the CPU time over all their requests.
+ * Throws when redis-benchmark fails (it exits on the first error reply, e.g. an unknown command).
+ *
+ * @param server the server under test
+ * @param spec the test, clients, requests and pipeline
+ * @returns ops/s and server CPU microseconds per request
+ * @example
+ * ```ts
+ * import { runBenchmark } from "./benchmark.ts";
+ * import { freePort, startRedis } from "./servers.ts";
+ * const redis = await startRedis(await freePort());
+ * const spec = { test: "set", clients: 50, requests: 10000, pipeline: 1, keyspace: 0, dataSize: 3 };
+ * console.log(await runBenchmark(redis, spec));
+ * await redis.stop();
+ * ```
+ */
+export async function runBenchmark(server: ServerProc, spec: RunSpec): Promise<RunResult> {
+  const args = ["-h", "127.0.0.1", "-p", String(server.port), "-t", spec.test];
+  args.push("-c", String(spec.clients), "-n", String(spec.requests), "-d", String(spec.dataSize));
+  if (spec.pipeline > 1) args.push("-P", String(spec.pipeline));
+  if (spec.keyspace > 0) args.push("-r", String(spec.keyspace));
+  args.push("--csv");
+  const before = cpuSeconds(server.pid);
+  const child = spawnTracked("redis-benchmark", args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Uint8Array) => (stdout += new TextDecoder().decode(d)));
+  child.stderr?.on("data", (d: Uint8Array) => (stderr += new TextDecoder().decode(d)));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (c: number | null) => resolve(c ?? -1));
+  });
+  const cpu = cpuSeconds(server.pid) - before;
+  const rows = parseCsv(stdout);
+  if (code !== 0 || rows.length === 0) {
+    // redis-benchmark warns on stderr when CONFIG is missing; the error is the last line.
+    const why = stderr.trim().split("\n").filter((l) => !l.startsWith("WARNING")).pop();
+    throw new Error(`redis-benchmark -t ${spec.test} failed: ${why ?? `exit code ${code}`}`);
+  }
+  const rps = rows.reduce((sum, r) => sum + r.rps, 0) / rows.length;
+  return { rps, cpuUsPerReq: (cpu * 1e6) / (spec.requests * rows.length) };
+}

@@ -1,0 +1,181 @@
+/**
+ * redeno against redis-server, side by side in one run:
+ *
+ *     deno task bench [flags]            (or: npx tsx bench/run.ts [flags]; --help lists them)
+ *
+ * Both servers start on free ports of 127.0.0.1. Each scenario (`-c 50`, then `-c 50 -P 16`)
+ * runs every test once per server per round, the servers taking turns (and swapping who goes
+ * first each round), so slow drift of the machine hits both alike. For each run the server's CPU
+ * time (user + system, from /proc) is read before and after, giving CPU microseconds per request;
+ * the table shows medians over the rounds. `--memory` also loads keys into fresh servers and
+ * compares resident memory per key.
+ *
+ * Layout: options.ts (flags), procs.ts (/proc and process control), servers.ts (starting the
+ * servers), benchmark.ts (one redis-benchmark run), memory.ts (memory mode), report.ts (tables).
+ *
+ * @module
+ */
+
+import { execFileSync } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { runBenchmark, type RunSpec } from "./benchmark.ts";
+import { loadKeys, type MemoryResult } from "./memory.ts";
+import { type BenchOptions, parseOptions, USAGE } from "./options.ts";
+import { clockTicks, installCleanup, isAlive, rssBytes } from "./procs.ts";
+import { memoryTable, mib, type Series, throughputTable } from "./report.ts";
+import { freePort, type ServerProc, startRedeno, startRedis } from "./servers.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+
+/** The two servers under test. */
+interface Pair {
+  redis: ServerProc;
+  redeno: ServerProc;
+}
+
+function log(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+async function startPair(options: BenchOptions): Promise<Pair> {
+  const redisPort = await freePort();
+  let redenoPort = await freePort();
+  while (redenoPort === redisPort) redenoPort = await freePort();
+  const redis = await startRedis(redisPort);
+  try {
+    const redeno = await startRedeno(redenoPort, { runtime: options.runtime, root: ROOT });
+    return { redis, redeno };
+  } catch (e) {
+    await redis.stop();
+    throw e;
+  }
+}
+
+async function stopPair(pair: Pair): Promise<void> {
+  await Promise.all([pair.redis.stop(), pair.redeno.stop()]);
+}
+
+/** The scenarios of a run: every test without and with pipelining. */
+function seriesOf(options: BenchOptions): Array<{ series: Series; spec: RunSpec }> {
+  const base = { clients: options.clients, keyspace: options.keyspace, dataSize: options.dataSize };
+  const scenarios = [
+    { name: `c${options.clients}`, pipeline: 1, requests: options.requests },
+    {
+      name: `c${options.clients} P${options.pipeline}`,
+      pipeline: options.pipeline,
+      requests: options.pipelinedRequests,
+    },
+  ];
+  return scenarios.flatMap((sc) =>
+    options.tests.map((test) => ({
+      series: { scenario: sc.name, test, redis: [], redeno: [] } as Series,
+      spec: { ...base, test, pipeline: sc.pipeline, requests: sc.requests },
+    }))
+  );
+}
+
+async function throughput(pair: Pair, options: BenchOptions): Promise<Series[]> {
+  const all = seriesOf(options);
+  for (let round = 1; round <= options.rounds; round++) {
+    const order = round % 2 === 1 ? [pair.redis, pair.redeno] : [pair.redeno, pair.redis];
+    for (const { series, spec } of all) {
+      if (series.error !== undefined) continue;
+      for (const server of order) {
+        try {
+          const r = await runBenchmark(server, spec);
+          (server === pair.redis ? series.redis : series.redeno).push(r);
+          log(
+            `round ${round}/${options.rounds}  ${series.scenario.padEnd(8)} ${
+              spec.test.padEnd(6)
+            } ` +
+              `${server.name.padEnd(6)} ${Math.round(r.rps).toString().padStart(8)} ops/s ` +
+              `${r.cpuUsPerReq.toFixed(2).padStart(6)} us/req`,
+          );
+        } catch (e) {
+          // A missing command fails the test for good; a dead server ends the whole run.
+          if (!isAlive(server.pid)) throw new Error(`${server.name} died: ${(e as Error).message}`);
+          series.error = `${server.name}: ${(e as Error).message}`;
+          log(`round ${round}: ${series.scenario} ${spec.test} skipped: ${series.error}`);
+          break;
+        }
+      }
+    }
+  }
+  return all.map((s) => s.series);
+}
+
+async function memory(options: BenchOptions): Promise<Record<string, MemoryResult>> {
+  const pair = await startPair(options);
+  try {
+    const out: Record<string, MemoryResult> = {};
+    for (const server of [pair.redis, pair.redeno]) {
+      log(`memory: loading ${options.memoryKeys} keys into ${server.name}...`);
+      out[server.name] = await loadKeys(server, {
+        keys: options.memoryKeys,
+        dataSize: options.dataSize,
+      });
+    }
+    return out;
+  } finally {
+    await stopPair(pair);
+  }
+}
+
+function version(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: "utf8", cwd: ROOT }).split("\n")[0]!.trim();
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options === undefined) {
+    console.log(USAGE);
+    return;
+  }
+  installCleanup();
+  const started = Date.now();
+  const runtimeVersion = options.runtime === "deno"
+    ? version(`${ROOT}/node_modules/deno/deno`, ["--version"])
+    : `node ${version("node", ["--version"])}`;
+  console.log(`redis:  ${version("redis-server", ["--version"])}`);
+  console.log(`redeno: ${runtimeVersion} (${options.runtime})`);
+  console.log(`CLK_TCK ${clockTicks()}, ${version("nproc", [])} CPUs`);
+  if (!options.memoryOnly) {
+    const pair = await startPair(options);
+    try {
+      console.log(
+        `rounds ${options.rounds}, -n ${options.requests} (pipelined ${options.pipelinedRequests}), ` +
+          `-c ${options.clients}, -d ${options.dataSize}` +
+          (options.keyspace > 0 ? `, -r ${options.keyspace}` : "") +
+          `; redis pid ${pair.redis.pid} port ${pair.redis.port}, ` +
+          `redeno pid ${pair.redeno.pid} port ${pair.redeno.port}\n`,
+      );
+      const series = await throughput(pair, options);
+      console.log(throughputTable(series));
+      const errors = new Set(series.flatMap((s) => s.error === undefined ? [] : [s.error]));
+      for (const e of errors) console.log(`  failed: ${e}`);
+      console.log("ratio: redeno / redis; ops/s higher is better, CPU us/req lower is better");
+      console.log(
+        `\nRSS at the end: redis ${mib(rssBytes(pair.redis.pid))}, ` +
+          `redeno ${mib(rssBytes(pair.redeno.pid))}`,
+      );
+    } finally {
+      await stopPair(pair);
+    }
+  }
+  if (options.memory) {
+    const results = await memory(options);
+    console.log(
+      `\nMemory: ${options.memoryKeys} keys of ${options.dataSize}-byte values, fresh servers`,
+    );
+    console.log(memoryTable(results));
+  }
+  console.log(`\nTotal time ${((Date.now() - started) / 1000).toFixed(0)}s`);
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exitCode = 1;
+}

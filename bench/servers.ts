@@ -1,0 +1,159 @@
+/**
+ * Starting the two servers under test, redis-server and redeno, on free ports of 127.0.0.1, and
+ * waiting until each answers PING.
+ *
+ * @module
+ */
+
+import type { ChildProcess } from "node:child_process";
+import * as net from "node:net";
+import { spawnTracked, stopProcess, workerPid } from "./procs.ts";
+import type { Runtime } from "./options.ts";
+
+/** A server process under test. */
+export interface ServerProc {
+  /** `redis` or `redeno`. */
+  readonly name: string;
+  readonly port: number;
+  /** The process that serves (for CPU and RSS), not a launcher in front of it. */
+  readonly pid: number;
+  /** Stops the server and every process it started. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A TCP port of 127.0.0.1 that was free a moment ago (bound to port 0 and released).
+ *
+ * @returns the port
+ * @example
+ * ```ts
+ * import { freePort } from "./servers.ts";
+ * console.log((await freePort()) > 0); // true
+ * ```
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen({ port: 0, host: "127.0.0.1" }, () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends one inline PING; resolves true on `+PONG`. */
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: "127.0.0.1" });
+    let got = "";
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1000, () => done(false));
+    s.on("error", () => done(false));
+    s.on("connect", () => s.write("PING\r\n"));
+    s.on("data", (d) => {
+      got += d.toString("latin1");
+      if (got.includes("\r\n")) done(got === "+PONG\r\n");
+    });
+  });
+}
+
+async function waitReady(name: string, child: ChildProcess, port: number, log: () => string) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${name} exited before it was ready:\n${log()}`);
+    }
+    if (await ping(port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} did not answer PING on port ${port} within 30s:\n${log()}`);
+}
+
+interface StartSpec {
+  name: string;
+  cmd: string;
+  args: string[];
+  /** Text of the serving process's command line, to find it under a launcher. */
+  marker: string;
+  cwd?: string;
+}
+
+async function start(port: number, spec: StartSpec): Promise<ServerProc> {
+  const { name, cmd, args, marker, cwd } = spec;
+  const child = spawnTracked(cmd, args, { stdio: ["ignore", "pipe", "pipe"], cwd });
+  let output = "";
+  const keep = (d: Uint8Array): void => {
+    // Only the tail matters, for an error message if start-up fails.
+    output = (output + new TextDecoder().decode(d)).slice(-4000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  await new Promise<void>((resolve, reject) => {
+    child.once("spawn", () => resolve());
+    child.once("error", (e) => reject(new Error(`Cannot start ${name} (${cmd}): ${e.message}`)));
+  });
+  try {
+    await waitReady(name, child, port, () => output);
+  } catch (e) {
+    await stopProcess(child);
+    throw e;
+  }
+  return { name, port, pid: workerPid(child.pid!, marker), stop: () => stopProcess(child) };
+}
+
+/**
+ * Starts the Debian redis-server without persistence.
+ *
+ * @param port the port to listen on
+ * @returns the running server
+ * @example
+ * ```ts
+ * import { freePort, startRedis } from "./servers.ts";
+ * const redis = await startRedis(await freePort());
+ * await redis.stop();
+ * ```
+ */
+export function startRedis(port: number): Promise<ServerProc> {
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  return start(port, { name: "redis", cmd: "redis-server", args, marker: "redis-server" });
+}
+
+/**
+ * Starts redeno from this checkout: the Deno binary of node_modules runs main.ts directly; with
+ * `node`, tsx runs it (tsx is a launcher that starts a second node process, which is measured).
+ *
+ * @param port the port to listen on
+ * @param options the runtime (deno or node) and the checkout's root directory
+ * @returns the running server
+ * @example
+ * ```ts
+ * import { freePort, startRedeno } from "./servers.ts";
+ * const redeno = await startRedeno(await freePort(), { runtime: "deno", root: "." });
+ * await redeno.stop();
+ * ```
+ */
+export function startRedeno(
+  port: number,
+  options: { runtime: Runtime; root: string },
+): Promise<ServerProc> {
+  const { runtime, root } = options;
+  const flags = ["--port", String(port), "--bind", "127.0.0.1"];
+  if (runtime === "deno") {
+    // node_modules/.bin/deno links to this binary itself, not to a node shim: its pid serves.
+    const cmd = `${root}/node_modules/deno/deno`;
+    const args = ["run", "-A", "main.ts", ...flags];
+    return start(port, { name: "redeno", cmd, args, marker: "main.ts", cwd: root });
+  }
+  const cmd = `${root}/node_modules/.bin/tsx`;
+  return start(port, {
+    name: "redeno",
+    cmd,
+    args: ["main.ts", ...flags],
+    marker: "main.ts",
+    cwd: root,
+  });
+}

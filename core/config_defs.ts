@@ -1,0 +1,377 @@
+/**
+ * The table of every config directive redeno knows: its type, default and Redis's validation
+ * and wording. Directives marked `inert` are accepted for compatibility with existing redis.conf
+ * files and clients, stored and reported, but change nothing in redeno (README lists them).
+ *
+ * @module
+ */
+
+import { type ConfigDef, ConfigError } from "./config_types.ts";
+
+const INT_MAX = 2147483647;
+const LLONG_MAX = Number.MAX_SAFE_INTEGER;
+
+function oneArg(args: string[]): string {
+  if (args.length !== 1) throw new ConfigError("wrong number of arguments");
+  return args[0]!;
+}
+
+function bool(name: string, def: boolean, extra: Partial<ConfigDef> = {}): ConfigDef {
+  return {
+    name,
+    default: def,
+    parse: (args) => {
+      const v = oneArg(args).toLowerCase();
+      if (v === "yes") return true;
+      if (v === "no") return false;
+      throw new ConfigError("argument must be 'yes' or 'no'");
+    },
+    format: (v) => (v ? "yes" : "no"),
+    ...extra,
+  };
+}
+
+function int(
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+  extra: Partial<ConfigDef> = {},
+): ConfigDef {
+  return {
+    name,
+    default: def,
+    parse: (args) => {
+      const text = oneArg(args);
+      if (!/^-?\d+$/.test(text)) {
+        throw new ConfigError("argument couldn't be parsed into an integer");
+      }
+      const n = Number(text);
+      if (n < min || n > max) {
+        throw new ConfigError(`argument must be between ${min} and ${max} inclusive`);
+      }
+      return n;
+    },
+    format: (v) => String(v),
+    ...extra,
+  };
+}
+
+/** Parses `1gb`, `64mb`, `100k`, `512` like Redis's `memtoull`. */
+export function parseMemory(text: string): number | undefined {
+  const m = /^(\d+)([a-z]*)$/i.exec(text);
+  if (!m) return undefined;
+  const units: Record<string, number> = {
+    "": 1,
+    b: 1,
+    k: 1000,
+    kb: 1024,
+    m: 1000 ** 2,
+    mb: 1024 ** 2,
+    g: 1000 ** 3,
+    gb: 1024 ** 3,
+  };
+  const mul = units[m[2]!.toLowerCase()];
+  return mul === undefined ? undefined : Number(m[1]) * mul;
+}
+
+function mem(
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+  extra: Partial<ConfigDef> = {},
+): ConfigDef {
+  return {
+    name,
+    default: def,
+    parse: (args) => {
+      const n = parseMemory(oneArg(args));
+      if (n === undefined) throw new ConfigError("argument must be a memory value");
+      if (n < min || n > max) {
+        throw new ConfigError(`argument must be between ${min} and ${max} inclusive`);
+      }
+      return n;
+    },
+    format: (v) => String(v),
+    ...extra,
+  };
+}
+
+function str(name: string, def: string, extra: Partial<ConfigDef> = {}): ConfigDef {
+  return { name, default: def, parse: (args) => oneArg(args), format: (v) => String(v), ...extra };
+}
+
+function choice(
+  name: string,
+  def: string,
+  values: string[],
+  extra: Partial<ConfigDef> = {},
+): ConfigDef {
+  return {
+    name,
+    default: def,
+    parse: (args) => {
+      const v = oneArg(args).toLowerCase();
+      if (!values.includes(v)) {
+        throw new ConfigError(`argument(s) must be one of the following: ${values.join(", ")}`);
+      }
+      return v;
+    },
+    format: (v) => String(v),
+    ...extra,
+  };
+}
+
+/** Multi-word directive kept as its normalised text (`save`, `client-output-buffer-limit`). */
+function words(
+  name: string,
+  def: string,
+  check: (args: string[]) => string,
+  extra: Partial<ConfigDef> = {},
+): ConfigDef {
+  return {
+    name,
+    default: def,
+    parse: (args) => check(args.length === 1 ? args[0]!.split(/\s+/).filter(Boolean) : args),
+    format: (v) => String(v),
+    multiArg: true,
+    ...extra,
+  };
+}
+
+function parseSave(args: string[]): string {
+  if (args.length === 1 && args[0] === "") return "";
+  if (args.length % 2 !== 0) throw new ConfigError("Invalid save parameters");
+  for (const a of args) {
+    if (!/^\d+$/.test(a)) throw new ConfigError("Invalid save parameters");
+  }
+  return args.join(" ");
+}
+
+const OBUF_CLASSES = ["normal", "replica", "slave", "pubsub"];
+
+function parseObuf(args: string[]): string {
+  if (args.length % 4 !== 0) {
+    throw new ConfigError("Wrong number of arguments in buffer limit configuration.");
+  }
+  const cur = new Map(parseObufLimits(OBUF_DEFAULT).map((l) => [l.cls, l]));
+  for (let i = 0; i < args.length; i += 4) {
+    let cls = args[i]!.toLowerCase();
+    if (!OBUF_CLASSES.includes(cls)) {
+      throw new ConfigError("Invalid client class specified in buffer limit configuration.");
+    }
+    if (cls === "slave") cls = "replica";
+    const hard = parseMemory(args[i + 1]!);
+    const soft = parseMemory(args[i + 2]!);
+    const secs = /^\d+$/.test(args[i + 3]!) ? Number(args[i + 3]) : undefined;
+    if (hard === undefined || soft === undefined || secs === undefined) {
+      throw new ConfigError(
+        "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+      );
+    }
+    cur.set(cls, { cls, hard, soft, seconds: secs });
+  }
+  return ["normal", "replica", "pubsub"].map((c) => {
+    const l = cur.get(c)!;
+    return `${c === "replica" ? "slave" : c} ${l.hard} ${l.soft} ${l.seconds}`;
+  }).join(" ");
+}
+
+const OBUF_DEFAULT = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+
+/** One class's output buffer limit. */
+export interface ObufLimit {
+  cls: string;
+  hard: number;
+  soft: number;
+  seconds: number;
+}
+
+/** Parses the normalised `client-output-buffer-limit` text. */
+export function parseObufLimits(text: string): ObufLimit[] {
+  const w = text.split(" ");
+  const out: ObufLimit[] = [];
+  for (let i = 0; i + 3 < w.length; i += 4) {
+    const cls = w[i] === "slave" ? "replica" : w[i]!;
+    out.push({ cls, hard: Number(w[i + 1]), soft: Number(w[i + 2]), seconds: Number(w[i + 3]) });
+  }
+  return out;
+}
+
+/** Letters of `notify-keyspace-events`, in Redis's canonical output order. */
+const NOTIFY_LETTERS = "KEg$lshzxetmdn";
+
+function parseNotify(args: string[]): string {
+  const text = oneArg(args);
+  let set = new Set<string>();
+  for (const ch of text) {
+    if (ch === "A") { for (const c of "g$lshzxetd") set.add(c); }
+    else if (NOTIFY_LETTERS.includes(ch)) set.add(ch);
+    else throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+  }
+  // Without K or E nothing is delivered; Redis then stores the empty set.
+  if (!set.has("K") && !set.has("E")) set = new Set();
+  let out = "";
+  const all = [..."g$lshzxetd"].every((c) => set.has(c));
+  if (all) out += "A";
+  for (const c of "g$lshzxetd") if (!all && set.has(c)) out += c;
+  if (set.has("m")) out += "m";
+  if (set.has("n")) out += "n";
+  if (set.has("K")) out += "K";
+  if (set.has("E")) out += "E";
+  return out;
+}
+
+function parseBind(args: string[]): string {
+  if (args.length === 0) throw new ConfigError("Too many bind addresses specified.");
+  return args.join(" ");
+}
+
+function parseReplicaOf(args: string[]): string {
+  if (args.length === 2 && args[0]!.toLowerCase() === "no" && args[1]!.toLowerCase() === "one") {
+    return "";
+  }
+  if (args.length !== 2 || !/^\d+$/.test(args[1]!)) {
+    throw new ConfigError("wrong number of arguments");
+  }
+  return `${args[0]} ${args[1]}`;
+}
+
+const MAXMEMORY_POLICIES = [
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "noeviction",
+];
+
+/** Every directive redeno knows, in the order CONFIG GET * lists them. */
+export const CONFIG_DEFS: ConfigDef[] = [
+  int("port", 6379, 0, 65535),
+  words("bind", "127.0.0.1", parseBind),
+  str("requirepass", ""),
+  int("databases", 16, 1, INT_MAX, { immutable: true }),
+  int("hz", 10, 1, 500),
+  int("maxclients", 10000, 1, 4294967295),
+  int("timeout", 0, 0, INT_MAX),
+  int("tcp-keepalive", 300, 0, INT_MAX),
+  int("tcp-backlog", 511, 0, INT_MAX, { immutable: true, inert: true }),
+  mem("proto-max-bulk-len", 512 * 1024 * 1024, 1024 * 1024, LLONG_MAX),
+  mem("client-query-buffer-limit", 1024 * 1024 * 1024, 1024 * 1024, LLONG_MAX),
+  words("client-output-buffer-limit", OBUF_DEFAULT, parseObuf),
+  str("notify-keyspace-events", "", { parse: parseNotify }),
+  int("slowlog-log-slower-than", 10000, -1, LLONG_MAX),
+  int("slowlog-max-len", 128, 0, LLONG_MAX),
+  int("latency-monitor-threshold", 0, 0, LLONG_MAX),
+  bool("latency-tracking", true, { inert: true }),
+  words("latency-tracking-info-percentiles", "50 99 99.9", (a) => a.join(" "), { inert: true }),
+  mem("maxmemory", 0, 0, LLONG_MAX),
+  choice("maxmemory-policy", "noeviction", MAXMEMORY_POLICIES),
+  int("maxmemory-samples", 5, 1, INT_MAX, { inert: true }),
+  int("maxmemory-eviction-tenacity", 10, 0, 100, { inert: true }),
+  mem("maxmemory-clients", 0, 0, LLONG_MAX, { inert: true }),
+  int("lfu-log-factor", 10, 0, INT_MAX, { inert: true }),
+  int("lfu-decay-time", 1, 0, INT_MAX, { inert: true }),
+  int("active-expire-effort", 1, 1, 10),
+  bool("activerehashing", true, { inert: true }),
+  bool("activedefrag", false, { inert: true }),
+  bool("dynamic-hz", true, { inert: true }),
+  bool("protected-mode", true, { inert: true }),
+  bool("daemonize", false, { immutable: true, inert: true }),
+  str("pidfile", "", { immutable: true }),
+  choice("loglevel", "notice", ["debug", "verbose", "notice", "warning"]),
+  str("logfile", "", { immutable: true }),
+  bool("always-show-logo", false, { immutable: true, inert: true }),
+  bool("set-proc-title", true, { immutable: true, inert: true }),
+  int("io-threads", 1, 1, 128, { immutable: true, inert: true }),
+  bool("io-threads-do-reads", false, { immutable: true, inert: true }),
+  choice("enable-debug-command", "no", ["yes", "no", "local"], { immutable: true }),
+  choice("enable-protected-configs", "no", ["yes", "no", "local"], {
+    immutable: true,
+    inert: true,
+  }),
+  choice("enable-module-command", "no", ["yes", "no", "local"], { immutable: true, inert: true }),
+  str("dir", ".", { inert: true }),
+  str("dbfilename", "dump.rdb", { inert: true }),
+  words("save", "", parseSave, { inert: true }),
+  bool("rdbcompression", true, { inert: true }),
+  bool("rdbchecksum", true, { immutable: true, inert: true }),
+  bool("stop-writes-on-bgsave-error", true, { inert: true }),
+  bool("rdb-del-sync-files", false, { inert: true }),
+  bool("appendonly", false, { inert: true }),
+  choice("appendfsync", "everysec", ["always", "everysec", "no"], { inert: true }),
+  str("appendfilename", "appendonly.aof", { immutable: true, inert: true }),
+  str("appenddirname", "appendonlydir", { immutable: true, inert: true }),
+  bool("aof-use-rdb-preamble", true, { inert: true }),
+  bool("aof-load-truncated", true, { inert: true }),
+  bool("aof-timestamp-enabled", false, { inert: true }),
+  int("auto-aof-rewrite-percentage", 100, 0, INT_MAX, { inert: true }),
+  mem("auto-aof-rewrite-min-size", 64 * 1024 * 1024, 0, LLONG_MAX, { inert: true }),
+  bool("no-appendfsync-on-rewrite", false, { inert: true }),
+  bool("lazyfree-lazy-eviction", false, { inert: true }),
+  bool("lazyfree-lazy-expire", false, { inert: true }),
+  bool("lazyfree-lazy-server-del", false, { inert: true }),
+  bool("lazyfree-lazy-user-del", false, { inert: true }),
+  bool("lazyfree-lazy-user-flush", false, { inert: true }),
+  int("list-max-listpack-size", -2, -5, INT_MAX, { alias: "list-max-ziplist-size" }),
+  int("list-compress-depth", 0, 0, INT_MAX, { inert: true }),
+  int("hash-max-listpack-entries", 512, 0, LLONG_MAX, { alias: "hash-max-ziplist-entries" }),
+  mem("hash-max-listpack-value", 64, 0, LLONG_MAX, { alias: "hash-max-ziplist-value" }),
+  int("set-max-intset-entries", 512, 0, LLONG_MAX),
+  int("zset-max-listpack-entries", 128, 0, LLONG_MAX, { alias: "zset-max-ziplist-entries" }),
+  mem("zset-max-listpack-value", 64, 0, LLONG_MAX, { alias: "zset-max-ziplist-value" }),
+  mem("stream-node-max-bytes", 4096, 0, LLONG_MAX),
+  int("stream-node-max-entries", 100, 0, LLONG_MAX),
+  mem("hll-sparse-max-bytes", 3000, 0, LLONG_MAX),
+  int("busy-reply-threshold", 5000, 0, LLONG_MAX, { alias: "lua-time-limit" }),
+  words("replicaof", "", parseReplicaOf, { alias: "slaveof", immutable: true }),
+  str("masterauth", ""),
+  str("masteruser", ""),
+  bool("replica-read-only", true, { alias: "slave-read-only" }),
+  bool("replica-serve-stale-data", true, { alias: "slave-serve-stale-data" }),
+  bool("replica-lazy-flush", false, { alias: "slave-lazy-flush", inert: true }),
+  bool("replica-ignore-maxmemory", true, { alias: "slave-ignore-maxmemory", inert: true }),
+  int("replica-priority", 100, 0, INT_MAX, { alias: "slave-priority", inert: true }),
+  str("replica-announce-ip", "", { alias: "slave-announce-ip" }),
+  int("replica-announce-port", 0, 0, 65535, { alias: "slave-announce-port" }),
+  bool("replica-announced", true, { inert: true }),
+  mem("repl-backlog-size", 1024 * 1024, 1, LLONG_MAX),
+  int("repl-backlog-ttl", 3600, 0, LLONG_MAX),
+  int("repl-ping-replica-period", 10, 1, INT_MAX, { alias: "repl-ping-slave-period" }),
+  int("repl-timeout", 60, 1, INT_MAX),
+  bool("repl-diskless-sync", true),
+  int("repl-diskless-sync-delay", 5, 0, INT_MAX),
+  int("repl-diskless-sync-max-replicas", 0, 0, INT_MAX),
+  choice("repl-diskless-load", "disabled", ["disabled", "on-empty-db", "swapdb"], { inert: true }),
+  bool("repl-disable-tcp-nodelay", false, { inert: true }),
+  int("min-replicas-to-write", 0, 0, INT_MAX, { alias: "min-slaves-to-write" }),
+  int("min-replicas-max-lag", 10, 0, INT_MAX, { alias: "min-slaves-max-lag" }),
+  int("shutdown-timeout", 10, 0, INT_MAX),
+  words("shutdown-on-sigint", "default", (a) => a.join(" ").toLowerCase(), { inert: true }),
+  words("shutdown-on-sigterm", "default", (a) => a.join(" ").toLowerCase(), { inert: true }),
+  int("tracking-table-max-keys", 1000000, 0, LLONG_MAX, { inert: true }),
+  int("acllog-max-len", 128, 0, LLONG_MAX, { inert: true }),
+  choice("acl-pubsub-default", "resetchannels", ["allchannels", "resetchannels"], { inert: true }),
+  choice("sanitize-dump-payload", "no", ["no", "yes", "clients"], { inert: true }),
+  choice("propagation-error-behavior", "ignore", ["ignore", "panic", "panic-on-replicas"], {
+    inert: true,
+  }),
+  bool("crash-log-enabled", true, { inert: true }),
+  bool("crash-memcheck-enabled", true, { inert: true }),
+  choice("oom-score-adj", "no", ["no", "yes", "relative", "absolute"], { inert: true }),
+  words("oom-score-adj-values", "0 200 800", (a) => a.join(" "), { inert: true }),
+  bool("disable-thp", true, { immutable: true, inert: true }),
+  bool("jemalloc-bg-thread", true, { inert: true }),
+  bool("cluster-enabled", false, { immutable: true, inert: true }),
+  choice("supervised", "no", ["upstart", "systemd", "auto", "no"], {
+    immutable: true,
+    inert: true,
+  }),
+  bool("syslog-enabled", false, { immutable: true, inert: true }),
+  str("ignore-warnings", "", { inert: true }),
+];
+

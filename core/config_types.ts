@@ -1,0 +1,28 @@
+/**
+ * Types shared by the config table (`config_defs.ts`) and the live config (`config.ts`).
+ *
+ * @module
+ */
+
+/** Parses the text of a value; returns the value or throws `ConfigError` with Redis's wording. */
+export type Parse = (args: string[]) => ConfigValue;
+/** A config value as stored. */
+export type ConfigValue = string | number | boolean;
+
+/** A bad config value; the message is Redis's (`argument must be a memory value`). */
+export class ConfigError extends Error {}
+
+/** One directive. */
+export interface ConfigDef {
+  name: string;
+  alias?: string;
+  default: ConfigValue;
+  parse: Parse;
+  format: (v: ConfigValue) => string;
+  immutable?: boolean;
+  inert?: boolean;
+  /** Accepts several words (`save 3600 1 300 100`). */
+  multiArg?: boolean;
+  /** Checks a new value against the rest of the state; throws ConfigError to refuse it. */
+  validate?: (v: ConfigValue) => void;
+}

@@ -1,0 +1,127 @@
+/**
+ * The server's network front and lifecycle: listening sockets, accepting clients, the periodic
+ * tick (active expiry, idle timeouts, plugin cron hooks) and orderly close.
+ *
+ * @module
+ */
+
+import { Client } from "./client.ts";
+import { activeExpireCycle } from "./keyspace/expire_cycle.ts";
+import { netAdapter } from "./net/runtime.ts";
+import type { Listener, ListenOptions, Transport } from "./net/transport.ts";
+import type { Server } from "./server.ts";
+
+/** Listeners, the tick timer and shutdown for one server. */
+export class ServerNet {
+  private readonly listeners: Listener[] = [];
+  private cronTimer: ReturnType<typeof setInterval> | undefined;
+  private closing: Promise<void> | undefined;
+
+  /** @param server the server this front serves */
+  constructor(private readonly server: Server) {}
+
+
+  /** Accepts a connection from a transport (the adapters call this). */
+  accept(transport: Transport): Client {
+    const client = new Client(this.server, transport);
+    const max = this.server.config.num("maxclients");
+    this.server.clients.set(client.id, client);
+    this.server.stats.connectionsReceived++;
+    for (const h of this.server.hooks.clientCreated) h(client);
+    client.onClose(() => {
+      for (const h of this.server.hooks.clientClosed) h(client);
+    });
+    if (this.server.clients.size > max) {
+      transport.write(new TextEncoder().encode("-ERR max number of clients reached\r\n"));
+      this.server.stats.rejectedConnections++;
+      client.close(true);
+    }
+    return client;
+  }
+
+  /**
+   * Starts listening. Without options, listens on the `port` and `bind` config directives.
+   *
+   * @returns the bound address (the real port when 0 was asked for)
+   */
+  async listen(options: Partial<ListenOptions> = {}): Promise<{ port: number; hostname: string }> {
+    const { listen } = await netAdapter();
+    const port = options.port ?? this.server.config.num("port");
+    const hosts = options.hostname !== undefined
+      ? [options.hostname]
+      : this.server.config.str("bind").split(" ").filter(Boolean);
+    let first: { port: number; hostname: string } | undefined;
+    for (const raw of hosts) {
+      const optional = raw.startsWith("-");
+      const hostname = optional ? raw.slice(1) : raw;
+      try {
+        const l = await listen({ port: first?.port ?? port, hostname }, (t) => {
+          const client = this.accept(t);
+          return { onData: (c) => client.onData(c), onClose: () => client.onTransportClosed() };
+        });
+        this.listeners.push(l);
+        first ??= { port: l.port, hostname: l.hostname };
+      } catch (e) {
+        if (!optional) throw e;
+      }
+    }
+    if (!first) throw new Error("No address to listen on");
+    if (port === 0) this.server.config.set("port", first.port);
+    this.startCron();
+    return first;
+  }
+
+  /** Restarts the tick timer (after a change of `hz`), if it runs. */
+  restartCron(): void {
+    if (this.cronTimer !== undefined) this.startCron();
+  }
+
+  private startCron(): void {
+    if (this.cronTimer !== undefined) clearInterval(this.cronTimer);
+    const hz = this.server.config.num("hz");
+    this.cronTimer = setInterval(() => this.cron(), Math.max(2, Math.floor(1000 / hz)));
+  }
+
+  /** One server tick: active expiry, idle client timeout, ops/sec sampling, plugin hooks. */
+  cron(): void {
+    const server = this.server;
+    server.tick();
+    if (server.activeExpireEnabled && !server.isReplica()) {
+      const hz = this.server.config.num("hz");
+      activeExpireCycle(server.dbs, {
+        budgetMs: 250 / hz,
+        effort: this.server.config.num("active-expire-effort"),
+      });
+    }
+    const timeout = this.server.config.num("timeout");
+    if (timeout > 0) {
+      const limit = server.time - timeout * 1000;
+      for (const c of this.server.clients.values()) {
+        if (c.lastInteraction < limit && (c.flags & (4 | 8 | 16 | 64 | 256)) === 0) c.close();
+      }
+    }
+    this.server.stats.sample(performance.now());
+    for (const h of this.server.hooks.cron) h();
+    server.endBatch();
+  }
+
+  /** Stops listening, runs shutdown hooks, and closes every client. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.cronTimer !== undefined) clearInterval(this.cronTimer);
+      this.cronTimer = undefined;
+      for (const h of this.server.hooks.shutdown) await h();
+      // Node's server.close() waits for open connections: stop accepting, drop clients, then wait.
+      const closing = Promise.all(this.listeners.map((l) => l.close()));
+      this.listeners.length = 0;
+      for (const c of [...this.server.clients.values()]) c.close();
+      await closing;
+    })();
+    return this.closing;
+  }
+
+  /** True once {@linkcode close} has begun. */
+  get isClosing(): boolean {
+    return this.closing !== undefined;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Public types around the server: plugins, options, in-process sessions, INFO sections, slow log
+ * entries.
+ *
+ * @module
+ */
+
+import type { Client } from "./client.ts";
+import type { Clock } from "./clock.ts";
+import type { CommandSpec } from "./command.ts";
+import type { LogSink } from "./log.ts";
+import type { Reply } from "./resp/reply.ts";
+import type { Server } from "./server.ts";
+
+/** A plugin: commands and hooks registered at setup, before the server listens. */
+export interface Plugin {
+  /** Unique plugin name. */
+  name: string;
+  /** Names of plugins that must be set up first. */
+  dependencies?: string[];
+  /** Registers commands, hooks and gates. */
+  setup(server: Server): void;
+}
+
+/** Options of {@linkcode createServer}. */
+export interface ServerOptions {
+  /** Config directives (`{ port: 6380, "maxmemory-policy": "allkeys-lru" }`). */
+  config?: Record<string, string | number | boolean | string[]>;
+  /** Plugins to set up, in order (after the built-in commands). */
+  plugins?: Plugin[];
+  /** Time source (a `ManualClock` in tests). */
+  clock?: Clock;
+  /** Path of the config file the directives came from (CONFIG REWRITE writes it back). */
+  configFile?: string;
+  /** Where log lines go: false/undefined = nowhere, true = stdout, or a function. */
+  log?: boolean | LogSink;
+  /** Command families to register; the server module passes the built-in ones. */
+  commands?: CommandSpec[];
+}
+
+/** An in-process session, for tests and embedding: commands run exactly as from a socket. */
+export interface LocalSession {
+  /** Runs one command and returns its reply (errors are returned as ErrorReply values). */
+  call(...argv: string[]): Reply;
+  /** The underlying client. */
+  readonly client: Client;
+  /** Replies and pushes received since the last call to `drain`. */
+  drain(): Reply[];
+}
+
+/** An INFO section: its title and a function giving its `name:value` fields. */
+export interface InfoSection {
+  title: string;
+  /** Included in `INFO` with no argument and in `INFO default`. */
+  isDefault: boolean;
+  fields(): Array<[string, string | number]>;
+}
+
+/** One slow log entry. */
+export interface SlowlogEntry {
+  id: number;
+  time: number;
+  usec: number;
+  argv: string[];
+  addr: string;
+  name: string;
+}
