@@ -12,7 +12,13 @@ if (error !== undefined) {
   console.error(error);
   exit(1);
 }
-const server = createServer({ config, log: true, ...(configFile ? { configFile } : {}) });
+const net = envOf("REDENO_NET");
+const server = createServer({
+  config,
+  log: true,
+  ...(configFile ? { configFile } : {}),
+  ...(net === "node" || net === "deno" ? { net } : {}),
+});
 server.log("notice", "oO0OoO0OoO0Oo redeno is starting oO0OoO0OoO0Oo");
 server.log("notice", `redeno version=7.0.15-compatible, runtime=${runtime()}, pid=${pid()}`);
 try {
@@ -58,6 +64,11 @@ type ProcessLike = {
 };
 function proc(): ProcessLike {
   return (globalThis as unknown as { process: ProcessLike }).process;
+}
+function envOf(name: string): string | undefined {
+  return (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[
+    name
+  ];
 }
 function argvOf(): string[] {
   return deno()?.args ?? proc().argv.slice(2);

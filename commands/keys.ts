@@ -219,6 +219,7 @@ export function parseScanOptions(argv: string[], from: number, allowType: boolea
 /** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
 export const scanCommand: CommandSpec = {
   name: "scan",
+  touchesArbitraryKeys: true,
   arity: -2,
   flags: ["readonly"],
   docs: {
@@ -253,6 +254,7 @@ export const scanCommand: CommandSpec = {
 /** RANDOMKEY */
 export const randomkeyCommand: CommandSpec = {
   name: "randomkey",
+  touchesArbitraryKeys: true,
   arity: 1,
   flags: ["readonly"],
   docs: {

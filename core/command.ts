@@ -79,6 +79,11 @@ export interface CommandSpec {
   subcommands?: readonly CommandSpec[];
   /** Documentation. */
   docs?: CommandDocs;
+  /**
+   * The command may touch keys it does not name (SCAN, RANDOMKEY expire what they meet): its
+   * effects are not wrapped in MULTI/EXEC when there are several, as in Redis.
+   */
+  touchesArbitraryKeys?: boolean;
   /** Extra ACL categories beyond those derived from flags and group (without `@`). */
   acl?: readonly string[];
 }

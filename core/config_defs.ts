@@ -374,4 +374,3 @@ export const CONFIG_DEFS: ConfigDef[] = [
   bool("syslog-enabled", false, { immutable: true, inert: true }),
   str("ignore-warnings", "", { inert: true }),
 ];
-

@@ -59,6 +59,8 @@ export class Server implements KeyspaceHost {
   /** Path of the config file the server started from, for CONFIG REWRITE. */
   configFile: string | undefined;
   activeExpireEnabled = true;
+  /** Which socket layer to use on Deno (`deno` = Deno.listen, `node` = node:net). */
+  netAdapterName: "deno" | "node" | undefined;
   private readonly registry = new Map<string, Command>();
   private readonly lookupCache = new Map<string, Command>();
   private readonly gates: Gate[] = [];
@@ -85,6 +87,7 @@ export class Server implements KeyspaceHost {
     this.logger = new Logger(options.log);
     this.net = new ServerNet(this);
     this.configFile = options.configFile;
+    this.netAdapterName = options.net;
     this.log = (level, message) => this.logger.log(level, message);
     this.config.onChange((name, value) => this.applyConfig(name, value));
     if (options.config) {
@@ -310,7 +313,7 @@ export class Server implements KeyspaceHost {
     if (this.hooks.afterCommand.length !== 0) {
       for (const h of this.hooks.afterCommand) h(client, cmd, argv, reply);
     }
-    if (top) this.flushEffects();
+    if (top) this.flushEffects(cmd.spec.touchesArbitraryKeys !== true);
     return reply;
   }
 
@@ -328,13 +331,13 @@ export class Server implements KeyspaceHost {
     return this.callDepth > 1;
   }
 
-  private flushEffects(): void {
+  private flushEffects(wrapMany: boolean): void {
     const effects = this.effects;
     if (effects.length === 0) return;
     this.effects = [];
     const hooks = this.hooks.propagate;
     if (hooks.length === 0) return;
-    const wrap = effects.length > 1;
+    const wrap = wrapMany && effects.length > 1;
     if (wrap) { for (const h of hooks) h(effects[0]![0], ["MULTI"]); }
     for (const [db, argv] of effects) for (const h of hooks) h(db, argv);
     if (wrap) { for (const h of hooks) h(effects[effects.length - 1]![0], ["EXEC"]); }

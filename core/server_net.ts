@@ -20,7 +20,6 @@ export class ServerNet {
   /** @param server the server this front serves */
   constructor(private readonly server: Server) {}
 
-
   /** Accepts a connection from a transport (the adapters call this). */
   accept(transport: Transport): Client {
     const client = new Client(this.server, transport);
@@ -45,7 +44,7 @@ export class ServerNet {
    * @returns the bound address (the real port when 0 was asked for)
    */
   async listen(options: Partial<ListenOptions> = {}): Promise<{ port: number; hostname: string }> {
-    const { listen } = await netAdapter();
+    const { listen } = await netAdapter(this.server.netAdapterName);
     const port = options.port ?? this.server.config.num("port");
     const hosts = options.hostname !== undefined
       ? [options.hostname]

@@ -34,6 +34,8 @@ export interface ServerOptions {
   configFile?: string;
   /** Where log lines go: false/undefined = nowhere, true = stdout, or a function. */
   log?: boolean | LogSink;
+  /** Socket layer on Deno: `deno` (Deno.listen) or `node` (node:net); Node always uses node:net. */
+  net?: "deno" | "node";
   /** Command families to register; the server module passes the built-in ones. */
   commands?: CommandSpec[];
 }

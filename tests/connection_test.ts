@@ -136,3 +136,20 @@ test("CLIENT REPLY OFF and SKIP suppress replies; ON resumes", async () => {
     await close();
   }
 });
+
+test("an inline line with a NUL before its newline waits, as Redis's strchr does", async () => {
+  const { port, close } = await startServer();
+  const c = await RawConn.connect(port);
+  const other = await RawConn.connect(port);
+  try {
+    c.send("ECHO a\0b\r\n");
+    other.send("PING\r\n");
+    assert.equal(await other.expect("+PONG\r\n"), "+PONG\r\n");
+    assert.equal(c.pending, "");
+    assert.equal(c.closed, false);
+  } finally {
+    c.close();
+    other.close();
+    await close();
+  }
+});

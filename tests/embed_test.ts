@@ -85,3 +85,16 @@ test("errors come back as ErrorReply values and sessions keep their own state", 
   );
   assert.deepEqual(b.call("PING"), new SimpleString("PONG"));
 });
+
+test("expired keys met by SCAN propagate as plain DELs, not wrapped in MULTI", () => {
+  const clock = new ManualClock(1_700_000_000_000);
+  const server = createServer({ clock });
+  server.dispatch(["SET", "a", "1", "PX", "10"]);
+  server.dispatch(["SET", "b", "2", "PX", "10"]);
+  const seen: string[][] = [];
+  server.on("propagate", (_db, argv) => seen.push(argv));
+  clock.advance(20);
+  server.dispatch(["SCAN", "0", "COUNT", "100"]);
+  assert.deepEqual(seen.map((a) => a[0]).sort(), ["DEL", "DEL"]);
+  assert.equal(server.dispatch(["RANDOMKEY"]), null);
+});

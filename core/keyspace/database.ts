@@ -7,6 +7,7 @@
  */
 
 import { E, fail } from "../resp/reply.ts";
+import { N } from "../notify.ts";
 import { DenseMap } from "./dense_map.ts";
 
 /** A value of a non-string type (list, hash, set, zset, stream, or a plugin's own). */
@@ -99,14 +100,14 @@ export class Database {
 
   /** The value at `key` for reading (counts hits and misses), or undefined. */
   get(key: string): Value | undefined {
-    if (this.expires.size !== 0 && this.expireIfNeeded(key)) {
-      this.host.stats.misses++;
-      return undefined;
+    const v = this.expires.size !== 0 && this.expireIfNeeded(key) ? undefined : this.dict.get(key);
+    if (v !== undefined) {
+      this.host.stats.hits++;
+      return v;
     }
-    const v = this.dict.get(key);
-    if (v === undefined) this.host.stats.misses++;
-    else this.host.stats.hits++;
-    return v;
+    this.host.stats.misses++;
+    this.host.notify(this, N.keyMiss, "keymiss", key);
+    return undefined;
   }
 
   /** The value at `key` for writing (no hit/miss accounting), or undefined. */
@@ -208,14 +209,14 @@ export class Database {
 
   /** A random key that is not logically expired, or undefined (RANDOMKEY). */
   randomKey(): string | undefined {
-    for (let tries = 0; tries < 100; tries++) {
+    // On a master every expired pick is deleted, so the loop ends with a live key or an empty
+    // database. On a replica expired keys stay: after 100 picks one is returned, as Redis does.
+    for (let tries = 1;; tries++) {
       const key = this.dict.randomKey();
       if (key === undefined) return undefined;
       if (!this.expireIfNeeded(key)) return key;
-      // On a replica expired keys stay; after enough tries return one as Redis does.
-      if (this.host.isReplica() && tries >= 99) return key;
+      if (this.host.isReplica() && tries >= 100) return key;
     }
-    return this.dict.randomKey();
   }
 
   /** Exchanges the contents of two databases (SWAPDB): O(1), the maps change hands. */

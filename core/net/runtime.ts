@@ -13,9 +13,14 @@ export const runtimeName: "deno" | "node" =
     ? "deno"
     : "node";
 
-/** The listen and connect functions of this runtime. */
-export async function netAdapter(): Promise<{ listen: ListenFn; connect: ConnectFn }> {
-  if (runtimeName === "deno") {
+/**
+ * The listen and connect functions of this runtime. `adapter` forces one: `"node"` uses
+ * `node:net` (which Deno also provides), `"deno"` uses `Deno.listen`.
+ */
+export async function netAdapter(
+  adapter?: "deno" | "node",
+): Promise<{ listen: ListenFn; connect: ConnectFn }> {
+  if ((adapter ?? runtimeName) === "deno" && runtimeName === "deno") {
     const m = await import("./deno_listener.ts");
     return { listen: m.denoListen, connect: m.denoConnect };
   }

@@ -258,10 +258,13 @@ export class RequestParser {
     const buf = this.buf;
     let nl = -1;
     for (let i = this.pos; i < this.end; i++) {
-      if (buf[i] === 10) {
+      const c = buf[i];
+      if (c === 10) {
         nl = i;
         break;
       }
+      // Redis looks for the newline with strchr, which stops at a NUL: the line never ends.
+      if (c === 0) break;
     }
     if (nl < 0) {
       if (this.end - this.pos > INLINE_MAX) {
@@ -295,7 +298,8 @@ const ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", a:
 /**
  * Splits a line into arguments with Redis's `sdssplitargs` rules: blanks separate, `"..."` takes
  * `\n \r \t \b \a \xHH` escapes, `'...'` takes `\'`, and a closing quote must be followed by a
- * blank or the end. Returns undefined for unbalanced quotes. A NUL byte ends the line.
+ * blank or the end. Returns undefined for unbalanced quotes. A NUL byte ends the line (the
+ * parser never passes one; config files may).
  */
 export function splitArgs(line: string): string[] | undefined {
   const out: string[] = [];
