@@ -69,6 +69,10 @@ export class Client {
   readonly parser: RequestParser;
   private readonly limits: ParserLimits;
   readonly out = new ReplyWriter(4096);
+  /** Buffer for pushes sent outside this client's own batch (see push()). */
+  private pushOut: ReplyWriter | undefined;
+  /** True while onData runs for this client. */
+  private inBatch = false;
   /** Channel, pattern and shard-channel subscription counts (kept by the pub/sub module). */
   subscriptions = 0;
   patterns = 0;
@@ -134,10 +138,12 @@ export class Client {
     this.lastInteraction = server.time;
     server.stats.netInput += chunk.length;
     this.parser.feed(chunk);
+    this.inBatch = true;
     this.processInput();
     server.endBatch();
     this.parser.release();
     if (this.parser.pending > this.server.parserLimits.queryBufferLimit) {
+      this.inBatch = false;
       this.server.log(
         "warning",
         `Closing client that reached max query buffer length: ${this.describe()}`,
@@ -146,6 +152,7 @@ export class Client {
       return;
     }
     this.flush();
+    this.inBatch = false;
   }
 
   /** Executes every complete command in the input buffer (stops while blocked). */
@@ -174,7 +181,11 @@ export class Client {
     this.out.reply(r, this.resp);
   }
 
-  /** Sends an out-of-band message (pub/sub, invalidation) right away. */
+  /**
+   * Sends an out-of-band message (pub/sub, invalidation). During this client's own batch it
+   * joins the batch's replies, in order; otherwise it is written at once from its own buffer,
+   * never from `out`, whose bytes may be lent to a write in progress.
+   */
   push(items: Reply[]): void {
     if (this.flags & CF.closed) return;
     const msg = new PushReply(items);
@@ -182,8 +193,16 @@ export class Client {
       this.captured.push(msg);
       return;
     }
-    this.out.reply(msg, this.resp);
-    this.flush();
+    if (this.inBatch) {
+      this.out.reply(msg, this.resp);
+      return;
+    }
+    const t = this.transport;
+    if (t === null) return;
+    const w = (this.pushOut ??= new ReplyWriter(512));
+    w.reply(msg, this.resp);
+    this.server.stats.netOutput += w.length;
+    t.write(w.take());
   }
 
   /** Writes buffered replies to the socket; closes after them when asked to. */
@@ -192,7 +211,7 @@ export class Client {
     if (t === null) return;
     if (this.out.length > 0) {
       this.server.stats.netOutput += this.out.length;
-      t.write(this.out.take());
+      t.write(this.inBatch && t.sendsBeforeNextData ? this.out.lend() : this.out.take());
     }
     if (this.flags & CF.closeAfterReply) this.close(true);
   }

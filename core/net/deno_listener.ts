@@ -35,6 +35,8 @@ class DenoTransport implements Connection {
   private closed = false;
   readonly remoteAddress: string;
   readonly localAddress: string;
+  /** The read loop awaits the flush of a handler's output before reading again. */
+  readonly sendsBeforeNextData = true;
 
   constructor(private readonly conn: Deno.TcpConn) {
     conn.setNoDelay(true);

@@ -22,6 +22,8 @@ function addr(host: string | undefined, port: number | undefined): string {
 }
 
 class NodeTransport implements Connection {
+  /** Node may deliver more data while a write is still queued. */
+  readonly sendsBeforeNextData = false;
   private handler: ConnectionHandler | undefined;
   private closed = false;
 

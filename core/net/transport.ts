@@ -11,8 +11,13 @@ export interface Transport {
   readonly remoteAddress: string;
   /** `ip:port` of our end. */
   readonly localAddress: string;
-  /** Queues bytes for sending; never blocks. */
+  /** Queues bytes for sending; never blocks. The transport owns `bytes` from now on. */
   write(bytes: Uint8Array): void;
+  /**
+   * True when the transport finishes sending whatever `write` was given during `onData` before
+   * it calls `onData` again. The client may then lend its reply buffer instead of copying it.
+   */
+  readonly sendsBeforeNextData: boolean;
   /** Bytes queued and not yet accepted by the kernel. */
   readonly pendingBytes: number;
   /** Closes the connection once queued bytes are sent. */

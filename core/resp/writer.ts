@@ -24,6 +24,8 @@ import {
 export class ReplyWriter {
   buf: Uint8Array;
   pos = 0;
+  /** The other buffer of the pair used by lend(). */
+  private spare: Uint8Array | undefined;
 
   /** @param size initial capacity in bytes */
   constructor(size = 16 * 1024) {
@@ -41,6 +43,20 @@ export class ReplyWriter {
     this.pos = 0;
     if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(16 * 1024);
     return out;
+  }
+
+  /**
+   * Returns a view of the written bytes without copying and switches to the other buffer of a
+   * pair. The view stays valid until the next lend(): the caller guarantees the bytes are sent by
+   * then (allocating a typed array costs ~0.4 µs on Deno, more than a whole GET).
+   */
+  lend(): Uint8Array {
+    const view = this.buf.subarray(0, this.pos);
+    const next = this.spare ?? new Uint8Array(this.buf.length);
+    this.spare = this.buf;
+    this.buf = next;
+    this.pos = 0;
+    return view;
   }
 
   /** Drops everything written after `mark` (used to discard a reply). */
