@@ -13,7 +13,9 @@ function setup(): { server: Server; clock: ManualClock; prop: string[][]; events
   const prop: string[][] = [];
   const events: string[] = [];
   server.on("propagate", (_db, argv) => prop.push(argv));
-  server.on("keyspaceEvent", (_db, _type, event, key) => events.push(`${event}:${key}`));
+  server.on("keyspaceEvent", (_db, _type, event, key) => {
+    if (event !== "keymiss") events.push(`${event}:${key}`);
+  });
   return { server, clock, prop, events };
 }
 

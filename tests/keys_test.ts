@@ -25,7 +25,9 @@ function errorText(r: unknown): string {
 
 function recordEvents(server: Server): Array<[number, string, string]> {
   const events: Array<[number, string, string]> = [];
-  server.on("keyspaceEvent", (db, _type, event, key) => events.push([db.id, event, key]));
+  server.on("keyspaceEvent", (db, _type, event, key) => {
+    if (event !== "keymiss") events.push([db.id, event, key]);
+  });
   return events;
 }
 
