@@ -8,7 +8,7 @@
 
 import type { Database } from "./keyspace/database.ts";
 import type { Transport } from "./net/transport.ts";
-import { type ParserLimits, ProtocolError, RequestParser } from "./resp/parser.ts";
+import { ProtocolError, RequestParser } from "./resp/parser.ts";
 import { PushReply, type Reply } from "./resp/reply.ts";
 import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
@@ -67,7 +67,6 @@ export class Client {
   /** The argv of the command running now (for CLIENT LIST `cmd`, MONITOR, slowlog). */
   argv: string[] = [];
   readonly parser: RequestParser;
-  private readonly limits: ParserLimits;
   readonly out = new ReplyWriter(4096);
   /** Buffer for pushes sent outside this client's own batch (see push()). */
   private pushOut: ReplyWriter | undefined;
@@ -94,14 +93,8 @@ export class Client {
     this.authenticated = server.requirePass === "";
     this.createdAt = server.clock.now();
     this.lastInteraction = this.createdAt;
-    const shared = server.parserLimits;
-    this.limits = {
-      get maxBulkLen() {
-        return shared.maxBulkLen;
-      },
-      authRequired: !this.authenticated,
-    };
-    this.parser = new RequestParser(this.limits);
+    this.parser = new RequestParser(server.parserLimits);
+    this.parser.authRequired = !this.authenticated;
     if (!transport) this.flags |= CF.local;
   }
 
@@ -122,7 +115,7 @@ export class Client {
 
   /** Tightens the parser's limits until the client authenticates, as Redis does. */
   updateAuthLimits(): void {
-    this.limits.authRequired = !this.authenticated;
+    this.parser.authRequired = !this.authenticated;
   }
 
   /** Runs `fn` when the client goes away. */

@@ -14,24 +14,24 @@ const INLINE_MAX = 64 * 1024;
 /** Arguments at least this long are read straight into their own buffer. */
 const BIG_ARG = 32 * 1024;
 const INT_MAX = 2147483647;
+const EMPTY = new Uint8Array(0);
 
 /** Raised for a malformed request; the message is Redis's, sent before closing the connection. */
 export class ProtocolError extends Error {}
 
-/** Limits the parser enforces, read on every frame so CONFIG SET takes effect at once. */
+/** Server-wide limits, read on every frame so CONFIG SET takes effect at once. */
 export interface ParserLimits {
   /** `proto-max-bulk-len`: largest bulk argument. */
   maxBulkLen: number;
-  /** True until the client authenticates when a password is required (tighter limits). */
-  authRequired: boolean;
 }
 
 /** Parses requests from a byte stream into argument vectors of binary strings. */
 export class RequestParser {
-  private buf: Uint8Array = new Uint8Array(0);
+  private buf: Uint8Array = EMPTY;
   private pos = 0;
   private end = 0;
-  private owned = false;
+  /** Storage the parser owns for bytes that must outlive the caller's chunk. */
+  private own: Uint8Array = EMPTY;
   // State of a multibulk frame in progress.
   private argc = 0;
   private argv: string[] = [];
@@ -41,7 +41,10 @@ export class RequestParser {
   private big: Uint8Array | null = null;
   private bigFill = 0;
 
-  /** @param limits the limits to enforce */
+  /** True until the client authenticates when a password is required (tighter limits). */
+  authRequired = false;
+
+  /** @param limits the server's limits (shared, live) */
   constructor(private readonly limits: ParserLimits) {}
 
   /** Bytes received and not yet turned into a command (the query buffer, for limits and INFO). */
@@ -60,42 +63,54 @@ export class RequestParser {
       chunk = chunk.subarray(n);
     }
     if (this.pos === this.end) {
+      // Nothing pending: parse straight from the caller's chunk, no copy.
       this.buf = chunk;
       this.pos = 0;
       this.end = chunk.length;
-      this.owned = false;
       return;
     }
-    const have = this.end - this.pos;
-    const total = have + chunk.length;
-    if (this.owned && this.end + chunk.length <= this.buf.length) {
-      this.buf.set(chunk, this.end);
-      this.end += chunk.length;
-      return;
-    }
-    const next = new Uint8Array(Math.max(total * 2, 4096));
-    next.set(this.buf.subarray(this.pos, this.end));
-    next.set(chunk, have);
-    this.buf = next;
-    this.pos = 0;
-    this.end = total;
-    this.owned = true;
+    this.keep(chunk);
   }
 
   /** Copies unparsed bytes out of a borrowed chunk, so the caller may reuse its read buffer. */
   release(): void {
     if (this.pos === this.end) {
-      if (!this.owned) {
-        this.buf = new Uint8Array(0);
-        this.pos = this.end = 0;
-      }
+      this.buf = EMPTY;
+      this.pos = this.end = 0;
+      // A burst may have grown the storage: give it back once it is empty.
+      if (this.own.length > 1024 * 1024) this.own = EMPTY;
       return;
     }
-    if (this.owned) return;
-    this.buf = this.buf.slice(this.pos, this.end);
-    this.end -= this.pos;
+    if (this.buf !== this.own) this.keep(EMPTY);
+  }
+
+  /**
+   * Moves the unparsed bytes (plus `extra`) into the parser's own storage, reusing it whenever
+   * it is big enough: typed-array allocations are costly, and a pipelining client would
+   * otherwise cause one per read.
+   */
+  private keep(extra: Uint8Array): void {
+    const have = this.end - this.pos;
+    const need = have + extra.length;
+    let dst = this.own;
+    if (this.buf === dst && this.end + extra.length <= dst.length) {
+      dst.set(extra, this.end);
+      this.end += extra.length;
+      return;
+    }
+    if (need > dst.length) {
+      dst = new Uint8Array(Math.max(need * 2, 4096));
+      dst.set(this.buf.subarray(this.pos, this.end));
+    } else if (this.buf === dst) {
+      dst.copyWithin(0, this.pos, this.end);
+    } else {
+      dst.set(this.buf.subarray(this.pos, this.end));
+    }
+    dst.set(extra, have);
+    this.own = dst;
+    this.buf = dst;
     this.pos = 0;
-    this.owned = true;
+    this.end = need;
   }
 
   /**
@@ -118,7 +133,7 @@ export class RequestParser {
         if (n === undefined || n > INT_MAX) {
           throw new ProtocolError("Protocol error: invalid multibulk length");
         }
-        if (n > 10 && this.limits.authRequired) {
+        if (n > 10 && this.authRequired) {
           throw new ProtocolError("Protocol error: unauthenticated multibulk length");
         }
         this.pos = line + 2;
@@ -163,7 +178,7 @@ export class RequestParser {
         if (n === undefined || n < 0 || n > this.limits.maxBulkLen) {
           throw new ProtocolError("Protocol error: invalid bulk length");
         }
-        if (n > 16384 && this.limits.authRequired) {
+        if (n > 16384 && this.authRequired) {
           throw new ProtocolError("Protocol error: unauthenticated bulk length");
         }
         this.pos = line + 2;
@@ -209,7 +224,7 @@ export class RequestParser {
     if (
       digits === 0 || digits > 9 || (digits > 1 && buf[first] === 48) || i + 1 >= end ||
       c !== 13 || buf[i + 1] !== 10 || n >= BIG_ARG || n > this.limits.maxBulkLen ||
-      (n > 16384 && this.limits.authRequired)
+      (n > 16384 && this.authRequired)
     ) {
       return false;
     }
