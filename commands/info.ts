@@ -148,7 +148,8 @@ function statsSection(s: Server): Fields {
     ["total_forks", 0],
     ["unexpected_error_replies", 0],
     ["total_error_replies", st.errorReplies],
-    ["total_reads_processed", st.commands],
+    ["total_reads_processed", st.reads],
+    ["total_writes_processed", st.writes],
     ["acl_access_denied_auth", st.authFailures],
   ];
 }

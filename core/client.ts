@@ -130,6 +130,7 @@ export class Client {
     server.tick();
     this.lastInteraction = server.time;
     server.stats.netInput += chunk.length;
+    server.stats.reads++;
     this.parser.feed(chunk);
     this.inBatch = true;
     this.processInput();
@@ -204,6 +205,7 @@ export class Client {
     if (t === null) return;
     if (this.out.length > 0) {
       this.server.stats.netOutput += this.out.length;
+      this.server.stats.writes++;
       t.write(this.inBatch && t.sendsBeforeNextData ? this.out.lend() : this.out.take());
     }
     if (this.flags & CF.closeAfterReply) this.close(true);

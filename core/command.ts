@@ -144,6 +144,8 @@ export class Command {
   readonly bits: number;
   /** False for fast and O(1) commands, whose time is measured per batch, not per call. */
   readonly timed: boolean;
+  /** Several effects are wrapped in MULTI/EXEC (not for SCAN-like commands, see the spec). */
+  readonly wrapEffects: boolean;
   readonly execute: Execute | undefined;
   readonly subcommands: Map<string, Command> | undefined;
   readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
@@ -160,6 +162,7 @@ export class Command {
     for (const f of spec.flags ?? []) bits |= FLAG_BITS[f] ?? 0;
     this.bits = bits;
     this.timed = (bits & F.fast) === 0 && spec.docs?.complexity !== "O(1)";
+    this.wrapEffects = spec.touchesArbitraryKeys !== true;
     this.execute = spec.execute;
     if (spec.subcommands) {
       this.subcommands = new Map();

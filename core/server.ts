@@ -313,7 +313,7 @@ export class Server implements KeyspaceHost {
     if (this.hooks.afterCommand.length !== 0) {
       for (const h of this.hooks.afterCommand) h(client, cmd, argv, reply);
     }
-    if (top) this.flushEffects(cmd.spec.touchesArbitraryKeys !== true);
+    if (top && this.effects.length !== 0) this.flushEffects(cmd.wrapEffects);
     return reply;
   }
 

@@ -20,6 +20,9 @@ export class Stats {
   authFailures = 0;
   netInput = 0;
   netOutput = 0;
+  /** Socket reads handled and reply writes issued (INFO total_reads/writes_processed). */
+  reads = 0;
+  writes = 0;
   private samples: number[] = [];
   private lastSample = { at: 0, commands: 0 };
   /** Error replies by code (`ERR`, `WRONGTYPE`...). */
@@ -65,6 +68,8 @@ export class Stats {
     this.authFailures = 0;
     this.netInput = 0;
     this.netOutput = 0;
+    this.reads = 0;
+    this.writes = 0;
     this.errors.clear();
   }
 }

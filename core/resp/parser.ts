@@ -41,6 +41,8 @@ export class RequestParser {
   private big: Uint8Array | null = null;
   private bigFill = 0;
 
+  /** The last command name parsed (see commandName()). */
+  private lastName = "";
   /** True until the client authenticates when a password is required (tighter limits). */
   authRequired = false;
 
@@ -195,12 +197,38 @@ export class RequestParser {
       }
       const len = this.bulkLen;
       if (this.end - this.pos < len + 2) return false;
-      this.argv.push(bytesToStr(this.buf, this.pos, this.pos + len));
+      this.argv.push(
+        this.argv.length === 0 && len <= 16
+          ? this.commandName(len)
+          : bytesToStr(this.buf, this.pos, this.pos + len),
+      );
       this.argBytes += len;
       this.pos += len + 2;
       this.bulkLen = -1;
     }
     return true;
+  }
+
+  /**
+   * The command name at `pos`: pipelines repeat the same command, so the previous name's string
+   * is reused when the bytes match (no allocation, and its hash is already computed for the
+   * registry lookup).
+   */
+  private commandName(len: number): string {
+    const buf = this.buf;
+    const p = this.pos;
+    const last = this.lastName;
+    if (last.length === len) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (buf[p + i] !== last.charCodeAt(i)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return last;
+    }
+    return (this.lastName = bytesToStr(buf, p, p + len));
   }
 
   /**

@@ -8,6 +8,7 @@
 import { formatDouble, writeStr } from "../bytes.ts";
 import {
   BoolReply,
+  R,
   DoubleReply,
   ErrorReply,
   MapReply,
@@ -19,6 +20,8 @@ import {
   SimpleString,
   VerbatimReply,
 } from "./reply.ts";
+
+const OK_BYTES = new Uint8Array([43, 79, 75, 13, 10]);
 
 /** A growable byte buffer that encodes RESP replies. */
 export class ReplyWriter {
@@ -80,9 +83,15 @@ export class ReplyWriter {
 
   /** Appends raw bytes. */
   raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const n = bytes.length;
+    this.ensure(n);
+    const b = this.buf;
+    if (n <= 16) {
+      for (let i = 0; i < n; i++) b[this.pos + i] = bytes[i]!;
+    } else {
+      b.set(bytes, this.pos);
+    }
+    this.pos += n;
   }
 
   /** Appends a binary string verbatim. */
@@ -197,6 +206,7 @@ export class ReplyWriter {
         throw new TypeError(`Unknown reply: ${typeof r}`);
     }
     if (r === null) return this.nil(resp);
+    if (r === R.ok) return this.raw(OK_BYTES);
     if (Array.isArray(r)) {
       this.header(42, r.length);
       for (let i = 0; i < r.length; i++) this.reply(r[i]!, resp);
