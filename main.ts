@@ -4,6 +4,7 @@
  * @module
  */
 
+import { appendFileSync } from "node:fs";
 import { parseCommandLine } from "./core/cli.ts";
 import { createServer } from "./mod.ts";
 
@@ -13,9 +14,10 @@ if (error !== undefined) {
   exit(1);
 }
 const net = envOf("REDENO_NET");
+const logfile = config.logfile?.[0];
 const server = createServer({
   config,
-  log: true,
+  log: logfile ? (line) => appendFileSync(logfile, line + "\n") : true,
   ...(configFile ? { configFile } : {}),
   ...(net === "node" || net === "deno" ? { net } : {}),
 });

@@ -33,6 +33,8 @@ export interface BenchOptions {
   memoryKeys: number;
   /** Skip the throughput scenarios (only meaningful with `memory`). */
   memoryOnly: boolean;
+  /** Run every test once on both servers, unmeasured, before the rounds. */
+  warmup: boolean;
 }
 
 /** The defaults: sized so that a whole run takes one to two minutes on two cores. */
@@ -49,6 +51,7 @@ export const DEFAULTS: BenchOptions = {
   memory: false,
   memoryKeys: 1_000_000,
   memoryOnly: false,
+  warmup: true,
 };
 
 /** The usage text printed by `--help`. */
@@ -70,6 +73,7 @@ interleaved, reporting median ops/s and server CPU time per request.
   --memory          also load keys into each server and report RSS and bytes per key
   --memory-keys N   keys to load in memory mode (default ${DEFAULTS.memoryKeys})
   --memory-only     only the memory measurement
+  --no-warmup       skip the unmeasured warm-up pass of every test on both servers
   --help            this text`;
 
 function positiveInt(flag: string, text: string | undefined, min = 1): number {
@@ -151,6 +155,9 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       case "--memory-only":
         o.memory = true;
         o.memoryOnly = true;
+        break;
+      case "--no-warmup":
+        o.warmup = false;
         break;
       default:
         throw new RangeError(`Unknown flag: ${flag} (see --help)`);

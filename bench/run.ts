@@ -75,8 +75,27 @@ function seriesOf(options: BenchOptions): Array<{ series: Series; spec: RunSpec 
   );
 }
 
+/**
+ * One unmeasured pass of every test on both servers: a JIT runtime reaches its steady state
+ * (compiled hot paths, a grown heap) only after the first million commands or so, and a server
+ * runs in that state; Redis is warmed the same way.
+ */
+async function warmUp(pair: Pair, options: BenchOptions): Promise<void> {
+  for (const { spec } of seriesOf(options)) {
+    for (const server of [pair.redis, pair.redeno]) {
+      try {
+        await runBenchmark(server, spec);
+      } catch {
+        // A failing test is reported by the measured rounds.
+      }
+    }
+  }
+  log("warm-up done");
+}
+
 async function throughput(pair: Pair, options: BenchOptions): Promise<Series[]> {
   const all = seriesOf(options);
+  if (options.warmup) await warmUp(pair, options);
   for (let round = 1; round <= options.rounds; round++) {
     const order = round % 2 === 1 ? [pair.redis, pair.redeno] : [pair.redeno, pair.redis];
     for (const { series, spec } of all) {

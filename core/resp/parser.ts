@@ -14,6 +14,8 @@ const INLINE_MAX = 64 * 1024;
 /** Arguments at least this long are read straight into their own buffer. */
 const BIG_ARG = 32 * 1024;
 const INT_MAX = 2147483647;
+/** Memory an argument costs beyond its bytes (a JS string header), for the query buffer limit. */
+const ARG_OVERHEAD = 32;
 const EMPTY = new Uint8Array(0);
 
 /** Raised for a malformed request; the message is Redis's, sent before closing the connection. */
@@ -159,7 +161,7 @@ export class RequestParser {
       if (this.big !== null) {
         if (this.bigFill < this.big.length) return false;
         this.argv.push(bytesToStr(this.big, 0, this.big.length - 2));
-        this.argBytes += this.big.length;
+        this.argBytes += this.big.length + ARG_OVERHEAD;
         this.big = null;
         this.bigFill = 0;
         this.bulkLen = -1;
@@ -202,7 +204,7 @@ export class RequestParser {
           ? this.commandName(len)
           : bytesToStr(this.buf, this.pos, this.pos + len),
       );
-      this.argBytes += len;
+      this.argBytes += len + ARG_OVERHEAD;
       this.pos += len + 2;
       this.bulkLen = -1;
     }
