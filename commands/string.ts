@@ -45,11 +45,12 @@ const SET_EXPIRE = 16;
 /** Runs SET with parsed options; shared by SET, SETEX, PSETEX and SETNX. */
 function setGeneric(
   client: Client,
-  key: string,
+  argv: string[],
   value: string,
   flags: number,
   expireAt: number,
 ): Reply {
+  const key = argv[1]!;
   const db = client.db;
   let old: string | null = null;
   if (flags & SET_GET) old = db.getString(key) ?? null;
@@ -67,7 +68,7 @@ function setGeneric(
     db.notify(N.generic, "expire", key);
   } else if (flags & SET_GET) {
     // Replicas get the command without GET, which is a read.
-    server.replicate(db.id, client.argv.filter((a, i) => i < 3 || a.toUpperCase() !== "GET"));
+    server.replicate(db.id, argv.filter((a, i) => i < 3 || a.toUpperCase() !== "GET"));
   }
   return flags & SET_GET ? old : R.ok;
 }
@@ -120,7 +121,7 @@ export const setCommand: CommandSpec = {
     const at = flags & SET_EXPIRE
       ? expireArgToAbs(client, expire, unitSeconds, relative, "set")
       : 0;
-    return setGeneric(client, argv[1]!, argv[2]!, flags, at);
+    return setGeneric(client, argv, argv[2]!, flags, at);
   },
 };
 
@@ -156,7 +157,7 @@ export const setnxCommand: CommandSpec = {
     args: "key value",
   },
   execute(client, argv) {
-    return setGeneric(client, argv[1]!, argv[2]!, SET_NX, 0) === null ? 0 : 1;
+    return setGeneric(client, argv, argv[2]!, SET_NX, 0) === null ? 0 : 1;
   },
 };
 
@@ -175,7 +176,7 @@ function setexSpec(name: string, seconds: boolean, summary: string, unit: string
     },
     execute(client, argv) {
       const at = expireArgToAbs(client, argv[2]!, seconds, true, name);
-      return setGeneric(client, argv[1]!, argv[3]!, SET_EXPIRE, at);
+      return setGeneric(client, argv, argv[3]!, SET_EXPIRE, at);
     },
   };
 }

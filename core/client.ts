@@ -64,8 +64,6 @@ export class Client {
   readonly createdAt: number;
   lastInteraction: number;
   lastCommand = "NULL";
-  /** The argv of the command running now (for CLIENT LIST `cmd`, MONITOR, slowlog). */
-  argv: string[] = [];
   readonly parser: RequestParser;
   readonly out = new ReplyWriter(4096);
   /** Buffer for pushes sent outside this client's own batch (see push()). */

@@ -269,7 +269,6 @@ export class Server implements KeyspaceHost {
     const effects = this.effects.length;
     const prev = this.current;
     this.current = client;
-    client.argv = argv;
     client.lastCommand = cmd.fullName;
     // O(1) commands are timed per batch (endBatch) unless the slow log wants sub-ms precision.
     const timed = cmd.timed || this.stats.slowlogThreshold < 1000;
