@@ -30,8 +30,18 @@ function flagLetters(c: Client): string {
   return f === "" ? "N" : f;
 }
 
-/** One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields in Redis's order. */
-export function clientInfoLine(c: Client): string {
+/** Bytes of `argv` as a RESP multibulk request. */
+function frameLength(argv: string[]): number {
+  let n = 3 + String(argv.length).length;
+  for (const a of argv) n += 5 + String(a.length).length + a.length;
+  return n;
+}
+
+/**
+ * One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields in Redis's order. `running` is the
+ * command the client is executing now: Redis counts it in `qbuf` until it completes.
+ */
+export function clientInfoLine(c: Client, running?: string[]): string {
   const now = c.server.clock.now();
   const qbuf = c.parser.pending;
   const omem = c.transport?.pendingBytes ?? 0;
@@ -40,7 +50,9 @@ export function clientInfoLine(c: Client): string {
     `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} ` +
     `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flagLetters(c)} ` +
     `db=${c.dbIndex} sub=${c.subscriptions} psub=${c.patterns} ssub=${c.shardSubscriptions} ` +
-    `multi=${c.multiCount} qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${c.out.buf.length} ` +
+    `multi=${c.multiCount} qbuf=${
+      qbuf + (running ? frameLength(running) : 0)
+    } qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${c.out.buf.length} ` +
     `rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${c.out.buf.length + qbuf + omem} events=r ` +
     `cmd=${cmd} user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;
 }
@@ -81,7 +93,7 @@ const list: CommandSpec = {
       if (c.flags & CF.local && c !== client) continue;
       if (type && clientType(c) !== type) continue;
       if (ids && !ids.has(c.id)) continue;
-      out += clientInfoLine(c) + "\n";
+      out += clientInfoLine(c, c === client ? argv : undefined) + "\n";
     }
     return new VerbatimReply(out);
   },
@@ -124,8 +136,11 @@ const kill: CommandSpec = {
         id = intArg(v, "ERR client-id should be greater than 0");
         if (id <= 0) return fail("ERR client-id should be greater than 0");
       } else if (opt === "TYPE") type = parseType(v);
-      else if (opt === "USER") user = v;
-      else if (opt === "ADDR") addr = v;
+      else if (opt === "USER") {
+        // Only the default user exists until ACLs do.
+        if (v !== "default") return fail(`ERR No such user '${v}'`);
+        user = v;
+      } else if (opt === "ADDR") addr = v;
       else if (opt === "LADDR") laddr = v;
       else if (opt === "SKIPME") {
         const y = v.toLowerCase();
@@ -238,7 +253,7 @@ export const clientCommand: CommandSpec = {
       "Returns information about the connection.",
       "6.2.0",
       undefined,
-      (c) => new VerbatimReply(clientInfoLine(c) + "\n"),
+      (c, argv) => new VerbatimReply(clientInfoLine(c, argv) + "\n"),
     ),
     list,
     kill,

@@ -134,7 +134,9 @@ export function commandDocs(cmd: Command): Reply {
 }
 
 function lookup(client: Client, name: string): Command | undefined {
-  const [top, sub] = name.toLowerCase().split("|");
+  const parts = name.toLowerCase().split("|");
+  if (parts.length > 2) return undefined;
+  const [top, sub] = parts;
   const cmd = client.server.command(top!);
   if (sub === undefined) return cmd;
   return cmd?.subcommands?.get(sub);
@@ -256,7 +258,11 @@ export const commandCommand: CommandSpec = {
       execute(client, argv) {
         const names: string[] = [];
         const all = [...client.server.allCommands()];
-        if (argv.length === 2) return all.map((c) => c.name);
+        if (argv.length === 2) {
+          return all.flatMap((
+            c,
+          ) => [c.name, ...[...c.subcommands?.values() ?? []].map((x) => x.fullName)]);
+        }
         if (argv.length !== 5 || argv[2]!.toUpperCase() !== "FILTERBY") return fail(E.syntax);
         const kind = argv[3]!.toUpperCase();
         const v = argv[4]!;

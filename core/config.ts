@@ -102,7 +102,8 @@ export class Config {
       const p = pattern.toLowerCase();
       for (const [name, def] of this.defs) {
         if (out.has(name)) continue;
-        if (globMatch(p, name)) out.set(name, def.format(this.values.get(def.name)!));
+        if (def.hidden ? p !== name : !globMatch(p, name)) continue;
+        out.set(name, def.format(this.values.get(def.name)!));
       }
     }
     return [...out];

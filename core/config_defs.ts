@@ -273,7 +273,25 @@ export const CONFIG_DEFS: ConfigDef[] = [
   choice("maxmemory-policy", "noeviction", MAXMEMORY_POLICIES),
   int("maxmemory-samples", 5, 1, INT_MAX, { inert: true }),
   int("maxmemory-eviction-tenacity", 10, 0, 100, { inert: true }),
-  mem("maxmemory-clients", 0, 0, LLONG_MAX, { inert: true }),
+  {
+    name: "maxmemory-clients",
+    default: 0,
+    inert: true,
+    // A memory value, or a percentage of maxmemory written as `N%` (reported back as `N%`).
+    parse: (args) => {
+      const text = oneArg(args);
+      const pct = /^(\d+)%$/.exec(text);
+      if (pct) {
+        const n = Number(pct[1]);
+        if (n > 100) throw new ConfigError("percentage argument must be less or equal to 100");
+        return `${n}%`;
+      }
+      const n = parseMemory(text);
+      if (n === undefined) throw new ConfigError("argument must be a memory or percent value");
+      return n;
+    },
+    format: (v) => String(v),
+  },
   int("lfu-log-factor", 10, 0, INT_MAX, { inert: true }),
   int("lfu-decay-time", 1, 0, INT_MAX, { inert: true }),
   int("active-expire-effort", 1, 1, 10),
@@ -373,4 +391,8 @@ export const CONFIG_DEFS: ConfigDef[] = [
   }),
   bool("syslog-enabled", false, { immutable: true, inert: true }),
   str("ignore-warnings", "", { inert: true }),
+  int("key-load-delay", 0, -2147483648, INT_MAX, { inert: true, hidden: true }),
+  int("rdb-key-save-delay", 0, -2147483648, INT_MAX, { inert: true, hidden: true }),
+  bool("use-exit-on-panic", false, { inert: true, hidden: true }),
+  int("watchdog-period", 0, 0, INT_MAX, { inert: true, hidden: true }),
 ];

@@ -21,6 +21,8 @@ export interface ConfigDef {
   format: (v: ConfigValue) => string;
   immutable?: boolean;
   inert?: boolean;
+  /** Left out of glob matches (CONFIG GET *); only an exact name returns it. */
+  hidden?: boolean;
   /** Accepts several words (`save 3600 1 300 100`). */
   multiArg?: boolean;
   /** Checks a new value against the rest of the state; throws ConfigError to refuse it. */

@@ -8,13 +8,13 @@
 import { formatDouble, writeStr } from "../bytes.ts";
 import {
   BoolReply,
-  R,
   DoubleReply,
   ErrorReply,
   MapReply,
   NoReply,
   NullArray,
   PushReply,
+  R,
   type Reply,
   SetReply,
   SimpleString,
