@@ -149,6 +149,8 @@ export class Command {
   readonly execute: Execute | undefined;
   readonly subcommands: Map<string, Command> | undefined;
   readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+  /** Untimed calls in the current batch (see Server.endBatch). */
+  batchCalls = 0;
 
   /**
    * @param spec the command's spec

@@ -74,6 +74,7 @@ export class Server implements KeyspaceHost {
   private batchTimed = 0;
   /** O(1) commands of the current batch, whose time endBatch() shares out. */
   private readonly untimed: Command[] = [];
+  private untimedCalls = 0;
   private sealed = false;
   private local: LocalSession | undefined;
 
@@ -226,9 +227,14 @@ export class Server implements KeyspaceHost {
     const untimed = this.untimed;
     if (untimed.length === 0) return;
     const share = Math.max(0, (performance.now() - this.batchStart) * 1000 - this.batchTimed) /
-      untimed.length;
-    for (let i = 0; i < untimed.length; i++) untimed[i]!.stats.usec += share;
+      this.untimedCalls;
+    for (let i = 0; i < untimed.length; i++) {
+      const cmd = untimed[i]!;
+      cmd.stats.usec += share * cmd.batchCalls;
+      cmd.batchCalls = 0;
+    }
     untimed.length = 0;
+    this.untimedCalls = 0;
   }
 
   /** Runs one command from `client`: resolve, gates, execute, reply, propagate. */
@@ -290,7 +296,9 @@ export class Server implements KeyspaceHost {
       cmd.stats.usec += usec;
       if (top) this.batchTimed += usec;
     } else {
-      this.untimed.push(cmd);
+      // Each distinct command of the batch is listed once; batchCalls counts its calls.
+      if (cmd.batchCalls++ === 0) this.untimed.push(cmd);
+      this.untimedCalls++;
     }
     this.current = prev;
     this.callDepth--;
