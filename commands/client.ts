@@ -319,6 +319,34 @@ export const clientCommand: CommandSpec = {
       },
     ),
     sub(
+      "unblock",
+      -3,
+      "Unblocks a client blocked by a blocking command from a different connection.",
+      "5.0.0",
+      "client-id [TIMEOUT | ERROR]",
+      (c, argv) => {
+        if (argv.length > 4) return fail(E.wrongArgs("client|unblock"));
+        let asError = false;
+        if (argv.length === 4) {
+          const why = argv[3]!.toUpperCase();
+          if (why === "ERROR") asError = true;
+          else if (why !== "TIMEOUT") {
+            return fail("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+          }
+        }
+        const id = intArg(argv[2]!);
+        const server = c.server;
+        const target = server.clients.get(id);
+        if (!target || !server.blocking.isBlocked(target)) return 0;
+        server.blocking.unblock(
+          target,
+          asError ? "error" : server.blocking.timeoutReplyOf(target)!,
+        );
+        return 1;
+      },
+      ["admin", "noscript", "loading", "stale"],
+    ),
+    sub(
       "getredir",
       2,
       "Returns the client ID to which the connection's tracking notifications are redirected.",

@@ -19,6 +19,7 @@ import { debugCommand } from "./debug.ts";
 import { infoCommand } from "./info.ts";
 import { commandCommand } from "./introspection.ts";
 import { serverCommands } from "./server.ts";
+import { pubsubCommands } from "./pubsub.ts";
 import { stringRangeCommands } from "./string_range.ts";
 
 /** All built-in commands. */
@@ -38,4 +39,5 @@ export const builtinCommands: CommandSpec[] = [
   commandCommand,
   debugCommand,
   ...serverCommands,
+  ...pubsubCommands,
 ];

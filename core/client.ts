@@ -68,8 +68,10 @@ export class Client {
   readonly out = new ReplyWriter(4096);
   /** Buffer for pushes sent outside this client's own batch (see push()). */
   private pushOut: ReplyWriter | undefined;
-  /** True while onData runs for this client. */
+  /** True while this client's commands run (pushes then join the batch's replies). */
   private inBatch = false;
+  /** True inside onData: the transport sends before the next onData, so `out` may be lent. */
+  private inRead = false;
   /** Channel, pattern and shard-channel subscription counts (kept by the pub/sub module). */
   subscriptions = 0;
   patterns = 0;
@@ -130,13 +132,27 @@ export class Client {
     server.stats.netInput += chunk.length;
     server.stats.reads++;
     this.parser.feed(chunk);
+    this.inRead = true;
+    this.runBatch();
+    this.inRead = false;
+  }
+
+  /** Runs what an unblocked client had pipelined behind its blocking command. */
+  resumeInput(): void {
+    if (this.flags & (CF.closed | CF.blocked)) return;
+    this.server.tick();
+    this.runBatch();
+  }
+
+  private runBatch(): void {
+    const server = this.server;
     this.inBatch = true;
     this.processInput();
     server.endBatch();
     this.parser.release();
-    if (this.parser.pending > this.server.parserLimits.queryBufferLimit) {
-      this.inBatch = false;
-      this.server.log(
+    this.inBatch = false;
+    if (this.parser.pending > server.parserLimits.queryBufferLimit) {
+      server.log(
         "warning",
         `Closing client that reached max query buffer length: ${this.describe()}`,
       );
@@ -144,7 +160,6 @@ export class Client {
       return;
     }
     this.flush();
-    this.inBatch = false;
   }
 
   /** Executes every complete command in the input buffer (stops while blocked). */
@@ -204,7 +219,7 @@ export class Client {
     if (this.out.length > 0) {
       this.server.stats.netOutput += this.out.length;
       this.server.stats.writes++;
-      t.write(this.inBatch && t.sendsBeforeNextData ? this.out.lend() : this.out.take());
+      t.write(this.inRead && t.sendsBeforeNextData ? this.out.lend() : this.out.take());
     }
     if (this.flags & CF.closeAfterReply) this.close(true);
   }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { Blocking } from "./blocking.ts";
+import { PubSub } from "./pubsub.ts";
 import { Client } from "./client.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Command, type CommandSpec, F } from "./command.ts";
@@ -34,6 +36,10 @@ export class Server implements KeyspaceHost {
   readonly clients = new Map<number, Client>();
   readonly hooks = new Hooks();
   readonly stats = new Stats();
+  /** Clients blocked on keys (BLPOP & co.). */
+  readonly blocking: Blocking;
+  /** Channels, patterns and keyspace notifications. */
+  readonly pubsub: PubSub;
   readonly log: (level: LogLevel, message: string) => void;
   readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
   /** Number of writes since the last save (Redis's `server.dirty`). */
@@ -87,6 +93,7 @@ export class Server implements KeyspaceHost {
     this.runId = randomHex(40);
     this.logger = new Logger(options.log);
     this.net = new ServerNet(this);
+    this.blocking = new Blocking(this);
     this.configFile = options.configFile;
     this.netAdapterName = options.net;
     this.log = (level, message) => this.logger.log(level, message);
@@ -108,6 +115,7 @@ export class Server implements KeyspaceHost {
     const n = this.config.num("databases");
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     this.addGate(authGate);
+    this.pubsub = new PubSub(this);
     for (const spec of options.commands ?? []) this.registerCommand(spec);
     for (const plugin of options.plugins ?? []) this.use(plugin);
   }
@@ -262,6 +270,25 @@ export class Server implements KeyspaceHost {
     }
     client.reply(reply);
     if (client.replyMode === 3) client.replyMode = 0;
+    if (this.blocking.hasReady && this.callDepth === 0) this.blocking.serveReady();
+  }
+
+  /**
+   * Runs `fn` as a command of `client` outside its input (serving a blocked client): the time,
+   * `current` and the effects flush work as for a top-level command.
+   */
+  runForClient<T>(client: Client, fn: () => T): T {
+    const top = this.callDepth === 0;
+    this.callDepth++;
+    const prev = this.current;
+    this.current = client;
+    try {
+      return fn();
+    } finally {
+      this.current = prev;
+      this.callDepth--;
+      if (top && this.effects.length !== 0) this.flushEffects(true);
+    }
   }
 
   /**
@@ -413,8 +440,12 @@ export class Server implements KeyspaceHost {
     for (const h of this.hooks.dbModified) h(db);
   }
 
-  /** Publishes a keyspace event to the listeners. */
+  /**
+   * Publishes a keyspace event to the listeners. The opt-in classes (keymiss `m`, new `n`) are
+   * only raised when `notify-keyspace-events` enables them: they fire on hot paths.
+   */
   notify(db: Database, type: number, event: string, key: string): void {
+    if ((type & OPT_IN_EVENTS) !== 0 && (this.pubsub.notifyBits & type) === 0) return;
     const hooks = this.hooks.keyspaceEvent;
     for (let i = 0; i < hooks.length; i++) hooks[i]!(db, type, event, key);
   }
@@ -491,6 +522,8 @@ export class Server implements KeyspaceHost {
     return this.net.isClosing;
   }
 }
+
+const OPT_IN_EVENTS = N.keyMiss | N.new;
 
 const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
 

@@ -147,14 +147,15 @@ export class Database {
 
   /** Stores `value` at `key`, dropping any TTL unless `keepTtl` (Redis's setKey). */
   set(key: string, value: Value, keepTtl = false): void {
-    this.dict.set(key, value);
-    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (this.dict.set(key, value)) this.host.notify(this, N.new, "new", key);
+    else if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.host.keyModified(this, key);
   }
 
   /** Adds a key known not to exist. */
   add(key: string, value: Value): void {
     this.dict.set(key, value);
+    this.host.notify(this, N.new, "new", key);
     this.host.keyModified(this, key);
   }
 

@@ -1,0 +1,261 @@
+/**
+ * Pub/Sub state and delivery: channel, pattern and shard-channel subscriptions, PUBLISH fan-out,
+ * keyspace notifications (`notify-keyspace-events`), the RESP2 subscribed-context gate, and the
+ * `client-output-buffer-limit pubsub` guard against subscribers that do not read.
+ *
+ * @module
+ */
+
+import { CF, type Client } from "./client.ts";
+import type { Command } from "./command.ts";
+import { parseObufLimits } from "./config.ts";
+import { globMatch } from "./glob.ts";
+import type { Database } from "./keyspace/database.ts";
+import { N, notifyFlags } from "./notify.ts";
+import { ErrorReply, type Reply } from "./resp/reply.ts";
+import type { Server } from "./server.ts";
+
+/** A client's subscriptions. */
+interface Subs {
+  channels: Set<string>;
+  patterns: Set<string>;
+  shard: Set<string>;
+}
+
+/** Which kind of subscription a command deals with. */
+export type SubKind = "channel" | "pattern" | "shard";
+
+const ALLOWED_IN_CONTEXT = new Set([
+  "ping",
+  "subscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "sunsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "quit",
+  "reset",
+]);
+
+const MESSAGE = { channel: "message", pattern: "pmessage", shard: "smessage" } as const;
+const SUBSCRIBE = { channel: "subscribe", pattern: "psubscribe", shard: "ssubscribe" } as const;
+const UNSUBSCRIBE = {
+  channel: "unsubscribe",
+  pattern: "punsubscribe",
+  shard: "sunsubscribe",
+} as const;
+
+/** Pub/Sub for one server. */
+export class PubSub {
+  readonly channels = new Map<string, Set<Client>>();
+  readonly patterns = new Map<string, Set<Client>>();
+  readonly shardChannels = new Map<string, Set<Client>>();
+  private readonly subs = new Map<Client, Subs>();
+  /** The classes enabled by `notify-keyspace-events`. */
+  notifyBits = 0;
+  private obufHard = 32 * 1024 * 1024;
+  private obufSoft = 8 * 1024 * 1024;
+  private obufSeconds = 60;
+  private readonly softSince = new Map<Client, number>();
+
+  /** @param server the server to deliver for */
+  constructor(private readonly server: Server) {
+    server.addGate((client, cmd) => this.contextGate(client, cmd));
+    server.on("keyspaceEvent", (db, type, event, key) => this.keyspaceEvent(db, type, event, key));
+    server.on("clientClosed", (client) => this.forget(client));
+    server.on("clientReset", (client) => {
+      this.unsubscribeAll(client, "channel", false);
+      this.unsubscribeAll(client, "pattern", false);
+      this.unsubscribeAll(client, "shard", false);
+    });
+    server.config.onChange((name, value) => this.configChanged(name, String(value)));
+    this.configChanged("notify-keyspace-events", server.config.str("notify-keyspace-events"));
+    this.configChanged(
+      "client-output-buffer-limit",
+      server.config.str("client-output-buffer-limit"),
+    );
+  }
+
+  private configChanged(name: string, value: string): void {
+    if (name === "notify-keyspace-events") this.notifyBits = notifyFlags(value);
+    if (name === "client-output-buffer-limit") {
+      const l = parseObufLimits(value).find((x) => x.cls === "pubsub");
+      if (l) {
+        this.obufHard = l.hard;
+        this.obufSoft = l.soft;
+        this.obufSeconds = l.seconds;
+      }
+    }
+  }
+
+  /** In RESP2, a subscribed client may only (un)subscribe, PING, QUIT and RESET. */
+  private contextGate(client: Client, cmd: Command): Reply | undefined {
+    if ((client.flags & CF.pubsub) === 0 || client.resp !== 2) return undefined;
+    const name = cmd.parent ? cmd.parent.name : cmd.name;
+    if (ALLOWED_IN_CONTEXT.has(name)) return undefined;
+    return new ErrorReply(
+      `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    );
+  }
+
+  private subsOf(client: Client): Subs {
+    let s = this.subs.get(client);
+    if (!s) {
+      this.subs.set(client, s = { channels: new Set(), patterns: new Set(), shard: new Set() });
+    }
+    return s;
+  }
+
+  private setOf(s: Subs, kind: SubKind): Set<string> {
+    return kind === "channel" ? s.channels : kind === "pattern" ? s.patterns : s.shard;
+  }
+
+  private registry(kind: SubKind): Map<string, Set<Client>> {
+    return kind === "channel"
+      ? this.channels
+      : kind === "pattern"
+      ? this.patterns
+      : this.shardChannels;
+  }
+
+  /** The count Redis reports in (un)subscribe replies for `kind`. */
+  private countFor(client: Client, kind: SubKind): number {
+    const s = this.subs.get(client);
+    if (!s) return 0;
+    return kind === "shard" ? s.shard.size : s.channels.size + s.patterns.size;
+  }
+
+  private updateFlags(client: Client): void {
+    const s = this.subs.get(client);
+    client.subscriptions = s?.channels.size ?? 0;
+    client.patterns = s?.patterns.size ?? 0;
+    client.shardSubscriptions = s?.shard.size ?? 0;
+    if (client.subscriptions + client.patterns + client.shardSubscriptions > 0) {
+      client.flags |= CF.pubsub;
+    } else {
+      client.flags &= ~CF.pubsub;
+      this.subs.delete(client);
+    }
+  }
+
+  /** Subscribes `client` to each name, sending one confirmation per name. */
+  subscribe(client: Client, kind: SubKind, names: string[]): void {
+    const s = this.subsOf(client);
+    const mine = this.setOf(s, kind);
+    const reg = this.registry(kind);
+    for (const name of names) {
+      if (!mine.has(name)) {
+        mine.add(name);
+        let set = reg.get(name);
+        if (!set) reg.set(name, set = new Set());
+        set.add(client);
+      }
+      this.updateFlags(client);
+      client.push([SUBSCRIBE[kind], name, this.countFor(client, kind)]);
+    }
+  }
+
+  /** Unsubscribes from each name (all of them when `names` is empty). */
+  unsubscribe(client: Client, kind: SubKind, names: string[]): void {
+    if (names.length === 0) {
+      this.unsubscribeAll(client, kind, true);
+      return;
+    }
+    for (const name of names) this.removeOne(client, kind, name, true);
+  }
+
+  private removeOne(client: Client, kind: SubKind, name: string, notify: boolean): void {
+    const s = this.subs.get(client);
+    if (s && this.setOf(s, kind).delete(name)) {
+      const reg = this.registry(kind);
+      const set = reg.get(name);
+      set?.delete(client);
+      if (set && set.size === 0) reg.delete(name);
+    }
+    this.updateFlags(client);
+    if (notify) client.push([UNSUBSCRIBE[kind], name, this.countFor(client, kind)]);
+  }
+
+  private unsubscribeAll(client: Client, kind: SubKind, notify: boolean): void {
+    const s = this.subs.get(client);
+    const names = s ? [...this.setOf(s, kind)] : [];
+    for (const name of names) this.removeOne(client, kind, name, notify);
+    if (notify && names.length === 0) {
+      client.push([UNSUBSCRIBE[kind], null, this.countFor(client, kind)]);
+    }
+  }
+
+  private forget(client: Client): void {
+    if (!this.subs.has(client)) return;
+    this.unsubscribeAll(client, "channel", false);
+    this.unsubscribeAll(client, "pattern", false);
+    this.unsubscribeAll(client, "shard", false);
+    this.softSince.delete(client);
+  }
+
+  /** Publishes `message` on `channel`; returns how many subscriptions received it. */
+  publish(channel: string, message: string, shard = false): number {
+    let n = 0;
+    const direct = (shard ? this.shardChannels : this.channels).get(channel);
+    if (direct) {
+      for (const c of [...direct]) {
+        this.deliver(c, [shard ? MESSAGE.shard : MESSAGE.channel, channel, message]);
+        n++;
+      }
+    }
+    if (!shard && this.patterns.size !== 0) {
+      for (const [pattern, clients] of this.patterns) {
+        if (!globMatch(pattern, channel)) continue;
+        for (const c of [...clients]) {
+          this.deliver(c, [MESSAGE.pattern, pattern, channel, message]);
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Sends a message, then disconnects the subscriber if its output backlog is past the limit. */
+  private deliver(client: Client, items: Reply[]): void {
+    client.push(items);
+    const pending = client.transport?.pendingBytes ?? 0;
+    if (pending === 0) {
+      if (this.softSince.size !== 0) this.softSince.delete(client);
+      return;
+    }
+    const now = this.server.clock.now();
+    let over = this.obufHard > 0 && pending > this.obufHard;
+    if (!over && this.obufSoft > 0 && pending > this.obufSoft) {
+      const since = this.softSince.get(client);
+      if (since === undefined) this.softSince.set(client, now);
+      else if (now - since >= this.obufSeconds * 1000) over = true;
+    } else if (pending <= this.obufSoft) {
+      this.softSince.delete(client);
+    }
+    if (over) {
+      this.server.log(
+        "warning",
+        `Client ${client.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+      );
+      client.close();
+    }
+  }
+
+  private keyspaceEvent(db: Database, type: number, event: string, key: string): void {
+    const bits = this.notifyBits;
+    if ((bits & type) === 0) return;
+    if (bits & N.keyspace) this.publish(`__keyspace@${db.id}__:${key}`, event);
+    if (bits & N.keyevent) this.publish(`__keyevent@${db.id}__:${event}`, key);
+  }
+
+  /** Active channels (optionally matching a pattern), for PUBSUB CHANNELS/SHARDCHANNELS. */
+  activeChannels(shard: boolean, pattern: string | undefined): string[] {
+    const reg = shard ? this.shardChannels : this.channels;
+    return [...reg.keys()].filter((c) => pattern === undefined || globMatch(pattern, c));
+  }
+
+  /** Subscriber count of a channel. */
+  subscribers(channel: string, shard: boolean): number {
+    return (shard ? this.shardChannels : this.channels).get(channel)?.size ?? 0;
+  }
+}
