@@ -5,6 +5,7 @@
  */
 
 import { intArg } from "../core/args.ts";
+import { CF } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { E, fail, helpReply, MapReply, R, VerbatimReply } from "../core/resp/reply.ts";
 import { memory } from "../core/proc.ts";
@@ -382,8 +383,26 @@ export const functionCommand: CommandSpec = {
   ],
 };
 
+/** MONITOR */
+export const monitorCommand: CommandSpec = {
+  name: "monitor",
+  arity: 1,
+  flags: ["admin", "noscript", "loading", "stale"],
+  docs: {
+    summary: "Listens for all requests received by the server in real-time.",
+    since: "1.0.0",
+    group: "server",
+  },
+  execute(client) {
+    if (client.flags & CF.monitor) return R.none;
+    client.server.monitors.add(client);
+    return R.ok;
+  },
+};
+
 /** Server commands. */
 export const serverCommands: CommandSpec[] = [
+  monitorCommand,
   timeCommand,
   lastsaveCommand,
   shutdownCommand,

@@ -194,8 +194,12 @@ export class Client {
    * never from `out`, whose bytes may be lent to a write in progress.
    */
   push(items: Reply[]): void {
+    this.sendOutOfBand(new PushReply(items));
+  }
+
+  /** Sends a reply that answers no command of this client (pushes, MONITOR lines). */
+  sendOutOfBand(msg: Reply): void {
     if (this.flags & CF.closed) return;
-    const msg = new PushReply(items);
     if (this.captured) {
       this.captured.push(msg);
       return;

@@ -6,6 +6,7 @@
 
 import { Blocking } from "./blocking.ts";
 import { PubSub } from "./pubsub.ts";
+import { Monitors } from "./monitor.ts";
 import { Client } from "./client.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Command, type CommandSpec, F } from "./command.ts";
@@ -40,6 +41,8 @@ export class Server implements KeyspaceHost {
   readonly blocking: Blocking;
   /** Channels, patterns and keyspace notifications. */
   readonly pubsub: PubSub;
+  /** Clients in MONITOR mode. */
+  readonly monitors: Monitors;
   readonly log: (level: LogLevel, message: string) => void;
   readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
   /** Number of writes since the last save (Redis's `server.dirty`). */
@@ -116,6 +119,7 @@ export class Server implements KeyspaceHost {
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     this.addGate(authGate);
     this.pubsub = new PubSub(this);
+    this.monitors = new Monitors(this);
     for (const spec of options.commands ?? []) this.registerCommand(spec);
     for (const plugin of options.plugins ?? []) this.use(plugin);
   }

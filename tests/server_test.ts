@@ -170,3 +170,26 @@ test("ioredis and node-redis (RESP2 and RESP3) connect and run commands", async 
     await close();
   }
 });
+
+test("MONITOR echoes executed commands with Redis's quoting, but not admin ones", async () => {
+  const { port, close } = await startServer();
+  const mon = await RawConn.connect(port);
+  const c = await RawConn.connect(port);
+  try {
+    mon.command("MONITOR");
+    assert.equal(await mon.expect("+OK\r\n"), "+OK\r\n");
+    c.command("SET", "a b", 'x"y\n');
+    c.command("CONFIG", "GET", "port");
+    c.command("GET", "a b");
+    await c.read(5);
+    await new Promise((r) => setTimeout(r, 50));
+    const lines = mon.pending.split("\r\n").filter(Boolean);
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, /^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "a b" "x\\"y\\n"$/);
+    assert.match(lines[1]!, /"GET" "a b"$/);
+  } finally {
+    mon.close();
+    c.close();
+    await close();
+  }
+});

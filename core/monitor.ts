@@ -1,0 +1,62 @@
+/**
+ * MONITOR: every command executed (but admin ones) is echoed to the monitoring clients as
+ * `+<unix time with µs> [<db> <addr>] "arg" "arg"...`, after it ran, with the arguments quoted
+ * the way Redis's sdscatrepr quotes them.
+ *
+ * @module
+ */
+
+import { CF, type Client } from "./client.ts";
+import { F } from "./command.ts";
+import { SimpleString } from "./resp/reply.ts";
+import type { Server } from "./server.ts";
+
+/** Quotes a binary string like Redis's sdscatrepr. */
+export function quoteRepr(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 || c === 34) out += "\\" + s[i];
+    else if (c === 10) out += "\\n";
+    else if (c === 13) out += "\\r";
+    else if (c === 9) out += "\\t";
+    else if (c === 7) out += "\\a";
+    else if (c === 8) out += "\\b";
+    else if (c >= 32 && c <= 126) out += s[i];
+    else out += "\\x" + c.toString(16).padStart(2, "0");
+  }
+  return out + '"';
+}
+
+/** The clients in MONITOR mode of one server. */
+export class Monitors {
+  private readonly clients = new Set<Client>();
+
+  /** @param server the server whose commands are echoed */
+  constructor(server: Server) {
+    server.on("afterCommand", (client, cmd, argv) => {
+      if (this.clients.size === 0 || (cmd.bits & (F.admin | F.skipMonitor)) !== 0) return;
+      this.feed(client, argv);
+    });
+    server.on("clientClosed", (client) => this.clients.delete(client));
+    server.on("clientReset", (client) => {
+      this.clients.delete(client);
+      client.flags &= ~CF.monitor;
+    });
+  }
+
+  /** Puts `client` in MONITOR mode. */
+  add(client: Client): void {
+    client.flags |= CF.monitor;
+    this.clients.add(client);
+  }
+
+  private feed(client: Client, argv: string[]): void {
+    const now = Date.now();
+    const usec = String(Math.floor((performance.now() % 1) * 1000)).padStart(3, "0");
+    const stamp = `${Math.floor(now / 1000)}.${String(now % 1000).padStart(3, "0")}${usec}`;
+    const line = `${stamp} [${client.dbIndex} ${client.addr}] ${argv.map(quoteRepr).join(" ")}`;
+    const msg = new SimpleString(line);
+    for (const m of this.clients) m.sendOutOfBand(msg);
+  }
+}
