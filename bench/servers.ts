@@ -145,7 +145,7 @@ export function startRedeno(
   if (runtime === "deno") {
     // node_modules/.bin/deno links to this binary itself, not to a node shim: its pid serves.
     const cmd = `${root}/node_modules/deno/deno`;
-    const args = ["run", "-A", "main.ts", ...flags];
+    const args = ["run", "-A", "--v8-flags=--max-semi-space-size=8", "main.ts", ...flags];
     return start(port, { name: "redeno", cmd, args, marker: "main.ts", cwd: root });
   }
   const cmd = `${root}/node_modules/.bin/tsx`;
