@@ -179,7 +179,7 @@ function ttlSpec(name: string, ms: boolean, absolute: boolean, summary: string):
     execute(client, argv) {
       const db = client.db;
       const key = argv[1]!;
-      if (db.get(key) === undefined) return -2;
+      if (db.get(key, true) === undefined) return -2;
       const at = db.getExpire(key);
       if (at === -1) return -1;
       const ttl = Math.max(0, absolute ? at : at - client.server.time);

@@ -20,10 +20,11 @@ const ONE_KEY = { first: 1, last: 1, step: 1 } as const;
 const ALL_KEYS = { first: 1, last: -1, step: 1 } as const;
 
 /** How many of the keys in argv exist (a key named twice counts twice). */
-function countExisting(client: Client, argv: string[]): Reply {
+function countExisting(client: Client, argv: string[], touch: boolean): Reply {
   const db = client.db;
   let found = 0;
-  for (let i = 1; i < argv.length; i++) if (db.get(argv[i]!) !== undefined) found++;
+  // TOUCH updates the keys' access stamps; EXISTS does not, as in Redis.
+  for (let i = 1; i < argv.length; i++) if (db.get(argv[i]!, !touch) !== undefined) found++;
   return found;
 }
 
@@ -89,7 +90,7 @@ export const existsCommand: CommandSpec = {
     complexity: "O(N) where N is the number of keys to check.",
     args: "key [key ...]",
   },
-  execute: countExisting,
+  execute: (client, argv) => countExisting(client, argv, false),
 };
 
 /** TOUCH key [key ...] */
@@ -107,7 +108,7 @@ export const touchCommand: CommandSpec = {
     args: "key [key ...]",
   },
   // Access times are not tracked yet, so TOUCH only counts.
-  execute: countExisting,
+  execute: (client, argv) => countExisting(client, argv, true),
 };
 
 /** TYPE key */
@@ -124,7 +125,7 @@ export const typeCommand: CommandSpec = {
     args: "key",
   },
   execute(client, argv) {
-    const v = client.db.get(argv[1]!);
+    const v = client.db.get(argv[1]!, true);
     return new SimpleString(v === undefined ? "none" : typeName(v));
   },
 };
@@ -241,7 +242,7 @@ export const scanCommand: CommandSpec = {
     for (const key of found) {
       if (opts.pattern !== undefined && !globMatch(opts.pattern, key)) continue;
       if (opts.type !== undefined) {
-        const v = db.get(key);
+        const v = db.get(key, true);
         if ((v === undefined ? "none" : typeName(v)).toLowerCase() !== opts.type) continue;
       }
       if (db.expires.size !== 0 && db.expireIfNeeded(key)) continue;

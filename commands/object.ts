@@ -1,13 +1,14 @@
 /**
  * OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP: introspection of the value at a key.
  *
- * redeno does not keep Redis's per-object LRU/LFU field, so IDLETIME answers 0 and FREQ (under
- * an LFU policy) answers 0; everything else matches Redis, including its refusals.
+ * IDLETIME and FREQ read the key's access stamp (core/keyspace/access.ts), kept like Redis's
+ * per-object LRU/LFU field; each refuses under the other kind of policy, as in Redis.
  *
  * @module
  */
 
 import { parseI64 } from "../core/bytes.ts";
+import { idleSeconds, lfuCounter } from "../core/keyspace/access.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec, Execute } from "../core/command.ts";
 import type { Config } from "../core/config.ts";
@@ -69,11 +70,12 @@ function keySub(
   name: string,
   summary: string,
   since: string,
-  answer: (client: Client, v: Value) => number | string,
+  answer: (client: Client, v: Value, key: string) => number | string,
 ): CommandSpec {
   const execute: Execute = (client, argv) => {
-    const v = client.db.get(argv[2]!);
-    return v === undefined ? null : answer(client, v);
+    // OBJECT looks at the key without counting as an access.
+    const v = client.db.get(argv[2]!, true);
+    return v === undefined ? null : answer(client, v, argv[2]!);
   };
   return {
     name,
@@ -106,26 +108,31 @@ export const objectCommand: CommandSpec = {
       "freq",
       "Get the logarithmic access frequency counter of a Redis object",
       "4.0.0",
-      (client) => {
+      (client, _v, key) => {
         if (!lfuPolicy(client.server.config)) {
           return fail(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
           );
         }
-        return 0; // Access frequency is not tracked.
+        const server = client.server;
+        return lfuCounter(
+          client.db.dict.stampOf(key),
+          server.time,
+          server.config.num("lfu-decay-time"),
+        );
       },
     ),
     keySub(
       "idletime",
       "Get the time since a Redis object was last accessed",
       "2.2.3",
-      (client) => {
+      (client, _v, key) => {
         if (lfuPolicy(client.server.config)) {
           return fail(
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
           );
         }
-        return 0; // Access time is not tracked.
+        return idleSeconds(client.db.dict.stampOf(key), client.server.time);
       },
     ),
     keySub(

@@ -28,6 +28,7 @@ import type {
 export type { InfoSection, LocalSession, Plugin, ServerOptions, SlowlogEntry };
 import { Stats } from "./stats.ts";
 import { N } from "./notify.ts";
+import { lfuInit, lfuTouch, lruClock } from "./keyspace/access.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
@@ -45,6 +46,12 @@ export class Server implements KeyspaceHost {
   readonly monitors: Monitors;
   readonly log: (level: LogLevel, message: string) => void;
   readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
+  /** Access stamp of keys read now (see core/keyspace/access.ts). */
+  accessStamp = 0;
+  /** Access stamp of keys written now. */
+  newStamp = 0;
+  /** Under an LFU policy, how a read updates a key's stamp. */
+  lfuUpdate: ((old: number) => number) | undefined;
   /** Number of writes since the last save (Redis's `server.dirty`). */
   dirty = 0;
   /** Time (ms) for expiry decisions: read once per batch of commands (see tick()). */
@@ -138,6 +145,11 @@ export class Server implements KeyspaceHost {
       case "loglevel":
         this.logger.level = value as LogLevel;
         break;
+      case "maxmemory-policy":
+      case "lfu-log-factor":
+      case "lfu-decay-time":
+        this.updateStamps();
+        break;
       case "slowlog-log-slower-than":
         this.stats.slowlogThreshold = value as number;
         break;
@@ -225,7 +237,11 @@ export class Server implements KeyspaceHost {
    */
   tick(): void {
     if (this.callDepth !== 0) return;
-    this.time = this.clock.now();
+    const now = this.clock.now();
+    if (now !== this.time) {
+      this.time = now;
+      this.updateStamps();
+    }
     this.batchStart = performance.now();
     this.batchTimed = 0;
   }
@@ -247,6 +263,20 @@ export class Server implements KeyspaceHost {
     }
     untimed.length = 0;
     this.untimedCalls = 0;
+  }
+
+  /** Recomputes the access stamps for the current time and eviction policy. */
+  private updateStamps(): void {
+    const now = this.time;
+    if (this.config.str("maxmemory-policy").endsWith("lfu")) {
+      const logFactor = this.config.num("lfu-log-factor");
+      const decay = this.config.num("lfu-decay-time");
+      this.lfuUpdate = (old) => lfuTouch(old, now, logFactor, decay);
+      this.newStamp = lfuInit(now);
+    } else {
+      this.lfuUpdate = undefined;
+      this.newStamp = this.accessStamp = lruClock(now);
+    }
   }
 
   /** Runs one command from `client`: resolve, gates, execute, reply, propagate. */

@@ -259,11 +259,30 @@ test("OBJECT FREQ and IDLETIME refuse as Redis does for the maxmemory policy", (
 
   const lfu = createServer({ config: { "maxmemory-policy": "allkeys-lfu" } });
   lfu.dispatch(["SET", "k", "v"]);
-  assert.equal(lfu.dispatch(["OBJECT", "FREQ", "k"]), 0);
+  // A new key starts at Redis's LFU_INIT_VAL; its first access always counts.
+  assert.equal(lfu.dispatch(["OBJECT", "FREQ", "k"]), 5);
+  lfu.dispatch(["GET", "k"]);
+  assert.equal(lfu.dispatch(["OBJECT", "FREQ", "k"]), 6);
   assert.match(
     errorText(lfu.dispatch(["OBJECT", "IDLETIME", "k"])),
     /^ERR An LFU maxmemory policy is selected, idle time not tracked\./,
   );
+});
+
+test("OBJECT IDLETIME counts seconds since the last access; TTL, TYPE, EXISTS do not touch", () => {
+  const clock = new ManualClock(1_700_000_000_000);
+  const server = createServer({ clock });
+  server.dispatch(["SET", "k", "v"]);
+  clock.advance(5_000);
+  server.dispatch(["TTL", "k"]);
+  server.dispatch(["TYPE", "k"]);
+  server.dispatch(["EXISTS", "k"]);
+  assert.equal(server.dispatch(["OBJECT", "IDLETIME", "k"]), 5);
+  server.dispatch(["TOUCH", "k"]);
+  assert.equal(server.dispatch(["OBJECT", "IDLETIME", "k"]), 0);
+  clock.advance(3_000);
+  server.dispatch(["GET", "k"]);
+  assert.equal(server.dispatch(["OBJECT", "IDLETIME", "k"]), 0);
 });
 
 test("OBJECT HELP and bad subcommands answer like Redis on the wire", async () => {

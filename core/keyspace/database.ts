@@ -41,6 +41,12 @@ export interface KeyspaceHost {
   notify(db: Database, type: number, event: string, key: string): void;
   /** Keyspace hit/miss statistics. */
   readonly stats: { hits: number; misses: number };
+  /** The access stamp of a key created or overwritten now (LRU clock, or LFU initial value). */
+  readonly newStamp: number;
+  /** The stamp of a key read now: the LRU clock... */
+  readonly accessStamp: number;
+  /** ...or, under an LFU policy, how an access updates the old stamp. */
+  readonly lfuUpdate: ((old: number) => number) | undefined;
 }
 
 /** The type name of a value, as TYPE reports it. */
@@ -66,7 +72,7 @@ export function encodingOf(v: Value): string {
 
 /** A numbered database. */
 export class Database {
-  dict = new DenseMap<Value>();
+  dict = new DenseMap<Value>(true);
   expires = new Map<string, number>();
   /** Round-robin position of the active expiry cycle (see `expire_cycle.ts`). */
   expireCursor: IterableIterator<[string, number]> | undefined;
@@ -98,9 +104,17 @@ export class Database {
     return true;
   }
 
-  /** The value at `key` for reading (counts hits and misses), or undefined. */
-  get(key: string): Value | undefined {
-    const v = this.expires.size !== 0 && this.expireIfNeeded(key) ? undefined : this.dict.get(key);
+  /**
+   * The value at `key` for reading (counts hits and misses), or undefined. The access updates
+   * the key's LRU/LFU stamp unless `noTouch` (TYPE, TTL, EXISTS, OBJECT, SCAN do not touch).
+   */
+  get(key: string, noTouch = false): Value | undefined {
+    const h = this.host;
+    const v = this.expires.size !== 0 && this.expireIfNeeded(key)
+      ? undefined
+      : noTouch
+      ? this.dict.get(key)
+      : this.dict.getStamped(key, h.accessStamp, h.lfuUpdate);
     if (v !== undefined) {
       this.host.stats.hits++;
       return v;
@@ -113,7 +127,7 @@ export class Database {
   /** The value at `key` for writing (no hit/miss accounting), or undefined. */
   lookupWrite(key: string): Value | undefined {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    return this.dict.get(key);
+    return this.dict.getStamped(key, this.host.accessStamp, this.host.lfuUpdate);
   }
 
   /** The value at `key` without any side effect (no expiry, no stats); undefined if absent. */
@@ -147,21 +161,21 @@ export class Database {
 
   /** Stores `value` at `key`, dropping any TTL unless `keepTtl` (Redis's setKey). */
   set(key: string, value: Value, keepTtl = false): void {
-    if (this.dict.set(key, value)) this.host.notify(this, N.new, "new", key);
+    if (this.dict.set(key, value, this.host.newStamp)) this.host.notify(this, N.new, "new", key);
     else if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.host.keyModified(this, key);
   }
 
   /** Adds a key known not to exist. */
   add(key: string, value: Value): void {
-    this.dict.set(key, value);
+    this.dict.set(key, value, this.host.newStamp);
     this.host.notify(this, N.new, "new", key);
     this.host.keyModified(this, key);
   }
 
   /** Replaces the value in place, keeping the TTL (used for in-place updates of a type). */
   replace(key: string, value: Value): void {
-    this.dict.set(key, value);
+    this.dict.set(key, value, this.host.newStamp);
   }
 
   /** Deletes `key`; true when it existed (logically). */

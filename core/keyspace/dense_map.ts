@@ -17,6 +17,16 @@ export class DenseMap<V> {
   private readonly index = new Map<string, number>();
   private readonly keyArr: string[] = [];
   private readonly valArr: V[] = [];
+  /**
+   * Per-entry 32-bit access stamps (Redis's LRU/LFU field), kept only when asked for: the
+   * keyspace tracks them for OBJECT IDLETIME/FREQ, hash fields and set members do not.
+   */
+  private stamps: Uint32Array | null;
+
+  /** @param trackAccess keep a 32-bit access stamp per entry (see {@linkcode getStamped}) */
+  constructor(trackAccess = false) {
+    this.stamps = trackAccess ? new Uint32Array(64) : null;
+  }
 
   /** Number of entries. */
   get size(): number {
@@ -34,16 +44,44 @@ export class DenseMap<V> {
     return this.index.has(key);
   }
 
-  /** Sets `key` to `value`; returns true when the key is new. */
-  set(key: string, value: V): boolean {
+  /**
+   * The value for `key`, recording `stamp` as its access stamp; undefined when absent. With
+   * `update`, the new stamp is computed from the old one (LFU counters).
+   */
+  getStamped(key: string, stamp: number, update?: (old: number) => number): V | undefined {
+    const i = this.index.get(key);
+    if (i === undefined) return undefined;
+    const stamps = this.stamps;
+    if (stamps !== null) stamps[i] = update === undefined ? stamp : update(stamps[i]!);
+    return this.valArr[i];
+  }
+
+  /** The access stamp of `key` (0 when absent or not tracked). */
+  stampOf(key: string): number {
+    const i = this.index.get(key);
+    return i === undefined || this.stamps === null ? 0 : this.stamps[i]!;
+  }
+
+  /** Sets `key` to `value` (and its access stamp when tracked); returns true when it is new. */
+  set(key: string, value: V, stamp = 0): boolean {
     const i = this.index.get(key);
     if (i !== undefined) {
       this.valArr[i] = value;
+      if (this.stamps !== null) this.stamps[i] = stamp;
       return false;
     }
-    this.index.set(key, this.keyArr.length);
+    const pos = this.keyArr.length;
+    this.index.set(key, pos);
     this.keyArr.push(key);
     this.valArr.push(value);
+    if (this.stamps !== null) {
+      if (pos >= this.stamps.length) {
+        const grown = new Uint32Array(this.stamps.length * 2);
+        grown.set(this.stamps);
+        this.stamps = grown;
+      }
+      this.stamps[pos] = stamp;
+    }
     return true;
   }
 
@@ -57,6 +95,7 @@ export class DenseMap<V> {
       const movedKey = this.keyArr[last]!;
       this.keyArr[i] = movedKey;
       this.valArr[i] = this.valArr[last]!;
+      if (this.stamps !== null) this.stamps[i] = this.stamps[last]!;
       this.index.set(movedKey, i);
     }
     this.keyArr.pop();
@@ -69,6 +108,7 @@ export class DenseMap<V> {
     this.index.clear();
     this.keyArr.length = 0;
     this.valArr.length = 0;
+    if (this.stamps !== null) this.stamps = new Uint32Array(64);
   }
 
   /** The key at dense position `i` (0 <= i < size). */
