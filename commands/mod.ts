@@ -11,7 +11,9 @@ import { connectionCommands } from "./connection.ts";
 import { counterCommands } from "./counter.ts";
 import { databaseCommands } from "./database.ts";
 import { expireCommands } from "./expire.ts";
+import { hashCommands } from "./hash.ts";
 import { keysCommands } from "./keys.ts";
+import { setCommands } from "./set.ts";
 import { stringCommands } from "./string.ts";
 import { clientCommand } from "./client.ts";
 import { configCommand } from "./config.ts";
@@ -31,6 +33,8 @@ export const builtinCommands: CommandSpec[] = [
   ...bitCommands,
   ...bitfieldCommands,
   ...keysCommands,
+  ...hashCommands,
+  ...setCommands,
   ...expireCommands,
   ...databaseCommands,
   infoCommand,

@@ -15,7 +15,7 @@
 import { CF, type Client } from "./client.ts";
 import type { Database } from "./keyspace/database.ts";
 import { parseFloatStrict, parseInteger } from "./bytes.ts";
-import { ErrorReply, type Reply } from "./resp/reply.ts";
+import { ErrorReply, R, type Reply } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
 
 /** What a blocked client waits for. */
@@ -213,4 +213,37 @@ export function parseTimeoutMs(text: string): number {
  */
 export function canBlock(client: Client): boolean {
   return !client.server.nested && (client.flags & (CF.multi | CF.local)) === 0;
+}
+
+/**
+ * Blocks `client` on `keys` until `attempt` serves it from a key that holds a `type` value, or
+ * answers `denied` at once where blocking is not allowed (MULTI, scripts). The shared tail of
+ * every blocking pop.
+ *
+ * @returns the reply for the command now: nothing when it blocked, `denied` otherwise
+ */
+export function blockOnKeys(
+  client: Client,
+  options: {
+    keys: string[];
+    type: string;
+    timeoutMs: number;
+    command: string;
+    attempt: (key: string) => Reply | undefined;
+    denied: Reply;
+  },
+): Reply {
+  if (!canBlock(client)) return options.denied;
+  client.server.blocking.block(client, {
+    keys: options.keys,
+    timeoutMs: options.timeoutMs,
+    command: options.command,
+    timeoutReply: R.nullArray,
+    serve: (key) => {
+      const v = client.db.peek(key);
+      if (v === undefined || typeof v === "string" || v.type !== options.type) return undefined;
+      return options.attempt(key);
+    },
+  });
+  return R.none;
 }
