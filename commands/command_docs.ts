@@ -22,23 +22,23 @@ type Node =
   | { kind: "group"; alts: Node[][]; optional: boolean; multiple: boolean };
 
 function tokenize(text: string): string[] {
-  return text.replace(/\[/g, " [ ").replace(/\]/g, " ] ").replace(/\|/g, " | ").split(/\s+/)
-    .filter(Boolean);
+  return text.replace(/([[\]<>|])/g, " $1 ").split(/\s+/).filter(Boolean);
 }
 
 function parseSeq(tokens: string[], pos: { i: number }): Node[][] {
   const alts: Node[][] = [[]];
   while (pos.i < tokens.length) {
     const t = tokens[pos.i]!;
-    if (t === "]") break;
+    if (t === "]" || t === ">") break;
     pos.i++;
     const cur = alts[alts.length - 1]!;
     if (t === "|") {
       alts.push([]);
-    } else if (t === "[") {
+    } else if (t === "[" || t === "<") {
+      // `[a | b]` is optional; `<a | b>` is a required choice (Redis's docs notation).
       const inner = parseSeq(tokens, pos);
       pos.i++; // the closing bracket
-      cur.push({ kind: "group", alts: inner, optional: true, multiple: false });
+      cur.push({ kind: "group", alts: inner, optional: t === "[", multiple: false });
     } else if (t === "...") {
       const last = cur[cur.length - 1];
       if (last) last.multiple = true;

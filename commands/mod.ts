@@ -13,6 +13,7 @@ import { databaseCommands } from "./database.ts";
 import { expireCommands } from "./expire.ts";
 import { hashCommands } from "./hash.ts";
 import { keysCommands } from "./keys.ts";
+import { listCommands } from "./list.ts";
 import { setCommands } from "./set.ts";
 import { stringCommands } from "./string.ts";
 import { clientCommand } from "./client.ts";
@@ -22,6 +23,7 @@ import { infoCommand } from "./info.ts";
 import { commandCommand } from "./introspection.ts";
 import { serverCommands } from "./server.ts";
 import { pubsubCommands } from "./pubsub.ts";
+import { blockingListCommands } from "./blocking_list.ts";
 import { stringRangeCommands } from "./string_range.ts";
 
 /** All built-in commands. */
@@ -33,6 +35,7 @@ export const builtinCommands: CommandSpec[] = [
   ...bitCommands,
   ...bitfieldCommands,
   ...keysCommands,
+  ...listCommands,
   ...hashCommands,
   ...setCommands,
   ...expireCommands,
@@ -44,4 +47,5 @@ export const builtinCommands: CommandSpec[] = [
   debugCommand,
   ...serverCommands,
   ...pubsubCommands,
+  ...blockingListCommands,
 ];

@@ -137,6 +137,10 @@ export class Blocking {
             w.client.db = w.db;
             try {
               return w.spec.serve(key);
+            } catch (e) {
+              // E.g. BLMOVE whose destination became another type: the waiter gets the error.
+              if (e instanceof ErrorReply) return e;
+              throw e;
             } finally {
               w.client.db = saved;
             }

@@ -1,0 +1,452 @@
+/**
+ * The list type: a deque of chunks. Elements (binary strings) live in chunks of at most
+ * {@linkcode CHUNK} elements; both the chunks and the chain of chunks are ring buffers, so a push
+ * or a pop at either end is O(1), and reaching index `i` walks chunks (not elements) from the
+ * nearer end, like Redis's quicklist walks its nodes.
+ *
+ * Redis 7.0 always reports the `quicklist` encoding for lists (the listpack encoding of small
+ * lists came with 7.2), so `list-max-listpack-size` only shapes Redis's nodes, not what clients
+ * see; our chunk size is fixed.
+ *
+ * @module
+ */
+
+import type { TypedValue } from "../keyspace/database.ts";
+
+/** Most elements a chunk holds. */
+export const CHUNK = 128;
+
+/** A ring buffer whose capacity is a power of two; grows by doubling. */
+class Ring<T> {
+  items: (T | undefined)[];
+  head = 0;
+  len = 0;
+
+  constructor(capacity: number) {
+    this.items = new Array(capacity);
+  }
+
+  get(i: number): T {
+    return this.items[(this.head + i) & (this.items.length - 1)]!;
+  }
+
+  set(i: number, v: T): void {
+    this.items[(this.head + i) & (this.items.length - 1)] = v;
+  }
+
+  pushBack(v: T): void {
+    if (this.len === this.items.length) this.grow();
+    this.items[(this.head + this.len++) & (this.items.length - 1)] = v;
+  }
+
+  pushFront(v: T): void {
+    if (this.len === this.items.length) this.grow();
+    this.head = (this.head - 1) & (this.items.length - 1);
+    this.items[this.head] = v;
+    this.len++;
+  }
+
+  popFront(): T {
+    const items = this.items;
+    const v = items[this.head]!;
+    items[this.head] = undefined;
+    this.head = (this.head + 1) & (items.length - 1);
+    this.len--;
+    return v;
+  }
+
+  popBack(): T {
+    const items = this.items;
+    const at = (this.head + --this.len) & (items.length - 1);
+    const v = items[at]!;
+    items[at] = undefined;
+    return v;
+  }
+
+  /** Inserts `v` before position `i` (0..len), moving the shorter side. */
+  insertAt(i: number, v: T): void {
+    if (this.len === this.items.length) this.grow();
+    if (i < this.len - i) {
+      this.head = (this.head - 1) & (this.items.length - 1);
+      for (let j = 0; j < i; j++) this.set(j, this.get(j + 1));
+    } else {
+      for (let j = this.len; j > i; j--) this.set(j, this.get(j - 1));
+    }
+    this.len++;
+    this.set(i, v);
+  }
+
+  /** Drops the first `n` elements. */
+  dropFront(n: number): void {
+    for (let j = 0; j < n; j++) this.popFront();
+  }
+
+  /** Drops the last `n` elements. */
+  dropBack(n: number): void {
+    for (let j = 0; j < n; j++) this.popBack();
+  }
+
+  private grow(): void {
+    const old = this.items;
+    const next: (T | undefined)[] = new Array(Math.max(4, old.length * 2));
+    for (let j = 0; j < this.len; j++) next[j] = old[(this.head + j) & (old.length - 1)];
+    this.items = next;
+    this.head = 0;
+  }
+}
+
+type Chunk = Ring<string>;
+
+/** A Redis list: binary strings with O(1) access at both ends. */
+export class ListValue implements TypedValue {
+  /** The name TYPE reports. */
+  readonly type = "list";
+  /** Number of elements. */
+  length = 0;
+  private chunks = new Ring<Chunk>(1);
+  // Where locate() found an index: the chunk's position in the chain and the offset in it.
+  private atChunk = 0;
+  private atOffset = 0;
+
+  /**
+   * A list holding `items` in order.
+   *
+   * @param items the elements, head first
+   * @returns the new list
+   * @example
+   * ```ts
+   * ListValue.from(["a", "b"]).range(0, 1); // ["a", "b"]
+   * ```
+   */
+  static from(items: Iterable<string>): ListValue {
+    const list = new ListValue();
+    for (const v of items) list.pushBack(v);
+    return list;
+  }
+
+  /** Always `quicklist`, as Redis 7.0 reports every list. */
+  encoding(): string {
+    return "quicklist";
+  }
+
+  /** A deep copy (COPY). */
+  clone(): ListValue {
+    const copy = new ListValue();
+    const chunks = this.chunks;
+    for (let k = 0; k < chunks.len; k++) {
+      const c = chunks.get(k);
+      const d = new Ring<string>(c.items.length);
+      for (let j = 0; j < c.len; j++) d.items[j] = c.get(j);
+      d.len = c.len;
+      copy.chunks.pushBack(d);
+    }
+    copy.length = this.length;
+    return copy;
+  }
+
+  /**
+   * Approximate bytes used. Like Redis's MEMORY USAGE on a quicklist, element sizes are sampled
+   * (the first chunks) and extrapolated, so the cost does not grow with the list.
+   */
+  memoryUsage(): number {
+    const chunks = this.chunks;
+    let bytes = 40 + chunks.items.length * 8;
+    let sampled = 0;
+    let sampledBytes = 0;
+    for (let k = 0; k < chunks.len; k++) {
+      const c = chunks.get(k);
+      bytes += 32 + c.items.length * 8;
+      if (k < 5) {
+        for (let j = 0; j < c.len; j++) sampledBytes += 16 + c.get(j).length;
+        sampled += c.len;
+      }
+    }
+    return bytes + (sampled === 0 ? 0 : Math.round((sampledBytes / sampled) * this.length));
+  }
+
+  /** Adds `v` at the head. */
+  pushFront(v: string): void {
+    const chunks = this.chunks;
+    let c = chunks.len === 0 ? undefined : chunks.get(0);
+    if (c === undefined || c.len >= CHUNK) {
+      c = new Ring<string>(chunks.len === 0 ? 4 : CHUNK);
+      chunks.pushFront(c);
+    }
+    c.pushFront(v);
+    this.length++;
+  }
+
+  /** Adds `v` at the tail. */
+  pushBack(v: string): void {
+    const chunks = this.chunks;
+    let c = chunks.len === 0 ? undefined : chunks.get(chunks.len - 1);
+    if (c === undefined || c.len >= CHUNK) {
+      c = new Ring<string>(chunks.len === 0 ? 4 : CHUNK);
+      chunks.pushBack(c);
+    }
+    c.pushBack(v);
+    this.length++;
+  }
+
+  /** Removes and returns the head element; the list must not be empty. */
+  popFront(): string {
+    const chunks = this.chunks;
+    const c = chunks.get(0);
+    const v = c.popFront();
+    if (c.len === 0) chunks.popFront();
+    this.length--;
+    return v;
+  }
+
+  /** Removes and returns the tail element; the list must not be empty. */
+  popBack(): string {
+    const chunks = this.chunks;
+    const c = chunks.get(chunks.len - 1);
+    const v = c.popBack();
+    if (c.len === 0) chunks.popBack();
+    this.length--;
+    return v;
+  }
+
+  /** Finds index `i` (0 <= i < length), walking chunks from the nearer end. */
+  private locate(i: number): void {
+    const chunks = this.chunks;
+    if (i < this.length >> 1) {
+      let k = 0;
+      let c = chunks.get(0);
+      while (i >= c.len) {
+        i -= c.len;
+        c = chunks.get(++k);
+      }
+      this.atChunk = k;
+      this.atOffset = i;
+    } else {
+      let back = this.length - 1 - i;
+      let k = chunks.len - 1;
+      let c = chunks.get(k);
+      while (back >= c.len) {
+        back -= c.len;
+        c = chunks.get(--k);
+      }
+      this.atChunk = k;
+      this.atOffset = c.len - 1 - back;
+    }
+  }
+
+  /** The element at index `i` (negative counts from the tail), or undefined when out of range. */
+  get(i: number): string | undefined {
+    if (i < 0) i += this.length;
+    if (i < 0 || i >= this.length) return undefined;
+    this.locate(i);
+    return this.chunks.get(this.atChunk).get(this.atOffset);
+  }
+
+  /** Replaces the element at index `i` (negative counts from the tail); false when out of range. */
+  set(i: number, v: string): boolean {
+    if (i < 0) i += this.length;
+    if (i < 0 || i >= this.length) return false;
+    this.locate(i);
+    this.chunks.get(this.atChunk).set(this.atOffset, v);
+    return true;
+  }
+
+  /** Elements `start..end` (inclusive, both within bounds, start <= end), head to tail. */
+  range(start: number, end: number): string[] {
+    const out: string[] = new Array(end - start + 1);
+    if (out.length === 0) return out;
+    this.locate(start);
+    const chunks = this.chunks;
+    let k = this.atChunk;
+    let j = this.atOffset;
+    let c = chunks.get(k);
+    for (let n = 0; n < out.length; n++) {
+      if (j === c.len) {
+        c = chunks.get(++k);
+        j = 0;
+      }
+      out[n] = c.get(j++);
+    }
+    return out;
+  }
+
+  /** Every element, head to tail. */
+  toArray(): string[] {
+    return this.range(0, this.length - 1);
+  }
+
+  /** Removes the first `n` elements (n <= length). */
+  trimFront(n: number): void {
+    const chunks = this.chunks;
+    this.length -= n;
+    while (n > 0) {
+      const c = chunks.get(0);
+      if (c.len <= n) {
+        n -= c.len;
+        chunks.popFront();
+      } else {
+        c.dropFront(n);
+        n = 0;
+      }
+    }
+  }
+
+  /** Removes the last `n` elements (n <= length). */
+  trimBack(n: number): void {
+    const chunks = this.chunks;
+    this.length -= n;
+    while (n > 0) {
+      const c = chunks.get(chunks.len - 1);
+      if (c.len <= n) {
+        n -= c.len;
+        chunks.popBack();
+      } else {
+        c.dropBack(n);
+        n = 0;
+      }
+    }
+  }
+
+  /**
+   * Inserts `v` before (or after) the first element equal to `pivot`, scanning from the head.
+   * Returns false when there is no such element.
+   */
+  insert(pivot: string, v: string, after: boolean): boolean {
+    const chunks = this.chunks;
+    for (let k = 0; k < chunks.len; k++) {
+      const c = chunks.get(k);
+      for (let j = 0; j < c.len; j++) {
+        if (c.get(j) === pivot) {
+          this.insertInChunk(k, after ? j + 1 : j, v);
+          this.length++;
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Inserts `v` at position `at` of chunk `k`, splitting a full chunk. */
+  private insertInChunk(k: number, at: number, v: string): void {
+    const chunks = this.chunks;
+    const c = chunks.get(k);
+    if (c.len < CHUNK) {
+      c.insertAt(at, v);
+      return;
+    }
+    // A full chunk: use the room of a neighbour at the edges, else split it in two halves.
+    if (at === c.len && k + 1 < chunks.len && chunks.get(k + 1).len < CHUNK) {
+      chunks.get(k + 1).pushFront(v);
+      return;
+    }
+    if (at === 0 && k > 0 && chunks.get(k - 1).len < CHUNK) {
+      chunks.get(k - 1).pushBack(v);
+      return;
+    }
+    const half = c.len >> 1;
+    const tail = new Ring<string>(CHUNK);
+    for (let j = half; j < c.len; j++) tail.pushBack(c.get(j));
+    c.dropBack(c.len - half);
+    chunks.insertAt(k + 1, tail);
+    if (at <= half) c.insertAt(at, v);
+    else tail.insertAt(at - half, v);
+  }
+
+  /**
+   * Removes elements equal to `v`: the first `count` from the head when count > 0, the last
+   * `-count` from the tail when count < 0, all of them when count is 0. Returns how many.
+   */
+  remove(v: string, count: number): number {
+    const chunks = this.chunks;
+    const limit = count === 0 ? Infinity : Math.abs(count);
+    let removed = 0;
+    if (count >= 0) {
+      for (let k = 0; k < chunks.len && removed < limit; k++) {
+        const c = chunks.get(k);
+        let w = 0;
+        for (let r = 0; r < c.len; r++) {
+          const e = c.get(r);
+          if (e === v && removed < limit) {
+            removed++;
+            continue;
+          }
+          if (w !== r) c.set(w, e);
+          w++;
+        }
+        c.dropBack(c.len - w);
+      }
+    } else {
+      for (let k = chunks.len - 1; k >= 0 && removed < limit; k--) {
+        const c = chunks.get(k);
+        let w = c.len - 1;
+        for (let r = c.len - 1; r >= 0; r--) {
+          const e = c.get(r);
+          if (e === v && removed < limit) {
+            removed++;
+            continue;
+          }
+          if (w !== r) c.set(w, e);
+          w--;
+        }
+        c.dropFront(w + 1);
+      }
+    }
+    if (removed !== 0) {
+      this.length -= removed;
+      this.compact();
+    }
+    return removed;
+  }
+
+  /** Drops empty chunks and merges neighbours that fit in one chunk together. */
+  private compact(): void {
+    const old = this.chunks;
+    const next = new Ring<Chunk>(old.items.length);
+    for (let k = 0; k < old.len; k++) {
+      const c = old.get(k);
+      if (c.len === 0) continue;
+      const prev = next.len === 0 ? undefined : next.get(next.len - 1);
+      if (prev !== undefined && prev.len + c.len <= CHUNK) {
+        for (let j = 0; j < c.len; j++) prev.pushBack(c.get(j));
+      } else {
+        next.pushBack(c);
+      }
+    }
+    this.chunks = next;
+  }
+
+  /**
+   * Indexes of elements equal to `v`, as LPOS finds them: scanning from the head (or from the
+   * tail when `fromTail`), skipping the first `skip` matches, returning at most `count` (0 = all)
+   * and looking at no more than `maxlen` elements (0 = all).
+   */
+  positions(v: string, fromTail: boolean, skip: number, count: number, maxlen: number): number[] {
+    const out: number[] = [];
+    const chunks = this.chunks;
+    const len = this.length;
+    const limit = maxlen === 0 || maxlen > len ? len : maxlen;
+    let seen = 0;
+    let matches = 0;
+    if (!fromTail) {
+      for (let k = 0; k < chunks.len && seen < limit; k++) {
+        const c = chunks.get(k);
+        for (let j = 0; j < c.len && seen < limit; j++, seen++) {
+          if (c.get(j) === v && ++matches > skip) {
+            out.push(seen);
+            if (out.length === count) return out;
+          }
+        }
+      }
+    } else {
+      for (let k = chunks.len - 1; k >= 0 && seen < limit; k--) {
+        const c = chunks.get(k);
+        for (let j = c.len - 1; j >= 0 && seen < limit; j--, seen++) {
+          if (c.get(j) === v && ++matches > skip) {
+            out.push(len - 1 - seen);
+            if (out.length === count) return out;
+          }
+        }
+      }
+    }
+    return out;
+  }
+}
