@@ -23,6 +23,7 @@ import { infoCommand } from "./info.ts";
 import { commandCommand } from "./introspection.ts";
 import { serverCommands } from "./server.ts";
 import { pubsubCommands } from "./pubsub.ts";
+import { transactionCommands } from "./transactions.ts";
 import { blockingListCommands } from "./blocking_list.ts";
 import { stringRangeCommands } from "./string_range.ts";
 
@@ -47,5 +48,6 @@ export const builtinCommands: CommandSpec[] = [
   debugCommand,
   ...serverCommands,
   ...pubsubCommands,
+  ...transactionCommands,
   ...blockingListCommands,
 ];

@@ -7,7 +7,8 @@
 import { Blocking } from "./blocking.ts";
 import { PubSub } from "./pubsub.ts";
 import { Monitors } from "./monitor.ts";
-import { Client } from "./client.ts";
+import { Transactions } from "./transactions.ts";
+import { CF, Client } from "./client.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Command, type CommandSpec, F } from "./command.ts";
 import { Config, ConfigError } from "./config.ts";
@@ -44,6 +45,8 @@ export class Server implements KeyspaceHost {
   readonly pubsub: PubSub;
   /** Clients in MONITOR mode. */
   readonly monitors: Monitors;
+  /** MULTI/EXEC and WATCH. */
+  readonly transactions: Transactions;
   readonly log: (level: LogLevel, message: string) => void;
   readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
   /** Access stamp of keys read now (see core/keyspace/access.ts). */
@@ -80,6 +83,7 @@ export class Server implements KeyspaceHost {
   private readonly registry = new Map<string, Command>();
   private readonly lookupCache = new Map<string, Command>();
   private readonly gates: Gate[] = [];
+  private readonly gateOrder: Array<[number, Gate]> = [];
   private readonly net: ServerNet;
   private readonly logger: Logger;
   private effects: Array<[number, string[]]> = [];
@@ -127,6 +131,7 @@ export class Server implements KeyspaceHost {
     this.addGate(authGate);
     this.pubsub = new PubSub(this);
     this.monitors = new Monitors(this);
+    this.transactions = new Transactions(this);
     for (const spec of options.commands ?? []) this.registerCommand(spec);
     for (const plugin of options.plugins ?? []) this.use(plugin);
   }
@@ -186,9 +191,15 @@ export class Server implements KeyspaceHost {
     return cmd;
   }
 
-  /** Adds a gate that runs before every command (after the unknown-command and arity checks). */
-  addGate(gate: Gate): void {
-    this.gates.push(gate);
+  /**
+   * Adds a gate that runs before every command (after the unknown-command and arity checks).
+   * Gates run by ascending `order` (default 50); the MULTI queueing gate is 100, the last.
+   */
+  addGate(gate: Gate, order = 50): void {
+    this.gateOrder.push([order, gate]);
+    this.gateOrder.sort((a, b) => a[0] - b[0]);
+    this.gates.length = 0;
+    for (const [, g] of this.gateOrder) this.gates.push(g);
   }
 
   /** Adds a hook listener. */
@@ -288,6 +299,7 @@ export class Server implements KeyspaceHost {
       reply = new ErrorReply(cmd);
       this.stats.countError(reply);
       this.stats.rejectedCalls++;
+      if (client.flags & CF.multi) this.transactions.flagError(client);
     } else {
       for (let i = 0; i < this.gates.length; i++) {
         reply = this.gates[i]!(client, cmd, argv);
@@ -296,6 +308,7 @@ export class Server implements KeyspaceHost {
             cmd.stats.rejected++;
             this.stats.countError(reply);
             this.stats.rejectedCalls++;
+            if (client.flags & CF.multi) this.transactions.flagError(client);
           }
           break;
         }

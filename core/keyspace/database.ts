@@ -236,6 +236,9 @@ export class Database {
 
   /** Exchanges the contents of two databases (SWAPDB): O(1), the maps change hands. */
   swapWith(other: Database): void {
+    // Watchers are told before and after: a key present on either side counts as changed.
+    this.host.dbModified(this);
+    this.host.dbModified(other);
     [this.dict, other.dict] = [other.dict, this.dict];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
