@@ -94,7 +94,6 @@ export function resetClient(client: Client): void {
   client.replyMode = ReplyMode.On;
   client.flags &= ~CF.noEvict;
   client.authenticated = client.server.requirePass === "";
-  client.updateAuthLimits();
 }
 
 /** RESET */
@@ -148,7 +147,6 @@ export const authCommand: CommandSpec = {
     }
     client.authenticated = true;
     client.user = user;
-    client.updateAuthLimits();
     return R.ok;
   },
 };
@@ -196,7 +194,6 @@ export const helloCommand: CommandSpec = {
       }
       client.authenticated = true;
       client.user = auth[0];
-      client.updateAuthLimits();
     }
     if (!client.authenticated) {
       return fail(

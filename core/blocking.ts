@@ -51,9 +51,10 @@ export class Blocking {
 
   /** @param server the server whose clients block */
   constructor(private readonly server: Server) {
-    server.on("keyModified", (db, key) => this.keyModified(db, key));
     server.on("clientClosed", (client) => this.drop(client));
   }
+
+  private readonly onKey = (db: Database, key: string) => this.keyModified(db, key);
 
   /** Number of blocked clients (INFO blocked_clients). */
   get count(): number {
@@ -68,6 +69,8 @@ export class Blocking {
   /** Blocks `client` until `spec.serve` returns a reply, the timeout passes, or it is unblocked. */
   block(client: Client, spec: BlockSpec): void {
     const w: Waiter = { client, db: client.db, spec, timer: undefined };
+    // Writes are watched only while someone waits: the hook fires on every write.
+    if (this.byClient.size === 0) this.server.on("keyModified", this.onKey);
     this.byClient.set(client, w);
     client.flags |= CF.blocked;
     let keys = this.byKey.get(client.db);
@@ -158,6 +161,7 @@ export class Blocking {
   private remove(w: Waiter): void {
     if (w.timer !== undefined) clearTimeout(w.timer);
     this.byClient.delete(w.client);
+    if (this.byClient.size === 0) this.server.hooks.off("keyModified", this.onKey);
     w.client.flags &= ~CF.blocked;
     const keys = this.byKey.get(w.db);
     if (!keys) return;

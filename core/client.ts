@@ -31,6 +31,8 @@ export const CF = {
   blocked: 64,
   /** CLIENT NO-EVICT on. */
   noEvict: 128,
+  /** A password is required and the client has not authenticated. */
+  unauthenticated: 1024,
   /** In-process client with no socket. */
   local: 256,
   /** Monitoring (MONITOR). */
@@ -57,7 +59,6 @@ export class Client {
   libVer = "";
   db: Database;
   resp = 2;
-  authenticated: boolean;
   user = "default";
   flags = 0;
   replyMode: ReplyMode = ReplyMode.On;
@@ -90,11 +91,10 @@ export class Client {
    */
   constructor(readonly server: Server, readonly transport: Transport | null) {
     this.db = server.dbs[0]!;
-    this.authenticated = server.requirePass === "";
     this.createdAt = server.clock.now();
     this.lastInteraction = this.createdAt;
     this.parser = new RequestParser(server.parserLimits);
-    this.parser.authRequired = !this.authenticated;
+    this.authenticated = server.requirePass === "";
     if (!transport) this.flags |= CF.local;
   }
 
@@ -113,9 +113,16 @@ export class Client {
     return this.db.id;
   }
 
-  /** Tightens the parser's limits until the client authenticates, as Redis does. */
-  updateAuthLimits(): void {
-    this.parser.authRequired = !this.authenticated;
+  /** True once the client may run commands (no password, or AUTH/HELLO succeeded). */
+  get authenticated(): boolean {
+    return (this.flags & CF.unauthenticated) === 0;
+  }
+
+  /** Setting it also tightens or relaxes the parser's limits, as Redis does before AUTH. */
+  set authenticated(yes: boolean) {
+    if (yes) this.flags &= ~CF.unauthenticated;
+    else this.flags |= CF.unauthenticated;
+    this.parser.authRequired = !yes;
   }
 
   /** Runs `fn` when the client goes away. */

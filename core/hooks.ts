@@ -42,20 +42,33 @@ export type Gate = (client: Client, command: Command, argv: string[]) => Reply |
 
 /** Listener lists for every hook. */
 export class Hooks {
-  readonly propagate: HookMap["propagate"][] = [];
-  readonly keyModified: HookMap["keyModified"][] = [];
-  readonly dbModified: HookMap["dbModified"][] = [];
-  readonly keyspaceEvent: HookMap["keyspaceEvent"][] = [];
-  readonly afterCommand: HookMap["afterCommand"][] = [];
-  readonly clientCreated: HookMap["clientCreated"][] = [];
-  readonly clientClosed: HookMap["clientClosed"][] = [];
-  readonly clientReset: HookMap["clientReset"][] = [];
-  readonly changeReplId: HookMap["changeReplId"][] = [];
-  readonly cron: HookMap["cron"][] = [];
-  readonly shutdown: HookMap["shutdown"][] = [];
+  propagate: HookMap["propagate"][] = [];
+  keyModified: HookMap["keyModified"][] = [];
+  dbModified: HookMap["dbModified"][] = [];
+  keyspaceEvent: HookMap["keyspaceEvent"][] = [];
+  afterCommand: HookMap["afterCommand"][] = [];
+  clientCreated: HookMap["clientCreated"][] = [];
+  clientClosed: HookMap["clientClosed"][] = [];
+  clientReset: HookMap["clientReset"][] = [];
+  changeReplId: HookMap["changeReplId"][] = [];
+  cron: HookMap["cron"][] = [];
+  shutdown: HookMap["shutdown"][] = [];
 
-  /** Adds `listener` to hook `name`. */
+  /**
+   * Adds `listener` to hook `name`. Lists are replaced, never changed in place, so a hook being
+   * run while a listener comes or goes runs the list it started with.
+   */
   on<K extends keyof HookMap>(name: K, listener: HookMap[K]): void {
-    (this[name] as HookMap[K][]).push(listener);
+    (this as unknown as Record<K, HookMap[K][]>)[name] = [
+      ...(this[name] as HookMap[K][]),
+      listener,
+    ];
+  }
+
+  /** Removes `listener` from hook `name` (features on hot paths listen only while in use). */
+  off<K extends keyof HookMap>(name: K, listener: HookMap[K]): void {
+    (this as unknown as Record<K, HookMap[K][]>)[name] = (this[name] as HookMap[K][]).filter(
+      (l) => l !== listener,
+    );
   }
 }

@@ -7,7 +7,7 @@
  */
 
 import { CF, type Client } from "./client.ts";
-import { F } from "./command.ts";
+import { type Command, F } from "./command.ts";
 import { SimpleString } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
 
@@ -33,22 +33,27 @@ export class Monitors {
   private readonly clients = new Set<Client>();
 
   /** @param server the server whose commands are echoed */
-  constructor(server: Server) {
-    server.on("afterCommand", (client, cmd, argv) => {
-      if (this.clients.size === 0 || (cmd.bits & (F.admin | F.skipMonitor)) !== 0) return;
-      this.feed(client, argv);
-    });
-    server.on("clientClosed", (client) => this.clients.delete(client));
-    server.on("clientReset", (client) => {
-      this.clients.delete(client);
-      client.flags &= ~CF.monitor;
-    });
+  constructor(private readonly server: Server) {
+    server.on("clientClosed", (client) => this.remove(client));
+    server.on("clientReset", (client) => this.remove(client));
   }
+
+  private readonly onCommand = (client: Client, cmd: Command, argv: string[]) => {
+    if ((cmd.bits & (F.admin | F.skipMonitor)) === 0) this.feed(client, argv);
+  };
 
   /** Puts `client` in MONITOR mode. */
   add(client: Client): void {
     client.flags |= CF.monitor;
+    // Commands are echoed only while someone monitors: the hook would run for every command.
+    if (this.clients.size === 0) this.server.on("afterCommand", this.onCommand);
     this.clients.add(client);
+  }
+
+  private remove(client: Client): void {
+    if (!this.clients.delete(client)) return;
+    client.flags &= ~CF.monitor;
+    if (this.clients.size === 0) this.server.hooks.off("afterCommand", this.onCommand);
   }
 
   private feed(client: Client, argv: string[]): void {

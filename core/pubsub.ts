@@ -60,8 +60,7 @@ export class PubSub {
 
   /** @param server the server to deliver for */
   constructor(private readonly server: Server) {
-    server.addGate((client, cmd) => this.contextGate(client, cmd));
-    server.on("keyspaceEvent", (db, type, event, key) => this.keyspaceEvent(db, type, event, key));
+    server.addGate((client, cmd) => this.contextGate(client, cmd), 50, CF.pubsub);
     server.on("clientClosed", (client) => this.forget(client));
     server.on("clientReset", (client) => {
       this.unsubscribeAll(client, "channel", false);
@@ -76,8 +75,17 @@ export class PubSub {
     );
   }
 
+  private readonly onEvent = (db: Database, type: number, event: string, key: string) =>
+    this.keyspaceEvent(db, type, event, key);
+
   private configChanged(name: string, value: string): void {
-    if (name === "notify-keyspace-events") this.notifyBits = notifyFlags(value);
+    if (name === "notify-keyspace-events") {
+      const was = this.notifyBits;
+      this.notifyBits = notifyFlags(value);
+      // Listen to keyspace events only while some are published: they fire on every write.
+      if (was === 0 && this.notifyBits !== 0) this.server.on("keyspaceEvent", this.onEvent);
+      if (was !== 0 && this.notifyBits === 0) this.server.hooks.off("keyspaceEvent", this.onEvent);
+    }
     if (name === "client-output-buffer-limit") {
       const l = parseObufLimits(value).find((x) => x.cls === "pubsub");
       if (l) {
@@ -90,7 +98,7 @@ export class PubSub {
 
   /** In RESP2, a subscribed client may only (un)subscribe, PING, QUIT and RESET. */
   private contextGate(client: Client, cmd: Command): Reply | undefined {
-    if ((client.flags & CF.pubsub) === 0 || client.resp !== 2) return undefined;
+    if (client.resp !== 2) return undefined;
     const name = cmd.parent ? cmd.parent.name : cmd.name;
     if (ALLOWED_IN_CONTEXT.has(name)) return undefined;
     return new ErrorReply(

@@ -39,12 +39,26 @@ export class Transactions {
   private readonly byKey = new Map<Database, Map<string, Watch[]>>();
   /** Clients whose watched keys were touched (Redis's CLIENT_DIRTY_CAS). */
   private readonly dirty = new Set<Client>();
+  private listening = false;
+  private readonly onKey = (db: Database, key: string) => this.keyModified(db, key);
+  private readonly onDb = (db: Database) => this.dbModified(db);
+
+  /** Listens to writes only while some key is watched: the hooks fire on every write. */
+  private listen(on: boolean): void {
+    if (on === this.listening) return;
+    this.listening = on;
+    if (on) {
+      this.server.on("keyModified", this.onKey);
+      this.server.on("dbModified", this.onDb);
+    } else {
+      this.server.hooks.off("keyModified", this.onKey);
+      this.server.hooks.off("dbModified", this.onDb);
+    }
+  }
 
   /** @param server the server whose clients run transactions */
   constructor(private readonly server: Server) {
-    server.addGate((client, cmd, argv) => this.queueGate(client, cmd, argv), 100);
-    server.on("keyModified", (db, key) => this.keyModified(db, key));
-    server.on("dbModified", (db) => this.dbModified(db));
+    server.addGate((client, cmd, argv) => this.queueGate(client, cmd, argv), 100, CF.multi);
     const forget = (client: Client) => {
       this.discard(client);
       this.unwatchAll(client);
@@ -80,7 +94,6 @@ export class Transactions {
   }
 
   private queueGate(client: Client, cmd: Command, argv: string[]): Reply | undefined {
-    if ((client.flags & CF.multi) === 0) return undefined;
     const name = cmd.parent ? cmd.parent.name : cmd.name;
     if (PASS_THROUGH.has(name)) return undefined;
     const t = this.tx.get(client)!;
@@ -118,6 +131,7 @@ export class Transactions {
     if (this.dirty.has(client)) return;
     let mine = this.watches.get(client);
     if (!mine) this.watches.set(client, mine = []);
+    this.listen(true);
     const db = client.db;
     let dbKeys = this.byKey.get(db);
     if (!dbKeys) this.byKey.set(db, dbKeys = new Map());
@@ -137,6 +151,7 @@ export class Transactions {
     const mine = this.watches.get(client);
     if (!mine) return;
     this.watches.delete(client);
+    if (this.watches.size === 0) this.listen(false);
     for (const w of mine) {
       const dbKeys = this.byKey.get(w.db);
       const list = dbKeys?.get(w.key);
@@ -186,6 +201,7 @@ export class Transactions {
     const mine = this.watches.get(client);
     if (!mine) return;
     this.watches.delete(client);
+    if (this.watches.size === 0) this.listen(false);
     for (const w of mine) {
       const dbKeys = this.byKey.get(w.db);
       const list = dbKeys?.get(w.key);
