@@ -4,131 +4,7 @@
  * grow lists past many chunks. Skipped when `redis-server` is not installed.
  */
 import { test } from "node:test";
-import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { encodeCommand, RawConn, startServer } from "./helpers.ts";
-
-const hasRedis = spawnSync("redis-server", ["--version"]).status === 0;
-
-/** Index just past the RESP value starting at `pos`, or -1 when it is incomplete. */
-function replyEnd(buf: string, pos: number): number {
-  const eol = buf.indexOf("\r\n", pos);
-  if (eol < 0) return -1;
-  const type = buf[pos];
-  const head = buf.slice(pos + 1, eol);
-  const after = eol + 2;
-  switch (type) {
-    case "$":
-    case "=":
-    case "!": {
-      const n = Number(head);
-      if (n < 0) return after;
-      return buf.length >= after + n + 2 ? after + n + 2 : -1;
-    }
-    case "*":
-    case "~":
-    case ">":
-    case "%": {
-      let n = Number(head);
-      if (n < 0) return after;
-      if (type === "%") n *= 2;
-      let p = after;
-      for (let i = 0; i < n; i++) {
-        p = replyEnd(buf, p);
-        if (p < 0) return -1;
-      }
-      return p;
-    }
-    default:
-      return after;
-  }
-}
-
-/** Sends every command at once (pipelined) and returns the raw bytes of each reply. */
-async function pipeline(conn: RawConn, cases: string[][]): Promise<string[]> {
-  conn.send(cases.map(encodeCommand).join(""));
-  const replies: string[] = [];
-  const deadline = Date.now() + 30000;
-  while (replies.length < cases.length) {
-    const end = replyEnd(conn.pending, 0);
-    if (end > 0) {
-      replies.push(await conn.read(end));
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`No reply to ${cases[replies.length]!.join(" ")}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return replies;
-}
-
-/** Starts redis-server on a random free port of 20000-30000; retries on a taken port. */
-async function startRedis(): Promise<{ port: number; stop(): void }> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 10000);
-    const proc = spawn("redis-server", [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ], { stdio: "ignore" });
-    let exited = false;
-    proc.on("exit", () => (exited = true));
-    for (let i = 0; i < 100 && !exited; i++) {
-      try {
-        const c = await RawConn.connect(port);
-        c.close();
-        return { port, stop: () => proc.kill("SIGKILL") };
-      } catch {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-    proc.kill("SIGKILL");
-  }
-  throw new Error("Could not start redis-server");
-}
-
-/** Commands separated by newlines or `;`, arguments by spaces; `"..."` quotes an argument. */
-function script(text: string): string[][] {
-  return text.trim().split(/\s*[\n;]\s*/).map((line) =>
-    (line.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? []).map((t) =>
-      t.startsWith('"')
-        ? t.slice(1, -1).replace(
-          /\\x([0-9a-f]{2})/g,
-          (_, h) => String.fromCharCode(parseInt(h, 16)),
-        )
-        : t
-    )
-  );
-}
-
-async function compare(cases: string[][], resp3: boolean): Promise<void> {
-  const redis = await startRedis();
-  const ours = await startServer();
-  const a = await RawConn.connect(redis.port);
-  const b = await RawConn.connect(ours.port);
-  try {
-    const all = resp3 ? [["HELLO", "3"], ...cases] : cases;
-    const want = await pipeline(a, all);
-    const got = await pipeline(b, all);
-    for (let i = 0; i < all.length; i++) {
-      if (all[i]![0] === "HELLO") continue;
-      assert.equal(
-        JSON.stringify(got[i]),
-        JSON.stringify(want[i]),
-        `reply to ${JSON.stringify(all[i])} (command ${i})`,
-      );
-    }
-  } finally {
-    a.close();
-    b.close();
-    redis.stop();
-    await ours.close();
-  }
-}
+import { compareWithRedis, hasRedis, prng, script } from "./redis_compare.ts";
 
 const EDGE_CASES = script(`
 LPOP none ; RPOP none ; LPOP none 0 ; LPOP none 1 ; RPOP none 5 ; LPOP none -1 ; LPOP none x
@@ -168,7 +44,7 @@ test(
   "list commands answer like redis-server byte for byte (RESP2)",
   { skip: !hasRedis },
   async () => {
-    await compare(EDGE_CASES, false);
+    await compareWithRedis(EDGE_CASES, false);
   },
 );
 
@@ -176,19 +52,9 @@ test(
   "list commands answer like redis-server byte for byte (RESP3)",
   { skip: !hasRedis },
   async () => {
-    await compare(EDGE_CASES, true);
+    await compareWithRedis(EDGE_CASES, true);
   },
 );
-
-/** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random list command on keys l0..l3 (and a string key), biased towards long lists. */
 function randomListCase(rand: () => number): string[] {
@@ -266,7 +132,7 @@ for (const [seed, resp3] of [[1, false], [2, true], [3, false]] as const) {
       const rand = prng(seed);
       const cases: string[][] = [];
       for (let i = 0; i < 4000; i++) cases.push(randomListCase(rand));
-      await compare(cases, resp3);
+      await compareWithRedis(cases, resp3);
     },
   );
 }

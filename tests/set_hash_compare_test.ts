@@ -5,164 +5,13 @@
  * `redis-server` is not installed.
  */
 import { test } from "node:test";
-import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { encodeCommand, RawConn, startServer } from "./helpers.ts";
+import { compareWithRedis, hasRedis, prng, script } from "./redis_compare.ts";
 
-const hasRedis = spawnSync("redis-server", ["--version"]).status === 0;
+/** Words that stand for long values in the case scripts below. */
+const LONG_WORDS = { LONG: "v".repeat(100) };
+const cases = (text: string) => script(text, LONG_WORDS);
 
-/** Index just past the RESP value starting at `pos`, or -1 when it is incomplete. */
-function replyEnd(buf: string, pos: number): number {
-  const eol = buf.indexOf("\r\n", pos);
-  if (eol < 0) return -1;
-  const type = buf[pos];
-  const head = buf.slice(pos + 1, eol);
-  const after = eol + 2;
-  switch (type) {
-    case "$":
-    case "=":
-    case "!": {
-      const n = Number(head);
-      if (n < 0) return after;
-      return buf.length >= after + n + 2 ? after + n + 2 : -1;
-    }
-    case "*":
-    case "~":
-    case ">":
-    case "%": {
-      let n = Number(head);
-      if (n < 0) return after;
-      if (type === "%") n *= 2;
-      let p = after;
-      for (let i = 0; i < n; i++) {
-        p = replyEnd(buf, p);
-        if (p < 0) return -1;
-      }
-      return p;
-    }
-    default:
-      return after;
-  }
-}
-
-/**
- * An aggregate reply with its elements sorted (map entries and RESP3 pairs stay whole), so two
- * replies listing the same elements in another order compare equal.
- */
-function sorted(raw: string): string {
-  const eol = raw.indexOf("\r\n");
-  const type = raw[0];
-  if (type !== "*" && type !== "~" && type !== "%") return raw;
-  const n = Number(raw.slice(1, eol)) * (type === "%" ? 2 : 1);
-  const items: string[] = [];
-  let p = eol + 2;
-  for (let i = 0; i < n; i++) {
-    const end = replyEnd(raw, p);
-    items.push(raw.slice(p, end));
-    p = end;
-  }
-  const units: string[] = [];
-  for (let i = 0; i < items.length; i += type === "%" ? 2 : 1) {
-    units.push(type === "%" ? items[i]! + items[i + 1]! : items[i]!);
-  }
-  return raw.slice(0, eol + 2) + units.sort().join("");
-}
-
-/** Sends every command at once (pipelined) and returns the raw bytes of each reply. */
-async function pipeline(conn: RawConn, cases: string[][]): Promise<string[]> {
-  conn.send(cases.map(encodeCommand).join(""));
-  const replies: string[] = [];
-  const deadline = Date.now() + 20000;
-  while (replies.length < cases.length) {
-    const end = replyEnd(conn.pending, 0);
-    if (end > 0) {
-      replies.push(await conn.read(end));
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`No reply to ${cases[replies.length]!.join(" ")}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return replies;
-}
-
-/** Starts redis-server on a random free port of 20000-30000; retries on a taken port. */
-async function startRedis(): Promise<{ port: number; stop(): void }> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 10000);
-    const proc = spawn("redis-server", [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ], { stdio: "ignore" });
-    let exited = false;
-    proc.on("exit", () => (exited = true));
-    for (let i = 0; i < 100 && !exited; i++) {
-      try {
-        const c = await RawConn.connect(port);
-        c.close();
-        return { port, stop: () => proc.kill("SIGKILL") };
-      } catch {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-    proc.kill("SIGKILL");
-  }
-  throw new Error("Could not start redis-server");
-}
-
-/**
- * Commands separated by newlines or `;`, arguments by spaces; `"..."` quotes an argument
- * (spaces, empty, `\\xNN` bytes); `LONG` stands for a 100-byte value. A command written with a
- * leading `~` has its reply compared as a sorted list.
- */
-function script(text: string): string[][] {
-  return text.trim().split(/\s*[\n;]\s*/).map((line) =>
-    (line.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? []).map((t) =>
-      t.startsWith('"')
-        ? t.slice(1, -1).replace(
-          /\\x([0-9a-f]{2})/g,
-          (_, h) => String.fromCharCode(parseInt(h, 16)),
-        )
-        : t === "LONG"
-        ? "v".repeat(100)
-        : t
-    )
-  );
-}
-
-async function compare(cases: string[][], resp3: boolean): Promise<void> {
-  const redis = await startRedis();
-  const ours = await startServer();
-  const a = await RawConn.connect(redis.port);
-  const b = await RawConn.connect(ours.port);
-  try {
-    const all = resp3 ? [["HELLO", "3"], ...cases] : cases;
-    const unordered = all.map((c) => c[0]!.startsWith("~"));
-    const sent = all.map((c) => (c[0]!.startsWith("~") ? [c[0]!.slice(1), ...c.slice(1)] : c));
-    const want = await pipeline(a, sent);
-    const got = await pipeline(b, sent);
-    for (let i = 1; i < all.length; i++) {
-      const norm = (s: string) => (unordered[i] ? sorted(s) : s);
-      assert.equal(
-        JSON.stringify(norm(got[i]!)),
-        JSON.stringify(norm(want[i]!)),
-        `reply to ${JSON.stringify(sent[i])}`,
-      );
-    }
-  } finally {
-    a.close();
-    b.close();
-    redis.stop();
-    await ours.close();
-  }
-}
-
-const HASH_CASES = script(`
+const HASH_CASES = cases(`
 HSET h a 1 b 2 c 3 ; HSET h a 10 d 4 ; HGETALL h ; HDEL h b ; HSET h b 5 ; HGETALL h ; HKEYS h
 HVALS h ; HLEN h ; HGET h a ; HGET h zz ; HGET nokey a ; HMGET h a zz b ; HMGET nokey a b
 HSETNX h a 99 ; HSETNX h e 99 ; HEXISTS h e ; HEXISTS h zz ; HEXISTS nokey a ; HSTRLEN h a
@@ -192,7 +41,7 @@ HINCRBY y 12345 1 ; OBJECT ENCODING y ; CONFIG SET hash-max-listpack-entries 512
 CONFIG SET hash-max-listpack-value 64 ; HSET "\x00\xff" "\xff" "\x00" ; HGETALL "\x00\xff"
 `);
 
-const SET_CASES = script(`
+const SET_CASES = cases(`
 SADD s 3 1 2 -5 100 9223372036854775807 -9223372036854775808 ; SMEMBERS s ; OBJECT ENCODING s
 SADD s 1 2 ; SCARD s ; SISMEMBER s 1 ; SISMEMBER s 01 ; SISMEMBER s x ; SMISMEMBER s 1 x 3 01
 SMISMEMBER nokey a b ; SREM s 1 01 x 2 ; SMEMBERS s ; SADD s 9223372036854775808 ; ~SMEMBERS s
@@ -232,7 +81,7 @@ test(
   "hash commands answer like redis-server byte for byte (RESP2)",
   { skip: !hasRedis },
   async () => {
-    await compare(HASH_CASES, false);
+    await compareWithRedis(HASH_CASES, false);
   },
 );
 
@@ -240,7 +89,7 @@ test(
   "hash commands answer like redis-server byte for byte (RESP3)",
   { skip: !hasRedis },
   async () => {
-    await compare(HASH_CASES, true);
+    await compareWithRedis(HASH_CASES, true);
   },
 );
 
@@ -248,7 +97,7 @@ test(
   "set commands answer like redis-server byte for byte (RESP2)",
   { skip: !hasRedis },
   async () => {
-    await compare(SET_CASES, false);
+    await compareWithRedis(SET_CASES, false);
   },
 );
 
@@ -256,19 +105,9 @@ test(
   "set commands answer like redis-server byte for byte (RESP3)",
   { skip: !hasRedis },
   async () => {
-    await compare(SET_CASES, true);
+    await compareWithRedis(SET_CASES, true);
   },
 );
-
-/** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomSetCase(rand: () => number): string[] {
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
@@ -334,8 +173,8 @@ test("random set workloads match redis-server (small hashtable limits)", {
   const cases: string[][] = [["CONFIG", "SET", "set-max-intset-entries", "8"]];
   for (let i = 0; i < 1500; i++) cases.push(randomSetCase(rand));
   cases.push(["CONFIG", "SET", "set-max-intset-entries", "512"]);
-  await compare(cases, false);
-  await compare(cases.slice(0, 500), true);
+  await compareWithRedis(cases, false);
+  await compareWithRedis(cases.slice(0, 500), true);
 });
 
 test("random hash workloads match redis-server while the hashes stay listpacks", {
@@ -346,5 +185,5 @@ test("random hash workloads match redis-server while the hashes stay listpacks",
   // Listpacks keep insertion order, so every reply, HSCAN included, is deterministic.
   for (let i = 0; i < 1500; i++) cases.push(randomHashCase(rand));
   cases.push(["CONFIG", "SET", "hash-max-listpack-entries", "512"]);
-  await compare(cases, false);
+  await compareWithRedis(cases, false);
 });

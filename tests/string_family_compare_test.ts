@@ -4,115 +4,13 @@
  * is not installed.
  */
 import { test } from "node:test";
-import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { encodeCommand, RawConn, startServer } from "./helpers.ts";
+import { compareWithRedis, hasRedis, prng, script } from "./redis_compare.ts";
 
-const hasRedis = spawnSync("redis-server", ["--version"]).status === 0;
+/** Words that stand for long values in the case scripts below. */
+const LONG_WORDS = { LONG1: "x".repeat(100) + "\x01\x02", LONG2: "\xaa".repeat(67) };
+const cases = (text: string) => script(text, LONG_WORDS);
 
-/** Index just past the RESP value starting at `pos`, or -1 when it is incomplete. */
-function replyEnd(buf: string, pos: number): number {
-  const eol = buf.indexOf("\r\n", pos);
-  if (eol < 0) return -1;
-  const type = buf[pos];
-  const head = buf.slice(pos + 1, eol);
-  const after = eol + 2;
-  switch (type) {
-    case "$":
-    case "=":
-    case "!": {
-      const n = Number(head);
-      if (n < 0) return after;
-      return buf.length >= after + n + 2 ? after + n + 2 : -1;
-    }
-    case "*":
-    case "~":
-    case ">":
-    case "%": {
-      let n = Number(head);
-      if (n < 0) return after;
-      if (type === "%") n *= 2;
-      let p = after;
-      for (let i = 0; i < n; i++) {
-        p = replyEnd(buf, p);
-        if (p < 0) return -1;
-      }
-      return p;
-    }
-    default:
-      return after;
-  }
-}
-
-/** Sends every command at once (pipelined) and returns the raw bytes of each reply. */
-async function pipeline(conn: RawConn, cases: string[][]): Promise<string[]> {
-  conn.send(cases.map(encodeCommand).join(""));
-  const replies: string[] = [];
-  const deadline = Date.now() + 20000;
-  while (replies.length < cases.length) {
-    const end = replyEnd(conn.pending, 0);
-    if (end > 0) {
-      replies.push(await conn.read(end));
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`No reply to ${cases[replies.length]!.join(" ")}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return replies;
-}
-
-/** Starts redis-server on a random free port of 20000-30000; retries on a taken port. */
-async function startRedis(): Promise<{ port: number; stop(): void }> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 10000);
-    const proc = spawn("redis-server", [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ], { stdio: "ignore" });
-    let exited = false;
-    proc.on("exit", () => (exited = true));
-    for (let i = 0; i < 100 && !exited; i++) {
-      try {
-        const c = await RawConn.connect(port);
-        c.close();
-        return { port, stop: () => proc.kill("SIGKILL") };
-      } catch {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-    proc.kill("SIGKILL");
-  }
-  throw new Error("Could not start redis-server");
-}
-
-/**
- * Commands separated by newlines or `;`, arguments by spaces; `"..."` quotes an argument
- * (spaces, empty, `\\xNN` bytes); `LONG1` and `LONG2` stand for two long values.
- */
-function script(text: string): string[][] {
-  const long: Record<string, string> = {
-    LONG1: "x".repeat(100) + "\x01\x02",
-    LONG2: "\xaa".repeat(67),
-  };
-  return text.trim().split(/\s*[\n;]\s*/).map((line) =>
-    (line.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? []).map((t) =>
-      t.startsWith('"')
-        ? t.slice(1, -1).replace(
-          /\\x([0-9a-f]{2})/g,
-          (_, h) => String.fromCharCode(parseInt(h, 16)),
-        )
-        : long[t] ?? t
-    )
-  );
-}
-
-const COUNTER_CASES = script(`
+const COUNTER_CASES = cases(`
 INCR n ; INCR n ; DECR n ; INCRBY n 17179869184 ; DECRBY n 17179869185 ; SET n 9223372036854775807
 INCR n ; INCRBY n 0 ; SET n -9223372036854775808 ; DECR n ; DECRBY n -9223372036854775808
 INCRBY n 9223372036854775807 ; SET n 9007199254740993 ; INCR n ; GET n ; SET n " 1" ; INCR n
@@ -128,43 +26,9 @@ INCRBYFLOAT q 1e4932 ; INCRBYFLOAT q 1.2e4932 ; INCRBYFLOAT r 0.1 ; INCRBYFLOAT 
 INCRBYFLOAT r -0.8
 `);
 
-async function compare(cases: string[][], resp3: boolean): Promise<void> {
-  const redis = await startRedis();
-  const ours = await startServer();
-  const a = await RawConn.connect(redis.port);
-  const b = await RawConn.connect(ours.port);
-  try {
-    const all = resp3 ? [["HELLO", "3"], ...cases] : cases;
-    const want = await pipeline(a, all);
-    const got = await pipeline(b, all);
-    for (let i = 0; i < all.length; i++) {
-      assert.equal(
-        JSON.stringify(got[i]),
-        JSON.stringify(want[i]),
-        `reply to ${JSON.stringify(all[i])}`,
-      );
-    }
-  } finally {
-    a.close();
-    b.close();
-    redis.stop();
-    await ours.close();
-  }
-}
-
 test("counter commands answer like redis-server byte for byte", { skip: !hasRedis }, async () => {
-  await compare(COUNTER_CASES, false);
+  await compareWithRedis(COUNTER_CASES, false);
 });
-
-/** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomFloatText(rand: () => number): string {
   const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 10)).join("");
@@ -184,10 +48,10 @@ test("INCRBYFLOAT matches redis-server on random operands", { skip: !hasRedis },
     if (rand() < 0.3) cases.push(["SET", key, randomFloatText(rand)]);
     cases.push(["INCRBYFLOAT", key, randomFloatText(rand)]);
   }
-  await compare(cases, false);
+  await compareWithRedis(cases, false);
 });
 
-const RANGE_CASES = script(`
+const RANGE_CASES = cases(`
 SET s "Hello World" ; GETRANGE s 0 3 ; GETRANGE s -3 -1 ; GETRANGE s 5 3 ; GETRANGE s -1 -5
 GETRANGE s 0 -100 ; GETRANGE s -100 100 ; GETRANGE s 0 9223372036854775807
 GETRANGE s -9223372036854775808 -1 ; GETRANGE s -9007199254740993 -9007199254740994
@@ -203,7 +67,7 @@ SET x2 CGTTAGCATGCAGCGTGACATTTAGGCA ; LCS x1 x2 ; LCS x1 x2 IDX WITHMATCHLEN
 LCS x2 x1 IDX MINMATCHLEN 2
 `);
 
-const BIT_CASES = script(`
+const BIT_CASES = cases(`
 SETBIT b 7 1 ; SETBIT b 7 1 ; SETBIT b 100 0 ; GET b ; GETBIT b 7 ; GETBIT b 6 ; GETBIT b 100000
 GETBIT nb 0 ; SETBIT b -1 1 ; SETBIT b 1 2 ; SETBIT b 1 -1 ; SETBIT b x 1 ; SETBIT b 4294967296 1
 SETBIT b 4294967295 x ; GETBIT b 4294967296 ; SET c foobar ; BITCOUNT c ; BITCOUNT c 0 0
@@ -223,7 +87,7 @@ GET d ; BITOP OR d long1 long2 ; GET d ; BITOP XOR d long1 long2 a1 ; GET d ; BI
 GET d
 `);
 
-const BITFIELD_CASES = script(`
+const BITFIELD_CASES = cases(`
 BITFIELD f SET i8 0 -100 GET i8 0 GET u8 0 ; BITFIELD f INCRBY i8 0 -100
 BITFIELD f OVERFLOW SAT INCRBY i8 0 -100 ; BITFIELD f OVERFLOW FAIL INCRBY i8 0 -100 GET i8 0
 BITFIELD f SET u8 #1 255 INCRBY u8 #1 10 GET u8 8 ; BITFIELD f OVERFLOW SAT SET u8 0 -1 GET u8 0
@@ -246,7 +110,7 @@ test(
   "range commands answer like redis-server byte for byte (RESP2)",
   { skip: !hasRedis },
   async () => {
-    await compare(RANGE_CASES, false);
+    await compareWithRedis(RANGE_CASES, false);
   },
 );
 
@@ -254,16 +118,16 @@ test(
   "range commands answer like redis-server byte for byte (RESP3)",
   { skip: !hasRedis },
   async () => {
-    await compare(RANGE_CASES, true);
+    await compareWithRedis(RANGE_CASES, true);
   },
 );
 
 test("bit commands answer like redis-server byte for byte", { skip: !hasRedis }, async () => {
-  await compare(BIT_CASES, false);
+  await compareWithRedis(BIT_CASES, false);
 });
 
 test("BITFIELD answers like redis-server byte for byte", { skip: !hasRedis }, async () => {
-  await compare(BITFIELD_CASES, false);
+  await compareWithRedis(BITFIELD_CASES, false);
 });
 
 function randomBitCase(rand: () => number): string[] {
@@ -344,6 +208,6 @@ test(
     const rand = prng(7);
     const cases: string[][] = [];
     for (let i = 0; i < 1500; i++) cases.push(randomBitCase(rand));
-    await compare(cases, false);
+    await compareWithRedis(cases, false);
   },
 );
