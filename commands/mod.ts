@@ -11,10 +11,12 @@ import { connectionCommands } from "./connection.ts";
 import { counterCommands } from "./counter.ts";
 import { databaseCommands } from "./database.ts";
 import { expireCommands } from "./expire.ts";
-import { hashCommands } from "./hash.ts";
 import { keysCommands } from "./keys.ts";
-import { listCommands } from "./list.ts";
+import { hashCommands } from "./hash.ts";
 import { setCommands } from "./set.ts";
+import { listCommands } from "./list.ts";
+import { zsetCommands } from "./zset.ts";
+import { sortCommands } from "./sort.ts";
 import { stringCommands } from "./string.ts";
 import { clientCommand } from "./client.ts";
 import { configCommand } from "./config.ts";
@@ -25,6 +27,7 @@ import { serverCommands } from "./server.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { transactionCommands } from "./transactions.ts";
 import { blockingListCommands } from "./blocking_list.ts";
+import { blockingZsetCommands } from "./blocking_zset.ts";
 import { stringRangeCommands } from "./string_range.ts";
 
 /** All built-in commands. */
@@ -36,9 +39,11 @@ export const builtinCommands: CommandSpec[] = [
   ...bitCommands,
   ...bitfieldCommands,
   ...keysCommands,
-  ...listCommands,
   ...hashCommands,
   ...setCommands,
+  ...listCommands,
+  ...zsetCommands,
+  ...sortCommands,
   ...expireCommands,
   ...databaseCommands,
   infoCommand,
@@ -50,4 +55,5 @@ export const builtinCommands: CommandSpec[] = [
   ...pubsubCommands,
   ...transactionCommands,
   ...blockingListCommands,
+  ...blockingZsetCommands,
 ];

@@ -580,7 +580,7 @@ const OPT_IN_EVENTS = N.keyMiss | N.new;
 const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
 
 /** Refuses every command but the no_auth ones until the client authenticates (runs only then). */
-function authGate(client: Client, cmd: Command): Reply | undefined {
+function authGate(_client: Client, cmd: Command): Reply | undefined {
   return (cmd.bits & F.noAuth) !== 0 ? undefined : NOAUTH;
 }
 

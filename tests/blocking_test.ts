@@ -103,3 +103,25 @@ test("where blocking is not possible (an in-process session) the pop answers at 
   assert.deepEqual(server.dispatch(["BLPOP", "empty", "0"]), R.nullArray);
   assert.equal(server.dispatch(["BLMOVE", "empty", "d", "LEFT", "LEFT", "0"]), null);
 });
+
+test("BZPOPMIN waits for ZADD and replies key, member, score; BZMPOP pops counts", async () => {
+  const { port, close, server } = await startServer();
+  const seen: string[][] = [];
+  server.on("propagate", (_db, argv) => seen.push(argv));
+  const io = new Redis({ port, host: "127.0.0.1" });
+  const blocked = new Redis({ port, host: "127.0.0.1" });
+  try {
+    const pop = blocked.bzpopmin("z1", "z2", 0);
+    await new Promise((r) => setTimeout(r, 30));
+    await io.zadd("z2", 2, "b", 1, "a");
+    assert.deepEqual(await pop, ["z2", "a", "1"]);
+    const mpop = blocked.call("BZMPOP", "0", "1", "z2", "MAX", "COUNT", "5");
+    assert.deepEqual(await mpop, ["z2", [["b", "2"]]]);
+    assert.equal(await io.exists("z2"), 0);
+    assert.deepEqual(seen.slice(1), [["ZPOPMIN", "z2"], ["ZPOPMAX", "z2", "1"]]);
+  } finally {
+    io.disconnect();
+    blocked.disconnect();
+    await close();
+  }
+});
