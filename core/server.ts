@@ -88,7 +88,7 @@ export class Server implements KeyspaceHost {
   private readonly logger: Logger;
   private effects: Array<[number, string[]]> = [];
   private callDepth = 0;
-  /** performance.now() when the current batch of commands started (see tick()). */
+  /** Wall time (ms) when the current batch of commands started (see tick()). */
   private batchStart = 0;
   /** µs spent in individually timed commands of the current batch. */
   private batchTimed = 0;
@@ -255,7 +255,10 @@ export class Server implements KeyspaceHost {
       this.time = now;
       this.updateStamps();
     }
-    this.batchStart = performance.now();
+    // The batch is timed with the millisecond wall clock (read above anyway for the system
+    // clock): over many batches the differences add up to the true time without a second,
+    // costlier, high-resolution read per batch.
+    this.batchStart = this.clock === systemClock ? now : Date.now();
     this.batchTimed = 0;
   }
 
@@ -267,7 +270,7 @@ export class Server implements KeyspaceHost {
   endBatch(): void {
     const untimed = this.untimed;
     if (untimed.length === 0) return;
-    const share = Math.max(0, (performance.now() - this.batchStart) * 1000 - this.batchTimed) /
+    const share = Math.max(0, (Date.now() - this.batchStart) * 1000 - this.batchTimed) /
       this.untimedCalls;
     for (let i = 0; i < untimed.length; i++) {
       const cmd = untimed[i]!;
