@@ -12,13 +12,8 @@ import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { R, type Reply } from "../core/resp/reply.ts";
 import type { ListValue } from "../core/types/list.ts";
-import {
-  moveBetweenLists,
-  numkeysPositions,
-  parseListEnd,
-  parseMpopArgs,
-  popFromList,
-} from "./list_pop.ts";
+import { listMpopArgs, moveBetweenLists, parseListEnd, popFromList } from "./list_pop.ts";
+import { numkeysPositions } from "./numkeys.ts";
 
 /** The list at `key` when it holds elements (WRONGTYPE for another type). */
 function nonEmptyList(client: Client, key: string): boolean {
@@ -177,7 +172,7 @@ const blmpopCommand: CommandSpec = {
     args: "timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
   },
   execute(client, argv) {
-    const { keys, left, count } = parseMpopArgs(argv, 2);
+    const { keys, left, count } = listMpopArgs(argv, 2);
     const timeout = parseTimeoutSeconds(argv[1]!);
     return blockingPop(client, keys, left, count, timeout, "blmpop");
   },

@@ -10,7 +10,8 @@ import { blockOnKeys, parseTimeoutSeconds } from "../core/blocking.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { R, type Reply } from "../core/resp/reply.ts";
-import { numkeysPositions, parseZmpopArgs, zpopFromKeys } from "./zset_pop.ts";
+import { numkeysPositions } from "./numkeys.ts";
+import { parseZmpopArgs, zpopFromKeys } from "./zset_pop.ts";
 
 function blockingZpop(
   client: Client,

@@ -16,6 +16,7 @@ import { E, fail, R } from "../core/resp/reply.ts";
 import { type HashLimits, HashValue } from "../core/types/hash.ts";
 import { hashReadCommands } from "./hash_read.ts";
 import { addLongDouble, formatLongDouble, parseLongDouble } from "./long_double.ts";
+import { removeElements } from "./collection.ts";
 
 /** Each server's listpack thresholds, kept current by a config listener (no lookups per write). */
 const limitsOf = new WeakMap<Config, HashLimits>();
@@ -158,27 +159,12 @@ export const hdelCommand = spec("hdel", -3, ["write", "fast"], {
   args: "key field [field ...]",
 }, (client, argv) => {
   const key = argv[1]!;
-  const db = client.db;
-  const hash = db.getTyped<HashValue>(key, "hash", true);
+  const hash = client.db.getTyped<HashValue>(key, "hash", true);
   if (hash === undefined) return 0;
-  let deleted = 0;
-  let removed = false;
-  for (let i = 2; i < argv.length; i++) {
-    if (!hash.delete(argv[i]!)) continue;
-    deleted++;
-    if (hash.size === 0) {
-      db.delete(key);
-      removed = true;
-      break;
-    }
-  }
-  if (deleted !== 0) {
-    if (!removed) db.touch(key);
-    db.notify(N.hash, "hdel", key);
-    if (removed) db.notify(N.generic, "del", key);
-    client.server.dirty += deleted;
-  }
-  return deleted;
+  return removeElements(client, key, hash, argv.slice(2), (h, f) => h.delete(f), {
+    type: N.hash,
+    event: "hdel",
+  });
 });
 
 /** HLEN key */

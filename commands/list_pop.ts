@@ -12,6 +12,7 @@ import { parseInteger } from "../core/bytes.ts";
 import { N } from "../core/notify.ts";
 import { E, fail, R, type Reply } from "../core/resp/reply.ts";
 import { ListValue } from "../core/types/list.ts";
+import { numkeysPositions, parseMultiPop } from "./numkeys.ts";
 
 /** The list at `key` for writing; undefined when missing; WRONGTYPE for other types. */
 export function listForWrite(client: Client, key: string): ListValue | undefined {
@@ -34,15 +35,6 @@ export function parseListEnd(arg: string): boolean {
   if (up === "LEFT") return true;
   if (up === "RIGHT") return false;
   return fail(E.syntax);
-}
-
-/**
- * A count argument as Redis's `getRangeLongFromObjectOrReply(1..LONG_MAX)` reads it: anything
- * but a positive int64 fails with `error` (LMPOP, BLMPOP, ZMPOP use this for numkeys and COUNT).
- */
-export function positiveCountArg(arg: string, error: string): number {
-  const n = parseInteger(arg);
-  return n === undefined || n < 1 ? fail(error) : n;
 }
 
 /** Housekeeping after `n` elements left the list at `key` (Redis's listElementsRemoved). */
@@ -216,47 +208,6 @@ export const lpopCommand = popCommand("lpop", true);
 /** RPOP key [count] */
 export const rpopCommand = popCommand("rpop", false);
 
-/**
- * Parses `numkeys key [key ...] LEFT | RIGHT [COUNT count]` from argv position `at` (LMPOP at 1,
- * BLMPOP at 2) with Redis's checks and error texts.
- *
- * @param argv the command's arguments
- * @param at the position of numkeys
- * @returns the keys, the end (true = LEFT) and the count (1 when not given)
- */
-export function parseMpopArgs(
-  argv: string[],
-  at: number,
-): { keys: string[]; left: boolean; count: number } {
-  const numkeys = positiveCountArg(argv[at]!, "ERR numkeys should be greater than 0");
-  const whereAt = at + numkeys + 1;
-  if (whereAt >= argv.length) return fail(E.syntax);
-  const left = parseListEnd(argv[whereAt]!);
-  let count = -1;
-  for (let j = whereAt + 1; j < argv.length; j++) {
-    if (count === -1 && argv[j]!.toUpperCase() === "COUNT" && j + 1 < argv.length) {
-      count = positiveCountArg(argv[++j]!, "ERR count should be greater than 0");
-    } else {
-      return fail(E.syntax);
-    }
-  }
-  return { keys: argv.slice(at + 1, whereAt), left, count: count === -1 ? 1 : count };
-}
-
-/**
- * Key positions of `numkeys key [key ...]` forms (LMPOP at 1, BLMPOP at 2), as Redis's key
- * specs find them; Redis's error text when numkeys does not fit.
- */
-export function numkeysPositions(argv: string[], at: number): number[] {
-  const n = at < argv.length ? parseInteger(argv[at]!) : undefined;
-  if (n === undefined || n < 1 || at + n >= argv.length) {
-    return fail("ERR Invalid arguments specified for command");
-  }
-  const out: number[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = at + 1 + i;
-  return out;
-}
-
 /** LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count] */
 export const lmpopCommand: CommandSpec = {
   name: "lmpop",
@@ -272,7 +223,7 @@ export const lmpopCommand: CommandSpec = {
     args: "numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
   },
   execute(client, argv) {
-    const { keys, left, count } = parseMpopArgs(argv, 1);
+    const { keys, left, count } = listMpopArgs(argv, 1);
     for (const key of keys) {
       const popped = popFromList(client, key, { left, count, propagate: true });
       if (popped !== undefined) return [key, popped];
@@ -319,3 +270,12 @@ export const rpoplpushCommand: CommandSpec = {
   },
   execute: (client, argv) => moveReply(client, argv, false, true),
 };
+
+/** LMPOP/BLMPOP arguments from `argv[at]` (numkeys) on; `left` for LEFT. */
+export function listMpopArgs(
+  argv: string[],
+  at: number,
+): { keys: string[]; left: boolean; count: number } {
+  const { keys, first, count } = parseMultiPop(argv, at, ["LEFT", "RIGHT"]);
+  return { keys, left: first, count };
+}

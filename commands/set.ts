@@ -16,6 +16,7 @@ import { SetValue } from "../core/types/set.ts";
 import { parseScanCursor, parseScanOptions } from "./keys.ts";
 import { maxIntset, setOpsCommands } from "./set_ops.ts";
 import { setRandomCommands } from "./set_random.ts";
+import { removeElements } from "./collection.ts";
 
 function isSet(v: Value): v is SetValue {
   return typeof v !== "string" && v.type === "set";
@@ -77,27 +78,12 @@ export const sremCommand = spec("srem", -3, ["write", "fast"], {
   args: "key member [member ...]",
 }, (client, argv) => {
   const key = argv[1]!;
-  const db = client.db;
-  const set = db.getTyped<SetValue>(key, "set", true);
+  const set = client.db.getTyped<SetValue>(key, "set", true);
   if (set === undefined) return 0;
-  let deleted = 0;
-  let removed = false;
-  for (let i = 2; i < argv.length; i++) {
-    if (!set.remove(argv[i]!)) continue;
-    deleted++;
-    if (set.size === 0) {
-      db.delete(key);
-      removed = true;
-      break;
-    }
-  }
-  if (deleted !== 0) {
-    if (!removed) db.touch(key);
-    db.notify(N.set, "srem", key);
-    if (removed) db.notify(N.generic, "del", key);
-    client.server.dirty += deleted;
-  }
-  return deleted;
+  return removeElements(client, key, set, argv.slice(2), (s, m) => s.remove(m), {
+    type: N.set,
+    event: "srem",
+  });
 });
 
 /** SISMEMBER key member */

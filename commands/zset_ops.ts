@@ -11,7 +11,7 @@ import type { CommandSpec } from "../core/command.ts";
 import { E, fail, type Reply } from "../core/resp/reply.ts";
 import { zsetLimits } from "../core/types/zset.ts";
 import { scoreArg } from "./zset_args.ts";
-import { numkeysPositions } from "./zset_pop.ts";
+import { numkeysPositions } from "./numkeys.ts";
 import { pushElement, scoreMode, storeZset, ZSet } from "./zset_common.ts";
 
 /** What ZUNION and friends need of a plain set (`core/types/set.ts`). */

@@ -13,6 +13,7 @@ import { DoubleReply, E, fail, R, type Reply } from "../core/resp/reply.ts";
 import type { ZElement } from "../core/types/zset.ts";
 import { randomCountArg } from "./set_random.ts";
 import { getZset, pushElement, scoreMode, type ZSet } from "./zset_common.ts";
+import { numkeysPositions, parseMultiPop } from "./numkeys.ts";
 
 const ONE_KEY = { first: 1, last: 1, step: 1 } as const;
 const LONG_MAX = 9223372036854775807n;
@@ -147,39 +148,6 @@ export interface ZmpopArgs {
   count: number;
 }
 
-/**
- * Parses `numkeys key [key ...] MIN | MAX [COUNT count]` from `argv[at]` on, with Redis's errors.
- *
- * @param argv the command's arguments
- * @param at the position of numkeys
- * @returns the arguments
- */
-export function parseZmpopArgs(argv: string[], at: number): ZmpopArgs {
-  const numkeys = intArg(argv[at]!, "ERR numkeys should be greater than 0");
-  if (numkeys < 1) return fail("ERR numkeys should be greater than 0");
-  const whereAt = at + numkeys + 1;
-  if (whereAt >= argv.length) return fail(E.syntax);
-  const where = argv[whereAt]!.toUpperCase();
-  if (where !== "MIN" && where !== "MAX") return fail(E.syntax);
-  let count = -1;
-  for (let j = whereAt + 1; j < argv.length; j++) {
-    if (count === -1 && argv[j]!.toUpperCase() === "COUNT" && j + 1 < argv.length) {
-      count = intArg(argv[++j]!, "ERR count should be greater than 0");
-      if (count < 1) return fail("ERR count should be greater than 0");
-    } else return fail(E.syntax);
-  }
-  return { keys: argv.slice(at + 1, whereAt), max: where === "MAX", count: count < 0 ? 1 : count };
-}
-
-/** Key positions of `numkeys key [key ...]` at `argv[at]`, as far as argv holds them. */
-export function numkeysPositions(argv: string[], at: number, extra: number[] = []): number[] {
-  const n = Number(argv[at]);
-  const out = extra.slice();
-  if (!Number.isInteger(n) || n < 1) return out;
-  for (let i = at + 1; i <= at + n && i < argv.length; i++) out.push(i);
-  return out;
-}
-
 /** ZMPOP numkeys key [key ...] MIN | MAX [COUNT count] */
 export const zmpopCommand: CommandSpec = {
   name: "zmpop",
@@ -278,3 +246,9 @@ export const zsetPopCommands: CommandSpec[] = [
   zmpopCommand,
   zrandmemberCommand,
 ];
+
+/** ZMPOP/BZMPOP arguments from `argv[at]` (numkeys) on. */
+export function parseZmpopArgs(argv: string[], at: number): ZmpopArgs {
+  const { keys, first, count } = parseMultiPop(argv, at, ["MIN", "MAX"]);
+  return { keys, max: !first, count };
+}

@@ -148,18 +148,7 @@ export class Transactions {
   /** UNWATCH: forgets every watched key and a pending dirty state. */
   unwatchAll(client: Client): void {
     this.dirty.delete(client);
-    const mine = this.watches.get(client);
-    if (!mine) return;
-    this.watches.delete(client);
-    if (this.watches.size === 0) this.listen(false);
-    for (const w of mine) {
-      const dbKeys = this.byKey.get(w.db);
-      const list = dbKeys?.get(w.key);
-      if (!list) continue;
-      const i = list.indexOf(w);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) dbKeys!.delete(w.key);
-    }
+    this.dropWatches(client);
   }
 
   private keyModified(db: Database, key: string): void {
@@ -198,6 +187,11 @@ export class Transactions {
   private markDirty(client: Client): void {
     this.dirty.add(client);
     // Once dirty, further changes cannot matter: drop the watches (the dirty mark stays).
+    this.dropWatches(client);
+  }
+
+  /** Forgets the watched keys of `client` (its dirty mark, if any, stays). */
+  private dropWatches(client: Client): void {
     const mine = this.watches.get(client);
     if (!mine) return;
     this.watches.delete(client);
