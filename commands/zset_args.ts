@@ -139,6 +139,9 @@ function strtod(s: string, start: number): number {
   return neg ? -value : value;
 }
 
+/** Scores in plain decimal notation, which need no strtod emulation. */
+const PLAIN_DECIMAL = /^-?(?:\d+\.?\d*|\.\d+)$/;
+
 /**
  * A score argument as Redis's `getDoubleFromObject` reads it: the whole text is a number (no
  * leading space), not NaN, not out of the double range.
@@ -148,6 +151,9 @@ function strtod(s: string, start: number): number {
  * @returns the score
  */
 export function scoreArg(s: string, error: string = E.notFloat): number {
+  // Fast path for the common plain decimals ("0", "-12", "3.25"): strtod reads them exactly as
+  // Number does.
+  if (s.length <= 16 && PLAIN_DECIMAL.test(s)) return Number(s);
   const v = strtod(s, 0);
   if (
     s.length === 0 || isSpace(s.charCodeAt(0)) || strtodEnd !== s.length ||
