@@ -194,3 +194,10 @@ export function formatDouble(x: number): string {
   }
   return trimZeros(x.toFixed(16 - exp));
 }
+
+/** `n` random lowercase hex digits (run ids, replication ids). */
+export function randomHex(n: number): string {
+  const bytes = new Uint8Array(Math.ceil(n / 2));
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("").slice(0, n);
+}

@@ -12,11 +12,15 @@ import { CF, Client } from "./client.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Command, type CommandSpec, F } from "./command.ts";
 import { Config, ConfigError } from "./config.ts";
+import { CommandRegistry } from "./registry.ts";
+import { Effects } from "./effects.ts";
+import { BatchTimer } from "./batch_timer.ts";
+import { randomHex } from "./bytes.ts";
 import { type Gate, type HookMap, Hooks } from "./hooks.ts";
 import { Database, type KeyspaceHost } from "./keyspace/database.ts";
 import type { ListenOptions, Transport } from "./net/transport.ts";
 import { ServerNet } from "./server_net.ts";
-import { E, ErrorReply, type Reply } from "./resp/reply.ts";
+import { ErrorReply, type Reply } from "./resp/reply.ts";
 import { Logger, type LogLevel } from "./log.ts";
 import type {
   InfoSection,
@@ -29,7 +33,9 @@ import type {
 export type { InfoSection, LocalSession, Plugin, ServerOptions, SlowlogEntry };
 import { Stats } from "./stats.ts";
 import { N } from "./notify.ts";
-import { lfuInit, lfuTouch, lruClock } from "./keyspace/access.ts";
+import { accessStamps } from "./keyspace/access.ts";
+import { createSession } from "./session.ts";
+import { recordSlow } from "./slowlog.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
@@ -80,21 +86,14 @@ export class Server implements KeyspaceHost {
   activeExpireEnabled = true;
   /** Which socket layer to use on Deno (`deno` = Deno.listen, `node` = node:net). */
   netAdapterName: "deno" | "node" | undefined;
-  private readonly registry = new Map<string, Command>();
-  private readonly lookupCache = new Map<string, Command>();
+  private readonly registry = new CommandRegistry();
   private readonly gates: Array<{ order: number; gate: Gate; when: number }> = [];
   private readonly gateOrder: Array<{ order: number; gate: Gate; when: number }> = [];
   private readonly net: ServerNet;
   private readonly logger: Logger;
-  private effects: Array<[number, string[]]> = [];
+  private readonly effects = new Effects(this.hooks);
   private callDepth = 0;
-  /** Wall time (ms) when the current batch of commands started (see tick()). */
-  private batchStart = 0;
-  /** µs spent in individually timed commands of the current batch. */
-  private batchTimed = 0;
-  /** O(1) commands of the current batch, whose time endBatch() shares out. */
-  private readonly untimed: Command[] = [];
-  private untimedCalls = 0;
+  private readonly batch = new BatchTimer();
   private sealed = false;
   private local: LocalSession | undefined;
 
@@ -182,13 +181,7 @@ export class Server implements KeyspaceHost {
   /** Registers a command; throws when the name is taken or the server already listens. */
   registerCommand(spec: CommandSpec): Command {
     if (this.sealed) throw new Error(`Cannot register command after listen: ${spec.name}`);
-    const name = spec.name.toLowerCase();
-    if (name !== spec.name) throw new TypeError(`Command names must be lowercase: ${spec.name}`);
-    if (this.registry.has(name)) throw new Error(`Command already registered: ${name}`);
-    if (!spec.execute && !spec.subcommands) throw new TypeError(`Command has no handler: ${name}`);
-    const cmd = new Command(spec);
-    this.registry.set(name, cmd);
-    return cmd;
+    return this.registry.register(spec);
   }
 
   /**
@@ -211,37 +204,19 @@ export class Server implements KeyspaceHost {
 
   /** The registered command called `name` (any case), if any. */
   command(name: string): Command | undefined {
-    const hit = this.lookupCache.get(name);
-    if (hit !== undefined) return hit;
-    const cmd = this.registry.get(name.toLowerCase());
-    if (cmd !== undefined && this.lookupCache.size < 4096) this.lookupCache.set(name, cmd);
-    return cmd;
+    return this.registry.command(name);
   }
 
   /** Every registered top-level command. */
   allCommands(): IterableIterator<Command> {
-    return this.registry.values();
+    return this.registry.all();
   }
 
   // ---- the call path -------------------------------------------------------------------------
 
   /** Looks up argv's command (and subcommand) or returns Redis's error text. */
   resolve(argv: string[]): Command | string {
-    const cmd = this.command(argv[0]!);
-    if (cmd === undefined) return unknownCommand(argv);
-    if (cmd.subcommands !== undefined) {
-      // COMMAND alone is a command of its own; CONFIG alone is an arity error.
-      if (argv.length < 2) return cmd.execute ? cmd : E.wrongArgs(cmd.name);
-      const sub = cmd.subcommands.get(argv[1]!.toLowerCase());
-      if (sub === undefined) {
-        return `ERR unknown subcommand '${
-          argv[1]!.slice(0, 128)
-        }'. Try ${cmd.name.toUpperCase()} HELP.`
-          .replace(/[\r\n]/g, " ");
-      }
-      return sub.arityOk(argv.length) ? sub : E.wrongArgs(sub.fullName);
-    }
-    return cmd.arityOk(argv.length) ? cmd : E.wrongArgs(cmd.name);
+    return this.registry.resolve(argv);
   }
 
   /**
@@ -255,44 +230,21 @@ export class Server implements KeyspaceHost {
       this.time = now;
       this.updateStamps();
     }
-    // The batch is timed with the millisecond wall clock (read above anyway for the system
-    // clock): over many batches the differences add up to the true time without a second,
-    // costlier, high-resolution read per batch.
-    this.batchStart = this.clock === systemClock ? now : Date.now();
-    this.batchTimed = 0;
+    // The batch is timed with the wall clock, already read above for the system clock.
+    this.batch.begin(this.clock === systemClock ? now : Date.now());
   }
 
-  /**
-   * Ends a batch started by tick(): the time not spent in individually timed commands is shared
-   * out among the O(1) commands of the batch, which are not timed one by one (a timer read costs
-   * as much as a GET on Deno).
-   */
+  /** Ends a batch started by tick() (see core/batch_timer.ts). */
   endBatch(): void {
-    const untimed = this.untimed;
-    if (untimed.length === 0) return;
-    const share = Math.max(0, (Date.now() - this.batchStart) * 1000 - this.batchTimed) /
-      this.untimedCalls;
-    for (let i = 0; i < untimed.length; i++) {
-      const cmd = untimed[i]!;
-      cmd.stats.usec += share * cmd.batchCalls;
-      cmd.batchCalls = 0;
-    }
-    untimed.length = 0;
-    this.untimedCalls = 0;
+    this.batch.end();
   }
 
   /** Recomputes the access stamps for the current time and eviction policy. */
   private updateStamps(): void {
-    const now = this.time;
-    if (this.config.str("maxmemory-policy").endsWith("lfu")) {
-      const logFactor = this.config.num("lfu-log-factor");
-      const decay = this.config.num("lfu-decay-time");
-      this.lfuUpdate = (old) => lfuTouch(old, now, logFactor, decay);
-      this.newStamp = lfuInit(now);
-    } else {
-      this.lfuUpdate = undefined;
-      this.newStamp = this.accessStamp = lruClock(now);
-    }
+    const st = accessStamps(this.config, this.time);
+    this.accessStamp = st.accessStamp;
+    this.newStamp = st.newStamp;
+    this.lfuUpdate = st.lfuUpdate;
   }
 
   /** Runs one command from `client`: resolve, gates, execute, reply, propagate. */
@@ -342,7 +294,7 @@ export class Server implements KeyspaceHost {
     } finally {
       this.current = prev;
       this.callDepth--;
-      if (top && this.effects.length !== 0) this.flushEffects(true);
+      if (top && this.effects.length !== 0) this.effects.flush(true);
     }
   }
 
@@ -376,11 +328,9 @@ export class Server implements KeyspaceHost {
     if (timed) {
       usec = Math.round((performance.now() - start) * 1000);
       cmd.stats.usec += usec;
-      if (top) this.batchTimed += usec;
+      if (top) this.batch.timed(usec);
     } else {
-      // Each distinct command of the batch is listed once; batchCalls counts its calls.
-      if (cmd.batchCalls++ === 0) this.untimed.push(cmd);
-      this.untimedCalls++;
+      this.batch.untimedCall(cmd);
     }
     this.current = prev;
     this.callDepth--;
@@ -394,15 +344,15 @@ export class Server implements KeyspaceHost {
     if (
       this.dirty !== dirty && this.effects.length === effects && this.hooks.propagate.length !== 0
     ) {
-      this.effects.push([client.db.id, argv]);
+      this.effects.add(client.db.id, argv);
     }
     if (timed && usec >= this.stats.slowlogThreshold && this.stats.slowlogThreshold >= 0) {
-      this.recordSlow(client, argv, usec);
+      recordSlow(this, client, argv, usec);
     }
     if (this.hooks.afterCommand.length !== 0) {
       for (const h of this.hooks.afterCommand) h(client, cmd, argv, reply);
     }
-    if (top && this.effects.length !== 0) this.flushEffects(cmd.wrapEffects);
+    if (top && this.effects.length !== 0) this.effects.flush(cmd.wrapEffects);
     return reply;
   }
 
@@ -412,7 +362,7 @@ export class Server implements KeyspaceHost {
    */
   replicate(dbIndex: number, argv: string[]): void {
     // The entry is also what tells execute() not to propagate the command's own argv.
-    this.effects.push([dbIndex, argv]);
+    this.effects.add(dbIndex, argv);
   }
 
   /** True while a command runs inside another one (EXEC, scripts). */
@@ -420,43 +370,14 @@ export class Server implements KeyspaceHost {
     return this.callDepth > 1;
   }
 
-  private flushEffects(wrapMany: boolean): void {
-    const effects = this.effects;
-    if (effects.length === 0) return;
-    this.effects = [];
-    const hooks = this.hooks.propagate;
-    if (hooks.length === 0) return;
-    const wrap = wrapMany && effects.length > 1;
-    if (wrap) { for (const h of hooks) h(effects[0]![0], ["MULTI"]); }
-    for (const [db, argv] of effects) for (const h of hooks) h(db, argv);
-    if (wrap) { for (const h of hooks) h(effects[effects.length - 1]![0], ["EXEC"]); }
-  }
-
   /** Propagates an effect at once, outside any command (expired keys, lease expiry). */
   propagateNow(dbIndex: number, argv: string[]): void {
     if (this.callDepth > 0) {
       // Inside a command the effect joins the command's own, in order.
-      this.effects.push([dbIndex, argv]);
+      this.effects.add(dbIndex, argv);
       return;
     }
-    for (const h of this.hooks.propagate) h(dbIndex, argv);
-  }
-
-  private recordSlow(client: Client, argv: string[], usec: number): void {
-    const max = this.config.num("slowlog-max-len");
-    const args = argv.slice(0, 32).map((a) =>
-      a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a
-    );
-    if (argv.length > 32) args[31] = `... (${argv.length - 31} more arguments)`;
-    this.slowlog.unshift({
-      id: this.slowlogNextId++,
-      time: Math.floor(this.clock.now() / 1000),
-      usec,
-      argv: args,
-      addr: client.addr,
-      name: client.name,
-    });
-    if (this.slowlog.length > max) this.slowlog.length = max;
+    this.effects.emit(dbIndex, argv);
   }
 
   // ---- KeyspaceHost --------------------------------------------------------------------------
@@ -509,22 +430,7 @@ export class Server implements KeyspaceHost {
 
   /** A new in-process session with its own client state (database, RESP version...). */
   session(): LocalSession {
-    const client = new Client(this, null);
-    client.captured = [];
-    this.clients.set(client.id, client);
-    for (const h of this.hooks.clientCreated) h(client);
-    return {
-      client,
-      call: (...argv: string[]) => {
-        this.tick();
-        const start = client.captured!.length;
-        this.call(client, argv);
-        this.endBatch();
-        const got = client.captured!.splice(start);
-        return got.length === 0 ? null : got[0]!;
-      },
-      drain: () => client.captured!.splice(0),
-    };
+    return createSession(this);
   }
 
   /**
@@ -585,21 +491,6 @@ const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
 /** Refuses every command but the no_auth ones until the client authenticates (runs only then). */
 function authGate(_client: Client, cmd: Command): Reply | undefined {
   return (cmd.bits & F.noAuth) !== 0 ? undefined : NOAUTH;
-}
-
-function unknownCommand(argv: string[]): string {
-  let args = "";
-  for (let i = 1; i < argv.length && args.length < 128; i++) {
-    args += `'${argv[i]!.slice(0, 128 - args.length)}' `;
-  }
-  return `ERR unknown command '${argv[0]!.slice(0, 128)}', with args beginning with: ${args}`
-    .replace(/[\r\n]/g, " ");
-}
-
-function randomHex(n: number): string {
-  const bytes = new Uint8Array(n / 2);
-  crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export { F };

@@ -53,3 +53,21 @@ export function lfuTouch(
   }
   return (minutes(nowMs) << 8) | counter;
 }
+
+/** The stamps for keys accessed and written at `nowMs` under the configured eviction policy. */
+export function accessStamps(
+  config: { str(name: string): string; num(name: string): number },
+  nowMs: number,
+): { accessStamp: number; newStamp: number; lfuUpdate: ((old: number) => number) | undefined } {
+  if (config.str("maxmemory-policy").endsWith("lfu")) {
+    const logFactor = config.num("lfu-log-factor");
+    const decay = config.num("lfu-decay-time");
+    return {
+      accessStamp: 0,
+      newStamp: lfuInit(nowMs),
+      lfuUpdate: (old) => lfuTouch(old, nowMs, logFactor, decay),
+    };
+  }
+  const clock = lruClock(nowMs);
+  return { accessStamp: clock, newStamp: clock, lfuUpdate: undefined };
+}

@@ -1,0 +1,71 @@
+/**
+ * The command registry: the one place a command is known. Names are checked when registered
+ * (lowercase, not taken, a handler or subcommands), and argv is resolved to a command or
+ * subcommand with Redis's unknown-command, unknown-subcommand and arity errors.
+ *
+ * @module
+ */
+
+import { Command, type CommandSpec } from "./command.ts";
+import { E } from "./resp/reply.ts";
+
+/** Registered commands by lowercase name. */
+export class CommandRegistry {
+  private readonly byName = new Map<string, Command>();
+  /** Lookups by the exact spelling clients send (`GET`, `get`), to skip lowercasing. */
+  private readonly cache = new Map<string, Command>();
+
+  /** Registers a command; throws when the name is taken or malformed. */
+  register(spec: CommandSpec): Command {
+    const name = spec.name.toLowerCase();
+    if (name !== spec.name) throw new TypeError(`Command names must be lowercase: ${spec.name}`);
+    if (this.byName.has(name)) throw new Error(`Command already registered: ${name}`);
+    if (!spec.execute && !spec.subcommands) throw new TypeError(`Command has no handler: ${name}`);
+    const cmd = new Command(spec);
+    this.byName.set(name, cmd);
+    return cmd;
+  }
+
+  /** The command called `name` (any case), if any. */
+  command(name: string): Command | undefined {
+    const hit = this.cache.get(name);
+    if (hit !== undefined) return hit;
+    const cmd = this.byName.get(name.toLowerCase());
+    if (cmd !== undefined && this.cache.size < 4096) this.cache.set(name, cmd);
+    return cmd;
+  }
+
+  /** Every top-level command. */
+  all(): IterableIterator<Command> {
+    return this.byName.values();
+  }
+
+  /** Looks up argv's command (and subcommand) or returns Redis's error text. */
+  resolve(argv: string[]): Command | string {
+    const cmd = this.command(argv[0]!);
+    if (cmd === undefined) return unknownCommand(argv);
+    if (cmd.subcommands !== undefined) {
+      // COMMAND alone is a command of its own; CONFIG alone is an arity error.
+      if (argv.length < 2) return cmd.execute ? cmd : E.wrongArgs(cmd.name);
+      const sub = cmd.subcommands.get(argv[1]!.toLowerCase());
+      if (sub === undefined) {
+        return `ERR unknown subcommand '${
+          argv[1]!.slice(0, 128)
+        }'. Try ${cmd.name.toUpperCase()} HELP.`
+          .replace(/[\r\n]/g, " ");
+      }
+      return sub.arityOk(argv.length) ? sub : E.wrongArgs(sub.fullName);
+    }
+    return cmd.arityOk(argv.length) ? cmd : E.wrongArgs(cmd.name);
+  }
+}
+
+/** Redis's unknown-command error, quoting up to 128 bytes of arguments. */
+function unknownCommand(argv: string[]): string {
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${argv[i]!.slice(0, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${argv[0]!.slice(0, 128)}', with args beginning with: ${args}`
+    .replace(/[\r\n]/g, " ");
+}

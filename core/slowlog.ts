@@ -1,0 +1,27 @@
+/**
+ * The slow log: commands that ran longer than `slowlog-log-slower-than`, newest first, with
+ * Redis's trimming of long argument lists and long arguments.
+ *
+ * @module
+ */
+
+import type { Client } from "./client.ts";
+import type { Server } from "./server.ts";
+
+/** Records a command that took `usec` microseconds. */
+export function recordSlow(server: Server, client: Client, argv: string[], usec: number): void {
+  const max = server.config.num("slowlog-max-len");
+  const args = argv.slice(0, 32).map((a) =>
+    a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a
+  );
+  if (argv.length > 32) args[31] = `... (${argv.length - 31} more arguments)`;
+  server.slowlog.unshift({
+    id: server.slowlogNextId++,
+    time: Math.floor(server.clock.now() / 1000),
+    usec,
+    argv: args,
+    addr: client.addr,
+    name: client.name,
+  });
+  if (server.slowlog.length > max) server.slowlog.length = max;
+}
