@@ -72,7 +72,7 @@ export function table(
 
 /**
  * The throughput and CPU table: medians over rounds; ratios are redeno / redis (ops/s: higher is
- * better for redeno; CPU: lower is better).
+ * better for redeno; CPU: lower is better); `paired` is the median of the per-round CPU ratios.
  *
  * @param series the measurements
  * @returns the table text
@@ -89,6 +89,11 @@ export function throughputTable(series: Series[]): string {
     const dOps = median(s.redeno.map((r) => r.rps));
     const rCpu = median(s.redis.map((r) => r.cpuUsPerReq));
     const dCpu = median(s.redeno.map((r) => r.cpuUsPerReq));
+    // Round by round, both servers ran back to back: the median of those paired ratios is less
+    // sensitive to the machine drifting between rounds than the ratio of the medians.
+    const paired = median(
+      s.redeno.slice(0, s.redis.length).map((d, i) => d.cpuUsPerReq / s.redis[i]!.cpuUsPerReq),
+    );
     return [
       s.scenario,
       s.error === undefined ? s.test : `${s.test} (failed)`,
@@ -98,6 +103,7 @@ export function throughputTable(series: Series[]): string {
       fixed(rCpu, 2),
       fixed(dCpu, 2),
       fixed(dCpu / rCpu, 2),
+      fixed(paired, 2),
     ];
   });
   const header = [
@@ -109,6 +115,7 @@ export function throughputTable(series: Series[]): string {
     "redis CPU us/req",
     "redeno CPU us/req",
     "ratio",
+    "paired",
   ];
   return table(header, rows);
 }
