@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
+import { createServer, PushReply } from "../mod.ts";
 import { RawConn, startServer } from "./helpers.ts";
 
 test("RESP2 subscribe flow, messages and the subscribed-context error, byte for byte", async () => {
@@ -125,4 +126,23 @@ test("a subscriber that does not read is cut off at the pubsub output buffer har
     pub.close();
     await close();
   }
+});
+
+test("the opt-in 'new' and 'keymiss' events fire only when enabled", () => {
+  const server = createServer({ config: { "notify-keyspace-events": "Enm" } });
+  const sub = server.session();
+  const other = server.session();
+  sub.call("SUBSCRIBE", "__keyevent@0__:new", "__keyevent@0__:keymiss");
+  sub.drain();
+  other.call("SET", "a", "1");
+  other.call("SET", "a", "2");
+  other.call("GET", "missing");
+  const got = sub.drain().map((m) => (m as PushReply).items.slice(1));
+  assert.deepEqual(got, [["__keyevent@0__:new", "a"], ["__keyevent@0__:keymiss", "missing"]]);
+  const quiet = createServer();
+  const seen: string[] = [];
+  quiet.on("keyspaceEvent", (_db, _t, event) => seen.push(event));
+  quiet.dispatch(["SET", "b", "1"]);
+  quiet.dispatch(["GET", "nope"]);
+  assert.deepEqual(seen, ["set"]);
 });
