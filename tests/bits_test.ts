@@ -4,15 +4,9 @@ import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { createServer, ManualClock, NotifyClass } from "../mod.ts";
 import type { TypedValue } from "../mod.ts";
-import { ErrorReply } from "../core/resp/reply.ts";
-import { RawConn, startServer } from "./helpers.ts";
+import { errorText, RawConn, startServer } from "./helpers.ts";
 
 const otherType: TypedValue = { type: "set", encoding: () => "intset", clone: () => otherType };
-
-function errorText(r: unknown): string {
-  assert.ok(r instanceof ErrorReply, `expected an error, got ${String(r)}`);
-  return r.message;
-}
 
 test("SETBIT grows the string with zeros and returns the old bit", () => {
   const server = createServer();

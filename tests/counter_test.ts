@@ -4,16 +4,10 @@ import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { createServer, ManualClock, NotifyClass } from "../mod.ts";
 import type { TypedValue } from "../mod.ts";
-import { ErrorReply } from "../core/resp/reply.ts";
-import { RawConn, startServer } from "./helpers.ts";
+import { errorText, RawConn, startServer } from "./helpers.ts";
 
 /** A value of some other type, to provoke WRONGTYPE without depending on other families. */
 const otherType: TypedValue = { type: "list", encoding: () => "listpack", clone: () => otherType };
-
-function errorText(r: unknown): string {
-  assert.ok(r instanceof ErrorReply, `expected an error, got ${String(r)}`);
-  return r.message;
-}
 
 test("INCR and DECR create the key, count, and reply with integers", () => {
   const server = createServer();

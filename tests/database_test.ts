@@ -1,14 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { createServer, ErrorReply, SimpleString } from "../mod.ts";
+import { createServer, SimpleString } from "../mod.ts";
 import type { Server } from "../mod.ts";
-import { startServer } from "./helpers.ts";
-
-function errorText(r: unknown): string {
-  assert.ok(r instanceof ErrorReply, `expected an error, got ${JSON.stringify(r)}`);
-  return r.message;
-}
+import { errorText, startServer } from "./helpers.ts";
 
 function fill(server: Server, db: number, n: number): void {
   for (let i = 0; i < n; i++) server.dbs[db]!.add(`k${i}`, "v");

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { createServer, ErrorReply, ManualClock } from "../mod.ts";
+import { createServer, ManualClock } from "../mod.ts";
 import type { Server } from "../mod.ts";
-import { RawConn, startServer } from "./helpers.ts";
+import { errorText, RawConn, startServer } from "./helpers.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -17,11 +17,6 @@ function setup(): { server: Server; clock: ManualClock; prop: string[][]; events
     if (event !== "keymiss") events.push(`${event}:${key}`);
   });
   return { server, clock, prop, events };
-}
-
-function errorText(r: unknown): string {
-  assert.ok(r instanceof ErrorReply, `expected an error, got ${JSON.stringify(r)}`);
-  return r.message;
 }
 
 test("every EXPIRE form propagates as PEXPIREAT with the absolute time, options kept", () => {

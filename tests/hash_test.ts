@@ -4,26 +4,11 @@ import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { createServer, ManualClock, NotifyClass } from "../mod.ts";
 import type { Server } from "../mod.ts";
-import { ErrorReply, MapReply, type SimpleString } from "../core/resp/reply.ts";
-import { RawConn, startServer } from "./helpers.ts";
-
-function errorText(r: unknown): string {
-  assert.ok(r instanceof ErrorReply, `expected an error, got ${String(r)}`);
-  return r.message;
-}
+import { MapReply, type SimpleString } from "../core/resp/reply.ts";
+import { errorText, hello3, RawConn, startServer } from "./helpers.ts";
 
 function encoding(server: Server, key: string): unknown {
   return server.dispatch(["OBJECT", "ENCODING", key]);
-}
-
-/** Switches a raw connection to RESP3 and drops HELLO's reply. */
-async function hello3(c: RawConn): Promise<void> {
-  c.command("HELLO", "3");
-  c.command("PING");
-  for (let i = 0; i < 100 && !c.pending.endsWith("+PONG\r\n"); i++) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  await c.read(c.pending.length);
 }
 
 test("HSET counts new fields, HMSET answers OK, HGETALL keeps insertion order", () => {

@@ -6,7 +6,8 @@
 
 import { spawn } from "node:child_process";
 import * as net from "node:net";
-import { createServer } from "../mod.ts";
+import assert from "node:assert/strict";
+import { createServer, ErrorReply } from "../mod.ts";
 import type { Server, ServerOptions } from "../mod.ts";
 
 /** A server listening on 127.0.0.1 and a free port. */
@@ -136,4 +137,20 @@ export function redisCli(
     if (input !== undefined) p.stdin.end(Buffer.from(input, "latin1"));
     else p.stdin.end();
   });
+}
+
+/** The message of an error reply; fails the test when `r` is not an error. */
+export function errorText(r: unknown): string {
+  assert.ok(r instanceof ErrorReply, `expected an error, got ${String(r)}`);
+  return r.message;
+}
+
+/** Switches a raw connection to RESP3 and drops HELLO's reply. */
+export async function hello3(c: RawConn): Promise<void> {
+  c.command("HELLO", "3");
+  c.command("PING");
+  for (let i = 0; i < 100 && !c.pending.endsWith("+PONG\r\n"); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await c.read(c.pending.length);
 }

@@ -2,9 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import { createServer, ErrorReply, ManualClock, SimpleString } from "../mod.ts";
+import { createServer, ManualClock, SimpleString } from "../mod.ts";
 import type { Server, TypedValue } from "../mod.ts";
-import { RawConn, startServer } from "./helpers.ts";
+import { errorText, RawConn, startServer } from "./helpers.ts";
 
 /** A stand-in for a collection type, so COPY, TYPE and OBJECT can see a non-string value. */
 class Bag implements TypedValue {
@@ -16,11 +16,6 @@ class Bag implements TypedValue {
   clone(): Bag {
     return new Bag([...this.items]);
   }
-}
-
-function errorText(r: unknown): string {
-  assert.ok(r instanceof ErrorReply, `expected an error, got ${JSON.stringify(r)}`);
-  return r.message;
 }
 
 function recordEvents(server: Server): Array<[number, string, string]> {

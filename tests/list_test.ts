@@ -4,15 +4,10 @@ import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { createServer, NotifyClass } from "../mod.ts";
 import type { CommandSpec, Server } from "../mod.ts";
-import { ErrorReply, NullArray, SimpleString } from "../core/resp/reply.ts";
+import { NullArray, SimpleString } from "../core/resp/reply.ts";
 import { CHUNK, ListValue } from "../core/types/list.ts";
 import { moveBetweenLists, popFromList } from "../commands/list_pop.ts";
-import { RawConn, startServer } from "./helpers.ts";
-
-function errorText(r: unknown): string {
-  assert.ok(r instanceof ErrorReply, `expected an error, got ${String(r)}`);
-  return r.message;
-}
+import { errorText, RawConn, startServer } from "./helpers.ts";
 
 /** A small deterministic PRNG (mulberry32). */
 function prng(seed: number): () => number {

@@ -4,16 +4,11 @@ import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { createServer, ManualClock, NotifyClass } from "../mod.ts";
 import type { Server, TypedValue } from "../mod.ts";
-import { ErrorReply, SetReply } from "../core/resp/reply.ts";
-import { RawConn, startServer } from "./helpers.ts";
+import { SetReply } from "../core/resp/reply.ts";
+import { errorText, hello3, RawConn, startServer } from "./helpers.ts";
 
 /** A value of some other type, to provoke WRONGTYPE without depending on other families. */
 const otherType: TypedValue = { type: "list", encoding: () => "listpack", clone: () => otherType };
-
-function errorText(r: unknown): string {
-  assert.ok(r instanceof ErrorReply, `expected an error, got ${String(r)}`);
-  return r.message;
-}
 
 function items(r: unknown): string[] {
   assert.ok(r instanceof SetReply, `expected a set reply, got ${String(r)}`);
@@ -22,16 +17,6 @@ function items(r: unknown): string[] {
 
 function encoding(server: Server, key: string): unknown {
   return server.dispatch(["OBJECT", "ENCODING", key]);
-}
-
-/** Switches a raw connection to RESP3 and drops HELLO's reply. */
-async function hello3(c: RawConn): Promise<void> {
-  c.command("HELLO", "3");
-  c.command("PING");
-  for (let i = 0; i < 100 && !c.pending.endsWith("+PONG\r\n"); i++) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  await c.read(c.pending.length);
 }
 
 /** Every write's effects, as the propagate hook sees them. */

@@ -4,13 +4,8 @@ import { Redis } from "ioredis";
 import { createServer, NotifyClass } from "../mod.ts";
 import type { Server } from "../mod.ts";
 import { ErrorReply } from "../core/resp/reply.ts";
-import { RawConn, startServer } from "./helpers.ts";
+import { errorText, RawConn, startServer } from "./helpers.ts";
 import { compareWithRedis, hasRedis, prng, script } from "./redis_compare.ts";
-
-function errorText(r: unknown): string {
-  assert.ok(r instanceof ErrorReply, `expected an error, got ${String(r)}`);
-  return r.message;
-}
 
 /** Keyspace events of the writes (key misses left out), as `event:key`. */
 function recordEvents(server: Server): string[] {

@@ -4,15 +4,10 @@ import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { createServer, ManualClock, NotifyClass } from "../mod.ts";
 import type { TypedValue } from "../mod.ts";
-import { ErrorReply, MapReply } from "../core/resp/reply.ts";
-import { RawConn, startServer } from "./helpers.ts";
+import { MapReply } from "../core/resp/reply.ts";
+import { errorText, RawConn, startServer } from "./helpers.ts";
 
 const otherType: TypedValue = { type: "hash", encoding: () => "listpack", clone: () => otherType };
-
-function errorText(r: unknown): string {
-  assert.ok(r instanceof ErrorReply, `expected an error, got ${String(r)}`);
-  return r.message;
-}
 
 test("GETRANGE and SUBSTR clamp indexes as Redis does", () => {
   const server = createServer();

@@ -4,15 +4,10 @@ import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { createServer, NotifyClass } from "../mod.ts";
 import type { CommandSpec, Server } from "../mod.ts";
-import { DoubleReply, ErrorReply, NullArray } from "../core/resp/reply.ts";
+import { DoubleReply, NullArray } from "../core/resp/reply.ts";
 import { zpopFromKeys, zsetPop } from "../commands/zset_pop.ts";
 import { getZset } from "../commands/zset_common.ts";
-import { RawConn, startServer } from "./helpers.ts";
-
-function errorText(r: unknown): string {
-  assert.ok(r instanceof ErrorReply, `expected an error, got ${String(r)}`);
-  return r.message;
-}
+import { errorText, RawConn, startServer } from "./helpers.ts";
 
 /** Replies with DoubleReply values turned into numbers, for deepEqual. */
 function plain(r: unknown): unknown {
