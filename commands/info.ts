@@ -257,6 +257,9 @@ export function infoText(s: Server, wanted: string[]): string {
     if (!(all || (dflt && section.isDefault) || wanted.includes(name))) continue;
     let text = `# ${section.title}\r\n`;
     for (const [k, v] of section.fields()) text += `${k}:${v}\r\n`;
+    for (const extra of s.infoFields.get(name) ?? []) {
+      for (const [k, v] of extra()) text += `${k}:${v}\r\n`;
+    }
     parts.push(text);
   }
   return parts.join("\r\n");

@@ -29,6 +29,8 @@ import { transactionCommands } from "./transactions.ts";
 import { blockingListCommands } from "./blocking_list.ts";
 import { blockingZsetCommands } from "./blocking_zset.ts";
 import { stringRangeCommands } from "./string_range.ts";
+import { scriptingCommands } from "./scripting.ts";
+import { functionCommands } from "./functions.ts";
 
 /** All built-in commands. */
 export const builtinCommands: CommandSpec[] = [
@@ -56,4 +58,6 @@ export const builtinCommands: CommandSpec[] = [
   ...transactionCommands,
   ...blockingListCommands,
   ...blockingZsetCommands,
+  ...scriptingCommands,
+  ...functionCommands,
 ];

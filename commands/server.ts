@@ -350,39 +350,6 @@ export const latencyCommand: CommandSpec = {
   ],
 };
 
-/** FUNCTION FLUSH: the scripting issue adds the rest of FUNCTION. */
-export const functionCommand: CommandSpec = {
-  name: "function",
-  arity: -2,
-  docs: {
-    summary: "A container for function commands.",
-    since: "7.0.0",
-    group: "scripting",
-    complexity: "Depends on subcommand.",
-  },
-  subcommands: [
-    {
-      name: "flush",
-      arity: -2,
-      flags: ["write", "noscript"],
-      docs: {
-        summary: "Deletes all libraries and functions.",
-        since: "7.0.0",
-        group: "scripting",
-        complexity: "O(N) where N is the number of functions deleted",
-        args: "[ASYNC | SYNC]",
-      },
-      execute(_client, argv) {
-        if (argv.length > 3) return fail(E.syntax);
-        if (argv.length === 3 && !["ASYNC", "SYNC"].includes(argv[2]!.toUpperCase())) {
-          return fail("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
-        }
-        return R.ok;
-      },
-    },
-  ],
-};
-
 /** MONITOR */
 export const monitorCommand: CommandSpec = {
   name: "monitor",
@@ -409,5 +376,4 @@ export const serverCommands: CommandSpec[] = [
   memoryCommand,
   slowlogCommand,
   latencyCommand,
-  functionCommand,
 ];

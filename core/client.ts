@@ -9,7 +9,8 @@
 import type { Database } from "./keyspace/database.ts";
 import type { Transport } from "./net/transport.ts";
 import { ProtocolError, RequestParser } from "./resp/parser.ts";
-import { PushReply, type Reply } from "./resp/reply.ts";
+import { PushReply, RawReply, type Reply } from "./resp/reply.ts";
+import { decodeResp } from "./resp/decode.ts";
 import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
 
@@ -189,7 +190,7 @@ export class Client {
   reply(r: Reply): void {
     if (this.replyMode !== ReplyMode.On) return;
     if (this.captured) {
-      this.captured.push(r);
+      this.captured.push(r instanceof RawReply ? decodeResp(r.bytes) : r);
       return;
     }
     this.out.reply(r, this.resp);

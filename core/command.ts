@@ -84,6 +84,11 @@ export interface CommandSpec {
    * effects are not wrapped in MULTI/EXEC when there are several, as in Redis.
    */
   touchesArbitraryKeys?: boolean;
+  /**
+   * Never propagated as itself, only through the effects of what it runs (EVAL, FCALL: a script
+   * whose writes were all unreplicated with `redis.set_repl` propagates nothing).
+   */
+  effectsOnly?: boolean;
   /** Extra ACL categories beyond those derived from flags and group (without `@`). */
   acl?: readonly string[];
 }
@@ -146,6 +151,8 @@ export class Command {
   readonly timed: boolean;
   /** Several effects are wrapped in MULTI/EXEC (not for SCAN-like commands, see the spec). */
   readonly wrapEffects: boolean;
+  /** Propagated as its own argv when it changed the dataset without recording effects. */
+  readonly propagatesSelf: boolean;
   readonly execute: Execute | undefined;
   readonly subcommands: Map<string, Command> | undefined;
   readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
@@ -165,6 +172,7 @@ export class Command {
     this.bits = bits;
     this.timed = (bits & F.fast) === 0 && spec.docs?.complexity !== "O(1)";
     this.wrapEffects = spec.touchesArbitraryKeys !== true;
+    this.propagatesSelf = spec.effectsOnly !== true;
     this.execute = spec.execute;
     if (spec.subcommands) {
       this.subcommands = new Map();

@@ -20,6 +20,23 @@ export class Effects {
     return this.list.length;
   }
 
+  /** Drops the effects recorded after the first `n` (a script's `redis.set_repl(REPL_NONE)`). */
+  truncate(n: number): void {
+    this.list.length = n;
+  }
+
+  /** Removes and returns the pending effects (a script pausing between slices keeps them). */
+  take(): Array<[number, string[]]> {
+    const list = this.list;
+    this.list = [];
+    return list;
+  }
+
+  /** Puts back effects removed with take(), ahead of any recorded since. */
+  restore(list: Array<[number, string[]]>): void {
+    if (list.length !== 0) this.list = list.concat(this.list);
+  }
+
   /** Records `argv` as an effect on database `db`. */
   add(db: number, argv: string[]): void {
     this.list.push([db, argv]);

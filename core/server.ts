@@ -81,6 +81,13 @@ export class Server implements KeyspaceHost {
   readonly plugins = new Map<string, Plugin>();
   /** INFO sections by lowercase name, in output order; plugins add or replace sections. */
   readonly infoSections = new Map<string, InfoSection>();
+  /** Extra fields plugins add to the built-in INFO sections, by section name. */
+  readonly infoFields = new Map<string, Array<() => Array<[string, string | number]>>>();
+  /**
+   * Set while a script runs past busy-reply-threshold: the BUSY error other clients get. The
+   * active expiry cycle pauses meanwhile (scripts see a frozen dataset).
+   */
+  busy: ErrorReply | undefined;
   /** Path of the config file the server started from, for CONFIG REWRITE. */
   configFile: string | undefined;
   activeExpireEnabled = true;
@@ -91,7 +98,8 @@ export class Server implements KeyspaceHost {
   private readonly gateOrder: Array<{ order: number; gate: Gate; when: number }> = [];
   private readonly net: ServerNet;
   private readonly logger: Logger;
-  private readonly effects = new Effects(this.hooks);
+  /** Effects of the running top-level command (see core/effects.ts). */
+  readonly effects = new Effects(this.hooks);
   private callDepth = 0;
   private readonly batch = new BatchTimer();
   private sealed = false;
@@ -193,6 +201,15 @@ export class Server implements KeyspaceHost {
   addGate(gate: Gate, order = 50, when = 0): void {
     this.gateOrder.push({ order, gate, when });
     this.gateOrder.sort((a, b) => a.order - b.order);
+    this.gates.length = 0;
+    for (const g of this.gateOrder) this.gates.push(g);
+  }
+
+  /** Removes a gate added with addGate. */
+  removeGate(gate: Gate): void {
+    const i = this.gateOrder.findIndex((g) => g.gate === gate);
+    if (i < 0) return;
+    this.gateOrder.splice(i, 1);
     this.gates.length = 0;
     for (const g of this.gateOrder) this.gates.push(g);
   }
@@ -342,7 +359,8 @@ export class Server implements KeyspaceHost {
       this.stats.countError(reply);
     }
     if (
-      this.dirty !== dirty && this.effects.length === effects && this.hooks.propagate.length !== 0
+      this.dirty !== dirty && this.effects.length === effects &&
+      this.hooks.propagate.length !== 0 && cmd.propagatesSelf
     ) {
       this.effects.add(client.db.id, argv);
     }

@@ -85,7 +85,7 @@ export class ServerNet {
   cron(): void {
     const server = this.server;
     server.tick();
-    if (server.activeExpireEnabled && !server.isReplica()) {
+    if (server.activeExpireEnabled && !server.isReplica() && server.busy === undefined) {
       const hz = this.server.config.num("hz");
       activeExpireCycle(server.dbs, {
         budgetMs: 250 / hz,

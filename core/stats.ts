@@ -32,6 +32,7 @@ export class Stats {
 
   /** Counts an error reply under its code. */
   countError(e: ErrorReply): void {
+    if (e.noStats) return;
     this.errorReplies++;
     const code = e.code;
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);

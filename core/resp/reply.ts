@@ -26,6 +26,8 @@ export type Reply =
   | SetReply
   | PushReply
   | VerbatimReply
+  | BigNumberReply
+  | RawReply
   | NullArray
   | NoReply;
 
@@ -37,6 +39,9 @@ export class SimpleString {
 
 /** `-CODE message`: an error reply. Thrown or returned by handlers. */
 export class ErrorReply extends Error {
+  /** Already counted in the error stats (a script passing on the error of a command it ran). */
+  noStats = false;
+
   /** @param message the whole error line, code first, e.g. `ERR syntax error` */
   constructor(message: string) {
     super(message);
@@ -82,6 +87,18 @@ export class PushReply {
 export class VerbatimReply {
   /** @param text the text; @param format three-letter format, `txt` or `mkd` */
   constructor(readonly text: string, readonly format = "txt") {}
+}
+
+/** A big number: `(digits` in RESP3, a bulk string in RESP2 (a script's `{big_number=...}`). */
+export class BigNumberReply {
+  /** @param digits the number's text */
+  constructor(readonly digits: string) {}
+}
+
+/** A reply already encoded for the client's protocol (a script's result), written as is. */
+export class RawReply {
+  /** @param bytes the RESP bytes */
+  constructor(readonly bytes: Uint8Array) {}
 }
 
 /** The null array: `*-1` in RESP2, `_` in RESP3. */

@@ -7,6 +7,7 @@
 
 import { formatDouble, writeStr } from "../bytes.ts";
 import {
+  BigNumberReply,
   BoolReply,
   DoubleReply,
   ErrorReply,
@@ -15,6 +16,7 @@ import {
   NullArray,
   PushReply,
   R,
+  RawReply,
   type Reply,
   SetReply,
   SimpleString,
@@ -246,6 +248,11 @@ export class ReplyWriter {
       this.rawStr(r.text);
       this.crlf();
       return;
+    }
+    if (r instanceof RawReply) return this.raw(r.bytes);
+    if (r instanceof BigNumberReply) {
+      if (resp === 3) return this.simpleLine(40, r.digits);
+      return this.bulk(r.digits);
     }
     if (r instanceof NullArray) {
       if (resp === 3) this.rawStr("_\r\n");

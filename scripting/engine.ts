@@ -1,0 +1,363 @@
+/**
+ * Running Lua scripts (EVAL and FCALL) as Redis 7.0 does: the commands a script calls run
+ * through a script client with Redis's checks (scripts cannot call `noscript` commands,
+ * read-only scripts cannot write...), their writes propagate as effects wrapped in MULTI/EXEC
+ * by the top-level command, and a script running longer than busy-reply-threshold is paused in
+ * slices so other clients get BUSY and SCRIPT KILL / FUNCTION KILL can stop it.
+ *
+ * The Lua side (states, sandbox, conversions) is scripting/native/engine.c; scripting/lua_vm.ts
+ * moves the bytes.
+ *
+ * @module
+ */
+
+import { CF, Client } from "../core/client.ts";
+import { type Command, F } from "../core/command.ts";
+import type { Gate } from "../core/hooks.ts";
+import { ErrorReply, R, RawReply, type Reply } from "../core/resp/reply.ts";
+import { ReplyWriter } from "../core/resp/writer.ts";
+import type { Server } from "../core/server.ts";
+import { LuaVM, Run } from "./lua_vm.ts";
+import { bytesToStr } from "../core/bytes.ts";
+
+/** Script flags (shebang `flags=` and register_function's `flags`), by bit. */
+export const SCRIPT_FLAG_NAMES = [
+  "no-writes",
+  "allow-oom",
+  "allow-stale",
+  "no-cluster",
+  "allow-cross-slot-keys",
+] as const;
+
+/** Script flag bits (the position in SCRIPT_FLAG_NAMES), plus the EVAL-without-shebang mode. */
+export const SF = {
+  noWrites: 1,
+  allowOom: 2,
+  allowStale: 4,
+  noCluster: 8,
+  allowCrossSlot: 16,
+  /** An EVAL script without a shebang: Redis 6 rules (no flags, may write). */
+  evalCompat: 64,
+} as const;
+
+const BUSY_EVAL =
+  "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+const BUSY_FUNCTION =
+  "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+/** Script time between pauses once a script is past busy-reply-threshold (ms). */
+const SLICE_MS = 10;
+/** FUNCTION LOAD gives up on library code running longer than this (ms), as Redis does. */
+const LOAD_TIMEOUT_MS = 500;
+
+/** A script run in progress. */
+export interface RunCtx {
+  caller: Client;
+  /** The EVAL or FCALL command line (FUNCTION STATS). */
+  argv: string[];
+  /** EVAL (true) or FCALL. */
+  isEval: boolean;
+  /** The SHA (EVAL) or the function name, for error messages. */
+  name: string;
+  readOnly: boolean;
+  /** The script has run a write command: it can no longer be killed. */
+  dirty: boolean;
+  /** redis.set_repl flags: 3 all, 0 none. */
+  repl: number;
+  start: number;
+  sliceStart: number;
+  timedOut: boolean;
+  killed: boolean;
+  /** The script may be paused (a top-level call from a connected client, not in MULTI). */
+  canYield: boolean;
+  /** Effects recorded before a pause, given back when the script goes on. */
+  effects: Array<[number, string[]]>;
+}
+
+const engines = new WeakMap<Server, Scripting>();
+
+/** The scripting state of a server (created on first use). */
+export function scriptingOf(server: Server): Scripting {
+  let s = engines.get(server);
+  if (s === undefined) {
+    s = new Scripting(server);
+    engines.set(server, s);
+  }
+  return s;
+}
+
+/** The Lua engine of one server: the VM, the run in progress, the script client. */
+export class Scripting {
+  private vmInstance: LuaVM | undefined;
+  /** The client scripts run their commands as. */
+  readonly client: Client;
+  /** The run in progress, if any. */
+  run: RunCtx | undefined;
+  /** Start of the FUNCTION LOAD in progress (for its timeout), or 0. */
+  private loadStart = 0;
+  private readonly writer = new ReplyWriter(1024);
+  /** Functions registered by the library being loaded (see functions.ts). */
+  onRegister:
+    | ((name: string, desc: string | undefined, flags: number, ref: number) => string | undefined)
+    | undefined;
+
+  constructor(readonly server: Server) {
+    this.client = new Client(server, null);
+  }
+
+  /** The VM, instantiated on first use (a few ms). */
+  get vm(): LuaVM {
+    this.vmInstance ??= new LuaVM({
+      call: (mode, argv, resp) => this.scriptCall(mode, argv, resp),
+      tick: () => this.tick(),
+      log: (level, message) => {
+        const levels = ["debug", "verbose", "notice", "warning"] as const;
+        this.server.log(levels[level]!, message);
+      },
+      setRepl: (flags) => {
+        if (this.run) this.run.repl = flags;
+      },
+      register: (name, desc, flags, ref) => this.onRegister?.(name, desc, flags, ref),
+    });
+    return this.vmInstance;
+  }
+
+  /** True once the VM exists (INFO reports its memory only then). */
+  get started(): boolean {
+    return this.vmInstance !== undefined;
+  }
+
+  /**
+   * Checks that a script with `flags` may run now (Redis's scriptPrepareForRun). Returns the
+   * error, or undefined.
+   */
+  prepareError(flags: number, ro: boolean): ErrorReply | undefined {
+    const server = this.server;
+    if ((flags & SF.evalCompat) !== 0) return undefined;
+    if ((flags & SF.noWrites) === 0) {
+      if (server.isReplica() && server.config.bool("replica-read-only") && !server.fromMaster()) {
+        return new ErrorReply("READONLY Can not run script with write flag on readonly replica");
+      }
+      if (ro) {
+        return new ErrorReply("ERR Can not execute a script with write flag using *_ro command.");
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs a script for `caller`: `start` begins it in the VM. Returns its reply, or no reply when
+   * it was paused past busy-reply-threshold (the caller then gets it when the script ends).
+   */
+  execute(
+    caller: Client,
+    argv: string[],
+    isEval: boolean,
+    name: string,
+    flags: number,
+    ro: boolean,
+    start: (resp: number, hook: boolean) => Run,
+  ): Reply {
+    const server = this.server;
+    const now = performance.now();
+    const ctx: RunCtx = {
+      caller,
+      argv,
+      isEval,
+      name,
+      readOnly: ro || ((flags & SF.evalCompat) === 0 && (flags & SF.noWrites) !== 0),
+      dirty: false,
+      repl: 3,
+      start: now,
+      sliceStart: now,
+      timedOut: false,
+      killed: false,
+      canYield: !server.nested && caller.transport !== null && (caller.flags & CF.multi) === 0,
+      effects: [],
+    };
+    this.client.db = caller.db;
+    this.client.resp = 2;
+    this.run = ctx;
+    let r: Run;
+    try {
+      r = start(caller.resp, server.config.num("busy-reply-threshold") > 0);
+    } catch (e) {
+      this.run = undefined;
+      throw e;
+    }
+    if (r !== Run.Yielded) return this.finish(ctx);
+    // Past busy-reply-threshold: answer BUSY to others and go on in slices.
+    ctx.effects = server.effects.take();
+    caller.flags |= CF.blocked;
+    server.busy = new ErrorReply(isEval ? BUSY_EVAL : BUSY_FUNCTION);
+    server.addGate(this.busyGate, 60);
+    setTimeout(() => this.slice(), 0);
+    return R.none;
+  }
+
+  /** Rejects commands without the allow-busy flag while a script is paused. */
+  private readonly busyGate: Gate = (_client, cmd) => {
+    if ((cmd.bits & F.allowBusy) !== 0) return undefined;
+    return this.server.busy;
+  };
+
+  private slice(): void {
+    const ctx = this.run!;
+    const server = this.server;
+    ctx.sliceStart = performance.now();
+    const r = server.runForClient(ctx.caller, () => {
+      server.effects.restore(ctx.effects);
+      ctx.effects = [];
+      const r = this.vm.resume();
+      if (r === Run.Yielded) ctx.effects = server.effects.take();
+      return r;
+    });
+    if (r === Run.Yielded) {
+      setTimeout(() => this.slice(), 0);
+      return;
+    }
+    const reply = this.finish(ctx);
+    const caller = ctx.caller;
+    caller.flags &= ~CF.blocked;
+    caller.reply(reply);
+    caller.flush();
+    queueMicrotask(() => caller.resumeInput());
+  }
+
+  private finish(ctx: RunCtx): Reply {
+    this.run = undefined;
+    if (this.server.busy !== undefined) {
+      this.server.busy = undefined;
+      this.server.removeGate(this.busyGate);
+    }
+    if (ctx.killed) this.server.log("warning", "Lua script killed by user with SCRIPT KILL.");
+    const out = this.vm.output();
+    const type = out[0];
+    if (type === 45 || type === 33) {
+      // An error: a value of its own, so the stats and MULTI see it (`!`: already counted).
+      const e = new ErrorReply(bytesToStr(out, 1, out.length - 2));
+      e.noStats = type === 33;
+      return e;
+    }
+    return new RawReply(out.slice());
+  }
+
+  /** SCRIPT KILL (isEval) or FUNCTION KILL. */
+  kill(isEval: boolean): Reply {
+    const ctx = this.run;
+    if (ctx === undefined) return new ErrorReply("NOTBUSY No scripts in execution right now.");
+    if ((ctx.caller.flags & CF.master) !== 0) {
+      return new ErrorReply(
+        "UNKILLABLE The busy script was sent by a master instance in the context of replication and cannot be killed.",
+      );
+    }
+    if (ctx.dirty) {
+      return new ErrorReply(
+        "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+      );
+    }
+    if (isEval && !ctx.isEval) return new ErrorReply(BUSY_FUNCTION);
+    if (!isEval && ctx.isEval) return new ErrorReply(BUSY_EVAL);
+    ctx.killed = true;
+    return R.ok;
+  }
+
+  /** Runs library code for FUNCTION LOAD, with its timeout. */
+  loadLibrary(code: string): string | undefined {
+    this.loadStart = performance.now();
+    try {
+      return this.vm.loadLibrary(code, true);
+    } finally {
+      this.loadStart = 0;
+    }
+  }
+
+  private tick(): number {
+    const now = performance.now();
+    if (this.loadStart !== 0) return now - this.loadStart > LOAD_TIMEOUT_MS ? 3 : 0;
+    const ctx = this.run;
+    if (ctx === undefined) return 0;
+    if (ctx.killed) return 1;
+    if (!ctx.timedOut) {
+      const elapsed = now - ctx.start;
+      if (elapsed < this.server.config.num("busy-reply-threshold")) return 0;
+      ctx.timedOut = true;
+      this.server.log(
+        "warning",
+        `Slow script detected: still in execution after ${
+          Math.round(elapsed)
+        } milliseconds. You can try killing the script using the ${
+          ctx.isEval ? "SCRIPT KILL" : "FUNCTION KILL"
+        } command. Script name is: ${ctx.name}.`,
+      );
+      return ctx.canYield ? 2 : 0;
+    }
+    return ctx.canYield && now - ctx.sliceStart >= SLICE_MS ? 2 : 0;
+  }
+
+  /** Looks up a command the way scripts do: no partial matches, Redis's script errors. */
+  private lookup(argv: string[]): Command | string {
+    const cmd = this.server.command(argv[0]!);
+    let found = cmd;
+    if (cmd !== undefined && cmd.subcommands !== undefined && argv.length >= 2) {
+      found = cmd.subcommands.get(argv[1]!.toLowerCase());
+    }
+    if (found === undefined) return "ERR Unknown Redis command called from script";
+    if (!found.arityOk(argv.length) || found.execute === undefined) {
+      return "ERR Wrong number of args calling Redis command from script";
+    }
+    return found;
+  }
+
+  /** redis.call / redis.pcall / redis.acl_check_cmd from the running script. */
+  private scriptCall(mode: number, argv: string[], resp: number): Uint8Array | number {
+    const found = this.lookup(argv);
+    if (mode === 2) return typeof found === "string" ? -1 : 1;
+    const ctx = this.run;
+    const server = this.server;
+    let reply: Reply;
+    if (typeof found === "string") {
+      reply = this.reject(undefined, found);
+    } else if (ctx === undefined) {
+      reply = this.reject(
+        found,
+        "ERR redis.call/pcall can only be called inside a script invocation",
+      );
+    } else {
+      const cmd = found;
+      const bits = cmd.bits;
+      let err: string | undefined;
+      if ((bits & F.noscript) !== 0) {
+        err = "ERR This Redis command is not allowed from script";
+      } else if (ctx.readOnly && (bits & (F.write | F.mayReplicate)) !== 0) {
+        err = "ERR Write commands are not allowed from read-only scripts.";
+      } else if (
+        (bits & F.write) !== 0 && !ctx.dirty && server.isReplica() &&
+        server.config.bool("replica-read-only") && (ctx.caller.flags & CF.master) === 0
+      ) {
+        err = "READONLY You can't write against a read only replica.";
+      }
+      if (err !== undefined) {
+        reply = this.reject(cmd, err);
+      } else {
+        if ((bits & F.write) !== 0) ctx.dirty = true;
+        const client = this.client;
+        client.resp = resp;
+        const effects = server.effects.length;
+        reply = server.execute(client, cmd, argv);
+        if (ctx.repl === 0) server.effects.truncate(effects);
+      }
+    }
+    const w = this.writer;
+    w.truncate(0);
+    w.reply(reply, resp);
+    return w.buf.subarray(0, w.length);
+  }
+
+  private reject(cmd: Command | undefined, message: string): ErrorReply {
+    const e = new ErrorReply(message);
+    if (cmd !== undefined) cmd.stats.rejected++;
+    this.server.stats.countError(e);
+    this.server.stats.rejectedCalls++;
+    return e;
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * The Lua engine's WebAssembly module (scripting/lua.wasm, built from vendor/lua and
+ * scripting/native/engine.c by scripting/build.sh) and the thin layer that moves bytes in and
+ * out of its memory. What the server does for a script lives in scripting/engine.ts.
+ *
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import { bytesToStr, writeStr } from "../core/bytes.ts";
+
+/** What the module calls back into. */
+export interface LuaHost {
+  /** redis.call (mode 0), redis.pcall (1) or redis.acl_check_cmd (2) with `argv`. */
+  call(mode: number, argv: string[], resp: number): Uint8Array | number;
+  /** The count hook: 0 go on, 1 kill, 2 yield, 3 FUNCTION LOAD timeout. */
+  tick(): number;
+  log(level: number, message: string): void;
+  setRepl(flags: number): void;
+  /** redis.register_function during FUNCTION LOAD: an error message, or undefined. */
+  register(name: string, desc: string | undefined, flags: number, ref: number): string | undefined;
+}
+
+/** Results of starting or resuming a script. */
+export const enum Run {
+  Done = 0,
+  Error = 1,
+  Yielded = 2,
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  __stack_pointer: WebAssembly.Global;
+  _initialize(): void;
+  setThrew(threw: number, value: number): void;
+  rd_io(size: number): number;
+  rd_io_len(): number;
+  rd_io_ptr(): number;
+  rd_arg_ptr(): number;
+  rd_reply(size: number): number;
+  rd_name(): number;
+  rd_init(engine: number): number;
+  rd_memory(engine: number): number;
+  rd_eval_compile(fname: number, len: number, skip: number): number;
+  rd_eval_forget(fname: number): void;
+  rd_eval_start(fname: number, nkeys: number, nargs: number, resp: number, hook: number): number;
+  rd_fcall_start(
+    ref: number,
+    name: number,
+    nameLen: number,
+    nkeys: number,
+    nargs: number,
+    resp: number,
+    hook: number,
+  ): number;
+  rd_resume(): number;
+  rd_fn_load(len: number, hook: number): number;
+  rd_unref(ref: number): void;
+  rd_sha1hex(len: number): number;
+}
+
+/** Thrown through WebAssembly frames to unwind a longjmp. */
+const LONGJMP = { longjmp: true };
+
+let compiled: WebAssembly.Module | undefined;
+
+function module(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(new URL("./lua.wasm", import.meta.url)));
+  return compiled;
+}
+
+/** One instance of the module: the EVAL state (engine 0) and the FUNCTION state (engine 1). */
+export class LuaVM {
+  private readonly ex: Exports;
+  private u8: Uint8Array;
+  private view: DataView;
+
+  constructor(private readonly host: LuaHost) {
+    const sp = () => this.ex.__stack_pointer.value as number;
+    const env: WebAssembly.ModuleImports = {
+      host_throw: () => {
+        throw LONGJMP;
+      },
+      host_tick: () => this.host.tick(),
+      host_log: (level: number, ptr: number, len: number) =>
+        this.host.log(level, bytesToStr(this.bytes(), ptr, ptr + len)),
+      host_set_repl: (flags: number) => this.host.setRepl(flags),
+      host_call: (mode: number, argc: number, resp: number) => this.onCall(mode, argc, resp),
+      host_register: (
+        name: number,
+        nameLen: number,
+        desc: number,
+        descLen: number,
+        flags: number,
+        ref: number,
+      ) => {
+        const u8 = this.bytes();
+        const err = this.host.register(
+          bytesToStr(u8, name, name + nameLen),
+          descLen < 0 ? undefined : bytesToStr(u8, desc, desc + descLen),
+          flags,
+          ref,
+        );
+        if (err === undefined) return 0;
+        this.writeReply(err);
+        return err.length;
+      },
+    };
+    const wasi: WebAssembly.ModuleImports = {};
+    for (const imp of WebAssembly.Module.imports(module())) {
+      if (imp.module === "wasi_snapshot_preview1") {
+        wasi[imp.name] = imp.name === "proc_exit"
+          ? () => {
+            throw new Error("Lua engine aborted");
+          }
+          : imp.name === "fd_prestat_get"
+          ? () => 8 // EBADF: no preopened directories
+          : () => 52; // ENOSYS: the sandbox has no files
+      } else if (imp.name.startsWith("invoke_")) {
+        env[imp.name] = (index: number, ...args: number[]) => {
+          const stack = sp();
+          try {
+            return (table.get(index) as (...a: number[]) => number)(...args);
+          } catch (e) {
+            if (e !== LONGJMP) throw e;
+            this.ex.__stack_pointer.value = stack;
+            this.ex.setThrew(1, 0);
+          }
+        };
+      }
+    }
+    const instance = new WebAssembly.Instance(module(), { env, wasi_snapshot_preview1: wasi });
+    const ex = instance.exports as unknown as Exports;
+    const table = instance.exports.__indirect_function_table as WebAssembly.Table;
+    this.ex = ex;
+    this.u8 = new Uint8Array(ex.memory.buffer);
+    this.view = new DataView(ex.memory.buffer);
+    ex._initialize();
+    ex.rd_init(0);
+    ex.rd_init(1);
+  }
+
+  /** The memory as bytes (re-read after anything that may have grown it). */
+  private bytes(): Uint8Array {
+    if (this.u8.buffer !== this.ex.memory.buffer) {
+      this.u8 = new Uint8Array(this.ex.memory.buffer);
+      this.view = new DataView(this.ex.memory.buffer);
+    }
+    return this.u8;
+  }
+
+  private onCall(mode: number, argc: number, resp: number): number {
+    const u8 = this.bytes();
+    const view = this.view;
+    let p = this.ex.rd_arg_ptr();
+    const argv = new Array<string>(argc);
+    for (let i = 0; i < argc; i++) {
+      const len = view.getUint32(p, true);
+      p += 4;
+      argv[i] = bytesToStr(u8, p, p + len);
+      p += len;
+    }
+    const out = this.host.call(mode, argv, resp);
+    if (typeof out === "number") return out;
+    const ptr = this.ex.rd_reply(out.length);
+    this.bytes().set(out, ptr);
+    return out.length;
+  }
+
+  private writeReply(s: string): void {
+    const ptr = this.ex.rd_reply(s.length);
+    writeStr(this.bytes(), ptr, s);
+  }
+
+  /** Copies `parts` into io as [u32 len][bytes] each. */
+  private putArgs(parts: string[], from: number): void {
+    let size = 0;
+    for (let i = from; i < parts.length; i++) size += 4 + parts[i]!.length;
+    let p = this.ex.rd_io(size);
+    const u8 = this.bytes();
+    const view = this.view;
+    for (let i = from; i < parts.length; i++) {
+      const s = parts[i]!;
+      view.setUint32(p, s.length, true);
+      p += 4;
+      p += writeStr(u8, p, s);
+    }
+  }
+
+  /** Writes a name NUL-terminated into the module's name area. */
+  private putName(name: string): number {
+    const ptr = this.ex.rd_name();
+    const u8 = this.bytes();
+    writeStr(u8, ptr, name);
+    u8[ptr + name.length] = 0;
+    return ptr;
+  }
+
+  /** The result or error left in io by the last run, as RESP bytes. */
+  output(): Uint8Array {
+    const ptr = this.ex.rd_io_ptr();
+    return this.bytes().subarray(ptr, ptr + this.ex.rd_io_len());
+  }
+
+  /** io as a string (compile errors). */
+  outputStr(): string {
+    const ptr = this.ex.rd_io_ptr();
+    return bytesToStr(this.bytes(), ptr, ptr + this.ex.rd_io_len());
+  }
+
+  /** Compiles an EVAL body into the cache as f_<sha>: undefined, or the error message. */
+  compile(sha: string, body: string, skip: number): string | undefined {
+    const ptr = this.ex.rd_io(body.length);
+    writeStr(this.bytes(), ptr, body);
+    const name = this.putName(`f_${sha}`);
+    return this.ex.rd_eval_compile(name, body.length, skip) === 0 ? undefined : this.outputStr();
+  }
+
+  /** Starts cached script f_<sha> with `argv[from..]` (the first `nkeys` are KEYS). */
+  evalStart(
+    sha: string,
+    argv: string[],
+    from: number,
+    nkeys: number,
+    resp: number,
+    hook: boolean,
+  ): Run {
+    this.putArgs(argv, from);
+    const name = this.putName(`f_${sha}`);
+    return this.ex.rd_eval_start(name, nkeys, argv.length - from - nkeys, resp, hook ? 1 : 0);
+  }
+
+  /** Starts library function `ref` named `name`. */
+  fcallStart(
+    ref: number,
+    name: string,
+    argv: string[],
+    from: number,
+    nkeys: number,
+    resp: number,
+    hook: boolean,
+  ): Run {
+    this.putArgs(argv, from);
+    const np = this.putName(name.slice(0, 1000));
+    return this.ex.rd_fcall_start(
+      ref,
+      np,
+      name.length,
+      nkeys,
+      argv.length - from - nkeys,
+      resp,
+      hook ? 1 : 0,
+    );
+  }
+
+  /** Resumes a yielded script. */
+  resume(): Run {
+    return this.ex.rd_resume();
+  }
+
+  /** Runs a library's code: undefined, or the error message. */
+  loadLibrary(code: string, hook: boolean): string | undefined {
+    const ptr = this.ex.rd_io(code.length);
+    writeStr(this.bytes(), ptr, code);
+    return this.ex.rd_fn_load(code.length, hook ? 1 : 0) === 0 ? undefined : this.outputStr();
+  }
+
+  /** Releases a library function. */
+  unref(ref: number): void {
+    this.ex.rd_unref(ref);
+  }
+
+  /** Resets one engine: 0 (EVAL scripts) or 1 (functions). */
+  reset(engine: number): void {
+    this.ex.rd_init(engine);
+  }
+
+  /** Bytes used by an engine's Lua heap. */
+  memory(engine: number): number {
+    return this.ex.rd_memory(engine);
+  }
+
+  /** SHA-1 of a binary string, as 40 hex digits. */
+  sha1hex(s: string): string {
+    const ptr = this.ex.rd_io(s.length);
+    writeStr(this.bytes(), ptr, s);
+    const out = this.ex.rd_sha1hex(s.length);
+    return bytesToStr(this.bytes(), out, out + 40);
+  }
+}

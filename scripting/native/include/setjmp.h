@@ -1,0 +1,8 @@
+/* setjmp/longjmp for Lua's error handling. wasi-libc has none: clang lowers these calls
+ * (-mllvm -enable-emscripten-sjlj) to the helpers in engine.c and scripting/engine.ts. */
+#ifndef REDENO_SETJMP_H
+#define REDENO_SETJMP_H
+typedef struct { long regs[8]; } jmp_buf[1];
+int setjmp(jmp_buf env);
+_Noreturn void longjmp(jmp_buf env, int val);
+#endif
