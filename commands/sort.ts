@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Client } from "../core/client.ts";
+import { CF, type Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import type { Database } from "../core/keyspace/database.ts";
 import { N } from "../core/notify.ts";
@@ -267,8 +267,12 @@ function sortGeneric(client: Client, argv: string[], readonly: boolean): Reply {
     typeof value === "string" ||
     (value.type !== "list" && value.type !== "set" && value.type !== "zset")
   ) return fail(E.wrongType);
-  // Replicas and AOF must see the same stored order: a set is sorted even with BY <constant>.
-  if (o.dontSort && value.type === "set" && o.store !== undefined) {
+  // Replicas and AOF must see the same stored order, and so must a script's later commands: a
+  // set is sorted even with BY <constant> when stored or read by a script.
+  if (
+    o.dontSort && value.type === "set" &&
+    (o.store !== undefined || (client.flags & CF.script) !== 0)
+  ) {
     o.dontSort = false;
     o.alpha = true;
     o.by = undefined;

@@ -38,6 +38,8 @@ export const CF = {
   local: 256,
   /** Monitoring (MONITOR). */
   monitor: 512,
+  /** The client Lua scripts run their commands as. */
+  script: 2048,
 } as const;
 
 /** CLIENT REPLY modes. */
@@ -99,8 +101,9 @@ export class Client {
     if (!transport) this.flags |= CF.local;
   }
 
-  /** `ip:port` of the peer. */
+  /** `ip:port` of the peer (`lua` for the scripting client, as MONITOR shows it). */
   get addr(): string {
+    if (this.flags & CF.script) return "lua";
     return this.transport?.remoteAddress ?? "127.0.0.1:0";
   }
 

@@ -56,6 +56,14 @@ export class Monitors {
     if (this.clients.size === 0) this.server.hooks.off("afterCommand", this.onCommand);
   }
 
+  /**
+   * Echoes a command that skips the automatic echo because it must come before the commands it
+   * runs (EVAL, FCALL).
+   */
+  feedFirst(client: Client, argv: string[]): void {
+    if (this.clients.size !== 0) this.feed(client, argv);
+  }
+
   private feed(client: Client, argv: string[]): void {
     const now = Date.now();
     const usec = String(Math.floor((performance.now() % 1) * 1000)).padStart(3, "0");

@@ -285,7 +285,16 @@ export class Server implements KeyspaceHost {
             cmd.stats.rejected++;
             this.stats.countError(reply);
             this.stats.rejectedCalls++;
-            if (client.flags & CF.multi) this.transactions.flagError(client);
+            if (client.flags & CF.multi) {
+              this.transactions.flagError(client);
+              if (cmd.name === "exec") {
+                // A rejected EXEC (BUSY...) discards the transaction, as Redis does.
+                this.transactions.discard(client);
+                reply = new ErrorReply(
+                  `EXECABORT Transaction discarded because of: ${reply.message}`,
+                );
+              }
+            }
           }
           break;
         }

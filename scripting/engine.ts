@@ -102,6 +102,7 @@ export class Scripting {
 
   constructor(readonly server: Server) {
     this.client = new Client(server, null);
+    this.client.flags |= CF.script;
   }
 
   /** The VM, instantiated on first use (a few ms). */
@@ -158,6 +159,7 @@ export class Scripting {
     start: (resp: number, hook: boolean) => Run,
   ): Reply {
     const server = this.server;
+    server.monitors.feedFirst(caller, argv);
     const now = performance.now();
     const ctx: RunCtx = {
       caller,
