@@ -10,8 +10,10 @@ import type { ServerProc } from "./servers.ts";
 
 /** What one redis-benchmark run does. */
 export interface RunSpec {
-  /** A redis-benchmark test name (`-t`), e.g. `set`. */
+  /** A redis-benchmark test name (`-t`), e.g. `set`; or the harness's name for `command`. */
   test: string;
+  /** A command line to run instead of the `-t` test, e.g. `["EVALSHA", sha, "1", "k"]`. */
+  command?: string[];
   clients: number;
   requests: number;
   /** Pipeline depth; 1 for none. */
@@ -56,7 +58,8 @@ export function parseCsv(text: string): Array<{ test: string; rps: number }> {
 /**
  * Runs redis-benchmark once against `server`, reading the server's CPU time before and after.
  * A test that expands to several (`-t lrange`) shares the CPU time over all their requests.
- * Throws when redis-benchmark fails (it exits on the first error reply, e.g. an unknown command).
+ * Throws when redis-benchmark fails (it exits on the first error reply, e.g. an unknown command
+ * or a NOSCRIPT).
  *
  * @param server the server under test
  * @param spec the test, clients, requests and pipeline
@@ -72,11 +75,12 @@ export function parseCsv(text: string): Array<{ test: string; rps: number }> {
  * ```
  */
 export async function runBenchmark(server: ServerProc, spec: RunSpec): Promise<RunResult> {
-  const args = ["-h", "127.0.0.1", "-p", String(server.port), "-t", spec.test];
+  const args = ["-h", "127.0.0.1", "-p", String(server.port)];
+  if (spec.command === undefined) args.push("-t", spec.test);
   args.push("-c", String(spec.clients), "-n", String(spec.requests), "-d", String(spec.dataSize));
   if (spec.pipeline > 1) args.push("-P", String(spec.pipeline));
   if (spec.keyspace > 0) args.push("-r", String(spec.keyspace));
-  args.push("--csv");
+  args.push("--csv", ...(spec.command ?? []));
   const before = cpuSeconds(server.pid);
   const child = spawnTracked("redis-benchmark", args, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
@@ -92,7 +96,8 @@ export async function runBenchmark(server: ServerProc, spec: RunSpec): Promise<R
   if (code !== 0 || rows.length === 0) {
     // redis-benchmark warns on stderr when CONFIG is missing; the error is the last line.
     const why = stderr.trim().split("\n").filter((l) => !l.startsWith("WARNING")).pop();
-    throw new Error(`redis-benchmark -t ${spec.test} failed: ${why ?? `exit code ${code}`}`);
+    const what = spec.command?.join(" ") ?? `-t ${spec.test}`;
+    throw new Error(`redis-benchmark ${what} failed: ${why ?? `exit code ${code}`}`);
   }
   const rps = rows.reduce((sum, r) => sum + r.rps, 0) / rows.length;
   return { rps, cpuUsPerReq: (cpu * 1e6) / (spec.requests * rows.length) };

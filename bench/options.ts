@@ -19,7 +19,7 @@ export interface BenchOptions {
   clients: number;
   /** Pipeline depth of the pipelined scenario (`-P`). */
   pipeline: number;
-  /** redis-benchmark tests run in both scenarios (`-t`, one run each). */
+  /** Tests run in both scenarios, one run each: redis-benchmark `-t` names, `evalsha`, `multi`. */
   tests: string[];
   /** `-r`: random keys over this many; 0 for redis-benchmark's single key. */
   keyspace: number;
@@ -37,14 +37,14 @@ export interface BenchOptions {
   warmup: boolean;
 }
 
-/** The defaults: sized so that a whole run takes one to two minutes on two cores. */
+/** The defaults: sized so that a whole run takes two to three minutes on two cores. */
 export const DEFAULTS: BenchOptions = {
   rounds: 3,
   requests: 150_000,
   pipelinedRequests: 1_500_000,
   clients: 50,
   pipeline: 16,
-  tests: ["set", "get"],
+  tests: ["set", "get", "evalsha", "multi"],
   keyspace: 0,
   dataSize: 3,
   runtime: "deno",
@@ -65,8 +65,11 @@ interleaved, reporting median ops/s and server CPU time per request.
   --pn N            requests per pipelined run (default ${DEFAULTS.pipelinedRequests})
   --clients N       parallel connections, -c (default ${DEFAULTS.clients})
   --pipeline N      pipeline depth of the pipelined scenario, -P (default ${DEFAULTS.pipeline})
-  --tests a,b       extra redis-benchmark tests besides set,get (e.g. incr,mset,lpush)
-  --only a,b        run exactly these tests instead of set,get
+  --tests a,b       extra tests besides the defaults ${DEFAULTS.tests.join(",")} (redis-benchmark
+                    -t names, e.g. incr,mset,lpush). evalsha and multi are the harness's own: a
+                    one-GET script called by EVALSHA, and MULTI/SET/EXEC transactions from its own
+                    client, each run with a fifth of the requests of --n and --pn
+  --only a,b        run exactly these tests instead of the defaults (e.g. --only evalsha,multi)
   --keyspace N      random keys over N (-r); default: one key, as redis-benchmark does
   --data-size N     value size in bytes, -d (default ${DEFAULTS.dataSize})
   --runtime R       deno (default) or node (redeno through tsx)
@@ -99,7 +102,7 @@ function testList(flag: string, text: string | undefined): string[] {
  * ```ts
  * import { parseOptions } from "./options.ts";
  * const o = parseOptions(["--rounds", "5", "--tests", "incr"]);
- * console.log(o?.rounds, o?.tests); // 5 ["set", "get", "incr"]
+ * console.log(o?.rounds, o?.tests); // 5 ["set", "get", "evalsha", "multi", "incr"]
  * ```
  */
 export function parseOptions(argv: string[]): BenchOptions | undefined {

@@ -10,8 +10,14 @@
  * the table shows medians over the rounds. `--memory` also loads keys into fresh servers and
  * compares resident memory per key.
  *
+ * Besides redis-benchmark's own tests (`-t` names), two tests are the harness's: `evalsha`
+ * (redis-benchmark calling a one-`GET` script loaded beforehand with SCRIPT LOAD) and `multi`
+ * (MULTI/SET/EXEC transactions from the harness's own load generator; one request is one
+ * transaction of three commands).
+ *
  * Layout: options.ts (flags), procs.ts (/proc and process control), servers.ts (starting the
- * servers), benchmark.ts (one redis-benchmark run), memory.ts (memory mode), report.ts (tables).
+ * servers), benchmark.ts (one redis-benchmark run), scripting.ts (EVALSHA set-up), multi.ts
+ * (transaction load generator), memory.ts (memory mode), report.ts (tables).
  *
  * @module
  */
@@ -19,11 +25,13 @@
 import { execFileSync } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { runBenchmark, type RunSpec } from "./benchmark.ts";
+import { runBenchmark, type RunResult, type RunSpec } from "./benchmark.ts";
 import { loadKeys, type MemoryResult } from "./memory.ts";
+import { runTransactions } from "./multi.ts";
 import { type BenchOptions, parseOptions, USAGE } from "./options.ts";
 import { clockTicks, installCleanup, isAlive, rssBytes } from "./procs.ts";
 import { memoryTable, mib, type Series, throughputTable } from "./report.ts";
+import { prepareEvalsha } from "./scripting.ts";
 import { freePort, type ServerProc, startRedeno, startRedis } from "./servers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
@@ -56,8 +64,45 @@ async function stopPair(pair: Pair): Promise<void> {
   await Promise.all([pair.redis.stop(), pair.redeno.stop()]);
 }
 
+/**
+ * The harness's own tests and the share of `--n` / `--pn` each of their runs makes: a script call
+ * or a transaction costs several plain commands, and full counts would make a run drag.
+ */
+const HARNESS_TESTS: Record<string, number> = { evalsha: 0.2, multi: 0.2 };
+
+/**
+ * By test name, the command line redis-benchmark runs instead of a `-t` test, or why readying the
+ * servers for it failed (which fails that test alone, as a missing command does).
+ */
+type Prepared = Map<string, string[] | Error>;
+
+/**
+ * Readies both servers for the tests that need it (EVALSHA: a key and a loaded script). Both
+ * servers must agree on the script's SHA1.
+ */
+async function prepare(pair: Pair, options: BenchOptions): Promise<Prepared> {
+  const prepared: Prepared = new Map();
+  if (options.tests.includes("evalsha")) {
+    try {
+      const redis = await prepareEvalsha(pair.redis);
+      const redeno = await prepareEvalsha(pair.redeno);
+      if (redis.join(" ") !== redeno.join(" ")) {
+        throw new Error(`SCRIPT LOAD differs: redis ${redis[1]}, redeno ${redeno[1]}`);
+      }
+      prepared.set("evalsha", redis);
+    } catch (e) {
+      prepared.set("evalsha", e as Error);
+      log(`evalsha skipped: ${(e as Error).message}`);
+    }
+  }
+  return prepared;
+}
+
 /** The scenarios of a run: every test without and with pipelining. */
-function seriesOf(options: BenchOptions): Array<{ series: Series; spec: RunSpec }> {
+function seriesOf(
+  options: BenchOptions,
+  prepared: Prepared,
+): Array<{ series: Series; spec: RunSpec }> {
   const base = { clients: options.clients, keyspace: options.keyspace, dataSize: options.dataSize };
   const scenarios = [
     { name: `c${options.clients}`, pipeline: 1, requests: options.requests },
@@ -68,11 +113,21 @@ function seriesOf(options: BenchOptions): Array<{ series: Series; spec: RunSpec 
     },
   ];
   return scenarios.flatMap((sc) =>
-    options.tests.map((test) => ({
-      series: { scenario: sc.name, test, redis: [], redeno: [] } as Series,
-      spec: { ...base, test, pipeline: sc.pipeline, requests: sc.requests },
-    }))
+    options.tests.map((test) => {
+      const share = HARNESS_TESTS[test] ?? 1;
+      const requests = Math.max(options.clients, Math.round(sc.requests * share));
+      const ready = prepared.get(test);
+      const series: Series = { scenario: sc.name, test, redis: [], redeno: [] };
+      if (ready instanceof Error) series.error = ready.message;
+      const command = Array.isArray(ready) ? { command: ready } : {};
+      return { series, spec: { ...base, test, pipeline: sc.pipeline, requests, ...command } };
+    })
   );
+}
+
+/** One measured run of a test: the transaction generator for `multi`, else redis-benchmark. */
+function runTest(server: ServerProc, spec: RunSpec): Promise<RunResult> {
+  return spec.test === "multi" ? runTransactions(server, spec) : runBenchmark(server, spec);
 }
 
 /**
@@ -80,11 +135,12 @@ function seriesOf(options: BenchOptions): Array<{ series: Series; spec: RunSpec 
  * (compiled hot paths, a grown heap) only after the first million commands or so, and a server
  * runs in that state; Redis is warmed the same way.
  */
-async function warmUp(pair: Pair, options: BenchOptions): Promise<void> {
-  for (const { spec } of seriesOf(options)) {
+async function warmUp(pair: Pair, all: Array<{ series: Series; spec: RunSpec }>): Promise<void> {
+  for (const { series, spec } of all) {
+    if (series.error !== undefined) continue;
     for (const server of [pair.redis, pair.redeno]) {
       try {
-        await runBenchmark(server, spec);
+        await runTest(server, spec);
       } catch {
         // A failing test is reported by the measured rounds.
       }
@@ -94,19 +150,19 @@ async function warmUp(pair: Pair, options: BenchOptions): Promise<void> {
 }
 
 async function throughput(pair: Pair, options: BenchOptions): Promise<Series[]> {
-  const all = seriesOf(options);
-  if (options.warmup) await warmUp(pair, options);
+  const all = seriesOf(options, await prepare(pair, options));
+  if (options.warmup) await warmUp(pair, all);
   for (let round = 1; round <= options.rounds; round++) {
     const order = round % 2 === 1 ? [pair.redis, pair.redeno] : [pair.redeno, pair.redis];
     for (const { series, spec } of all) {
       if (series.error !== undefined) continue;
       for (const server of order) {
         try {
-          const r = await runBenchmark(server, spec);
+          const r = await runTest(server, spec);
           (server === pair.redis ? series.redis : series.redeno).push(r);
           log(
             `round ${round}/${options.rounds}  ${series.scenario.padEnd(8)} ${
-              spec.test.padEnd(6)
+              spec.test.padEnd(7)
             } ` +
               `${server.name.padEnd(6)} ${Math.round(r.rps).toString().padStart(8)} ops/s ` +
               `${r.cpuUsPerReq.toFixed(2).padStart(6)} us/req`,
@@ -174,6 +230,9 @@ async function main(): Promise<void> {
       const errors = new Set(series.flatMap((s) => s.error === undefined ? [] : [s.error]));
       for (const e of errors) console.log(`  failed: ${e}`);
       console.log("ratio: redeno / redis; ops/s higher is better, CPU us/req lower is better");
+      if (options.tests.includes("multi")) {
+        console.log("multi: one request is one transaction (MULTI, SET, EXEC)");
+      }
       console.log(
         `\nRSS at the end: redis ${mib(rssBytes(pair.redis.pid))}, ` +
           `redeno ${mib(rssBytes(pair.redeno.pid))}`,

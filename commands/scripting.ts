@@ -18,6 +18,8 @@ import { numkeysPositions } from "./numkeys.ts";
 interface Script {
   body: string;
   flags: number;
+  /** The compiled function in the engine. */
+  ref: number;
 }
 
 const caches = new WeakMap<Server, Map<string, Script>>();
@@ -76,9 +78,9 @@ function createScript(server: Server, body: string): string {
   const cache = cacheOf(server);
   if (cache.has(sha)) return sha;
   const { flags, skip } = parseShebang(body);
-  const err = engine.vm.compile(sha, body, skip);
-  if (err !== undefined) fail(`ERR ${err}`);
-  cache.set(sha, { body, flags });
+  const ref = engine.vm.compile(sha, body, skip);
+  if (typeof ref === "string") fail(`ERR ${ref}`);
+  cache.set(sha, { body, flags, ref });
   return sha;
 }
 
@@ -92,15 +94,21 @@ function evalGeneric(client: Client, argv: string[], evalsha: boolean, ro: boole
   if (numkeys < 0) return new ErrorReply("ERR Number of keys can't be negative");
   const cache = cacheOf(server);
   let sha: string;
+  let script: Script | undefined;
   if (evalsha) {
-    sha = argv[1]!.toLowerCase();
-    if (sha.length !== 40 || !cache.has(sha)) {
+    sha = argv[1]!;
+    script = cache.get(sha);
+    if (script === undefined) {
+      sha = sha.toLowerCase();
+      script = cache.get(sha);
+    }
+    if (script === undefined) {
       return new ErrorReply("NOSCRIPT No matching script. Please use EVAL.");
     }
   } else {
     sha = createScript(server, argv[1]!);
+    script = cache.get(sha)!;
   }
-  const script = cache.get(sha)!;
   const engine = scriptingOf(server);
   const err = engine.prepareError(script.flags, ro);
   if (err !== undefined) return err;
@@ -112,7 +120,7 @@ function evalGeneric(client: Client, argv: string[], evalsha: boolean, ro: boole
     sha,
     script.flags,
     ro,
-    (resp, hook) => engine.vm.evalStart(sha, argv, 3, n, resp, hook),
+    (resp, hook) => engine.vm.evalStart(script.ref, argv, 3, n, resp, hook),
   );
 }
 

@@ -100,7 +100,14 @@ export class Scripting {
     | ((name: string, desc: string | undefined, flags: number, ref: number) => string | undefined)
     | undefined;
 
+  /** busy-reply-threshold, in ms (0: scripts are never paused). */
+  private threshold: number;
+
   constructor(readonly server: Server) {
+    this.threshold = server.config.num("busy-reply-threshold");
+    server.config.onChange((name, value) => {
+      if (name === "busy-reply-threshold") this.threshold = value as number;
+    });
     this.client = new Client(server, null);
     this.client.flags |= CF.script;
   }
@@ -181,7 +188,7 @@ export class Scripting {
     this.run = ctx;
     let r: Run;
     try {
-      r = start(caller.resp, server.config.num("busy-reply-threshold") > 0);
+      r = start(caller.resp, this.threshold > 0);
     } catch (e) {
       this.run = undefined;
       throw e;
@@ -281,7 +288,7 @@ export class Scripting {
     if (ctx.killed) return 1;
     if (!ctx.timedOut) {
       const elapsed = now - ctx.start;
-      if (elapsed < this.server.config.num("busy-reply-threshold")) return 0;
+      if (elapsed < this.threshold) return 0;
       ctx.timedOut = true;
       this.server.log(
         "warning",

@@ -41,9 +41,8 @@ interface Exports {
   rd_name(): number;
   rd_init(engine: number): number;
   rd_memory(engine: number): number;
-  rd_eval_compile(fname: number, len: number, skip: number): number;
-  rd_eval_forget(fname: number): void;
-  rd_eval_start(fname: number, nkeys: number, nargs: number, resp: number, hook: number): number;
+  rd_eval_compile(sha: number, len: number, skip: number): number;
+  rd_eval_start(ref: number, nkeys: number, nargs: number, resp: number, hook: number): number;
   rd_fcall_start(
     ref: number,
     name: number,
@@ -208,17 +207,17 @@ export class LuaVM {
     return bytesToStr(this.bytes(), ptr, ptr + this.ex.rd_io_len());
   }
 
-  /** Compiles an EVAL body into the cache as f_<sha>: undefined, or the error message. */
-  compile(sha: string, body: string, skip: number): string | undefined {
+  /** Compiles an EVAL body named `sha`: its function reference, or the error message. */
+  compile(sha: string, body: string, skip: number): number | string {
     const ptr = this.ex.rd_io(body.length);
     writeStr(this.bytes(), ptr, body);
-    const name = this.putName(`f_${sha}`);
-    return this.ex.rd_eval_compile(name, body.length, skip) === 0 ? undefined : this.outputStr();
+    const ref = this.ex.rd_eval_compile(this.putName(sha), body.length, skip);
+    return ref < 0 ? this.outputStr() : ref;
   }
 
-  /** Starts cached script f_<sha> with `argv[from..]` (the first `nkeys` are KEYS). */
+  /** Starts compiled script `ref` with `argv[from..]` (the first `nkeys` are KEYS). */
   evalStart(
-    sha: string,
+    ref: number,
     argv: string[],
     from: number,
     nkeys: number,
@@ -226,8 +225,7 @@ export class LuaVM {
     hook: boolean,
   ): Run {
     this.putArgs(argv, from);
-    const name = this.putName(`f_${sha}`);
-    return this.ex.rd_eval_start(name, nkeys, argv.length - from - nkeys, resp, hook ? 1 : 0);
+    return this.ex.rd_eval_start(ref, nkeys, argv.length - from - nkeys, resp, hook ? 1 : 0);
   }
 
   /** Starts library function `ref` named `name`. */

@@ -131,8 +131,18 @@ static void buf_put(Buf *b, const void *s, size_t n) {
 
 static void buf_line(Buf *b, char type, long long n) {
   char tmp[32];
-  int len = snprintf(tmp, sizeof(tmp), "%c%lld\r\n", type, n);
-  buf_put(b, tmp, (size_t)len);
+  char *end = tmp + sizeof(tmp);
+  char *p = end;
+  unsigned long long v = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+  *--p = '\n';
+  *--p = '\r';
+  do {
+    *--p = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  if (n < 0) *--p = '-';
+  *--p = type;
+  buf_put(b, p, (size_t)(end - p));
 }
 
 EXPORT(rd_io) char *rd_io(int size) {
@@ -238,6 +248,9 @@ static void sha1hex(char out[41], const char *s, size_t len) {
 #define ENGINE_FUNCTIONS 1
 
 static lua_State *states[2];
+/* A finished coroutine is reused by the next run (creating one costs a few allocations). */
+static lua_State *spare[2];
+static int spare_ref[2] = {LUA_NOREF, LUA_NOREF};
 /* The coroutine of the running script, and the engine it belongs to. */
 static lua_State *running = NULL;
 static int running_engine = -1;
@@ -250,6 +263,7 @@ static int loading = 0;
 static int in_call = 0;
 
 #define REG_LIBRARY_API "__LIBRARY_API__"
+#define REG_SCRIPT_NAMES "__SCRIPT_NAMES__"
 #define REG_GLOBALS_API "__GLOBALS_API__"
 
 /* Pushes Redis's error table: {err = "CODE message"} from "-CODE message" or "message". */
@@ -1082,7 +1096,12 @@ static lua_State *new_state(int engine) {
 
 EXPORT(rd_init) int rd_init(int engine) {
   if (states[engine]) lua_close(states[engine]);
-  states[engine] = new_state(engine);
+  spare[engine] = NULL;
+  spare_ref[engine] = LUA_NOREF;
+  lua_State *L = new_state(engine);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, REG_SCRIPT_NAMES);
+  states[engine] = L;
   return 0;
 }
 
@@ -1366,15 +1385,11 @@ static void encode_error(lua_State *co, const char *name, int name_len) {
       msg_len = 0;
     }
   } else {
-    luaL_Buffer b;
+    lua_pushstring(L, "ERR ");
     lua_getglobal(L, "tostring");
-    lua_pushvalue(L, -2);
+    lua_pushvalue(L, -3);
     lua_call(L, 1, 1);
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, "ERR ");
-    lua_pushvalue(L, -2);
-    luaL_addvalue(&b);
-    luaL_pushresult(&b);
+    lua_concat(L, 2);
     msg = lua_tolstring(L, -1, &msg_len);
   }
   io.len = 0;
@@ -1397,11 +1412,18 @@ static void encode_error(lua_State *co, const char *name, int name_len) {
 
 static char run_name[256];
 static int run_name_len = 0;
+/* The running EVAL script's function reference (its SHA is in REG_SCRIPT_NAMES). */
+static int run_name_ref = LUA_NOREF;
 static int gc_count = 0;
 
-static void end_run(void) {
+static void end_run(int ok) {
   lua_State *L = states[running_engine];
-  if (running_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, running_ref);
+  if (ok && spare[running_engine] == NULL && lua_gettop(running) == 0) {
+    spare[running_engine] = running;
+    spare_ref[running_engine] = running_ref;
+  } else if (running_ref != LUA_NOREF) {
+    luaL_unref(L, LUA_REGISTRYINDEX, running_ref);
+  }
   running_ref = LUA_NOREF;
   running = NULL;
   running_engine = -1;
@@ -1422,11 +1444,23 @@ static int after_resume(int status) {
       lua_settop(co, 1);
       encode_value(co);
     }
-    end_run();
+    end_run(1);
     return 0;
   }
+  if (running_engine == ENGINE_EVAL) {
+    /* EVAL errors name the script by its SHA, kept beside its compiled function. */
+    lua_getfield(co, LUA_REGISTRYINDEX, REG_SCRIPT_NAMES);
+    lua_rawgeti(co, -1, run_name_ref);
+    size_t len = 0;
+    const char *s = lua_tolstring(co, -1, &len);
+    if (s && len < sizeof(run_name)) {
+      memcpy(run_name, s, len);
+      run_name_len = (int)len;
+    }
+    lua_pop(co, 2);
+  }
   encode_error(co, run_name, run_name_len);
-  end_run();
+  end_run(0);
   return 1;
 }
 
@@ -1442,25 +1476,30 @@ static void push_array(lua_State *L, const char **p, int n) {
   }
 }
 
-static lua_State *new_run(int engine, const char *name, int name_len, int cresp, int hook) {
+static lua_State *new_run(int engine, int cresp, int hook) {
   lua_State *L = states[engine];
   running_engine = engine;
-  lua_State *co = lua_newthread(L);
-  running_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_State *co;
+  if (spare[engine] != NULL) {
+    co = spare[engine];
+    running_ref = spare_ref[engine];
+    spare[engine] = NULL;
+  } else {
+    co = lua_newthread(L);
+    running_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
   running = co;
   script_resp = 2;
   caller_resp = cresp;
-  if (name_len > (int)sizeof(run_name)) name_len = sizeof(run_name);
-  memcpy(run_name, name, (size_t)name_len);
-  run_name_len = name_len;
   if (hook) lua_sethook(co, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
   else lua_sethook(co, NULL, 0, 0);
   return co;
 }
 
 /* Compiles an EVAL script (body in io; `skip` bytes of shebang left out, keeping its line feed)
- * and caches it under f_<sha>. Returns 0, or 1 with the error message in io. */
-EXPORT(rd_eval_compile) int rd_eval_compile(const char *fname, int len, int skip) {
+ * named `sha` (40 bytes). Returns a reference to the compiled function, or -1 with the error
+ * message in io. */
+EXPORT(rd_eval_compile) int rd_eval_compile(const char *sha, int len, int skip) {
   lua_State *L = states[ENGINE_EVAL];
   if (luaL_loadbuffer(L, io.p + skip, (size_t)(len - skip), "@user_script")) {
     size_t elen;
@@ -1472,21 +1511,18 @@ EXPORT(rd_eval_compile) int rd_eval_compile(const char *fname, int len, int skip
     io.len = 0;
     buf_put(&io, out.p, out.len);
     free(out.p);
-    return 1;
+    return -1;
   }
-  lua_setfield(L, LUA_REGISTRYINDEX, fname);
-  return 0;
+  int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_getfield(L, LUA_REGISTRYINDEX, REG_SCRIPT_NAMES);
+  lua_pushlstring(L, sha, 40);
+  lua_rawseti(L, -2, ref);
+  lua_pop(L, 1);
+  return ref;
 }
 
-/* Drops a cached EVAL script. */
-EXPORT(rd_eval_forget) void rd_eval_forget(const char *fname) {
-  lua_State *L = states[ENGINE_EVAL];
-  lua_pushnil(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, fname);
-}
-
-/* Starts the cached EVAL script f_<sha>: KEYS and ARGV packed in io. */
-EXPORT(rd_eval_start) int rd_eval_start(const char *fname, int nkeys, int nargs, int cresp, int hook) {
+/* Starts the compiled EVAL script `ref`: KEYS and ARGV packed in io. */
+EXPORT(rd_eval_start) int rd_eval_start(int ref, int nkeys, int nargs, int cresp, int hook) {
   lua_State *L = states[ENGINE_EVAL];
   const char *p = io.p;
   push_array(L, &p, nkeys);
@@ -1495,15 +1531,19 @@ EXPORT(rd_eval_start) int rd_eval_start(const char *fname, int nkeys, int nargs,
   push_array(L, &p, nargs);
   lua_setglobal(L, "ARGV");
   lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 1);
-  lua_State *co = new_run(ENGINE_EVAL, fname + 2, 40, cresp, hook);
-  lua_getfield(co, LUA_REGISTRYINDEX, fname);
+  lua_State *co = new_run(ENGINE_EVAL, cresp, hook);
+  run_name_ref = ref;
+  lua_rawgeti(co, LUA_REGISTRYINDEX, ref);
   return after_resume(lua_resume(co, 0));
 }
 
 /* Calls library function `ref` (FCALL): the keys and args tables are its two arguments. */
 EXPORT(rd_fcall_start) int rd_fcall_start(int ref, const char *name, int name_len, int nkeys, int nargs,
                                           int cresp, int hook) {
-  lua_State *co = new_run(ENGINE_FUNCTIONS, name, name_len, cresp, hook);
+  lua_State *co = new_run(ENGINE_FUNCTIONS, cresp, hook);
+  if (name_len > (int)sizeof(run_name)) name_len = sizeof(run_name);
+  memcpy(run_name, name, (size_t)name_len);
+  run_name_len = name_len;
   const char *p = io.p;
   lua_rawgeti(co, LUA_REGISTRYINDEX, ref);
   push_array(co, &p, nkeys);
