@@ -34,6 +34,7 @@ export const transactionCommands: CommandSpec[] = [
     name: "exec",
     arity: 1,
     flags: ["noscript", "loading", "stale", "skip_slowlog"],
+    batchTimed: true,
     docs: docs(
       "Executes all commands in a transaction.",
       "1.2.0",

@@ -28,9 +28,46 @@ const ARG_ARRAYS: number[][] = Array.from({ length: 65 }, (_, n) => new Array<nu
 export function bytesToStr(buf: Uint8Array, start = 0, end = buf.length): string {
   const len = end - start;
   if (len <= 8) {
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-    return s;
+    // One fromCharCode call per string: concatenating characters costs a string add each.
+    const f = String.fromCharCode;
+    const b = start;
+    switch (len) {
+      case 0:
+        return "";
+      case 1:
+        return f(buf[b]!);
+      case 2:
+        return f(buf[b]!, buf[b + 1]!);
+      case 3:
+        return f(buf[b]!, buf[b + 1]!, buf[b + 2]!);
+      case 4:
+        return f(buf[b]!, buf[b + 1]!, buf[b + 2]!, buf[b + 3]!);
+      case 5:
+        return f(buf[b]!, buf[b + 1]!, buf[b + 2]!, buf[b + 3]!, buf[b + 4]!);
+      case 6:
+        return f(buf[b]!, buf[b + 1]!, buf[b + 2]!, buf[b + 3]!, buf[b + 4]!, buf[b + 5]!);
+      case 7:
+        return f(
+          buf[b]!,
+          buf[b + 1]!,
+          buf[b + 2]!,
+          buf[b + 3]!,
+          buf[b + 4]!,
+          buf[b + 5]!,
+          buf[b + 6]!,
+        );
+      default:
+        return f(
+          buf[b]!,
+          buf[b + 1]!,
+          buf[b + 2]!,
+          buf[b + 3]!,
+          buf[b + 4]!,
+          buf[b + 5]!,
+          buf[b + 6]!,
+          buf[b + 7]!,
+        );
+    }
   }
   if (len <= 64) {
     // One fromCharCode call over a reused argument array builds a flat one-byte string: half the

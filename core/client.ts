@@ -13,6 +13,7 @@ import { PushReply, RawReply, type Reply } from "./resp/reply.ts";
 import { decodeResp } from "./resp/decode.ts";
 import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
+import type { TxState } from "./transactions.ts";
 
 /** Client flags (bits). */
 export const CF = {
@@ -40,6 +41,8 @@ export const CF = {
   monitor: 512,
   /** The client Lua scripts run their commands as. */
   script: 2048,
+  /** A watched key changed: EXEC will fail (Redis's CLIENT_DIRTY_CAS). */
+  dirtyCas: 4096,
 } as const;
 
 /** CLIENT REPLY modes. */
@@ -82,6 +85,8 @@ export class Client {
   shardSubscriptions = 0;
   /** Commands queued in MULTI, or -1 outside MULTI (kept by the transactions module). */
   multiCount = -1;
+  /** The MULTI in progress (see core/transactions.ts). */
+  tx: TxState | undefined;
   /** Replies of the in-process client, captured as values instead of bytes. */
   captured: Reply[] | undefined;
   /** Per-feature state plugins attach to a client (transactions, pubsub, blocking...). */

@@ -9,7 +9,7 @@
  */
 
 import { CF, type Client } from "./client.ts";
-import type { Command } from "./command.ts";
+import { type Command, F } from "./command.ts";
 import type { Database } from "./keyspace/database.ts";
 import { ErrorReply, R, type Reply } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
@@ -23,9 +23,10 @@ interface Watch {
   expired: boolean;
 }
 
-/** A client's transaction. */
-interface TxState {
-  queue: Array<[Command, string[]]>;
+/** A client's transaction (kept on the client: the hot path does no lookups). */
+export interface TxState {
+  /** Queued commands: each command followed by its argv. */
+  queue: Array<Command | string[]>;
   /** An error while queueing: EXEC must answer EXECABORT. */
   aborted: boolean;
 }
@@ -34,11 +35,8 @@ const PASS_THROUGH = new Set(["exec", "discard", "multi", "watch", "quit", "rese
 
 /** Transactions and watched keys of one server. */
 export class Transactions {
-  private readonly tx = new Map<Client, TxState>();
   private readonly watches = new Map<Client, Watch[]>();
   private readonly byKey = new Map<Database, Map<string, Watch[]>>();
-  /** Clients whose watched keys were touched (Redis's CLIENT_DIRTY_CAS). */
-  private readonly dirty = new Set<Client>();
   private listening = false;
   private readonly onKey = (db: Database, key: string) => this.keyModified(db, key);
   private readonly onDb = (db: Database) => this.dbModified(db);
@@ -69,25 +67,32 @@ export class Transactions {
 
   /** True when `client` is inside MULTI. */
   inMulti(client: Client): boolean {
-    return this.tx.has(client);
+    return (client.flags & CF.multi) !== 0;
   }
 
   /** MULTI. */
   begin(client: Client): void {
-    this.tx.set(client, { queue: [], aborted: false });
+    const t = client.tx;
+    if (t !== undefined) {
+      t.queue.length = 0;
+      t.aborted = false;
+    } else {
+      client.tx = { queue: [], aborted: false };
+    }
     client.flags |= CF.multi;
     client.multiCount = 0;
   }
 
   /** Marks the transaction of `client` as failed (an error while queueing). */
   flagError(client: Client): void {
-    const t = this.tx.get(client);
-    if (t) t.aborted = true;
+    if ((client.flags & CF.multi) !== 0) client.tx!.aborted = true;
   }
 
   /** DISCARD (and the cleanup after EXEC): leaves MULTI, forgets watches. */
   discard(client: Client): void {
-    if (!this.tx.delete(client)) return;
+    if ((client.flags & CF.multi) === 0) return;
+    // The state object stays for the client's next MULTI; the queue lets go of its commands.
+    client.tx!.queue.length = 0;
     client.flags &= ~CF.multi;
     client.multiCount = -1;
     this.unwatchAll(client);
@@ -96,39 +101,47 @@ export class Transactions {
   private queueGate(client: Client, cmd: Command, argv: string[]): Reply | undefined {
     const name = cmd.parent ? cmd.parent.name : cmd.name;
     if (PASS_THROUGH.has(name)) return undefined;
-    const t = this.tx.get(client)!;
-    if (cmd.spec.flags?.includes("no_multi")) {
+    const t = client.tx!;
+    if ((cmd.bits & F.noMulti) !== 0) {
       t.aborted = true;
       return new ErrorReply("ERR Command not allowed inside a transaction");
     }
-    t.queue.push([cmd, argv]);
-    client.multiCount = t.queue.length;
+    t.queue.push(cmd, argv);
+    client.multiCount = t.queue.length >> 1;
     return R.queued;
   }
 
   /** EXEC: runs the queue, or answers EXECABORT / the null array. */
   exec(client: Client): Reply {
-    const t = this.tx.get(client);
-    if (!t) return new ErrorReply("ERR EXEC without MULTI");
-    if (this.watchedKeyExpired(client)) this.dirty.add(client);
-    if (t.aborted || this.dirty.has(client)) {
+    if ((client.flags & CF.multi) === 0) return new ErrorReply("ERR EXEC without MULTI");
+    const t = client.tx!;
+    if (this.watchedKeyExpired(client)) client.flags |= CF.dirtyCas;
+    if (t.aborted || (client.flags & CF.dirtyCas) !== 0) {
       const reply = t.aborted
         ? new ErrorReply("EXECABORT Transaction discarded because of previous errors.")
         : R.nullArray;
       this.discard(client);
-      this.dirty.delete(client);
+      client.flags &= ~CF.dirtyCas;
       return reply;
     }
     this.unwatchAll(client);
-    const replies: Reply[] = [];
-    for (const [cmd, argv] of t.queue) replies.push(this.server.execute(client, cmd, argv));
+    const queue = t.queue;
+    const n = queue.length >> 1;
+    const replies = new Array<Reply>(n);
+    for (let i = 0; i < n; i++) {
+      replies[i] = this.server.execute(
+        client,
+        queue[2 * i] as Command,
+        queue[2 * i + 1] as string[],
+      );
+    }
     this.discard(client);
     return replies;
   }
 
   /** WATCH key [key ...] in the client's database. */
   watch(client: Client, keys: string[]): void {
-    if (this.dirty.has(client)) return;
+    if ((client.flags & CF.dirtyCas) !== 0) return;
     let mine = this.watches.get(client);
     if (!mine) this.watches.set(client, mine = []);
     this.listen(true);
@@ -147,7 +160,7 @@ export class Transactions {
 
   /** UNWATCH: forgets every watched key and a pending dirty state. */
   unwatchAll(client: Client): void {
-    this.dirty.delete(client);
+    client.flags &= ~CF.dirtyCas;
     this.dropWatches(client);
   }
 
@@ -185,13 +198,14 @@ export class Transactions {
   }
 
   private markDirty(client: Client): void {
-    this.dirty.add(client);
+    client.flags |= CF.dirtyCas;
     // Once dirty, further changes cannot matter: drop the watches (the dirty mark stays).
     this.dropWatches(client);
   }
 
   /** Forgets the watched keys of `client` (its dirty mark, if any, stays). */
   private dropWatches(client: Client): void {
+    if (this.watches.size === 0) return;
     const mine = this.watches.get(client);
     if (!mine) return;
     this.watches.delete(client);
@@ -207,6 +221,7 @@ export class Transactions {
   }
 
   private watchedKeyExpired(client: Client): boolean {
+    if (this.watches.size === 0) return false;
     const mine = this.watches.get(client);
     if (!mine) return false;
     return mine.some((w) => !w.expired && isExpired(w.db, w.key));

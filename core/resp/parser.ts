@@ -44,7 +44,8 @@ export class RequestParser {
   private bigFill = 0;
 
   /** The last command name parsed (see commandName()). */
-  private lastName = "";
+  /** Recently seen command names (see commandName). */
+  private readonly names: string[] = new Array<string>(16).fill("");
   /** True until the client authenticates when a password is required (tighter limits). */
   authRequired = false;
 
@@ -212,25 +213,26 @@ export class RequestParser {
   }
 
   /**
-   * The command name at `pos`: pipelines repeat the same command, so the previous name's string
-   * is reused when the bytes match (no allocation, and its hash is already computed for the
-   * registry lookup).
+   * The command name at `pos`: pipelines repeat a few commands (MULTI, SET, EXEC...), so recent
+   * names are kept in a small table by length and first letter and reused when the bytes match
+   * (no allocation, and the string's hash is already computed for the registry lookup).
    */
   private commandName(len: number): string {
     const buf = this.buf;
     const p = this.pos;
-    const last = this.lastName;
-    if (last.length === len) {
+    const slot = (len * 7 + (buf[p]! | 32)) & 15;
+    const known = this.names[slot]!;
+    if (known.length === len) {
       let same = true;
       for (let i = 0; i < len; i++) {
-        if (buf[p + i] !== last.charCodeAt(i)) {
+        if (buf[p + i] !== known.charCodeAt(i)) {
           same = false;
           break;
         }
       }
-      if (same) return last;
+      if (same) return known;
     }
-    return (this.lastName = bytesToStr(buf, p, p + len));
+    return (this.names[slot] = bytesToStr(buf, p, p + len));
   }
 
   /**
