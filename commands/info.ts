@@ -10,6 +10,7 @@ import { CF } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { cpuSeconds, executable, memory, osName, pid } from "../core/proc.ts";
 import { VerbatimReply } from "../core/resp/reply.ts";
+import { scriptingMemoryFields } from "../scripting/info.ts";
 import type { InfoSection, Server } from "../core/server.ts";
 import { runtimeName } from "../core/net/runtime.ts";
 
@@ -108,6 +109,7 @@ function memorySection(s: Server): Fields {
     ["mem_fragmentation_ratio", (m.rss / Math.max(1, m.used)).toFixed(2)],
     ["mem_allocator", "v8"],
     ["lazyfree_pending_objects", 0],
+    ...scriptingMemoryFields(s),
   ];
 }
 

@@ -11,39 +11,11 @@ import { E, ErrorReply, fail, helpReply, R, type Reply } from "../core/resp/repl
 import { splitArgs } from "../core/resp/parser.ts";
 import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
-import { SCRIPT_FLAG_NAMES, scriptingOf, SF } from "../scripting/engine.ts";
+import { type Script, SCRIPT_FLAG_NAMES, scriptingOf, SF } from "../scripting/engine.ts";
 import { numkeysPositions } from "./numkeys.ts";
 
-/** A cached EVAL script. */
-interface Script {
-  body: string;
-  flags: number;
-  /** The compiled function in the engine. */
-  ref: number;
-}
-
-const caches = new WeakMap<Server, Map<string, Script>>();
-
 function cacheOf(server: Server): Map<string, Script> {
-  let c = caches.get(server);
-  if (c === undefined) {
-    c = new Map();
-    caches.set(server, c);
-    server.infoFields.set("memory", [() => {
-      const vm = scriptingOf(server);
-      const lua = vm.started ? vm.vm.memory(0) : 0;
-      let scripts = 0;
-      for (const [sha, s] of c!) scripts += sha.length + s.body.length + 64;
-      return [
-        ["used_memory_lua", lua],
-        ["used_memory_lua_human", `${(lua / 1024).toFixed(2)}K`],
-        ["used_memory_vm_eval", lua],
-        ["used_memory_scripts_eval", scripts],
-        ["number_of_cached_scripts", c!.size],
-      ];
-    }]);
-  }
-  return c;
+  return scriptingOf(server).scripts;
 }
 
 /**

@@ -67,6 +67,9 @@ export const shutdownCommand: CommandSpec = {
       else return fail(E.syntax);
     }
     const server = client.server;
+    // Past busy-reply-threshold only SHUTDOWN NOSAVE may stop the server (the data may be half
+    // written by the script).
+    if (server.busy !== undefined && save !== false) return server.busy;
     server.shutdownSave = save;
     server.log("warning", "User requested shutdown...");
     void server.close();

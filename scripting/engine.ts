@@ -49,6 +49,14 @@ const SLICE_MS = 10;
 /** FUNCTION LOAD gives up on library code running longer than this (ms), as Redis does. */
 const LOAD_TIMEOUT_MS = 500;
 
+/** A cached EVAL script. */
+export interface Script {
+  body: string;
+  flags: number;
+  /** The compiled function in the engine. */
+  ref: number;
+}
+
 /** A script run in progress. */
 export interface RunCtx {
   caller: Client;
@@ -90,8 +98,12 @@ export class Scripting {
   private vmInstance: LuaVM | undefined;
   /** The client scripts run their commands as. */
   readonly client: Client;
+  /** EVAL scripts by SHA-1 (SCRIPT LOAD, first EVAL). */
+  readonly scripts = new Map<string, Script>();
   /** The run in progress, if any. */
   run: RunCtx | undefined;
+  /** The server closed while a script was paused: its slices stop. */
+  private stopped = false;
   /** Start of the FUNCTION LOAD in progress (for its timeout), or 0. */
   private loadStart = 0;
   private readonly writer = new ReplyWriter(1024);
@@ -110,6 +122,10 @@ export class Scripting {
     });
     this.client = new Client(server, null);
     this.client.flags |= CF.script;
+    // A script paused in slices must not outlive its server (SHUTDOWN NOSAVE, close()).
+    server.on("shutdown", () => {
+      if (this.run !== undefined) this.stopped = true;
+    });
   }
 
   /** The VM, instantiated on first use (a few ms). */
@@ -129,9 +145,14 @@ export class Scripting {
     return this.vmInstance;
   }
 
-  /** True once the VM exists (INFO reports its memory only then). */
+  /** True once the VM exists. */
   get started(): boolean {
     return this.vmInstance !== undefined;
+  }
+
+  /** Bytes of an engine's Lua heap: 0 (EVAL) or 1 (functions); 0 before the VM exists. */
+  luaMemory(engine: number): number {
+    return this.vmInstance?.memory(engine) ?? 0;
   }
 
   /**
@@ -210,7 +231,8 @@ export class Scripting {
   };
 
   private slice(): void {
-    const ctx = this.run!;
+    const ctx = this.run;
+    if (ctx === undefined || this.stopped) return;
     const server = this.server;
     ctx.sliceStart = performance.now();
     const r = server.runForClient(ctx.caller, () => {
