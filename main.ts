@@ -7,6 +7,7 @@
 import { appendFileSync } from "node:fs";
 import { parseCommandLine } from "./core/cli.ts";
 import { createServer } from "./mod.ts";
+import { groups } from "./plugins/groups/mod.ts";
 
 const { config, error, configFile } = await parseCommandLine(argvOf());
 if (error !== undefined) {
@@ -18,6 +19,7 @@ const logfile = config.logfile?.[0];
 const server = createServer({
   config,
   log: logfile ? (line) => appendFileSync(logfile, line + "\n") : true,
+  plugins: [groups()],
   ...(configFile ? { configFile } : {}),
   ...(net === "node" || net === "deno" ? { net } : {}),
 });

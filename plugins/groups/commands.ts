@@ -1,0 +1,218 @@
+/**
+ * The GROUP.* commands (see README.md for the contract). Each runs to its end on the event loop,
+ * so a join's checks and its write are one atomic step, in MULTI/EXEC and in scripts too.
+ *
+ * @module
+ */
+
+import type { Client } from "../../core/client.ts";
+import type { CommandFlag, CommandSpec } from "../../core/command.ts";
+import { parseI64 } from "../../core/bytes.ts";
+import { E, ErrorReply, fail, MapReply, R, type Reply } from "../../core/resp/reply.ts";
+import type { HashValue } from "../../core/types/hash.ts";
+import {
+  CAPACITY,
+  capacityOf,
+  channelOf,
+  createGroup,
+  findGroup,
+  isOpen,
+  MEMBER,
+  noGroup,
+  OPEN,
+  removeMember,
+  setFields,
+  sizeOf,
+} from "./group.ts";
+import type { Leases } from "./leases.ts";
+
+const MAX_CAPACITY = 2147483647;
+
+function capacityArg(s: string): number {
+  const n = parseI64(s);
+  if (typeof n !== "number" || n < 0 || n > MAX_CAPACITY) {
+    return fail("ERR capacity must be an integer between 0 and 2147483647");
+  }
+  return n;
+}
+
+function ttlArg(s: string): number {
+  const n = parseI64(s);
+  if (typeof n !== "number" || n <= 0) {
+    return fail("ERR TTL must be a positive integer number of milliseconds");
+  }
+  return n;
+}
+
+/** The group at argv[1] after its due leases expired, or the NOGROUP error. */
+function group(client: Client, leases: Leases, key: string, write: boolean): HashValue {
+  const hash = findGroup(client.db, key, write);
+  if (hash === undefined) throw noGroup(key);
+  leases.purge(client.db, key, hash);
+  return hash;
+}
+
+function join(client: Client, leases: Leases, argv: string[]): Reply {
+  const key = argv[1]!;
+  const member = argv[2]!;
+  let ttl = 0;
+  if (argv.length === 5 && argv[3]!.toUpperCase() === "TTL") ttl = ttlArg(argv[4]!);
+  else if (argv.length !== 3) return fail(E.syntax);
+  const hash = group(client, leases, key, true);
+  const field = MEMBER + member;
+  const deadline = ttl === 0 ? 0 : client.server.now() + ttl;
+  const value = String(deadline);
+  if (hash.has(field)) {
+    // Already in: a retried join or a heartbeat. Only the lease changes.
+    if (hash.get(field) !== value) setFields(client, key, hash, [field, value]);
+  } else {
+    if (!isOpen(hash)) return new ErrorReply(`CLOSED group '${key}' is closed`);
+    if (sizeOf(hash) >= capacityOf(hash)) return new ErrorReply(`FULL group '${key}' is full`);
+    setFields(client, key, hash, [field, value]);
+    client.server.pubsub.publish(channelOf(key), `join ${member} ${sizeOf(hash)}`);
+  }
+  if (deadline !== 0) leases.add(client.db, key, hash, member, deadline);
+  return sizeOf(hash);
+}
+
+function info(client: Client, leases: Leases, key: string): Reply {
+  const hash = group(client, leases, key, false);
+  const now = client.server.now();
+  const members: Reply[] = [];
+  hash.forEach((field, value) => {
+    if (!field.startsWith(MEMBER)) return;
+    const at = Number(value);
+    members.push(field.slice(MEMBER.length), at === 0 ? -1 : Math.max(0, at - now));
+  });
+  return new MapReply([
+    "name",
+    key,
+    "capacity",
+    capacityOf(hash),
+    "size",
+    sizeOf(hash),
+    "open",
+    isOpen(hash) ? 1 : 0,
+    "members",
+    new MapReply(members),
+  ]);
+}
+
+const WRITE: readonly CommandFlag[] = ["write", "denyoom", "fast"];
+const READ: readonly CommandFlag[] = ["readonly", "fast"];
+
+function spec(
+  name: string,
+  arity: number,
+  flags: readonly CommandFlag[],
+  summary: string,
+  args: string,
+  execute: (client: Client, argv: string[]) => Reply,
+): CommandSpec {
+  return {
+    name,
+    arity,
+    flags,
+    keys: { first: 1, last: 1, step: 1 },
+    docs: { summary, since: "1.0.0", group: "module", complexity: "O(1)", args },
+    execute,
+  };
+}
+
+/** The GROUP.* command specs, bound to the plugin's lease bookkeeping. */
+export function groupCommands(leases: Leases): CommandSpec[] {
+  return [
+    spec(
+      "group.create",
+      -3,
+      WRITE,
+      "Creates a group with a capacity, open unless CLOSED is given.",
+      "group capacity [CLOSED]",
+      (client, argv) => {
+        const key = argv[1]!;
+        const capacity = capacityArg(argv[2]!);
+        let open = true;
+        if (argv.length === 4 && argv[3]!.toUpperCase() === "CLOSED") open = false;
+        else if (argv.length !== 3) return fail(E.syntax);
+        if (client.db.get(key) !== undefined) {
+          if (findGroup(client.db, key, true) !== undefined) {
+            return new ErrorReply("BUSYGROUP group already exists");
+          }
+        }
+        createGroup(client, key, capacity, open);
+        return R.ok;
+      },
+    ),
+    spec(
+      "group.join",
+      -3,
+      WRITE,
+      "Admits a member if the group is open and not full; a member already in stays in.",
+      "group member [TTL milliseconds]",
+      (client, argv) => join(client, leases, argv),
+    ),
+    spec(
+      "group.leave",
+      3,
+      WRITE,
+      "Removes a member from a group.",
+      "group member",
+      (client, argv) => {
+        const key = argv[1]!;
+        const hash = group(client, leases, key, true);
+        if (!hash.has(MEMBER + argv[2]!)) return 0;
+        removeMember(client.server, client.db, key, hash, argv[2]!, "leave");
+        return 1;
+      },
+    ),
+    spec("group.open", 2, WRITE, "Opens a group to new members.", "group", (client, argv) => {
+      const hash = group(client, leases, argv[1]!, true);
+      if (!isOpen(hash)) setFields(client, argv[1]!, hash, [OPEN, "1"]);
+      return R.ok;
+    }),
+    spec("group.close", 2, WRITE, "Closes a group to new members.", "group", (client, argv) => {
+      const hash = group(client, leases, argv[1]!, true);
+      if (isOpen(hash)) setFields(client, argv[1]!, hash, [OPEN, "0"]);
+      return R.ok;
+    }),
+    spec(
+      "group.resize",
+      3,
+      WRITE,
+      "Changes the capacity of a group.",
+      "group capacity",
+      (client, argv) => {
+        const capacity = capacityArg(argv[2]!);
+        const hash = group(client, leases, argv[1]!, true);
+        if (capacityOf(hash) !== capacity) {
+          setFields(client, argv[1]!, hash, [CAPACITY, String(capacity)]);
+        }
+        return R.ok;
+      },
+    ),
+    spec(
+      "group.info",
+      2,
+      READ,
+      "Returns a group's name, capacity, size, open flag and members with their lease.",
+      "group",
+      (client, argv) => info(client, leases, argv[1]!),
+    ),
+    spec("group.members", 2, READ, "Returns the members of a group.", "group", (client, argv) => {
+      const hash = group(client, leases, argv[1]!, false);
+      const out: Reply[] = [];
+      hash.forEach((field) => {
+        if (field.startsWith(MEMBER)) out.push(field.slice(MEMBER.length));
+      });
+      return out;
+    }),
+    spec(
+      "group.ismember",
+      3,
+      READ,
+      "Tells whether a member is in a group.",
+      "group member",
+      (client, argv) => (group(client, leases, argv[1]!, false).has(MEMBER + argv[2]!) ? 1 : 0),
+    ),
+  ];
+}

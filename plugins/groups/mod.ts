@@ -1,0 +1,31 @@
+/**
+ * The groups plugin: capacity-limited groups joined atomically with `GROUP.JOIN` (see README.md).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "../../mod.ts";
+ * import { groups } from "./mod.ts";
+ *
+ * const server = createServer({ plugins: [groups()] });
+ * server.dispatch(["GROUP.CREATE", "room:1", "10"]); // OK
+ * server.dispatch(["GROUP.JOIN", "room:1", "alice", "TTL", "30000"]); // 1
+ * ```
+ *
+ * @module
+ */
+
+import type { Plugin } from "../../core/server.ts";
+import { groupCommands } from "./commands.ts";
+import { Leases } from "./leases.ts";
+
+/** The groups plugin. */
+export function groups(): Plugin {
+  return {
+    name: "groups",
+    setup(server) {
+      const leases = new Leases(server);
+      for (const spec of groupCommands(leases)) server.registerCommand(spec);
+      server.on("cron", () => leases.cycle());
+    },
+  };
+}
