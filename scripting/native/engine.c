@@ -334,6 +334,22 @@ static const char *read_line(Reader *r, size_t *len) {
   return s;
 }
 
+/* Pushes {name = <table being built>}: the outer table and the inner one stay on the stack. */
+static void open_wrapped(lua_State *L, const char *name) {
+  lua_newtable(L);
+  lua_pushstring(L, name);
+  lua_newtable(L);
+}
+
+/* Pushes {name = value} with the value taken from the top of the stack. */
+static void wrap_top(lua_State *L, const char *name) {
+  lua_newtable(L);
+  lua_pushstring(L, name);
+  lua_pushvalue(L, -3);
+  lua_settable(L, -3);
+  lua_remove(L, -2);
+}
+
 static void check_stack(lua_State *L, int n) {
   if (!lua_checkstack(L, n)) luaL_error(L, "lua stack limit reach when parsing redis.call reply");
 }
@@ -362,10 +378,8 @@ static void parse_reply(lua_State *L, Reader *r, int push) {
   case '+':
     s = read_line(r, &len);
     if (push) {
-      lua_newtable(L);
-      lua_pushstring(L, "ok");
       lua_pushlstring(L, s, len);
-      lua_settable(L, -3);
+      wrap_top(L, "ok");
     }
     break;
   case '-':
@@ -401,11 +415,7 @@ static void parse_reply(lua_State *L, Reader *r, int push) {
     break;
   case '%':
     n = read_num(r);
-    if (push) {
-      lua_newtable(L);
-      lua_pushstring(L, "map");
-      lua_newtable(L);
-    }
+    if (push) open_wrapped(L, "map");
     for (long long j = 0; j < n; j++) {
       parse_reply(L, r, push);
       parse_reply(L, r, push);
@@ -415,11 +425,7 @@ static void parse_reply(lua_State *L, Reader *r, int push) {
     break;
   case '~':
     n = read_num(r);
-    if (push) {
-      lua_newtable(L);
-      lua_pushstring(L, "set");
-      lua_newtable(L);
-    }
+    if (push) open_wrapped(L, "set");
     for (long long j = 0; j < n; j++) {
       parse_reply(L, r, push);
       if (push) {
@@ -450,20 +456,16 @@ static void parse_reply(lua_State *L, Reader *r, int push) {
     else if (!strcmp(tmp, "nan")) d = NAN;
     else d = strtod(tmp, NULL);
     if (push) {
-      lua_newtable(L);
-      lua_pushstring(L, "double");
       lua_pushnumber(L, d);
-      lua_settable(L, -3);
+      wrap_top(L, "double");
     }
     break;
   }
   case '(':
     s = read_line(r, &len);
     if (push) {
-      lua_newtable(L);
-      lua_pushstring(L, "big_number");
       lua_pushlstring(L, s, len);
-      lua_settable(L, -3);
+      wrap_top(L, "big_number");
     }
     break;
   case '=':
@@ -1113,6 +1115,15 @@ EXPORT(rd_memory) double rd_memory(int engine) {
 
 /* ---- Lua -> RESP (the script's result) ------------------------------------------------------ */
 
+/* Appends `s` with CR and LF turned into spaces (error and status lines). */
+static void put_line_text(const char *s, size_t len) {
+  buf_reserve(&io, len);
+  for (size_t i = 0; i < len; i++) {
+    char c = s[i];
+    io.p[io.len++] = (c == '\r' || c == '\n') ? ' ' : c;
+  }
+}
+
 static void put_null(void) {
   if (caller_resp == 3) buf_put(&io, "_\r\n", 3);
   else buf_put(&io, "$-1\r\n", 5);
@@ -1171,10 +1182,7 @@ static void encode_value(lua_State *L) {
       lua_pop(L, 1);
       /* '!' (an error already counted) is only meaningful for the whole reply. */
       buf_put(&io, quiet && io.len == 0 ? "!" : "-", 1);
-      for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        buf_put(&io, (c == '\r' || c == '\n') ? " " : &c, 1);
-      }
+      put_line_text(s, len);
       buf_put(&io, "\r\n", 2);
       lua_pop(L, 2);
       return;
@@ -1186,10 +1194,7 @@ static void encode_value(lua_State *L) {
       size_t len;
       const char *s = lua_tolstring(L, -1, &len);
       buf_put(&io, "+", 1);
-      for (size_t i = 0; i < len && s[i]; i++) {
-        char c = s[i];
-        buf_put(&io, (c == '\r' || c == '\n') ? " " : &c, 1);
-      }
+      put_line_text(s, strlen(s));
       buf_put(&io, "\r\n", 2);
       lua_pop(L, 2);
       return;
@@ -1222,10 +1227,7 @@ static void encode_value(lua_State *L) {
       const char *s = lua_tolstring(L, -1, &len);
       if (caller_resp == 3) buf_put(&io, "(", 1);
       else buf_line(&io, '$', (long long)len);
-      for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        buf_put(&io, (c == '\r' || c == '\n') ? " " : &c, 1);
-      }
+      put_line_text(s, len);
       buf_put(&io, "\r\n", 2);
       lua_pop(L, 2);
       return;
@@ -1394,10 +1396,7 @@ static void encode_error(lua_State *co, const char *name, int name_len) {
   }
   io.len = 0;
   buf_put(&io, quiet ? "!" : "-", 1);
-  for (size_t i = 0; i < msg_len; i++) {
-    char c = msg[i];
-    buf_put(&io, (c == '\r' || c == '\n') ? " " : &c, 1);
-  }
+  put_line_text(msg, msg_len);
   if (have_where && source) {
     char tmp[64];
     buf_put(&io, " script: ", 9);
