@@ -121,6 +121,13 @@ function spec(
 
 /** The GROUP.* command specs, bound to the plugin's lease bookkeeping. */
 export function groupCommands(leases: Leases): CommandSpec[] {
+  return specs(leases).map((s) => ({
+    ...s,
+    execute: (client, argv) => leases.run(() => s.execute!(client, argv)),
+  }));
+}
+
+function specs(leases: Leases): CommandSpec[] {
   return [
     spec(
       "group.create",

@@ -2,18 +2,20 @@
  * Member leases: each group with leased members keeps a min-heap of (deadline, member), and one
  * server-wide heap holds each group's next deadline. The server tick pops what is due; a GROUP
  * command purges its group first. A heap entry is only a hint: the member field must still hold
- * that deadline (a heartbeat re-join or a leave makes older entries stale), and the key must still
- * hold the same hash (after RENAME the group is found again on its next GROUP command).
+ * that deadline (a heartbeat re-join or a leave makes older entries stale).
  *
- * Groups are tracked by their hash object, which survives RENAME, MOVE and SWAPDB.
+ * Groups are tracked by their hash object, which survives RENAME, MOVE and SWAPDB; writes that
+ * did not come through GROUP.* (HSET, RESTORE, replicated or loaded data) are indexed when the
+ * key changes, so their leases expire too.
  *
  * @module
  */
 
-import type { Database } from "../../core/keyspace/database.ts";
+import type { Database, Value } from "../../core/keyspace/database.ts";
+import { N } from "../../core/notify.ts";
 import type { Server } from "../../core/server.ts";
 import type { HashValue } from "../../core/types/hash.ts";
-import { MEMBER, removeMember } from "./group.ts";
+import { CAPACITY, MEMBER, OPEN, removeMember } from "./group.ts";
 
 /** A min-heap of [deadline, payload]. */
 class Heap<T> {
@@ -72,12 +74,43 @@ interface GroupLeases {
   queued: number;
 }
 
+/** A group hash: a hash holding both settings fields. */
+function asGroup(v: Value | undefined): HashValue | undefined {
+  if (v === undefined || typeof v === "string" || v.type !== "hash") return undefined;
+  const h = v as HashValue;
+  return h.has(CAPACITY) && h.has(OPEN) ? h : undefined;
+}
+
 /** Lease bookkeeping of one server. */
 export class Leases {
   private readonly byHash = new WeakMap<HashValue, GroupLeases>();
+  /** Groups with leases still pending. */
+  private readonly tracked = new Set<GroupLeases>();
   private readonly due = new Heap<GroupLeases>();
+  /** Nonzero while a GROUP command runs (it records its own leases). */
+  private inCommand = 0;
 
-  constructor(private readonly server: Server) {}
+  constructor(private readonly server: Server) {
+    // A key replaced whole (RENAME, RESTORE, MOVE) shows in keyModified; a hash changed by a hash
+    // command shows in its keyspace event, raised once the fields are in.
+    server.on("keyModified", (db, key) => {
+      if (this.inCommand === 0) this.indexKey(db, key);
+    });
+    server.on("keyspaceEvent", (db, type, _event, key) => {
+      if (this.inCommand === 0 && (type & N.hash) !== 0) this.indexKey(db, key);
+    });
+    server.on("dbModified", () => this.relocateAll());
+  }
+
+  /** Runs a GROUP command: the leases it sets are recorded by the command, not by the hook. */
+  run<T>(fn: () => T): T {
+    this.inCommand++;
+    try {
+      return fn();
+    } finally {
+      this.inCommand--;
+    }
+  }
 
   /** Records that `member` of the group at `key` holds a lease until `deadline`. */
   add(db: Database, key: string, hash: HashValue, member: string, deadline: number): void {
@@ -88,6 +121,7 @@ export class Leases {
     }
     g.db = db;
     g.key = key;
+    this.tracked.add(g);
     g.members.push(deadline, member);
     this.schedule(g);
   }
@@ -101,17 +135,59 @@ export class Leases {
     this.expire(g);
   }
 
-  /** The server tick: expires what is due in groups still where they were last seen. */
+  /** The server tick: expires what is due. A replica leaves that to its master's HDEL. */
   cycle(): void {
+    if (this.server.isReplica()) return;
     const now = this.server.now();
     while (this.due.peek() <= now) {
       const [at, g] = this.due.pop()!;
       if (g.queued !== at) continue;
       g.queued = Infinity;
-      // Moved or deleted: the next GROUP command on it finds it again.
-      if (g.db.dict.get(g.key) !== g.hash) continue;
-      this.expire(g);
+      if (this.locate(g)) this.expire(g);
+      else this.forget(g);
     }
+  }
+
+  /** Indexes every leased member of every group (after loading data, or on promotion). */
+  rescan(): void {
+    for (const db of this.server.dbs) {
+      for (const [key] of db.dict.entries()) this.indexKey(db, key);
+    }
+  }
+
+  /** Indexes the leases of the group at `key`, if it is one. */
+  private indexKey(db: Database, key: string): void {
+    const hash = asGroup(db.dict.get(key));
+    if (hash === undefined) return;
+    hash.forEach((field, value) => {
+      if (!field.startsWith(MEMBER)) return;
+      const at = Number(value);
+      if (at > 0) this.add(db, key, hash, field.slice(MEMBER.length), at);
+    });
+  }
+
+  /** Finds a tracked group again: where it was, or under the same name in another database. */
+  private locate(g: GroupLeases): boolean {
+    if (g.db.dict.get(g.key) === g.hash) return true;
+    for (const db of this.server.dbs) {
+      if (db.dict.get(g.key) === g.hash) {
+        g.db = db;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private relocateAll(): void {
+    for (const g of this.tracked) {
+      if (!this.locate(g)) this.forget(g);
+    }
+  }
+
+  /** Drops a group whose hash left the keyspace (deleted, or renamed out of sight). */
+  private forget(g: GroupLeases): void {
+    this.tracked.delete(g);
+    this.byHash.delete(g.hash);
   }
 
   private expire(g: GroupLeases): void {
@@ -121,8 +197,9 @@ export class Leases {
       const [at, member] = g.members.pop()!;
       // A heartbeat moved the deadline, or the member left: the entry is stale.
       if (g.hash.get(MEMBER + member) !== String(at)) continue;
-      removeMember(this.server, g.db, g.key, g.hash, member, "expire");
+      this.run(() => removeMember(this.server, g.db, g.key, g.hash, member, "expire"));
     }
+    if (g.members.size === 0) this.tracked.delete(g);
     this.schedule(g);
   }
 

@@ -1,0 +1,817 @@
+/**
+ * The groups plugin (plugins/groups/README.md is the contract): the atomic join under a race of
+ * real clients, each refusal and its text, retried joins, leases with a manual clock,
+ * notifications, propagation as hash effects, MULTI/EXEC, Lua, RESP2/RESP3 shapes, the hash
+ * layout and a redis-cli session.
+ */
+import { test } from "node:test";
+import { readFileSync } from "node:fs";
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { createClient } from "redis";
+import {
+  createServer,
+  E,
+  ErrorReply,
+  ManualClock,
+  MapReply,
+  R,
+  type Reply,
+  SetReply,
+  SimpleString,
+} from "../mod.ts";
+import type { Server } from "../mod.ts";
+import { groups } from "../plugins/groups/mod.ts";
+import { errorText, hello3, RawConn, redisCli, startServer } from "./helpers.ts";
+import { hasRedis, startRedis } from "./redis_compare.ts";
+
+// The README's redis-cli example: bob joins with TTL 30000 and his deadline is 1795412345678.
+const T0 = 1_795_412_345_678 - 30_000;
+const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
+const BAD_CAPACITY = "ERR capacity must be an integer between 0 and 2147483647";
+const BAD_TTL = "ERR TTL must be a positive integer number of milliseconds";
+
+/** A server with the plugin on a free port, driven by a manual clock. */
+async function start(): Promise<
+  { server: Server; port: number; clock: ManualClock; close(): Promise<void> }
+> {
+  const clock = new ManualClock(T0);
+  return { ...(await startServer({ plugins: [groups()], clock })), clock };
+}
+
+/** An in-process server with the plugin (no tick runs unless the test calls server.cron()). */
+function local(): { server: Server; clock: ManualClock; call: (...argv: string[]) => Reply } {
+  const clock = new ManualClock(T0);
+  const server = createServer({ plugins: [groups()], clock });
+  const s = server.session();
+  return { server, clock, call: (...argv) => s.call(...argv) };
+}
+
+function io(port: number): Redis {
+  return new Redis({ port, host: "127.0.0.1" });
+}
+
+/** GROUP.INFO as a record, from a MapReply or a flat array; `members` as a record too. */
+function info(r: unknown): Record<string, unknown> {
+  const flat = (v: unknown): unknown[] => (v instanceof MapReply ? v.entries : v as unknown[]);
+  const items = flat(r);
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < items.length; i += 2) out[String(items[i])] = items[i + 1];
+  const m = flat(out.members);
+  const members: Record<string, unknown> = {};
+  for (let i = 0; i < m.length; i += 2) members[String(m[i])] = m[i + 1];
+  out.members = members;
+  return out;
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), `timed out waiting for ${what}`);
+}
+
+test("200 joiners on 50 connections race for 10 seats: exactly 10 get in", async () => {
+  const { port, close } = await start();
+  const conns = Array.from({ length: 50 }, () => io(port));
+  try {
+    await Promise.all(conns.map((c) => c.ping()));
+    assert.equal(await conns[0]!.call("GROUP.CREATE", "room", "10"), "OK");
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) => conns[i % 50]!.call("GROUP.JOIN", "room", `m-${i}`)),
+    );
+    const admitted: string[] = [];
+    const sizes: number[] = [];
+    let full = 0;
+    results.forEach((r, i) => {
+      if (r.status === "fulfilled") {
+        admitted.push(`m-${i}`);
+        sizes.push(r.value as number);
+      } else {
+        assert.equal((r.reason as Error).message, "FULL group 'room' is full");
+        full++;
+      }
+    });
+    assert.equal(admitted.length, 10);
+    assert.equal(full, 190);
+    assert.deepEqual(sizes.sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const members = (await conns[1]!.call("GROUP.MEMBERS", "room")) as string[];
+    assert.deepEqual([...members].sort(), admitted.sort());
+    assert.equal(await conns[2]!.hlen("room"), 12);
+    assert.equal(info(await conns[3]!.call("GROUP.INFO", "room")).size, 10);
+  } finally {
+    for (const c of conns) c.disconnect();
+    await close();
+  }
+});
+
+test("a missing group is NOGROUP and a non-group key WRONGTYPE, for every command", () => {
+  const { call } = local();
+  const reads = (k: string): string[][] => [
+    ["GROUP.JOIN", k, "m"],
+    ["GROUP.JOIN", k, "m", "TTL", "100"],
+    ["GROUP.LEAVE", k, "m"],
+    ["GROUP.OPEN", k],
+    ["GROUP.CLOSE", k],
+    ["GROUP.RESIZE", k, "3"],
+    ["GROUP.INFO", k],
+    ["GROUP.MEMBERS", k],
+    ["GROUP.ISMEMBER", k, "m"],
+  ];
+  for (const argv of reads("g")) {
+    assert.equal(errorText(call(...argv)), "NOGROUP no such group 'g'", argv.join(" "));
+  }
+  assert.equal(call("EXISTS", "g"), 0, "a refused command creates nothing");
+  call("SET", "str", "v");
+  call("HSET", "plain", "f", "v");
+  call("HSET", "half", "capacity", "5");
+  call("HSET", "half2", "open", "1");
+  call("RPUSH", "list", "a");
+  for (const key of ["str", "plain", "half", "half2", "list"]) {
+    for (const argv of reads(key)) {
+      assert.equal(errorText(call(...argv)), WRONGTYPE, argv.join(" "));
+    }
+  }
+  assert.equal(call("GET", "str"), "v");
+  assert.equal(call("HLEN", "plain"), 1, "the plain hash is untouched");
+  const created = call("GROUP.CREATE", "str", "5");
+  assert.ok(created instanceof ErrorReply, "CREATE does not overwrite a string");
+  assert.equal(call("GET", "str"), "v");
+  // A hash with both fields is a group, whoever wrote it (a replica fed by HSET, a restore).
+  call("HSET", "byhand", "capacity", "1", "open", "1");
+  assert.equal(call("GROUP.JOIN", "byhand", "x"), 1);
+  assert.equal(errorText(call("GROUP.JOIN", "byhand", "y")), "FULL group 'byhand' is full");
+});
+
+test("BUSYGROUP, capacity, TTL, syntax and arity errors have the README's texts", () => {
+  const { call } = local();
+  assert.deepEqual(call("GROUP.CREATE", "room", "10"), R.ok);
+  assert.equal(call("GROUP.JOIN", "room", "a"), 1);
+  assert.equal(errorText(call("GROUP.CREATE", "room", "3")), "BUSYGROUP group already exists");
+  assert.equal(
+    errorText(call("GROUP.CREATE", "room", "3", "CLOSED")),
+    "BUSYGROUP group already exists",
+  );
+  assert.equal(call("HGET", "room", "capacity"), "10", "a refused CREATE changes nothing");
+  assert.equal(call("HGET", "room", "open"), "1");
+  assert.equal(call("GROUP.ISMEMBER", "room", "a"), 1);
+  for (const bad of ["-1", "2147483648", "abc", "1.5", "", "99999999999999999999"]) {
+    assert.equal(errorText(call("GROUP.CREATE", "g", bad)), BAD_CAPACITY, `CREATE ${bad}`);
+    assert.equal(errorText(call("GROUP.RESIZE", "room", bad)), BAD_CAPACITY, `RESIZE ${bad}`);
+  }
+  assert.equal(call("EXISTS", "g"), 0);
+  assert.equal(call("HGET", "room", "capacity"), "10");
+  assert.deepEqual(call("GROUP.CREATE", "big", "2147483647"), R.ok);
+  assert.equal(call("HGET", "big", "capacity"), "2147483647");
+  assert.deepEqual(call("GROUP.CREATE", "zero", "0"), R.ok);
+  assert.equal(errorText(call("GROUP.JOIN", "zero", "x")), "FULL group 'zero' is full");
+  for (const bad of ["0", "-5", "abc", "1.5", ""]) {
+    assert.equal(errorText(call("GROUP.JOIN", "room", "b", "TTL", bad)), BAD_TTL, `TTL ${bad}`);
+  }
+  assert.equal(call("GROUP.ISMEMBER", "room", "b"), 0, "a join with a bad TTL admits nobody");
+  assert.equal(errorText(call("GROUP.JOIN", "room", "b", "TTL")), E.syntax);
+  assert.equal(errorText(call("GROUP.JOIN", "room", "b", "FOO", "5")), E.syntax);
+  assert.equal(errorText(call("GROUP.JOIN", "room", "b", "TTL", "5", "TTL")), E.syntax);
+  assert.equal(errorText(call("GROUP.CREATE", "g", "5", "OPEN")), E.syntax);
+  assert.equal(call("GROUP.ISMEMBER", "room", "b"), 0);
+  assert.equal(call("GROUP.JOIN", "room", "b", "ttl", "1000"), 2, "TTL is case-insensitive");
+  assert.deepEqual(call("GROUP.CREATE", "shut", "5", "closed"), R.ok);
+  assert.equal(call("HGET", "shut", "open"), "0");
+  const arity: string[][] = [
+    ["GROUP.CREATE", "g"],
+    ["GROUP.JOIN", "room"],
+    ["GROUP.LEAVE", "room"],
+    ["GROUP.LEAVE", "room", "a", "b"],
+    ["GROUP.OPEN"],
+    ["GROUP.OPEN", "room", "x"],
+    ["GROUP.CLOSE", "room", "x"],
+    ["GROUP.RESIZE", "room"],
+    ["GROUP.INFO", "room", "x"],
+    ["GROUP.MEMBERS"],
+    ["GROUP.ISMEMBER", "room"],
+  ];
+  for (const argv of arity) {
+    assert.equal(
+      errorText(call(...argv)),
+      `ERR wrong number of arguments for '${argv[0]!.toLowerCase()}' command`,
+      argv.join(" "),
+    );
+  }
+  assert.equal(call("HLEN", "room"), 4);
+});
+
+test("CLOSED until OPEN, FULL at capacity, and members already in re-join either way", async () => {
+  const { port, close } = await start();
+  const c = await RawConn.connect(port);
+  try {
+    const send = async (argv: string[], want: string) => {
+      c.command(...argv);
+      assert.equal(await c.expect(want), want, argv.join(" "));
+    };
+    await send(["GROUP.CREATE", "room", "2"], "+OK\r\n");
+    await send(["GROUP.JOIN", "room", "alice"], ":1\r\n");
+    await send(["GROUP.CLOSE", "room"], "+OK\r\n");
+    await send(["HGET", "room", "open"], "$1\r\n0\r\n");
+    await send(["GROUP.JOIN", "room", "bob"], "-CLOSED group 'room' is closed\r\n");
+    await send(["GROUP.JOIN", "room", "alice"], ":1\r\n");
+    await send(["GROUP.OPEN", "room"], "+OK\r\n");
+    await send(["HGET", "room", "open"], "$1\r\n1\r\n");
+    await send(["GROUP.JOIN", "room", "bob"], ":2\r\n");
+    await send(["GROUP.JOIN", "room", "carol"], "-FULL group 'room' is full\r\n");
+    await send(["GROUP.JOIN", "room", "bob", "TTL", "500"], ":2\r\n");
+    await send(["GROUP.CLOSE", "room"], "+OK\r\n");
+    // Closed and full: the closed check comes first.
+    await send(["GROUP.JOIN", "room", "carol"], "-CLOSED group 'room' is closed\r\n");
+    await send(["GROUP.LEAVE", "room", "carol"], ":0\r\n");
+    await send(["GROUP.LEAVE", "room", "alice"], ":1\r\n");
+    await send(["GROUP.LEAVE", "room", "alice"], ":0\r\n");
+    await send(["GROUP.ISMEMBER", "room", "alice"], ":0\r\n");
+    await send(["GROUP.ISMEMBER", "room", "bob"], ":1\r\n");
+    await send(["GROUP.OPEN", "room"], "+OK\r\n");
+    await send(["GROUP.JOIN", "room", "carol"], ":2\r\n");
+    await send(["HLEN", "room"], ":4\r\n");
+  } finally {
+    c.close();
+    await close();
+  }
+});
+
+test("RESIZE below the size admits nobody until enough members leave", () => {
+  const { call } = local();
+  call("GROUP.CREATE", "room", "3");
+  for (const m of ["a", "b", "c"]) call("GROUP.JOIN", "room", m);
+  assert.deepEqual(call("GROUP.RESIZE", "room", "1"), R.ok);
+  assert.equal(call("HGET", "room", "capacity"), "1");
+  assert.equal(info(call("GROUP.INFO", "room")).capacity, 1);
+  assert.equal(call("GROUP.ISMEMBER", "room", "c"), 1, "nobody is evicted");
+  assert.equal(errorText(call("GROUP.JOIN", "room", "d")), "FULL group 'room' is full");
+  assert.equal(call("GROUP.JOIN", "room", "c"), 3, "a member re-joins above capacity");
+  call("GROUP.LEAVE", "room", "a");
+  assert.equal(errorText(call("GROUP.JOIN", "room", "d")), "FULL group 'room' is full");
+  call("GROUP.LEAVE", "room", "b");
+  assert.equal(errorText(call("GROUP.JOIN", "room", "d")), "FULL group 'room' is full");
+  call("GROUP.LEAVE", "room", "c");
+  assert.equal(call("GROUP.JOIN", "room", "d"), 1);
+  assert.equal(errorText(call("GROUP.JOIN", "room", "e")), "FULL group 'room' is full");
+  assert.deepEqual(call("GROUP.RESIZE", "room", "5"), R.ok);
+  assert.equal(call("GROUP.JOIN", "room", "e"), 2);
+  assert.deepEqual([...(call("GROUP.MEMBERS", "room") as string[])].sort(), ["d", "e"]);
+});
+
+test("a join retried after a lost reply keeps one seat and sets the lease it asks", async () => {
+  const { port, clock, close } = await start();
+  const a = io(port);
+  const nr = createClient({ socket: { port, host: "127.0.0.1" } });
+  const lost = await RawConn.connect(port);
+  try {
+    await nr.connect();
+    assert.equal(await a.call("GROUP.CREATE", "room", "2"), "OK");
+    // The join runs but its connection dies before the reply is read.
+    lost.command("GROUP.JOIN", "room", "alice", "TTL", "30000");
+    let seen = 0;
+    for (let i = 0; i < 200 && seen !== 1; i++) {
+      seen = (await a.call("GROUP.ISMEMBER", "room", "alice")) as number;
+    }
+    assert.equal(seen, 1, "the first join ran");
+    lost.close();
+    assert.equal(await a.hget("room", "m:alice"), String(T0 + 30_000));
+    clock.advance(1000);
+    assert.equal(await a.call("GROUP.JOIN", "room", "alice", "TTL", "30000"), 1);
+    assert.equal(await a.hget("room", "m:alice"), String(T0 + 31_000), "the lease is renewed");
+    assert.deepEqual(info(await a.call("GROUP.INFO", "room")).members, { alice: 30_000 });
+    assert.equal(await nr.sendCommand(["GROUP.JOIN", "room", "alice"]), 1);
+    assert.equal(await a.hget("room", "m:alice"), "0", "a join without TTL drops the lease");
+    assert.deepEqual(info(await a.call("GROUP.INFO", "room")).members, { alice: -1 });
+    assert.equal(await nr.sendCommand(["GROUP.JOIN", "room", "bob"]), 2);
+    assert.equal(await a.call("GROUP.JOIN", "room", "alice", "TTL", "5000"), 2);
+    assert.equal(await nr.sendCommand(["GROUP.JOIN", "room", "alice"]), 2);
+    assert.equal(await a.call("GROUP.JOIN", "room", "alice", "TTL", "5000"), 2);
+    assert.equal(await a.hget("room", "m:alice"), String(T0 + 6000));
+    assert.equal(await a.hlen("room"), 4);
+    assert.deepEqual(((await a.call("GROUP.MEMBERS", "room")) as string[]).sort(), [
+      "alice",
+      "bob",
+    ]);
+    await assert.rejects(
+      nr.sendCommand(["GROUP.JOIN", "room", "carol"]),
+      /FULL group 'room' is full/,
+    );
+  } finally {
+    lost.close();
+    a.disconnect();
+    await nr.quit();
+    await close();
+  }
+});
+
+test("subscribers hear join, leave and expire; a heartbeat keeps the member", async () => {
+  const { server, port, clock, close } = await start();
+  const a = io(port);
+  const sub = io(port);
+  const psub = createClient({ socket: { port, host: "127.0.0.1" } });
+  const got: string[] = [];
+  const pgot: string[] = [];
+  try {
+    await psub.connect();
+    sub.on("message", (ch: string, msg: string) => got.push(`${ch} ${msg}`));
+    await sub.subscribe("__group__:room");
+    await psub.pSubscribe("__group__:*", (msg, ch) => pgot.push(`${ch} ${msg}`));
+    await a.call("GROUP.CREATE", "room", "3");
+    await a.call("GROUP.CREATE", "other", "3");
+    assert.equal(await a.call("GROUP.JOIN", "room", "alice", "TTL", "1000"), 1);
+    assert.equal(await a.call("GROUP.JOIN", "room", "bob"), 2);
+    assert.equal(await a.call("GROUP.JOIN", "room", "alice", "TTL", "1000"), 2); // no message
+    assert.equal(await a.call("GROUP.JOIN", "room", "carol", "TTL", "1000"), 3);
+    await assert.rejects(a.call("GROUP.JOIN", "room", "dave"), /FULL/); // no message
+    assert.equal(await a.call("GROUP.LEAVE", "room", "bob"), 1);
+    assert.equal(await a.call("GROUP.LEAVE", "room", "bob"), 0); // no message
+    assert.equal(await a.call("GROUP.JOIN", "other", "zed"), 1);
+    clock.advance(800);
+    assert.equal(await a.call("GROUP.JOIN", "room", "carol", "TTL", "1000"), 2); // heartbeat
+    server.cron();
+    assert.equal(await a.hexists("room", "m:alice"), 1, "alice's lease has 200 ms left");
+    clock.advance(201);
+    server.cron();
+    assert.equal(await a.hexists("room", "m:alice"), 0, "the tick removed alice");
+    assert.equal(await a.hexists("room", "m:carol"), 1, "the heartbeat kept carol");
+    assert.equal(await a.call("GROUP.ISMEMBER", "room", "alice"), 0);
+    assert.equal(await a.call("GROUP.ISMEMBER", "room", "carol"), 1);
+    clock.advance(800);
+    server.cron();
+    assert.equal(await a.hexists("room", "m:carol"), 0);
+    assert.equal(await a.call("GROUP.ISMEMBER", "room", "carol"), 0);
+    assert.equal(await a.call("GROUP.ISMEMBER", "other", "zed"), 1, "no lease, no expiry");
+    await a.publish("__group__:room", "end");
+    await until(() => got.at(-1) === "__group__:room end", "the subscriber");
+    await until(() => pgot.at(-1) === "__group__:room end", "the pattern subscriber");
+    const want = [
+      "join alice 1",
+      "join bob 2",
+      "join carol 3",
+      "leave bob 2",
+      "expire alice 1",
+      "expire carol 0",
+      "end",
+    ].map((m) => `__group__:room ${m}`);
+    assert.deepEqual(got, want);
+    assert.deepEqual(pgot, [...want.slice(0, 4), "__group__:other join zed 1", ...want.slice(4)]);
+  } finally {
+    a.disconnect();
+    sub.disconnect();
+    await psub.quit();
+    await close();
+  }
+});
+
+test("a lapsed lease is removed before a GROUP command reads the group, without a tick", () => {
+  const { server, clock, call } = local();
+  const sub = server.session();
+  const effects: string[][] = [];
+  server.on("propagate", (_db, argv) => effects.push(argv));
+  sub.call("SUBSCRIBE", "__group__:room");
+  call("GROUP.CREATE", "room", "1");
+  call("GROUP.JOIN", "room", "a", "TTL", "1000");
+  sub.drain();
+  clock.advance(999);
+  assert.equal(errorText(call("GROUP.JOIN", "room", "b")), "FULL group 'room' is full");
+  clock.advance(2);
+  effects.length = 0;
+  assert.equal(call("GROUP.JOIN", "room", "b"), 1, "a's seat is free once the lease passed");
+  assert.deepEqual(
+    effects.filter((e) => e[0] !== "MULTI" && e[0] !== "EXEC").map(upper),
+    [["HDEL", "room", "m:a"], ["HSET", "room", "m:b", "0"]],
+  );
+  const msgs = sub.drain().map((m) => (m as { items: Reply[] }).items.slice(1));
+  assert.deepEqual(msgs, [["__group__:room", "expire a 0"], ["__group__:room", "join b 1"]]);
+  call("GROUP.JOIN", "room", "b", "TTL", "10");
+  clock.advance(11);
+  assert.equal(call("HEXISTS", "room", "m:b"), 1, "no tick ran and HEXISTS is a hash read");
+  assert.equal(call("GROUP.ISMEMBER", "room", "b"), 0);
+  assert.equal(call("HEXISTS", "room", "m:b"), 0);
+  call("GROUP.JOIN", "room", "c", "TTL", "10");
+  clock.advance(11);
+  assert.deepEqual(info(call("GROUP.INFO", "room")).members, {});
+  call("GROUP.JOIN", "room", "d", "TTL", "10");
+  clock.advance(11);
+  assert.deepEqual(call("GROUP.MEMBERS", "room"), []);
+  assert.equal(call("HLEN", "room"), 2);
+});
+
+test("a replica leaves leases to the master; promoted, its tick expires them", () => {
+  const { server, clock, call } = local();
+  const effects: Array<[number, string[]]> = [];
+  server.on("propagate", (db, argv) => effects.push([db, upper(argv)]));
+  call("SELECT", "1");
+  call("GROUP.CREATE", "room", "5");
+  call("GROUP.JOIN", "room", "a", "TTL", "1000");
+  server.masterHost = "127.0.0.1";
+  clock.advance(5000);
+  effects.length = 0;
+  server.cron();
+  assert.equal(call("HEXISTS", "room", "m:a"), 1, "a replica keeps the member");
+  assert.deepEqual(effects, []);
+  server.masterHost = undefined;
+  server.cron();
+  assert.equal(call("HEXISTS", "room", "m:a"), 0, "once master, the tick expires it");
+  assert.deepEqual(effects, [[1, ["HDEL", "room", "m:a"]]]);
+});
+
+test("stale lease entries never touch a deleted or re-created group", () => {
+  const { server, clock, call } = local();
+  const effects: string[][] = [];
+  server.on("propagate", (_db, argv) => effects.push(argv));
+  call("GROUP.CREATE", "room", "5");
+  call("GROUP.JOIN", "room", "b", "TTL", "1000");
+  call("DEL", "room");
+  call("GROUP.CREATE", "room", "5");
+  call("GROUP.JOIN", "room", "b");
+  call("GROUP.JOIN", "gone", "x"); // NOGROUP
+  call("GROUP.CREATE", "gone", "5");
+  call("GROUP.JOIN", "gone", "x", "TTL", "1000");
+  call("DEL", "gone");
+  clock.advance(2000);
+  effects.length = 0;
+  server.cron();
+  assert.equal(call("HGET", "room", "m:b"), "0", "b re-joined without a lease");
+  assert.equal(call("GROUP.ISMEMBER", "room", "b"), 1);
+  assert.equal(call("EXISTS", "gone"), 0, "the tick does not re-create a deleted group");
+  assert.deepEqual(effects, []);
+});
+
+test("leases found in plain hash data (a restart, a promoted replica) expire on the tick", () => {
+  const { server, clock, call } = local();
+  const effects: string[][] = [];
+  server.on("propagate", (_db, argv) => effects.push(upper(argv)));
+  // What loading an RDB/AOF or a replication stream leaves: the hash, never a GROUP.JOIN.
+  call("HSET", "room", "capacity", "5", "open", "1", "m:a", String(T0 + 1000), "m:b", "0");
+  clock.advance(1001);
+  effects.length = 0;
+  server.cron();
+  assert.equal(call("HEXISTS", "room", "m:a"), 0, "the tick removes a passed lease it did not set");
+  assert.deepEqual(effects, [["HDEL", "room", "m:a"]]);
+  assert.equal(call("HEXISTS", "room", "m:b"), 1);
+});
+
+test("the tick expires the leases of a renamed group before any GROUP command reads it", () => {
+  const { server, clock, call } = local();
+  const effects: string[][] = [];
+  server.on("propagate", (_db, argv) => effects.push(upper(argv)));
+  const sub = server.session();
+  sub.call("SUBSCRIBE", "__group__:new");
+  sub.drain();
+  call("GROUP.CREATE", "old", "5");
+  call("GROUP.JOIN", "old", "a", "TTL", "1000");
+  call("RENAME", "old", "new");
+  clock.advance(1001);
+  effects.length = 0;
+  server.cron();
+  assert.equal(call("HEXISTS", "new", "m:a"), 0, "the seat of a crashed member is freed");
+  assert.deepEqual(effects, [["HDEL", "new", "m:a"]]);
+  const msgs = sub.drain().map((m) => (m as { items: Reply[] }).items.slice(1));
+  assert.deepEqual(msgs, [["__group__:new", "expire a 0"]]);
+});
+
+function upper(argv: string[]): string[] {
+  return [argv[0]!.toUpperCase(), ...argv.slice(1)];
+}
+
+/** Runs GROUP commands in process and records what each one propagates. */
+function recorder(): {
+  run: (...argv: string[]) => string[][];
+  clock: ManualClock;
+  server: Server;
+} {
+  const { server, clock, call } = local();
+  let seen: string[][] = [];
+  server.on("propagate", (_db, argv) => seen.push(upper(argv)));
+  return {
+    server,
+    clock,
+    run: (...argv) => {
+      seen = [];
+      call(...argv);
+      return seen;
+    },
+  };
+}
+
+test("GROUP commands propagate as HSET/HDEL effects; refusals and reads propagate nothing", () => {
+  const { run, clock, server } = recorder();
+  const all: string[][] = [];
+  const check = (argv: string[], want: string[][]) => {
+    const got = run(...argv);
+    all.push(...got);
+    assert.deepEqual(got, want, argv.join(" "));
+  };
+  check(["GROUP.CREATE", "room", "10"], [["HSET", "room", "capacity", "10", "open", "1"]]);
+  check(["GROUP.CREATE", "shut", "5", "CLOSED"], [["HSET", "shut", "capacity", "5", "open", "0"]]);
+  check(["GROUP.JOIN", "room", "alice", "TTL", "30000"], [
+    ["HSET", "room", "m:alice", String(T0 + 30_000)],
+  ]);
+  check(["GROUP.JOIN", "room", "bob"], [["HSET", "room", "m:bob", "0"]]);
+  check(["GROUP.JOIN", "room", "alice"], [["HSET", "room", "m:alice", "0"]]);
+  check(["GROUP.JOIN", "shut", "x"], []);
+  check(["GROUP.JOIN", "nosuch", "x"], []);
+  check(["GROUP.JOIN", "room", "x", "TTL", "0"], []);
+  check(["GROUP.CREATE", "room", "3"], []);
+  check(["GROUP.INFO", "room"], []);
+  check(["GROUP.MEMBERS", "room"], []);
+  check(["GROUP.ISMEMBER", "room", "bob"], []);
+  check(["GROUP.LEAVE", "room", "bob"], [["HDEL", "room", "m:bob"]]);
+  check(["GROUP.LEAVE", "room", "bob"], []);
+  check(["GROUP.CLOSE", "room"], [["HSET", "room", "open", "0"]]);
+  check(["GROUP.OPEN", "room"], [["HSET", "room", "open", "1"]]);
+  check(["GROUP.RESIZE", "room", "1"], [["HSET", "room", "capacity", "1"]]);
+  check(["GROUP.JOIN", "room", "carol"], []);
+  check(["GROUP.RESIZE", "room", "2"], [["HSET", "room", "capacity", "2"]]);
+  check(["GROUP.JOIN", "room", "carol", "TTL", "1000"], [
+    ["HSET", "room", "m:carol", String(T0 + 1000)],
+  ]);
+  clock.advance(1001);
+  const expired = run("PING");
+  assert.deepEqual(expired, [], "time passing alone propagates nothing");
+  const before = all.length;
+  const seen: string[][] = [];
+  server.on("propagate", (_db, argv) => seen.push(upper(argv)));
+  server.cron();
+  assert.deepEqual(seen, [["HDEL", "room", "m:carol"]], "a passed lease is an HDEL");
+  assert.equal(before, all.length);
+  for (const e of [...all, ...seen]) assert.ok(!e[0]!.startsWith("GROUP."), e.join(" "));
+});
+
+test("the propagated effects build the same hashes on a stock redis-server", {
+  skip: !hasRedis,
+}, async () => {
+  const { server, clock, call } = local();
+  const effects: string[][] = [];
+  server.on("propagate", (_db, argv) => effects.push(argv));
+  call("GROUP.CREATE", "room", "3");
+  call("GROUP.CREATE", "shut", "2", "CLOSED");
+  call("GROUP.JOIN", "room", "alice", "TTL", "5000");
+  call("GROUP.JOIN", "room", "bob");
+  call("GROUP.JOIN", "room", "carol", "TTL", "100");
+  call("GROUP.JOIN", "room", "dave");
+  call("GROUP.LEAVE", "room", "bob");
+  call("GROUP.RESIZE", "room", "4");
+  call(
+    "EVAL",
+    "redis.call('GROUP.JOIN', KEYS[1], 'eve') return redis.call('GROUP.CLOSE', KEYS[1])",
+    "1",
+    "room",
+  );
+  clock.advance(200);
+  server.cron();
+  call("GROUP.JOIN", "room", "alice", "TTL", "9000");
+  const redis = await startRedis();
+  const r = io(redis.port);
+  try {
+    for (const argv of effects) await r.call(argv[0]!, ...argv.slice(1));
+    for (const key of ["room", "shut"]) {
+      const ours = call("HGETALL", key);
+      const theirs = await r.call("HGETALL", key);
+      const asMap = (v: unknown) => {
+        const a = (v instanceof MapReply ? v.entries : v) as string[];
+        return Object.fromEntries(a.flatMap((x, i) => (i % 2 === 0 ? [[x, a[i + 1]]] : [])));
+      };
+      assert.deepEqual(asMap(theirs), asMap(ours), key);
+    }
+    assert.equal(await r.hget("room", "m:alice"), String(T0 + 200 + 9000));
+    assert.equal(await r.hexists("room", "m:carol"), 0);
+    assert.equal(await r.hget("room", "open"), "0");
+  } finally {
+    r.disconnect();
+    redis.stop();
+  }
+});
+
+test("GROUP.JOIN inside MULTI/EXEC: counts and FULL come back in EXEC's array; WATCH sees joins", async () => {
+  const { port, close } = await start();
+  const c = await RawConn.connect(port);
+  const d = io(port);
+  try {
+    c.command("GROUP.CREATE", "room", "1");
+    c.command("MULTI");
+    c.command("GROUP.JOIN", "room", "a");
+    c.command("GROUP.JOIN", "room", "b");
+    c.command("GROUP.JOIN", "room", "a");
+    c.command("GROUP.ISMEMBER", "room", "b");
+    c.command("EXEC");
+    const want = "+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n" +
+      "*4\r\n:1\r\n-FULL group 'room' is full\r\n:1\r\n:0\r\n";
+    assert.equal(await c.expect(want), want);
+    c.command("WATCH", "room");
+    assert.equal(await c.expect("+OK\r\n"), "+OK\r\n");
+    assert.equal(await d.call("GROUP.LEAVE", "room", "a"), 1);
+    c.command("MULTI");
+    c.command("GROUP.JOIN", "room", "b");
+    c.command("EXEC");
+    const aborted = "+OK\r\n+QUEUED\r\n*-1\r\n";
+    assert.equal(await c.expect(aborted), aborted, "GROUP.LEAVE touched the watched key");
+    assert.equal(await d.call("GROUP.ISMEMBER", "room", "b"), 0);
+    c.command("WATCH", "room");
+    c.command("MULTI");
+    c.command("GROUP.JOIN", "room", "b");
+    c.command("EXEC");
+    const ran = "+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n:1\r\n";
+    assert.equal(await c.expect(ran), ran);
+    const res = await d.multi().call("GROUP.JOIN", "room", "b").call("GROUP.JOIN", "room", "z")
+      .exec();
+    assert.equal(res![0]![0], null);
+    assert.equal(res![0]![1], 1);
+    assert.equal((res![1]![0] as Error).message, "FULL group 'room' is full");
+  } finally {
+    c.close();
+    d.disconnect();
+    await close();
+  }
+});
+
+test("GROUP.JOIN from Lua with redis.call and redis.pcall, propagated as effects", async () => {
+  const { server, port, close } = await start();
+  const effects: string[][] = [];
+  server.on("propagate", (_db, argv) => effects.push(upper(argv)));
+  const r = io(port);
+  try {
+    await r.call("GROUP.CREATE", "room", "1");
+    effects.length = 0;
+    const join = "return redis.call('GROUP.JOIN', KEYS[1], ARGV[1])";
+    assert.equal(await r.eval(join, 1, "room", "x"), 1);
+    assert.deepEqual(effects, [["HSET", "room", "m:x", "0"]], "the effect, not the EVAL");
+    effects.length = 0;
+    await assert.rejects(r.eval(join, 1, "room", "y"), /^ReplyError: FULL group 'room' is full/);
+    const pcall =
+      "local r = redis.pcall('GROUP.JOIN', KEYS[1], ARGV[1]) return {type(r), r['err']}";
+    assert.deepEqual(await r.eval(pcall, 1, "room", "y"), ["table", "FULL group 'room' is full"]);
+    const raw = "return redis.pcall('GROUP.JOIN', KEYS[1], ARGV[1])";
+    await assert.rejects(r.eval(raw, 1, "room", "y"), (e: Error) => {
+      assert.equal(e.message, "FULL group 'room' is full");
+      return true;
+    });
+    const missing = "local r = redis.pcall('GROUP.JOIN', KEYS[1], 'm') return r['err']";
+    assert.equal(await r.eval(missing, 1, "nope"), "NOGROUP no such group 'nope'");
+    assert.deepEqual(effects, [], "refused joins in scripts propagate nothing");
+    r.defineCommand("joinRoom", { numberOfKeys: 1, lua: join });
+    const custom = r as unknown as { joinRoom(k: string, m: string): Promise<unknown> };
+    assert.equal(await custom.joinRoom("room", "x"), 1, "EVALSHA through defineCommand");
+    assert.deepEqual(await r.call("GROUP.MEMBERS", "room"), ["x"]);
+  } finally {
+    r.disconnect();
+    await close();
+  }
+});
+
+test("GROUP.INFO is a flat array in RESP2 and a map in RESP3; MEMBERS an array in both", async () => {
+  const { port, clock, close } = await start();
+  const c2 = await RawConn.connect(port);
+  const c3 = await RawConn.connect(port);
+  try {
+    await hello3(c3);
+    c2.command("GROUP.CREATE", "room", "2");
+    c2.command("GROUP.INFO", "room");
+    const empty2 = "+OK\r\n*10\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
+      "$4\r\nsize\r\n:0\r\n$4\r\nopen\r\n:1\r\n$7\r\nmembers\r\n*0\r\n";
+    assert.equal(await c2.expect(empty2), empty2);
+    c3.command("GROUP.INFO", "room");
+    const empty3 = "%5\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
+      "$4\r\nsize\r\n:0\r\n$4\r\nopen\r\n:1\r\n$7\r\nmembers\r\n%0\r\n";
+    assert.equal(await c3.expect(empty3), empty3);
+    c2.command("GROUP.JOIN", "room", "bob", "TTL", "30000");
+    c2.command("GROUP.CLOSE", "room");
+    assert.equal(await c2.expect(":1\r\n+OK\r\n"), ":1\r\n+OK\r\n");
+    clock.advance(846);
+    c2.command("GROUP.INFO", "room");
+    const one2 = "*10\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
+      "$4\r\nsize\r\n:1\r\n$4\r\nopen\r\n:0\r\n$7\r\nmembers\r\n*2\r\n$3\r\nbob\r\n:29154\r\n";
+    assert.equal(await c2.expect(one2), one2);
+    c3.command("GROUP.INFO", "room");
+    const one3 = "%5\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
+      "$4\r\nsize\r\n:1\r\n$4\r\nopen\r\n:0\r\n$7\r\nmembers\r\n%1\r\n$3\r\nbob\r\n:29154\r\n";
+    assert.equal(await c3.expect(one3), one3);
+    c2.command("GROUP.MEMBERS", "room");
+    assert.equal(await c2.expect("*1\r\n$3\r\nbob\r\n"), "*1\r\n$3\r\nbob\r\n");
+    c3.command("GROUP.MEMBERS", "room");
+    assert.equal(await c3.expect("*1\r\n$3\r\nbob\r\n"), "*1\r\n$3\r\nbob\r\n");
+    c3.command("GROUP.JOIN", "room", "bob");
+    c3.command("GROUP.INFO", "room");
+    const noLease = ":1\r\n%5\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
+      "$4\r\nsize\r\n:1\r\n$4\r\nopen\r\n:0\r\n$7\r\nmembers\r\n%1\r\n$3\r\nbob\r\n:-1\r\n";
+    assert.equal(await c3.expect(noLease), noLease);
+    c3.command("GROUP.JOIN", "nope", "x");
+    const nogroup = "-NOGROUP no such group 'nope'\r\n";
+    assert.equal(await c3.expect(nogroup), nogroup);
+  } finally {
+    c2.close();
+    c3.close();
+    await close();
+  }
+});
+
+test("COMMAND DOCS and COMMAND INFO describe the GROUP commands", () => {
+  const { call } = local();
+  const names = [
+    "create",
+    "join",
+    "leave",
+    "open",
+    "close",
+    "resize",
+    "info",
+    "members",
+    "ismember",
+  ];
+  const docs = call("COMMAND", "DOCS", ...names.map((n) => `group.${n}`)) as MapReply;
+  const byName = new Map<string, Reply[]>();
+  for (let i = 0; i < docs.entries.length; i += 2) {
+    byName.set(docs.entries[i] as string, (docs.entries[i + 1] as MapReply).entries);
+  }
+  for (const n of names) {
+    const body = byName.get(`group.${n}`);
+    assert.ok(body, `COMMAND DOCS group.${n}`);
+    const summary = body[body.indexOf("summary") + 1];
+    assert.ok(typeof summary === "string" && summary.length > 10, `summary of group.${n}`);
+    assert.ok(body.includes("arguments"), `arguments of group.${n}`);
+  }
+  const join = byName.get("group.join")!;
+  const args = join[join.indexOf("arguments") + 1] as MapReply[];
+  assert.deepEqual(args.slice(0, 2).map((a) => a.entries[1]), ["group", "member"]);
+  const rest = JSON.stringify(args.slice(2));
+  assert.match(rest, /TTL/);
+  assert.match(rest, /optional/);
+  const cmdInfo = call("COMMAND", "INFO", "group.join", "group.info") as Reply[][];
+  assert.equal(cmdInfo[0]![0], "group.join");
+  assert.equal(cmdInfo[0]![1], -3);
+  assert.deepEqual(cmdInfo[0]!.slice(3, 6), [1, 1, 1], "the group is the key");
+  assert.equal(cmdInfo[1]![1], 2);
+  assert.deepEqual(call("COMMAND", "GETKEYS", "GROUP.JOIN", "room", "m", "TTL", "5"), ["room"]);
+  const flags = (f: Reply) => (f as SetReply).items.map((x) => (x as SimpleString).value);
+  assert.ok(flags(cmdInfo[0]![2]!).includes("write"));
+  assert.ok(flags(cmdInfo[1]![2]!).includes("readonly"));
+});
+
+test("a group is a hash: TYPE, layout, SCAN, RENAME, COPY, EXPIRE, DEL and plain HSET/HDEL", async () => {
+  const { server, port, clock, close } = await start();
+  const r = io(port);
+  try {
+    await r.call("GROUP.CREATE", "room", "5");
+    await r.call("GROUP.JOIN", "room", "alice");
+    await r.call("GROUP.JOIN", "room", "bob", "TTL", "30000");
+    assert.equal(await r.type("room"), "hash");
+    assert.deepEqual(await r.hgetall("room"), {
+      capacity: "5",
+      open: "1",
+      "m:alice": "0",
+      "m:bob": String(T0 + 30_000),
+    });
+    assert.deepEqual((await r.scan("0", "TYPE", "hash"))[1], ["room"]);
+    assert.equal(await r.rename("room", "room2"), "OK");
+    await assert.rejects(
+      r.call("GROUP.JOIN", "room", "x"),
+      /^ReplyError: NOGROUP no such group 'room'$/,
+    );
+    assert.equal(await r.call("GROUP.JOIN", "room2", "carol"), 3);
+    assert.equal(info(await r.call("GROUP.INFO", "room2")).name, "room2");
+    clock.advance(30_001);
+    server.cron();
+    assert.equal(await r.hexists("room2", "m:bob"), 0, "the lease follows the renamed key");
+    assert.equal(info(await r.call("GROUP.INFO", "room2")).size, 2);
+    assert.equal(await r.copy("room2", "room3"), 1);
+    assert.equal(await r.call("GROUP.JOIN", "room3", "dave"), 3);
+    assert.equal(await r.call("GROUP.ISMEMBER", "room2", "dave"), 0, "the copy is separate");
+    assert.equal(await r.hdel("room3", "m:dave"), 1);
+    assert.equal(await r.call("GROUP.ISMEMBER", "room3", "dave"), 0, "HDEL removes a member");
+    await r.hset("room3", "open", "0");
+    await assert.rejects(r.call("GROUP.JOIN", "room3", "zed"), /CLOSED group 'room3' is closed/);
+    await r.hset("room3", "m:zed", "0");
+    assert.equal(await r.call("GROUP.ISMEMBER", "room3", "zed"), 1, "HSET adds a member");
+    assert.equal(await r.expire("room2", 100), 1);
+    assert.equal(await r.ttl("room2"), 100);
+    assert.equal(await r.del("room2"), 1);
+    await assert.rejects(r.call("GROUP.INFO", "room2"), /NOGROUP no such group 'room2'/);
+    assert.equal(await r.call("GROUP.CREATE", "room2", "1"), "OK");
+    assert.equal(await r.call("GROUP.JOIN", "room2", "x"), 1);
+  } finally {
+    r.disconnect();
+    await close();
+  }
+});
+
+test("the README's redis-cli session, reply for reply", async () => {
+  const { port, clock, close } = await start();
+  try {
+    const readme = readFileSync(new URL("../plugins/groups/README.md", import.meta.url), "latin1");
+    const block = readme.split("## A room filling up, in redis-cli")[1]!.split("```")[1]!;
+    const steps: Array<{ argv: string[]; out: string[] }> = [];
+    for (const line of block.split("\n").slice(1)) {
+      if (line.startsWith("127.0.0.1:6379> ")) {
+        steps.push({ argv: line.slice(16).split(" "), out: [] });
+      } else if (line !== "") steps.at(-1)!.out.push(line);
+    }
+    assert.equal(steps.length, 11);
+    for (const { argv, out } of steps) {
+      // bob joined at T0 with TTL 30000; the README shows 29154 ms left: 846 ms have passed.
+      if (argv[0] === "GROUP.INFO") clock.advance(846);
+      const got = await redisCli(port, ["--no-raw", ...argv]);
+      assert.equal(got.stdout, out.join("\n") + "\n", argv.join(" "));
+    }
+  } finally {
+    await close();
+  }
+});
