@@ -1,0 +1,309 @@
+/**
+ * The four ways of joining a capacity-limited group that bench/groups.ts compares, each as the
+ * join of one client connection, plus setting the groups up and auditing them afterwards.
+ *
+ * The stock flows keep the app's own layout, a hash `g:<id>` (`open`, `capacity`, `size`) and a
+ * set `g:<id>:members`, and admit with the same checks, in the same order, as GROUP.JOIN (already
+ * in, open, not full). Reads are pipelined wherever the app could, so each stock flow makes the
+ * fewest round trips it can.
+ *
+ * @module
+ */
+
+import { Redis } from "ioredis";
+import Redlock from "redlock";
+
+/** The flows, in the order they run. */
+export const FLOWS = ["watch", "lua", "redlock", "group"] as const;
+
+/** One of {@link FLOWS}. */
+export type FlowName = typeof FLOWS[number];
+
+/** One join attempt: `member` wants a seat in group number `group`. */
+export interface Attempt {
+  group: number;
+  member: string;
+}
+
+/** How an attempt ended: `member` is a re-join, `failed` an unexpected error. */
+export type Outcome = "admitted" | "member" | "full" | "closed" | "failed";
+
+/** What the clients of one run did, over all of them. */
+export interface Counters {
+  roundTrips: number;
+  /** Commands sent, counted at each client's `sendCommand`. */
+  commands: number;
+  retries: number;
+  tally: Record<Outcome, number>;
+  /** The first unexpected error, if any. */
+  error?: string;
+}
+
+/**
+ * Zeroed counters.
+ *
+ * @returns counters with nothing counted
+ * @example
+ * ```ts
+ * import { newCounters } from "./groups_flows.ts";
+ * console.log(newCounters().tally.admitted); // 0
+ * ```
+ */
+export function newCounters(): Counters {
+  const tally = { admitted: 0, member: 0, full: 0, closed: 0, failed: 0 };
+  return { roundTrips: 0, commands: 0, retries: 0, tally };
+}
+
+/** Redlock's retry settings (lock TTL aside). */
+export interface RedlockSettings {
+  retryCount: number;
+  retryDelay: number;
+  retryJitter: number;
+}
+
+/** A lock outlives any join by far: an expired lock would show as overbooking, not as speed. */
+const LOCK_TTL_MS = 5000;
+
+const key = (group: number): string => `g:${group}`;
+
+/** A group as the stock flows read it. */
+interface State {
+  exists: boolean;
+  open: boolean;
+  capacity: number;
+  size: number;
+  member: boolean;
+}
+
+async function readState(c: Redis, g: string, member: string): Promise<State> {
+  const replies = await c.pipeline().hmget(g, "open", "capacity", "size").sismember(
+    `${g}:members`,
+    member,
+  ).exec();
+  const failed = replies?.find(([e]) => e !== null);
+  if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error("pipeline failed");
+  const [open, capacity, size] = replies[0]![1] as Array<string | null>;
+  return {
+    exists: open !== null,
+    open: open === "1",
+    capacity: Number(capacity),
+    size: Number(size),
+    member: replies[1]![1] === 1,
+  };
+}
+
+/** The same checks, in the same order, as GROUP.JOIN; undefined when the member may join. */
+function refusal(s: State): Outcome | undefined {
+  if (!s.exists) return "failed";
+  if (s.member) return "member";
+  if (!s.open) return "closed";
+  return s.size >= s.capacity ? "full" : undefined;
+}
+
+/** An error reply of a script or of GROUP.JOIN as an outcome; anything else is rethrown. */
+function refusedBy(e: unknown): Outcome {
+  const text = (e as Error).message ?? "";
+  if (text.startsWith("FULL ")) return "full";
+  if (text.startsWith("CLOSED ")) return "closed";
+  throw e;
+}
+
+const JOIN_LUA = `
+local st = redis.call("HMGET", KEYS[1], "open", "capacity", "size")
+if not st[1] then return redis.error_reply("NOGROUP no such group") end
+if redis.call("SISMEMBER", KEYS[2], ARGV[1]) == 1 then return tonumber(st[3]) end
+if st[1] ~= "1" then return redis.error_reply("CLOSED group is closed") end
+if tonumber(st[3]) >= tonumber(st[2]) then return redis.error_reply("FULL group is full") end
+redis.call("SADD", KEYS[2], ARGV[1])
+return redis.call("HINCRBY", KEYS[1], "size", 1)`;
+
+/** The join of one client connection. */
+export type Join = (a: Attempt) => Promise<Outcome>;
+
+type JoinFactory = (c: Redis, n: Counters, redlock: RedlockSettings) => Join;
+
+/** By flow, the join of one client connection, counting its round trips and retries. */
+const JOINS: Record<FlowName, JoinFactory> = {
+  watch: (c, n) => async ({ group, member }) => {
+    const g = key(group);
+    for (;;) {
+      await c.watch(g, `${g}:members`);
+      const refused = refusal(await readState(c, g, member));
+      n.roundTrips += 2;
+      if (refused !== undefined) {
+        await c.unwatch();
+        n.roundTrips++;
+        return refused;
+      }
+      const done = await c.multi().sadd(`${g}:members`, member).hincrby(g, "size", 1).exec();
+      n.roundTrips++;
+      if (done !== null) return "admitted";
+      n.retries++;
+    }
+  },
+  // An integer reply counts as an admission for the script and GROUP.JOIN: the attempt lists
+  // hold no re-joins, and the audit compares admissions with the members stored.
+  lua: (c, n) => {
+    c.defineCommand("groupJoin", { numberOfKeys: 2, lua: JOIN_LUA });
+    const script = c as unknown as {
+      groupJoin(g: string, m: string, member: string): Promise<number>;
+    };
+    return async ({ group, member }) => {
+      n.roundTrips++;
+      try {
+        await script.groupJoin(key(group), `${key(group)}:members`, member);
+        return "admitted";
+      } catch (e) {
+        return refusedBy(e);
+      }
+    };
+  },
+  redlock: (c, n, settings) => {
+    const redlock = new Redlock([c], settings);
+    return async ({ group, member }) => {
+      const g = key(group);
+      const lock = await redlock.acquire([`lock:${g}`], LOCK_TTL_MS);
+      n.roundTrips += lock.attempts.length + 2;
+      n.retries += lock.attempts.length - 1;
+      try {
+        const refused = refusal(await readState(c, g, member));
+        if (refused !== undefined) return refused;
+        const done = await c.pipeline().sadd(`${g}:members`, member).hincrby(g, "size", 1).exec();
+        n.roundTrips++;
+        const failed = done?.find(([e]) => e !== null);
+        if (failed !== undefined) throw failed[0];
+        return "admitted";
+      } finally {
+        // A lock that expired under us cannot be released; the audit shows what that cost.
+        await redlock.release(lock, { retryCount: 0 }).catch(() => {});
+      }
+    };
+  },
+  group: (c, n) => async ({ group, member }) => {
+    n.roundTrips++;
+    try {
+      await c.call("GROUP.JOIN", key(group), member);
+      return "admitted";
+    } catch (e) {
+      return refusedBy(e);
+    }
+  },
+};
+
+/**
+ * The join of one client connection for `flow`: from now on the client's commands, round trips
+ * and retries are added to `options.counters`.
+ *
+ * @param flow the flow
+ * @param options the client, the counters and Redlock's settings
+ * @returns the join
+ * @example
+ * ```ts ignore
+ * const join = joinFor("group", { client, counters: newCounters(), redlock });
+ * console.log(await join({ group: 0, member: "alice" })); // "admitted"
+ * ```
+ */
+export function joinFor(
+  flow: FlowName,
+  options: { client: Redis; counters: Counters; redlock: RedlockSettings },
+): Join {
+  const { client, counters } = options;
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = (...args) => {
+    counters.commands++;
+    return send(...args);
+  };
+  return JOINS[flow](client, counters, options.redlock);
+}
+
+/**
+ * Empties the server and creates `groups` open groups of `capacity` seats in the flow's layout.
+ *
+ * @param c a client
+ * @param flow the flow (GROUP.CREATE for `group`, else the stock hash)
+ * @param size the number of groups and their capacity
+ * @example
+ * ```ts ignore
+ * await createGroups(client, "watch", { groups: 1000, capacity: 10 });
+ * ```
+ */
+export async function createGroups(
+  c: Redis,
+  flow: FlowName,
+  size: { groups: number; capacity: number },
+): Promise<void> {
+  const { groups, capacity } = size;
+  await c.flushall();
+  for (let from = 0; from < groups; from += 1000) {
+    const p = c.pipeline();
+    for (let g = from; g < Math.min(groups, from + 1000); g++) {
+      if (flow === "group") p.call("GROUP.CREATE", key(g), String(capacity));
+      else p.hset(key(g), "open", "1", "capacity", String(capacity), "size", "0");
+    }
+    const failed = (await p.exec())?.find(([e]) => e !== null);
+    if (failed !== undefined) throw failed[0];
+  }
+}
+
+/** What the keys say after a run. */
+export interface Audit {
+  members: number;
+  overbooked: number;
+  excessSeats: number;
+  /** Stock layout: `size` differs from the member set's cardinality. */
+  inconsistent: number;
+  /** Groups with fewer members than min(capacity, would-be members). */
+  underbooked: number;
+}
+
+/**
+ * Reads every group back from its keys: members, overbooking, a `size` field that disagrees
+ * with the member set, groups left short of seats they should have filled.
+ *
+ * @param c a client
+ * @param flow the flow whose layout the groups have
+ * @param o the number of groups, their capacity and their would-be members
+ * @returns the audit
+ * @example
+ * ```ts ignore
+ * const a = await audit(client, "redlock", { groups: 1000, capacity: 10, members: 30 });
+ * console.log(a.overbooked); // 0
+ * ```
+ */
+export async function audit(
+  c: Redis,
+  flow: FlowName,
+  o: { groups: number; capacity: number; members: number },
+): Promise<Audit> {
+  const a: Audit = { members: 0, overbooked: 0, excessSeats: 0, inconsistent: 0, underbooked: 0 };
+  const expected = Math.min(o.capacity, o.members);
+  for (let from = 0; from < o.groups; from += 1000) {
+    const p = c.pipeline();
+    const upTo = Math.min(o.groups, from + 1000);
+    for (let g = from; g < upTo; g++) {
+      if (flow === "group") p.hgetall(key(g));
+      else p.hget(key(g), "size").scard(`${key(g)}:members`);
+    }
+    const replies = (await p.exec())!.map(([e, r]) => {
+      if (e !== null) throw e;
+      return r;
+    });
+    for (let i = 0; i < upTo - from; i++) {
+      let members: number;
+      if (flow === "group") {
+        const fields = Object.keys(replies[i] as Record<string, string>);
+        members = fields.filter((f) => f.startsWith("m:")).length;
+      } else {
+        members = replies[2 * i + 1] as number;
+        if (Number(replies[2 * i]) !== members) a.inconsistent++;
+      }
+      a.members += members;
+      if (members > o.capacity) {
+        a.overbooked++;
+        a.excessSeats += members - o.capacity;
+      }
+      if (members < expected) a.underbooked++;
+    }
+  }
+  return a;
+}
