@@ -78,6 +78,11 @@ export class Database {
   expireCursor: IterableIterator<[string, number]> | undefined;
   /** Average TTL estimate for INFO keyspace (ms), maintained by the expiry cycle. */
   avgTtl = 0;
+  /**
+   * Set while a background save walks a snapshot (see snapshot.ts): called with an aggregate
+   * value before a command changes it in place.
+   */
+  beforeWrite: ((value: TypedValue) => void) | undefined;
 
   /**
    * @param id the database number
@@ -127,7 +132,11 @@ export class Database {
   /** The value at `key` for writing (no hit/miss accounting), or undefined. */
   lookupWrite(key: string): Value | undefined {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    return this.dict.getStamped(key, this.host.accessStamp, this.host.lfuUpdate);
+    const v = this.dict.getStamped(key, this.host.accessStamp, this.host.lfuUpdate);
+    if (this.beforeWrite !== undefined && v !== undefined && typeof v !== "string") {
+      this.beforeWrite(v);
+    }
+    return v;
   }
 
   /** The value at `key` without any side effect (no expiry, no stats); undefined if absent. */

@@ -197,6 +197,8 @@ export class Leases {
       const [at, member] = g.members.pop()!;
       // A heartbeat moved the deadline, or the member left: the entry is stale.
       if (g.hash.get(MEMBER + member) !== String(at)) continue;
+      // A change outside a command: let a background save keep its copy first.
+      g.db.beforeWrite?.(g.hash);
       this.run(() => removeMember(this.server, g.db, g.key, g.hash, member, "expire"));
     }
     if (g.members.size === 0) this.tracked.delete(g);
