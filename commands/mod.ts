@@ -31,6 +31,7 @@ import { blockingZsetCommands } from "./blocking_zset.ts";
 import { stringRangeCommands } from "./string_range.ts";
 import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
+import { dumpCommands } from "./dump.ts";
 
 /** All built-in commands. */
 export const builtinCommands: CommandSpec[] = [
@@ -60,4 +61,5 @@ export const builtinCommands: CommandSpec[] = [
   ...blockingZsetCommands,
   ...scriptingCommands,
   ...functionCommands,
+  ...dumpCommands,
 ];

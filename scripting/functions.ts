@@ -6,7 +6,7 @@
  * @module
  */
 
-import { crc64 } from "../core/crc64.ts";
+import { sealPayload, verifyPayload } from "../core/rdb/payload.ts";
 import { RdbReader, RdbWriter } from "../core/rdb/strings.ts";
 import { splitArgs } from "../core/resp/parser.ts";
 import type { Server } from "../core/server.ts";
@@ -30,7 +30,6 @@ export interface Library {
 }
 
 const RDB_OPCODE_FUNCTION2 = 245;
-const RDB_VERSION = 10;
 const NAME_RE = /^[A-Za-z0-9_]+$/;
 const NAME_ERROR =
   "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
@@ -140,12 +139,7 @@ export class Libraries {
       w.byte(RDB_OPCODE_FUNCTION2);
       w.string(lib.code);
     }
-    w.byte(RDB_VERSION & 0xff);
-    w.byte(RDB_VERSION >> 8);
-    const body = w.result();
-    const crc = crc64(0n, body);
-    for (let i = 0; i < 8; i++) w.byte(Number((crc >> BigInt(8 * i)) & 0xffn));
-    return w.result();
+    return sealPayload(w);
   }
 
   /** FUNCTION RESTORE with policy APPEND, REPLACE or FLUSH. */
@@ -238,18 +232,4 @@ function parseMetadata(code: string): { name: string; body: string } {
   if (!NAME_RE.test(name)) throw new LibraryError(NAME_ERROR);
   if (engine.toLowerCase() !== "lua") throw new LibraryError(`Engine '${engine}' not found`);
   return { name, body: code.slice(end) };
-}
-
-/** Checks a DUMP payload's RDB version and CRC64 trailer. */
-export function verifyPayload(payload: Uint8Array, checksum: boolean): boolean {
-  const len = payload.length;
-  if (len < 10) return false;
-  const version = payload[len - 10]! | (payload[len - 9]! << 8);
-  if (version > RDB_VERSION) return false;
-  if (!checksum) return true;
-  const crc = crc64(0n, payload, 0, len - 8);
-  for (let i = 0; i < 8; i++) {
-    if (payload[len - 8 + i] !== Number((crc >> BigInt(8 * i)) & 0xffn)) return false;
-  }
-  return true;
 }
