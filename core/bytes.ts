@@ -227,19 +227,87 @@ export function formatHumanFloat(x: number): string {
  * otherwise 17 significant digits with trailing zeros trimmed, in exponent form below 1e-4 or
  * from 1e17 up.
  */
+/**
+ * True when `x` sits exactly halfway between two 17-digit decimals: JS rounds such ties up, C's
+ * printf (and so Redis) to even. Digits 19 to 30 are all zero only for an exact tie (or a value
+ * within 1e-30 relative of one, which the exact path handles too).
+ */
+function isTieAt17(x: number): boolean {
+  // A tie needs an exact expansion of at most 18 significant digits, so at most 18 - log10|x|
+  // fractional bits (x = m / 2^f is then a multiple of 10^-(18 - log10|x|)). Multiplying by a
+  // power of two is exact: almost every double fails this at once.
+  const ax = Math.abs(x);
+  const a = 18 - Math.floor(Math.log10(ax));
+  if (a > 0 && a < 1100 && !Number.isInteger(ax * 2 ** a)) return false;
+  // Then the 18th digit must read 5.
+  const t18 = x.toExponential(17);
+  if (t18.charCodeAt(t18.indexOf("e") - 1) !== 53) return false;
+  const t = x.toExponential(29);
+  const e = t.indexOf("e");
+  const mant = t.charCodeAt(0) === 45 ? t.slice(1, e) : t.slice(0, e);
+  // mant is "d.ddd...": the 18th significant digit is at index 18.
+  if (mant.charCodeAt(18) !== 53) return false;
+  for (let i = 19; i < mant.length; i++) if (mant.charCodeAt(i) !== 48) return false;
+  return true;
+}
+
+/** `x.toExponential(16)` rounded half to even, from the exact decimal value of the double. */
+function exactExponential17(x: number): string {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, Math.abs(x));
+  const bits = view.getBigUint64(0);
+  let exp2 = Number((bits >> 52n) & 0x7ffn);
+  let m = bits & 0xfffffffffffffn;
+  if (exp2 === 0) exp2 = 1;
+  else m |= 1n << 52n;
+  exp2 -= 1075;
+  // |x| = digits × 10^-scale exactly.
+  let digits: string;
+  let scale = 0;
+  if (exp2 >= 0) digits = (m << BigInt(exp2)).toString();
+  else {
+    digits = (m * 5n ** BigInt(-exp2)).toString();
+    scale = -exp2;
+  }
+  const exp10 = digits.length - 1 - scale;
+  let head = BigInt(digits.slice(0, 17));
+  const rest = digits.slice(17);
+  const half = rest.length > 0 && rest[0] === "5" && /^5?0*$/.test(rest);
+  if (
+    (rest.length > 0 && rest[0]! > "5") || (rest[0] === "5" && !half) || (half && head % 2n === 1n)
+  ) {
+    head += 1n;
+  }
+  let s = head.toString();
+  let e10 = exp10;
+  if (s.length > 17) {
+    s = s.slice(0, 17);
+    e10++;
+  }
+  return `${x < 0 ? "-" : ""}${s[0]}.${s.slice(1)}e${e10 < 0 ? "-" : "+"}${Math.abs(e10)}`;
+}
+
 export function formatDouble(x: number): string {
   if (x === Infinity) return "inf";
   if (x === -Infinity) return "-inf";
   if (Number.isNaN(x)) return "nan";
   if (x === 0) return Object.is(x, -0) ? "-0" : "0";
-  const t = x.toExponential(16);
+  const tie = isTieAt17(x);
+  const t = tie ? exactExponential17(x) : x.toExponential(16);
   const e = t.indexOf("e");
   const exp = Number(t.slice(e + 1));
   if (exp < -4 || exp >= 17) {
     const abs = Math.abs(exp);
     return trimZeros(t.slice(0, e)) + (exp < 0 ? "e-" : "e+") + (abs < 10 ? "0" : "") + abs;
   }
-  return trimZeros(x.toFixed(16 - exp));
+  if (!tie) return trimZeros(x.toFixed(16 - exp));
+  // Fixed notation from the same 17 digits (x.toFixed would round the tie up again).
+  const neg = t.charCodeAt(0) === 45;
+  const digits = (neg ? t.slice(1, e) : t.slice(0, e)).replace(".", "");
+  const body = exp >= 0
+    ? `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`
+    : `0.${"0".repeat(-exp - 1)}${digits}`;
+  return (neg ? "-" : "") + trimZeros(body);
 }
 
 /** `n` random lowercase hex digits (run ids, replication ids). */
