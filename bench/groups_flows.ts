@@ -19,10 +19,79 @@ export const FLOWS = ["watch", "lua", "redlock", "group"] as const;
 /** One of {@link FLOWS}. */
 export type FlowName = typeof FLOWS[number];
 
+/**
+ * Connections one client (app instance) opens for `flow` to have `concurrency` joins in flight.
+ * WATCH is state of the connection (the next EXEC of that connection checks it), so concurrent
+ * WATCH/MULTI transactions cannot share one: the app keeps a pool with one connection per join in
+ * flight. Every other flow pipelines its joins on the one connection ioredis gives it.
+ *
+ * @param flow the flow
+ * @param concurrency joins in flight per client
+ * @returns the size of each client's connection pool
+ * @example
+ * ```ts
+ * import { connectionsPerClient } from "./groups_flows.ts";
+ * console.log(connectionsPerClient("watch", 10), connectionsPerClient("group", 10)); // 10 1
+ * ```
+ */
+export function connectionsPerClient(flow: FlowName, concurrency: number): number {
+  return flow === "watch" ? concurrency : 1;
+}
+
 /** One join attempt: `member` wants a seat in group number `group`. */
 export interface Attempt {
   group: number;
   member: string;
+}
+
+/**
+ * Orders of the attempt list: `random` shuffles the attempts over all groups; `rush` fills the
+ * groups one after another, each group's would-be members arriving together.
+ */
+export const ORDERS = ["random", "rush"] as const;
+
+/** One of {@link ORDERS}. */
+export type Order = typeof ORDERS[number];
+
+/** mulberry32: a small seeded PRNG, so every flow plays the same shuffled list. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The attempt list every flow plays, in the same order: `members` distinct users (`user:<n>`)
+ * for each of `groups` groups, shuffled by `seed` and arranged in `order`.
+ *
+ * @param o the number of groups and would-be members per group, the seed and the order
+ * @returns the attempts
+ * @example
+ * ```ts
+ * import { attemptList } from "./groups_flows.ts";
+ * const list = attemptList({ groups: 2, members: 3, seed: 1, order: "rush" });
+ * console.log(list.length, list[0]!.group === list[2]!.group); // 6 true
+ * ```
+ */
+export function attemptList(
+  o: { groups: number; members: number; seed: number; order: Order },
+): Attempt[] {
+  const random = prng(o.seed);
+  const shuffle = <T>(list: T[]): T[] => {
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [list[i], list[j]] = [list[j]!, list[i]!];
+    }
+    return list;
+  };
+  const byGroup = shuffle([...Array(o.groups).keys()]).map((group) =>
+    shuffle([...Array(o.members).keys()].map((m) => ({ group, member: `user:${m}` })))
+  );
+  return o.order === "rush" ? byGroup.flat() : shuffle(byGroup.flat());
 }
 
 /** How an attempt ended: `member` is a re-join, `failed` an unexpected error. */
@@ -117,7 +186,7 @@ if tonumber(st[3]) >= tonumber(st[2]) then return redis.error_reply("FULL group 
 redis.call("SADD", KEYS[2], ARGV[1])
 return redis.call("HINCRBY", KEYS[1], "size", 1)`;
 
-/** The join of one client connection. */
+/** The join of one client connection; several may be in flight at once, except for `watch`. */
 export type Join = (a: Attempt) => Promise<Outcome>;
 
 type JoinFactory = (c: Redis, n: Counters, redlock: RedlockSettings) => Join;
