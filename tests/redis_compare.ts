@@ -7,6 +7,9 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { encodeCommand, RawConn, startServer } from "./helpers.ts";
 
 /** True when `redis-server` is installed (comparison tests skip themselves otherwise). */
@@ -89,20 +92,31 @@ export async function startRedis(
 ): Promise<{ port: number; stop(): void }> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 10000);
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"];
-    const proc = spawn("redis-server", [...args, "no", ...extra], { stdio: "ignore" });
+    // A directory of its own: never load (or write) a dump.rdb lying in the working directory.
+    const dir = mkdtempSync(join(tmpdir(), "redeno-compare-"));
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir];
+    const proc = spawn("redis-server", [...args, "--appendonly", "no", ...extra], {
+      stdio: "ignore",
+    });
     let exited = false;
     proc.on("exit", () => (exited = true));
     for (let i = 0; i < 100 && !exited; i++) {
       try {
         const c = await RawConn.connect(port);
         c.close();
-        return { port, stop: () => proc.kill("SIGKILL") };
+        return {
+          port,
+          stop: () => {
+            proc.kill("SIGKILL");
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
       } catch {
         await new Promise((r) => setTimeout(r, 20));
       }
     }
     proc.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
   }
   throw new Error("Could not start redis-server");
 }
