@@ -15,7 +15,7 @@ const WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.
 export const pingCommand: CommandSpec = {
   name: "ping",
   arity: -1,
-  flags: ["fast", "stale", "loading"],
+  flags: ["fast"],
   docs: {
     summary: "Returns the server's liveliness response.",
     since: "1.0.0",

@@ -10,6 +10,7 @@
 import { i32Arg } from "../core/args.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { E, fail, R } from "../core/resp/reply.ts";
+import { rdbOf } from "../core/persistence/rdb_file.ts";
 
 /** Checks the optional `ASYNC | SYNC` argument of FLUSHDB and FLUSHALL. */
 function checkFlushArgs(argv: string[]): void {
@@ -76,6 +77,8 @@ export const flushallCommand: CommandSpec = {
     let removed = 0;
     for (const db of server.dbs) removed += db.flush();
     server.dirty += removed;
+    // A running BGSAVE would bring the old data back; with save points the empty dump is saved.
+    rdbOf(server).afterFlushAll();
     server.replicate(client.db.id, argv);
     return R.ok;
   },

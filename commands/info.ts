@@ -13,6 +13,8 @@ import { VerbatimReply } from "../core/resp/reply.ts";
 import { scriptingMemoryFields } from "../scripting/info.ts";
 import type { InfoSection, Server } from "../core/server.ts";
 import { runtimeName } from "../core/net/runtime.ts";
+import { aofOf } from "../core/persistence/aof.ts";
+import { rdbInfoFields } from "../core/persistence/rdb_file.ts";
 
 type Fields = Array<[string, string | number]>;
 
@@ -117,14 +119,8 @@ function persistenceSection(s: Server): Fields {
   return [
     ["loading", 0],
     ["async_loading", 0],
-    ["rdb_changes_since_last_save", s.dirty],
-    ["rdb_bgsave_in_progress", 0],
-    ["rdb_last_save_time", Math.floor(s.startedAt / 1000)],
-    ["rdb_last_bgsave_status", "ok"],
-    ["aof_enabled", 0],
-    ["aof_rewrite_in_progress", 0],
-    ["aof_rewrite_scheduled", 0],
-    ["aof_last_write_status", "ok"],
+    ...rdbInfoFields(s),
+    ...aofOf(s).infoFields(),
   ];
 }
 
@@ -137,9 +133,9 @@ function statsSection(s: Server): Fields {
     ["total_net_input_bytes", st.netInput],
     ["total_net_output_bytes", st.netOutput],
     ["rejected_connections", st.rejectedConnections],
-    ["sync_full", 0],
-    ["sync_partial_ok", 0],
-    ["sync_partial_err", 0],
+    ["sync_full", st.syncFull],
+    ["sync_partial_ok", st.syncPartialOk],
+    ["sync_partial_err", st.syncPartialErr],
     ["expired_keys", st.expiredKeys],
     ["evicted_keys", st.evictedKeys],
     ["keyspace_hits", st.hits],

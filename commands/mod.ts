@@ -32,6 +32,8 @@ import { stringRangeCommands } from "./string_range.ts";
 import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
 import { dumpCommands } from "./dump.ts";
+import { persistenceCommands } from "./persistence.ts";
+import { aofCommands } from "./aof.ts";
 
 /** All built-in commands. */
 export const builtinCommands: CommandSpec[] = [
@@ -62,4 +64,6 @@ export const builtinCommands: CommandSpec[] = [
   ...scriptingCommands,
   ...functionCommands,
   ...dumpCommands,
+  ...persistenceCommands,
+  ...aofCommands,
 ];

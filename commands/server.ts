@@ -1,5 +1,5 @@
 /**
- * Server commands: TIME, LASTSAVE, SHUTDOWN, MEMORY, SLOWLOG, LATENCY, FUNCTION FLUSH.
+ * Server commands: TIME, SHUTDOWN, MEMORY, SLOWLOG, LATENCY, FUNCTION FLUSH.
  *
  * @module
  */
@@ -9,6 +9,7 @@ import { CF } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { E, fail, helpReply, MapReply, R, VerbatimReply } from "../core/resp/reply.ts";
 import { memory } from "../core/proc.ts";
+import { rdbOf } from "../core/persistence/rdb_file.ts";
 
 /** TIME */
 export const timeCommand: CommandSpec = {
@@ -28,21 +29,6 @@ export const timeCommand: CommandSpec = {
   },
 };
 
-/** LASTSAVE */
-export const lastsaveCommand: CommandSpec = {
-  name: "lastsave",
-  arity: 1,
-  flags: ["loading", "stale", "fast"],
-  docs: {
-    summary: "Returns the Unix timestamp of the last successful save to disk.",
-    since: "1.0.0",
-    group: "server",
-    complexity: "O(1)",
-  },
-  acl: ["admin", "dangerous"],
-  execute: (client) => Math.floor(client.server.lastSave / 1000),
-};
-
 /** SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] */
 export const shutdownCommand: CommandSpec = {
   name: "shutdown",
@@ -58,11 +44,13 @@ export const shutdownCommand: CommandSpec = {
   },
   execute(client, argv) {
     let save: boolean | undefined;
+    let force = false;
     for (const a of argv.slice(1)) {
       const o = a.toUpperCase();
       if (o === "NOSAVE" && save === undefined) save = false;
       else if (o === "SAVE" && save === undefined) save = true;
-      else if (o === "NOW" || o === "FORCE") continue;
+      else if (o === "FORCE") force = true;
+      else if (o === "NOW") continue;
       else if (o === "ABORT") return fail("ERR No shutdown in progress.");
       else return fail(E.syntax);
     }
@@ -70,8 +58,12 @@ export const shutdownCommand: CommandSpec = {
     // Past busy-reply-threshold only SHUTDOWN NOSAVE may stop the server (the data may be half
     // written by the script).
     if (server.busy !== undefined && save !== false) return server.busy;
-    server.shutdownSave = save;
     server.log("warning", "User requested shutdown...");
+    // The final save happens here, so that a failure can still cancel the shutdown.
+    if (!rdbOf(server).shutdownSave(save, force)) {
+      return fail("ERR Errors trying to SHUTDOWN. Check logs.");
+    }
+    server.shutdownSave = false;
     void server.close();
     return R.none;
   },
@@ -374,7 +366,6 @@ export const monitorCommand: CommandSpec = {
 export const serverCommands: CommandSpec[] = [
   monitorCommand,
   timeCommand,
-  lastsaveCommand,
   shutdownCommand,
   memoryCommand,
   slowlogCommand,

@@ -105,6 +105,7 @@ export class Blocking {
     client.reply(
       reply === "error" ? new ErrorReply("UNBLOCKED client unblocked via CLIENT UNBLOCK") : reply,
     );
+    this.server.beforeReplies();
     client.flush();
     this.scheduleResume(client);
     return true;
@@ -151,6 +152,8 @@ export class Blocking {
           if (reply === undefined) continue;
           this.remove(w);
           w.client.reply(reply);
+          // The effects of serving it (LPOP...) are made durable before its reply goes out.
+          this.server.beforeReplies();
           w.client.flush();
           this.scheduleResume(w.client);
         }

@@ -98,6 +98,14 @@ function mem(
   };
 }
 
+/** appendfilename / appenddirname: a plain name inside `dir`, as Redis checks it. */
+function baseName(name: string, what: string): (v: unknown) => void {
+  return (v) => {
+    if (v === "") throw new ConfigError(`${name} can't be empty`);
+    if (String(v).includes("/")) throw new ConfigError(`${name} can't be a path, just a ${what}`);
+  };
+}
+
 function str(name: string, def: string, extra: Partial<ConfigDef> = {}): ConfigDef {
   return { name, default: def, parse: (args) => oneArg(args), format: (v) => String(v), ...extra };
 }
@@ -313,23 +321,30 @@ export const CONFIG_DEFS: ConfigDef[] = [
     inert: true,
   }),
   choice("enable-module-command", "no", ["yes", "no", "local"], { immutable: true, inert: true }),
-  str("dir", ".", { inert: true }),
-  str("dbfilename", "dump.rdb", { inert: true }),
-  words("save", "", parseSave, { inert: true }),
-  bool("rdbcompression", true, { inert: true }),
-  bool("rdbchecksum", true, { immutable: true, inert: true }),
-  bool("stop-writes-on-bgsave-error", true, { inert: true }),
+  str("dir", "."),
+  str("dbfilename", "dump.rdb"),
+  // Embedded servers have no save points; main.ts gives redis-server's (README, Configuration).
+  words("save", "", parseSave),
+  bool("rdbcompression", true),
+  bool("rdbchecksum", true, { immutable: true }),
+  bool("stop-writes-on-bgsave-error", true),
   bool("rdb-del-sync-files", false, { inert: true }),
-  bool("appendonly", false, { inert: true }),
-  choice("appendfsync", "everysec", ["always", "everysec", "no"], { inert: true }),
-  str("appendfilename", "appendonly.aof", { immutable: true, inert: true }),
-  str("appenddirname", "appendonlydir", { immutable: true, inert: true }),
-  bool("aof-use-rdb-preamble", true, { inert: true }),
-  bool("aof-load-truncated", true, { inert: true }),
-  bool("aof-timestamp-enabled", false, { inert: true }),
-  int("auto-aof-rewrite-percentage", 100, 0, INT_MAX, { inert: true }),
-  mem("auto-aof-rewrite-min-size", 64 * 1024 * 1024, 0, LLONG_MAX, { inert: true }),
-  bool("no-appendfsync-on-rewrite", false, { inert: true }),
+  bool("appendonly", false),
+  choice("appendfsync", "everysec", ["always", "everysec", "no"]),
+  str("appendfilename", "appendonly.aof", {
+    immutable: true,
+    validate: baseName("appendfilename", "filename"),
+  }),
+  str("appenddirname", "appendonlydir", {
+    immutable: true,
+    validate: baseName("appenddirname", "dirname"),
+  }),
+  bool("aof-use-rdb-preamble", true),
+  bool("aof-load-truncated", true),
+  bool("aof-timestamp-enabled", false),
+  int("auto-aof-rewrite-percentage", 100, 0, INT_MAX),
+  mem("auto-aof-rewrite-min-size", 64 * 1024 * 1024, 0, LLONG_MAX),
+  bool("no-appendfsync-on-rewrite", false),
   bool("lazyfree-lazy-eviction", false, { inert: true }),
   bool("lazyfree-lazy-expire", false, { inert: true }),
   bool("lazyfree-lazy-server-del", false, { inert: true }),

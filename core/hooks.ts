@@ -35,6 +35,13 @@ export interface HookMap {
   cron: () => void;
   /** The server is closing; awaited before sockets close (save on shutdown...). */
   shutdown: () => void | Promise<void>;
+  /**
+   * Replies are about to be sent (end of a batch, a blocked client or a paused script served):
+   * what they acknowledge must be made durable first (AOF write and fsync).
+   */
+  beforeReplies: () => void;
+  /** Load the data from disk, once, before the server first listens; throw to refuse to start. */
+  load: () => void;
 }
 
 /** A gate runs before a command; returning a reply stops the command and sends that reply. */
@@ -53,6 +60,8 @@ export class Hooks {
   changeReplId: HookMap["changeReplId"][] = [];
   cron: HookMap["cron"][] = [];
   shutdown: HookMap["shutdown"][] = [];
+  beforeReplies: HookMap["beforeReplies"][] = [];
+  load: HookMap["load"][] = [];
 
   /**
    * Adds `listener` to hook `name`. Lists are replaced, never changed in place, so a hook being

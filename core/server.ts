@@ -35,6 +35,8 @@ import { Stats } from "./stats.ts";
 import { N } from "./notify.ts";
 import { accessStamps } from "./keyspace/access.ts";
 import { createSession } from "./session.ts";
+import { aofOf } from "./persistence/aof.ts";
+import { rdbOf } from "./persistence/rdb_file.ts";
 import { recordSlow } from "./slowlog.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
@@ -103,6 +105,7 @@ export class Server implements KeyspaceHost {
   private callDepth = 0;
   private readonly batch = new BatchTimer();
   private sealed = false;
+  private loaded = false;
   private local: LocalSession | undefined;
 
   /** @param options see {@linkcode ServerOptions} */
@@ -139,6 +142,8 @@ export class Server implements KeyspaceHost {
     this.pubsub = new PubSub(this);
     this.monitors = new Monitors(this);
     this.transactions = new Transactions(this);
+    aofOf(this);
+    rdbOf(this);
     for (const spec of options.commands ?? []) this.registerCommand(spec);
     for (const plugin of options.plugins ?? []) this.use(plugin);
   }
@@ -251,9 +256,26 @@ export class Server implements KeyspaceHost {
     this.batch.begin(this.clock === systemClock ? now : Date.now());
   }
 
-  /** Ends a batch started by tick() (see core/batch_timer.ts). */
+  /** Ends a batch started by tick() (see core/batch_timer.ts), before its replies go out. */
   endBatch(): void {
     this.batch.end();
+    this.beforeReplies();
+  }
+
+  /** Runs the beforeReplies hooks: called before replies are written to sockets. */
+  beforeReplies(): void {
+    const hooks = this.hooks.beforeReplies;
+    for (let i = 0; i < hooks.length; i++) hooks[i]!();
+  }
+
+  /**
+   * Loads the data from disk (the `load` hooks: the AOF with `appendonly yes`), once; listen()
+   * calls it. Throws when the data cannot be loaded: the server must not start.
+   */
+  loadData(): void {
+    if (this.loaded) return;
+    this.loaded = true;
+    for (const h of this.hooks.load) h();
   }
 
   /** Recomputes the access stamps for the current time and eviction policy. */
@@ -318,9 +340,9 @@ export class Server implements KeyspaceHost {
     try {
       return fn();
     } finally {
-      this.current = prev;
       this.callDepth--;
       if (top && this.effects.length !== 0) this.effects.flush(true);
+      this.current = prev;
     }
   }
 
@@ -379,7 +401,12 @@ export class Server implements KeyspaceHost {
     if (this.hooks.afterCommand.length !== 0) {
       for (const h of this.hooks.afterCommand) h(client, cmd, argv, reply);
     }
-    if (top && this.effects.length !== 0) this.effects.flush(cmd.wrapEffects);
+    if (top && this.effects.length !== 0) {
+      // The effects are the client's: `current` tells propagate listeners whose (WAIT offsets).
+      this.current = client;
+      this.effects.flush(cmd.wrapEffects);
+      this.current = prev;
+    }
     return reply;
   }
 
@@ -492,6 +519,11 @@ export class Server implements KeyspaceHost {
    */
   listen(options: Partial<ListenOptions> = {}): Promise<{ port: number; hostname: string }> {
     this.sealed = true;
+    try {
+      this.loadData();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.net.listen(options);
   }
 

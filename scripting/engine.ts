@@ -250,6 +250,7 @@ export class Scripting {
     const caller = ctx.caller;
     caller.flags &= ~CF.blocked;
     caller.reply(reply);
+    server.beforeReplies();
     caller.flush();
     queueMicrotask(() => caller.resumeInput());
   }

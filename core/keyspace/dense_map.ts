@@ -146,6 +146,11 @@ export class DenseMap<V> {
     return this.keyArr.slice();
   }
 
+  /** All values, in the order of {@linkcode keys} (a copy). */
+  values(): V[] {
+    return this.valArr.slice();
+  }
+
   /** Iterates `[key, value]` pairs; do not modify the map while iterating. */
   *entries(): IterableIterator<[string, V]> {
     for (let i = 0; i < this.keyArr.length; i++) yield [this.keyArr[i]!, this.valArr[i]!];

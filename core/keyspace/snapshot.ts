@@ -28,12 +28,12 @@ export class Snapshot {
   constructor(private readonly databases: Database[]) {
     for (let d = 0; d < databases.length; d++) {
       const db = databases[d]!;
-      const keys: string[] = [];
-      const values: Value[] = [];
-      for (const [key, value] of db.dict.entries()) {
-        keys.push(key);
-        values.push(value);
-        if (typeof value !== "string") this.pending.set(value, [d, values.length - 1]);
+      // Two array copies: far faster than walking the entries (this pause is BGSAVE's fork).
+      const keys = db.dict.keys();
+      const values = db.dict.values();
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i]!;
+        if (typeof value !== "string") this.pending.set(value, [d, i]);
       }
       this.dbs.push({ id: db.id, keys, values, expires: new Map(db.expires) });
       db.beforeWrite = this.preserve;
