@@ -7,24 +7,37 @@
 import { appendFileSync } from "node:fs";
 import { parseCommandLine } from "./core/cli.ts";
 import { createServer } from "./mod.ts";
+import { rdbOf } from "./core/persistence/rdb_file.ts";
 import { groups } from "./plugins/groups/mod.ts";
+import { replication } from "./replication/mod.ts";
 
 const { config, error, configFile } = await parseCommandLine(argvOf());
 if (error !== undefined) {
   console.error(error);
   exit(1);
 }
+// Like redis-server without a config file: save points unless the user set `save` (embedded
+// servers made with createServer() have none; see README, Configuration).
+config.save ??= ["3600", "1", "300", "100", "60", "10000"];
 const net = envOf("REDENO_NET");
 const logfile = config.logfile?.[0];
 const server = createServer({
   config,
   log: logfile ? (line) => appendFileSync(logfile, line + "\n") : true,
-  plugins: [groups()],
+  plugins: [groups(), replication()],
   ...(configFile ? { configFile } : {}),
   ...(net === "node" || net === "deno" ? { net } : {}),
 });
 server.log("notice", "oO0OoO0OoO0Oo redeno is starting oO0OoO0OoO0Oo");
 server.log("notice", `redeno version=7.0.15-compatible, runtime=${runtime()}, pid=${pid()}`);
+try {
+  // Data is loaded before listening, as Redis does: the AOF when enabled, else the RDB dump.
+  if (!server.config.bool("appendonly")) rdbOf(server).loadOnStart();
+  server.loadData();
+} catch (e) {
+  server.log("warning", `Fatal error loading the data from disk: ${(e as Error)?.message ?? e}`);
+  exit(1);
+}
 try {
   const { port, hostname } = await server.listen();
   server.log("notice", `Running mode=standalone, port=${port}.`);

@@ -23,6 +23,10 @@ export class Stats {
   /** Socket reads handled and reply writes issued (INFO total_reads/writes_processed). */
   reads = 0;
   writes = 0;
+  /** Full and partial resynchronisations served to replicas (INFO sync_full, sync_partial_*). */
+  syncFull = 0;
+  syncPartialOk = 0;
+  syncPartialErr = 0;
   private samples: number[] = [];
   private lastSample = { at: 0, commands: 0 };
   /** Error replies by code (`ERR`, `WRONGTYPE`...). */
@@ -71,6 +75,9 @@ export class Stats {
     this.netOutput = 0;
     this.reads = 0;
     this.writes = 0;
+    this.syncFull = 0;
+    this.syncPartialOk = 0;
+    this.syncPartialErr = 0;
     this.errors.clear();
   }
 }

@@ -1,0 +1,180 @@
+/**
+ * The input side of a replica's link to its master: bytes arrive in chunks split anywhere; the
+ * handshake awaits whole lines, the RDB transfer awaits a byte count or an end mark, and the
+ * command stream is cut into whole RESP commands with their exact byte length (offsets count
+ * bytes of fully applied commands).
+ *
+ * @module
+ */
+
+import { bytesToStr } from "../core/bytes.ts";
+
+/** The link closed (or was cancelled) while a read waited. */
+export class LinkClosedError extends Error {}
+
+/** A protocol error in the master's stream. */
+export class StreamError extends Error {}
+
+/** Buffered input of one link. */
+export class LinkReader {
+  private buf = new Uint8Array(16 * 1024);
+  private start = 0;
+  private end = 0;
+  private waiter: (() => void) | undefined;
+  private closed = false;
+
+  /** Bytes buffered and not consumed. */
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Adds received bytes and wakes a waiting read. */
+  feed(chunk: Uint8Array): void {
+    if (this.end + chunk.length > this.buf.length) {
+      const have = this.end - this.start;
+      const need = have + chunk.length;
+      if (need > this.buf.length || this.start === 0) {
+        const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+        next.set(this.buf.subarray(this.start, this.end));
+        this.buf = next;
+      } else {
+        this.buf.copyWithin(0, this.start, this.end);
+      }
+      this.start = 0;
+      this.end = have;
+    }
+    this.buf.set(chunk, this.end);
+    this.end += chunk.length;
+    this.wake();
+  }
+
+  /** Fails every pending and future read. */
+  close(): void {
+    this.closed = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  private async more(): Promise<void> {
+    if (this.closed) throw new LinkClosedError("Connection closed");
+    await new Promise<void>((r) => (this.waiter = r));
+    if (this.closed) throw new LinkClosedError("Connection closed");
+  }
+
+  /** The next line, without its `\r\n` (or `\n`). */
+  async line(): Promise<string> {
+    for (;;) {
+      const nl = this.buf.subarray(this.start, this.end).indexOf(10);
+      if (nl >= 0) {
+        let stop = this.start + nl;
+        if (stop > this.start && this.buf[stop - 1] === 13) stop--;
+        const text = bytesToStr(this.buf, this.start, stop);
+        this.start += nl + 1;
+        return text;
+      }
+      await this.more();
+    }
+  }
+
+  /** The next `n` bytes (a copy). */
+  async exact(n: number, progress?: (have: number) => void): Promise<Uint8Array> {
+    while (this.length < n) {
+      progress?.(this.length);
+      await this.more();
+    }
+    const out = this.buf.slice(this.start, this.start + n);
+    this.start += n;
+    return out;
+  }
+
+  /** The bytes before the next occurrence of `mark` (a copy); the mark is consumed too. */
+  async untilMark(mark: Uint8Array, progress?: (have: number) => void): Promise<Uint8Array> {
+    let from = 0;
+    for (;;) {
+      const at = this.find(mark, from);
+      if (at >= 0) {
+        const out = this.buf.slice(this.start, this.start + at);
+        this.start += at + mark.length;
+        return out;
+      }
+      from = Math.max(0, this.length - mark.length + 1);
+      progress?.(this.length);
+      await this.more();
+    }
+  }
+
+  private find(mark: Uint8Array, from: number): number {
+    const buf = this.buf;
+    const first = mark[0]!;
+    const last = this.end - mark.length;
+    outer: for (let i = this.start + from; i <= last; i++) {
+      if (buf[i] !== first) continue;
+      for (let k = 1; k < mark.length; k++) if (buf[i + k] !== mark[k]) continue outer;
+      return i - this.start;
+    }
+    return -1;
+  }
+
+  /**
+   * The next complete command of the stream and its length in bytes, or undefined when more
+   * bytes are needed. Throws {@linkcode StreamError} for anything but a RESP array of bulks.
+   */
+  frame(): { argv: string[]; bytes: number } | undefined {
+    const buf = this.buf;
+    const end = this.end;
+    let p = this.start;
+    if (p >= end) return undefined;
+    if (buf[p] !== 42) throw new StreamError(`Unexpected byte in the stream: ${buf[p]}`);
+    const head = this.number(p + 1);
+    if (head === undefined) return undefined;
+    const argc = head[0];
+    p = head[1];
+    // Scan first, decode once the whole command is in: a big value arrives in many chunks.
+    const spans = new Array<number>(argc * 2);
+    for (let i = 0; i < argc; i++) {
+      if (p >= end) return undefined;
+      if (buf[p] !== 36) throw new StreamError("Expected a bulk string in the stream");
+      const len = this.number(p + 1);
+      if (len === undefined) return undefined;
+      p = len[1];
+      if (p + len[0] + 2 > end) return undefined;
+      spans[2 * i] = p;
+      spans[2 * i + 1] = p + len[0];
+      p += len[0] + 2;
+    }
+    const argv = new Array<string>(argc);
+    for (let i = 0; i < argc; i++) argv[i] = bytesToStr(buf, spans[2 * i]!, spans[2 * i + 1]!);
+    const bytes = p - this.start;
+    this.start = p;
+    return { argv, bytes };
+  }
+
+  /** Parses a decimal followed by CRLF at `p`: the value and the position after the CRLF. */
+  private number(p: number): [number, number] | undefined {
+    const buf = this.buf;
+    let n = 0;
+    let digits = 0;
+    for (; p < this.end; p++) {
+      const c = buf[p]!;
+      if (c === 13) {
+        if (p + 1 >= this.end) return undefined;
+        if (digits === 0 || buf[p + 1] !== 10) throw new StreamError("Bad length in the stream");
+        return [n, p + 2];
+      }
+      if (c < 48 || c > 57 || digits > 15) throw new StreamError("Bad length in the stream");
+      n = n * 10 + c - 48;
+      digits++;
+    }
+    return undefined;
+  }
+
+  /** A copy of the `n` bytes before the read position (the commands just applied). */
+  consumedTail(n: number): Uint8Array {
+    return this.buf.slice(this.start - n, this.start);
+  }
+}

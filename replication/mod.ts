@@ -1,0 +1,92 @@
+/**
+ * The replication plugin: Redis-compatible master and replica roles (PSYNC2).
+ *
+ * Layout:
+ * - `state.ts`: replication ids, offset, and the stream encoded from the `propagate` hook
+ * - `backlog.ts`: the circular backlog partial resyncs continue from
+ * - `channel.ts`: each replica's async channel (a bounded byte queue drained with backpressure)
+ * - `master.ts`: attached replicas, REPLCONF/PSYNC handling, full syncs (`full_sync.ts`)
+ * - `replica.ts`: the link to our master (handshake, RDB load, stream apply, ACKs, reconnect)
+ * - `wait.ts`, `commands.ts`, `gates.ts`, `info.ts`: WAIT, the other commands, the write
+ *   gates (READONLY, MASTERDOWN, NOREPLICAS) and INFO replication
+ * - `rdb_bridge.ts`: what replication uses from the RDB layer
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "../mod.ts";
+ * import { replication } from "./mod.ts";
+ *
+ * const master = createServer({ plugins: [replication()] });
+ * const replica = createServer({ plugins: [replication()], config: { replicaof: "127.0.0.1 6379" } });
+ * ```
+ *
+ * @module
+ */
+
+import type { Plugin } from "../core/server.ts";
+import { replicationCommands } from "./commands.ts";
+import { ReplicationGates } from "./gates.ts";
+import { replicationInfo } from "./info.ts";
+import { MasterSide } from "./master.ts";
+import { ReplicaSide } from "./replica.ts";
+import { ReplState } from "./state.ts";
+import { Waits } from "./wait.ts";
+
+/**
+ * The replication plugin: REPLICAOF/SLAVEOF, REPLCONF, PSYNC, SYNC, WAIT, ROLE, INFO
+ * replication, and the `replicaof` directive.
+ *
+ * @returns the plugin
+ */
+export function replication(): Plugin {
+  return {
+    name: "replication",
+    setup(server) {
+      const repl = new ReplState(server);
+      const master = new MasterSide(server, repl);
+      const replica = new ReplicaSide(server, repl, master);
+      const parts = { repl, master, replica };
+      master.replicaStreamDb = () =>
+        server.masterHost !== undefined ? replica.masterClient?.db.id ?? 0 : undefined;
+      const waits = new Waits(server, repl, master);
+      for (const spec of replicationCommands(parts)) server.registerCommand(spec);
+      server.registerCommand(waits.command);
+      const gates = new ReplicationGates(server, master, replica);
+      server.infoSections.set("replication", replicationInfo(server, parts));
+      server.on("changeReplId", () => {
+        repl.changeReplId();
+        repl.clearReplId2();
+      });
+      server.config.onChange((name, value) => {
+        if (name === "repl-backlog-size") repl.backlog?.resize(value as number);
+      });
+      const configured = server.config.str("replicaof");
+      if (configured !== "") {
+        const [host = "", port = "0"] = configured.split(" ");
+        // Connected from the first cron tick, once the server listens (listening-port).
+        replica.host = host;
+        replica.port = Number(port);
+        replica.state = "connect";
+        server.masterHost = host;
+      }
+      replica.onRoleChange = () => gates.update();
+      gates.update();
+      let lastRun = 0;
+      // Counted from 1: the first PING to replicas goes out a period after start.
+      let loops = 1;
+      server.on("cron", () => {
+        const now = server.clock.now();
+        // replicationCron runs once a second (the first tick connects a configured replica).
+        if (now - lastRun < 1000) return;
+        lastRun = now;
+        replica.cron();
+        master.cron(loops++);
+        waits.serve();
+      });
+      server.on("shutdown", () => {
+        master.disconnectAll();
+        replica.stop();
+      });
+    },
+  };
+}
