@@ -90,6 +90,11 @@ export class Server implements KeyspaceHost {
    * active expiry cycle pauses meanwhile (scripts see a frozen dataset).
    */
   busy: ErrorReply | undefined;
+  /**
+   * Set by the replication plugin on a master with `min-replicas-to-write`: the NOREPLICAS error
+   * while too few replicas are good, else undefined. Scripts check it before their first write.
+   */
+  noReplicasError: (() => ErrorReply | undefined) | undefined;
   /** Path of the config file the server started from, for CONFIG REWRITE. */
   configFile: string | undefined;
   activeExpireEnabled = true;

@@ -57,6 +57,14 @@ export class ReplicationGates {
     const config = this.server.config;
     const need = this.server.masterHost !== undefined ||
       (config.num("min-replicas-to-write") > 0 && config.num("min-replicas-max-lag") > 0);
+    this.server.noReplicasError = config.num("min-replicas-to-write") > 0 &&
+        config.num("min-replicas-max-lag") > 0 && this.server.masterHost === undefined
+      ? () =>
+        this.master.goodReplicas(config.num("min-replicas-max-lag")) <
+            config.num("min-replicas-to-write")
+          ? NOREPLICAS
+          : undefined
+      : undefined;
     if (need === this.installed) return;
     this.installed = need;
     if (need) this.server.addGate(this.gate, 40);

@@ -169,6 +169,8 @@ export class Scripting {
       if (ro) {
         return new ErrorReply("ERR Can not execute a script with write flag using *_ro command.");
       }
+      const noReplicas = server.fromMaster() ? undefined : server.noReplicasError?.();
+      if (noReplicas !== undefined) return noReplicas;
     }
     return undefined;
   }
@@ -362,11 +364,13 @@ export class Scripting {
         err = "ERR This Redis command is not allowed from script";
       } else if (ctx.readOnly && (bits & (F.write | F.mayReplicate)) !== 0) {
         err = "ERR Write commands are not allowed from read-only scripts.";
-      } else if (
-        (bits & F.write) !== 0 && !ctx.dirty && server.isReplica() &&
-        server.config.bool("replica-read-only") && (ctx.caller.flags & CF.master) === 0
-      ) {
-        err = "READONLY You can't write against a read only replica.";
+      } else if ((bits & F.write) !== 0 && !ctx.dirty && (ctx.caller.flags & CF.master) === 0) {
+        // Only the first write is checked: once a script wrote, it cannot stop half way.
+        if (server.isReplica() && server.config.bool("replica-read-only")) {
+          err = "READONLY You can't write against a read only replica.";
+        } else {
+          err = server.noReplicasError?.()?.message;
+        }
       }
       if (err !== undefined) {
         reply = this.reject(cmd, err);
