@@ -663,7 +663,11 @@ for (const preamble of ["no", "yes"]) {
 class Worker {
   sentIncr = 0;
   ackedIncr = 0;
+  /** When each INCR was acknowledged (ms). */
+  incrAckedAt: number[] = [];
   acked: string[] = [];
+  /** When each RPUSH item was acknowledged (ms). */
+  ackedAt = new Map<string, number>();
   inFlight: string | undefined;
   private n = 0;
   private buf = "";
@@ -710,12 +714,14 @@ class Worker {
       if (r1 === undefined || this.stopped) return;
       assert.match(r1, /^:\d+$/);
       this.ackedIncr++;
+      this.incrAckedAt.push(Date.now());
       const item = `${this.id}:${this.n++}`;
       this.inFlight = item;
       const r2 = await this.call(["RPUSH", "list", item]);
       if (r2 === undefined || this.stopped) return;
       assert.match(r2, /^:\d+$/);
       this.acked.push(item);
+      this.ackedAt.set(item, Date.now());
       this.inFlight = undefined;
     }
   }
@@ -732,9 +738,14 @@ function serverCommand(args: string[]): [string, string[]] {
     : [process.execPath, ["--import", "tsx", "main.ts", ...args]];
 }
 
-// everysec writes at the end of each batch too: a killed process (not a crashed OS) loses nothing.
+// `always`: nothing acknowledged may be lost. `everysec`: a write is postponed while a background
+// fsync runs (up to 2 s, as Redis does), so what was acknowledged in the last ~2 s may be lost, but
+// nothing older, nothing twice, nothing never sent.
 for (const policy of ["always", "everysec"]) {
-  test(`crash test (${policy}): SIGKILL under 20 writing clients loses no acknowledged write`, async () => {
+  const title = policy === "always"
+    ? "crash test (always): SIGKILL under 20 writing clients loses no acknowledged write"
+    : "crash test (everysec): SIGKILL under 20 writing clients loses at most ~2 s of writes";
+  test(title, async () => {
     const dir = tempDir();
     const port = await freePort();
     const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir];
@@ -746,7 +757,10 @@ for (const policy of ["always", "everysec"]) {
     const ackedNow = () => workers.reduce((n, w) => n + w.ackedIncr, 0);
     await waitFor(() => ackedNow() >= 500, "writes to be acknowledged", 20000);
     await new Promise((r) => setTimeout(r, Math.random() * 500));
+    const killedAt = Date.now();
     await first.kill("SIGKILL");
+    // Acknowledged before this instant, a write must survive.
+    const mustKeep = policy === "always" ? Infinity : killedAt - 2500;
     await Promise.all(runs);
     for (const w of workers) w.close();
     const acked = workers.reduce((n, w) => n + w.ackedIncr, 0);
@@ -767,7 +781,14 @@ for (const policy of ["always", "everysec"]) {
     const second = await startProcess(cmd2, cmdArgs2, "Ready to accept connections");
     try {
       const counter = Number((await redisCli(port2, ["GET", "counter"])).stdout.trim());
-      assert.ok(counter >= acked, `counter ${counter} >= acknowledged ${acked}`);
+      const kept = workers.reduce(
+        (n, w) => n + w.incrAckedAt.filter((t) => t <= mustKeep).length,
+        0,
+      );
+      assert.ok(
+        counter >= kept,
+        `counter ${counter} >= acknowledged and due ${kept} (of ${acked})`,
+      );
       assert.ok(counter <= sent, `counter ${counter} <= sent ${sent}`);
       const list = (await redisCli(port2, ["LRANGE", "list", "0", "-1"])).stdout.trim().split("\n")
         .filter((l) => l !== "");
@@ -778,7 +799,10 @@ for (const policy of ["always", "everysec"]) {
       for (const item of list) assert.ok(allowed.has(item), `${item} was sent`);
       const present = new Set(list);
       for (const w of workers) {
-        for (const item of w.acked) assert.ok(present.has(item), `acknowledged ${item} is there`);
+        for (const item of w.acked) {
+          if (w.ackedAt.get(item)! > mustKeep) continue;
+          assert.ok(present.has(item), `acknowledged ${item} is there`);
+        }
       }
     } finally {
       await second.kill();
