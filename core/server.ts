@@ -105,6 +105,11 @@ export class Server implements KeyspaceHost {
   private readonly gateOrder: Array<{ order: number; gate: Gate; when: number }> = [];
   private readonly net: ServerNet;
   private readonly logger: Logger;
+
+  /** The role letter of log lines: `M` master, `S` replica (set by the replication plugin). */
+  set logRole(role: "M" | "S") {
+    this.logger.role = role;
+  }
   /** Effects of the running top-level command (see core/effects.ts). */
   readonly effects = new Effects(this.hooks);
   private callDepth = 0;

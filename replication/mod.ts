@@ -69,8 +69,11 @@ export function replication(): Plugin {
         replica.state = "connect";
         server.masterHost = host;
       }
-      replica.onRoleChange = () => gates.update();
-      gates.update();
+      replica.onRoleChange = () => {
+        gates.update();
+        server.logRole = server.isReplica() ? "S" : "M";
+      };
+      replica.onRoleChange();
       let lastRun = 0;
       // Counted from 1: the first PING to replicas goes out a period after start.
       let loops = 1;
