@@ -220,7 +220,8 @@ export class Client {
       this.captured.push(msg);
       return;
     }
-    if (this.inBatch) {
+    // During its own batch, or while its replies are held, a push queues behind them.
+    if (this.inBatch || this.server.heldReplies?.has(this)) {
       this.out.reply(msg, this.resp);
       return;
     }
@@ -232,8 +233,21 @@ export class Client {
     t.write(w.take());
   }
 
-  /** Writes buffered replies to the socket; closes after them when asked to. */
+  /**
+   * Writes buffered replies to the socket (or, while the server holds replies for a durability
+   * step, once it releases them); closes after them when asked to.
+   */
   flush(): void {
+    const held = this.server.heldReplies;
+    if (held !== undefined && this.transport !== null) {
+      held.add(this);
+      return;
+    }
+    this.flushNow();
+  }
+
+  /** Writes buffered replies to the socket now; closes after them when asked to. */
+  flushNow(): void {
     const t = this.transport;
     if (t === null) return;
     if (this.out.length > 0) {

@@ -272,6 +272,26 @@ export class Server implements KeyspaceHost {
     this.beforeReplies();
   }
 
+  /**
+   * Clients whose replies wait for a durability step: set by holdReplies(), flushed by
+   * releaseReplies() (the AOF syncs once per event-loop turn for every client under
+   * `appendfsync always`, instead of once per client).
+   */
+  heldReplies: Set<Client> | undefined;
+
+  /** From now on, client flushes wait for releaseReplies(). */
+  holdReplies(): void {
+    this.heldReplies ??= new Set();
+  }
+
+  /** Writes every held client's replies (in the order they were held). */
+  releaseReplies(): void {
+    const held = this.heldReplies;
+    if (held === undefined) return;
+    this.heldReplies = undefined;
+    for (const c of held) c.flushNow();
+  }
+
   /** Runs the beforeReplies hooks: called before replies are written to sockets. */
   beforeReplies(): void {
     const hooks = this.hooks.beforeReplies;

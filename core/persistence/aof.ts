@@ -27,6 +27,7 @@ import { errText, Manifest, removeQuietly, writeFileAtomic } from "./aof_manifes
 import type { RdbBaseCodec } from "./aof_rewrite.ts";
 import { RewriteJob } from "./aof_rewrite_job.ts";
 import { loadOnStart, openOnStart, readManifest } from "./aof_start.ts";
+import { setImmediate } from "node:timers";
 
 /** `off`, `on`, or turned on at runtime and waiting for its first rewrite (AOF_WAIT_REWRITE). */
 export type AofState = "off" | "on" | "wait-rewrite";
@@ -155,7 +156,29 @@ export class Aof {
     for (let i = 0; i < argv.length; i++) buf.bulk(argv[i]!);
   };
 
-  private readonly beforeReplies = (): void => this.file.flush(false);
+  /** A sync is scheduled for this event-loop turn (`appendfsync always`). */
+  private syncScheduled = false;
+
+  /**
+   * Before a batch's replies: write its effects. Under `always` the replies are held and one
+   * fdatasync at the end of the turn covers every client's batch, as Redis does from beforeSleep.
+   */
+  private readonly beforeReplies = (): void => {
+    if (this.file.policy !== "always") {
+      this.file.flush(false);
+      return;
+    }
+    if (!this.file.writeUnsynced() || this.syncScheduled) return;
+    this.syncScheduled = true;
+    this.server.holdReplies();
+    // setImmediate: after the callbacks of the sockets that were ready together (one shot, so it
+    // cannot starve the sockets the way a chain of them does on Deno).
+    setImmediate(() => {
+      this.syncScheduled = false;
+      this.file.flush(false);
+      this.server.releaseReplies();
+    });
+  };
 
   /** True while a snapshot-based background job (rewrite, BGSAVE) runs: Redis's active child. */
   backgroundBusy(): boolean {

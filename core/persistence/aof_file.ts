@@ -118,6 +118,13 @@ export class AofFile {
     }
   }
 
+  /** Writes the buffer without syncing; true when some bytes still wait for a sync. */
+  writeUnsynced(): boolean {
+    if (this.fd < 0) return false;
+    if (this.buf.length !== 0 && !this.write()) return false;
+    return this.syncedSize !== this.size;
+  }
+
   /** Writes the whole buffer; false (and the error state) when the write failed. */
   private write(): boolean {
     const buf = this.buf;
