@@ -287,3 +287,16 @@ export class Client {
     return `id=${this.id} addr=${this.addr} laddr=${this.laddr} name=${this.name}`;
   }
 }
+
+/** From now on, client flushes on `server` wait for releaseReplies() (a durability step). */
+export function holdReplies(server: Server): void {
+  server.heldReplies ??= new Set();
+}
+
+/** Writes the replies of every held client of `server`, in the order they were held. */
+export function releaseReplies(server: Server): void {
+  const held = server.heldReplies;
+  if (held === undefined) return;
+  server.heldReplies = undefined;
+  for (const c of held) c.flushNow();
+}

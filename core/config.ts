@@ -60,6 +60,22 @@ export class Config {
   }
 
   /**
+   * Sets the directives of `createServer({ config })` (booleans as yes/no, arrays as arguments).
+   * Throws a TypeError naming the bad directive.
+   */
+  setFromOptions(options: Record<string, string | number | boolean | string[]>): void {
+    const pairs: Array<[string, string[]]> = Object.entries(options).map((
+      [k, v],
+    ) => [k, Array.isArray(v) ? v : [typeof v === "boolean" ? (v ? "yes" : "no") : String(v)]]);
+    try {
+      this.setMany(pairs, true);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new TypeError(`Invalid config: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /**
    * Sets directives from text, all or nothing (CONFIG SET semantics). `startup` allows immutable
    * ones. Throws ConfigError naming the failing argument in Redis's words.
    */

@@ -11,12 +11,13 @@ import { Transactions } from "./transactions.ts";
 import { CF, Client } from "./client.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Command, type CommandSpec, F } from "./command.ts";
-import { Config, ConfigError } from "./config.ts";
+import { Config } from "./config.ts";
 import { CommandRegistry } from "./registry.ts";
 import { Effects } from "./effects.ts";
 import { BatchTimer } from "./batch_timer.ts";
 import { randomHex } from "./bytes.ts";
 import { type Gate, type HookMap, Hooks } from "./hooks.ts";
+import { GateList } from "./gates.ts";
 import { Database, type KeyspaceHost } from "./keyspace/database.ts";
 import type { ListenOptions, Transport } from "./net/transport.ts";
 import { ServerNet } from "./server_net.ts";
@@ -101,8 +102,7 @@ export class Server implements KeyspaceHost {
   /** Which socket layer to use on Deno (`deno` = Deno.listen, `node` = node:net). */
   netAdapterName: "deno" | "node" | undefined;
   private readonly registry = new CommandRegistry();
-  private readonly gates: Array<{ order: number; gate: Gate; when: number }> = [];
-  private readonly gateOrder: Array<{ order: number; gate: Gate; when: number }> = [];
+  private readonly gates = new GateList();
   private readonly net: ServerNet;
   private readonly logger: Logger;
 
@@ -132,17 +132,7 @@ export class Server implements KeyspaceHost {
     this.netAdapterName = options.net;
     this.log = (level, message) => this.logger.log(level, message);
     this.config.onChange((name, value) => this.applyConfig(name, value));
-    if (options.config) {
-      const pairs: Array<[string, string[]]> = Object.entries(options.config).map((
-        [k, v],
-      ) => [k, Array.isArray(v) ? v : [typeof v === "boolean" ? (v ? "yes" : "no") : String(v)]]);
-      try {
-        this.config.setMany(pairs, true);
-      } catch (e) {
-        if (e instanceof ConfigError) throw new TypeError(`Invalid config: ${e.message}`);
-        throw e;
-      }
-    }
+    if (options.config) this.config.setFromOptions(options.config);
     for (const [def] of this.config.entries()) {
       this.applyConfig(def.name, this.config.get(def.name));
     }
@@ -214,19 +204,12 @@ export class Server implements KeyspaceHost {
    * MULTI...), which keeps the common path free of calls.
    */
   addGate(gate: Gate, order = 50, when = 0): void {
-    this.gateOrder.push({ order, gate, when });
-    this.gateOrder.sort((a, b) => a.order - b.order);
-    this.gates.length = 0;
-    for (const g of this.gateOrder) this.gates.push(g);
+    this.gates.add(gate, order, when);
   }
 
   /** Removes a gate added with addGate. */
   removeGate(gate: Gate): void {
-    const i = this.gateOrder.findIndex((g) => g.gate === gate);
-    if (i < 0) return;
-    this.gateOrder.splice(i, 1);
-    this.gates.length = 0;
-    for (const g of this.gateOrder) this.gates.push(g);
+    this.gates.remove(gate);
   }
 
   /** Adds a hook listener. */
@@ -273,24 +256,10 @@ export class Server implements KeyspaceHost {
   }
 
   /**
-   * Clients whose replies wait for a durability step: set by holdReplies(), flushed by
-   * releaseReplies() (the AOF syncs once per event-loop turn for every client under
-   * `appendfsync always`, instead of once per client).
+   * Clients whose replies wait for a durability step (the AOF syncs once per event-loop turn
+   * for every client under `appendfsync always`): see holdReplies() in core/client.ts.
    */
   heldReplies: Set<Client> | undefined;
-
-  /** From now on, client flushes wait for releaseReplies(). */
-  holdReplies(): void {
-    this.heldReplies ??= new Set();
-  }
-
-  /** Writes every held client's replies (in the order they were held). */
-  releaseReplies(): void {
-    const held = this.heldReplies;
-    if (held === undefined) return;
-    this.heldReplies = undefined;
-    for (const c of held) c.flushNow();
-  }
 
   /** Runs the beforeReplies hooks: called before replies are written to sockets. */
   beforeReplies(): void {
@@ -322,32 +291,15 @@ export class Server implements KeyspaceHost {
     const cmd = this.resolve(argv);
     let reply: Reply | undefined;
     if (typeof cmd === "string") {
-      reply = new ErrorReply(cmd);
-      this.stats.countError(reply);
-      this.stats.rejectedCalls++;
-      if (client.flags & CF.multi) this.transactions.flagError(client);
+      reply = this.rejected(client, undefined, new ErrorReply(cmd));
     } else {
-      const gates = this.gates;
+      const gates = this.gates.list;
       for (let i = 0; i < gates.length; i++) {
         const g = gates[i]!;
         if (g.when !== 0 && (client.flags & g.when) === 0) continue;
         reply = g.gate(client, cmd, argv);
         if (reply !== undefined) {
-          if (reply instanceof ErrorReply) {
-            cmd.stats.rejected++;
-            this.stats.countError(reply);
-            this.stats.rejectedCalls++;
-            if (client.flags & CF.multi) {
-              this.transactions.flagError(client);
-              if (cmd.name === "exec") {
-                // A rejected EXEC (BUSY...) discards the transaction, as Redis does.
-                this.transactions.discard(client);
-                reply = new ErrorReply(
-                  `EXECABORT Transaction discarded because of: ${reply.message}`,
-                );
-              }
-            }
-          }
+          if (reply instanceof ErrorReply) reply = this.rejected(client, cmd, reply);
           break;
         }
       }
@@ -356,6 +308,14 @@ export class Server implements KeyspaceHost {
     client.reply(reply);
     if (client.replyMode === 3) client.replyMode = 0;
     if (this.blocking.hasReady && this.callDepth === 0) this.blocking.serveReady();
+  }
+
+  /** Counts a command refused before it ran; inside MULTI the transaction learns of it. */
+  private rejected(client: Client, cmd: Command | undefined, err: ErrorReply): ErrorReply {
+    if (cmd !== undefined) cmd.stats.rejected++;
+    this.stats.countError(err);
+    this.stats.rejectedCalls++;
+    return (client.flags & CF.multi) ? this.transactions.rejected(client, cmd, err) : err;
   }
 
   /**

@@ -83,9 +83,15 @@ export class Transactions {
     client.multiCount = 0;
   }
 
-  /** Marks the transaction of `client` as failed (an error while queueing). */
-  flagError(client: Client): void {
+  /**
+   * A command of `client` was refused before running: EXEC will answer EXECABORT; a refused EXEC
+   * itself (BUSY...) discards the transaction now, as Redis does. Returns the reply to send.
+   */
+  rejected(client: Client, cmd: Command | undefined, err: ErrorReply): ErrorReply {
     if ((client.flags & CF.multi) !== 0) client.tx!.aborted = true;
+    if (cmd?.name !== "exec") return err;
+    this.discard(client);
+    return new ErrorReply(`EXECABORT Transaction discarded because of: ${err.message}`);
   }
 
   /** DISCARD (and the cleanup after EXEC): leaves MULTI, forgets watches. */

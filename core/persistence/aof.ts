@@ -18,7 +18,7 @@
 import { closeSync, fstatSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { strToBytes } from "../bytes.ts";
-import { CF, type Client } from "../client.ts";
+import { CF, type Client, holdReplies, releaseReplies } from "../client.ts";
 import { type Command, F } from "../command.ts";
 import { ErrorReply } from "../resp/reply.ts";
 import type { Server } from "../server.ts";
@@ -170,13 +170,13 @@ export class Aof {
     }
     if (!this.file.writeUnsynced() || this.syncScheduled) return;
     this.syncScheduled = true;
-    this.server.holdReplies();
+    holdReplies(this.server);
     // setImmediate: after the callbacks of the sockets that were ready together (one shot, so it
     // cannot starve the sockets the way a chain of them does on Deno).
     setImmediate(() => {
       this.syncScheduled = false;
       this.file.flush(false);
-      this.server.releaseReplies();
+      releaseReplies(this.server);
     });
   };
 
