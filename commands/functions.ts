@@ -276,7 +276,9 @@ export const functionCommands: CommandSpec[] = [
         execute(client, argv) {
           if (argv.length > 3) {
             return new ErrorReply(
-              `ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.`,
+              `ERR unknown subcommand or wrong number of arguments for '${
+                argv[1]
+              }'. Try FUNCTION HELP.`,
             );
           }
           if (argv.length === 3 && !/^(a?sync)$/i.test(argv[2]!)) {
@@ -320,7 +322,9 @@ export const functionCommands: CommandSpec[] = [
         execute(client, argv) {
           if (argv.length > 4) {
             return new ErrorReply(
-              `ERR unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP.`,
+              `ERR unknown subcommand or wrong number of arguments for '${
+                argv[1]
+              }'. Try FUNCTION HELP.`,
             );
           }
           let policy: "append" | "replace" | "flush" = "append";

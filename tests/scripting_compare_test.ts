@@ -257,6 +257,8 @@ const FUNCTIONS = [
   ["FUNCTION", "DELETE", "mylib"],
   ["FCALL", "myget", "1", "fk"],
   ["FUNCTION", "FLUSH", "BOGUS"],
+  ["FUNCTION", "Flush", "a", "b"],
+  ["FUNCTION", "RESTORE", "a", "b", "c"],
   ["FUNCTION", "FLUSH"],
   ["FUNCTION", "RESTORE", "bogus"],
   ["FUNCTION", "RESTORE", "x", "BADPOLICY"],
