@@ -2,97 +2,34 @@
  * Replication: redeno master and replica with each other and with a stock redis-server 7.0
  * (full sync both ways, the stream of every write type, MULTI and script effects, expiry as DEL),
  * partial resync after a killed link and after a promotion, WAIT, ROLE, INFO replication, the
- * write gates, and a replica that stops reading being cut off at its output buffer limit.
+ * write gates, and a replica that stops reading being cut off at its output buffer limit. The
+ * groups plugin's effects on replicas are in replication_groups_test.ts.
  *
  * @module
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import * as net from "node:net";
-import { tmpdir } from "node:os";
 import { setImmediate } from "node:timers";
-import { join } from "node:path";
-import { Redis } from "ioredis";
-import { createServer, ErrorReply, type Server, SimpleString, type VerbatimReply } from "../mod.ts";
+import type { Redis } from "ioredis";
+import { createServer, ErrorReply, type Server, SimpleString } from "../mod.ts";
 import { replication } from "../replication/mod.ts";
 import { Backlog } from "../replication/backlog.ts";
-import { groups } from "../plugins/groups/mod.ts";
 import { RawConn } from "./helpers.ts";
 import { hasRedis } from "./redis_compare.ts";
-
-const HOST = "127.0.0.1";
-
-/** A redeno server with the replication plugin, listening on a free port. */
-async function redeno(config: Record<string, string> = {}): Promise<{ s: Server; port: number }> {
-  const s = createServer({ plugins: [replication()], config });
-  const { port } = await s.listen({ port: 0, hostname: HOST });
-  return { s, port };
-}
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 10000) {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function infoText(s: Server, section: string): string {
-  return (s.dispatch(["INFO", section]) as VerbatimReply).text;
-}
-
-function field(text: string, name: string): string | undefined {
-  return new RegExp(`^${name}:(.*)\\r$`, "m").exec(text)?.[1];
-}
-
-/** Field names of an INFO text, in order (values differ between servers, names must not). */
-function fieldNames(text: string): string[] {
-  return text.split("\r\n").filter((l) => l.includes(":")).map((l) => l.split(":")[0]!);
-}
-
-function client(port: number): Redis {
-  return new Redis({ port, host: HOST, maxRetriesPerRequest: 0, enableOfflineQueue: true });
-}
-
-/** Every key of every database, one line each, read the same way from any server. */
-const DATASET = `
-local out = {}
-for db = 0, 15 do
-  redis.call('SELECT', db)
-  local keys = redis.call('KEYS', '*')
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    local t = redis.call('TYPE', k).ok
-    local v
-    if t == 'string' then v = {redis.call('GET', k)}
-    elseif t == 'list' then v = redis.call('LRANGE', k, 0, -1)
-    elseif t == 'set' then v = redis.call('SMEMBERS', k); table.sort(v)
-    elseif t == 'zset' then v = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
-    else v = redis.call('HGETALL', k) end
-    if t == 'hash' then
-      local p = {}
-      for i = 1, #v, 2 do p[#p + 1] = v[i] .. '=' .. v[i + 1] end
-      table.sort(p)
-      v = p
-    end
-    local ttl = redis.call('PTTL', k) > 0 and 'ttl' or ''
-    out[#out + 1] = db .. ':' .. k .. ':' .. t .. ':' .. table.concat(v, ',') .. ':' .. ttl
-  end
-end
-return out
-`;
-
-async function dataset(port: number): Promise<string[]> {
-  const c = client(port);
-  try {
-    return (await c.call("EVAL", DATASET, "0")) as string[];
-  } finally {
-    c.disconnect();
-  }
-}
+import {
+  client,
+  dataset,
+  field,
+  fieldNames,
+  HOST,
+  infoText,
+  redeno,
+  remoteInfo,
+  stockRedis,
+  waitFor,
+} from "./replication_helpers.ts";
 
 /** Writes of every type, in two databases, with TTLs, MULTI, a script and a few rewrites. */
 async function writeEverything(c: Redis, tag: string): Promise<void> {
@@ -123,54 +60,6 @@ async function writeEverything(c: Redis, tag: string): Promise<void> {
   await c.select(0);
   await c.set(`del:${tag}`, "gone");
   await c.del(`del:${tag}`);
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, HOST, r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-/** A stock redis-server on a free port in its own directory. */
-async function stockRedis(args: string[] = []): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "redeno-repl-"));
-  const child = spawn("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    HOST,
-    "--dir",
-    dir,
-    "--save",
-    "",
-    "--repl-diskless-sync-delay",
-    "0",
-    ...args,
-  ], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  const exited = new Promise<void>((r) => child.on("exit", () => r()));
-  await waitFor(() => out.includes("Ready to accept connections"), "redis-server to start");
-  return {
-    port,
-    stop: async () => {
-      child.kill("SIGKILL");
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function remoteInfo(port: number, section: string): Promise<string> {
-  const c = client(port);
-  try {
-    return (await c.info(section)) as string;
-  } finally {
-    c.disconnect();
-  }
 }
 
 test("a redeno replica loads the master's data, follows writes of every type, WAIT 1 returns 1", async () => {
@@ -630,43 +519,6 @@ test("the replica's handshake, and a link lost inside MULTI resumes at the MULTI
   } finally {
     await r.close();
     await master.close();
-  }
-});
-
-test("200 joiners racing for 10 seats: the same members on a redeno and a stock Redis replica", {
-  skip: !hasRedis,
-}, async () => {
-  const m = createServer({ plugins: [groups(), replication()] });
-  const port = (await m.listen({ port: 0, hostname: HOST })).port;
-  const r = await redeno({ replicaof: `${HOST} ${port}` });
-  const redis = await stockRedis(["--replicaof", HOST, String(port)]);
-  const clients = Array.from({ length: 20 }, () => client(port));
-  try {
-    await waitFor(
-      async () =>
-        field(infoText(r.s, "replication"), "master_link_status") === "up" &&
-        field(await remoteInfo(redis.port, "replication"), "master_link_status") === "up",
-      "both replicas",
-    );
-    await clients[0]!.call("GROUP.CREATE", "room", "10");
-    const results = await Promise.all(
-      Array.from(
-        { length: 200 },
-        (_, i) =>
-          clients[i % 20]!.call("GROUP.JOIN", "room", `user${i}`).catch((e: Error) => e.message),
-      ),
-    );
-    assert.equal(results.filter((x) => typeof x === "number").length, 10);
-    assert.equal(await clients[0]!.call("WAIT", "2", "2000"), 2);
-    const expected = await dataset(port);
-    assert.ok(expected.some((l) => l.startsWith("0:room:hash:")));
-    assert.deepEqual(await dataset(r.port), expected);
-    assert.deepEqual(await dataset(redis.port), expected);
-  } finally {
-    for (const c of clients) c.disconnect();
-    await redis.stop();
-    await r.s.close();
-    await m.close();
   }
 });
 

@@ -1,0 +1,102 @@
+/**
+ * The groups plugin's effects on replicas: GROUP.* runs on the master and reaches replicas as
+ * HSET/HDEL, so a redeno replica and a stock Redis replica (which knows nothing of groups) end
+ * with the same members, after a race for seats and after a lease expires on the master.
+ *
+ * @module
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "../mod.ts";
+import { replication } from "../replication/mod.ts";
+import { groups } from "../plugins/groups/mod.ts";
+import { hasRedis } from "./redis_compare.ts";
+import {
+  client,
+  dataset,
+  field,
+  HOST,
+  infoText,
+  redeno,
+  remoteInfo,
+  stockRedis,
+  waitFor,
+} from "./replication_helpers.ts";
+
+test("200 joiners racing for 10 seats: the same members on a redeno and a stock Redis replica", {
+  skip: !hasRedis,
+}, async () => {
+  const m = createServer({ plugins: [groups(), replication()] });
+  const port = (await m.listen({ port: 0, hostname: HOST })).port;
+  const r = await redeno({ replicaof: `${HOST} ${port}` });
+  const redis = await stockRedis(["--replicaof", HOST, String(port)]);
+  const clients = Array.from({ length: 50 }, () => client(port));
+  try {
+    await waitFor(
+      async () =>
+        field(infoText(r.s, "replication"), "master_link_status") === "up" &&
+        field(await remoteInfo(redis.port, "replication"), "master_link_status") === "up",
+      "both replicas",
+    );
+    await clients[0]!.call("GROUP.CREATE", "room", "10");
+    const results = await Promise.all(
+      Array.from(
+        { length: 200 },
+        (_, i) =>
+          clients[i % 50]!.call("GROUP.JOIN", "room", `user${i}`).catch((e: Error) => e.message),
+      ),
+    );
+    assert.equal(results.filter((x) => typeof x === "number").length, 10);
+    assert.equal(await clients[0]!.call("WAIT", "2", "2000"), 2);
+    const expected = await dataset(port);
+    assert.ok(expected.some((l) => l.startsWith("0:room:hash:")));
+    assert.deepEqual(await dataset(r.port), expected);
+    assert.deepEqual(await dataset(redis.port), expected);
+  } finally {
+    for (const c of clients) c.disconnect();
+    await redis.stop();
+    await r.s.close();
+    await m.close();
+  }
+});
+
+test("a lease that passes on the master removes the member on both replicas, and only it", {
+  skip: !hasRedis,
+}, async () => {
+  const m = createServer({ plugins: [groups(), replication()] });
+  const port = (await m.listen({ port: 0, hostname: HOST })).port;
+  const r = await redeno({ replicaof: `${HOST} ${port}` });
+  const redis = await stockRedis(["--replicaof", HOST, String(port)]);
+  const c = client(port);
+  try {
+    await waitFor(
+      async () =>
+        field(infoText(r.s, "replication"), "master_link_status") === "up" &&
+        field(await remoteInfo(redis.port, "replication"), "master_link_status") === "up",
+      "both replicas",
+    );
+    await c.call("GROUP.CREATE", "room", "10");
+    assert.equal(await c.call("GROUP.JOIN", "room", "alice", "TTL", "300"), 1);
+    assert.equal(await c.call("GROUP.JOIN", "room", "bob"), 2);
+    assert.equal(await c.call("WAIT", "2", "2000"), 2);
+    for (const p of [r.port, redis.port]) {
+      const replica = client(p);
+      assert.equal(await replica.hexists("room", "m:alice"), 1);
+      assert.equal(await replica.hexists("room", "m:bob"), 1);
+      replica.disconnect();
+    }
+    await waitFor(async () => (await c.call("GROUP.ISMEMBER", "room", "alice")) === 0, "lease");
+    assert.equal(await c.call("WAIT", "2", "2000"), 2);
+    const expected = await dataset(port);
+    assert.ok(expected.some((l) => l.startsWith("0:room:hash:") && l.includes("m:bob=")));
+    assert.ok(!expected.some((l) => l.includes("m:alice=")));
+    assert.deepEqual(await dataset(r.port), expected);
+    assert.deepEqual(await dataset(redis.port), expected);
+  } finally {
+    c.disconnect();
+    await redis.stop();
+    await r.s.close();
+    await m.close();
+  }
+});
