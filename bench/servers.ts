@@ -109,6 +109,7 @@ async function start(port: number, spec: StartSpec): Promise<ServerProc> {
  * Starts the Debian redis-server without persistence.
  *
  * @param port the port to listen on
+ * @param extra more command-line flags, e.g. `["--replicaof", "127.0.0.1", "6379"]`
  * @returns the running server
  * @example
  * ```ts
@@ -117,17 +118,21 @@ async function start(port: number, spec: StartSpec): Promise<ServerProc> {
  * await redis.stop();
  * ```
  */
-export function startRedis(port: number): Promise<ServerProc> {
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+export function startRedis(port: number, extra: string[] = []): Promise<ServerProc> {
+  const args = [
+    ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    ...extra,
+  ];
   return start(port, { name: "redis", cmd: "redis-server", args, marker: "redis-server" });
 }
 
 /**
- * Starts redeno from this checkout: the Deno binary of node_modules runs main.ts directly; with
- * `node`, tsx runs it (tsx is a launcher that starts a second node process, which is measured).
+ * Starts redeno from this checkout without persistence, as redis-server above: the Deno binary
+ * of node_modules runs main.ts directly; with `node`, tsx runs it (tsx is a launcher that starts
+ * a second node process, which is measured).
  *
  * @param port the port to listen on
- * @param options the runtime (deno or node) and the checkout's root directory
+ * @param options the runtime (deno or node), the checkout's root directory and more flags
  * @returns the running server
  * @example
  * ```ts
@@ -138,10 +143,13 @@ export function startRedis(port: number): Promise<ServerProc> {
  */
 export function startRedeno(
   port: number,
-  options: { runtime: Runtime; root: string },
+  options: { runtime: Runtime; root: string; extra?: string[] },
 ): Promise<ServerProc> {
   const { runtime, root } = options;
-  const flags = ["--port", String(port), "--bind", "127.0.0.1"];
+  const flags = [
+    ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    ...(options.extra ?? []),
+  ];
   if (runtime === "deno") {
     // node_modules/.bin/deno links to this binary itself, not to a node shim: its pid serves.
     const cmd = `${root}/node_modules/deno/deno`;

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import type { Client } from "../core/client.ts";
 import { randomHex } from "../core/bytes.ts";
 import { ReplyWriter } from "../core/resp/writer.ts";
@@ -121,8 +122,9 @@ export class ReplState {
     this.offset += w.length - start;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // One append to the backlog and the channels per event-loop turn, not per write.
-      queueMicrotask(() => this.flush());
+      // One append to the backlog and one write to each replica per event-loop turn, after the
+      // callbacks of every socket that was ready (setImmediate), not per client's batch.
+      setImmediate(() => this.flush());
     }
   }
 
