@@ -22,6 +22,10 @@ export class LinkReader {
   private end = 0;
   private waiter: (() => void) | undefined;
   private closed = false;
+  /** The value parsed by number(). */
+  private num = 0;
+  /** By length, the last command name decoded (see name()). */
+  private readonly names: string[] = new Array<string>(17).fill("");
 
   /** Bytes buffered and not consumed. */
   get length(): number {
@@ -130,47 +134,63 @@ export class LinkReader {
     let p = this.start;
     if (p >= end) return undefined;
     if (buf[p] !== 42) throw new StreamError(`Unexpected byte in the stream: ${buf[p]}`);
-    const head = this.number(p + 1);
-    if (head === undefined) return undefined;
-    const argc = head[0];
-    p = head[1];
-    // Scan first, decode once the whole command is in: a big value arrives in many chunks.
-    const spans = new Array<number>(argc * 2);
+    p = this.number(p + 1);
+    if (p < 0) return undefined;
+    const argc = this.num;
+    // Arguments are decoded as they are found: only the last command of a chunk may be cut, and
+    // decoding it twice costs less than a second pass over every command.
+    const argv = new Array<string>(argc);
     for (let i = 0; i < argc; i++) {
       if (p >= end) return undefined;
       if (buf[p] !== 36) throw new StreamError("Expected a bulk string in the stream");
-      const len = this.number(p + 1);
-      if (len === undefined) return undefined;
-      p = len[1];
-      if (p + len[0] + 2 > end) return undefined;
-      spans[2 * i] = p;
-      spans[2 * i + 1] = p + len[0];
-      p += len[0] + 2;
+      p = this.number(p + 1);
+      if (p < 0) return undefined;
+      const len = this.num;
+      if (p + len + 2 > end) return undefined;
+      argv[i] = i === 0 && len <= 16 ? this.name(p, len) : bytesToStr(buf, p, p + len);
+      p += len + 2;
     }
-    const argv = new Array<string>(argc);
-    for (let i = 0; i < argc; i++) argv[i] = bytesToStr(buf, spans[2 * i]!, spans[2 * i + 1]!);
     const bytes = p - this.start;
     this.start = p;
     return { argv, bytes };
   }
 
-  /** Parses a decimal followed by CRLF at `p`: the value and the position after the CRLF. */
-  private number(p: number): [number, number] | undefined {
+  /**
+   * The command name at `p`: the stream repeats a few names, so the last one seen for each
+   * length is reused when the bytes match (no allocation).
+   */
+  private name(p: number, len: number): string {
+    const buf = this.buf;
+    const known = this.names[len]!;
+    if (known.length === len) {
+      let i = 0;
+      while (i < len && buf[p + i] === known.charCodeAt(i)) i++;
+      if (i === len) return known;
+    }
+    return (this.names[len] = bytesToStr(buf, p, p + len));
+  }
+
+  /**
+   * Parses a decimal followed by CRLF at `p` into `num`: the position after the CRLF, or -1 when
+   * the line is not complete yet.
+   */
+  private number(p: number): number {
     const buf = this.buf;
     let n = 0;
     let digits = 0;
     for (; p < this.end; p++) {
       const c = buf[p]!;
       if (c === 13) {
-        if (p + 1 >= this.end) return undefined;
+        if (p + 1 >= this.end) return -1;
         if (digits === 0 || buf[p + 1] !== 10) throw new StreamError("Bad length in the stream");
-        return [n, p + 2];
+        this.num = n;
+        return p + 2;
       }
       if (c < 48 || c > 57 || digits > 15) throw new StreamError("Bad length in the stream");
       n = n * 10 + c - 48;
       digits++;
     }
-    return undefined;
+    return -1;
   }
 
   /** A copy of the `n` bytes before the read position (the commands just applied). */
