@@ -34,6 +34,7 @@ import { functionCommands } from "./functions.ts";
 import { dumpCommands } from "./dump.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { aofCommands } from "./aof.ts";
+import { streamCommands } from "./stream.ts";
 
 /** All built-in commands. */
 export const builtinCommands: CommandSpec[] = [
@@ -66,4 +67,5 @@ export const builtinCommands: CommandSpec[] = [
   ...dumpCommands,
   ...persistenceCommands,
   ...aofCommands,
+  ...streamCommands,
 ];

@@ -52,6 +52,10 @@ export class Blocking {
   /** @param server the server whose clients block */
   constructor(private readonly server: Server) {
     server.on("clientClosed", (client) => this.drop(client));
+    // FLUSHDB, FLUSHALL, SWAPDB: every waited-on key may have changed (Redis rescans them).
+    server.on("dbModified", (db) => {
+      for (const key of this.byKey.get(db)?.keys() ?? []) this.keyModified(db, key);
+    });
   }
 
   private readonly onKey = (db: Database, key: string) => this.keyModified(db, key);
@@ -116,6 +120,14 @@ export class Blocking {
     return this.byClient.get(client)?.spec.timeoutReply;
   }
 
+  /**
+   * Marks `key` ready for its waiters without signalling a write (WATCH, tracking): Redis's
+   * signalKeyAsReady alone, as XGROUP DESTROY does to wake XREADGROUP readers.
+   */
+  signalReady(db: Database, key: string): void {
+    this.keyModified(db, key);
+  }
+
   private keyModified(db: Database, key: string): void {
     if (this.byClient.size === 0) return;
     if (!this.byKey.get(db)?.has(key)) return;
@@ -150,6 +162,12 @@ export class Blocking {
             }
           });
           if (reply === undefined) continue;
+          if (reply instanceof ErrorReply) {
+            // The blocked command failed after all: counted like a failed call, as Redis does.
+            this.server.stats.countError(reply);
+            const cmd = this.server.command(w.spec.command);
+            if (cmd !== undefined) cmd.stats.failed++;
+          }
           this.remove(w);
           w.client.reply(reply);
           // The effects of serving it (LPOP...) are made durable before its reply goes out.
