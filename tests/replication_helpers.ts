@@ -64,6 +64,11 @@ for db = 0, 15 do
     elseif t == 'list' then v = redis.call('LRANGE', k, 0, -1)
     elseif t == 'set' then v = redis.call('SMEMBERS', k); table.sort(v)
     elseif t == 'zset' then v = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
+    elseif t == 'stream' then
+      v = {}
+      for _, e in ipairs(redis.call('XRANGE', k, '-', '+')) do
+        v[#v + 1] = e[1] .. '=' .. table.concat(e[2], '|')
+      end
     else v = redis.call('HGETALL', k) end
     if t == 'hash' then
       local p = {}

@@ -17,7 +17,9 @@ import type { Server } from "../server.ts";
 import { HashValue } from "../types/hash.ts";
 import { ListValue } from "../types/list.ts";
 import { SetValue } from "../types/set.ts";
+import { streamToImage, StreamValue } from "../types/stream.ts";
 import { ZSet } from "../types/zset.ts";
+import { streamCommands } from "./aof_stream.ts";
 
 /** Writes a base file's body a slice at a time. */
 export interface BaseWriter {
@@ -143,6 +145,8 @@ function writeKey(out: ReplyWriter, key: string, value: Value): void {
       }
     });
     if (argv.length > 2) command(out, argv);
+  } else if (value instanceof StreamValue) {
+    for (const argv of streamCommands(key, streamToImage(value))) command(out, argv);
   } else {
     throw new TypeError(`Cannot rewrite a value of type ${value.type} into the AOF`);
   }

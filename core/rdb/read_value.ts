@@ -17,9 +17,11 @@ import type { Value } from "../keyspace/database.ts";
 import { HashValue } from "../types/hash.ts";
 import { ListValue } from "../types/list.ts";
 import { SetValue } from "../types/set.ts";
+import { streamFromImage } from "../types/stream.ts";
 import { ZSet } from "../types/zset.ts";
 import { intsetMembers } from "./intset.ts";
 import { listpackEntries } from "./listpack.ts";
+import { readStream } from "./stream.ts";
 import { RdbFormatError, type RdbReader } from "./strings.ts";
 import { RDB_TYPE } from "./write_value.ts";
 import { ziplistEntries, zipmapPairs } from "./ziplist.ts";
@@ -43,6 +45,10 @@ export interface ReadLimits {
   zsetEntries: number;
   /** `zset-max-listpack-value` */
   zsetValue: number;
+  /** `stream-node-max-entries` */
+  streamNodeMaxEntries: number;
+  /** `stream-node-max-bytes` */
+  streamNodeMaxBytes: number;
 }
 
 /**
@@ -58,6 +64,8 @@ export function readLimits(config: { num(name: string): number }): ReadLimits {
     setIntsetEntries: config.num("set-max-intset-entries"),
     zsetEntries: config.num("zset-max-listpack-entries"),
     zsetValue: config.num("zset-max-listpack-value"),
+    streamNodeMaxEntries: config.num("stream-node-max-entries"),
+    streamNodeMaxBytes: config.num("stream-node-max-bytes"),
   };
 }
 
@@ -136,7 +144,10 @@ export function readValue(r: RdbReader, type: number, limits: ReadLimits): Value
     }
     case RDB_TYPE.streamListpacks:
     case RDB_TYPE.streamListpacks2:
-      throw new RdbFormatError("Stream values are not supported");
+      return streamFromImage(readStream(r, type), {
+        maxEntries: limits.streamNodeMaxEntries,
+        maxBytes: limits.streamNodeMaxBytes,
+      });
     case RDB_TYPE.module:
     case RDB_TYPE.module2:
       throw new RdbFormatError("Module values are not supported");

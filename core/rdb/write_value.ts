@@ -25,11 +25,13 @@ import type { Value } from "../keyspace/database.ts";
 import { HashValue } from "../types/hash.ts";
 import { ListValue } from "../types/list.ts";
 import { SetValue } from "../types/set.ts";
+import { streamToImage, StreamValue } from "../types/stream.ts";
 import { ZSet } from "../types/zset.ts";
 import { intsetEncode } from "./intset.ts";
 import { lzfCompress } from "./lzf.ts";
 import { ListpackBuilder } from "./listpack.ts";
 import { type RdbWriter } from "./strings.ts";
+import { writeStream } from "./stream.ts";
 
 /** RDB type bytes of values (Redis's RDB_TYPE_*). */
 export const RDB_TYPE = {
@@ -62,6 +64,9 @@ export interface WriteOptions {
   listFill: number;
   /** `list-compress-depth`: nodes kept uncompressed at each end; the inner ones are LZF'd. */
   listCompressDepth: number;
+  /** `stream-node-max-entries` and `stream-node-max-bytes`: how full a stream node gets. */
+  streamNodeMaxEntries: number;
+  streamNodeMaxBytes: number;
 }
 
 /** Where the options are read from. */
@@ -83,6 +88,8 @@ export function writeOptions(config: WriteConfig): WriteOptions {
     compress: config.bool("rdbcompression"),
     listFill: config.num("list-max-listpack-size"),
     listCompressDepth: config.num("list-compress-depth"),
+    streamNodeMaxEntries: config.num("stream-node-max-entries"),
+    streamNodeMaxBytes: config.num("stream-node-max-bytes"),
   };
 }
 
@@ -92,7 +99,7 @@ export function writeOptions(config: WriteConfig): WriteOptions {
  *
  * @param value the value
  * @returns the type byte
- * @throws {TypeError} for a type that has no RDB form here (streams, plugin types)
+ * @throws {TypeError} for a type that has no RDB form here (plugin types)
  */
 export function valueType(value: Value): number {
   if (typeof value === "string") return RDB_TYPE.string;
@@ -104,6 +111,7 @@ export function valueType(value: Value): number {
     return value.encoding() === "intset" ? RDB_TYPE.setIntset : RDB_TYPE.set;
   }
   if (value instanceof ZSet) return value.isListpack ? RDB_TYPE.zsetListpack : RDB_TYPE.zset2;
+  if (value instanceof StreamValue) return RDB_TYPE.streamListpacks2;
   throw new TypeError(`Cannot serialize a value of type ${value.type}`);
 }
 
@@ -117,7 +125,7 @@ const lp = new ListpackBuilder();
  * @param value the value
  * @param opts the write options (see {@linkcode writeOptions})
  * @returns the RDB type byte of what was written (same as {@linkcode valueType})
- * @throws {TypeError} for a type that has no RDB form here (streams, plugin types)
+ * @throws {TypeError} for a type that has no RDB form here (plugin types)
  * @example
  * ```ts
  * const w = new RdbWriter();
@@ -162,6 +170,13 @@ export function writeValue(w: RdbWriter, value: Value, opts: WriteOptions): numb
       for (let i = 0; i < s.size; i++) w.encodedString(s.at(i), compress);
       break;
     }
+    case RDB_TYPE.streamListpacks2:
+      writeStream(w, streamToImage(value as StreamValue), {
+        compress,
+        nodeMaxEntries: opts.streamNodeMaxEntries,
+        nodeMaxBytes: opts.streamNodeMaxBytes,
+      });
+      break;
     case RDB_TYPE.zsetListpack: {
       lp.reset();
       for (const c = (value as ZSet).list.first(); c.valid; c.next()) {
