@@ -479,3 +479,33 @@ test("an AOF replays stream writes to the same state, approximate trims and grou
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("full nodes pack their values; a packed node that becomes the tail again takes appends", () => {
+  const server = createServer({});
+  run(
+    server,
+    ["CONFIG", "SET", "stream-node-max-entries", "2"],
+    ["XADD", "s", "1-1", "f", "a", "g", "bb"],
+    ["XADD", "s", "1-2", "f", "ccc", "other", ""],
+    ["XADD", "s", "1-3", "f", "d", "g", "e"],
+  );
+  // The first node is full (packed); deleting the only entry of the second removes that node.
+  assert.equal(run(server, ["XDEL", "s", "1-3"]), 1);
+  run(
+    server,
+    ["CONFIG", "SET", "stream-node-max-entries", "10"],
+    ["XADD", "s", "1-4", "f", "x", "g", "y"],
+  );
+  assert.deepEqual(run(server, ["XRANGE", "s", "-", "+"]), [
+    ["1-1", ["f", "a", "g", "bb"]],
+    ["1-2", ["f", "ccc", "other", ""]],
+    ["1-4", ["f", "x", "g", "y"]],
+  ]);
+  assert.deepEqual(run(server, ["XREVRANGE", "s", "+", "-", "COUNT", "2"]), [
+    ["1-4", ["f", "x", "g", "y"]],
+    ["1-2", ["f", "ccc", "other", ""]],
+  ]);
+  const info = (run(server, ["XINFO", "STREAM", "s"]) as MapReply).entries;
+  assert.equal(info[info.indexOf("radix-tree-keys") + 1], 1);
+  assert.equal(info[info.indexOf("length") + 1], 3);
+});

@@ -68,6 +68,9 @@ function headerBytes(fields: readonly string[]): number {
   return b;
 }
 
+/** The items of a packed node (never appended to: unpack() replaces it). */
+const NO_ITEMS: string[] = [];
+
 /** Largest shared buffer an arena hands out node arrays from. */
 const ARENA_MAX = 16384;
 
@@ -112,10 +115,20 @@ export class StreamNode {
   private wide: U64[] | undefined;
   /** F_DELETED and F_SAME bits per entry. */
   flags: Uint8Array;
-  /** Start of each entry in `data`, and the end as the last item; only once fields vary. */
+  /** Start of each entry's first item, and the end as the last; only once fields vary. */
   private offs: Uint32Array | undefined;
-  /** Values of the entries (with their fields, for entries without F_SAME), in order. */
-  data: string[] = [];
+  /**
+   * The items: values of the entries (with their fields, for entries without F_SAME), in order,
+   * while the node takes appends. Sealing packs them into `packed` (empty here then).
+   */
+  private data: string[] = [];
+  /**
+   * Once sealed, every item concatenated into one string, and where each item ends in it. A
+   * short value costs its bytes and 2 here, instead of a string of its own (~24 bytes in V8)
+   * and a pointer.
+   */
+  private packed = "";
+  private ends: Uint16Array | Uint32Array | undefined;
 
   /**
    * @param masterMs ID of the node's first entry (kept as the node's key when it is deleted)
@@ -129,7 +142,7 @@ export class StreamNode {
     readonly masterSeq: U64,
     readonly fields: readonly string[],
     cap: number,
-    arena?: NodeArena,
+    private readonly arena?: NodeArena,
   ) {
     this.bytes = headerBytes(fields);
     if (typeof masterMs !== "number") this.wide = [];
@@ -191,18 +204,57 @@ export class StreamNode {
   /** The fields and values of entry `i`, alternating. */
   pairs(i: number): string[] {
     const off = this.offset(i);
-    const data = this.data;
     if ((this.flags[i]! & F_SAME) === 0) {
-      return data.slice(off, off + 2 * this.numFields(i));
+      const n = 2 * this.numFields(i);
+      if (this.ends === undefined) return this.data.slice(off, off + n);
+      const out = new Array<string>(n);
+      for (let j = 0; j < n; j++) out[j] = this.item(off + j);
+      return out;
     }
     const fields = this.fields;
     const nf = fields.length;
     const out = new Array<string>(2 * nf);
     for (let j = 0; j < nf; j++) {
       out[2 * j] = fields[j]!;
-      out[2 * j + 1] = data[off + j]!;
+      out[2 * j + 1] = this.item(off + j);
     }
     return out;
+  }
+
+  /** Item `k` (see `data`). */
+  private item(k: number): string {
+    const ends = this.ends;
+    if (ends === undefined) return this.data[k]!;
+    return this.packed.slice(k === 0 ? 0 : ends[k - 1]!, ends[k]!);
+  }
+
+  /** Packs the items into one string (see `packed`). */
+  private pack(): void {
+    const data = this.data;
+    const k = data.length;
+    if (k === 0 || this.ends !== undefined) return;
+    const packed = data.join("");
+    const wide = packed.length > 0xffff;
+    const bytes = ((wide ? 4 : 2) * k + 7) & ~7;
+    const arena = this.arena;
+    const [buf, at] = arena !== undefined ? arena.alloc(bytes) : [new ArrayBuffer(bytes), 0];
+    const ends = wide ? new Uint32Array(buf, at, k) : new Uint16Array(buf, at, k);
+    let end = 0;
+    for (let j = 0; j < k; j++) ends[j] = end += data[j]!.length;
+    this.packed = packed;
+    this.ends = ends;
+    this.data = NO_ITEMS;
+  }
+
+  /** Undoes pack(): a sealed node became the tail again and takes appends. */
+  private unpack(): void {
+    const ends = this.ends;
+    if (ends === undefined) return;
+    const data = new Array<string>(ends.length);
+    for (let j = 0; j < ends.length; j++) data[j] = this.item(j);
+    this.data = data;
+    this.packed = "";
+    this.ends = undefined;
   }
 
   /** True when the entry of `argv[from..]` (`numFields` pairs) has the master fields. */
@@ -220,6 +272,7 @@ export class StreamNode {
   append(ms: U64, seq: U64, argv: readonly string[], from: number, numFields: number): void {
     const same = this.sameFields(argv, from, numFields);
     const i = this.n;
+    if (this.ends !== undefined) this.unpack();
     if (i === this.cap) this.grow(i * 2);
     this.storeId(i, ms, seq);
     this.flags[i] = same ? F_SAME : 0;
@@ -294,7 +347,7 @@ export class StreamNode {
   /** Releases spare room once the node is full (Redis's lpShrinkToFit). */
   seal(): void {
     if (this.n * 2 <= this.cap) this.grow(this.n);
-    this.data = this.data.slice();
+    this.pack();
   }
 
   /** Marks entry `i` (live) deleted, updating the counts Redis keeps in the master entry. */
@@ -335,7 +388,9 @@ export class StreamNode {
       c.wide = this.wide!.slice();
     }
     if (this.offs !== undefined) c.offs = this.offs.slice(0, this.n + 1);
-    c.data = this.data.slice();
+    c.data = this.ends === undefined ? this.data.slice() : NO_ITEMS;
+    c.packed = this.packed;
+    c.ends = this.ends?.slice();
     return c;
   }
 
@@ -344,6 +399,7 @@ export class StreamNode {
     let b = 200 + this.flags.length * (this.ids !== undefined ? 9 : 33) + this.data.length * 8;
     if (this.offs !== undefined) b += this.offs.length * 4;
     for (const s of this.data) b += s.length > 1 ? 16 + s.length : 0;
+    if (this.ends !== undefined) b += 16 + this.packed.length + this.ends.byteLength;
     return b;
   }
 }
