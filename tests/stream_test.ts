@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { createServer, ManualClock } from "../mod.ts";
-import type { Server } from "../mod.ts";
+import { createServer, ManualClock, SimpleString } from "../mod.ts";
+import type { Server, VerbatimReply } from "../mod.ts";
 import { CF } from "../core/client.ts";
 import { MapReply } from "../core/resp/reply.ts";
 import { streamFromImage, streamToImage, StreamValue } from "../core/types/stream.ts";
@@ -474,6 +474,60 @@ test("an AOF replays stream writes to the same state, approximate trims and grou
     // the last ID, not the read counter, so only the NOACK read's XGROUP SETID counts.
     assert.deepEqual(groups(b).entries.slice(0, 8), before.slice(0, 8));
     assert.deepEqual(groups(b).entries.slice(8), ["entries-read", 33, "lag", 68]);
+    await b.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("BGREWRITEAOF writes streams back as commands that rebuild them, groups and PEL included", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "redeno-stream-aofrw-"));
+  const open = () => {
+    const server = createServer({ config: { appendonly: "yes", dir } });
+    server.loadData();
+    return server;
+  };
+  // Everything XINFO STREAM FULL shows except times that move on their own.
+  const full = (server: Server) =>
+    JSON.stringify(run(server, ["XINFO", "STREAM", "s", "FULL"]), (_k, v) => {
+      if (v instanceof MapReply) {
+        const e = [...v.entries];
+        for (const name of ["seen-time", "active-time"]) {
+          const at = e.indexOf(name);
+          if (at >= 0) e[at + 1] = 0;
+        }
+        return e;
+      }
+      // The delivery time of a pending entry ([id, consumer, time, count]).
+      if (Array.isArray(v) && v.length === 4 && typeof v[2] === "number") return [v[0], v[1], v[3]];
+      return v;
+    });
+  try {
+    const a = open();
+    for (let i = 0; i < 250; i++) run(a, ["XADD", "s", `${i + 1}-0`, "f", `v${i}`, "n", String(i)]);
+    run(a, ["XADD", "s", "300-0", "other", "field"], ["XDEL", "s", "5-0", "6-0"]);
+    run(a, ["XGROUP", "CREATE", "s", "g1", "0"], ["XGROUP", "CREATE", "s", "g2", "$"]);
+    run(a, ["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "10", "STREAMS", "s", ">"]);
+    run(a, ["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "5", "STREAMS", "s", ">"]);
+    run(a, ["XACK", "s", "g1", "1-0", "2-0"], ["XGROUP", "CREATECONSUMER", "s", "g2", "carol"]);
+    run(a, ["XADD", "empty", "1-1", "f", "v"], ["XDEL", "empty", "1-1"]);
+    const want = full(a);
+    const emptyInfo = JSON.stringify(run(a, ["XINFO", "STREAM", "empty"]));
+    assert.equal(
+      (run(a, ["BGREWRITEAOF"]) as SimpleString).value,
+      "Background append only file rewriting started",
+    );
+    const inProgress = () =>
+      /aof_rewrite_in_progress:1/.test((run(a, ["INFO", "persistence"]) as VerbatimReply).text);
+    const deadline = Date.now() + 10000;
+    while (inProgress()) {
+      assert.ok(Date.now() < deadline, "the rewrite ends");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await a.close();
+    const b = open();
+    assert.equal(full(b), want);
+    assert.equal(JSON.stringify(run(b, ["XINFO", "STREAM", "empty"])), emptyInfo);
     await b.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
