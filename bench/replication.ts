@@ -27,7 +27,7 @@ import * as net from "node:net";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runBenchmark, type RunSpec } from "./benchmark.ts";
-import { cpuSeconds, installCleanup } from "./procs.ts";
+import { cpuSeconds, installCleanup, spawnTracked, stopProcess } from "./procs.ts";
 import { median, table } from "./report.ts";
 import { freePort, type ServerProc, startRedeno, startRedis } from "./servers.ts";
 import type { Runtime } from "./options.ts";
@@ -121,42 +121,41 @@ function field(info: string, name: string): string | undefined {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * A replica stand-in: completes the handshake and PSYNC, then discards the stream, sending
- * `REPLCONF ACK` once a second. To the master it is a replica like any other, but applying the
- * stream costs nothing on this machine: what two replicas on other machines cost the master.
+ * A replica stand-in, run by bash in a process of its own (so reading the stream costs this
+ * harness nothing): it sends the handshake, PSYNC once both REPLCONFs were answered (Redis
+ * refuses a PSYNC behind unread replies), `REPLCONF ACK` every second, and hands the stream to
+ * `cat > /dev/null`. To the master it is a replica like any other, but applying the stream
+ * costs nothing here: what two replicas on other machines cost the master.
  */
-async function sink(port: number): Promise<() => void> {
-  const s = net.connect({ port, host: HOST });
+const SINK_SCRIPT = `
+exec 3<>/dev/tcp/${HOST}/$1
+cmd() { local out="*$#\r\n" a; for a; do out+="\\$\${#a}\r\n$a\r\n"; done; printf "$out" >&3; }
+cmd REPLCONF listening-port 1
+cmd REPLCONF capa eof capa psync2
+read -r -u 3 _; read -r -u 3 _
+cmd PSYNC "?" -1
+( while sleep 1; do cmd REPLCONF ACK 0; done ) &
+exec cat <&3 >/dev/null
+`;
+
+async function sink(port: number): Promise<() => Promise<void>> {
+  const child = spawnTracked("bash", ["-c", SINK_SCRIPT, "sink", String(port)], {
+    stdio: "ignore",
+  });
   await new Promise<void>((resolve, reject) => {
-    s.once("error", reject);
-    s.once("connect", () => resolve());
+    child.once("spawn", () => resolve());
+    child.once("error", reject);
   });
-  s.on("error", () => {});
-  const cmd = (...argv: string[]) =>
-    s.write(`*${argv.length}\r\n${argv.map((a) => `$${a.length}\r\n${a}\r\n`).join("")}`);
-  let head = "";
-  let psyncSent = false;
-  s.on("data", (d: Uint8Array) => {
-    if (psyncSent) return;
-    head += new TextDecoder().decode(d);
-    // Redis refuses PSYNC behind replies not yet read: send it once both REPLCONFs answered.
-    if (head.split("+OK\r\n").length > 2) {
-      psyncSent = true;
-      cmd("PSYNC", "?", "-1");
-    }
-  });
-  cmd("REPLCONF", "listening-port", "1");
-  cmd("REPLCONF", "capa", "eof", "capa", "psync2");
-  const timer = setInterval(() => cmd("REPLCONF", "ACK", "0"), 1000);
-  return () => {
-    clearInterval(timer);
-    s.destroy();
-  };
+  return () => stopProcess(child);
 }
 
+/** Waits until the master counts `count` replicas, all online (their sync done). */
 async function waitReplicas(t: Trio, count: number): Promise<void> {
   const deadline = Date.now() + 60_000;
-  while (field(await t.conns[0]!.send("INFO replication"), "connected_slaves") !== String(count)) {
+  for (;;) {
+    const info = await t.conns[0]!.send("INFO replication");
+    const online = info.split("\r\n").filter((l) => /^slave\d+:.*state=online/.test(l)).length;
+    if (field(info, "connected_slaves") === String(count) && online === count) return;
     if (Date.now() > deadline) throw new Error(`${count} replicas did not come online in 60 s`);
     await sleep(50);
   }
@@ -173,7 +172,8 @@ async function startTrio(kind: string, o: Options): Promise<Trio> {
   const start = async (): Promise<ServerProc> => {
     const port = await freePort();
     return kind === "redis"
-      ? startRedis(port)
+      // The sinks acknowledge every second, which Redis's diskless delay counts as activity.
+      ? startRedis(port, ["--repl-diskless-sync-delay", "0"])
       : startRedeno(port, { runtime: o.runtime, root: ROOT });
   };
   const master = await start();
@@ -281,7 +281,7 @@ async function round(kind: string, o: Options): Promise<Round> {
       await waitReplicas(t, sinks.length);
       withSinks = await runBenchmark(t.master, spec);
     } finally {
-      for (const stop of sinks) stop();
+      await Promise.all(sinks.map((stop) => stop()));
     }
     await waitReplicas(t, 0);
     await attach(t);
