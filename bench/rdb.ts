@@ -13,10 +13,10 @@
 import { Buffer } from "node:buffer";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { Conn } from "./conn.ts";
 import { installCleanup, spawnTracked, stopProcess } from "./procs.ts";
 import { freePort } from "./servers.ts";
 
@@ -101,45 +101,6 @@ async function start(name: string, dir: string): Promise<Running> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return { name, port, child, log: () => out };
-}
-
-/** A connection sending inline commands and reading one reply line (or a bulk) each. */
-class Conn {
-  private buf = "";
-  private wake: (() => void) | undefined;
-  private constructor(private readonly socket: net.Socket) {
-    socket.setEncoding("latin1");
-    socket.on("data", (d: string) => {
-      this.buf += d;
-      this.wake?.();
-    });
-  }
-
-  static open(port: number): Promise<Conn> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ port, host: "127.0.0.1" }, () => resolve(new Conn(s)));
-      s.once("error", reject);
-    });
-  }
-
-  /** Sends `text` and resolves with one whole reply (a status/error/integer or a bulk). */
-  async call(text: string): Promise<string> {
-    this.buf = "";
-    this.socket.write(text);
-    for (;;) {
-      const eol = this.buf.indexOf("\r\n");
-      if (eol >= 0) {
-        if (this.buf[0] !== "$") return this.buf;
-        const len = Number(this.buf.slice(1, eol));
-        if (len < 0 || this.buf.length >= eol + 4 + len) return this.buf;
-      }
-      await new Promise<void>((r) => (this.wake = r));
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
 }
 
 /** Loads the keys with `redis-cli --pipe`. */

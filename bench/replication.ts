@@ -23,10 +23,10 @@
  * @module
  */
 
-import * as net from "node:net";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runBenchmark, type RunSpec } from "./benchmark.ts";
+import { Conn } from "./conn.ts";
 import { cpuSeconds, installCleanup, spawnTracked, stopProcess } from "./procs.ts";
 import { median, table } from "./report.ts";
 import { freePort, type ServerProc, startRedeno, startRedis } from "./servers.ts";
@@ -62,55 +62,6 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`bad flag ${flag} ${value ?? ""}; see the header of bench/replication.ts`);
   }
   return o;
-}
-
-/** One connection sending commands one at a time, for INFO and REPLICAOF. */
-class Conn {
-  private buf = "";
-  private wake: (() => void) | undefined;
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.setEncoding("latin1");
-    socket.on("data", (d: string) => {
-      this.buf += d;
-      this.wake?.();
-    });
-  }
-
-  static open(port: number): Promise<Conn> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ port, host: HOST });
-      s.once("error", reject);
-      s.once("connect", () => resolve(new Conn(s)));
-    });
-  }
-
-  /** Sends an inline command; resolves the reply's text (a status line or a bulk's body). */
-  async send(line: string): Promise<string> {
-    this.socket.write(`${line}\r\n`);
-    for (;;) {
-      const end = this.buf.indexOf("\r\n");
-      if (end >= 0) {
-        const head = this.buf.slice(0, end);
-        if (head[0] !== "$") {
-          this.buf = this.buf.slice(end + 2);
-          if (head[0] === "-") throw new Error(`${line}: ${head}`);
-          return head.slice(1);
-        }
-        const len = Number(head.slice(1));
-        if (this.buf.length >= end + 2 + len + 2) {
-          const body = this.buf.slice(end + 2, end + 2 + len);
-          this.buf = this.buf.slice(end + 2 + len + 2);
-          return body;
-        }
-      }
-      await new Promise<void>((r) => (this.wake = r));
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
 }
 
 function field(info: string, name: string): string | undefined {

@@ -150,22 +150,27 @@ export function prng(seed: number): () => number {
 
 /**
  * Runs `cases` on a fresh redis-server and a fresh redeno (after `HELLO 3` when `resp3`) and
- * asserts byte-equal replies. A command written with a leading `~` (`~SMEMBERS s`) is sent
- * without it and its reply is compared with elements sorted (hash-table order is arbitrary).
+ * asserts byte-equal replies. A command whose name starts with one of the `marks` is sent without
+ * the mark and both replies go through that mark's normaliser first; by default `~` (`~SMEMBERS
+ * s`) compares the reply with elements sorted (hash-table order is arbitrary).
  */
-export async function compareWithRedis(cases: string[][], resp3: boolean): Promise<void> {
+export async function compareWithRedis(
+  cases: string[][],
+  resp3: boolean,
+  marks: Record<string, (reply: string) => string> = { "~": sortedReply },
+): Promise<void> {
   const redis = await startRedis();
   const ours = await startServer();
   const a = await RawConn.connect(redis.port);
   const b = await RawConn.connect(ours.port);
   try {
     const all = resp3 ? [["HELLO", "3"], ...cases] : cases;
-    const unordered = all.map((c) => c[0]!.startsWith("~"));
-    const sent = all.map((c) => (c[0]!.startsWith("~") ? [c[0]!.slice(1), ...c.slice(1)] : c));
+    const norms = all.map((c) => marks[c[0]![0]!]);
+    const sent = all.map((c, i) => (norms[i] ? [c[0]!.slice(1), ...c.slice(1)] : c));
     const want = await pipeline(a, sent);
     const got = await pipeline(b, sent);
     for (let i = resp3 ? 1 : 0; i < all.length; i++) {
-      const norm = (s: string) => (unordered[i] ? sortedReply(s) : s);
+      const norm = norms[i] ?? ((s: string) => s);
       assert.equal(
         JSON.stringify(norm(got[i]!)),
         JSON.stringify(norm(want[i]!)),

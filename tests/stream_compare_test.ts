@@ -11,10 +11,8 @@
  * @module
  */
 
-import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RawConn, startServer } from "./helpers.ts";
-import { hasRedis, pipeline, prng, script, startRedis } from "./redis_compare.ts";
+import { compareWithRedis, hasRedis, prng, script } from "./redis_compare.ts";
 
 /** Masks what depends on the clock in a raw reply. */
 function maskTimes(raw: string): string {
@@ -25,32 +23,9 @@ function maskTimes(raw: string): string {
     .replace(/(\*4\r\n\$\d+\r\n[^\r]*\r\n\$\d+\r\n[^\r]*\r\n):\d+(\r\n:\d+\r\n)/g, "$1:I$2");
 }
 
-/** Runs `cases` on a fresh redis-server and a fresh redeno and asserts equal replies. */
-async function compareStreams(cases: string[][], resp3: boolean): Promise<void> {
-  const redis = await startRedis();
-  const ours = await startServer();
-  const a = await RawConn.connect(redis.port);
-  const b = await RawConn.connect(ours.port);
-  try {
-    const all = resp3 ? [["HELLO", "3"], ...cases] : cases;
-    const masked = all.map((c) => c[0]!.startsWith("%"));
-    const sent = all.map((c) => (c[0]!.startsWith("%") ? [c[0]!.slice(1), ...c.slice(1)] : c));
-    const want = await pipeline(a, sent);
-    const got = await pipeline(b, sent);
-    for (let i = resp3 ? 1 : 0; i < all.length; i++) {
-      const norm = (s: string) => (masked[i] ? maskTimes(s) : s);
-      assert.equal(
-        JSON.stringify(norm(got[i]!)),
-        JSON.stringify(norm(want[i]!)),
-        `reply to ${JSON.stringify(sent[i])} (command ${i})`,
-      );
-    }
-  } finally {
-    a.close();
-    b.close();
-    redis.stop();
-    await ours.close();
-  }
+/** Runs `cases` on redis-server and redeno; a `%` before a command masks times in its reply. */
+function compareStreams(cases: string[][], resp3: boolean): Promise<void> {
+  return compareWithRedis(cases, resp3, { "%": maskTimes });
 }
 
 const ADD_AND_RANGE = script(`
