@@ -10,6 +10,7 @@
  * - `wait.ts`, `commands.ts`, `gates.ts`, `info.ts`: WAIT, the other commands, the write
  *   gates (READONLY, MASTERDOWN, NOREPLICAS) and INFO replication
  * - `rdb_bridge.ts`: what replication uses from the RDB layer
+ * - `resume.ts`: the history a dump carries, resumed after a restart
  *
  * @example
  * ```ts
@@ -23,12 +24,14 @@
  * @module
  */
 
+import { rdbOf } from "../core/persistence/rdb_file.ts";
 import type { Plugin } from "../core/server.ts";
 import { replicationCommands } from "./commands.ts";
 import { ReplicationGates } from "./gates.ts";
 import { replicationInfo } from "./info.ts";
 import { MasterSide } from "./master.ts";
 import { ReplicaSide } from "./replica.ts";
+import { dumpReplInfo, resumeFromDump } from "./resume.ts";
 import { ReplState } from "./state.ts";
 import { Waits } from "./wait.ts";
 
@@ -53,6 +56,12 @@ export function replication(): Plugin {
       server.registerCommand(waits.command);
       const gates = new ReplicationGates(server, master, replica);
       server.infoSections.set("replication", replicationInfo(server, parts));
+      // Dumps carry our history, and the one loaded at startup resumes it.
+      const rdb = rdbOf(server);
+      rdb.replInfo = () => dumpReplInfo(server, parts);
+      server.on("load", () => {
+        if (rdb.startAux !== undefined) resumeFromDump(server, parts, rdb.startAux);
+      });
       server.on("changeReplId", () => {
         repl.changeReplId();
         repl.clearReplId2();

@@ -101,6 +101,27 @@ export class ReplicaSide {
     void this.connect();
   }
 
+  /**
+   * Takes the history of the dump loaded at startup as our own: the first sync asks the master
+   * to continue it (replicationCacheMasterUsingMyself).
+   *
+   * @param replid the dump's replication id
+   * @param offset its offset
+   * @param db the database its stream had selected
+   */
+  resume(replid: string, offset: number, db: number): void {
+    this.repl.replid = replid;
+    this.repl.offset = offset;
+    this.canContinue = true;
+    this.cachedDb = db;
+  }
+
+  /** The database our master's stream has selected, when we have or remember a master link. */
+  streamDb(): number | undefined {
+    if (this.masterClient !== undefined) return this.masterClient.db.id;
+    return this.canContinue ? this.cachedDb : undefined;
+  }
+
   /** REPLICAOF NO ONE: become a master, keeping our history as the previous one. */
   unsetMaster(): void {
     const server = this.server;

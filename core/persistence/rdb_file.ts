@@ -84,6 +84,14 @@ export class RdbPersistence {
   saves = 0;
   lastLoadKeysLoaded = 0;
   lastLoadKeysExpired = 0;
+  /**
+   * The replication fields a dump carries (Redis's rdbPopulateSaveInfo), from the replication
+   * plugin: a master's or replica's id, offset and stream database, or undefined when there is no
+   * history to resume.
+   */
+  replInfo: (() => RdbImageOptions["repl"]) | undefined;
+  /** The aux fields of the dump loaded at startup (the replication plugin resumes from them). */
+  startAux: Map<string, string> | undefined;
   private dirtyBeforeBgsave = 0;
   private points: Array<[number, number]> = [];
   private gateOn = false;
@@ -223,6 +231,9 @@ export class RdbPersistence {
       functions: [...librariesOf(server).libraries.values()].map((l) => l.code),
     };
     if (written !== undefined) opts.written = written;
+    // An AOF base carries none, as in Redis (its rewrite saves without rdbSaveInfo).
+    const repl = aofBase ? undefined : this.replInfo?.();
+    if (repl !== undefined) opts.repl = repl;
     const policy = config.str("maxmemory-policy");
     const stamp = (d: number, key: string) => server.dbs[d]?.dict.stampOf(key) ?? 0;
     if (policy.endsWith("-lru")) opts.idle = (d, key) => idleSeconds(stamp(d, key), now);
@@ -330,7 +341,7 @@ export class RdbPersistence {
   loadOnStart(): boolean {
     const start = performance.now();
     try {
-      this.load(this.path);
+      this.startAux = this.load(this.path).aux;
     } catch (e) {
       if ((e as { code?: string })?.code === "ENOENT") return false;
       if (!(e instanceof RdbLoadError)) {
