@@ -16,6 +16,7 @@ import { hashCommands } from "./hash.ts";
 import { setCommands } from "./set.ts";
 import { listCommands } from "./list.ts";
 import { zsetCommands } from "./zset.ts";
+import { geoCommands } from "./geo.ts";
 import { sortCommands } from "./sort.ts";
 import { stringCommands } from "./string.ts";
 import { clientCommand } from "./client.ts";
@@ -49,6 +50,7 @@ export const builtinCommands: CommandSpec[] = [
   ...setCommands,
   ...listCommands,
   ...zsetCommands,
+  ...geoCommands,
   ...sortCommands,
   ...expireCommands,
   ...databaseCommands,

@@ -57,8 +57,11 @@ export class ErrorReply {
 
 /** A double: `,1.5` in RESP3, a bulk string formatted like `%.17g` in RESP2. */
 export class DoubleReply {
-  /** @param value the double */
-  constructor(readonly value: number) {}
+  /**
+   * @param value the double
+   * @param text its text when not `%.17g` (GEOPOS's human `%.17Lf` form)
+   */
+  constructor(readonly value: number, readonly text?: string) {}
 }
 
 /** A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2. */

@@ -228,7 +228,7 @@ export class ReplyWriter {
       return;
     }
     if (r instanceof DoubleReply) {
-      const text = formatDouble(r.value);
+      const text = r.text ?? formatDouble(r.value);
       if (resp === 3) return this.simpleLine(44, text);
       return this.bulk(text);
     }
