@@ -36,6 +36,7 @@ import { dumpCommands } from "./dump.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { aofCommands } from "./aof.ts";
 import { streamCommands } from "./stream.ts";
+import { hyperloglogCommands } from "./hyperloglog.ts";
 
 /** All built-in commands. */
 export const builtinCommands: CommandSpec[] = [
@@ -70,4 +71,5 @@ export const builtinCommands: CommandSpec[] = [
   ...persistenceCommands,
   ...aofCommands,
   ...streamCommands,
+  ...hyperloglogCommands,
 ];
