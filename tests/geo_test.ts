@@ -2,12 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import { createServer, NotifyClass } from "../mod.ts";
+import { createServer } from "../mod.ts";
 import type { Server } from "../mod.ts";
 import { decodeScore, geohashString, scoreOf } from "../core/geohash.ts";
 import { distanceText } from "../commands/geo_args.ts";
 import { asin, cos, exact, sin } from "../core/geo_math.ts";
-import { errorText, hello3, RawConn, startServer } from "./helpers.ts";
+import { errorText, hello3, RawConn, recordEffects, recordEvents, startServer } from "./helpers.ts";
 
 const NYC = [
   ["-73.9454966", "40.747533", "lic market"],
@@ -23,22 +23,6 @@ function withNyc(): Server {
   const server = createServer();
   assert.equal(server.dispatch(["GEOADD", "nyc", ...NYC]), 7);
   return server;
-}
-
-/** Every write's effects, as the propagate hook sees them. */
-function recordEffects(server: Server): string[][] {
-  const out: string[][] = [];
-  server.on("propagate", (_db, argv) => out.push(argv));
-  return out;
-}
-
-/** Keyspace events of the writes (key misses left out), as `event:key`. */
-function recordEvents(server: Server): string[] {
-  const out: string[] = [];
-  server.on("keyspaceEvent", (_db, type, event, key) => {
-    if (type !== NotifyClass.keyMiss) out.push(`${event}:${key}`);
-  });
-  return out;
 }
 
 test("geohash scores and cell centres are Redis's", () => {

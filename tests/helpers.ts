@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import * as net from "node:net";
 import assert from "node:assert/strict";
-import { createServer, ErrorReply } from "../mod.ts";
+import { createServer, ErrorReply, NotifyClass } from "../mod.ts";
 import type { Server, ServerOptions } from "../mod.ts";
 
 /** A server listening on 127.0.0.1 and a free port. */
@@ -153,4 +153,20 @@ export async function hello3(c: RawConn): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
   await c.read(c.pending.length);
+}
+
+/** Every write's effects, as the propagate hook sees them, from now on. */
+export function recordEffects(server: Server): string[][] {
+  const out: string[][] = [];
+  server.on("propagate", (_db, argv) => out.push(argv));
+  return out;
+}
+
+/** Keyspace events of the writes from now on (key misses left out), as `event:key`. */
+export function recordEvents(server: Server): string[] {
+  const out: string[] = [];
+  server.on("keyspaceEvent", (_db, type, event, key) => {
+    if (type !== NotifyClass.keyMiss) out.push(`${event}:${key}`);
+  });
+  return out;
 }

@@ -2,12 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import { createServer, NotifyClass } from "../mod.ts";
-import type { CommandSpec, Server } from "../mod.ts";
+import { createServer } from "../mod.ts";
+import type { CommandSpec } from "../mod.ts";
 import { NullArray, SimpleString } from "../core/resp/reply.ts";
 import { CHUNK, ListValue } from "../core/types/list.ts";
 import { moveBetweenLists, popFromList } from "../commands/list_pop.ts";
-import { errorText, RawConn, startServer } from "./helpers.ts";
+import { errorText, RawConn, recordEvents, startServer } from "./helpers.ts";
 
 /** A small deterministic PRNG (mulberry32). */
 function prng(seed: number): () => number {
@@ -281,14 +281,6 @@ test("list commands refuse other types with WRONGTYPE and leave them alone", () 
   assert.deepEqual(server.dispatch(["LRANGE", "l", "0", "-1"]), ["a"]);
   assert.equal(server.dispatch(["LMOVE", "none", "s", "LEFT", "LEFT"]), null);
 });
-
-function recordEvents(server: Server): string[] {
-  const events: string[] = [];
-  server.on("keyspaceEvent", (_db, type, event, key) => {
-    if (type !== NotifyClass.keyMiss) events.push(`${event}:${key}`);
-  });
-  return events;
-}
 
 test("list writes fire Redis's keyspace events, del after the event that emptied the key", () => {
   const server = createServer();

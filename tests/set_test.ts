@@ -2,10 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import { createServer, ManualClock, NotifyClass } from "../mod.ts";
+import { createServer, ManualClock } from "../mod.ts";
 import type { Server, TypedValue } from "../mod.ts";
 import { SetReply } from "../core/resp/reply.ts";
-import { errorText, hello3, RawConn, startServer } from "./helpers.ts";
+import { errorText, hello3, RawConn, recordEffects, recordEvents, startServer } from "./helpers.ts";
 
 /** A value of some other type, to provoke WRONGTYPE without depending on other families. */
 const otherType: TypedValue = { type: "list", encoding: () => "listpack", clone: () => otherType };
@@ -17,22 +17,6 @@ function items(r: unknown): string[] {
 
 function encoding(server: Server, key: string): unknown {
   return server.dispatch(["OBJECT", "ENCODING", key]);
-}
-
-/** Every write's effects, as the propagate hook sees them. */
-function recordEffects(server: Server): string[][] {
-  const out: string[][] = [];
-  server.on("propagate", (_db, argv) => out.push(argv));
-  return out;
-}
-
-/** Keyspace events of the writes (key misses left out), as `event:key`. */
-function recordEvents(server: Server): string[] {
-  const out: string[] = [];
-  server.on("keyspaceEvent", (_db, type, event, key) => {
-    if (type !== NotifyClass.keyMiss) out.push(`${event}:${key}`);
-  });
-  return out;
 }
 
 test("an integer set is an intset listed in ascending order until a limit is passed", () => {

@@ -1,27 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { createServer, NotifyClass } from "../mod.ts";
-import type { Server } from "../mod.ts";
+import { createServer } from "../mod.ts";
 import { ErrorReply } from "../core/resp/reply.ts";
-import { errorText, RawConn, startServer } from "./helpers.ts";
+import { errorText, RawConn, recordEffects, recordEvents, startServer } from "./helpers.ts";
 import { compareWithRedis, hasRedis, prng, script } from "./redis_compare.ts";
-
-/** Keyspace events of the writes (key misses left out), as `event:key`. */
-function recordEvents(server: Server): string[] {
-  const out: string[] = [];
-  server.on("keyspaceEvent", (_db, type, event, key) => {
-    if (type !== NotifyClass.keyMiss) out.push(`${event}:${key}`);
-  });
-  return out;
-}
-
-/** Every write's effects, as the propagate hook sees them. */
-function recordEffects(server: Server): string[][] {
-  const out: string[][] = [];
-  server.on("propagate", (_db, argv) => out.push(argv));
-  return out;
-}
 
 test("SORT sorts numbers, ties by bytes; DESC, ALPHA and LIMIT windows", () => {
   const server = createServer();

@@ -2,26 +2,18 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import { createServer, NotifyClass } from "../mod.ts";
-import type { CommandSpec, Server } from "../mod.ts";
+import { createServer } from "../mod.ts";
+import type { CommandSpec } from "../mod.ts";
 import { DoubleReply, NullArray } from "../core/resp/reply.ts";
 import { zpopFromKeys, zsetPop } from "../commands/zset_pop.ts";
 import { getZset } from "../commands/zset_common.ts";
-import { errorText, RawConn, startServer } from "./helpers.ts";
+import { errorText, RawConn, recordEvents, startServer } from "./helpers.ts";
 
 /** Replies with DoubleReply values turned into numbers, for deepEqual. */
 function plain(r: unknown): unknown {
   if (r instanceof DoubleReply) return r.value;
   if (Array.isArray(r)) return r.map(plain);
   return r;
-}
-
-function recordEvents(server: Server): string[] {
-  const events: string[] = [];
-  server.on("keyspaceEvent", (_db, type, event, key) => {
-    if (type !== NotifyClass.keyMiss) events.push(`${event}:${key}`);
-  });
-  return events;
 }
 
 test("ZADD options: replies, CH, INCR and option errors", () => {
