@@ -149,8 +149,12 @@ function getKeys(client: Client, argv: string[]): number[] {
     if (cmd.startsWith("ERR unknown command")) return fail("ERR Invalid command specified");
     return fail("ERR Invalid number of arguments specified for command");
   }
+  const hasKeys = cmd.spec.getKeys !== undefined || (cmd.spec.keys?.first ?? 0) !== 0;
+  if (!hasKeys) return fail("ERR The command has no key arguments");
   const keys = cmd.keyPositions(inner);
-  if (keys.length === 0) return fail("ERR The command has no key arguments");
+  if (keys.length === 0 && !cmd.spec.flags?.includes("no_mandatory_keys")) {
+    return fail("ERR Invalid arguments specified for command");
+  }
   return keys;
 }
 
@@ -282,7 +286,7 @@ export const commandCommand: CommandSpec = {
     }),
     sub({
       name: "getkeys",
-      arity: -3,
+      arity: -4,
       docs: {
         summary: "Extracts the key names from an arbitrary command.",
         since: "2.8.13",
@@ -294,7 +298,7 @@ export const commandCommand: CommandSpec = {
     }),
     sub({
       name: "getkeysandflags",
-      arity: -3,
+      arity: -4,
       docs: {
         summary: "Extracts the key names and access flags for an arbitrary command.",
         since: "7.0.0",

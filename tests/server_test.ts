@@ -89,8 +89,18 @@ test("COMMAND INFO, COUNT, DOCS and GETKEYS come from the registry", () => {
   assert.ok((s.call("COMMAND", "COUNT") as number) > 40);
   assert.deepEqual(s.call("COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"), ["a", "b"]);
   assert.deepEqual(
-    s.call("COMMAND", "GETKEYS", "PING"),
+    s.call("COMMAND", "GETKEYS", "PING", "x"),
     new ErrorReply("ERR The command has no key arguments"),
+  );
+  assert.deepEqual(
+    s.call("COMMAND", "GETKEYS", "PING"),
+    new ErrorReply("ERR wrong number of arguments for 'command|getkeys' command"),
+  );
+  // No keys given: fine for a command whose keys are optional (EVAL), refused for others.
+  assert.deepEqual(s.call("COMMAND", "GETKEYS", "EVAL", "return 1", "0"), []);
+  assert.deepEqual(
+    s.call("COMMAND", "GETKEYS", "ZUNIONSTORE", "dst", "0", "a"),
+    new ErrorReply("ERR Invalid arguments specified for command"),
   );
   const docs = s.call("COMMAND", "DOCS", "set") as MapReply;
   assert.equal(docs.entries[0], "set");
