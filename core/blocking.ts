@@ -17,6 +17,7 @@ import type { Database } from "./keyspace/database.ts";
 import { parseFloatStrict, parseInteger } from "./bytes.ts";
 import { ErrorReply, R, type Reply } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
+import { recordSlow } from "./slowlog.ts";
 
 /** What a blocked client waits for. */
 export interface BlockSpec {
@@ -36,6 +37,8 @@ interface Waiter {
   client: Client;
   db: Database;
   spec: BlockSpec;
+  /** The blocked command as sent, for the slow log when it is served. */
+  argv: string[] | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -72,7 +75,8 @@ export class Blocking {
 
   /** Blocks `client` until `spec.serve` returns a reply, the timeout passes, or it is unblocked. */
   block(client: Client, spec: BlockSpec): void {
-    const w: Waiter = { client, db: client.db, spec, timer: undefined };
+    const argv = this.server.runningArgv;
+    const w: Waiter = { client, db: client.db, spec, argv, timer: undefined };
     // Writes are watched only while someone waits: the hook fires on every write.
     if (this.byClient.size === 0) this.server.on("keyModified", this.onKey);
     this.byClient.set(client, w);
@@ -148,6 +152,7 @@ export class Blocking {
         if (!waiters) continue;
         for (const w of [...waiters]) {
           if (!this.byClient.has(w.client)) continue;
+          const start = performance.now();
           const reply = this.server.runForClient(w.client, () => {
             const saved = w.client.db;
             w.client.db = w.db;
@@ -162,6 +167,13 @@ export class Blocking {
             }
           });
           if (reply === undefined) continue;
+          // Served, it ran as a command of its own: the slow log shows it as sent (BLPOP, not
+          // the LPOP it propagates), as Redis's call() on unblocking does.
+          const threshold = this.server.stats.slowlogThreshold;
+          const usec = Math.round((performance.now() - start) * 1000);
+          if (w.argv !== undefined && threshold >= 0 && usec >= threshold) {
+            recordSlow(this.server, w.client, w.argv, usec);
+          }
           if (reply instanceof ErrorReply) {
             // The blocked command failed after all: counted like a failed call, as Redis does.
             this.server.stats.countError(reply);

@@ -73,6 +73,8 @@ export class Server implements KeyspaceHost {
   masterHost: string | undefined;
   /** The client currently executing a command (undefined between commands). */
   current: Client | undefined;
+  /** The argv of the command executing now (a command that blocks keeps it for the slow log). */
+  runningArgv: string[] | undefined;
   readonly slowlog: SlowlogEntry[] = [];
   slowlogNextId = 0;
   readonly startedAt: number;
@@ -351,6 +353,8 @@ export class Server implements KeyspaceHost {
     // O(1) commands are timed per batch (endBatch) unless the slow log wants sub-ms precision.
     const timed = cmd.timed || this.stats.slowlogThreshold < 1000;
     const start = timed ? performance.now() : 0;
+    const prevArgv = this.runningArgv;
+    this.runningArgv = argv;
     let reply: Reply;
     try {
       reply = cmd.execute!(client, argv);
@@ -362,6 +366,7 @@ export class Server implements KeyspaceHost {
         reply = new ErrorReply(`ERR ${(e as Error)?.message ?? e}`);
       }
     }
+    this.runningArgv = prevArgv;
     let usec = 0;
     if (timed) {
       usec = Math.round((performance.now() - start) * 1000);
@@ -385,7 +390,10 @@ export class Server implements KeyspaceHost {
     ) {
       this.effects.add(client.db.id, argv);
     }
-    if (timed && usec >= this.stats.slowlogThreshold && this.stats.slowlogThreshold >= 0) {
+    if (
+      timed && usec >= this.stats.slowlogThreshold && this.stats.slowlogThreshold >= 0 &&
+      (cmd.bits & F.skipSlowlog) === 0
+    ) {
       recordSlow(this, client, argv, usec);
     }
     if (this.hooks.afterCommand.length !== 0) {

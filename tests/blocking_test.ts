@@ -125,3 +125,34 @@ test("BZPOPMIN waits for ZADD and replies key, member, score; BZMPOP pops counts
     await close();
   }
 });
+
+test("a served BLPOP is in the slow log as sent, once the EXEC that served it ran", async () => {
+  const { port, close, server } = await startServer({
+    config: { "slowlog-log-slower-than": "0" },
+  });
+  const a = await RawConn.connect(port);
+  const b = await RawConn.connect(port);
+  try {
+    a.command("BLPOP", "l", "0");
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(server.blocking.count, 1);
+    for (const argv of [["MULTI"], ["LPUSH", "l", "foo"], ["SLOWLOG", "RESET"], ["EXEC"]]) {
+      b.command(...argv);
+    }
+    const execReply = "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:1\r\n+OK\r\n";
+    assert.equal(await b.expect(execReply), execReply);
+    const served = "*2\r\n$1\r\nl\r\n$3\r\nfoo\r\n";
+    assert.equal(await a.expect(served), served);
+    const log = server.dispatch(["SLOWLOG", "GET"]) as unknown[][];
+    // Newest first: the BLPOP (not the LPOP it propagated), then what the EXEC ran after the
+    // reset (EXEC itself is not logged, as in Redis).
+    assert.deepEqual(log.map((entry) => (entry[3] as string[]).join(" ")), [
+      "BLPOP l 0",
+      "SLOWLOG RESET",
+    ]);
+  } finally {
+    a.close();
+    b.close();
+    await close();
+  }
+});
