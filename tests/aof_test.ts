@@ -32,7 +32,7 @@ import {
   VerbatimReply,
 } from "../mod.ts";
 import { Redis } from "ioredis";
-import { encodeCommand, RawConn, redisCli } from "./helpers.ts";
+import { DATASET_LUA, encodeCommand, RawConn, redisCli } from "./helpers.ts";
 
 type Config = Record<string, string | number | boolean>;
 
@@ -84,9 +84,9 @@ function info(server: Server, field: string): string {
   return m[1]!;
 }
 
-/** Every key of every database with its type, value and TTL presence (see DUMP_ALL). */
+/** Every key of every database with its type, value and TTL presence (see DATASET_LUA). */
 function dataset(server: Server): string[] {
-  return server.dispatch(["EVAL", DUMP_ALL, "0"]) as string[];
+  return server.dispatch(["EVAL", DATASET_LUA, "0"]) as string[];
 }
 
 /** A few values of every type, with TTLs, in two databases, a transaction and a function. */
@@ -560,41 +560,12 @@ async function redisDataset(port: number): Promise<string[]> {
   const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true });
   await client.connect();
   try {
-    const rows = (await client.callBuffer("EVAL", DUMP_ALL, "0")) as Buffer[];
+    const rows = (await client.callBuffer("EVAL", DATASET_LUA, "0")) as Buffer[];
     return rows.map((b) => b.toString("latin1"));
   } finally {
     client.disconnect();
   }
 }
-
-/** Lua run by both servers: one line per key of every database, in a stable form. */
-const DUMP_ALL = `
-local out = {}
-for db = 0, 15 do
-  redis.call('SELECT', db)
-  local keys = redis.call('KEYS', '*')
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    local t = redis.call('TYPE', k).ok
-    local v
-    if t == 'string' then v = {redis.call('GET', k)}
-    elseif t == 'list' then v = redis.call('LRANGE', k, 0, -1)
-    elseif t == 'set' then v = redis.call('SMEMBERS', k)
-    elseif t == 'zset' then v = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
-    else v = redis.call('HGETALL', k) end
-    if t == 'hash' then
-      local pairs_ = {}
-      for i = 1, #v, 2 do pairs_[#pairs_ + 1] = v[i] .. '=' .. v[i + 1] end
-      v = pairs_
-    end
-    if t ~= 'string' then table.sort(v) end
-    local ttl = ''
-    if redis.call('PTTL', k) > 0 then ttl = 'ttl' end
-    out[#out + 1] = db .. ':' .. k .. ':' .. t .. ':' .. table.concat(v, ',') .. ':' .. ttl
-  end
-end
-return out
-`;
 
 for (const preamble of ["no", "yes"]) {
   const base = preamble === "yes" ? "rdb" : "aof";

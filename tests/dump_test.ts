@@ -6,13 +6,19 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, ErrorReply, ManualClock } from "../mod.ts";
+import { createServer, ErrorReply, ManualClock, SimpleString } from "../mod.ts";
 import type { Server } from "../mod.ts";
 import { crc64 } from "../core/crc64.ts";
 import { sealPayload } from "../core/rdb/payload.ts";
 import { RdbWriter } from "../core/rdb/strings.ts";
 import { lzfCompress, lzfDecompress } from "../core/rdb/lzf.ts";
-import { RawConn, type RawConn as Conn, startServer } from "./helpers.ts";
+import {
+  RawConn,
+  type RawConn as Conn,
+  recordEffects,
+  recordEvents,
+  startServer,
+} from "./helpers.ts";
 import {
   compareWithRedis,
   hasRedis,
@@ -403,18 +409,12 @@ const T0 = 1_700_000_000_000;
 function local(): { server: Server; clock: ManualClock; prop: string[][]; events: string[] } {
   const clock = new ManualClock(T0);
   const server = createServer({ clock });
-  const prop: string[][] = [];
-  const events: string[] = [];
-  server.on("propagate", (_db, argv) => prop.push(argv));
-  server.on("keyspaceEvent", (_db, _type, event, key) => {
-    if (event !== "keymiss") events.push(`${event}:${key}`);
-  });
-  return { server, clock, prop, events };
+  return { server, clock, prop: recordEffects(server), events: recordEvents(server) };
 }
 
 test("RESTORE propagates relative TTLs as ABSTTL and expired REPLACEs as DEL", () => {
   const { server, prop, events } = local();
-  assert.equal(String(server.dispatch(["RESTORE", "a", "5000", V])), "[object Object]");
+  assert.deepEqual(server.dispatch(["RESTORE", "a", "5000", V]), new SimpleString("OK"));
   assert.equal(server.dispatch(["PTTL", "a"]), 5000);
   server.dispatch(["RESTORE", "b", String(T0 + 9000), V, "ABSTTL"]);
   server.dispatch(["RESTORE", "c", "0", V]);
@@ -519,15 +519,15 @@ test("corrupted payloads are refused or load into a consistent value, never cras
       const again = server.dispatch(["DUMP", "fz"]);
       assert.equal(typeof again, "string");
       const before = JSON.stringify(readAll(server, "fz"));
-      assert.equal(
-        String(server.dispatch(["RESTORE", "fz2", "0", again as string, "REPLACE"])),
-        "[object Object]",
+      assert.deepEqual(
+        server.dispatch(["RESTORE", "fz2", "0", again as string, "REPLACE"]),
+        new SimpleString("OK"),
       );
       assert.equal(JSON.stringify(readAll(server, "fz2")), before);
     }
   }
   assert.ok(loaded > 0);
-  assert.equal(String(server.dispatch(["PING"])), "[object Object]");
+  assert.deepEqual(server.dispatch(["PING"]), new SimpleString("PONG"));
 });
 
 /** Everything a key holds, through the read commands of its type. */

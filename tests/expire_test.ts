@@ -3,20 +3,14 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createServer, ManualClock } from "../mod.ts";
 import type { Server } from "../mod.ts";
-import { errorText, RawConn, startServer } from "./helpers.ts";
+import { errorText, RawConn, recordEffects, recordEvents, startServer } from "./helpers.ts";
 
 const T0 = 1_700_000_000_000;
 
 function setup(): { server: Server; clock: ManualClock; prop: string[][]; events: string[] } {
   const clock = new ManualClock(T0);
   const server = createServer({ clock });
-  const prop: string[][] = [];
-  const events: string[] = [];
-  server.on("propagate", (_db, argv) => prop.push(argv));
-  server.on("keyspaceEvent", (_db, _type, event, key) => {
-    if (event !== "keymiss") events.push(`${event}:${key}`);
-  });
-  return { server, clock, prop, events };
+  return { server, clock, prop: recordEffects(server), events: recordEvents(server) };
 }
 
 test("every EXPIRE form propagates as PEXPIREAT with the absolute time, options kept", () => {

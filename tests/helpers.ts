@@ -170,3 +170,39 @@ export function recordEvents(server: Server): string[] {
   });
   return out;
 }
+
+/**
+ * Lua that reads every key of every database into one line each (type, value in a stable
+ * order, whether it has a TTL), the same way on any server: for comparing datasets.
+ */
+export const DATASET_LUA = `
+local out = {}
+for db = 0, 15 do
+  redis.call('SELECT', db)
+  local keys = redis.call('KEYS', '*')
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local t = redis.call('TYPE', k).ok
+    local v
+    if t == 'string' then v = {redis.call('GET', k)}
+    elseif t == 'list' then v = redis.call('LRANGE', k, 0, -1)
+    elseif t == 'set' then v = redis.call('SMEMBERS', k); table.sort(v)
+    elseif t == 'zset' then v = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
+    elseif t == 'stream' then
+      v = {}
+      for _, e in ipairs(redis.call('XRANGE', k, '-', '+')) do
+        v[#v + 1] = e[1] .. '=' .. table.concat(e[2], '|')
+      end
+    else v = redis.call('HGETALL', k) end
+    if t == 'hash' then
+      local p = {}
+      for i = 1, #v, 2 do p[#p + 1] = v[i] .. '=' .. v[i + 1] end
+      table.sort(p)
+      v = p
+    end
+    local ttl = redis.call('PTTL', k) > 0 and 'ttl' or ''
+    out[#out + 1] = db .. ':' .. k .. ':' .. t .. ':' .. table.concat(v, ',') .. ':' .. ttl
+  end
+end
+return out
+`;

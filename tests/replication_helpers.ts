@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { createServer, type Server, type VerbatimReply } from "../mod.ts";
 import { replication } from "../replication/mod.ts";
+import { DATASET_LUA } from "./helpers.ts";
 
 export const HOST = "127.0.0.1";
 
@@ -50,43 +51,10 @@ export function client(port: number): Redis {
   return new Redis({ port, host: HOST, maxRetriesPerRequest: 0, enableOfflineQueue: true });
 }
 
-/** Every key of every database, one line each, read the same way from any server. */
-const DATASET = `
-local out = {}
-for db = 0, 15 do
-  redis.call('SELECT', db)
-  local keys = redis.call('KEYS', '*')
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    local t = redis.call('TYPE', k).ok
-    local v
-    if t == 'string' then v = {redis.call('GET', k)}
-    elseif t == 'list' then v = redis.call('LRANGE', k, 0, -1)
-    elseif t == 'set' then v = redis.call('SMEMBERS', k); table.sort(v)
-    elseif t == 'zset' then v = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
-    elseif t == 'stream' then
-      v = {}
-      for _, e in ipairs(redis.call('XRANGE', k, '-', '+')) do
-        v[#v + 1] = e[1] .. '=' .. table.concat(e[2], '|')
-      end
-    else v = redis.call('HGETALL', k) end
-    if t == 'hash' then
-      local p = {}
-      for i = 1, #v, 2 do p[#p + 1] = v[i] .. '=' .. v[i + 1] end
-      table.sort(p)
-      v = p
-    end
-    local ttl = redis.call('PTTL', k) > 0 and 'ttl' or ''
-    out[#out + 1] = db .. ':' .. k .. ':' .. t .. ':' .. table.concat(v, ',') .. ':' .. ttl
-  end
-end
-return out
-`;
-
 export async function dataset(port: number): Promise<string[]> {
   const c = client(port);
   try {
-    return (await c.call("EVAL", DATASET, "0")) as string[];
+    return (await c.call("EVAL", DATASET_LUA, "0")) as string[];
   } finally {
     c.disconnect();
   }
