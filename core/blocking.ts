@@ -17,7 +17,7 @@ import type { Database } from "./keyspace/database.ts";
 import { parseFloatStrict, parseInteger } from "./bytes.ts";
 import { ErrorReply, R, type Reply } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
-import { recordSlow } from "./slowlog.ts";
+import { logIfSlow } from "./slowlog.ts";
 
 /** What a blocked client waits for. */
 export interface BlockSpec {
@@ -169,11 +169,8 @@ export class Blocking {
           if (reply === undefined) continue;
           // Served, it ran as a command of its own: the slow log shows it as sent (BLPOP, not
           // the LPOP it propagates), as Redis's call() on unblocking does.
-          const threshold = this.server.stats.slowlogThreshold;
           const usec = Math.round((performance.now() - start) * 1000);
-          if (w.argv !== undefined && threshold >= 0 && usec >= threshold) {
-            recordSlow(this.server, w.client, w.argv, usec);
-          }
+          if (w.argv !== undefined) logIfSlow(this.server, w.client, w.argv, usec);
           if (reply instanceof ErrorReply) {
             // The blocked command failed after all: counted like a failed call, as Redis does.
             this.server.stats.countError(reply);

@@ -38,7 +38,7 @@ import { accessStamps } from "./keyspace/access.ts";
 import { createSession } from "./session.ts";
 import { aofOf } from "./persistence/aof.ts";
 import { rdbOf } from "./persistence/rdb_file.ts";
-import { recordSlow } from "./slowlog.ts";
+import { logIfSlow } from "./slowlog.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
@@ -390,12 +390,7 @@ export class Server implements KeyspaceHost {
     ) {
       this.effects.add(client.db.id, argv);
     }
-    if (
-      timed && usec >= this.stats.slowlogThreshold && this.stats.slowlogThreshold >= 0 &&
-      (cmd.bits & F.skipSlowlog) === 0
-    ) {
-      recordSlow(this, client, argv, usec);
-    }
+    if (timed && (cmd.bits & F.skipSlowlog) === 0) logIfSlow(this, client, argv, usec);
     if (this.hooks.afterCommand.length !== 0) {
       for (const h of this.hooks.afterCommand) h(client, cmd, argv, reply);
     }

@@ -8,8 +8,17 @@
 import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
 
+/**
+ * Records a command that took `usec` microseconds when that is at least
+ * `slowlog-log-slower-than` (a negative threshold disables the log).
+ */
+export function logIfSlow(server: Server, client: Client, argv: string[], usec: number): void {
+  const threshold = server.stats.slowlogThreshold;
+  if (threshold >= 0 && usec >= threshold) recordSlow(server, client, argv, usec);
+}
+
 /** Records a command that took `usec` microseconds. */
-export function recordSlow(server: Server, client: Client, argv: string[], usec: number): void {
+function recordSlow(server: Server, client: Client, argv: string[], usec: number): void {
   const max = server.config.num("slowlog-max-len");
   const args = argv.slice(0, 32).map((a) =>
     a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a
