@@ -32,7 +32,7 @@ import { type BenchOptions, parseOptions, USAGE } from "./options.ts";
 import { clockTicks, installCleanup, isAlive, rssBytes } from "./procs.ts";
 import { memoryTable, mib, type Series, throughputTable } from "./report.ts";
 import { prepareEvalsha } from "./scripting.ts";
-import { freePort, type ServerProc, startRedeno, startRedis } from "./servers.ts";
+import { freePort, type ServerProc, startRedeno, startRedis, versionLines } from "./servers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 
@@ -197,10 +197,6 @@ async function memory(options: BenchOptions): Promise<Record<string, MemoryResul
   }
 }
 
-function version(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: "utf8", cwd: ROOT }).split("\n")[0]!.trim();
-}
-
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   if (options === undefined) {
@@ -209,12 +205,10 @@ async function main(): Promise<void> {
   }
   installCleanup();
   const started = Date.now();
-  const runtimeVersion = options.runtime === "deno"
-    ? version(`${ROOT}/node_modules/deno/deno`, ["--version"])
-    : `node ${version("node", ["--version"])}`;
-  console.log(`redis:  ${version("redis-server", ["--version"])}`);
-  console.log(`redeno: ${runtimeVersion} (${options.runtime})`);
-  console.log(`CLK_TCK ${clockTicks()}, ${version("nproc", [])} CPUs`);
+  for (const line of versionLines(options.runtime, ROOT)) console.log(line);
+  console.log(
+    `CLK_TCK ${clockTicks()}, ${execFileSync("nproc", { encoding: "utf8" }).trim()} CPUs`,
+  );
   if (!options.memoryOnly) {
     const pair = await startPair(options);
     try {

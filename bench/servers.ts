@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import * as net from "node:net";
 import { spawnTracked, stopProcess, workerPid } from "./procs.ts";
 import type { Runtime } from "./options.ts";
@@ -164,4 +164,29 @@ export function startRedeno(
     marker: "main.ts",
     cwd: root,
   });
+}
+
+function version(cmd: string, args: string[], root: string): string {
+  return execFileSync(cmd, args, { encoding: "utf8", cwd: root }).split("\n")[0]!.trim();
+}
+
+/**
+ * The header lines a benchmark prints first: the redis-server and runtime versions.
+ *
+ * @param runtime the runtime redeno runs on
+ * @param root the checkout's root directory
+ * @returns `redis:  ...` and `redeno: ...` lines
+ * @example
+ * ```ts ignore
+ * for (const line of versionLines("deno", ".")) console.log(line);
+ * ```
+ */
+export function versionLines(runtime: Runtime, root: string): string[] {
+  const redeno = runtime === "deno"
+    ? version(`${root}/node_modules/deno/deno`, ["--version"], root)
+    : `node ${version("node", ["--version"], root)}`;
+  return [
+    `redis:  ${version("redis-server", ["--version"], root)}`,
+    `redeno: ${redeno} (${runtime})`,
+  ];
 }

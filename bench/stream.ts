@@ -22,14 +22,13 @@
  */
 
 import { Buffer } from "node:buffer";
-import { execFileSync } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runBenchmark, type RunSpec } from "./benchmark.ts";
 import { installCleanup, isAlive, rssBytes, spawnTracked } from "./procs.ts";
 import { median, mib, type Series, table, throughputTable } from "./report.ts";
 import { request } from "./scripting.ts";
-import { freePort, type ServerProc, startRedeno, startRedis } from "./servers.ts";
+import { freePort, type ServerProc, startRedeno, startRedis, versionLines } from "./servers.ts";
 import type { Runtime } from "./options.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
@@ -291,10 +290,6 @@ function verdicts(rows: Row[], series: Series[]): string[] {
   });
 }
 
-function version(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: "utf8", cwd: ROOT }).split("\n")[0]!.trim();
-}
-
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   if (o === undefined) {
@@ -303,14 +298,8 @@ async function main(): Promise<void> {
   }
   installCleanup();
   const started = Date.now();
-  console.log(`redis:  ${version("redis-server", ["--version"])}`);
-  console.log(
-    `redeno: ${
-      o.runtime === "deno"
-        ? version(`${ROOT}/node_modules/deno/deno`, ["--version"])
-        : `node ${version("node", ["--version"])}`
-    } (${o.runtime})`,
-  );
+  for (const line of versionLines(o.runtime, ROOT)) console.log(line);
+
   const redis = await startRedis(await freePort());
   const servers: ServerProc[] = [redis];
   try {
