@@ -23,25 +23,46 @@
  */
 
 import { builtinCommands } from "./commands/mod.ts";
-import { Server, type ServerOptions } from "./core/server.ts";
+import { type Plugin, Server, type ServerOptions } from "./core/server.ts";
 
 export { Server } from "./core/server.ts";
-export type { LocalSession, Plugin, ServerOptions } from "./core/server.ts";
-export type { CommandDocs, CommandFlag, CommandSpec, KeyRange } from "./core/command.ts";
-export type { Client } from "./core/client.ts";
-export type { Database, TypedValue, Value } from "./core/keyspace/database.ts";
-export type { HookMap } from "./core/hooks.ts";
+export type {
+  InfoSection,
+  LocalSession,
+  Plugin,
+  ServerOptions,
+  SlowlogEntry,
+} from "./core/server.ts";
+export type {
+  Command,
+  CommandDocs,
+  CommandFlag,
+  CommandSpec,
+  CommandStats,
+  Execute,
+  KeyRange,
+} from "./core/command.ts";
+export type { Client, ReplyMode } from "./core/client.ts";
+export type { Config } from "./core/config.ts";
+export type { ConfigValue } from "./core/config_types.ts";
+export type { Database, KeyspaceHost, TypedValue, Value } from "./core/keyspace/database.ts";
+export type { Gate, HookMap } from "./core/hooks.ts";
+export type { LogLevel, LogSink } from "./core/log.ts";
+export type { ListenOptions, Transport } from "./core/net/transport.ts";
 export { type Clock, ManualClock, systemClock } from "./core/clock.ts";
 export {
+  BigNumberReply,
   BoolReply,
   DoubleReply,
   E,
   ErrorReply,
   fail,
   MapReply,
+  NoReply,
   NullArray,
   PushReply,
   R,
+  RawReply,
   type Reply,
   SetReply,
   SimpleString,
@@ -90,8 +111,6 @@ export function createServer(options: ServerOptions = {}): Server {
  * server.dispatch(["HELLO.WORLD"]); // "hello, world"
  * ```
  */
-export function definePlugin(
-  plugin: import("./core/server.ts").Plugin,
-): import("./core/server.ts").Plugin {
+export function definePlugin(plugin: Plugin): Plugin {
   return plugin;
 }

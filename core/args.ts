@@ -51,6 +51,8 @@ export function floatArg(s: string, error: string = E.notFloat): number {
 /** A cursor over argv from a position, for commands with option lists. */
 export class ArgCursor {
   /**
+   * Starts reading `argv` at `pos`.
+   *
    * @param argv the whole argument vector
    * @param pos index of the first argument to read
    */

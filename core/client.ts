@@ -47,7 +47,9 @@ export const CF = {
 
 /** CLIENT REPLY modes. */
 export const enum ReplyMode {
+  /** Replies are sent (the default). */
   On = 0,
+  /** CLIENT REPLY OFF: no reply is sent. */
   Off = 1,
   /** SKIP was just given: the next command's reply is dropped. */
   SkipNext = 2,
@@ -59,20 +61,42 @@ let nextId = 1;
 
 /** A client connection (or the in-process client used by `server.dispatch`). */
 export class Client {
+  /** Unique client ID (CLIENT ID), increasing from 1. */
   readonly id: number = nextId++;
+  /** Connection name (CLIENT SETNAME, HELLO SETNAME); empty when unset. */
   name = "";
+  /** Client library name (CLIENT SETINFO LIB-NAME). */
   libName = "";
+  /** Client library version (CLIENT SETINFO LIB-VER). */
   libVer = "";
+  /** The selected database (SELECT). */
   db: Database;
+  /** Protocol version: 2 or 3 (HELLO). */
   resp = 2;
+  /** The authenticated user name. */
   user = "default";
+  /** Client flags, bits of {@linkcode CF}. */
   flags = 0;
+  /** CLIENT REPLY mode. */
   replyMode: ReplyMode = ReplyMode.On;
+  /** Connection time (ms, the server clock). */
   readonly createdAt: number;
+  /** Time of the last command (ms), for CLIENT LIST's idle and the `timeout` directive. */
   lastInteraction: number;
+  /** Lowercase name of the last command run (CLIENT LIST's cmd). */
   lastCommand = "NULL";
+  /**
+   * The incremental request parser.
+   *
+   * @internal
+   */
   readonly parser: RequestParser;
-  readonly out = new ReplyWriter(4096);
+  /**
+   * The reply buffer of the current batch.
+   *
+   * @internal
+   */
+  readonly out: ReplyWriter = new ReplyWriter(4096);
   /** Buffer for pushes sent outside this client's own batch (see push()). */
   private pushOut: ReplyWriter | undefined;
   /** True while this client's commands run (pushes then join the batch's replies). */
@@ -81,19 +105,27 @@ export class Client {
   private inRead = false;
   /** Channel, pattern and shard-channel subscription counts (kept by the pub/sub module). */
   subscriptions = 0;
+  /** Pattern subscriptions (PSUBSCRIBE). */
   patterns = 0;
+  /** Shard channel subscriptions (SSUBSCRIBE). */
   shardSubscriptions = 0;
   /** Commands queued in MULTI, or -1 outside MULTI (kept by the transactions module). */
-  multiCount = -1;
-  /** The MULTI in progress (see core/transactions.ts). */
+  multiCount: number = -1;
+  /**
+   * The MULTI in progress (see core/transactions.ts).
+   *
+   * @internal
+   */
   tx: TxState | undefined;
   /** Replies of the in-process client, captured as values instead of bytes. */
   captured: Reply[] | undefined;
   /** Per-feature state plugins attach to a client (transactions, pubsub, blocking...). */
-  readonly ext = new Map<string, unknown>();
+  readonly ext: Map<string, unknown> = new Map();
   private readonly closeHooks: Array<() => void> = [];
 
   /**
+   * Creates a client; the server does it for each connection and for in-process sessions.
+   *
    * @param server the server this client talks to
    * @param transport the socket, or null for an in-process client
    */
@@ -160,6 +192,7 @@ export class Client {
     this.runBatch();
   }
 
+  /** Runs the parsed commands of one read, then writes their replies at once. */
   private runBatch(): void {
     const server = this.server;
     this.inBatch = true;
@@ -276,6 +309,7 @@ export class Client {
     this.release();
   }
 
+  /** Forgets the client in the server and runs its close hooks, once. */
   private release(): void {
     if (!this.server.clients.delete(this.id)) return;
     for (const fn of this.closeHooks) fn();

@@ -26,7 +26,11 @@ export const systemClock: Clock = { now: () => Date.now() };
  * ```
  */
 export class ManualClock implements Clock {
-  /** @param ms the starting time in Unix milliseconds */
+  /**
+   * Starts the clock at `ms`.
+   *
+   * @param ms the starting time in Unix milliseconds
+   */
   constructor(private ms: number = Date.now()) {}
 
   /** The current time. */

@@ -52,18 +52,30 @@ export interface LocalSession {
 
 /** An INFO section: its title and a function giving its `name:value` fields. */
 export interface InfoSection {
+  /** The section's title line (`Server`, `Keyspace`...). */
   title: string;
   /** Included in `INFO` with no argument and in `INFO default`. */
   isDefault: boolean;
+  /**
+   * The section's fields, computed when INFO runs.
+   *
+   * @returns `[name, value]` pairs in output order
+   */
   fields(): Array<[string, string | number]>;
 }
 
 /** One slow log entry. */
 export interface SlowlogEntry {
+  /** Increasing entry ID. */
   id: number;
+  /** When the command ran (Unix seconds). */
   time: number;
+  /** How long it ran (µs). */
   usec: number;
+  /** The command and its arguments (long ones shortened as Redis does). */
   argv: string[];
+  /** The client's `ip:port`. */
   addr: string;
+  /** The client's name. */
   name: string;
 }

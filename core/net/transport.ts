@@ -46,7 +46,9 @@ export interface Listener {
 
 /** Where to listen. */
 export interface ListenOptions {
+  /** The port; 0 asks the system for a free one. */
   port: number;
+  /** The address to bind (`127.0.0.1`, `0.0.0.0`...). */
   hostname: string;
 }
 

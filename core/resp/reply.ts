@@ -33,7 +33,11 @@ export type Reply =
 
 /** `+text`: a status reply. */
 export class SimpleString {
-  /** @param value the status text (no CR or LF) */
+  /**
+   * Wraps a status text.
+   *
+   * @param value the status text (no CR or LF)
+   */
   constructor(readonly value: string) {}
 }
 
@@ -46,7 +50,15 @@ export class ErrorReply {
   /** Already counted in the error stats (a script passing on the error of a command it ran). */
   noStats = false;
 
-  /** @param message the whole error line, code first, e.g. `ERR syntax error` */
+  /**
+
+   * Wraps an error line.
+
+   *
+
+   * @param message the whole line, code first, e.g. `ERR syntax error`
+
+   */
   constructor(readonly message: string) {}
   /** The error code: the first word of the message (`ERR`, `WRONGTYPE`, ...). */
   get code(): string {
@@ -58,6 +70,8 @@ export class ErrorReply {
 /** A double: `,1.5` in RESP3, a bulk string formatted like `%.17g` in RESP2. */
 export class DoubleReply {
   /**
+   * Wraps a double.
+   *
    * @param value the double
    * @param text its text when not `%.17g` (GEOPOS's human `%.17Lf` form)
    */
@@ -66,43 +80,72 @@ export class DoubleReply {
 
 /** A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2. */
 export class BoolReply {
-  /** @param value the boolean */
+  /**
+   * Wraps a boolean.
+   *
+   * @param value the boolean
+   */
   constructor(readonly value: boolean) {}
 }
 
 /** A map: `%n` in RESP3, a flat array of 2n items in RESP2. */
 export class MapReply {
-  /** @param entries keys and values, alternating */
+  /**
+   * Wraps map entries.
+   *
+   * @param entries keys and values, alternating
+   */
   constructor(readonly entries: Reply[]) {}
 }
 
 /** A set: `~n` in RESP3, an array in RESP2. */
 export class SetReply {
-  /** @param items the members */
+  /**
+   * Wraps set members.
+   *
+   * @param items the members
+   */
   constructor(readonly items: Reply[]) {}
 }
 
 /** An out-of-band push: `>n` in RESP3, an array in RESP2. */
 export class PushReply {
-  /** @param items the message parts */
+  /**
+   * Wraps a push message.
+   *
+   * @param items the message parts
+   */
   constructor(readonly items: Reply[]) {}
 }
 
 /** Verbatim text: `=n\r\ntxt:...` in RESP3, a bulk string in RESP2. */
 export class VerbatimReply {
-  /** @param text the text; @param format three-letter format, `txt` or `mkd` */
+  /**
+   * Wraps verbatim text.
+   *
+   * @param text the text
+   * @param format three-letter format, `txt` or `mkd`
+   */
   constructor(readonly text: string, readonly format = "txt") {}
 }
 
 /** A big number: `(digits` in RESP3, a bulk string in RESP2 (a script's `{big_number=...}`). */
 export class BigNumberReply {
-  /** @param digits the number's text */
+  /**
+   * Wraps a big number.
+   *
+   * @param digits the number's text
+   */
   constructor(readonly digits: string) {}
 }
 
 /** A reply already encoded for the client's protocol (a script's result), written as is. */
 export class RawReply {
-  /** @param bytes the RESP bytes */
+  /**
+   * Wraps encoded bytes.
+   *
+   * @param bytes the RESP bytes
+   */
   constructor(readonly bytes: Uint8Array) {}
 }
 

@@ -18,7 +18,11 @@ import type { Plugin } from "../../core/server.ts";
 import { groupCommands } from "./commands.ts";
 import { Leases } from "./leases.ts";
 
-/** The groups plugin. */
+/**
+ * The groups plugin: GROUP.CREATE, GROUP.JOIN, GROUP.LEAVE and the other `GROUP.*` commands.
+ *
+ * @returns the plugin, for `createServer({ plugins: [groups()] })`
+ */
 export function groups(): Plugin {
   return {
     name: "groups",
