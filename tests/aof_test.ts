@@ -33,6 +33,7 @@ import {
 } from "../mod.ts";
 import { Redis } from "ioredis";
 import { DATASET_LUA, encodeCommand, RawConn, redisCli } from "./helpers.ts";
+import { missing } from "./redis_tools.ts";
 
 type Config = Record<string, string | number | boolean>;
 
@@ -569,7 +570,9 @@ async function redisDataset(port: number): Promise<string[]> {
 
 for (const preamble of ["no", "yes"]) {
   const base = preamble === "yes" ? "rdb" : "aof";
-  test(`a real redis-server 7.0 loads redeno's AOF, and redeno loads Redis's (${base} base)`, async () => {
+  test(`a real redis-server 7.0 loads redeno's AOF, and redeno loads Redis's (${base} base)`, {
+    skip: missing("redis-server", "redis-cli"),
+  }, async () => {
     // redeno → Redis (with a rewrite, so both a base and an incremental file hold data).
     const ours = tempDir();
     const cfg = { "aof-use-rdb-preamble": preamble };

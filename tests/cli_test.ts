@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { argsToLines, parseConfigLines } from "../core/cli.ts";
 import { redisCli } from "./helpers.ts";
+import { missing } from "./redis_tools.ts";
 
 test("command-line flags become config lines like redis-server's", () => {
   assert.deepEqual(argsToLines(["--port", "6380", "--save", "", "--bind", "127.0.0.1", "::1"]), [
@@ -40,7 +41,9 @@ function freePort(): number {
   return 20000 + Math.floor(Math.random() * 10000);
 }
 
-test("main.ts starts from a config file and shuts down on SHUTDOWN", async () => {
+test("main.ts starts from a config file and shuts down on SHUTDOWN", {
+  skip: missing("redis-cli"),
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), "redeno-cli-"));
   const port = freePort();
   const conf = join(dir, "redis.conf");

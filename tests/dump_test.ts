@@ -2,7 +2,7 @@
  * DUMP and RESTORE against a real redis-server 7.0: payloads byte for byte, payloads crossing
  * both ways with the same values, encodings and TTLs, the old RDB encodings, Redis's exact error
  * replies, propagation, and hostile or corrupt payloads (which must be refused, never crash).
- * The comparison tests skip themselves when `redis-server` is not installed.
+ * The comparison tests need `redis-server` (see redis_tools.ts).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,16 +19,10 @@ import {
   recordEvents,
   startServer,
 } from "./helpers.ts";
-import {
-  compareWithRedis,
-  hasRedis,
-  pipeline,
-  prng,
-  sortedReply,
-  startRedis,
-} from "./redis_compare.ts";
+import { compareWithRedis, pipeline, prng, sortedReply, startRedis } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
-const skip = !hasRedis;
+const skip = missing("redis-server");
 
 /** The value of a bulk reply (`$n\r\n...`), or null for a nil. */
 function bulk(raw: string): string | null {

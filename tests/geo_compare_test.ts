@@ -4,7 +4,8 @@
  * distances and coordinates included). Skipped when `redis-server` is not installed.
  */
 import { test } from "node:test";
-import { compareWithRedis as compare, hasRedis, prng, script } from "./redis_compare.ts";
+import { compareWithRedis as compare, prng, script } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
 const NYC =
   `GEOADD nyc -73.9454966 40.747533 "lic market" -73.9733487 40.7648057 "central park n/q/r"
@@ -62,11 +63,11 @@ GEOADD pts 179.5 36 p1 -179.5 36 p2 ; GEOSEARCH pts FROMLONLAT 179 37 BYBOX 400 
 GEOSEARCH pts FROMLONLAT -179 37 BYBOX 400 400 km ASC WITHCOORD
 `);
 
-test("GEO commands answer as Redis does in RESP2", { skip: !hasRedis }, async () => {
+test("GEO commands answer as Redis does in RESP2", { skip: missing("redis-server") }, async () => {
   await compare(CASES, false);
 });
 
-test("GEO commands answer as Redis does in RESP3", { skip: !hasRedis }, async () => {
+test("GEO commands answer as Redis does in RESP3", { skip: missing("redis-server") }, async () => {
   await compare(CASES, true);
 });
 
@@ -130,12 +131,20 @@ function tieCases(seed: number): string[][] {
   return cases;
 }
 
-test("ties in distance come out in Redis's order, COUNT or not", { skip: !hasRedis }, async () => {
-  await compare(tieCases(1), false);
-  await compare(tieCases(2), true);
-});
+test(
+  "ties in distance come out in Redis's order, COUNT or not",
+  { skip: missing("redis-server") },
+  async () => {
+    await compare(tieCases(1), false);
+    await compare(tieCases(2), true);
+  },
+);
 
-test("seeded random GEO searches answer as Redis does", { skip: !hasRedis }, async () => {
-  await compare(randomCases(20240611), false);
-  await compare(randomCases(7), true);
-});
+test(
+  "seeded random GEO searches answer as Redis does",
+  { skip: missing("redis-server") },
+  async () => {
+    await compare(randomCases(20240611), false);
+    await compare(randomCases(7), true);
+  },
+);

@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { createClient } from "redis";
 import { MapReply, type Reply } from "../mod.ts";
 import { errorText } from "./helpers.ts";
-import { hasRedis, startRedis } from "./redis_compare.ts";
+import { startRedis } from "./redis_compare.ts";
 import { info, io, local, recorder, start, T0, until, upper } from "./groups_helpers.ts";
+import { missing } from "./redis_tools.ts";
 
 test("subscribers hear join, leave and expire; a heartbeat keeps the member", async () => {
   const { server, port, clock, close } = await start();
@@ -222,7 +223,7 @@ test("GROUP commands propagate as HSET/HDEL effects; refusals and reads propagat
 });
 
 test("the propagated effects build the same hashes on a stock redis-server", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   const { server, clock, call } = local();
   const effects: string[][] = [];

@@ -6,7 +6,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RawConn, startServer } from "./helpers.ts";
-import { compareWithRedis, hasRedis, pipeline, prng, script, startRedis } from "./redis_compare.ts";
+import { compareWithRedis, pipeline, prng, script, startRedis } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
 const BASIC = script(`
 PFADD h ; GET h ; PFCOUNT h ; GET h ; PFADD h a b c ; GET h ; PFADD h a b c ; PFADD h "" ; GET h
@@ -49,14 +50,14 @@ function adds(key: string, n: number, batch: number, seed: number, count = false
 }
 
 test("HyperLogLog commands answer as Redis does (RESP2 and RESP3)", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   await compareWithRedis(BASIC, false);
   await compareWithRedis(BASIC, true);
 });
 
 test("PFADD leaves Redis's bytes from sparse through promotion to dense", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   await compareWithRedis([
     ...adds("a", 3000, 1, 1, true),
@@ -77,7 +78,7 @@ test("PFADD leaves Redis's bytes from sparse through promotion to dense", {
 });
 
 test("a small hll-sparse-max-bytes promotes early, as in Redis", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   await compareWithRedis([
     ["CONFIG", "SET", "hll-sparse-max-bytes", "60"],
@@ -90,7 +91,7 @@ test("a small hll-sparse-max-bytes promotes early, as in Redis", {
 });
 
 test("HyperLogLogs move between Redis and redeno with DUMP and RESTORE, both ways", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   const redis = await startRedis();
   const ours = await startServer();
@@ -127,7 +128,7 @@ test("HyperLogLogs move between Redis and redeno with DUMP and RESTORE, both way
 });
 
 test("corrupted HyperLogLogs give Redis's replies and bytes (fuzz)", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   const rnd = prng(99);
   const cases: string[][] = [];

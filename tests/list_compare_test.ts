@@ -4,7 +4,8 @@
  * grow lists past many chunks. Skipped when `redis-server` is not installed.
  */
 import { test } from "node:test";
-import { compareWithRedis, hasRedis, prng, script } from "./redis_compare.ts";
+import { compareWithRedis, prng, script } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
 const EDGE_CASES = script(`
 LPOP none ; RPOP none ; LPOP none 0 ; LPOP none 1 ; RPOP none 5 ; LPOP none -1 ; LPOP none x
@@ -42,7 +43,7 @@ LREM t 0 0 ; LREM t 0 -0 ; LPOS t 01 ; LINDEX t 0
 
 test(
   "list commands answer like redis-server byte for byte (RESP2)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     await compareWithRedis(EDGE_CASES, false);
   },
@@ -50,7 +51,7 @@ test(
 
 test(
   "list commands answer like redis-server byte for byte (RESP3)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     await compareWithRedis(EDGE_CASES, true);
   },
@@ -127,7 +128,7 @@ function randomListCase(rand: () => number): string[] {
 for (const [seed, resp3] of [[1, false], [2, true], [3, false]] as const) {
   test(
     `random list sequences match redis-server (seed ${seed}, RESP${resp3 ? 3 : 2})`,
-    { skip: !hasRedis },
+    { skip: missing("redis-server") },
     async () => {
       const rand = prng(seed);
       const cases: string[][] = [];

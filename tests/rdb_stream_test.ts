@@ -19,9 +19,10 @@ import { streamCommands } from "../core/persistence/aof_stream.ts";
 import { streamFromImage, streamToImage } from "../core/types/stream.ts";
 import type { StreamImage } from "../core/types/stream_image.ts";
 import { RawConn } from "./helpers.ts";
-import { hasRedis, pipeline, prng, startRedis } from "./redis_compare.ts";
+import { pipeline, prng, startRedis } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
-const skip = !hasRedis;
+const skip = missing("redis-server");
 
 /** A Redis connection with its server. */
 interface Redis {

@@ -14,10 +14,11 @@ import { ManualClock } from "../mod.ts";
 import { rdbBaseCodec, rdbOf } from "../core/persistence/rdb_file.ts";
 import { RdbLoadError } from "../core/persistence/rdb_load.ts";
 import { RawConn } from "./helpers.ts";
-import { hasRedis, pipeline, prng, sortedReply, startRedis } from "./redis_compare.ts";
+import { pipeline, prng, sortedReply, startRedis } from "./redis_compare.ts";
 import { serverIn, tempDir, text } from "./rdb_helpers.ts";
+import { missing } from "./redis_tools.ts";
 
-const skip = !hasRedis;
+const skip = missing("redis-server", "redis-check-rdb");
 const FAR = "4102444800000"; // 2100-01-01, in ms: TTLs that stay put during the test
 
 /** Every type in its compact and big encodings, TTLs, binary keys, several databases. */

@@ -1,19 +1,17 @@
 /**
  * Side-by-side comparison with a real redis-server: start one on a free port, send the same
- * pipelined commands to it and to redeno, and compare the raw reply bytes.
+ * pipelined commands to it and to redeno, and compare the raw reply bytes. Whether a test runs
+ * without redis-server is decided in redis_tools.ts.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeCommand, RawConn, startServer } from "./helpers.ts";
-
-/** True when `redis-server` is installed (comparison tests skip themselves otherwise). */
-export const hasRedis = spawnSync("redis-server", ["--version"]).status === 0;
 
 /** Index just past the RESP value starting at `pos`, or -1 when it is incomplete. */
 export function replyEnd(buf: string, pos: number): number {

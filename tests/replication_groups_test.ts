@@ -11,7 +11,6 @@ import assert from "node:assert/strict";
 import { createServer } from "../mod.ts";
 import { replication } from "../replication/mod.ts";
 import { groups } from "../plugins/groups/mod.ts";
-import { hasRedis } from "./redis_compare.ts";
 import {
   client,
   dataset,
@@ -23,9 +22,10 @@ import {
   stockRedis,
   waitFor,
 } from "./replication_helpers.ts";
+import { missing } from "./redis_tools.ts";
 
 test("200 joiners racing for 10 seats: the same members on a redeno and a stock Redis replica", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   const m = createServer({ plugins: [groups(), replication()] });
   const port = (await m.listen({ port: 0, hostname: HOST })).port;
@@ -62,7 +62,7 @@ test("200 joiners racing for 10 seats: the same members on a redeno and a stock 
 });
 
 test("a lease that passes on the master removes the member on both replicas, and only it", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   const m = createServer({ plugins: [groups(), replication()] });
   const port = (await m.listen({ port: 0, hostname: HOST })).port;

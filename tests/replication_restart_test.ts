@@ -15,7 +15,6 @@ import { join } from "node:path";
 import { createServer, type Server, SimpleString } from "../mod.ts";
 import { rdbOf } from "../core/persistence/rdb_file.ts";
 import { replication } from "../replication/mod.ts";
-import { hasRedis } from "./redis_compare.ts";
 import {
   client,
   dataset,
@@ -26,6 +25,7 @@ import {
   stockRedis,
   waitFor,
 } from "./replication_helpers.ts";
+import { missing } from "./redis_tools.ts";
 
 /** A redeno with the replication plugin, its dump in `dir` loaded first, as main.ts does. */
 async function start(dir: string, port: number, config: Record<string, string> = {}) {
@@ -73,7 +73,7 @@ test("a replica restarted from its dump continues partially, from the stream's d
 });
 
 test("the replicas of a master restarted from its dump continue partially, stock Redis too", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "redeno-restart-m-"));
   const m1 = await start(dir, 0);

@@ -17,7 +17,6 @@ import { createServer, ErrorReply, type Server, SimpleString } from "../mod.ts";
 import { replication } from "../replication/mod.ts";
 import { Backlog } from "../replication/backlog.ts";
 import { RawConn } from "./helpers.ts";
-import { hasRedis } from "./redis_compare.ts";
 import {
   client,
   dataset,
@@ -30,6 +29,7 @@ import {
   stockRedis,
   waitFor,
 } from "./replication_helpers.ts";
+import { missing } from "./redis_tools.ts";
 
 /** Writes of every type, in two databases, with TTLs, MULTI, a script and a few rewrites. */
 async function writeEverything(c: Redis, tag: string): Promise<void> {
@@ -117,7 +117,7 @@ test("a redeno replica loads the master's data, follows writes of every type, WA
 });
 
 test("a stock redis-server completes a full sync from redeno and follows its writes", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   const m = await redeno();
   const mc = client(m.port);
@@ -141,7 +141,7 @@ test("a stock redis-server completes a full sync from redeno and follows its wri
 });
 
 test("redeno follows a stock redis-server master and answers ROLE and INFO like a Redis replica", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   const master = await stockRedis();
   const twin = await stockRedis(["--replicaof", HOST, String(master.port)]);

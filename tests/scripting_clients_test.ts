@@ -8,6 +8,7 @@ import { Redis } from "ioredis";
 import { createClient, RESP_TYPES } from "redis";
 import Redlock, { ExecutionError, Lock, ResourceLockedError } from "redlock";
 import { redisCli, startServer } from "./helpers.ts";
+import { missing } from "./redis_tools.ts";
 
 const sha1 = (s: string) => createHash("sha1").update(s).digest("hex");
 
@@ -309,7 +310,9 @@ test("node-redis runs EVAL, loads a library and calls it with FCALL", async () =
   }
 });
 
-test("redis-cli --eval runs a script file with keys and args split by a comma", async () => {
+test("redis-cli --eval runs a script file with keys and args split by a comma", {
+  skip: missing("redis-cli"),
+}, async () => {
   const { port, close } = await startServer();
   const dir = mkdtempSync(join(tmpdir(), "redeno-eval-"));
   try {

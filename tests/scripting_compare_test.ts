@@ -5,7 +5,8 @@
  * `redis-server` is not installed.
  */
 import { test } from "node:test";
-import { compareWithRedis, hasRedis } from "./redis_compare.ts";
+import { compareWithRedis } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
 const evalCase = (
   body: string,
@@ -282,7 +283,7 @@ function cases(): string[][] {
 
 test(
   "EVAL, SCRIPT, FUNCTION and FCALL answer like redis-server byte for byte (RESP2)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     await compareWithRedis(cases(), false);
   },
@@ -290,7 +291,7 @@ test(
 
 test(
   "EVAL, SCRIPT, FUNCTION and FCALL answer like redis-server byte for byte (RESP3)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     await compareWithRedis(cases(), true);
   },

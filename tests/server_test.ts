@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { createServer, ErrorReply, MapReply, SimpleString, VerbatimReply } from "../mod.ts";
 import { RawConn, redisCli, startServer } from "./helpers.ts";
+import { missing } from "./redis_tools.ts";
 
 test("CONFIG SET validates like Redis and CONFIG GET reads back, with globs", () => {
   const server = createServer();
@@ -131,7 +132,9 @@ test("DEBUG is refused unless enabled, and DEBUG OBJECT reports the encoding", (
   assert.match(obj.value, /encoding:int/);
 });
 
-test("CLIENT LIST, SETNAME, ID and KILL with filters over real sockets", async () => {
+test("CLIENT LIST, SETNAME, ID and KILL with filters over real sockets", {
+  skip: missing("redis-cli"),
+}, async () => {
   const { port, close } = await startServer();
   const a = await RawConn.connect(port);
   const b = await RawConn.connect(port);

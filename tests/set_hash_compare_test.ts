@@ -5,7 +5,8 @@
  * `redis-server` is not installed.
  */
 import { test } from "node:test";
-import { compareWithRedis, hasRedis, prng, script } from "./redis_compare.ts";
+import { compareWithRedis, prng, script } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
 /** Words that stand for long values in the case scripts below. */
 const LONG_WORDS = { LONG: "v".repeat(100) };
@@ -79,7 +80,7 @@ SADD bin "\x00\xff" ; SMEMBERS bin ; SISMEMBER bin "\x00\xff"
 
 test(
   "hash commands answer like redis-server byte for byte (RESP2)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     await compareWithRedis(HASH_CASES, false);
   },
@@ -87,7 +88,7 @@ test(
 
 test(
   "hash commands answer like redis-server byte for byte (RESP3)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     await compareWithRedis(HASH_CASES, true);
   },
@@ -95,7 +96,7 @@ test(
 
 test(
   "set commands answer like redis-server byte for byte (RESP2)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     await compareWithRedis(SET_CASES, false);
   },
@@ -103,7 +104,7 @@ test(
 
 test(
   "set commands answer like redis-server byte for byte (RESP3)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     await compareWithRedis(SET_CASES, true);
   },
@@ -167,7 +168,7 @@ function randomHashCase(rand: () => number): string[] {
 }
 
 test("random set workloads match redis-server (small hashtable limits)", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   const rand = prng(20240611);
   const cases: string[][] = [["CONFIG", "SET", "set-max-intset-entries", "8"]];
@@ -178,7 +179,7 @@ test("random set workloads match redis-server (small hashtable limits)", {
 });
 
 test("random hash workloads match redis-server while the hashes stay listpacks", {
-  skip: !hasRedis,
+  skip: missing("redis-server"),
 }, async () => {
   const rand = prng(7);
   const cases: string[][] = [["CONFIG", "SET", "hash-max-listpack-entries", "1000"]];

@@ -4,7 +4,8 @@ import { Redis } from "ioredis";
 import { createServer } from "../mod.ts";
 import { ErrorReply } from "../core/resp/reply.ts";
 import { errorText, RawConn, recordEffects, recordEvents, startServer } from "./helpers.ts";
-import { compareWithRedis, hasRedis, prng, script } from "./redis_compare.ts";
+import { compareWithRedis, prng, script } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
 test("SORT sorts numbers, ties by bytes; DESC, ALPHA and LIMIT windows", () => {
   const server = createServer();
@@ -259,17 +260,25 @@ RPUSH e 1e400 ; SORT e ; RPUSH t 1e-310 ; SORT t
 // Out-of-range weights come last: Redis tests a stale errno after strtod, so once a SORT met
 // ERANGE, a later SORT in the same input batch fails too (a Redis bug not worth imitating).
 
-test("SORT answers like redis-server byte for byte (RESP2)", { skip: !hasRedis }, async () => {
-  await compareWithRedis(CASES, false);
-});
+test(
+  "SORT answers like redis-server byte for byte (RESP2)",
+  { skip: missing("redis-server") },
+  async () => {
+    await compareWithRedis(CASES, false);
+  },
+);
 
-test("SORT answers like redis-server byte for byte (RESP3)", { skip: !hasRedis }, async () => {
-  await compareWithRedis(CASES, true);
-});
+test(
+  "SORT answers like redis-server byte for byte (RESP3)",
+  { skip: missing("redis-server") },
+  async () => {
+    await compareWithRedis(CASES, true);
+  },
+);
 
 test(
   "SORT matches redis-server on random lists, weights and options",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     const rand = prng(1207);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;

@@ -16,7 +16,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { startServer } from "./helpers.ts";
-import { hasRedis, startRedis } from "./redis_compare.ts";
+import { startRedis } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
 const HOST = "127.0.0.1";
 const STREAM = "jobs";
@@ -356,7 +357,7 @@ for (const lib of [ioredis, nodeRedis]) {
   });
 
   test(`${lib.name}: the same scenario against redis-server (control)`, {
-    skip: !hasRedis,
+    skip: missing("redis-server"),
   }, async () => {
     const redis = await startRedis();
     try {

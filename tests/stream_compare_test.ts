@@ -12,7 +12,8 @@
  */
 
 import { test } from "node:test";
-import { compareWithRedis, hasRedis, prng, script } from "./redis_compare.ts";
+import { compareWithRedis, prng, script } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
 /** Masks what depends on the clock in a raw reply. */
 function maskTimes(raw: string): string {
@@ -235,7 +236,7 @@ for (
   for (const resp3 of [false, true]) {
     test(
       `${name} answer like redis-server byte for byte (RESP${resp3 ? 3 : 2})`,
-      { skip: !hasRedis },
+      { skip: missing("redis-server") },
       async () => {
         await compareStreams(cases as string[][], resp3);
       },
@@ -346,7 +347,7 @@ function randomStreamCase(rand: () => number, clock: { ms: number }): string[] {
 for (const [seed, resp3] of [[1, false], [2, true], [3, false]] as const) {
   test(
     `random stream sequences match redis-server (seed ${seed}, RESP${resp3 ? 3 : 2})`,
-    { skip: !hasRedis },
+    { skip: missing("redis-server") },
     async () => {
       const rand = prng(seed);
       const clock = { ms: 1 };

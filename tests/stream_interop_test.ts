@@ -21,10 +21,11 @@ import { decodeResp } from "../core/resp/decode.ts";
 import { rdbOf } from "../core/persistence/rdb_file.ts";
 import { replication } from "../replication/mod.ts";
 import { RawConn } from "./helpers.ts";
-import { hasRedis, pipeline, startRedis } from "./redis_compare.ts";
+import { pipeline, startRedis } from "./redis_compare.ts";
 import { serverIn, tempDir, text } from "./rdb_helpers.ts";
+import { missing } from "./redis_tools.ts";
 
-const skip = !hasRedis;
+const skip = missing("redis-server", "redis-check-rdb");
 const HOST = "127.0.0.1";
 
 /** A server under test, on 127.0.0.1. */

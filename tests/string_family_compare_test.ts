@@ -4,7 +4,8 @@
  * is not installed.
  */
 import { test } from "node:test";
-import { compareWithRedis, hasRedis, prng, script } from "./redis_compare.ts";
+import { compareWithRedis, prng, script } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
 /** Words that stand for long values in the case scripts below. */
 const LONG_WORDS = { LONG1: "x".repeat(100) + "\x01\x02", LONG2: "\xaa".repeat(67) };
@@ -26,9 +27,13 @@ INCRBYFLOAT q 1e4932 ; INCRBYFLOAT q 1.2e4932 ; INCRBYFLOAT r 0.1 ; INCRBYFLOAT 
 INCRBYFLOAT r -0.8
 `);
 
-test("counter commands answer like redis-server byte for byte", { skip: !hasRedis }, async () => {
-  await compareWithRedis(COUNTER_CASES, false);
-});
+test(
+  "counter commands answer like redis-server byte for byte",
+  { skip: missing("redis-server") },
+  async () => {
+    await compareWithRedis(COUNTER_CASES, false);
+  },
+);
 
 function randomFloatText(rand: () => number): string {
   const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 10)).join("");
@@ -40,16 +45,20 @@ function randomFloatText(rand: () => number): string {
   return sign + body + exp;
 }
 
-test("INCRBYFLOAT matches redis-server on random operands", { skip: !hasRedis }, async () => {
-  const rand = prng(20240607);
-  const cases: string[][] = [];
-  for (let i = 0; i < 400; i++) {
-    const key = `f${i % 37}`;
-    if (rand() < 0.3) cases.push(["SET", key, randomFloatText(rand)]);
-    cases.push(["INCRBYFLOAT", key, randomFloatText(rand)]);
-  }
-  await compareWithRedis(cases, false);
-});
+test(
+  "INCRBYFLOAT matches redis-server on random operands",
+  { skip: missing("redis-server") },
+  async () => {
+    const rand = prng(20240607);
+    const cases: string[][] = [];
+    for (let i = 0; i < 400; i++) {
+      const key = `f${i % 37}`;
+      if (rand() < 0.3) cases.push(["SET", key, randomFloatText(rand)]);
+      cases.push(["INCRBYFLOAT", key, randomFloatText(rand)]);
+    }
+    await compareWithRedis(cases, false);
+  },
+);
 
 const RANGE_CASES = cases(`
 SET s "Hello World" ; GETRANGE s 0 3 ; GETRANGE s -3 -1 ; GETRANGE s 5 3 ; GETRANGE s -1 -5
@@ -108,7 +117,7 @@ BITFIELD f SET i3 1 -100 OVERFLOW SAT SET i3 1 -100 GET i3 1 ; GET f
 
 test(
   "range commands answer like redis-server byte for byte (RESP2)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     await compareWithRedis(RANGE_CASES, false);
   },
@@ -116,19 +125,27 @@ test(
 
 test(
   "range commands answer like redis-server byte for byte (RESP3)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     await compareWithRedis(RANGE_CASES, true);
   },
 );
 
-test("bit commands answer like redis-server byte for byte", { skip: !hasRedis }, async () => {
-  await compareWithRedis(BIT_CASES, false);
-});
+test(
+  "bit commands answer like redis-server byte for byte",
+  { skip: missing("redis-server") },
+  async () => {
+    await compareWithRedis(BIT_CASES, false);
+  },
+);
 
-test("BITFIELD answers like redis-server byte for byte", { skip: !hasRedis }, async () => {
-  await compareWithRedis(BITFIELD_CASES, false);
-});
+test(
+  "BITFIELD answers like redis-server byte for byte",
+  { skip: missing("redis-server") },
+  async () => {
+    await compareWithRedis(BITFIELD_CASES, false);
+  },
+);
 
 function randomBitCase(rand: () => number): string[] {
   const int = (lo: number, hi: number) => String(lo + Math.floor(rand() * (hi - lo + 1)));
@@ -203,7 +220,7 @@ function randomBitCase(rand: () => number): string[] {
 
 test(
   "bit, range and bitfield commands match redis-server on random sequences",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     const rand = prng(7);
     const cases: string[][] = [];

@@ -4,7 +4,8 @@
  * Skipped when `redis-server` is not installed.
  */
 import { test } from "node:test";
-import { compareWithRedis as compare, hasRedis, prng, script } from "./redis_compare.ts";
+import { compareWithRedis as compare, prng, script } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 
 const ADD_CASES = script(`
 ZADD z 1 a 2 b 3 c ; ZADD z XX NX 1 a ; ZADD z GT LT 1 a ; ZADD z NX GT 1 a ; ZADD z NX LT 1 a
@@ -125,7 +126,7 @@ for (
   for (const resp3 of [false, true]) {
     test(
       `${name} answer like redis-server byte for byte (RESP${resp3 ? 3 : 2})`,
-      { skip: !hasRedis },
+      { skip: missing("redis-server") },
       async () => await compare(cases as string[][], resp3),
     );
   }
@@ -219,7 +220,7 @@ function randomCase(rand: () => number): string[] {
 
 test(
   "sorted set commands match redis-server on random sequences (RESP2)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     const rand = prng(1207);
     const cases: string[][] = [["CONFIG", "SET", "zset-max-listpack-entries", "6"]];
@@ -233,7 +234,7 @@ test(
 
 test(
   "sorted set commands match redis-server on random sequences (RESP3)",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => {
     const rand = prng(99);
     const cases: string[][] = [];
@@ -303,6 +304,6 @@ function largeCases(rand: () => number): string[][] {
 
 test(
   "large sorted sets match redis-server on random range, rank and removal commands",
-  { skip: !hasRedis },
+  { skip: missing("redis-server") },
   async () => await compare(largeCases(prng(31)), false),
 );
