@@ -47,9 +47,9 @@ const UNSUBSCRIBE = {
 
 /** Pub/Sub for one server. */
 export class PubSub {
-  readonly channels = new Map<string, Set<Client>>();
-  readonly patterns = new Map<string, Set<Client>>();
-  readonly shardChannels = new Map<string, Set<Client>>();
+  readonly channels: Map<string, Set<Client>> = new Map();
+  readonly patterns: Map<string, Set<Client>> = new Map();
+  readonly shardChannels: Map<string, Set<Client>> = new Map();
   private readonly subs = new Map<Client, Subs>();
   /** The classes enabled by `notify-keyspace-events`. */
   notifyBits = 0;

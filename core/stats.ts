@@ -30,7 +30,7 @@ export class Stats {
   private samples: number[] = [];
   private lastSample = { at: 0, commands: 0 };
   /** Error replies by code (`ERR`, `WRONGTYPE`...). */
-  readonly errors = new Map<string, number>();
+  readonly errors: Map<string, number> = new Map();
   /** `slowlog-log-slower-than` in µs, cached for the hot path (-1 disables). */
   slowlogThreshold = 10000;
 
