@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { CommandSpec } from "../core/command.ts";
+import { type CommandSpec, markBuiltin } from "../core/command.ts";
 import { bitfieldCommands } from "./bitfield.ts";
 import { bitCommands } from "./bits.ts";
 import { connectionCommands } from "./connection.ts";
@@ -73,3 +73,5 @@ export const builtinCommands: CommandSpec[] = [
   ...streamCommands,
   ...hyperloglogCommands,
 ];
+
+markBuiltin(builtinCommands);

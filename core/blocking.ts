@@ -40,6 +40,8 @@ interface Waiter {
   /** The blocked command as sent, for the slow log when it is served. */
   argv: string[] | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Served with its keyspace writes logged (a plugin's command). */
+  tracked: boolean;
 }
 
 /** The blocked clients of one server. */
@@ -76,7 +78,9 @@ export class Blocking {
   /** Blocks `client` until `spec.serve` returns a reply, the timeout passes, or it is unblocked. */
   block(client: Client, spec: BlockSpec): void {
     const argv = this.server.runningArgv;
-    const w: Waiter = { client, db: client.db, spec, argv, timer: undefined };
+    // A plugin's blocking command is served with its writes logged, as when it ran.
+    const tracked = argv !== undefined && this.server.command(argv[0]!)?.tracked === true;
+    const w: Waiter = { client, db: client.db, spec, argv, timer: undefined, tracked };
     // Writes are watched only while someone waits: the hook fires on every write.
     if (this.byClient.size === 0) this.server.on("keyModified", this.onKey);
     this.byClient.set(client, w);
@@ -165,7 +169,7 @@ export class Blocking {
             } finally {
               w.client.db = saved;
             }
-          });
+          }, w.tracked);
           if (reply === undefined) continue;
           // Served, it ran as a command of its own: the slow log shows it as sent (BLPOP, not
           // the LPOP it propagates), as Redis's call() on unblocking does.

@@ -137,20 +137,40 @@ const FLAG_BITS: Partial<Record<CommandFlag, number>> = {
   skip_monitor: F.skipMonitor,
 };
 
+const BUILTIN = new WeakSet<CommandSpec>();
+
+/**
+ * Marks specs as built-in: their handlers keep the dirty counter, keyspace events and effects
+ * themselves, so their keyspace writes are not logged (see core/keyspace/write_log.ts). Every
+ * other command (a plugin's) has its keyspace writes logged and settled by the server.
+ *
+ * @param specs the built-in command table
+ */
+export function markBuiltin(specs: Iterable<CommandSpec>): void {
+  for (const spec of specs) BUILTIN.add(spec);
+}
+
 /** Per-command statistics (INFO commandstats). */
 export interface CommandStats {
+  /** Calls that ran. */
   calls: number;
+  /** Total time spent in the command (µs). */
   usec: number;
+  /** Calls refused before running (arity, gates). */
   rejected: number;
+  /** Calls that ran and answered an error. */
   failed: number;
 }
 
 /** A registered command: the spec plus what the dispatcher needs at hand. */
 export class Command {
+  /** Lowercase name (the subcommand alone for a subcommand). */
   readonly name: string;
   /** `parent|name` for subcommands, as in error messages and COMMAND INFO. */
   readonly fullName: string;
+  /** Argument count including the name: positive is exact, negative is a minimum. */
   readonly arity: number;
+  /** The spec's flags as bits of `F`. */
   readonly bits: number;
   /** False for fast and O(1) commands, whose time is measured per batch, not per call. */
   readonly timed: boolean;
@@ -158,13 +178,20 @@ export class Command {
   readonly wrapEffects: boolean;
   /** Propagated as its own argv when it changed the dataset without recording effects. */
   readonly propagatesSelf: boolean;
+  /** A plugin's command: its keyspace writes are logged and settled (see write_log.ts). */
+  readonly tracked: boolean;
+  /** The handler; undefined for a container command. */
   readonly execute: Execute | undefined;
+  /** Subcommands by lowercase name, for a container command. */
   readonly subcommands: Map<string, Command> | undefined;
+  /** Statistics for INFO commandstats. */
   readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
   /** Untimed calls in the current batch (see Server.endBatch). */
   batchCalls = 0;
 
   /**
+   * Wraps a spec for the dispatcher (the registry makes one per registered spec).
+   *
    * @param spec the command's spec
    * @param parent the container command, for a subcommand
    */
@@ -179,6 +206,7 @@ export class Command {
       spec.batchTimed !== true;
     this.wrapEffects = spec.touchesArbitraryKeys !== true;
     this.propagatesSelf = spec.effectsOnly !== true;
+    this.tracked = parent !== undefined ? parent.tracked : !BUILTIN.has(spec);
     this.execute = spec.execute;
     if (spec.subcommands) {
       this.subcommands = new Map();

@@ -37,6 +37,11 @@ export class Effects {
     if (list.length !== 0) this.list = list.concat(this.list);
   }
 
+  /** The effects recorded from index `from` on (read only). */
+  since(from: number): ReadonlyArray<[number, string[]]> {
+    return this.list.slice(from);
+  }
+
   /** Records `argv` as an effect on database `db`. */
   add(db: number, argv: string[]): void {
     this.list.push([db, argv]);

@@ -39,25 +39,62 @@ import { createSession } from "./session.ts";
 import { aofOf } from "./persistence/aof.ts";
 import { rdbOf } from "./persistence/rdb_file.ts";
 import { logIfSlow } from "./slowlog.ts";
+import { WriteLog, type WriteSink } from "./keyspace/write_log.ts";
+import { settleWrites } from "./write_settle.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
-  readonly config = new Config();
+  /** Config directives, as CONFIG GET and CONFIG SET see them. */
+  readonly config: Config = new Config();
+  /** The time source. */
   readonly clock: Clock;
+  /** The numbered databases (the `databases` directive). */
   readonly dbs: Database[] = [];
-  readonly clients = new Map<number, Client>();
-  readonly hooks = new Hooks();
-  readonly stats = new Stats();
-  /** Clients blocked on keys (BLPOP & co.). */
+  /** Connected clients and in-process sessions, by ID. */
+  readonly clients: Map<number, Client> = new Map();
+  /**
+   * Listener lists of every hook; register listeners with `on()`.
+   *
+   * @internal
+   */
+  readonly hooks: Hooks = new Hooks();
+  /**
+   * Counters behind INFO stats.
+   *
+   * @internal
+   */
+  readonly stats: Stats = new Stats();
+  /**
+   * Clients blocked on keys (BLPOP & co.).
+   *
+   * @internal
+   */
   readonly blocking: Blocking;
-  /** Channels, patterns and keyspace notifications. */
+  /**
+   * Channels, patterns and keyspace notifications.
+   *
+   * @internal
+   */
   readonly pubsub: PubSub;
-  /** Clients in MONITOR mode. */
+  /**
+   * Clients in MONITOR mode.
+   *
+   * @internal
+   */
   readonly monitors: Monitors;
-  /** MULTI/EXEC and WATCH. */
+  /**
+   * MULTI/EXEC and WATCH.
+   *
+   * @internal
+   */
   readonly transactions: Transactions;
+  /** Writes a log line at `level` (lines below the `loglevel` directive are dropped). */
   readonly log: (level: LogLevel, message: string) => void;
-  readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
+  /** Request size limits (`proto-max-bulk-len`, `client-query-buffer-limit`). */
+  readonly parserLimits: { maxBulkLen: number; queryBufferLimit: number } = {
+    maxBulkLen: 512 * 1024 * 1024,
+    queryBufferLimit: 1024 * 1024 * 1024,
+  };
   /** Access stamp of keys read now (see core/keyspace/access.ts). */
   accessStamp = 0;
   /** Access stamp of keys written now. */
@@ -68,6 +105,7 @@ export class Server implements KeyspaceHost {
   dirty = 0;
   /** Time (ms) for expiry decisions: read once per batch of commands (see tick()). */
   time = 0;
+  /** The `requirepass` password; empty when none is required. */
   requirePass = "";
   /** Host and port of our master, when replicating; set by the replication plugin. */
   masterHost: string | undefined;
@@ -75,19 +113,24 @@ export class Server implements KeyspaceHost {
   current: Client | undefined;
   /** The argv of the command executing now (a command that blocks keeps it for the slow log). */
   runningArgv: string[] | undefined;
+  /** The slow log, newest entry first. */
   readonly slowlog: SlowlogEntry[] = [];
+  /** ID of the next slow log entry. */
   slowlogNextId = 0;
+  /** Start time (ms, the server clock). */
   readonly startedAt: number;
   /** Time of the last successful save (ms); the start time until a save happens. */
   lastSave: number;
   /** SHUTDOWN's SAVE/NOSAVE choice (undefined: save when save points are configured). */
   shutdownSave: boolean | undefined;
+  /** A random 40-hex-digit ID of this run (INFO's `run_id`). */
   readonly runId: string;
-  readonly plugins = new Map<string, Plugin>();
+  /** Plugins set up, by name. */
+  readonly plugins: Map<string, Plugin> = new Map();
   /** INFO sections by lowercase name, in output order; plugins add or replace sections. */
-  readonly infoSections = new Map<string, InfoSection>();
+  readonly infoSections: Map<string, InfoSection> = new Map();
   /** Extra fields plugins add to the built-in INFO sections, by section name. */
-  readonly infoFields = new Map<string, Array<() => Array<[string, string | number]>>>();
+  readonly infoFields: Map<string, Array<() => Array<[string, string | number]>>> = new Map();
   /**
    * Set while a script runs past busy-reply-threshold: the BUSY error other clients get. The
    * active expiry cycle pauses meanwhile (scripts see a frozen dataset).
@@ -100,6 +143,7 @@ export class Server implements KeyspaceHost {
   noReplicasError: (() => ErrorReply | undefined) | undefined;
   /** Path of the config file the server started from, for CONFIG REWRITE. */
   configFile: string | undefined;
+  /** False after `DEBUG SET-ACTIVE-EXPIRE 0`: keys then expire only when accessed. */
   activeExpireEnabled = true;
   /** Which socket layer to use on Deno (`deno` = Deno.listen, `node` = node:net). */
   netAdapterName: "deno" | "node" | undefined;
@@ -112,16 +156,37 @@ export class Server implements KeyspaceHost {
   set logRole(role: "M" | "S") {
     this.logger.role = role;
   }
-  /** Effects of the running top-level command (see core/effects.ts). */
-  readonly effects = new Effects(this.hooks);
+  /**
+   * Effects of the running top-level command (see core/effects.ts).
+   *
+   * @internal
+   */
+  readonly effects: Effects = new Effects(this.hooks);
+  /**
+   * Where the keyspace API reports writes now: undefined while a built-in command runs, a log
+   * while a plugin's command runs, and between commands a sink that opens a log for the current
+   * job (see core/keyspace/write_log.ts).
+   */
+  writes: WriteSink | undefined;
+  private readonly addEffect = (db: number, argv: string[]) => this.effects.add(db, argv);
+  private readonly effectCount = () => this.effects.length;
+  private readonly idleWrites: WriteSink = idleSink(() => this.openJobLog());
+  /** The log of plugin code writing outside commands, settled at the end of the job. */
+  private jobLog: WriteLog | undefined;
+  private jobDirty = 0;
   private callDepth = 0;
   private readonly batch = new BatchTimer();
   private sealed = false;
   private loaded = false;
   private local: LocalSession | undefined;
 
-  /** @param options see {@linkcode ServerOptions} */
+  /**
+   * Creates a server with no commands; `createServer` from `mod.ts` adds the built-in ones.
+   *
+   * @param options see {@linkcode ServerOptions}
+   */
   constructor(options: ServerOptions = {}) {
+    this.writes = this.idleWrites;
     this.clock = options.clock ?? systemClock;
     this.time = this.clock.now();
     this.startedAt = this.time;
@@ -150,6 +215,7 @@ export class Server implements KeyspaceHost {
     for (const plugin of options.plugins ?? []) this.use(plugin);
   }
 
+  /** Mirrors a directive's new value into the server's own fields. */
   private applyConfig(name: string, value: unknown): void {
     switch (name) {
       case "proto-max-bulk-len":
@@ -324,18 +390,64 @@ export class Server implements KeyspaceHost {
    * Runs `fn` as a command of `client` outside its input (serving a blocked client): the time,
    * `current` and the effects flush work as for a top-level command.
    */
-  runForClient<T>(client: Client, fn: () => T): T {
+  runForClient<T>(client: Client, fn: () => T, tracked = false): T {
     const top = this.callDepth === 0;
+    if (top && this.jobLog !== undefined) this.settleJob();
     this.callDepth++;
     const prev = this.current;
     this.current = client;
+    const prevWrites = this.writes;
+    const dirty = this.dirty;
+    const log = tracked ? this.writeLog() : undefined;
+    this.writes = log;
     try {
       return fn();
     } finally {
+      this.writes = prevWrites;
+      if (log !== undefined && log.changes !== 0) settleWrites(this, log, dirty);
       this.callDepth--;
       if (top && this.effects.length !== 0) this.effects.flush(true);
       this.current = prev;
     }
+  }
+
+  /**
+   * Runs `fn` with keyspace writes unlogged: for core code that changes data outside commands and
+   * propagates (or deliberately does not propagate) what it did itself, such as loading a dataset.
+   */
+  untracked<T>(fn: () => T): T {
+    const prevWrites = this.writes;
+    this.writes = undefined;
+    try {
+      return fn();
+    } finally {
+      this.writes = prevWrites;
+    }
+  }
+
+  private writeLog(): WriteLog {
+    return new WriteLog(this.addEffect, this.effectCount);
+  }
+
+  /** Opens the log of plugin code writing outside commands; it settles once the job is over. */
+  private openJobLog(): WriteLog {
+    const log = this.writeLog();
+    this.jobLog = log;
+    this.jobDirty = this.dirty;
+    this.writes = log;
+    // The job is the synchronous code running now: nothing else runs before its microtasks.
+    queueMicrotask(() => this.settleJob());
+    return log;
+  }
+
+  /** Settles the writes plugin code made outside commands, and propagates them. */
+  private settleJob(): void {
+    const log = this.jobLog;
+    if (log === undefined) return;
+    this.jobLog = undefined;
+    this.writes = this.idleWrites;
+    settleWrites(this, log, this.jobDirty);
+    if (this.callDepth === 0) this.effects.flush(true);
   }
 
   /**
@@ -344,6 +456,7 @@ export class Server implements KeyspaceHost {
    */
   execute(client: Client, cmd: Command, argv: string[]): Reply {
     const top = this.callDepth === 0;
+    if (top && this.jobLog !== undefined) this.settleJob();
     this.callDepth++;
     const dirty = this.dirty;
     const effects = this.effects.length;
@@ -355,6 +468,9 @@ export class Server implements KeyspaceHost {
     const start = timed ? performance.now() : 0;
     const prevArgv = this.runningArgv;
     this.runningArgv = argv;
+    const prevWrites = this.writes;
+    const log = cmd.tracked ? this.writeLog() : undefined;
+    this.writes = log;
     let reply: Reply;
     try {
       reply = cmd.execute!(client, argv);
@@ -367,6 +483,7 @@ export class Server implements KeyspaceHost {
       }
     }
     this.runningArgv = prevArgv;
+    this.writes = prevWrites;
     let usec = 0;
     if (timed) {
       usec = Math.round((performance.now() - start) * 1000);
@@ -384,7 +501,9 @@ export class Server implements KeyspaceHost {
       stats.failed++;
       this.stats.countError(reply);
     }
-    if (
+    if (log !== undefined && log.changes !== 0) {
+      settleWrites(this, log, dirty);
+    } else if (
       this.dirty !== dirty && this.effects.length === effects &&
       this.hooks.propagate.length !== 0 && cmd.propagatesSelf
     ) {
@@ -419,8 +538,8 @@ export class Server implements KeyspaceHost {
 
   /** Propagates an effect at once, outside any command (expired keys, lease expiry). */
   propagateNow(dbIndex: number, argv: string[]): void {
-    if (this.callDepth > 0) {
-      // Inside a command the effect joins the command's own, in order.
+    if (this.callDepth > 0 || this.jobLog !== undefined) {
+      // Inside a command (or a job whose writes are logged) the effect joins the others, in order.
       this.effects.add(dbIndex, argv);
       return;
     }
@@ -522,7 +641,10 @@ export class Server implements KeyspaceHost {
 
   /** One server tick: active expiry, idle client timeout, plugin cron hooks. */
   cron(): void {
-    if (this.callDepth === 0) this.net.cron();
+    if (this.callDepth !== 0) return;
+    this.net.cron();
+    // What plugin cron hooks wrote through the keyspace API goes out with this tick.
+    if (this.jobLog !== undefined) this.settleJob();
   }
 
   /** Stops listening, runs shutdown hooks, and closes every client. */
@@ -537,6 +659,18 @@ export class Server implements KeyspaceHost {
 }
 
 const OPT_IN_EVENTS = N.keyMiss | N.new;
+
+/** Between commands: the first write of plugin code opens a log for its job. */
+function idleSink(open: () => WriteLog): WriteSink {
+  return {
+    mark: (db, key) => open().mark(db, key),
+    implied: (db, type, event, key) => open().implied(db, type, event, key),
+    // An event raised before any write (the expiry cycle's) concerns no logged write.
+    notified: () => {},
+    flushed: (db) => open().flushed(db),
+    swapped: (a, b) => open().swapped(a, b),
+  };
+}
 
 const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
 

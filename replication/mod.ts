@@ -24,6 +24,7 @@
  * @module
  */
 
+import { markBuiltin } from "../core/command.ts";
 import { rdbOf } from "../core/persistence/rdb_file.ts";
 import type { Plugin } from "../core/server.ts";
 import { replicationCommands } from "./commands.ts";
@@ -52,8 +53,10 @@ export function replication(): Plugin {
       master.replicaStreamDb = () =>
         server.masterHost !== undefined ? replica.masterClient?.db.id ?? 0 : undefined;
       const waits = new Waits(server, repl, master);
-      for (const spec of replicationCommands(parts)) server.registerCommand(spec);
-      server.registerCommand(waits.command);
+      // Part of the core: these commands write nothing through the keyspace API.
+      const specs = [...replicationCommands(parts), waits.command];
+      markBuiltin(specs);
+      for (const spec of specs) server.registerCommand(spec);
       const gates = new ReplicationGates(server, master, replica);
       server.infoSections.set("replication", replicationInfo(server, parts));
       // Dumps carry our history, and the one loaded at startup resumes it.

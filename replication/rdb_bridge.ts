@@ -70,7 +70,10 @@ export function loadImage(server: Server, image: Uint8Array): number {
   const aof = server.config.bool("appendonly");
   if (aof) server.config.set("appendonly", false);
   try {
-    for (const db of server.dbs) db.flush();
+    // The new dataset reaches our own replicas and AOF by a full sync and a rewrite, not as writes.
+    server.untracked(() => {
+      for (const db of server.dbs) db.flush();
+    });
     librariesOf(server).flush();
     const rdb = rdbOf(server);
     const result = loadRdbBytes(server, image);

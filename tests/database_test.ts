@@ -5,8 +5,11 @@ import { createServer, SimpleString } from "../mod.ts";
 import type { Server } from "../mod.ts";
 import { errorText, startServer } from "./helpers.ts";
 
+/** Adds keys straight into a database, as no write: only the command under test counts. */
 function fill(server: Server, db: number, n: number): void {
-  for (let i = 0; i < n; i++) server.dbs[db]!.add(`k${i}`, "v");
+  server.untracked(() => {
+    for (let i = 0; i < n; i++) server.dbs[db]!.add(`k${i}`, "v");
+  });
 }
 
 test("FLUSHDB empties the selected database, counts dirty per key and always propagates", () => {

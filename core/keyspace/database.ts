@@ -9,6 +9,7 @@
 import { E, fail } from "../resp/reply.ts";
 import { N } from "../notify.ts";
 import { DenseMap } from "./dense_map.ts";
+import type { WriteSink } from "./write_log.ts";
 
 /** A value of a non-string type (list, hash, set, zset, stream, or a plugin's own). */
 export interface TypedValue {
@@ -47,6 +48,11 @@ export interface KeyspaceHost {
   readonly accessStamp: number;
   /** ...or, under an LFU policy, how an access updates the old stamp. */
   readonly lfuUpdate: ((old: number) => number) | undefined;
+  /**
+   * Where writes are reported while code the core cannot vouch for runs (plugin commands, plugin
+   * code outside commands); undefined while a built-in command runs (see write_log.ts).
+   */
+  readonly writes: WriteSink | undefined;
 }
 
 /** The type name of a value, as TYPE reports it. */
@@ -72,8 +78,14 @@ export function encodingOf(v: Value): string {
 
 /** A numbered database. */
 export class Database {
-  dict = new DenseMap<Value>(true);
-  expires = new Map<string, number>();
+  /**
+   * Values by key.
+   *
+   * @internal
+   */
+  dict: DenseMap<Value> = new DenseMap<Value>(true);
+  /** Expiry times (Unix ms) of the keys that have one. */
+  expires: Map<string, number> = new Map();
   /** Round-robin position of the active expiry cycle (see `expire_cycle.ts`). */
   expireCursor: IterableIterator<[string, number]> | undefined;
   /** Average TTL estimate for INFO keyspace (ms), maintained by the expiry cycle. */
@@ -85,6 +97,8 @@ export class Database {
   beforeWrite: ((value: TypedValue) => void) | undefined;
 
   /**
+   * Creates an empty database; the server makes one per `databases`.
+   *
    * @param id the database number
    * @param host the server services the database calls
    */
@@ -129,12 +143,22 @@ export class Database {
     return undefined;
   }
 
-  /** The value at `key` for writing (no hit/miss accounting), or undefined. */
+  /**
+   * The value at `key` for writing (no hit/miss accounting), or undefined. From a plugin, opening
+   * an existing key for writing counts as writing it (as a Redis module's key opened for writing
+   * is signalled as modified when closed): change the value in place, and the server propagates
+   * it, counts it and tells WATCH.
+   */
   lookupWrite(key: string): Value | undefined {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     const v = this.dict.getStamped(key, this.host.accessStamp, this.host.lfuUpdate);
     if (this.beforeWrite !== undefined && v !== undefined && typeof v !== "string") {
       this.beforeWrite(v);
+    }
+    const w = this.host.writes;
+    if (w !== undefined && v !== undefined) {
+      w.mark(this, key);
+      this.host.keyModified(this, key);
     }
     return v;
   }
@@ -168,11 +192,16 @@ export class Database {
     return v as T;
   }
 
-  /** Stores `value` at `key`, dropping any TTL unless `keepTtl` (Redis's setKey). */
+  /**
+   * Stores `value` at `key`, dropping any TTL unless `keepTtl` (Redis's setKey). From a plugin, a
+   * string stored this way raises the `set` keyspace event unless the command raises its own.
+   */
   set(key: string, value: Value, keepTtl = false): void {
     if (this.dict.set(key, value, this.host.newStamp)) this.host.notify(this, N.new, "new", key);
     else if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.host.keyModified(this, key);
+    const w = this.host.writes;
+    if (w !== undefined) this.written(w, key, value);
   }
 
   /** Adds a key known not to exist. */
@@ -180,29 +209,52 @@ export class Database {
     this.dict.set(key, value, this.host.newStamp);
     this.host.notify(this, N.new, "new", key);
     this.host.keyModified(this, key);
+    const w = this.host.writes;
+    if (w !== undefined) this.written(w, key, value);
+  }
+
+  private written(w: WriteSink, key: string, value: Value): void {
+    w.mark(this, key);
+    if (typeof value === "string") w.implied(this, N.string, "set", key);
   }
 
   /** Replaces the value in place, keeping the TTL (used for in-place updates of a type). */
   replace(key: string, value: Value): void {
     this.dict.set(key, value, this.host.newStamp);
+    const w = this.host.writes;
+    if (w !== undefined) {
+      w.mark(this, key);
+      this.host.keyModified(this, key);
+    }
   }
 
-  /** Deletes `key`; true when it existed (logically). */
+  /**
+   * Deletes `key`; true when it existed (logically). From a plugin, raises the `del` keyspace
+   * event unless the command raises its own for the key.
+   */
   delete(key: string): boolean {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return false;
     if (!this.dict.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
     this.host.keyModified(this, key);
+    const w = this.host.writes;
+    if (w !== undefined) {
+      w.mark(this, key);
+      w.implied(this, N.generic, "del", key);
+    }
     return true;
   }
 
   /** Signals that the value at `key` changed in place. */
   touch(key: string): void {
     this.host.keyModified(this, key);
+    const w = this.host.writes;
+    if (w !== undefined) w.mark(this, key);
   }
 
-  /** Emits a keyspace notification for this database. */
+  /** Emits a keyspace notification for this database (from a plugin, in place of the implied one). */
   notify(type: number, event: string, key: string): void {
+    this.host.writes?.notified(this, key);
     this.host.notify(this, type, event, key);
   }
 
@@ -211,19 +263,39 @@ export class Database {
     return this.expires.get(key) ?? -1;
   }
 
-  /** Sets the absolute expiry of an existing key. */
+  /**
+   * Sets the absolute expiry (Unix time in ms) of an existing key. From a plugin, raises the
+   * `expire` keyspace event unless the command raises its own for the key.
+   */
   setExpire(key: string, at: number): void {
     this.expires.set(key, at);
+    const w = this.host.writes;
+    if (w !== undefined) {
+      w.mark(this, key);
+      w.implied(this, N.generic, "expire", key);
+      this.host.keyModified(this, key);
+    }
   }
 
-  /** Removes the TTL of `key`; true when it had one. */
+  /**
+   * Removes the TTL of `key`; true when it had one. From a plugin, a removed TTL raises the
+   * `persist` keyspace event unless the command raises its own for the key.
+   */
   persist(key: string): boolean {
-    return this.expires.delete(key);
+    if (!this.expires.delete(key)) return false;
+    const w = this.host.writes;
+    if (w !== undefined) {
+      w.mark(this, key);
+      w.implied(this, N.generic, "persist", key);
+      this.host.keyModified(this, key);
+    }
+    return true;
   }
 
   /** Removes every key; returns how many there were. */
   flush(): number {
     const n = this.dict.size;
+    this.host.writes?.flushed(this);
     this.host.dbModified(this);
     this.dict.clear();
     this.expires.clear();
@@ -246,6 +318,7 @@ export class Database {
   /** Exchanges the contents of two databases (SWAPDB): O(1), the maps change hands. */
   swapWith(other: Database): void {
     // Watchers are told before and after: a key present on either side counts as changed.
+    this.host.writes?.swapped(this, other);
     this.host.dbModified(this);
     this.host.dbModified(other);
     [this.dict, other.dict] = [other.dict, this.dict];

@@ -45,8 +45,8 @@ function ttlArg(s: string): number {
 }
 
 /** The group at argv[1] after its due leases expired, or the NOGROUP error. */
-function group(client: Client, leases: Leases, key: string, write: boolean): HashValue {
-  const hash = findGroup(client.db, key, write);
+function group(client: Client, leases: Leases, key: string): HashValue {
+  const hash = findGroup(client.db, key);
   if (hash === undefined) throw noGroup(key);
   leases.purge(client.db, key, hash);
   return hash;
@@ -58,7 +58,7 @@ function join(client: Client, leases: Leases, argv: string[]): Reply {
   let ttl = 0;
   if (argv.length === 5 && argv[3]!.toUpperCase() === "TTL") ttl = ttlArg(argv[4]!);
   else if (argv.length !== 3) return fail(E.syntax);
-  const hash = group(client, leases, key, true);
+  const hash = group(client, leases, key);
   const field = MEMBER + member;
   const deadline = ttl === 0 ? 0 : client.server.now() + ttl;
   const value = String(deadline);
@@ -76,7 +76,7 @@ function join(client: Client, leases: Leases, argv: string[]): Reply {
 }
 
 function info(client: Client, leases: Leases, key: string): Reply {
-  const hash = group(client, leases, key, false);
+  const hash = group(client, leases, key);
   const now = client.server.now();
   const members: Reply[] = [];
   hash.forEach((field, value) => {
@@ -142,7 +142,7 @@ function specs(leases: Leases): CommandSpec[] {
         if (argv.length === 4 && argv[3]!.toUpperCase() === "CLOSED") open = false;
         else if (argv.length !== 3) return fail(E.syntax);
         if (client.db.get(key) !== undefined) {
-          if (findGroup(client.db, key, true) !== undefined) {
+          if (findGroup(client.db, key) !== undefined) {
             return new ErrorReply("BUSYGROUP group already exists");
           }
         }
@@ -166,19 +166,19 @@ function specs(leases: Leases): CommandSpec[] {
       "group member",
       (client, argv) => {
         const key = argv[1]!;
-        const hash = group(client, leases, key, true);
+        const hash = group(client, leases, key);
         if (!hash.has(MEMBER + argv[2]!)) return 0;
         removeMember(client.server, client.db, key, hash, argv[2]!, "leave");
         return 1;
       },
     ),
     spec("group.open", 2, WRITE, "Opens a group to new members.", "group", (client, argv) => {
-      const hash = group(client, leases, argv[1]!, true);
+      const hash = group(client, leases, argv[1]!);
       if (!isOpen(hash)) setFields(client, argv[1]!, hash, [OPEN, "1"]);
       return R.ok;
     }),
     spec("group.close", 2, WRITE, "Closes a group to new members.", "group", (client, argv) => {
-      const hash = group(client, leases, argv[1]!, true);
+      const hash = group(client, leases, argv[1]!);
       if (isOpen(hash)) setFields(client, argv[1]!, hash, [OPEN, "0"]);
       return R.ok;
     }),
@@ -190,7 +190,7 @@ function specs(leases: Leases): CommandSpec[] {
       "group capacity",
       (client, argv) => {
         const capacity = capacityArg(argv[2]!);
-        const hash = group(client, leases, argv[1]!, true);
+        const hash = group(client, leases, argv[1]!);
         if (capacityOf(hash) !== capacity) {
           setFields(client, argv[1]!, hash, [CAPACITY, String(capacity)]);
         }
@@ -206,7 +206,7 @@ function specs(leases: Leases): CommandSpec[] {
       (client, argv) => info(client, leases, argv[1]!),
     ),
     spec("group.members", 2, READ, "Returns the members of a group.", "group", (client, argv) => {
-      const hash = group(client, leases, argv[1]!, false);
+      const hash = group(client, leases, argv[1]!);
       const out: Reply[] = [];
       hash.forEach((field) => {
         if (field.startsWith(MEMBER)) out.push(field.slice(MEMBER.length));
@@ -219,7 +219,7 @@ function specs(leases: Leases): CommandSpec[] {
       READ,
       "Tells whether a member is in a group.",
       "group member",
-      (client, argv) => (group(client, leases, argv[1]!, false).has(MEMBER + argv[2]!) ? 1 : 0),
+      (client, argv) => (group(client, leases, argv[1]!).has(MEMBER + argv[2]!) ? 1 : 0),
     ),
   ];
 }

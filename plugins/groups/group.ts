@@ -38,11 +38,12 @@ export function noGroup(key: string): ErrorReply {
 }
 
 /**
- * The group at `key`: undefined when the key does not exist; WRONGTYPE when it holds anything
- * but a hash with the group fields.
+ * The group at `key`, looked up for reading: undefined when the key does not exist; WRONGTYPE
+ * when it holds anything but a hash with the group fields. Changes open it for writing first (see
+ * `setFields` and `removeMember`), so a refused command writes nothing.
  */
-export function findGroup(db: Database, key: string, write: boolean): HashValue | undefined {
-  const hash = db.getTyped<HashValue>(key, "hash", write);
+export function findGroup(db: Database, key: string): HashValue | undefined {
+  const hash = db.getTyped<HashValue>(key, "hash");
   if (hash === undefined) return undefined;
   if (!hash.has(CAPACITY) || !hash.has(OPEN)) return fail(E.wrongType);
   return hash;
@@ -68,6 +69,7 @@ export function isOpen(hash: HashValue): boolean {
 export function setFields(client: Client, key: string, hash: HashValue, pairs: string[]): void {
   const server = client.server;
   const lim = hashLimits(server);
+  client.db.lookupWrite(key);
   for (let i = 0; i < pairs.length; i += 2) hash.set(pairs[i]!, pairs[i + 1]!, lim);
   client.db.touch(key);
   client.db.notify(N.hash, "hset", key);
@@ -88,6 +90,7 @@ export function removeMember(
   why: "leave" | "expire",
 ): void {
   const field = MEMBER + member;
+  db.lookupWrite(key);
   hash.delete(field);
   db.touch(key);
   db.notify(N.hash, "hdel", key);
