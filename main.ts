@@ -5,13 +5,33 @@
  */
 
 import { appendFileSync } from "node:fs";
-import { parseCommandLine } from "./core/cli.ts";
+import { applyRenames, parseCommandLine, specialAction, usage, versionLine } from "./core/cli.ts";
+import {
+  adjustMaxclients,
+  DEFAULT_PID_FILE,
+  isDaemonChild,
+  removePidFile,
+  runtimeVersion,
+  spawnDaemon,
+  supervisor,
+  writePidFile,
+} from "./core/daemon.ts";
+import { REDENO_VERSION, REDIS_COMPAT_VERSION } from "./core/version.ts";
 import { createServer } from "./mod.ts";
+import { aofOf } from "./core/persistence/aof.ts";
 import { rdbOf } from "./core/persistence/rdb_file.ts";
 import { groups } from "./plugins/groups/mod.ts";
 import { replication } from "./replication/mod.ts";
 
-const { config, error, configFile } = await parseCommandLine(argvOf());
+const action = specialAction(argvOf());
+if (action === "version") {
+  console.log(versionLine(runtimeVersion()));
+  exit(0);
+} else if (action === "help") {
+  console.log(usage("main.ts"));
+  exit(0);
+}
+const { config, error, configFile, renames, ignored } = await parseCommandLine(argvOf());
 if (error !== undefined) {
   console.error(error);
   exit(1);
@@ -19,19 +39,58 @@ if (error !== undefined) {
 // Like redis-server without a config file: save points unless the user set `save` (embedded
 // servers made with createServer() have none; see README, Configuration).
 config.save ??= ["3600", "1", "300", "100", "60", "10000"];
+const daemonize = config.daemonize?.[0]?.toLowerCase() === "yes";
+const daemon = daemonize && isDaemonChild();
 const net = envOf("REDENO_NET");
 const logfile = config.logfile?.[0];
 const server = createServer({
   config,
-  log: logfile ? (line) => appendFileSync(logfile, line + "\n") : true,
+  // Daemonized with logfile "", Redis logs to /dev/null.
+  log: logfile ? (line) => appendFileSync(logfile, line + "\n") : !daemon,
   plugins: [groups(), replication()],
   ...(configFile ? { configFile } : {}),
   ...(net === "node" || net === "deno" ? { net } : {}),
 });
+// rename-command applies to every command, plugins' included, so only now.
+const renameError = applyRenames(server, renames ?? []);
+if (renameError !== undefined) {
+  console.error(renameError);
+  exit(1);
+}
+// As Redis: `daemonize yes` forks unless a supervisor that is really there runs the server.
+const supervised = supervisor(server.config.str("supervised"), server.log);
+if (daemonize && supervised === undefined && !daemon) {
+  try {
+    await spawnDaemon();
+    exit(0);
+  } catch (e) {
+    console.error(`Can't daemonize: ${(e as Error)?.message ?? e}`);
+    exit(1);
+  }
+}
 server.log("notice", "oO0OoO0OoO0Oo redeno is starting oO0OoO0OoO0Oo");
-server.log("notice", `redeno version=7.0.15-compatible, runtime=${runtime()}, pid=${pid()}`);
+server.log(
+  "notice",
+  `redeno version=${REDENO_VERSION}, redis=${REDIS_COMPAT_VERSION}, runtime=${runtimeVersion()}, pid=${pid()}, just started`,
+);
+server.log("warning", configFile ? "Configuration loaded" : noConfigWarning());
+if (ignored !== undefined && ignored.length !== 0) {
+  server.log(
+    "warning",
+    `Config directives accepted but ignored by redeno (no effect): ${ignored.join(", ")}`,
+  );
+}
+const maxclients = adjustMaxclients(server.config.num("maxclients"), server.log);
+if (maxclients === 0) exit(1);
+if (maxclients !== server.config.num("maxclients")) server.config.set("maxclients", maxclients);
+// Redis writes a pid file when daemonized (to its default path if none is set) or when asked.
+if (daemon && server.config.str("pidfile") === "") server.config.set("pidfile", DEFAULT_PID_FILE);
+const pidfile = server.config.str("pidfile");
+if (pidfile !== "") writePidFile(pidfile, pid(), server.log);
 try {
   // Data is loaded before listening, as Redis does: the AOF when enabled, else the RDB dump.
+  // redis-server reads the AOF manifest even with appendonly no; an embedded server does not.
+  aofOf(server).readManifestWhenOff = true;
   if (!server.config.bool("appendonly")) rdbOf(server).loadOnStart();
   server.loadData();
 } catch (e) {
@@ -54,14 +113,20 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   server.log("warning", `Received ${signal} scheduling shutdown...`);
   await server.close();
+  if (pidfile !== "") removePidFile(pidfile);
   server.log("warning", "redeno is now ready to exit, bye bye...");
   exit(0);
 }
 onSignal("SIGINT", () => void shutdown("SIGINT"));
 onSignal("SIGTERM", () => void shutdown("SIGTERM"));
 server.on("shutdown", () => {
+  if (pidfile !== "") removePidFile(pidfile);
   if (!stopping) setTimeout(() => exit(0), 0);
 });
+
+function noConfigWarning(): string {
+  return "Warning: no config file specified, using the default config. In order to specify a config file use main.ts /path/to/redis.conf";
+}
 
 // The command line is the process's edge: the few runtime calls it needs are kept here.
 type DenoLike = {
@@ -95,9 +160,6 @@ function exit(code: number): never {
 }
 function pid(): number {
   return deno()?.pid ?? proc().pid;
-}
-function runtime(): string {
-  return deno() ? "deno" : "node";
 }
 function onSignal(sig: string, fn: () => void): void {
   if (deno()) deno()!.addSignalListener(sig, fn);

@@ -6,7 +6,8 @@
 
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { CommandSpec } from "../core/command.ts";
-import { ConfigError } from "../core/config.ts";
+import { ConfigError, type ConfigValue } from "../core/config.ts";
+import { maxclientsLimit } from "../core/daemon.ts";
 import { fail, helpReply, MapReply, R } from "../core/resp/reply.ts";
 import type { Server } from "../core/server.ts";
 import { splitArgs } from "../core/resp/parser.ts";
@@ -60,22 +61,43 @@ const configSet: CommandSpec = {
       return fail("ERR wrong number of arguments for 'config|set' command");
     }
     const pairs: Array<[string, string[]]> = [];
+    const old: Array<[string, string[]]> = [];
     const config = client.server.config;
     for (let i = 2; i < argv.length; i += 2) {
       const def = config.def(argv[i]!);
       // Multi-word directives take their words inside one argument, as in Redis.
       const words = def?.multiArg ? splitArgs(argv[i + 1]!) ?? [argv[i + 1]!] : [argv[i + 1]!];
       pairs.push([argv[i]!, words.length === 0 ? [""] : words]);
+      if (def) old.push([def.name, [textOf(config.get(def.name))]]);
     }
+    const before = config.num("maxclients");
     try {
       config.setMany(pairs);
     } catch (e) {
       if (e instanceof ConfigError) return fail(`ERR ${e.message}`);
       throw e;
     }
+    // More clients than `ulimit -n` allows: refused and every value restored, as Redis does.
+    const wanted = config.num("maxclients");
+    const best = wanted > before ? maxclientsLimit(wanted) : undefined;
+    if (best !== undefined) {
+      client.server.log(
+        "warning",
+        "Failed applying new configuration. Possibly related to new maxclients setting. Restoring previous settings.",
+      );
+      config.setMany(old, true);
+      return fail(
+        `ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with ${best}`,
+      );
+    }
     return R.ok;
   },
 };
+
+/** A stored value as the one argument that sets it again. */
+function textOf(v: ConfigValue): string {
+  return typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
+}
 
 /** CONFIG RESETSTAT */
 const configResetstat: CommandSpec = {

@@ -15,6 +15,7 @@ import type { InfoSection, Server } from "../core/server.ts";
 import { runtimeName } from "../core/net/runtime.ts";
 import { aofOf } from "../core/persistence/aof.ts";
 import { rdbInfoFields } from "../core/persistence/rdb_file.ts";
+import { REDENO_VERSION, REDIS_COMPAT_VERSION } from "../core/version.ts";
 
 type Fields = Array<[string, string | number]>;
 
@@ -37,7 +38,8 @@ function serverSection(s: Server): Fields {
   const now = s.clock.now();
   const uptime = Math.floor((now - s.startedAt) / 1000);
   return [
-    ["redis_version", "7.0.15"],
+    // Clients parse redis_version to pick features: it is the Redis version redeno answers as.
+    ["redis_version", REDIS_COMPAT_VERSION],
     ["redis_git_sha1", "00000000"],
     ["redis_git_dirty", 0],
     ["redis_build_id", "0"],
@@ -61,6 +63,7 @@ function serverSection(s: Server): Fields {
     ["executable", executable()],
     ["config_file", s.configFile ?? ""],
     ["io_threads_active", 0],
+    ["redeno_version", REDENO_VERSION],
     ["redeno_runtime", runtimeName],
   ];
 }

@@ -7,9 +7,13 @@
  * @module
  */
 
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { Config, ConfigError } from "./config.ts";
+import { DEPRECATED_DIRECTIVES } from "./config_defs.ts";
+import { registryOf } from "./registry.ts";
 import { splitArgs } from "./resp/parser.ts";
+import type { Server } from "./server.ts";
+import { REDENO_VERSION, REDIS_COMPAT_VERSION } from "./version.ts";
 
 /** Parsed startup configuration, or the error report to print. */
 export interface CommandLine {
@@ -19,7 +23,22 @@ export interface CommandLine {
   error?: string;
   /** The config file given on the command line, if any. */
   configFile?: string;
+  /** `rename-command` lines, applied once every command (plugins' too) is registered. */
+  renames?: RenameLine[];
+  /** Directives set by the configuration that redeno accepts but does not act on. */
+  ignored?: string[];
 }
+
+/** One `rename-command from to` line, kept with its place for the error report. */
+export interface RenameLine {
+  from: string;
+  to: string;
+  lineNo: number;
+  line: string;
+}
+
+/** Reads an `include`d file as lines; throws when it cannot. */
+export type IncludeReader = (path: string) => string[];
 
 function fatal(lineNo: number, line: string, why: string): string {
   return [
@@ -51,23 +70,110 @@ export function argsToLines(args: string[]): string[] {
  * Parses config text lines and validates them against the config table.
  *
  * @param lines directive lines (comments and blank lines allowed)
+ * @param include reads the file of an `include` line (refused when not given)
  * @returns the directives, or the fatal error
+ * @example
+ * ```ts
+ * import { parseConfigLines } from "./cli.ts";
+ * parseConfigLines(["port 6380", "rename-command flushall \"\""]).renames; // [{ from: "flushall", ... }]
+ * ```
  */
-export function parseConfigLines(lines: string[]): CommandLine {
-  const config: Record<string, string[]> = {};
-  const check = new Config();
+export function parseConfigLines(lines: string[], include?: IncludeReader): CommandLine {
+  const state: ParseState = {
+    config: {},
+    check: new Config(),
+    renames: [],
+    ignored: new Set(),
+    include,
+    depth: 0,
+  };
+  const error = parseInto(state, lines);
+  const out: CommandLine = {
+    config: state.config,
+    renames: state.renames,
+    ignored: [...state.ignored],
+  };
+  return error === undefined ? out : { ...out, error };
+}
+
+interface ParseState {
+  config: Record<string, string[]>;
+  check: Config;
+  renames: RenameLine[];
+  ignored: Set<string>;
+  include: IncludeReader | undefined;
+  depth: number;
+}
+
+/** Redis's special directives, which are not config table entries (loadServerConfigFromString). */
+function special(
+  state: ParseState,
+  words: string[],
+  lineNo: number,
+  raw: string,
+): string | undefined | null {
+  const name = words[0]!.toLowerCase();
+  const argc = words.length;
+  if (name === "rename-command" && argc === 3) {
+    state.renames.push({ from: words[1]!, to: words[2]!, lineNo, line: raw });
+    return undefined;
+  }
+  // Refused rather than ignored: ignoring users could let anyone in, and a module's commands
+  // would be missing (Redis too stops when a module cannot load).
+  if (name === "user" && argc >= 2) {
+    return "ACL users are not supported by redeno (use requirepass)";
+  }
+  if (name === "loadmodule" && argc >= 2) {
+    return `Module ${words[1]} failed to load: redeno cannot load Redis modules`;
+  }
+  if (name === "sentinel" && argc !== 1) return "sentinel directive while not in sentinel mode";
+  if (DEPRECATED_DIRECTIVES.includes(name) && argc === 2) {
+    state.ignored.add(name);
+    return undefined;
+  }
+  return null;
+}
+
+/** `include path`: the file's lines are read in place, reported against their own line numbers. */
+function includeFile(state: ParseState, path: string): string | undefined {
+  if (state.depth > 16) return `Fatal error, too many nested includes at '${path}'`;
+  let lines: string[];
+  try {
+    lines = state.include!(path);
+  } catch (e) {
+    return `Fatal error, can't open config file '${path}': ${(e as Error).message}`;
+  }
+  state.depth++;
+  try {
+    return parseInto(state, lines);
+  } finally {
+    state.depth--;
+  }
+}
+
+/** Parses `lines` into `state`; returns the fatal report, if any. */
+function parseInto(state: ParseState, lines: string[]): string | undefined {
+  const { config, check } = state;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.trim();
     if (raw === "" || raw.startsWith("#")) continue;
     const words = splitArgs(raw);
-    if (words === undefined) {
-      return { config, error: fatal(i + 1, raw, "Unbalanced quotes in configuration line") };
-    }
+    if (words === undefined) return fatal(i + 1, raw, "Unbalanced quotes in configuration line");
     if (words.length === 0) continue;
     const name = words[0]!.toLowerCase();
     const def = check.def(name);
-    if (!def || (!def.multiArg && words.length !== 2)) {
-      return { config, error: fatal(i + 1, raw, "Bad directive or wrong number of arguments") };
+    if (name === "include" && words.length === 2 && state.include !== undefined) {
+      const report = includeFile(state, words[1]!);
+      if (report !== undefined) return report;
+      continue;
+    }
+    if (!def) {
+      const why = special(state, words, i + 1, raw);
+      if (why === undefined) continue;
+      return fatal(i + 1, raw, why ?? "Bad directive or wrong number of arguments");
+    }
+    if (!def.multiArg && words.length !== 2) {
+      return fatal(i + 1, raw, "Bad directive or wrong number of arguments");
     }
     const args = words.slice(1);
     try {
@@ -78,16 +184,100 @@ export function parseConfigLines(lines: string[]): CommandLine {
         : args;
       check.setMany([[def.name, merged]], true);
       config[def.name] = merged;
+      if (def.inert) state.ignored.add(def.name);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       const why = e.message.replace(
         /^CONFIG SET failed \(possibly related to argument '[^']*'\) - /,
         "",
       );
-      return { config, error: fatal(i + 1, raw, why) };
+      return fatal(i + 1, raw, why);
     }
   }
-  return { config };
+  return undefined;
+}
+
+/**
+ * Applies the `rename-command` lines to a server whose commands (plugins' too) are registered.
+ *
+ * @param server the server
+ * @param renames the lines, in order
+ * @returns the fatal report for the first line that cannot be applied, if any
+ * @example
+ * ```ts
+ * import { createServer } from "../mod.ts";
+ * import { applyRenames, parseConfigLines } from "./cli.ts";
+ * const server = createServer();
+ * applyRenames(server, parseConfigLines(["rename-command config cfg"]).renames ?? []); // undefined
+ * ```
+ */
+export function applyRenames(server: Server, renames: RenameLine[]): string | undefined {
+  for (const r of renames) {
+    const cmd = server.command(r.from);
+    try {
+      if (cmd === undefined) throw new RangeError("No such command in rename-command");
+      registryOf(cmd).rename(r.from, r.to);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      return fatal(r.lineNo, r.line, e.message);
+    }
+  }
+  return undefined;
+}
+
+/** What the first argument asks for instead of a server: `-h`/`--help`, `-v`/`--version`. */
+export function specialAction(args: string[]): "help" | "version" | undefined {
+  const first = args[0];
+  if (first === "-v" || first === "--version") return "version";
+  if (first === "-h" || first === "--help") return "help";
+  return undefined;
+}
+
+/**
+ * The `--version` line: redeno's version, the Redis version it answers as, and the runtime.
+ *
+ * @param runtime e.g. `deno 2.9.6` or `node 20.19.0`
+ * @returns one line
+ * @example
+ * ```ts
+ * import { versionLine } from "./cli.ts";
+ * versionLine("node 20.19.0"); // "redeno server v=0.2.0 redis=7.0.15 runtime=node 20.19.0"
+ * ```
+ */
+export function versionLine(runtime: string): string {
+  return `redeno server v=${REDENO_VERSION} redis=${REDIS_COMPAT_VERSION} runtime=${runtime}`;
+}
+
+/**
+ * The `--help` text, after redis-server's.
+ *
+ * @param program how the program was started (`main.ts`, `npx tsx main.ts`)
+ * @returns the usage text
+ * @example
+ * ```ts
+ * import { usage } from "./cli.ts";
+ * console.log(usage("main.ts"));
+ * ```
+ */
+export function usage(program: string): string {
+  return [
+    `Usage: ${program} [/path/to/redis.conf] [options]`,
+    `       ${program} -v or --version`,
+    `       ${program} -h or --help`,
+    "",
+    "Every redis.conf directive can be given as an option: --<directive> <value ...>.",
+    "Options come after the config file and override its lines.",
+    "",
+    "Examples:",
+    `       ${program} (run the server with default conf)`,
+    `       ${program} /etc/redis/redis.conf`,
+    `       ${program} --port 7777`,
+    `       ${program} --port 7777 --replicaof 127.0.0.1 8888`,
+    `       ${program} /etc/myredis.conf --loglevel verbose`,
+    `       ${program} --save "" --appendonly yes`,
+    "",
+    `redeno ${REDENO_VERSION}, compatible with Redis ${REDIS_COMPAT_VERSION}.`,
+  ].join("\n");
 }
 
 /**
@@ -95,8 +285,13 @@ export function parseConfigLines(lines: string[]): CommandLine {
  *
  * @param args the process arguments after the program name
  * @returns the directives, or the fatal error
+ * @example
+ * ```ts
+ * import { parseCommandLine } from "./cli.ts";
+ * const { config } = await parseCommandLine(["--port", "6380"]); // { port: ["6380"] }
+ * ```
  */
-export async function parseCommandLine(args: string[]): Promise<CommandLine> {
+export function parseCommandLine(args: string[]): Promise<CommandLine> {
   const lines: string[] = [];
   let configFile: string | undefined;
   let rest = args;
@@ -105,15 +300,19 @@ export async function parseCommandLine(args: string[]): Promise<CommandLine> {
     configFile = path;
     rest = rest.slice(1);
     try {
-      lines.push(...(await readFile(path, "utf8")).split(/\r?\n/));
+      lines.push(...readLines(path));
     } catch (e) {
-      return {
+      return Promise.resolve({
         config: {},
         error: `Fatal error, can't open config file '${path}': ${(e as Error).message}`,
-      };
+      });
     }
   }
   lines.push(...argsToLines(rest));
-  const parsed = parseConfigLines(lines);
-  return configFile === undefined ? parsed : { ...parsed, configFile };
+  const parsed = parseConfigLines(lines, readLines);
+  return Promise.resolve(configFile === undefined ? parsed : { ...parsed, configFile });
+}
+
+function readLines(path: string): string[] {
+  return readFileSync(path, "utf8").split(/\r?\n/);
 }

@@ -27,7 +27,15 @@ export class Config {
     }
   }
 
-  /** The definition of `name` (or an alias), if known. */
+  /**
+
+   * The definition of `name` (or an alias), if known.
+
+   *
+
+   * @internal
+
+   */
   def(name: string): ConfigDef | undefined {
     return this.defs.get(name.toLowerCase());
   }
@@ -91,8 +99,9 @@ export class Config {
       if (seen.has(def)) throw setFailed(name, "duplicate parameter");
       seen.add(def);
       try {
-        const v = def.parse(args);
+        let v = def.parse(args);
         def.validate?.(v);
+        if (def.adjust) v = def.adjust(v);
         parsed.push([def, v]);
       } catch (e) {
         if (e instanceof ConfigError) throw setFailed(def.name, e.message);
@@ -125,7 +134,11 @@ export class Config {
     return [...out];
   }
 
-  /** Canonical entries with their current text, for CONFIG REWRITE. */
+  /**
+   * Canonical entries with their current text, for CONFIG REWRITE.
+   *
+   * @internal
+   */
   entries(): Array<[ConfigDef, string]> {
     return CONFIG_DEFS.map((d) => [d, d.format(this.values.get(d.name)!)]);
   }

@@ -257,13 +257,121 @@ const MAXMEMORY_POLICIES = [
   "noeviction",
 ];
 
+const inert = { inert: true } as const;
+const fixed = { inert: true, immutable: true } as const;
+
+/**
+ * The rest of Redis 7.0's table: features redeno does not have (TLS, cluster, unix sockets, CPU
+ * affinity, syslog, active defrag, fsync pacing). A redis.conf that sets them still loads; main.ts
+ * names the ones a config sets as ignored.
+ */
+const UNSUPPORTED: ConfigDef[] = [
+  int("active-defrag-cycle-min", 1, 1, 99, inert),
+  int("active-defrag-cycle-max", 25, 1, 99, inert),
+  mem("active-defrag-ignore-bytes", 100 * 1024 * 1024, 1, LLONG_MAX, inert),
+  int("active-defrag-max-scan-fields", 1000, 1, LLONG_MAX, inert),
+  int("active-defrag-threshold-lower", 10, 0, 1000, inert),
+  int("active-defrag-threshold-upper", 100, 0, 1000, inert),
+  bool("aof-disable-auto-gc", false, inert),
+  bool("aof-rewrite-incremental-fsync", true, inert),
+  bool("rdb-save-incremental-fsync", true, inert),
+  ...["server_cpulist", "bio_cpulist", "aof_rewrite_cpulist", "bgsave_cpulist"].map((n) =>
+    str(n, "", fixed)
+  ),
+  str("bind-source-addr", "", inert),
+  str("proc-title-template", "{title} {listen-addr} {server-mode}", inert),
+  bool("replica-ignore-disk-write-errors", false, inert),
+  int("socket-mark-id", 0, 0, 4294967295, inert),
+  choice("syslog-facility", "local0", [
+    "user",
+    ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => `local${i}`),
+  ], fixed),
+  str("syslog-ident", "redis", fixed),
+  str("unixsocket", "", fixed),
+  {
+    ...int("unixsocketperm", 0, 0, 0o777, fixed),
+    // An octal mode, as Redis reads it (`unixsocketperm 700`).
+    parse: (args) => {
+      const text = oneArg(args);
+      if (!/^[0-7]+$/.test(text) || parseInt(text, 8) > 0o777) {
+        throw new ConfigError("argument must be between 0 and 777 inclusive");
+      }
+      return parseInt(text, 8);
+    },
+    format: (v) => (v as number).toString(8),
+  },
+  int("tls-port", 0, 0, 65535, inert),
+  choice("tls-auth-clients", "yes", ["no", "yes", "optional"], inert),
+  ...[
+    "tls-ca-cert-dir",
+    "tls-ca-cert-file",
+    "tls-cert-file",
+    "tls-key-file",
+    "tls-key-file-pass",
+    "tls-client-cert-file",
+    "tls-client-key-file",
+    "tls-client-key-file-pass",
+    "tls-dh-params-file",
+    "tls-ciphers",
+    "tls-ciphersuites",
+    "tls-protocols",
+  ].map((n) => str(n, "", inert)),
+  bool("tls-cluster", false, inert),
+  bool("tls-replication", false, inert),
+  bool("tls-prefer-server-ciphers", false, inert),
+  bool("tls-session-caching", true, inert),
+  int("tls-session-cache-size", 20 * 1024, 0, INT_MAX, inert),
+  int("tls-session-cache-timeout", 300, 0, INT_MAX, inert),
+  str("cluster-config-file", "nodes.conf", fixed),
+  int("cluster-port", 0, 0, 65535, fixed),
+  int("cluster-node-timeout", 15000, 0, LLONG_MAX, inert),
+  int("cluster-migration-barrier", 1, 0, INT_MAX, inert),
+  int("cluster-replica-validity-factor", 10, 0, INT_MAX, {
+    alias: "cluster-slave-validity-factor",
+    inert: true,
+  }),
+  bool("cluster-replica-no-failover", false, { alias: "cluster-slave-no-failover", inert: true }),
+  bool("cluster-require-full-coverage", true, inert),
+  bool("cluster-allow-reads-when-down", false, inert),
+  bool("cluster-allow-pubsubshard-when-down", true, inert),
+  bool("cluster-allow-replica-migration", true, inert),
+  str("cluster-announce-ip", "", inert),
+  str("cluster-announce-hostname", "", inert),
+  int("cluster-announce-port", 0, 0, 65535, inert),
+  int("cluster-announce-bus-port", 0, 0, 65535, inert),
+  int("cluster-announce-tls-port", 0, 0, 65535, inert),
+  choice("cluster-preferred-endpoint-type", "ip", ["ip", "hostname", "unknown-endpoint"], inert),
+  mem("cluster-link-sendbuf-limit", 0, 0, LLONG_MAX, inert),
+];
+
+/**
+ * Directives Redis 7.0 still reads but ignores (its `deprecated_configs`): a config file may set
+ * them with one argument.
+ */
+export const DEPRECATED_DIRECTIVES: readonly string[] = [
+  "list-max-ziplist-entries",
+  "list-max-ziplist-value",
+  "lua-replicate-commands",
+];
+
 /** Every directive redeno knows, in the order CONFIG GET * lists them. */
 export const CONFIG_DEFS: ConfigDef[] = [
   int("port", 6379, 0, 65535),
   words("bind", "127.0.0.1", parseBind),
   str("requirepass", ""),
+  // ACL users are not implemented: a file of them is refused rather than ignored, because
+  // ignoring it would let anyone in as the default user.
+  str("aclfile", "", {
+    immutable: true,
+    validate: (v) => {
+      if (v !== "") {
+        throw new ConfigError("ACL files are not supported by redeno (use requirepass)");
+      }
+    },
+  }),
   int("databases", 16, 1, INT_MAX, { immutable: true }),
-  int("hz", 10, 1, 500),
+  // Redis accepts any hz and caps it to 1..500 (updateHZ), without a word.
+  int("hz", 10, 0, INT_MAX, { adjust: (v) => Math.min(500, Math.max(1, v as number)) }),
   int("maxclients", 10000, 1, 4294967295),
   int("timeout", 0, 0, INT_MAX),
   int("tcp-keepalive", 300, 0, INT_MAX),
@@ -307,7 +415,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   bool("activedefrag", false, { inert: true }),
   bool("dynamic-hz", true, { inert: true }),
   bool("protected-mode", true, { inert: true }),
-  bool("daemonize", false, { immutable: true, inert: true }),
+  bool("daemonize", false, { immutable: true }),
   str("pidfile", "", { immutable: true }),
   choice("loglevel", "notice", ["debug", "verbose", "notice", "warning"]),
   str("logfile", "", { immutable: true }),
@@ -372,7 +480,10 @@ export const CONFIG_DEFS: ConfigDef[] = [
   str("replica-announce-ip", "", { alias: "slave-announce-ip" }),
   int("replica-announce-port", 0, 0, 65535, { alias: "slave-announce-port" }),
   bool("replica-announced", true, { inert: true }),
-  mem("repl-backlog-size", 1024 * 1024, 1, LLONG_MAX),
+  // resizeReplicationBacklog raises anything smaller to 16 KB.
+  mem("repl-backlog-size", 1024 * 1024, 1, LLONG_MAX, {
+    adjust: (v) => Math.max(16 * 1024, v as number),
+  }),
   int("repl-backlog-ttl", 3600, 0, LLONG_MAX),
   int("repl-ping-replica-period", 10, 1, INT_MAX, { alias: "repl-ping-slave-period" }),
   int("repl-timeout", 60, 1, INT_MAX),
@@ -400,14 +511,17 @@ export const CONFIG_DEFS: ConfigDef[] = [
   bool("disable-thp", true, { immutable: true, inert: true }),
   bool("jemalloc-bg-thread", true, { inert: true }),
   bool("cluster-enabled", false, { immutable: true, inert: true }),
-  choice("supervised", "no", ["upstart", "systemd", "auto", "no"], {
-    immutable: true,
-    inert: true,
-  }),
+  // Decides, as in Redis, whether `daemonize yes` forks (not under upstart or systemd).
+  choice("supervised", "no", ["upstart", "systemd", "auto", "no"], { immutable: true }),
   bool("syslog-enabled", false, { immutable: true, inert: true }),
   str("ignore-warnings", "", { inert: true }),
   int("key-load-delay", 0, -2147483648, INT_MAX, { inert: true, hidden: true }),
   int("rdb-key-save-delay", 0, -2147483648, INT_MAX, { inert: true, hidden: true }),
   bool("use-exit-on-panic", false, { inert: true, hidden: true }),
   int("watchdog-period", 0, 0, INT_MAX, { inert: true, hidden: true }),
+  int("loading-process-events-interval-bytes", 2 * 1024 * 1024, 1024, INT_MAX, {
+    inert: true,
+    hidden: true,
+  }),
+  ...UNSUPPORTED,
 ];

@@ -27,4 +27,9 @@ export interface ConfigDef {
   multiArg?: boolean;
   /** Checks a new value against the rest of the state; throws ConfigError to refuse it. */
   validate?: (v: ConfigValue) => void;
+  /**
+   * Caps an accepted value, as Redis's apply step does (`hz 1000` is stored as 500): the value
+   * is valid, the server just will not use more than it can.
+   */
+  adjust?: (v: ConfigValue) => ConfigValue;
 }

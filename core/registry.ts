@@ -23,7 +23,30 @@ export class CommandRegistry {
     if (!spec.execute && !spec.subcommands) throw new TypeError(`Command has no handler: ${name}`);
     const cmd = new Command(spec);
     this.byName.set(name, cmd);
+    owners.set(cmd, this);
     return cmd;
+  }
+
+  /**
+   * `rename-command from to`: the command answers to `to` instead (an empty `to` removes it).
+   * As in Redis, only the lookup changes: COMMAND INFO, COMMAND LIST and error texts keep the
+   * command's own name.
+   *
+   * @param from the current name (any case)
+   * @param to the new name, or "" to disable the command
+   * @throws {RangeError} with Redis's config error text when `from` is unknown or `to` is taken
+   */
+  rename(from: string, to: string): void {
+    const key = from.toLowerCase();
+    const cmd = this.byName.get(key);
+    if (cmd === undefined) throw new RangeError("No such command in rename-command");
+    const target = to.toLowerCase();
+    if (target !== "" && target !== key && this.byName.has(target)) {
+      throw new RangeError("Target command name already exists");
+    }
+    this.byName.delete(key);
+    if (target !== "") this.byName.set(target, cmd);
+    this.cache.clear();
   }
 
   /** The command called `name` (any case), if any. */
@@ -58,6 +81,28 @@ export class CommandRegistry {
     }
     return cmd.arityOk(argv.length) ? cmd : E.wrongArgs(cmd.name);
   }
+}
+
+/** The registry each command was registered in, so a server's commands can be renamed. */
+const owners = new WeakMap<Command, CommandRegistry>();
+
+/**
+ * The registry holding `cmd` (the one `server.registerCommand` put it in).
+ *
+ * @param cmd a registered command, e.g. from `server.command("get")`
+ * @returns its registry
+ * @example
+ * ```ts
+ * import { createServer } from "../mod.ts";
+ * import { registryOf } from "./registry.ts";
+ * const server = createServer();
+ * registryOf(server.command("flushall")!).rename("flushall", ""); // FLUSHALL disabled
+ * ```
+ */
+export function registryOf(cmd: Command): CommandRegistry {
+  const registry = owners.get(cmd);
+  if (registry === undefined) throw new RangeError(`Command is not registered: ${cmd.name}`);
+  return registry;
 }
 
 /** Redis's unknown-command error, quoting up to 128 bytes of arguments. */

@@ -23,6 +23,7 @@ import { type Command, F } from "../command.ts";
 import { ErrorReply } from "../resp/reply.ts";
 import type { Server } from "../server.ts";
 import { AofFile, nowSec } from "./aof_file.ts";
+import { AofLoadError } from "./aof_load.ts";
 import { errText, Manifest, removeQuietly, writeFileAtomic } from "./aof_manifest.ts";
 import type { RdbBaseCodec } from "./aof_rewrite.ts";
 import { RewriteJob } from "./aof_rewrite_job.ts";
@@ -112,11 +113,22 @@ export class Aof {
     return `temp-${this.filename}.incr`;
   }
 
+  /**
+   * Whether the manifest is read at start even with `appendonly no`, as redis-server does (so a
+   * later `CONFIG SET appendonly yes` continues the files there). main.ts sets it; an embedded
+   * server leaves it off and touches no file unless it was asked to persist.
+   */
+  readManifestWhenOff = false;
+  private manifestRead = false;
+
   /** Reads the manifest and, with `appendonly yes`, loads the files and opens the last one. */
   private startup(): void {
     this.started = true;
+    const on = this.server.config.bool("appendonly");
+    if (!on && !this.readManifestWhenOff) return;
     this.manifest = readManifest(this);
-    if (!this.server.config.bool("appendonly")) return;
+    this.manifestRead = true;
+    if (!on) return;
     loadOnStart(this);
     this.state = "on";
     openOnStart(this);
@@ -242,6 +254,17 @@ export class Aof {
   /** `appendonly yes` at runtime: a rewrite creates the base, then the AOF is on. */
   private startAppendOnly(): void {
     const log = this.server.log;
+    if (!this.manifestRead) {
+      // An embedded server skipped the manifest at start: read it now, before any file is named.
+      try {
+        this.manifest = readManifest(this);
+        this.manifestRead = true;
+      } catch (e) {
+        if (!(e instanceof AofLoadError)) throw e;
+        log("warning", "Redis needs to enable the AOF but can't read the AOF manifest.");
+        return;
+      }
+    }
     this.state = "wait-rewrite";
     this.listen(true);
     if (this.server.nested || this.backgroundBusy()) {
