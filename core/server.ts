@@ -425,6 +425,7 @@ export class Server implements KeyspaceHost {
     }
   }
 
+  /** A new log whose FLUSHDB/SWAPDB effects join the running command's effects. */
   private writeLog(): WriteLog {
     return new WriteLog(this.addEffect, this.effectCount);
   }

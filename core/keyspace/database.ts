@@ -213,6 +213,7 @@ export class Database {
     if (w !== undefined) this.written(w, key, value);
   }
 
+  /** Logs a stored value; a string implies the `set` event. */
   private written(w: WriteSink, key: string, value: Value): void {
     w.mark(this, key);
     if (typeof value === "string") w.implied(this, N.string, "set", key);

@@ -23,6 +23,9 @@ export interface HashLimits {
   value: number;
 }
 
+/** Redis's default `hash-max-listpack-entries` and `hash-max-listpack-value`. */
+export const DEFAULT_HASH_LIMITS: HashLimits = { entries: 128, value: 64 };
+
 /** A Redis hash value. */
 export class HashValue implements TypedValue {
   readonly type = "hash";
@@ -56,10 +59,10 @@ export class HashValue implements TypedValue {
    *
    * @param field the field
    * @param value its value
-   * @param limits the listpack thresholds
+   * @param limits the listpack thresholds (default: Redis's, 128 entries of 64 bytes)
    * @returns true when the field is new
    */
-  set(field: string, value: string, limits: HashLimits): boolean {
+  set(field: string, value: string, limits: HashLimits = DEFAULT_HASH_LIMITS): boolean {
     const small = this.small;
     if (small === undefined) return this.table!.set(field, value);
     if (field.length > limits.value || value.length > limits.value) {

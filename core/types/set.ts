@@ -49,6 +49,8 @@ export class SetValue implements TypedValue {
   private table: DenseMap<boolean> | undefined;
 
   /**
+   * An empty set.
+   *
    * @param intset start with the intset encoding (Redis's setTypeCreate picks it when the first
    * member is an integer)
    */
@@ -102,10 +104,10 @@ export class SetValue implements TypedValue {
    * Adds `member`, converting the encoding as Redis's setTypeAdd does.
    *
    * @param member the member
-   * @param maxIntset the `set-max-intset-entries` setting
+   * @param maxIntset the `set-max-intset-entries` setting (default: Redis's, 512)
    * @returns true when the member is new
    */
-  add(member: string, maxIntset: number): boolean {
+  add(member: string, maxIntset = 512): boolean {
     if (this.table !== undefined) return this.table.set(member, true);
     if (!isIntMember(member)) {
       this.convert();
