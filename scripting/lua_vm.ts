@@ -64,7 +64,17 @@ const LONGJMP = { longjmp: true };
 let compiled: WebAssembly.Module | undefined;
 
 function module(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(readFileSync(new URL("./lua.wasm", import.meta.url)));
+  if (compiled) return compiled;
+  const url = new URL("./lua.wasm", import.meta.url);
+  // Compiled synchronously on the first script, so the file must be local: a module imported
+  // from a web address (JSR over https) would need an asynchronous fetch here.
+  if (url.protocol !== "file:") {
+    throw new Error(
+      `Lua scripting needs lua.wasm on the local file system, not ${url.origin}: on Deno, ` +
+        `import redeno from npm (npm:redeno) to use EVAL and FUNCTION`,
+    );
+  }
+  compiled = new WebAssembly.Module(readFileSync(url));
   return compiled;
 }
 
