@@ -10,7 +10,7 @@
  * @module
  */
 
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import Redlock from "redlock";
 
 /** The flows, in the order they run. */

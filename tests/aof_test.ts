@@ -29,7 +29,7 @@ import {
   type Reply,
   type Server,
   SimpleString,
-  VerbatimReply,
+  type VerbatimReply,
 } from "../mod.ts";
 import { Redis } from "ioredis";
 import { DATASET_LUA, encodeCommand, RawConn, redisCli } from "./helpers.ts";

@@ -8,7 +8,15 @@ import { test } from "node:test";
 import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { E, ErrorReply, MapReply, R, type Reply, SetReply, SimpleString } from "../mod.ts";
+import {
+  E,
+  ErrorReply,
+  type MapReply,
+  R,
+  type Reply,
+  type SetReply,
+  type SimpleString,
+} from "../mod.ts";
 import { errorText, hello3, RawConn, redisCli } from "./helpers.ts";
 import {
   BAD_CAPACITY,

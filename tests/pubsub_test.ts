@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import { createServer, PushReply } from "../mod.ts";
+import { createServer, type PushReply } from "../mod.ts";
 import { RawConn, startServer } from "./helpers.ts";
 
 test("RESP2 subscribe flow, messages and the subscribed-context error, byte for byte", async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import { createServer, ErrorReply, MapReply, SimpleString, VerbatimReply } from "../mod.ts";
+import { createServer, ErrorReply, MapReply, SimpleString, type VerbatimReply } from "../mod.ts";
 import { RawConn, redisCli, startServer } from "./helpers.ts";
 import { missing } from "./redis_tools.ts";
 

@@ -30,7 +30,7 @@ import { ZSet } from "../types/zset.ts";
 import { intsetEncode } from "./intset.ts";
 import { lzfCompress } from "./lzf.ts";
 import { ListpackBuilder } from "./listpack.ts";
-import { type RdbWriter } from "./strings.ts";
+import type { RdbWriter } from "./strings.ts";
 import { writeStream } from "./stream.ts";
 
 /** RDB type bytes of values (Redis's RDB_TYPE_*). */
