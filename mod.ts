@@ -44,7 +44,7 @@ export type {
 } from "./core/command.ts";
 export type { Client, ReplyMode } from "./core/client.ts";
 export type { Config } from "./core/config.ts";
-export type { ConfigValue } from "./core/config_types.ts";
+export type { ConfigParam, ConfigValue } from "./core/config_types.ts";
 export type { Database, KeyspaceHost, TypedValue, Value } from "./core/keyspace/database.ts";
 export type { WriteSink } from "./core/keyspace/write_log.ts";
 export { DEFAULT_HASH_LIMITS, type HashLimits, HashValue } from "./core/types/hash.ts";
@@ -73,6 +73,7 @@ export {
   VerbatimReply,
 } from "./core/resp/reply.ts";
 export { ArgCursor, floatArg, intArg } from "./core/args.ts";
+export { blockOnKeys, canBlock, parseTimeoutSeconds } from "./core/blocking.ts";
 export { N as NotifyClass } from "./core/notify.ts";
 
 /**

@@ -5,13 +5,13 @@
  * @module
  */
 
-import { CONFIG_DEFS } from "./config_defs.ts";
-import { type ConfigDef, ConfigError, type ConfigValue } from "./config_types.ts";
+import { CONFIG_DEFS, paramDef } from "./config_defs.ts";
+import { type ConfigDef, ConfigError, type ConfigParam, type ConfigValue } from "./config_types.ts";
 import { globMatch } from "./glob.ts";
 
-export { CONFIG_DEFS, parseMemory, parseObufLimits } from "./config_defs.ts";
+export { CONFIG_DEFS, paramDef, parseMemory, parseObufLimits } from "./config_defs.ts";
 export type { ObufLimit } from "./config_defs.ts";
-export { type ConfigDef, ConfigError, type ConfigValue } from "./config_types.ts";
+export { type ConfigDef, ConfigError, type ConfigParam, type ConfigValue } from "./config_types.ts";
 
 /** Live configuration: values by canonical name, with change listeners. */
 export class Config {
@@ -38,6 +38,18 @@ export class Config {
    */
   def(name: string): ConfigDef | undefined {
     return this.defs.get(name.toLowerCase());
+  }
+
+  /**
+   * Adds a plugin's directive at its default value; a taken name throws.
+   *
+   * @param param the directive's name, default and range
+   */
+  define(param: ConfigParam): void {
+    const def = paramDef(param);
+    if (this.defs.has(def.name)) throw new Error(`Config parameter already defined: ${def.name}`);
+    this.defs.set(def.name, def);
+    this.values.set(def.name, def.default);
   }
 
   /** The typed value of a known directive. */

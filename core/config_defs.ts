@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type ConfigDef, ConfigError } from "./config_types.ts";
+import { type ConfigDef, ConfigError, type ConfigParam } from "./config_types.ts";
 
 const INT_MAX = 2147483647;
 const LLONG_MAX = Number.MAX_SAFE_INTEGER;
@@ -55,6 +55,30 @@ function int(
     format: (v) => String(v),
     ...extra,
   };
+}
+
+/**
+ * The definition of a plugin's directive: its type follows its default (see ConfigParam).
+ *
+ * @param param the plugin's declaration
+ * @returns the definition the config table holds
+ */
+export function paramDef(param: ConfigParam): ConfigDef {
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(param.name)) {
+    throw new TypeError(`Config parameter names are lowercase words: ${param.name}`);
+  }
+  const extra: Partial<ConfigDef> = param.immutable === true ? { immutable: true } : {};
+  const d = param.default;
+  if (typeof d === "boolean") return bool(param.name, d, extra);
+  if (typeof d === "number") {
+    const min = param.min ?? Number.MIN_SAFE_INTEGER;
+    const max = param.max ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(d) || d < min || d > max) {
+      throw new RangeError(`Config parameter default out of range: ${param.name}`);
+    }
+    return int(param.name, d, min, max, extra);
+  }
+  return str(param.name, d, extra);
 }
 
 /** Parses `1gb`, `64mb`, `100k`, `512` like Redis's `memtoull`. */

@@ -33,3 +33,22 @@ export interface ConfigDef {
    */
   adjust?: (v: ConfigValue) => ConfigValue;
 }
+
+/**
+ * A config directive a plugin adds (see `Plugin.config`): set through `createServer({ config })`,
+ * `CONFIG SET` and `CONFIG GET` like Redis's own, read with `server.config.get(name)`. Its type
+ * follows its default: a number is an integer (within `min`..`max`), a boolean is `yes`/`no`, a
+ * string any single word.
+ */
+export interface ConfigParam {
+  /** The name, lowercase and namespaced like the plugin's commands (`ratelimit.window-ms`). */
+  name: string;
+  /** The value until one is set. */
+  default: ConfigValue;
+  /** Smallest integer accepted (numbers only; default `Number.MIN_SAFE_INTEGER`). */
+  min?: number;
+  /** Largest integer accepted (numbers only; default `Number.MAX_SAFE_INTEGER`). */
+  max?: number;
+  /** Only settable at startup, as Redis's immutable directives (default false). */
+  immutable?: boolean;
+}

@@ -8,9 +8,9 @@ import { Blocking } from "./blocking.ts";
 import { PubSub } from "./pubsub.ts";
 import { Monitors } from "./monitor.ts";
 import { Transactions } from "./transactions.ts";
-import { CF, Client } from "./client.ts";
+import { CF, type Client } from "./client.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { Command, type CommandSpec, F } from "./command.ts";
+import { type Command, type CommandSpec, F } from "./command.ts";
 import { Config } from "./config.ts";
 import { CommandRegistry } from "./registry.ts";
 import { Effects } from "./effects.ts";
@@ -199,6 +199,7 @@ export class Server implements KeyspaceHost {
     this.netAdapterName = options.net;
     this.log = (level, message) => this.logger.log(level, message);
     this.config.onChange((name, value) => this.applyConfig(name, value));
+    for (const plugin of options.plugins ?? []) this.defineConfig(plugin);
     if (options.config) this.config.setFromOptions(options.config);
     for (const [def] of this.config.entries()) {
       this.applyConfig(def.name, this.config.get(def.name));
@@ -256,8 +257,18 @@ export class Server implements KeyspaceHost {
       }
     }
     this.plugins.set(plugin.name, plugin);
+    this.defineConfig(plugin);
     plugin.setup(this);
   }
+
+  /** Defines a plugin's config directives, once (createServer defines them before its config). */
+  private defineConfig(plugin: Plugin): void {
+    if (this.configDefined.has(plugin)) return;
+    this.configDefined.add(plugin);
+    for (const param of plugin.config ?? []) this.config.define(param);
+  }
+
+  private readonly configDefined = new WeakSet<Plugin>();
 
   /** Registers a command; throws when the name is taken or the server already listens. */
   registerCommand(spec: CommandSpec): Command {
@@ -595,7 +606,10 @@ export class Server implements KeyspaceHost {
 
   // ---- in-process use ------------------------------------------------------------------------
 
-  /** A new in-process session with its own client state (database, RESP version...). */
+  /**
+   * A new in-process session with its own client state (database, RESP version...), already
+   * authenticated.
+   */
   session(): LocalSession {
     return createSession(this);
   }

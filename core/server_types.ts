@@ -8,6 +8,7 @@
 import type { Client } from "./client.ts";
 import type { Clock } from "./clock.ts";
 import type { CommandSpec } from "./command.ts";
+import type { ConfigParam } from "./config_types.ts";
 import type { LogSink } from "./log.ts";
 import type { Reply } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
@@ -18,6 +19,12 @@ export interface Plugin {
   name: string;
   /** Names of plugins that must be set up first. */
   dependencies?: string[];
+  /**
+   * Config directives the plugin adds, defined before `createServer`'s config is applied so it can
+   * set them; read them in `setup` with `server.config.get(name)` and follow changes with
+   * `server.config.onChange`.
+   */
+  config?: ConfigParam[];
   /** Registers commands, hooks and gates. */
   setup(server: Server): void;
 }
@@ -40,7 +47,10 @@ export interface ServerOptions {
   commands?: CommandSpec[];
 }
 
-/** An in-process session, for tests and embedding: commands run exactly as from a socket. */
+/**
+ * An in-process session, for tests and embedding: commands run exactly as from a socket, but the
+ * session starts authenticated (`requirepass` guards sockets, not the program holding the server).
+ */
 export interface LocalSession {
   /** Runs one command and returns its reply (errors are returned as ErrorReply values). */
   call(...argv: string[]): Reply;

@@ -9,9 +9,14 @@ import { Client } from "./client.ts";
 import type { Server } from "./server.ts";
 import type { LocalSession } from "./server_types.ts";
 
-/** Creates an in-process session on `server`: commands run exactly as from a socket. */
+/**
+ * Creates an in-process session on `server`: commands run exactly as from a socket, except that
+ * the session starts authenticated (`requirepass` guards sockets, not the embedding program).
+ */
 export function createSession(server: Server): LocalSession {
   const client = new Client(server, null);
+  // The program holding the server object already has it all: its sessions need no password.
+  client.authenticated = true;
   client.captured = [];
   server.clients.set(client.id, client);
   for (const h of server.hooks.clientCreated) h(client);
