@@ -58,6 +58,7 @@ export default async function* reporter(source) {
   // `test:enqueue`/`dequeue`) come as things happen. So a file is done when another file's
   // ordered events begin, or when the run ends.
   let current;
+  const runFiles = new Set();
   for await (const { type, data } of source) {
     let path = data?.file;
     if (path === undefined) {
@@ -69,14 +70,20 @@ export default async function* reporter(source) {
       }
       path = current;
     }
+    // Node 20 names each file's wrapper test by the file's path, at nesting 0...
+    const isFile = data.name === path && data.nesting === 0;
+    // (of the events that come as things happen, only the wrapper's completion is of use)
+    if (UNORDERED.has(type) && !isFile) continue;
+    if (isFile) runFiles.add(path);
+    // ...and gives other events the file of their test() call: one made by a helper module
+    // (tests/redis_tools.ts) belongs to the test file running it, the one being reported.
+    else if (!runFiles.has(path) && current !== undefined) path = current;
     const f = fileOf(path);
     if (!UNORDERED.has(type) && path !== current) {
       const done = current === undefined ? undefined : files.get(current);
       if (done !== undefined && !done.printed) yield line(current, done);
       current = path;
     }
-    // Node 20 wraps each file in a test named by its path, at nesting 0.
-    const isFile = data.name === path && data.nesting === 0;
     switch (type) {
       case "test:start":
         if (!isFile) f.stack[data.nesting] = data.name;
@@ -144,7 +151,8 @@ export default async function* reporter(source) {
   })\n`;
   if (toolSkips > 0) {
     const tools = [...missingTools].sort().join(", ");
-    yield `SKIPPED: ${tools} not found; ${toolSkips} comparison tests did not run\n`;
+    const tests = toolSkips === 1 ? "test" : "tests";
+    yield `SKIPPED: ${tools} not found; ${toolSkips} comparison ${tests} did not run\n`;
   }
   if (process.env.REDENO_TEST_COUNTS) {
     writeFileSync(process.env.REDENO_TEST_COUNTS, `${passed} ${failed} ${skipped}\n`);
