@@ -31,7 +31,10 @@ if (action === "version") {
   console.log(usage("main.ts"));
   exit(0);
 }
-const { config, error, configFile, renames, ignored } = await parseCommandLine(argvOf());
+const plugins = [groups(), replication()];
+const { config, error, configFile, renames, ignored } = await parseCommandLine(argvOf(), {
+  params: plugins.flatMap((p) => p.config ?? []),
+});
 if (error !== undefined) {
   console.error(error);
   exit(1);
@@ -47,7 +50,7 @@ const server = createServer({
   config,
   // Daemonized with logfile "", Redis logs to /dev/null.
   log: logfile ? (line) => appendFileSync(logfile, line + "\n") : !daemon,
-  plugins: [groups(), replication()],
+  plugins,
   ...(configFile ? { configFile } : {}),
   ...(net === "node" || net === "deno" ? { net } : {}),
 });

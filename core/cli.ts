@@ -8,7 +8,7 @@
  */
 
 import { readFileSync } from "node:fs";
-import { Config, ConfigError } from "./config.ts";
+import { Config, ConfigError, type ConfigParam } from "./config.ts";
 import { DEPRECATED_DIRECTIVES } from "./config_defs.ts";
 import { registryOf } from "./registry.ts";
 import { splitArgs } from "./resp/parser.ts";
@@ -40,6 +40,14 @@ export interface RenameLine {
 /** Reads an `include`d file as lines; throws when it cannot. */
 export type IncludeReader = (path: string) => string[];
 
+/** What else a configuration may hold besides Redis's directives. */
+export interface ParseOptions {
+  /** Reads the file of an `include` line (without it, `include` is refused). */
+  include?: IncludeReader;
+  /** Plugins' directives (`Plugin.config`), accepted like the built-in ones. */
+  params?: ConfigParam[];
+}
+
 function fatal(lineNo: number, line: string, why: string): string {
   return [
     "",
@@ -70,7 +78,7 @@ export function argsToLines(args: string[]): string[] {
  * Parses config text lines and validates them against the config table.
  *
  * @param lines directive lines (comments and blank lines allowed)
- * @param include reads the file of an `include` line (refused when not given)
+ * @param options `include` reader and plugins' directives
  * @returns the directives, or the fatal error
  * @example
  * ```ts
@@ -78,13 +86,15 @@ export function argsToLines(args: string[]): string[] {
  * parseConfigLines(["port 6380", "rename-command flushall \"\""]).renames; // [{ from: "flushall", ... }]
  * ```
  */
-export function parseConfigLines(lines: string[], include?: IncludeReader): CommandLine {
+export function parseConfigLines(lines: string[], options: ParseOptions = {}): CommandLine {
+  const check = new Config();
+  for (const param of options.params ?? []) check.define(param);
   const state: ParseState = {
     config: {},
-    check: new Config(),
+    check,
     renames: [],
     ignored: new Set(),
-    include,
+    include: options.include,
     depth: 0,
   };
   const error = parseInto(state, lines);
@@ -284,6 +294,7 @@ export function usage(program: string): string {
  * Reads `[config-file] [--name value ...]`.
  *
  * @param args the process arguments after the program name
+ * @param options plugins' directives (`Plugin.config`)
  * @returns the directives, or the fatal error
  * @example
  * ```ts
@@ -291,7 +302,10 @@ export function usage(program: string): string {
  * const { config } = await parseCommandLine(["--port", "6380"]); // { port: ["6380"] }
  * ```
  */
-export function parseCommandLine(args: string[]): Promise<CommandLine> {
+export function parseCommandLine(
+  args: string[],
+  options: { params?: ConfigParam[] } = {},
+): Promise<CommandLine> {
   const lines: string[] = [];
   let configFile: string | undefined;
   let rest = args;
@@ -309,7 +323,7 @@ export function parseCommandLine(args: string[]): Promise<CommandLine> {
     }
   }
   lines.push(...argsToLines(rest));
-  const parsed = parseConfigLines(lines, readLines);
+  const parsed = parseConfigLines(lines, { include: readLines, ...options });
   return Promise.resolve(configFile === undefined ? parsed : { ...parsed, configFile });
 }
 

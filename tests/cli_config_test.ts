@@ -153,6 +153,15 @@ test("inert directives are accepted and reported as ignored; unknown ones stay f
   assert.match(bad.error!, /at line 2\n>>> 'no-such-thing yes'\nBad directive or wrong number/);
 });
 
+test("a plugin's directives are accepted in a config file when its params are given", () => {
+  const params = [{ name: "demo.limit", default: 1, min: 0, max: 10 }];
+  const ok = parseConfigLines(["demo.limit 5"], { params });
+  assert.equal(ok.error, undefined);
+  assert.deepEqual(ok.config["demo.limit"], ["5"]);
+  assert.match(parseConfigLines(["demo.limit 11"], { params }).error!, /demo\.limit 11/);
+  assert.match(parseConfigLines(["demo.limit 5"]).error!, /Bad directive/);
+});
+
 test("ACL users, modules and sentinel lines are refused with a reason", () => {
   assert.match(parseConfigLines(["user alice on >pw ~* +@all"]).error!, /ACL users are not/);
   assert.match(parseConfigLines(["aclfile /etc/redis/users.acl"]).error!, /ACL files are not/);
@@ -169,13 +178,17 @@ test("include reads another file in place", () => {
     writeFileSync(join(dir, "a.conf"), "hz 20\nmaxmemory 1mb\n");
     writeFileSync(join(dir, "bad.conf"), "hz 20\nnope 1\n");
     const read = (p: string) => readFileSync(p, "utf8").split("\n");
-    const ok = parseConfigLines(["port 1", `include ${join(dir, "a.conf")}`, "hz 30"], read);
+    const ok = parseConfigLines(["port 1", `include ${join(dir, "a.conf")}`, "hz 30"], {
+      include: read,
+    });
     assert.equal(ok.error, undefined);
     assert.deepEqual(ok.config.hz, ["30"]);
     assert.deepEqual(ok.config.maxmemory, ["1mb"]);
-    const bad = parseConfigLines([`include ${join(dir, "bad.conf")}`], read);
+    const bad = parseConfigLines([`include ${join(dir, "bad.conf")}`], { include: read });
     assert.match(bad.error!, /at line 2\n>>> 'nope 1'/);
-    const missingFile = parseConfigLines([`include ${join(dir, "none.conf")}`], read);
+    const missingFile = parseConfigLines([`include ${join(dir, "none.conf")}`], {
+      include: read,
+    });
     assert.match(missingFile.error!, /can't open config file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
