@@ -51,7 +51,7 @@ export interface ParseOptions {
 function fatal(lineNo: number, line: string, why: string): string {
   return [
     "",
-    "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***",
+    `*** FATAL CONFIG FILE ERROR (Redis ${REDIS_COMPAT_VERSION}) ***`,
     `Reading the configuration file, at line ${lineNo}`,
     `>>> '${line}'`,
     why,
