@@ -471,7 +471,9 @@ test("hostile lengths are refused at once without allocating", () => {
   ];
   const start = performance.now();
   for (const p of hostile) assert.equal(errorText(server.dispatch(["RESTORE", "k", "0", p])), BAD);
-  assert.ok(performance.now() - start < 500);
+  // Not a speed check: a payload that made the loader allocate or loop over its claimed size
+  // would take minutes or exhaust memory. The bound is loose so a loaded machine never trips it.
+  assert.ok(performance.now() - start < 5000);
 });
 
 function errorText(r: unknown): string {
