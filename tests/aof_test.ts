@@ -6,7 +6,6 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import {
   appendFileSync,
   existsSync,
@@ -32,7 +31,7 @@ import {
   type VerbatimReply,
 } from "../mod.ts";
 import { Redis } from "ioredis";
-import { DATASET_LUA, encodeCommand, RawConn, redisCli } from "./helpers.ts";
+import { DATASET_LUA, encodeCommand, RawConn, redisCli, startProcess } from "./helpers.ts";
 import { missing } from "./redis_tools.ts";
 
 type Config = Record<string, string | number | boolean>;
@@ -511,32 +510,6 @@ async function freePort(): Promise<number> {
   const port = (srv.address() as net.AddressInfo).port;
   await new Promise((r) => srv.close(r));
   return port;
-}
-
-/** Starts a process and waits for `ready` in its output; returns it and its output so far. */
-async function startProcess(
-  cmd: string,
-  args: string[],
-  ready: string,
-): Promise<{ kill(signal?: NodeJS.Signals): Promise<void>; output: () => string }> {
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  const exited = new Promise<void>((r) => child.on("exit", () => r()));
-  await Promise.race([
-    waitFor(() => out.includes(ready), `${cmd} to start`, 20000),
-    exited.then(() => {
-      throw new Error(`${cmd} exited: ${out}`);
-    }),
-  ]);
-  return {
-    kill: async (signal = "SIGTERM") => {
-      child.kill(signal);
-      await exited;
-    },
-    output: () => out,
-  };
 }
 
 async function startRedis(dir: string, port: number, preamble: string) {

@@ -206,3 +206,38 @@ for db = 0, 15 do
 end
 return out
 `;
+
+/** Starts a process and waits for `ready` in its output; returns it and its output so far. */
+export async function startProcess(
+  cmd: string,
+  args: string[],
+  ready: string,
+): Promise<{ kill(signal?: NodeJS.Signals): Promise<void>; output: () => string }> {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const exited = new Promise<void>((r) => child.on("exit", () => r()));
+  await Promise.race([
+    until(() => out.includes(ready), `${cmd} to start`, 20000),
+    exited.then(() => {
+      throw new Error(`${cmd} exited: ${out}`);
+    }),
+  ]);
+  return {
+    kill: async (signal = "SIGTERM") => {
+      child.kill(signal);
+      await exited;
+    },
+    output: () => out,
+  };
+}
+
+/** Resolves once `cond` holds, polling every 10 ms; rejects after `ms`. */
+async function until(cond: () => boolean, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -7,7 +7,6 @@
  * @module
  */
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +16,7 @@ import assert from "node:assert/strict";
 import { createServer, ManualClock, NullArray, type Server, SimpleString } from "../mod.ts";
 import { replication } from "../replication/mod.ts";
 import { keyspacePlugin } from "./fixtures/keyspace_plugin.ts";
-import { recordEffects, recordEvents } from "./helpers.ts";
+import { recordEffects, recordEvents, startProcess } from "./helpers.ts";
 import {
   client,
   dataset,
@@ -204,23 +203,8 @@ function pluginServerCommand(args: string[]): [string, string[]] {
 
 async function startPluginServer(port: number, dir: string, extra: string[]) {
   const [cmd, args] = pluginServerCommand([String(port), dir, ...extra]);
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  const exited = new Promise<void>((r) => child.on("exit", () => r()));
-  await Promise.race([
-    waitFor(() => out.includes("Ready to accept connections"), "the plugin server", 30000),
-    exited.then(() => {
-      throw new Error(`the plugin server exited: ${out}`);
-    }),
-  ]);
-  return {
-    kill: async () => {
-      child.kill("SIGKILL");
-      await exited;
-    },
-  };
+  const proc = await startProcess(cmd, args, "Ready to accept connections");
+  return { kill: () => proc.kill("SIGKILL") };
 }
 
 async function writeAll(port: number): Promise<void> {
