@@ -39,7 +39,8 @@ import { createSession } from "./session.ts";
 import { aofOf } from "./persistence/aof.ts";
 import { rdbOf } from "./persistence/rdb_file.ts";
 import { logIfSlow } from "./slowlog.ts";
-import { WriteLog, type WriteSink } from "./keyspace/write_log.ts";
+import type { WriteSink } from "./keyspace/write_log.ts";
+import { WriteJobs } from "./write_jobs.ts";
 import { settleWrites } from "./write_settle.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
@@ -168,12 +169,7 @@ export class Server implements KeyspaceHost {
    * job (see core/keyspace/write_log.ts).
    */
   writes: WriteSink | undefined;
-  private readonly addEffect = (db: number, argv: string[]) => this.effects.add(db, argv);
-  private readonly effectCount = () => this.effects.length;
-  private readonly idleWrites: WriteSink = idleSink(() => this.openJobLog());
-  /** The log of plugin code writing outside commands, settled at the end of the job. */
-  private jobLog: WriteLog | undefined;
-  private jobDirty = 0;
+  private readonly jobs = new WriteJobs(this);
   private callDepth = 0;
   private readonly batch = new BatchTimer();
   private sealed = false;
@@ -186,7 +182,7 @@ export class Server implements KeyspaceHost {
    * @param options see {@linkcode ServerOptions}
    */
   constructor(options: ServerOptions = {}) {
-    this.writes = this.idleWrites;
+    this.writes = this.jobs.idle;
     this.clock = options.clock ?? systemClock;
     this.time = this.clock.now();
     this.startedAt = this.time;
@@ -403,13 +399,13 @@ export class Server implements KeyspaceHost {
    */
   runForClient<T>(client: Client, fn: () => T, tracked = false): T {
     const top = this.callDepth === 0;
-    if (top && this.jobLog !== undefined) this.settleJob();
+    if (top && this.jobs.pending) this.jobs.settleJob();
     this.callDepth++;
     const prev = this.current;
     this.current = client;
     const prevWrites = this.writes;
     const dirty = this.dirty;
-    const log = tracked ? this.writeLog() : undefined;
+    const log = tracked ? this.jobs.log() : undefined;
     this.writes = log;
     try {
       return fn();
@@ -436,30 +432,9 @@ export class Server implements KeyspaceHost {
     }
   }
 
-  /** A new log whose FLUSHDB/SWAPDB effects join the running command's effects. */
-  private writeLog(): WriteLog {
-    return new WriteLog(this.addEffect, this.effectCount);
-  }
-
-  /** Opens the log of plugin code writing outside commands; it settles once the job is over. */
-  private openJobLog(): WriteLog {
-    const log = this.writeLog();
-    this.jobLog = log;
-    this.jobDirty = this.dirty;
-    this.writes = log;
-    // The job is the synchronous code running now: nothing else runs before its microtasks.
-    queueMicrotask(() => this.settleJob());
-    return log;
-  }
-
-  /** Settles the writes plugin code made outside commands, and propagates them. */
-  private settleJob(): void {
-    const log = this.jobLog;
-    if (log === undefined) return;
-    this.jobLog = undefined;
-    this.writes = this.idleWrites;
-    settleWrites(this, log, this.jobDirty);
-    if (this.callDepth === 0) this.effects.flush(true);
+  /** True while a command runs (its effects are flushed when the top-level one ends). */
+  get running(): boolean {
+    return this.callDepth !== 0;
   }
 
   /**
@@ -468,7 +443,7 @@ export class Server implements KeyspaceHost {
    */
   execute(client: Client, cmd: Command, argv: string[]): Reply {
     const top = this.callDepth === 0;
-    if (top && this.jobLog !== undefined) this.settleJob();
+    if (top && this.jobs.pending) this.jobs.settleJob();
     this.callDepth++;
     const dirty = this.dirty;
     const effects = this.effects.length;
@@ -481,7 +456,7 @@ export class Server implements KeyspaceHost {
     const prevArgv = this.runningArgv;
     this.runningArgv = argv;
     const prevWrites = this.writes;
-    const log = cmd.tracked ? this.writeLog() : undefined;
+    const log = cmd.tracked ? this.jobs.log() : undefined;
     this.writes = log;
     let reply: Reply;
     try {
@@ -550,7 +525,7 @@ export class Server implements KeyspaceHost {
 
   /** Propagates an effect at once, outside any command (expired keys, lease expiry). */
   propagateNow(dbIndex: number, argv: string[]): void {
-    if (this.callDepth > 0 || this.jobLog !== undefined) {
+    if (this.callDepth > 0 || this.jobs.pending) {
       // Inside a command (or a job whose writes are logged) the effect joins the others, in order.
       this.effects.add(dbIndex, argv);
       return;
@@ -659,7 +634,7 @@ export class Server implements KeyspaceHost {
     if (this.callDepth !== 0) return;
     this.net.cron();
     // What plugin cron hooks wrote through the keyspace API goes out with this tick.
-    if (this.jobLog !== undefined) this.settleJob();
+    if (this.jobs.pending) this.jobs.settleJob();
   }
 
   /** Stops listening, runs shutdown hooks, and closes every client. */
@@ -674,18 +649,6 @@ export class Server implements KeyspaceHost {
 }
 
 const OPT_IN_EVENTS = N.keyMiss | N.new;
-
-/** Between commands: the first write of plugin code opens a log for its job. */
-function idleSink(open: () => WriteLog): WriteSink {
-  return {
-    mark: (db, key) => open().mark(db, key),
-    implied: (db, type, event, key) => open().implied(db, type, event, key),
-    // An event raised before any write (the expiry cycle's) concerns no logged write.
-    notified: () => {},
-    flushed: (db) => open().flushed(db),
-    swapped: (a, b) => open().swapped(a, b),
-  };
-}
 
 const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
 
