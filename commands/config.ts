@@ -113,6 +113,7 @@ const configResetstat: CommandSpec = {
   execute(client) {
     const s = client.server;
     s.stats.reset();
+    s.evictor.resetStats();
     for (const cmd of s.allCommands()) {
       Object.assign(cmd.stats, { calls: 0, usec: 0, rejected: 0, failed: 0 });
       for (const sub of cmd.subcommands?.values() ?? []) {

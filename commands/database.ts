@@ -9,14 +9,17 @@
 
 import { i32Arg } from "../core/args.ts";
 import type { CommandSpec } from "../core/command.ts";
+import type { Server } from "../core/server.ts";
 import { E, fail, R } from "../core/resp/reply.ts";
 import { rdbOf } from "../core/persistence/rdb_file.ts";
 
 /** Checks the optional `ASYNC | SYNC` argument of FLUSHDB and FLUSHALL. */
-function checkFlushArgs(argv: string[]): void {
-  if (argv.length === 1) return;
+/** Checks FLUSHDB/FLUSHALL's argument; true when the flush is asynchronous (Redis's rule). */
+function checkFlushArgs(server: Server, argv: string[]): boolean {
+  if (argv.length === 1) return server.config.bool("lazyfree-lazy-user-flush");
   const mode = argv[1]!.toUpperCase();
   if (argv.length > 2 || (mode !== "ASYNC" && mode !== "SYNC")) fail(E.syntax);
+  return mode === "ASYNC";
 }
 
 /** DBSIZE */
@@ -49,9 +52,12 @@ export const flushdbCommand: CommandSpec = {
     args: "[ASYNC | SYNC]",
   },
   execute(client, argv) {
-    checkFlushArgs(argv);
     const server = client.server;
-    server.dirty += client.db.flush();
+    const lazy = checkFlushArgs(server, argv);
+    const removed = client.db.flush();
+    // An asynchronous flush frees every value lazily in Redis: each key counts as lazyfreed.
+    if (lazy) server.stats.lazyfreedObjects += removed;
+    server.dirty += removed;
     // Propagated even when nothing was removed: the replica may hold keys we do not.
     server.replicate(client.db.id, argv);
     return R.ok;
@@ -72,10 +78,11 @@ export const flushallCommand: CommandSpec = {
     args: "[ASYNC | SYNC]",
   },
   execute(client, argv) {
-    checkFlushArgs(argv);
     const server = client.server;
+    const lazy = checkFlushArgs(server, argv);
     let removed = 0;
     for (const db of server.dbs) removed += db.flush();
+    if (lazy) server.stats.lazyfreedObjects += removed;
     server.dirty += removed;
     // A running BGSAVE would bring the old data back; with save points the empty dump is saved.
     rdbOf(server).afterFlushAll();

@@ -8,9 +8,9 @@
 
 import { CF } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
-import { cpuSeconds, executable, memory, osName, pid } from "../core/proc.ts";
+import { cpuSeconds, executable, osName, pid } from "../core/proc.ts";
 import { VerbatimReply } from "../core/resp/reply.ts";
-import { scriptingMemoryFields } from "../scripting/info.ts";
+import { memorySection } from "./memory_info.ts";
 import type { InfoSection, Server } from "../core/server.ts";
 import { runtimeName } from "../core/net/runtime.ts";
 import { aofOf } from "../core/persistence/aof.ts";
@@ -18,21 +18,6 @@ import { rdbInfoFields } from "../core/persistence/rdb_file.ts";
 import { REDENO_VERSION, REDIS_COMPAT_VERSION } from "../core/version.ts";
 
 type Fields = Array<[string, string | number]>;
-
-/** `1.23M` style sizes, as Redis's bytesToHuman. */
-export function humanBytes(n: number): string {
-  if (n < 1024) return `${n}B`;
-  const units = ["K", "M", "G", "T", "P"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(2)}${units[i]}`;
-}
-
-let peakMemory = 0;
 
 function serverSection(s: Server): Fields {
   const now = s.clock.now();
@@ -96,28 +81,6 @@ function countClients(s: Server): number {
   return n;
 }
 
-function memorySection(s: Server): Fields {
-  const m = memory();
-  peakMemory = Math.max(peakMemory, m.used);
-  const maxmemory = s.config.num("maxmemory");
-  return [
-    ["used_memory", m.used],
-    ["used_memory_human", humanBytes(m.used)],
-    ["used_memory_rss", m.rss],
-    ["used_memory_rss_human", humanBytes(m.rss)],
-    ["used_memory_peak", peakMemory],
-    ["used_memory_peak_human", humanBytes(peakMemory)],
-    ["used_memory_peak_perc", `${((m.used / Math.max(1, peakMemory)) * 100).toFixed(2)}%`],
-    ["maxmemory", maxmemory],
-    ["maxmemory_human", humanBytes(maxmemory)],
-    ["maxmemory_policy", s.config.str("maxmemory-policy")],
-    ["mem_fragmentation_ratio", (m.rss / Math.max(1, m.used)).toFixed(2)],
-    ["mem_allocator", "v8"],
-    ["lazyfree_pending_objects", 0],
-    ...scriptingMemoryFields(s),
-  ];
-}
-
 function persistenceSection(s: Server): Fields {
   return [
     ["loading", 0],
@@ -141,6 +104,9 @@ function statsSection(s: Server): Fields {
     ["sync_partial_err", st.syncPartialErr],
     ["expired_keys", st.expiredKeys],
     ["evicted_keys", st.evictedKeys],
+    ["evicted_clients", st.evictedClients],
+    ["total_eviction_exceeded_time", s.evictor.exceededTimes().total],
+    ["current_eviction_exceeded_time", s.evictor.exceededTimes().current],
     ["keyspace_hits", st.hits],
     ["keyspace_misses", st.misses],
     ["pubsub_channels", s.pubsub.channels.size],

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { lazyFreed } from "../core/memory/lazyfree.ts";
 import { i32Arg, intArg } from "../core/args.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
@@ -28,12 +29,14 @@ function countExisting(client: Client, argv: string[], touch: boolean): Reply {
   return found;
 }
 
-function delGeneric(client: Client, argv: string[]): Reply {
+function delGeneric(client: Client, argv: string[], lazy: boolean): Reply {
   const db = client.db;
   let deleted = 0;
   for (let i = 1; i < argv.length; i++) {
     const key = argv[i]!;
+    const value = lazy ? db.peek(key) : undefined;
     if (db.delete(key)) {
+      if (lazy) lazyFreed(client.server, value);
       db.notify(N.generic, "del", key);
       deleted++;
     }
@@ -56,7 +59,8 @@ export const delCommand: CommandSpec = {
       "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
     args: "key [key ...]",
   },
-  execute: delGeneric,
+  execute: (client, argv) =>
+    delGeneric(client, argv, client.server.config.bool("lazyfree-lazy-user-del")),
 };
 
 /** UNLINK key [key ...]: DEL; values are reclaimed by the garbage collector either way. */
@@ -74,7 +78,7 @@ export const unlinkCommand: CommandSpec = {
       "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
     args: "key [key ...]",
   },
-  execute: delGeneric,
+  execute: (client, argv) => delGeneric(client, argv, true),
 };
 
 /** EXISTS key [key ...]: a key named twice counts twice. */

@@ -7,8 +7,9 @@
 import { intArg } from "../core/args.ts";
 import { CF } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
-import { E, fail, helpReply, MapReply, R, VerbatimReply } from "../core/resp/reply.ts";
-import { memory } from "../core/proc.ts";
+import { E, fail, helpReply, R, VerbatimReply } from "../core/resp/reply.ts";
+import { entryBytes } from "../core/memory/cost.ts";
+import { doctorReport, mallocStats, memoryStats } from "./memory_info.ts";
 import { rdbOf } from "../core/persistence/rdb_file.ts";
 
 /** TIME */
@@ -69,15 +70,6 @@ export const shutdownCommand: CommandSpec = {
   },
 };
 
-/** Approximate memory of a key and its value in bytes (MEMORY USAGE). */
-function usageOf(key: string, value: unknown): number {
-  const round = (n: number) => Math.ceil(n / 8) * 8;
-  const base = 24 + round(key.length + 16);
-  if (typeof value === "string") return base + round(value.length + 16);
-  const sized = value as { memoryUsage?: () => number };
-  return base + (sized.memoryUsage?.() ?? 64);
-}
-
 /** MEMORY <subcommand> */
 export const memoryCommand: CommandSpec = {
   name: "memory",
@@ -105,7 +97,7 @@ export const memoryCommand: CommandSpec = {
         if (argv.length === 5 && argv[3]!.toUpperCase() === "SAMPLES") intArg(argv[4]!);
         else if (argv.length !== 3) return fail(E.syntax);
         const v = client.db.peek(argv[2]!);
-        return v === undefined ? null : usageOf(argv[2]!, v);
+        return v === undefined ? null : entryBytes(argv[2]!, v);
       },
     },
     {
@@ -118,10 +110,7 @@ export const memoryCommand: CommandSpec = {
         group: "server",
         complexity: "O(1)",
       },
-      execute: () =>
-        new VerbatimReply(
-          "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n",
-        ),
+      execute: (client) => new VerbatimReply(doctorReport(client.server)),
     },
     {
       name: "stats",
@@ -133,25 +122,19 @@ export const memoryCommand: CommandSpec = {
         group: "server",
         complexity: "O(1)",
       },
-      execute(client) {
-        const m = memory();
-        let keys = 0;
-        for (const db of client.server.dbs) keys += db.size;
-        return new MapReply([
-          "peak.allocated",
-          m.used,
-          "total.allocated",
-          m.used,
-          "startup.allocated",
-          0,
-          "keys.count",
-          keys,
-          "dataset.bytes",
-          m.used,
-          "rss-overhead.bytes",
-          m.rss - m.used,
-        ]);
+      execute: (client) => memoryStats(client.server),
+    },
+    {
+      name: "malloc-stats",
+      arity: 2,
+      flags: [],
+      docs: {
+        summary: "Returns the allocator statistics.",
+        since: "4.0.0",
+        group: "server",
+        complexity: "Depends on how much memory is allocated, could be slow",
       },
+      execute: () => new VerbatimReply(mallocStats()),
     },
     {
       name: "purge",
@@ -180,13 +163,15 @@ export const memoryCommand: CommandSpec = {
           "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
           "DOCTOR",
           "    Return memory problems reports.",
+          "MALLOC-STATS",
+          "    Return internal statistics report from the memory allocator.",
+          "PURGE",
+          "    Attempt to purge dirty pages for reclamation by the allocator.",
           "STATS",
           "    Return information about the memory usage of the server.",
           "USAGE <key> [SAMPLES <count>]",
           "    Return memory in bytes used by <key> and its value. Nested values are",
           "    sampled up to <count> times (default: 5, 0 means sample all).",
-          "PURGE",
-          "    Attempt to purge dirty pages for reclamation by the allocator.",
           "HELP",
           "    Print this help.",
         ]),

@@ -10,6 +10,7 @@ import type { Client } from "./client.ts";
 import type { Command } from "./command.ts";
 import type { Database } from "./keyspace/database.ts";
 import type { Reply } from "./resp/reply.ts";
+import type { MemoryParts } from "./memory/usage.ts";
 
 /** Every hook and its listener signature. */
 export interface HookMap {
@@ -42,6 +43,8 @@ export interface HookMap {
   beforeReplies: () => void;
   /** Load the data from disk, once, before the server first listens; throw to refuse to start. */
   load: () => void;
+  /** `used_memory` is being computed: add what the plugin holds (backlog, replica output...). */
+  memory: (parts: MemoryParts) => void;
 }
 
 /** A gate runs before a command; returning a reply stops the command and sends that reply. */
@@ -62,6 +65,7 @@ export class Hooks {
   shutdown: HookMap["shutdown"][] = [];
   beforeReplies: HookMap["beforeReplies"][] = [];
   load: HookMap["load"][] = [];
+  memory: HookMap["memory"][] = [];
 
   /**
    * Adds `listener` to hook `name`. Lists are replaced, never changed in place, so a hook being

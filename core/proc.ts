@@ -5,9 +5,17 @@
  * @module
  */
 
+import { totalmem } from "node:os";
+
 type ProcessFacts = {
   pid: number;
-  memoryUsage(): { rss: number; heapUsed: number; external: number; arrayBuffers: number };
+  memoryUsage(): {
+    rss: number;
+    heapUsed: number;
+    heapTotal: number;
+    external: number;
+    arrayBuffers: number;
+  };
   cpuUsage(): { user: number; system: number };
   execPath?: string;
   platform?: string;
@@ -16,11 +24,23 @@ type ProcessFacts = {
 
 const proc = (globalThis as { process?: ProcessFacts }).process;
 
-/** Memory figures in bytes. */
-export function memory(): { rss: number; used: number } {
-  if (!proc) return { rss: 0, used: 0 };
+/**
+ * The process's memory in bytes: resident set, what the JavaScript engine has allocated (heap
+ * objects and external buffers) and what it has reserved for them (`active`).
+ */
+export function memory(): { rss: number; used: number; active: number } {
+  if (!proc) return { rss: 0, used: 0, active: 0 };
   const m = proc.memoryUsage();
-  return { rss: m.rss, used: m.heapUsed + m.external };
+  return { rss: m.rss, used: m.heapUsed + m.external, active: m.heapTotal + m.external };
+}
+
+/** The machine's memory in bytes (INFO total_system_memory). */
+export function systemMemory(): number {
+  try {
+    return totalmem();
+  } catch {
+    return 0;
+  }
 }
 
 /** User and system CPU seconds used by this process. */

@@ -42,6 +42,9 @@ import { logIfSlow } from "./slowlog.ts";
 import type { WriteSink } from "./keyspace/write_log.ts";
 import { WriteJobs } from "./write_jobs.ts";
 import { settleWrites } from "./write_settle.ts";
+import { MemoryMeter } from "./memory/usage.ts";
+import { Evictor } from "./memory/evict.ts";
+import { memoryGate } from "./memory/oom.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
@@ -102,6 +105,26 @@ export class Server implements KeyspaceHost {
   newStamp = 0;
   /** Under an LFU policy, how a read updates a key's stamp. */
   lfuUpdate: ((old: number) => number) | undefined;
+  /** `used_memory` and its parts (see core/memory/usage.ts). */
+  readonly memory: MemoryMeter = new MemoryMeter(this);
+  /**
+   * maxmemory eviction (see core/memory/evict.ts).
+   *
+   * @internal
+   */
+  readonly evictor: Evictor = new Evictor(this);
+  /** The `maxmemory` directive, in bytes (0: no limit). */
+  maxmemory = 0;
+  /**
+   * True when the running top-level command found the server out of memory (Redis's
+   * pre_command_oom_state): scripts refuse their first `denyoom` call then.
+   */
+  preCommandOom = false;
+  /**
+   * Answers true when memory is short whatever `maxmemory` says (the process nears its heap
+   * limit): `denyoom` commands are then refused with the OOM error. Called before every command.
+   */
+  memoryGuard: () => boolean = () => false;
   /** Number of writes since the last save (Redis's `server.dirty`). */
   dirty = 0;
   /** Time (ms) for expiry decisions: read once per batch of commands (see tick()). */
@@ -203,6 +226,7 @@ export class Server implements KeyspaceHost {
     const n = this.config.num("databases");
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     this.addGate(authGate, 10, CF.unauthenticated);
+    this.addGate(memoryGate(this), 20);
     this.pubsub = new PubSub(this);
     this.monitors = new Monitors(this);
     this.transactions = new Transactions(this);
@@ -226,6 +250,11 @@ export class Server implements KeyspaceHost {
         break;
       case "loglevel":
         this.logger.level = value as LogLevel;
+        break;
+      case "maxmemory":
+        this.maxmemory = value as number;
+        // Over the new limit: evict from a timer, outside the running command (CONFIG SET).
+        if (this.maxmemory !== 0 && this.evictor !== undefined) this.evictor.startTimer();
         break;
       case "maxmemory-policy":
       case "lfu-log-factor":
@@ -639,6 +668,7 @@ export class Server implements KeyspaceHost {
 
   /** Stops listening, runs shutdown hooks, and closes every client. */
   close(): Promise<void> {
+    this.evictor.stop();
     return this.net.close();
   }
 

@@ -13,6 +13,10 @@ export class Stats {
   rejectedConnections = 0;
   expiredKeys = 0;
   evictedKeys = 0;
+  /** Clients closed to keep client memory under `maxmemory-clients`. */
+  evictedClients = 0;
+  /** Values deleted by UNLINK, FLUSHALL ASYNC or a lazyfree-* setting that Redis frees lazily. */
+  lazyfreedObjects = 0;
   hits = 0;
   misses = 0;
   rejectedCalls = 0;
@@ -66,6 +70,8 @@ export class Stats {
     this.rejectedConnections = 0;
     this.expiredKeys = 0;
     this.evictedKeys = 0;
+    this.evictedClients = 0;
+    this.lazyfreedObjects = 0;
     this.hits = 0;
     this.misses = 0;
     this.rejectedCalls = 0;

@@ -98,6 +98,10 @@ export function replication(): Plugin {
         master.cron(loops++);
         waits.serve();
       });
+      server.on("memory", (m) => {
+        m.replicationBacklog += repl.backlog?.size ?? 0;
+        for (const link of master.links.values()) m.replicaBuffers += link.channel.pending;
+      });
       server.on("shutdown", () => {
         master.disconnectAll();
         replica.stop();

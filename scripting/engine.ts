@@ -11,6 +11,7 @@
  * @module
  */
 
+import { OOM_ERROR } from "../core/memory/oom.ts";
 import { CF, Client } from "../core/client.ts";
 import { type Command, F } from "../core/command.ts";
 import type { Gate } from "../core/hooks.ts";
@@ -69,6 +70,8 @@ export interface RunCtx {
   readOnly: boolean;
   /** The script has run a write command: it can no longer be killed. */
   dirty: boolean;
+  /** The `allow-oom` flag: `denyoom` commands run even when the server is out of memory. */
+  allowOom: boolean;
   /** redis.set_repl flags: 3 all, 0 none. */
   repl: number;
   start: number;
@@ -171,6 +174,10 @@ export class Scripting {
       }
       const noReplicas = server.fromMaster() ? undefined : server.noReplicasError?.();
       if (noReplicas !== undefined) return noReplicas;
+      // A script that may write is a `denyoom` command unless it says `allow-oom`.
+      if ((flags & SF.allowOom) === 0 && server.preCommandOom && !server.fromMaster()) {
+        return OOM_ERROR;
+      }
     }
     return undefined;
   }
@@ -198,6 +205,7 @@ export class Scripting {
       name,
       readOnly: ro || ((flags & SF.evalCompat) === 0 && (flags & SF.noWrites) !== 0),
       dirty: false,
+      allowOom: (flags & SF.evalCompat) === 0 && (flags & SF.allowOom) !== 0,
       repl: 3,
       start: now,
       sliceStart: now,
@@ -371,6 +379,13 @@ export class Scripting {
         } else {
           err = server.noReplicasError?.()?.message;
         }
+      }
+      if (
+        err === undefined && (bits & F.denyoom) !== 0 && !ctx.dirty && !ctx.allowOom &&
+        server.preCommandOom && (ctx.caller.flags & CF.master) === 0
+      ) {
+        // Out of memory when the script started, and it has not written yet: it may still stop.
+        err = OOM_ERROR.message;
       }
       if (err !== undefined) {
         reply = this.reject(cmd, err);

@@ -21,16 +21,38 @@ function human(n: number): string {
   return u === 0 ? `${n}B` : `${v.toFixed(2)}${units[u]}`;
 }
 
+type CacheBytes = { scripts: number; functions: number; nScripts: number; nLibs: number };
+const cacheBytes = new WeakMap<Server, CacheBytes>();
+
+/**
+ * Bytes of the EVAL script cache and of the function libraries' code (part of used_memory).
+ * Summed again only when the number of scripts or libraries changed: the maxmemory check reads
+ * this before every command.
+ */
+export function scriptCacheBytes(server: Server): { scripts: number; functions: number } {
+  const engine = scriptingOf(server);
+  const libs = librariesOf(server);
+  const last = cacheBytes.get(server);
+  if (
+    last !== undefined && last.nScripts === engine.scripts.size &&
+    last.nLibs === libs.libraries.size
+  ) return last;
+  let scripts = 0;
+  for (const [sha, s] of engine.scripts) scripts += sha.length + s.body.length + 64;
+  let functions = 0;
+  for (const lib of libs.libraries.values()) functions += lib.name.length + lib.code.length + 64;
+  const now = { scripts, functions, nScripts: engine.scripts.size, nLibs: libs.libraries.size };
+  cacheBytes.set(server, now);
+  return now;
+}
+
 /** INFO memory's scripting fields. */
 export function scriptingMemoryFields(server: Server): Array<[string, string | number]> {
   const engine = scriptingOf(server);
   const libs = librariesOf(server);
   const vmEval = engine.luaMemory(0);
   const vmFunctions = engine.luaMemory(1);
-  let scripts = 0;
-  for (const [sha, s] of engine.scripts) scripts += sha.length + s.body.length + 64;
-  let functions = 0;
-  for (const lib of libs.libraries.values()) functions += lib.name.length + lib.code.length + 64;
+  const { scripts, functions } = scriptCacheBytes(server);
   return [
     ["used_memory_lua", vmEval],
     ["used_memory_vm_eval", vmEval],

@@ -10,6 +10,7 @@ import { E, fail } from "../resp/reply.ts";
 import { N } from "../notify.ts";
 import { DenseMap } from "./dense_map.ts";
 import type { WriteSink } from "./write_log.ts";
+import { entryBytes, EXPIRE_ENTRY_BYTES, KEY_ENTRY_BYTES } from "../memory/cost.ts";
 
 /** A value of a non-string type (list, hash, set, zset, stream, or a plugin's own). */
 export interface TypedValue {
@@ -83,7 +84,7 @@ export class Database {
    *
    * @internal
    */
-  dict: DenseMap<Value> = new DenseMap<Value>(true);
+  dict: DenseMap<Value> = new DenseMap<Value>(true, entryBytes);
   /** Expiry times (Unix ms) of the keys that have one. */
   expires: Map<string, number> = new Map();
   /** Round-robin position of the active expiry cycle (see `expire_cycle.ts`). */
@@ -97,6 +98,12 @@ export class Database {
   beforeWrite: ((value: TypedValue) => void) | undefined;
 
   /**
+   * Keys whose value (of a type other than string) may have changed in place since it was last
+   * measured: measured again when the memory figures are next read (see {@linkcode bytes}).
+   */
+  private unmeasured: string[] = [];
+
+  /**
    * Creates an empty database; the server makes one per `databases`.
    *
    * @param id the database number
@@ -107,6 +114,40 @@ export class Database {
   /** Number of keys (including logically expired ones not yet reclaimed). */
   get size(): number {
     return this.dict.size;
+  }
+
+  /**
+   * Bytes this database holds by redeno's estimate (core/memory/cost.ts): its keys, values and
+   * expiry times. Values changed in place are measured again first.
+   */
+  get bytes(): number {
+    if (this.unmeasured.length !== 0) this.measurePending();
+    return this.dict.bytes + this.expires.size * EXPIRE_ENTRY_BYTES;
+  }
+
+  /** The keyspace table's own bytes (MEMORY STATS overhead.hashtable.main). */
+  tableBytes(): number {
+    return this.dict.size * KEY_ENTRY_BYTES;
+  }
+
+  /** The expires table's bytes (MEMORY STATS overhead.hashtable.expires). */
+  expiresTableBytes(): number {
+    return this.expires.size * EXPIRE_ENTRY_BYTES;
+  }
+
+  /** Notes that the typed value at `key` may have changed size. */
+  private changed(key: string): void {
+    const u = this.unmeasured;
+    if (u.length !== 0 && u[u.length - 1] === key) return;
+    u.push(key);
+    if (u.length > 256) this.measurePending();
+  }
+
+  /** Measures again the values changed in place since the last reading. */
+  measurePending(): void {
+    const u = this.unmeasured;
+    for (let i = 0; i < u.length; i++) this.dict.remeasure(u[i]!);
+    u.length = 0;
   }
 
   /**
@@ -152,8 +193,9 @@ export class Database {
   lookupWrite(key: string): Value | undefined {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     const v = this.dict.getStamped(key, this.host.accessStamp, this.host.lfuUpdate);
-    if (this.beforeWrite !== undefined && v !== undefined && typeof v !== "string") {
-      this.beforeWrite(v);
+    if (v !== undefined && typeof v !== "string") {
+      this.changed(key);
+      if (this.beforeWrite !== undefined) this.beforeWrite(v);
     }
     const w = this.host.writes;
     if (w !== undefined && v !== undefined) {
@@ -199,6 +241,7 @@ export class Database {
   set(key: string, value: Value, keepTtl = false): void {
     if (this.dict.set(key, value, this.host.newStamp)) this.host.notify(this, N.new, "new", key);
     else if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (typeof value !== "string") this.changed(key);
     this.host.keyModified(this, key);
     const w = this.host.writes;
     if (w !== undefined) this.written(w, key, value);
@@ -207,6 +250,7 @@ export class Database {
   /** Adds a key known not to exist. */
   add(key: string, value: Value): void {
     this.dict.set(key, value, this.host.newStamp);
+    if (typeof value !== "string") this.changed(key);
     this.host.notify(this, N.new, "new", key);
     this.host.keyModified(this, key);
     const w = this.host.writes;
@@ -222,6 +266,7 @@ export class Database {
   /** Replaces the value in place, keeping the TTL (used for in-place updates of a type). */
   replace(key: string, value: Value): void {
     this.dict.set(key, value, this.host.newStamp);
+    if (typeof value !== "string") this.changed(key);
     const w = this.host.writes;
     if (w !== undefined) {
       w.mark(this, key);
@@ -248,6 +293,7 @@ export class Database {
 
   /** Signals that the value at `key` changed in place. */
   touch(key: string): void {
+    this.changed(key);
     this.host.keyModified(this, key);
     const w = this.host.writes;
     if (w !== undefined) w.mark(this, key);
@@ -301,6 +347,7 @@ export class Database {
     this.dict.clear();
     this.expires.clear();
     this.expireCursor = undefined;
+    this.unmeasured.length = 0;
     return n;
   }
 
@@ -320,6 +367,8 @@ export class Database {
   swapWith(other: Database): void {
     // Watchers are told before and after: a key present on either side counts as changed.
     this.host.writes?.swapped(this, other);
+    this.measurePending();
+    other.measurePending();
     this.host.dbModified(this);
     this.host.dbModified(other);
     [this.dict, other.dict] = [other.dict, this.dict];

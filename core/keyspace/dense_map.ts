@@ -22,10 +22,19 @@ export class DenseMap<V> {
    * keyspace tracks them for OBJECT IDLETIME/FREQ, hash fields and set members do not.
    */
   private stamps: Uint32Array | null;
+  /** Per-entry sizes in bytes, kept only when a `measure` function is given. */
+  private sizes: Uint32Array | null;
+  /** Sum of the entries' sizes (0 without a `measure` function). */
+  bytes = 0;
 
-  /** @param trackAccess keep a 32-bit access stamp per entry (see {@linkcode getStamped}) */
-  constructor(trackAccess = false) {
+  /**
+   * @param trackAccess keep a 32-bit access stamp per entry (see {@linkcode getStamped})
+   * @param measure the size in bytes of an entry: the map keeps each entry's size and their sum
+   *   in {@linkcode bytes}, updated as entries come, change and go (see {@linkcode remeasure})
+   */
+  constructor(trackAccess = false, private readonly measure?: (key: string, value: V) => number) {
     this.stamps = trackAccess ? new Uint32Array(64) : null;
+    this.sizes = measure ? new Uint32Array(64) : null;
   }
 
   /** Number of entries. */
@@ -62,12 +71,18 @@ export class DenseMap<V> {
     return i === undefined || this.stamps === null ? 0 : this.stamps[i]!;
   }
 
+  /** The access stamp at dense position `i` (0 when not tracked). */
+  stampAt(i: number): number {
+    return this.stamps === null ? 0 : this.stamps[i]!;
+  }
+
   /** Sets `key` to `value` (and its access stamp when tracked); returns true when it is new. */
   set(key: string, value: V, stamp = 0): boolean {
     const i = this.index.get(key);
     if (i !== undefined) {
       this.valArr[i] = value;
       if (this.stamps !== null) this.stamps[i] = stamp;
+      if (this.sizes !== null) this.resize(i, this.measure!(key, value));
       return false;
     }
     const pos = this.keyArr.length;
@@ -75,14 +90,40 @@ export class DenseMap<V> {
     this.keyArr.push(key);
     this.valArr.push(value);
     if (this.stamps !== null) {
-      if (pos >= this.stamps.length) {
-        const grown = new Uint32Array(this.stamps.length * 2);
-        grown.set(this.stamps);
-        this.stamps = grown;
-      }
+      if (pos >= this.stamps.length) this.stamps = grow(this.stamps);
       this.stamps[pos] = stamp;
     }
+    if (this.sizes !== null) {
+      if (pos >= this.sizes.length) this.sizes = grow(this.sizes);
+      const n = this.measure!(key, value);
+      this.sizes[pos] = n;
+      this.bytes += n;
+    }
     return true;
+  }
+
+  /**
+   * Measures the entry of `key` again, after its value changed in place; returns its new size
+   * (0 when absent or not measured).
+   */
+  remeasure(key: string): number {
+    const i = this.index.get(key);
+    if (i === undefined || this.sizes === null) return 0;
+    const n = this.measure!(key, this.valArr[i]!);
+    this.resize(i, n);
+    return n;
+  }
+
+  /** The recorded size of the entry of `key` (0 when absent or not measured). */
+  sizeOf(key: string): number {
+    const i = this.index.get(key);
+    return i === undefined || this.sizes === null ? 0 : this.sizes[i]!;
+  }
+
+  private resize(i: number, n: number): void {
+    const sizes = this.sizes!;
+    this.bytes += n - sizes[i]!;
+    sizes[i] = n;
   }
 
   /** Removes `key`; returns true when it was present. */
@@ -90,12 +131,15 @@ export class DenseMap<V> {
     const i = this.index.get(key);
     if (i === undefined) return false;
     this.index.delete(key);
+    const sizes = this.sizes;
+    if (sizes !== null) this.bytes -= sizes[i]!;
     const last = this.keyArr.length - 1;
     if (i !== last) {
       const movedKey = this.keyArr[last]!;
       this.keyArr[i] = movedKey;
       this.valArr[i] = this.valArr[last]!;
       if (this.stamps !== null) this.stamps[i] = this.stamps[last]!;
+      if (sizes !== null) sizes[i] = sizes[last]!;
       this.index.set(movedKey, i);
     }
     this.keyArr.pop();
@@ -109,6 +153,8 @@ export class DenseMap<V> {
     this.keyArr.length = 0;
     this.valArr.length = 0;
     if (this.stamps !== null) this.stamps = new Uint32Array(64);
+    if (this.sizes !== null) this.sizes = new Uint32Array(64);
+    this.bytes = 0;
   }
 
   /** The key at dense position `i` (0 <= i < size). */
@@ -119,6 +165,12 @@ export class DenseMap<V> {
   /** The value at dense position `i` (0 <= i < size). */
   valueAt(i: number): V {
     return this.valArr[i]!;
+  }
+
+  /** A uniformly random dense position, or -1 when empty. */
+  randomIndex(): number {
+    const n = this.keyArr.length;
+    return n === 0 ? -1 : Math.floor(Math.random() * n);
   }
 
   /** A uniformly random key, or undefined when empty. */
@@ -155,4 +207,11 @@ export class DenseMap<V> {
   *entries(): IterableIterator<[string, V]> {
     for (let i = 0; i < this.keyArr.length; i++) yield [this.keyArr[i]!, this.valArr[i]!];
   }
+}
+
+/** A copy of `a` with twice the room. */
+function grow(a: Uint32Array): Uint32Array {
+  const grown = new Uint32Array(a.length * 2);
+  grown.set(a);
+  return grown;
 }

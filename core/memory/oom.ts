@@ -1,0 +1,58 @@
+/**
+ * The maxmemory check before every command (Redis's processCommand): evict by the policy when
+ * over `maxmemory`, and when memory cannot be freed refuse the commands that may grow it with
+ * Redis's `-OOM` error: `denyoom` commands, every command queued inside MULTI, and EXEC when its
+ * queue holds a `denyoom` command. Scripts decide for themselves from the state recorded here
+ * (scripting/engine.ts: a script's first `denyoom` call fails when the server was out of memory
+ * as the script started, unless its flags allow it).
+ *
+ * @module
+ */
+
+import { CF, type Client } from "../client.ts";
+import { type Command, F } from "../command.ts";
+import { ErrorReply, type Reply } from "../resp/reply.ts";
+import type { Server } from "../server.ts";
+import { Evict } from "./evict.ts";
+
+/** Redis's shared OOM error. */
+export const OOM_ERROR: ErrorReply = new ErrorReply(
+  "OOM command not allowed when used memory > 'maxmemory'.",
+);
+
+/** Commands a client in MULTI may still send when out of memory. */
+const MULTI_ALLOWED = new Set(["exec", "discard", "quit", "reset"]);
+
+/** True when the transaction queued a `denyoom` command. */
+function queuedDenyOom(client: Client): boolean {
+  const queue = client.tx?.queue;
+  if (queue === undefined) return false;
+  for (let i = 0; i < queue.length; i += 2) {
+    if (((queue[i] as Command).bits & F.denyoom) !== 0) return true;
+  }
+  return false;
+}
+
+/** The gate: runs before every command (see Server.addGate), evicting when needed. */
+export function memoryGate(server: Server): (client: Client, cmd: Command) => Reply | undefined {
+  return (client, cmd) => {
+    if (server.maxmemory === 0 && !server.memoryGuard()) {
+      server.preCommandOom = false;
+      return undefined;
+    }
+    let oom = false;
+    if (server.maxmemory !== 0 && (client.flags & CF.master) === 0) {
+      oom = server.evictor.perform() === Evict.fail;
+    }
+    if (!oom && (client.flags & CF.master) === 0 && server.memoryGuard()) oom = true;
+    server.preCommandOom = oom;
+    if (!oom) return undefined;
+    if ((cmd.bits & F.denyoom) !== 0) return OOM_ERROR;
+    if ((client.flags & CF.multi) !== 0) {
+      const name = cmd.parent?.name ?? cmd.name;
+      if (!MULTI_ALLOWED.has(name)) return OOM_ERROR;
+      if (name === "exec" && queuedDenyOom(client)) return OOM_ERROR;
+    }
+    return undefined;
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * `used_memory` and its parts, as redeno defines them. Redis asks its allocator; redeno adds up
+ * what it holds for its users, each part measured where it lives:
+ *
+ * - **dataset**: every database's keys, values and expiry times, by the per-entry estimate of
+ *   core/memory/cost.ts, kept up to date as keys are written (O(1) to read);
+ * - **clients**: each connection's query buffer, reply buffer and unsent output;
+ * - **replication**: the backlog and the replicas' output (reported by the replication plugin
+ *   through the `memory` hook);
+ * - **AOF buffer**, **script and function caches**;
+ * - **startup**: the server's own structures, a constant (what `createServer` adds to the heap,
+ *   measured at 0.35 MB on Deno 2.9 and Node 20).
+ *
+ * The figure follows the dataset exactly: it grows with each write and returns after deletes,
+ * without waiting for the garbage collector. What the process really holds (`used_memory_rss`,
+ * the V8 heap) is reported beside it.
+ *
+ * @module
+ */
+
+import { CF, type Client } from "../client.ts";
+import type { Server } from "../server.ts";
+import { aofOf } from "../persistence/aof.ts";
+import { scriptCacheBytes } from "../../scripting/info.ts";
+
+/** Bytes of the server's own structures at start (`used_memory_startup`). */
+export const STARTUP_BYTES = 393216;
+
+/** What plugins report through the `memory` hook. */
+export interface MemoryParts {
+  /** The replication backlog. */
+  replicationBacklog: number;
+  /** Output waiting for replicas (not counted for eviction, as in Redis). */
+  replicaBuffers: number;
+  /** Cluster bus links. */
+  clusterLinks: number;
+}
+
+/** Every part of `used_memory` (INFO memory, MEMORY STATS). */
+export interface MemoryFigures extends MemoryParts {
+  used: number;
+  startup: number;
+  dataset: number;
+  clientsNormal: number;
+  aofBuffer: number;
+  luaCaches: number;
+  functionsCaches: number;
+  /** Replica output and the AOF buffer: memory eviction does not try to free. */
+  notCountedForEvict: number;
+  /** Per database with keys: [id, keys, main table overhead, expires table overhead]. */
+  dbs: Array<[number, number, number, number]>;
+  keys: number;
+}
+
+/** Bytes a client holds: unparsed input, its reply buffer and output not yet sent. */
+export function clientMemory(c: Client): number {
+  return c.parser.pending + c.out.buf.length + (c.transport?.pendingBytes ?? 0);
+}
+
+/** Memory accounting of one server. */
+export class MemoryMeter {
+  /** Highest `used_memory` seen (INFO used_memory_peak). */
+  peak = 0;
+  private clientsBytes = 0;
+  private clientsAt = -1;
+
+  constructor(private readonly server: Server) {}
+
+  /** Bytes held by the databases. */
+  dataset(): number {
+    let n = 0;
+    const dbs = this.server.dbs;
+    for (let i = 0; i < dbs.length; i++) n += dbs[i]!.bytes;
+    return n;
+  }
+
+  /**
+   * Bytes held by normal clients (replicas excepted). Recomputed at most once per clock tick of
+   * the server, or always when `fresh`.
+   */
+  clients(fresh = false): number {
+    const s = this.server;
+    if (fresh || s.time !== this.clientsAt) {
+      this.clientsAt = s.time;
+      let n = 0;
+      for (const c of s.clients.values()) {
+        if ((c.flags & CF.replica) === 0) n += clientMemory(c);
+      }
+      this.clientsBytes = n;
+    }
+    return this.clientsBytes;
+  }
+
+  /** What plugins hold (the `memory` hook). */
+  parts(): MemoryParts {
+    const parts: MemoryParts = { replicationBacklog: 0, replicaBuffers: 0, clusterLinks: 0 };
+    for (const h of this.server.hooks.memory) h(parts);
+    return parts;
+  }
+
+  /** `used_memory` and the part of it eviction does not count, for the maxmemory check. */
+  usedForEviction(): { used: number; notCounted: number } {
+    const parts = this.parts();
+    const aof = aofOf(this.server).file.buf.length;
+    const caches = scriptCacheBytes(this.server);
+    const used = STARTUP_BYTES + this.dataset() + this.clients() + aof + caches.scripts +
+      caches.functions + parts.replicationBacklog + parts.replicaBuffers + parts.clusterLinks;
+    if (used > this.peak) this.peak = used;
+    return { used, notCounted: parts.replicaBuffers + aof };
+  }
+
+  /** Every figure, freshly computed (INFO memory, MEMORY STATS). */
+  figures(): MemoryFigures {
+    const s = this.server;
+    const parts = this.parts();
+    const aofBuffer = aofOf(s).file.buf.length;
+    const caches = scriptCacheBytes(s);
+    const clientsNormal = this.clients(true);
+    const dbs: MemoryFigures["dbs"] = [];
+    let dataset = 0;
+    let keys = 0;
+    for (const db of s.dbs) {
+      dataset += db.bytes;
+      if (db.size === 0) continue;
+      keys += db.size;
+      dbs.push([db.id, db.size, db.tableBytes(), db.expiresTableBytes()]);
+    }
+    const used = STARTUP_BYTES + dataset + clientsNormal + aofBuffer + caches.scripts +
+      caches.functions + parts.replicationBacklog + parts.replicaBuffers + parts.clusterLinks;
+    if (used > this.peak) this.peak = used;
+    return {
+      ...parts,
+      used,
+      startup: STARTUP_BYTES,
+      dataset,
+      clientsNormal,
+      aofBuffer,
+      luaCaches: caches.scripts,
+      functionsCaches: caches.functions,
+      notCountedForEvict: parts.replicaBuffers + aofBuffer,
+      dbs,
+      keys,
+    };
+  }
+}
