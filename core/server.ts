@@ -115,6 +115,8 @@ export class Server implements KeyspaceHost {
   readonly evictor: Evictor = new Evictor(this);
   /** The `maxmemory` directive, in bytes (0: no limit). */
   maxmemory = 0;
+  /** True when `maxmemory-clients` is set: client memory is checked before commands. */
+  clientEviction = false;
   /**
    * True when the running top-level command found the server out of memory (Redis's
    * pre_command_oom_state): scripts refuse their first `denyoom` call then.
@@ -255,6 +257,9 @@ export class Server implements KeyspaceHost {
         this.maxmemory = value as number;
         // Over the new limit: evict from a timer, outside the running command (CONFIG SET).
         if (this.maxmemory !== 0 && this.evictor !== undefined) this.evictor.startTimer();
+        break;
+      case "maxmemory-clients":
+        this.clientEviction = value !== 0 && value !== "0%";
         break;
       case "maxmemory-policy":
       case "lfu-log-factor":

@@ -16,6 +16,7 @@ import { createServer, ErrorReply, ManualClock, type Server, type VerbatimReply 
 import { startTestServer } from "../testing.ts";
 import { replication } from "../replication/mod.ts";
 import { missing } from "./redis_tools.ts";
+import { RawConn } from "./helpers.ts";
 import { field, fieldNames, remoteInfo, stockRedis, waitFor } from "./replication_helpers.ts";
 
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
@@ -265,4 +266,27 @@ test("lazyfreed_objects counts what Redis frees lazily", () => {
   s.dispatch(["FLUSHALL", "ASYNC"]);
   assert.equal(info(s, "memory", "lazyfreed_objects"), 6);
   assert.equal(info(s, "memory", "lazyfree_pending_objects"), 0);
+});
+
+test("maxmemory-clients disconnects the clients holding the most, never a no-evict one", async () => {
+  await using t = await startTestServer({ config: { "maxmemory-clients": "1mb" } });
+  const guarded = await RawConn.connect(t.port);
+  guarded.command("CLIENT", "NO-EVICT", "on");
+  await guarded.expect("+OK\r\n");
+  const hogs: RawConn[] = [];
+  try {
+    for (const c of [guarded, ...[0, 1, 2].map(() => undefined)]) {
+      const conn = c ?? await RawConn.connect(t.port);
+      if (c === undefined) hogs.push(conn);
+      // Most of a 400 KB argument: the server holds it in the query buffer, waiting for the rest.
+      conn.send(`*2\r\n$3\r\nGET\r\n$400000\r\n${"x".repeat(300_000)}`);
+    }
+    await waitFor(() => hogs.filter((h) => h.closed).length >= 1, "a hog to be evicted");
+    assert.equal(guarded.closed, false);
+    assert.ok(info(t.server, "stats", "evicted_clients") >= 1);
+    assert.ok(info(t.server, "memory", "mem_clients_normal") <= 1024 * 1024);
+  } finally {
+    guarded.close();
+    for (const h of hogs) h.close();
+  }
 });

@@ -14,6 +14,7 @@ import { type Command, F } from "../command.ts";
 import { ErrorReply, type Reply } from "../resp/reply.ts";
 import type { Server } from "../server.ts";
 import { Evict } from "./evict.ts";
+import { clientsLimit, evictClients } from "./clients.ts";
 
 /** Redis's shared OOM error. */
 export const OOM_ERROR: ErrorReply = new ErrorReply(
@@ -33,9 +34,26 @@ function queuedDenyOom(client: Client): boolean {
   return false;
 }
 
+/**
+ * Client eviction (`maxmemory-clients`), at most once per clock tick of the server: from the
+ * command gate and from the server tick.
+ */
+export function clientEvictionCheck(server: Server): () => void {
+  let lastAt = -1;
+  return () => {
+    if (server.time === lastAt) return;
+    lastAt = server.time;
+    const limit = clientsLimit(server);
+    if (limit !== 0) evictClients(server, limit);
+  };
+}
+
 /** The gate: runs before every command (see Server.addGate), evicting when needed. */
 export function memoryGate(server: Server): (client: Client, cmd: Command) => Reply | undefined {
+  const checkClients = clientEvictionCheck(server);
+  server.on("cron", checkClients);
   return (client, cmd) => {
+    if (server.clientEviction) checkClients();
     if (server.maxmemory === 0 && !server.memoryGuard()) {
       server.preCommandOom = false;
       return undefined;
