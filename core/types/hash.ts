@@ -1,8 +1,10 @@
 /**
  * The hash type, with Redis 7.0's two encodings:
  *
- * - `listpack`: a small hash, kept in insertion order (a JS `Map` keeps order across deletes,
- *   as a listpack does), so HGETALL and HSCAN list fields the way Redis lists them.
+ * - `listpack`: a small hash, held as packed entries (packed.ts: field, value, field, value...
+ *   in one binary string) in insertion order, so HGETALL and HSCAN list fields the way Redis
+ *   lists them. A lookup walks the entries, as Redis walks its listpack; a write builds a new
+ *   string (Redis moves the listpack's bytes too).
  * - `hashtable`: a {@linkcode DenseMap}, for O(1) random picks (HRANDFIELD) and HSCAN's
  *   cursor guarantee.
  *
@@ -14,6 +16,7 @@
 
 import type { TypedValue } from "../keyspace/database.ts";
 import { DenseMap } from "../keyspace/dense_map.ts";
+import { copy, entry, flat, packedAt, packedLen, readHeader } from "./packed.ts";
 
 /** The conversion thresholds, read from the config at write time. */
 export interface HashLimits {
@@ -26,11 +29,35 @@ export interface HashLimits {
 /** Redis's default `hash-max-listpack-entries` and `hash-max-listpack-value`. */
 export const DEFAULT_HASH_LIMITS: HashLimits = { entries: 128, value: 64 };
 
+/**
+ * Bytes of a V8 object of `slots` fields (header: map, properties, elements) and of a one-byte
+ * string of `len` chars (map, hash, length, then the chars padded to 8), without pointer
+ * compression (Node and Deno builds), as measured with heap snapshots.
+ */
+const OBJECT_HEADER = 24;
+function stringBytes(len: number): number {
+  return 16 + ((len + 7) & ~7);
+}
+
+/**
+ * Per-field cost of the hashtable encoding beyond the two strings: the Map entry (key, value,
+ * chain: 24 bytes, plus its share of the buckets and of the table's spare room) and the two
+ * dense-array slots (8 each, with spare room). Measured: a 100,000-field hash grew the heap by
+ * about 79 bytes per field beyond its strings on Node 20 and Deno 2.
+ */
+const TABLE_PER_FIELD = 80;
+
+/** Where {@linkcode HashValue} found a field: its value's entry and the end of that entry. */
+let foundValue = 0;
+let foundEnd = 0;
+
 /** A Redis hash value. */
 export class HashValue implements TypedValue {
   readonly type = "hash";
-  /** Fields of the listpack encoding, in insertion order; undefined once converted. */
-  private small: Map<string, string> | undefined = new Map();
+  /** The listpack encoding: fields and values as packed entries; undefined once converted. */
+  private small: string | undefined = "";
+  /** Number of fields while a listpack. */
+  private count = 0;
   /** Fields of the hashtable encoding; undefined while a listpack. */
   private table: DenseMap<string> | undefined;
 
@@ -41,17 +68,43 @@ export class HashValue implements TypedValue {
 
   /** Number of fields. */
   get size(): number {
-    return this.small !== undefined ? this.small.size : this.table!.size;
+    return this.small !== undefined ? this.count : this.table!.size;
+  }
+
+  /**
+   * Where `field` starts in the packed string, or -1; sets foundValue and foundEnd to its
+   * value's entry.
+   */
+  private find(field: string): number {
+    const s = this.small!;
+    const n = field.length;
+    const first = n === 0 ? -1 : field.charCodeAt(0);
+    for (let pos = 0; pos < s.length;) {
+      const next = readHeader(s, pos);
+      if (
+        packedLen === n && (n === 0 || (s.charCodeAt(packedAt) === first &&
+          s.startsWith(field, packedAt)))
+      ) {
+        foundValue = next;
+        foundEnd = readHeader(s, next);
+        return pos;
+      }
+      pos = readHeader(s, next);
+    }
+    return -1;
   }
 
   /** The value of `field`, or undefined. */
   get(field: string): string | undefined {
-    return this.small !== undefined ? this.small.get(field) : this.table!.get(field);
+    if (this.small === undefined) return this.table!.get(field);
+    if (this.find(field) < 0) return undefined;
+    readHeader(this.small, foundValue);
+    return this.small.slice(packedAt, foundEnd);
   }
 
   /** True when `field` exists. */
   has(field: string): boolean {
-    return this.small !== undefined ? this.small.has(field) : this.table!.has(field);
+    return this.small !== undefined ? this.find(field) >= 0 : this.table!.has(field);
   }
 
   /**
@@ -63,37 +116,53 @@ export class HashValue implements TypedValue {
    * @returns true when the field is new
    */
   set(field: string, value: string, limits: HashLimits = DEFAULT_HASH_LIMITS): boolean {
-    const small = this.small;
-    if (small === undefined) return this.table!.set(field, value);
+    const s = this.small;
+    if (s === undefined) return this.table!.set(field, value);
     if (field.length > limits.value || value.length > limits.value) {
       this.convert();
       return this.table!.set(field, value);
     }
-    const size = small.size;
-    small.set(field, value);
-    if (small.size === size) return false;
-    if (small.size > limits.entries) this.convert();
+    if (this.find(field) >= 0) {
+      this.small = flat(s.slice(0, foundValue), entry(value), s.slice(foundEnd));
+      return false;
+    }
+    this.small = flat(s, entry(field), entry(value));
+    if (++this.count > limits.entries) this.convert();
     return true;
   }
 
   /** Removes `field`; true when it existed. */
   delete(field: string): boolean {
-    return this.small !== undefined ? this.small.delete(field) : this.table!.delete(field);
+    const s = this.small;
+    if (s === undefined) return this.table!.delete(field);
+    const at = this.find(field);
+    if (at < 0) return false;
+    this.small = flat(s.slice(0, at), s.slice(foundEnd));
+    this.count--;
+    return true;
   }
 
   /** Turns a listpack into a hashtable (one way, as in Redis). */
   convert(): void {
     if (this.small === undefined) return;
     const table = new DenseMap<string>();
-    for (const [f, v] of this.small) table.set(f, v);
+    // Copies, not slices: a slice would keep the whole packed string alive.
+    this.forEach((f, v) => table.set(copy(f), copy(v)));
     this.table = table;
     this.small = undefined;
+    this.count = 0;
   }
 
   /** Calls `fn` with every field and value, in iteration order. */
   forEach(fn: (field: string, value: string) => void): void {
-    if (this.small !== undefined) {
-      for (const [f, v] of this.small) fn(f, v);
+    const s = this.small;
+    if (s !== undefined) {
+      for (let pos = 0; pos < s.length;) {
+        pos = readHeader(s, pos);
+        const field = s.slice(packedAt, pos);
+        pos = readHeader(s, pos);
+        fn(field, s.slice(packedAt, pos));
+      }
       return;
     }
     const t = this.table!;
@@ -119,14 +188,20 @@ export class HashValue implements TypedValue {
    * O(1) for a hashtable; a listpack is walked, as Redis's lpRandomPair walks it.
    */
   randomPair(): [string, string] {
-    if (this.small === undefined) {
+    const s = this.small;
+    if (s === undefined) {
       const t = this.table!;
       const i = Math.floor(Math.random() * t.size);
       return [t.keyAt(i), t.valueAt(i)];
     }
-    let i = Math.floor(Math.random() * this.small.size);
-    for (const pair of this.small) if (i-- === 0) return pair;
-    throw new RangeError("Random pick from an empty hash");
+    if (this.count === 0) throw new RangeError("Random pick from an empty hash");
+    let i = Math.floor(Math.random() * this.count);
+    let pos = 0;
+    while (i-- > 0) pos = readHeader(s, readHeader(s, pos));
+    pos = readHeader(s, pos);
+    const field = s.slice(packedAt, pos);
+    pos = readHeader(s, pos);
+    return [field, s.slice(packedAt, pos)];
   }
 
   /**
@@ -140,7 +215,7 @@ export class HashValue implements TypedValue {
    */
   scan(cursor: number, count: number, visit: (field: string, value: string) => void): number {
     if (this.small !== undefined) {
-      for (const [f, v] of this.small) visit(f, v);
+      this.forEach(visit);
       return 0;
     }
     return this.table!.scan(cursor, count, visit);
@@ -150,7 +225,9 @@ export class HashValue implements TypedValue {
   clone(): HashValue {
     const copy = new HashValue();
     if (this.small !== undefined) {
-      copy.small = new Map(this.small);
+      // Strings are immutable: the copy can share the packed string until either is written.
+      copy.small = this.small;
+      copy.count = this.count;
     } else {
       copy.small = undefined;
       const table = new DenseMap<string>();
@@ -160,19 +237,21 @@ export class HashValue implements TypedValue {
     return copy;
   }
 
-  /** Approximate bytes used, estimated like Redis from a sample of fields (MEMORY USAGE). */
+  /**
+   * Approximate bytes of the JavaScript representation (MEMORY USAGE), O(1) for a listpack and
+   * from a sample of five fields for a hashtable: the object (5 fields), plus the packed string,
+   * or plus per field its two strings and {@linkcode TABLE_PER_FIELD}.
+   */
   memoryUsage(): number {
-    const n = this.size;
-    if (this.small !== undefined) {
-      let bytes = 7;
-      for (const [f, v] of this.small) bytes += f.length + v.length + 4;
-      return bytes;
-    }
+    const base = OBJECT_HEADER + 5 * 8;
+    if (this.small !== undefined) return base + stringBytes(this.small.length);
+    const t = this.table!;
+    const n = t.size;
     const sample = Math.min(n, 5);
     let bytes = 0;
     for (let i = 0; i < sample; i++) {
-      bytes += this.table!.keyAt(i).length + this.table!.valueAt(i).length + 18 + 24;
+      bytes += stringBytes(t.keyAt(i).length) + stringBytes(t.valueAt(i).length);
     }
-    return 56 + (sample === 0 ? 0 : Math.ceil((bytes / sample) * n)) + 8 * n;
+    return base + 64 + (sample === 0 ? 0 : Math.ceil((bytes / sample) * n)) + TABLE_PER_FIELD * n;
   }
 }

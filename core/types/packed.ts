@@ -1,0 +1,151 @@
+/**
+ * Packed entries: a small collection held in one binary string, the JavaScript counterpart of
+ * Redis's listpack. Each entry is its length as a little-endian base-128 varint (one char per 7
+ * bits, the high bit set on every char but the last), then its bytes. Entries are reached by
+ * walking from the start, as Redis walks a listpack; the collections that use this keep few
+ * entries (the `*-max-listpack-*` limits), so the walk stays short.
+ *
+ * Why one string: a JS string costs a 16-byte header plus its bytes, while an array of strings
+ * costs 8 bytes per slot plus a 16-byte header and 8-byte padding per element (a 10-byte member:
+ * 40 bytes against 11). Every modification builds a new string, with `Array.prototype.join`,
+ * which V8 makes flat (sequential): a `+` concatenation would make a tree of cons strings that
+ * keeps the old string alive.
+ *
+ * The walk keeps its position in module variables ({@linkcode packedAt}, {@linkcode packedLen}),
+ * as order_tree.ts keeps its path, so that no object is allocated per step.
+ *
+ * @module
+ */
+
+/** After {@linkcode readHeader}: where the entry's bytes start. */
+export let packedAt = 0;
+/** After {@linkcode readHeader}: the entry's length. */
+export let packedLen = 0;
+
+/**
+ * Reads the header of the entry at `pos`, setting {@linkcode packedAt} and
+ * {@linkcode packedLen}.
+ *
+ * @param s the packed string
+ * @param pos where the entry starts
+ * @returns the position of the next entry
+ */
+export function readHeader(s: string, pos: number): number {
+  let c = s.charCodeAt(pos++);
+  let len = c & 0x7f;
+  let shift = 7;
+  while (c & 0x80) {
+    c = s.charCodeAt(pos++);
+    len += (c & 0x7f) * 2 ** shift;
+    shift += 7;
+  }
+  packedAt = pos;
+  packedLen = len;
+  return pos + len;
+}
+
+/** The header chars of an entry of `len` bytes. */
+function header(len: number): string {
+  if (len < 0x80) return String.fromCharCode(len);
+  let out = "";
+  while (len >= 0x80) {
+    out += String.fromCharCode((len % 0x80) | 0x80);
+    len = Math.floor(len / 0x80);
+  }
+  return out + String.fromCharCode(len);
+}
+
+/** Header chars of the short lengths, made once. */
+const HEADERS: string[] = Array.from({ length: 0x80 }, (_, n) => String.fromCharCode(n));
+
+/**
+ * One entry: its header and its bytes.
+ *
+ * @param v the entry (a binary string)
+ * @returns the encoded entry
+ */
+export function entry(v: string): string {
+  return (v.length < 0x80 ? HEADERS[v.length]! : header(v.length)) + v;
+}
+
+/**
+ * The bytes a packed entry of `len` bytes takes, header included.
+ *
+ * @param len the entry's length
+ * @returns its encoded size
+ */
+export function entrySize(len: number): number {
+  let n = 1;
+  for (let rest = len; rest >= 0x80; rest = Math.floor(rest / 0x80)) n++;
+  return n + len;
+}
+
+// One reusable array for join(): the pieces of a rebuilt string.
+const parts: string[] = [];
+
+/**
+ * A flat string of the pieces, in order. `join` copies them into one sequential string; a `+`
+ * chain would be a cons-string tree that holds the old packed string (its slices' parent).
+ *
+ * @param a first piece
+ * @param b second piece
+ * @param c third piece (optional)
+ * @param d fourth piece (optional)
+ * @returns the flat concatenation
+ */
+export function flat(a: string, b: string, c = "", d = ""): string {
+  parts.length = 0;
+  parts.push(a, b, c, d);
+  const s = parts.join("");
+  parts.length = 0;
+  return s;
+}
+
+/**
+ * The packed string of `entries`, in order.
+ *
+ * @param entries the entries
+ * @returns the packed string
+ * @example
+ * ```ts
+ * import { pack, unpack } from "./packed.ts";
+ * unpack(pack(["a", "", "bc"])); // ["a", "", "bc"]
+ * ```
+ */
+export function pack(entries: readonly string[]): string {
+  const out: string[] = new Array(entries.length);
+  for (let i = 0; i < entries.length; i++) out[i] = entry(entries[i]!);
+  return out.join("");
+}
+
+/**
+ * Every entry of a packed string, as fresh strings (so that they do not hold the packed
+ * string: a slice of 13 or more chars is a view of its parent in V8).
+ *
+ * @param s the packed string
+ * @returns the entries in order
+ */
+export function unpack(s: string): string[] {
+  const out: string[] = [];
+  for (let pos = 0; pos < s.length;) {
+    pos = readHeader(s, pos);
+    out.push(copy(s.slice(packedAt, pos)));
+  }
+  return out;
+}
+
+/**
+ * A copy of `s` that owns its chars (V8 may return a slice as a view of the parent string; this
+ * one is sequential).
+ *
+ * @param s the string
+ * @returns an equal string that refers to no other
+ */
+export function copy(s: string): string {
+  if (s.length < 13) return s;
+  parts.length = 0;
+  parts.push(s, "");
+  const out = parts.join("");
+  parts.length = 0;
+  return out;
+}
