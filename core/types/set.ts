@@ -1,8 +1,9 @@
 /**
  * The set type, with Redis 7.0's two encodings:
  *
- * - `intset`: every member is an int64 in canonical form; kept sorted by value, as Redis's intset
- *   is, so SMEMBERS and SSCAN list them in ascending order like Redis does.
+ * - `intset`: every member is an int64 in canonical form; kept sorted by value in one binary
+ *   string of fixed-width words (intset.ts), as Redis's intset is, so SMEMBERS and SSCAN list
+ *   them in ascending order like Redis does.
  * - `hashtable`: a {@linkcode DenseMap}, for O(1) membership, O(1) random picks (SPOP,
  *   SRANDMEMBER) and SSCAN's cursor guarantee.
  *
@@ -15,22 +16,10 @@
 import { parseI64 } from "../bytes.ts";
 import type { TypedValue } from "../keyspace/database.ts";
 import { DenseMap } from "../keyspace/dense_map.ts";
+import { encodeKey, inserted, lastKeyWidth, memberAt, removed, search } from "./intset.ts";
 
 /** Redis caps set-max-intset-entries at 2^30 (intset internals). */
 const INTSET_HARD_MAX = 1 << 30;
-
-/**
- * Compares two canonical int64 texts by value (no leading zeros, `-` only on negatives), without
- * converting them: sign first, then length, then digits.
- */
-function compareInt(a: string, b: string): number {
-  if (a === b) return 0;
-  const aNeg = a.charCodeAt(0) === 45;
-  const bNeg = b.charCodeAt(0) === 45;
-  if (aNeg !== bNeg) return aNeg ? -1 : 1;
-  const less = a.length !== b.length ? a.length < b.length : a < b;
-  return less !== aNeg ? -1 : 1;
-}
 
 /** True when `s` is an int64 in the exact form Redis's string2ll accepts. */
 function isIntMember(s: string): boolean {
@@ -40,11 +29,37 @@ function isIntMember(s: string): boolean {
   return parseI64(s) !== undefined;
 }
 
+/**
+ * Heap bytes of the JavaScript representation, without pointer compression (Node and Deno
+ * builds): an object of `slots` fields is a 24-byte header plus 8 per field; a one-byte string is
+ * 16 bytes plus its chars padded to 8.
+ */
+function stringBytes(len: number): number {
+  return 16 + ((len + 7) & ~7);
+}
+
+/**
+ * Per-member cost of the hashtable encoding beyond the member's string: the Map entry (key,
+ * value, chain, 24 bytes, with its share of the buckets and spare room) and the two dense-array
+ * slots. Measured: a 100,000-member set grew the heap by about 57 bytes per member beyond its
+ * strings on Node 20.
+ */
+const TABLE_PER_MEMBER = 57;
+
+/** Sets intset.ts's key to `member`; false when it is not an int64 in canonical form. */
+function intKey(member: string): boolean {
+  const c = member.charCodeAt(0);
+  // Fast refusal of the common non-numeric member before the full parse.
+  return ((c >= 48 && c <= 57) || c === 45) && encodeKey(member);
+}
+
 /** A Redis set value. */
 export class SetValue implements TypedValue {
   readonly type = "set";
-  /** Members of the intset encoding, sorted by value; undefined once converted. */
-  private ints: string[] | undefined;
+  /** The intset encoding: the members as words of {@linkcode width} bytes; else undefined. */
+  private ints: string | undefined;
+  /** Bytes per member of the intset (2, 4 or 8). */
+  private width = 2;
   /** Members of the hashtable encoding; undefined while an intset. */
   private table: DenseMap<boolean> | undefined;
 
@@ -55,7 +70,7 @@ export class SetValue implements TypedValue {
    * member is an integer)
    */
   constructor(intset = true) {
-    if (intset) this.ints = [];
+    if (intset) this.ints = "";
     else this.table = new DenseMap();
   }
 
@@ -76,28 +91,20 @@ export class SetValue implements TypedValue {
 
   /** Number of members. */
   get size(): number {
-    return this.ints !== undefined ? this.ints.length : this.table!.size;
+    return this.ints !== undefined ? this.ints.length / this.width : this.table!.size;
   }
 
-  /** Position of `member` in the intset, or `-(insertion point) - 1`. */
+  /** Position of `member` in the intset, or a negative number when it is not there. */
   private search(member: string): number {
-    const ints = this.ints!;
-    let lo = 0;
-    let hi = ints.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = compareInt(ints[mid]!, member);
-      if (c === 0) return mid;
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -lo - 1;
+    if (!intKey(member)) return -1;
+    if (lastKeyWidth() > this.width) return -1;
+    return search(this.ints!, this.width);
   }
 
   /** True when `member` is in the set. */
   has(member: string): boolean {
     if (this.table !== undefined) return this.table.has(member);
-    return isIntMember(member) && this.search(member) >= 0;
+    return this.search(member) >= 0;
   }
 
   /**
@@ -109,24 +116,29 @@ export class SetValue implements TypedValue {
    */
   add(member: string, maxIntset = 512): boolean {
     if (this.table !== undefined) return this.table.set(member, true);
-    if (!isIntMember(member)) {
+    if (!intKey(member)) {
       this.convert();
       return this.table!.set(member, true);
     }
-    const at = this.search(member);
+    const from = this.width;
+    const w = Math.max(from, lastKeyWidth());
+    // A wider value than every member lies past either end: no search needed.
+    const at = w === from
+      ? search(this.ints!, w)
+      : -1 - (member.charCodeAt(0) === 45 ? 0 : this.size);
     if (at >= 0) return false;
-    this.ints!.splice(-at - 1, 0, member);
-    if (this.ints!.length > Math.min(maxIntset, INTSET_HARD_MAX)) this.convert();
+    this.ints = inserted(this.ints!, from, w, -at - 1);
+    this.width = w;
+    if (this.size > Math.min(maxIntset, INTSET_HARD_MAX)) this.convert();
     return true;
   }
 
   /** Removes `member`; true when it was present. */
   remove(member: string): boolean {
     if (this.table !== undefined) return this.table.delete(member);
-    if (!isIntMember(member)) return false;
     const at = this.search(member);
     if (at < 0) return false;
-    this.ints!.splice(at, 1);
+    this.ints = removed(this.ints!, this.width, at);
     return true;
   }
 
@@ -134,7 +146,7 @@ export class SetValue implements TypedValue {
   convert(): void {
     if (this.ints === undefined) return;
     const table = new DenseMap<boolean>();
-    for (const m of this.ints) table.set(m, true);
+    for (let i = 0; i < this.size; i++) table.set(memberAt(this.ints, this.width, i), true);
     this.table = table;
     this.ints = undefined;
   }
@@ -142,7 +154,7 @@ export class SetValue implements TypedValue {
   /** A uniformly random member; the set must not be empty. */
   random(): string {
     if (this.table !== undefined) return this.table.randomKey()!;
-    return this.ints![Math.floor(Math.random() * this.ints!.length)]!;
+    return this.at(Math.floor(Math.random() * this.size));
   }
 
   /** Removes and returns a random member; the set must not be empty. */
@@ -154,12 +166,15 @@ export class SetValue implements TypedValue {
 
   /** The member at position `i` of the iteration order (0 <= i < size). */
   at(i: number): string {
-    return this.ints !== undefined ? this.ints[i]! : this.table!.keyAt(i);
+    return this.ints !== undefined ? memberAt(this.ints, this.width, i) : this.table!.keyAt(i);
   }
 
   /** Every member in iteration order (ascending for an intset), as a fresh array. */
   members(): string[] {
-    return this.ints !== undefined ? this.ints.slice() : this.table!.keys();
+    if (this.ints === undefined) return this.table!.keys();
+    const out: string[] = new Array(this.size);
+    for (let i = 0; i < out.length; i++) out[i] = memberAt(this.ints, this.width, i);
+    return out;
   }
 
   /**
@@ -173,7 +188,7 @@ export class SetValue implements TypedValue {
    */
   scan(cursor: number, count: number, visit: (member: string) => void): number {
     if (this.ints !== undefined) {
-      for (const m of this.ints) visit(m);
+      for (const m of this.members()) visit(m);
       return 0;
     }
     return this.table!.scan(cursor, count, visit);
@@ -182,23 +197,27 @@ export class SetValue implements TypedValue {
   /** A deep copy with the same encoding (COPY). */
   clone(): SetValue {
     const copy = new SetValue(this.ints !== undefined);
-    if (this.ints !== undefined) copy.ints = this.ints.slice();
-    else for (let i = 0; i < this.table!.size; i++) copy.table!.set(this.table!.keyAt(i), true);
+    if (this.ints !== undefined) {
+      // Strings are immutable: the copy shares the intset until either is written.
+      copy.ints = this.ints;
+      copy.width = this.width;
+    } else for (let i = 0; i < this.table!.size; i++) copy.table!.set(this.table!.keyAt(i), true);
     return copy;
   }
 
-  /** Approximate bytes used, estimated like Redis from a sample of members (MEMORY USAGE). */
+  /**
+   * Approximate bytes of the JavaScript representation (MEMORY USAGE): O(1) for an intset (the
+   * object and its string), from a sample of five members for a hashtable (their strings plus
+   * {@linkcode TABLE_PER_MEMBER} each).
+   */
   memoryUsage(): number {
-    const n = this.size;
-    if (this.ints !== undefined) {
-      // An intset uses the width of its widest member for all of them.
-      let width = 2;
-      for (const m of this.ints) width = Math.max(width, m.length > 9 ? 8 : m.length > 4 ? 4 : 2);
-      return 8 + n * width;
-    }
+    const base = 24 + 4 * 8;
+    if (this.ints !== undefined) return base + stringBytes(this.ints.length);
+    const t = this.table!;
+    const n = t.size;
     const sample = Math.min(n, 5);
     let bytes = 0;
-    for (let i = 0; i < sample; i++) bytes += this.table!.keyAt(i).length + 9 + 24;
-    return 56 + (sample === 0 ? 0 : Math.ceil((bytes / sample) * n)) + 8 * n;
+    for (let i = 0; i < sample; i++) bytes += stringBytes(t.keyAt(i).length);
+    return base + 64 + (sample === 0 ? 0 : Math.ceil((bytes / sample) * n)) + TABLE_PER_MEMBER * n;
   }
 }
