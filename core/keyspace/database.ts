@@ -10,7 +10,7 @@ import { E, fail } from "../resp/reply.ts";
 import { N } from "../notify.ts";
 import { DenseMap } from "./dense_map.ts";
 import type { WriteSink } from "./write_log.ts";
-import { entryBytes, EXPIRE_ENTRY_BYTES, KEY_ENTRY_BYTES } from "../memory/cost.ts";
+import { EXPIRE_ENTRY_BYTES, KEY_ENTRY_BYTES, KEYSPACE_MEASURE } from "../memory/cost.ts";
 
 /** A value of a non-string type (list, hash, set, zset, stream, or a plugin's own). */
 export interface TypedValue {
@@ -84,7 +84,7 @@ export class Database {
    *
    * @internal
    */
-  dict: DenseMap<Value> = new DenseMap<Value>(true, entryBytes);
+  dict: DenseMap<Value> = new DenseMap<Value>(true, KEYSPACE_MEASURE);
   /** Expiry times (Unix ms) of the keys that have one. */
   expires: Map<string, number> = new Map();
   /** Round-robin position of the active expiry cycle (see `expire_cycle.ts`). */

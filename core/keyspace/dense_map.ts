@@ -12,6 +12,18 @@
  * @module
  */
 
+/** How a {@linkcode DenseMap} sizes its entries (memory accounting). */
+export interface Measure<V> {
+  /** The bytes of an entry. */
+  size(key: string, value: V): number;
+  /**
+   * True when the value never changes in place, so its entry can be measured again at any time
+   * with the same answer (nothing is stored for it); false when it may grow or shrink in place,
+   * so the size counted for it is recorded until it is measured again.
+   */
+  fixed(value: V): boolean;
+}
+
 /** A Map with dense storage for random access and stable scanning. */
 export class DenseMap<V> {
   private readonly index = new Map<string, number>();
@@ -22,19 +34,21 @@ export class DenseMap<V> {
    * keyspace tracks them for OBJECT IDLETIME/FREQ, hash fields and set members do not.
    */
   private stamps: Uint32Array | null;
-  /** Per-entry sizes in bytes, kept only when a `measure` function is given. */
-  private sizes: Uint32Array | null;
-  /** Sum of the entries' sizes (0 without a `measure` function). */
+  /**
+   * The sizes recorded for entries whose value may change in place (see {@linkcode Measure});
+   * created when the first such entry comes.
+   */
+  private sizes: Uint32Array | null = null;
+  /** Sum of the entries' sizes (0 without a {@linkcode Measure}). */
   bytes = 0;
 
   /**
    * @param trackAccess keep a 32-bit access stamp per entry (see {@linkcode getStamped})
-   * @param measure the size in bytes of an entry: the map keeps each entry's size and their sum
-   *   in {@linkcode bytes}, updated as entries come, change and go (see {@linkcode remeasure})
+   * @param measure how to size entries: the map then keeps their sum in {@linkcode bytes},
+   *   updated as entries come, change and go (see {@linkcode remeasure})
    */
-  constructor(trackAccess = false, private readonly measure?: (key: string, value: V) => number) {
+  constructor(trackAccess = false, private readonly measure?: Measure<V>) {
     this.stamps = trackAccess ? new Uint32Array(64) : null;
-    this.sizes = measure ? new Uint32Array(64) : null;
   }
 
   /** Number of entries. */
@@ -80,9 +94,17 @@ export class DenseMap<V> {
   set(key: string, value: V, stamp = 0): boolean {
     const i = this.index.get(key);
     if (i !== undefined) {
-      this.valArr[i] = value;
       if (this.stamps !== null) this.stamps[i] = stamp;
-      if (this.sizes !== null) this.resize(i, this.measure!(key, value));
+      if (this.measure === undefined) {
+        this.valArr[i] = value;
+      } else {
+        // The old size, before the value is replaced (a fixed one is measured again from it).
+        const m = this.measure;
+        const old = this.valArr[i]!;
+        this.bytes -= m.fixed(old) ? m.size(key, old) : this.sizes![i]!;
+        this.valArr[i] = value;
+        this.record(i, key, value);
+      }
       return false;
     }
     const pos = this.keyArr.length;
@@ -93,13 +115,32 @@ export class DenseMap<V> {
       if (pos >= this.stamps.length) this.stamps = grow(this.stamps);
       this.stamps[pos] = stamp;
     }
-    if (this.sizes !== null) {
-      if (pos >= this.sizes.length) this.sizes = grow(this.sizes);
-      const n = this.measure!(key, value);
-      this.sizes[pos] = n;
-      this.bytes += n;
-    }
+    if (this.measure !== undefined) this.record(pos, key, value);
     return true;
+  }
+
+  /** Adds the size of the entry at `i` to the sum, recording it when the value is not fixed. */
+  private record(i: number, key: string, value: V): number {
+    const m = this.measure!;
+    const n = m.size(key, value);
+    this.bytes += n;
+    if (!m.fixed(value)) {
+      let sizes = this.sizes;
+      if (sizes === null || i >= sizes.length) {
+        const grown = new Uint32Array(Math.max(64, this.keyArr.length * 2));
+        if (sizes !== null) grown.set(sizes);
+        sizes = this.sizes = grown;
+      }
+      sizes[i] = n;
+    }
+    return n;
+  }
+
+  /** The size counted for the entry at `i`. */
+  private sizeAt(i: number): number {
+    const m = this.measure!;
+    const v = this.valArr[i]!;
+    return m.fixed(v) ? m.size(this.keyArr[i]!, v) : this.sizes![i]!;
   }
 
   /**
@@ -108,22 +149,15 @@ export class DenseMap<V> {
    */
   remeasure(key: string): number {
     const i = this.index.get(key);
-    if (i === undefined || this.sizes === null) return 0;
-    const n = this.measure!(key, this.valArr[i]!);
-    this.resize(i, n);
-    return n;
+    if (i === undefined || this.measure === undefined) return 0;
+    this.bytes -= this.sizeAt(i);
+    return this.record(i, key, this.valArr[i]!);
   }
 
-  /** The recorded size of the entry of `key` (0 when absent or not measured). */
+  /** The size counted for the entry of `key` (0 when absent or not measured). */
   sizeOf(key: string): number {
     const i = this.index.get(key);
-    return i === undefined || this.sizes === null ? 0 : this.sizes[i]!;
-  }
-
-  private resize(i: number, n: number): void {
-    const sizes = this.sizes!;
-    this.bytes += n - sizes[i]!;
-    sizes[i] = n;
+    return i === undefined || this.measure === undefined ? 0 : this.sizeAt(i);
   }
 
   /** Removes `key`; returns true when it was present. */
@@ -131,15 +165,15 @@ export class DenseMap<V> {
     const i = this.index.get(key);
     if (i === undefined) return false;
     this.index.delete(key);
-    const sizes = this.sizes;
-    if (sizes !== null) this.bytes -= sizes[i]!;
+    if (this.measure !== undefined) this.bytes -= this.sizeAt(i);
     const last = this.keyArr.length - 1;
     if (i !== last) {
       const movedKey = this.keyArr[last]!;
       this.keyArr[i] = movedKey;
       this.valArr[i] = this.valArr[last]!;
       if (this.stamps !== null) this.stamps[i] = this.stamps[last]!;
-      if (sizes !== null) sizes[i] = sizes[last]!;
+      const sizes = this.sizes;
+      if (sizes !== null && last < sizes.length) sizes[i] = sizes[last]!;
       this.index.set(movedKey, i);
     }
     this.keyArr.pop();
@@ -153,7 +187,7 @@ export class DenseMap<V> {
     this.keyArr.length = 0;
     this.valArr.length = 0;
     if (this.stamps !== null) this.stamps = new Uint32Array(64);
-    if (this.sizes !== null) this.sizes = new Uint32Array(64);
+    this.sizes = null;
     this.bytes = 0;
   }
 

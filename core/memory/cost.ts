@@ -15,6 +15,7 @@
  */
 
 import type { Value } from "../keyspace/database.ts";
+import type { Measure } from "../keyspace/dense_map.ts";
 
 /** Bytes of a one-byte (binary) string of `length` characters. */
 export function stringBytes(length: number): number {
@@ -42,3 +43,12 @@ export function entryBytes(key: string, value: Value): number {
   return KEY_ENTRY_BYTES + stringBytes(key.length) +
     (typeof value === "string" ? stringBytes(value.length) : valueBytes(value));
 }
+
+/**
+ * How the keyspace sizes its entries: strings are immutable, so their entries are measured again
+ * when needed; other values change in place, so their last measured size is kept.
+ */
+export const KEYSPACE_MEASURE: Measure<Value> = {
+  size: entryBytes,
+  fixed: (value) => typeof value === "string",
+};
