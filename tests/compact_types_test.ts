@@ -12,6 +12,7 @@ import type { Server } from "../mod.ts";
 import { rdbOf } from "../core/persistence/rdb_file.ts";
 import { HashValue } from "../core/types/hash.ts";
 import { SetValue } from "../core/types/set.ts";
+import { ListValue } from "../core/types/list.ts";
 import { pack, unpack } from "../core/types/packed.ts";
 import { MapReply, SetReply } from "../core/resp/reply.ts";
 import { serverIn, tempDir, text } from "./rdb_helpers.ts";
@@ -298,4 +299,79 @@ test("MEMORY USAGE of compact values follows their packed size", () => {
   server.dispatch(["SADD", "s2", "1"]);
   const one = server.dispatch(["MEMORY", "USAGE", "s2"]) as number;
   assert.ok(ints - one >= 98 * 4 && ints - one <= 100 * 4 + 16, `${one} -> ${ints}`);
+});
+
+test("random list operations on packed chunks agree with an array", () => {
+  const next = rng(13);
+  const list = new ListValue();
+  const model: string[] = [];
+  const values = ["", "\0", "\xff\0", "a", "x".repeat(200), "y".repeat(9000), "z".repeat(40)];
+  const pick = (): string =>
+    values[Math.floor(next() * values.length)]! + (next() < 0.5 ? "" : "1");
+  for (let step = 0; step < 4_000; step++) {
+    const op = Math.floor(next() * 10);
+    const v = pick();
+    const i = model.length === 0 ? 0 : Math.floor(next() * model.length);
+    if (op <= 1) {
+      list.pushBack(v);
+      model.push(v);
+    } else if (op <= 3) {
+      list.pushFront(v);
+      model.unshift(v);
+    } else if (op === 4 && model.length > 0) {
+      assert.equal(list.popBack(), model.pop());
+    } else if (op === 5 && model.length > 0) {
+      assert.equal(list.popFront(), model.shift());
+    } else if (op === 6 && model.length > 0) {
+      assert.equal(list.set(i, v), true);
+      model[i] = v;
+    } else if (op === 7 && model.length > 0) {
+      const pivot = model[i]!;
+      assert.equal(list.insert(pivot, v, next() < 0.5), true);
+      const at = model.indexOf(pivot);
+      if (list.get(at) === v) model.splice(at, 0, v);
+      else model.splice(at + 1, 0, v);
+    } else if (op === 8) {
+      const count = Math.floor(next() * 5) - 2;
+      let removed = 0;
+      const limit = count === 0 ? Infinity : Math.abs(count);
+      const order = count < 0 ? [...model.keys()].reverse() : [...model.keys()];
+      const drop = new Set<number>();
+      for (const k of order) if (model[k] === v && removed < limit && ++removed) drop.add(k);
+      assert.equal(list.remove(v, count), removed);
+      const kept = model.filter((_, k) => !drop.has(k));
+      model.length = 0;
+      model.push(...kept);
+    } else if (model.length > 0) {
+      assert.equal(list.get(i), model[i]);
+      assert.equal(list.get(-1 - i), model[model.length - 1 - i]);
+    }
+    assert.equal(list.length, model.length);
+  }
+  assert.deepEqual(list.toArray(), model);
+  assert.deepEqual(list.clone().toArray(), model);
+  if (model.length > 10) {
+    assert.deepEqual(list.range(3, model.length - 4), model.slice(3, model.length - 3));
+    list.trimFront(2);
+    list.trimBack(3);
+    assert.deepEqual(list.toArray(), model.slice(2, model.length - 3));
+  }
+});
+
+test("lists of binary elements survive LINSERT, LSET, LREM, LTRIM and a DUMP/RESTORE", () => {
+  const server = createServer();
+  const elems = Array.from({ length: 300 }, (_, i) => BINARY[i % BINARY.length] + String(i));
+  server.dispatch(["RPUSH", "l", ...elems]);
+  assert.equal(server.dispatch(["OBJECT", "ENCODING", "l"]), "quicklist");
+  assert.equal(server.dispatch(["LINSERT", "l", "BEFORE", elems[150]!, "\0new"]), 301);
+  assert.equal(server.dispatch(["LINDEX", "l", "150"]), "\0new");
+  assert.equal(text(server.dispatch(["LSET", "l", "-1", "\xff".repeat(300)])), "OK");
+  assert.deepEqual(server.dispatch(["LPOS", "l", "\0new"]), 150);
+  const removed = server.dispatch(["LREM", "l", "0", elems[0]!]) as number;
+  assert.ok(removed > 0);
+  assert.equal(text(server.dispatch(["LTRIM", "l", "1", "-2"])), "OK");
+  const before = server.dispatch(["LRANGE", "l", "0", "-1"]);
+  const target = createServer();
+  target.dispatch(["RESTORE", "l", "0", server.dispatch(["DUMP", "l"]) as string]);
+  assert.deepEqual(target.dispatch(["LRANGE", "l", "0", "-1"]), before);
 });

@@ -1,8 +1,9 @@
 /**
  * The list type: a deque of chunks. Elements (binary strings) live in chunks of at most
- * {@linkcode CHUNK} elements; both the chunks and the chain of chunks are ring buffers, so a push
- * or a pop at either end is O(1), and reaching index `i` walks chunks (not elements) from the
- * nearer end, like Redis's quicklist walks its nodes.
+ * {@linkcode CHUNK} elements packed in one string each (list_chunk.ts, a listpack's
+ * counterpart); the chain of chunks is a ring buffer, so a push or a pop at either end touches
+ * one chunk, and reaching index `i` walks chunks from the nearer end, then elements inside the
+ * chunk from its nearer end, like Redis's quicklist walks its nodes and their listpacks.
  *
  * Redis 7.0 always reports the `quicklist` encoding for lists (the listpack encoding of small
  * lists came with 7.2), so `list-max-listpack-size` only shapes Redis's nodes, not what clients
@@ -12,9 +13,9 @@
  */
 
 import type { TypedValue } from "../keyspace/database.ts";
+import { CHUNK, Chunk } from "./list_chunk.ts";
 
-/** Most elements a chunk holds. */
-export const CHUNK = 128;
+export { CHUNK } from "./list_chunk.ts";
 
 /** A ring buffer whose capacity is a power of two; grows by doubling. */
 class Ring<T> {
@@ -76,16 +77,6 @@ class Ring<T> {
     this.set(i, v);
   }
 
-  /** Drops the first `n` elements. */
-  dropFront(n: number): void {
-    for (let j = 0; j < n; j++) this.popFront();
-  }
-
-  /** Drops the last `n` elements. */
-  dropBack(n: number): void {
-    for (let j = 0; j < n; j++) this.popBack();
-  }
-
   private grow(): void {
     const old = this.items;
     const next: (T | undefined)[] = new Array(Math.max(4, old.length * 2));
@@ -94,8 +85,6 @@ class Ring<T> {
     this.head = 0;
   }
 }
-
-type Chunk = Ring<string>;
 
 /** A Redis list: binary strings with O(1) access at both ends. */
 export class ListValue implements TypedValue {
@@ -129,47 +118,38 @@ export class ListValue implements TypedValue {
     return "quicklist";
   }
 
-  /** A deep copy (COPY). */
+  /** A deep copy (COPY): chunk strings are immutable, so the copy shares them. */
   clone(): ListValue {
     const copy = new ListValue();
     const chunks = this.chunks;
     for (let k = 0; k < chunks.len; k++) {
       const c = chunks.get(k);
-      const d = new Ring<string>(c.items.length);
-      for (let j = 0; j < c.len; j++) d.items[j] = c.get(j);
-      d.len = c.len;
-      copy.chunks.pushBack(d);
+      copy.chunks.pushBack(new Chunk(c.s, c.n));
     }
     copy.length = this.length;
     return copy;
   }
 
   /**
-   * Approximate bytes used. Like Redis's MEMORY USAGE on a quicklist, element sizes are sampled
-   * (the first chunks) and extrapolated, so the cost does not grow with the list.
+   * Approximate bytes of the JavaScript representation (MEMORY USAGE), O(number of chunks) and
+   * without looking at elements: the object and its ring (24 + 6 fields, 8 per ring slot), and
+   * per chunk its object (24 + 2 fields), its ring slot and its string (16 + bytes, padded).
+   * A chunk holds up to 128 elements, so this costs one step per 128 elements, as Redis's
+   * MEMORY USAGE costs one step per quicklist node.
    */
   memoryUsage(): number {
     const chunks = this.chunks;
-    let bytes = 40 + chunks.items.length * 8;
-    let sampled = 0;
-    let sampledBytes = 0;
-    for (let k = 0; k < chunks.len; k++) {
-      const c = chunks.get(k);
-      bytes += 32 + c.items.length * 8;
-      if (k < 5) {
-        for (let j = 0; j < c.len; j++) sampledBytes += 16 + c.get(j).length;
-        sampled += c.len;
-      }
-    }
-    return bytes + (sampled === 0 ? 0 : Math.round((sampledBytes / sampled) * this.length));
+    let bytes = 24 + 6 * 8 + 40 + chunks.items.length * 8;
+    for (let k = 0; k < chunks.len; k++) bytes += 40 + 16 + ((chunks.get(k).s.length + 7) & ~7);
+    return bytes;
   }
 
   /** Adds `v` at the head. */
   pushFront(v: string): void {
     const chunks = this.chunks;
     let c = chunks.len === 0 ? undefined : chunks.get(0);
-    if (c === undefined || c.len >= CHUNK) {
-      c = new Ring<string>(chunks.len === 0 ? 4 : CHUNK);
+    if (c === undefined || c.full(v.length)) {
+      c = new Chunk();
       chunks.pushFront(c);
     }
     c.pushFront(v);
@@ -180,8 +160,8 @@ export class ListValue implements TypedValue {
   pushBack(v: string): void {
     const chunks = this.chunks;
     let c = chunks.len === 0 ? undefined : chunks.get(chunks.len - 1);
-    if (c === undefined || c.len >= CHUNK) {
-      c = new Ring<string>(chunks.len === 0 ? 4 : CHUNK);
+    if (c === undefined || c.full(v.length)) {
+      c = new Chunk();
       chunks.pushBack(c);
     }
     c.pushBack(v);
@@ -193,7 +173,7 @@ export class ListValue implements TypedValue {
     const chunks = this.chunks;
     const c = chunks.get(0);
     const v = c.popFront();
-    if (c.len === 0) chunks.popFront();
+    if (c.n === 0) chunks.popFront();
     this.length--;
     return v;
   }
@@ -203,7 +183,7 @@ export class ListValue implements TypedValue {
     const chunks = this.chunks;
     const c = chunks.get(chunks.len - 1);
     const v = c.popBack();
-    if (c.len === 0) chunks.popBack();
+    if (c.n === 0) chunks.popBack();
     this.length--;
     return v;
   }
@@ -214,8 +194,8 @@ export class ListValue implements TypedValue {
     if (i < this.length >> 1) {
       let k = 0;
       let c = chunks.get(0);
-      while (i >= c.len) {
-        i -= c.len;
+      while (i >= c.n) {
+        i -= c.n;
         c = chunks.get(++k);
       }
       this.atChunk = k;
@@ -224,12 +204,12 @@ export class ListValue implements TypedValue {
       let back = this.length - 1 - i;
       let k = chunks.len - 1;
       let c = chunks.get(k);
-      while (back >= c.len) {
-        back -= c.len;
+      while (back >= c.n) {
+        back -= c.n;
         c = chunks.get(--k);
       }
       this.atChunk = k;
-      this.atOffset = c.len - 1 - back;
+      this.atOffset = c.n - 1 - back;
     }
   }
 
@@ -256,15 +236,9 @@ export class ListValue implements TypedValue {
     if (out.length === 0) return out;
     this.locate(start);
     const chunks = this.chunks;
-    let k = this.atChunk;
-    let j = this.atOffset;
-    let c = chunks.get(k);
-    for (let n = 0; n < out.length; n++) {
-      if (j === c.len) {
-        c = chunks.get(++k);
-        j = 0;
-      }
-      out[n] = c.get(j++);
+    let n = 0;
+    for (let k = this.atChunk, skip = this.atOffset; n < out.length; k++, skip = 0) {
+      n = chunks.get(k).readInto(skip, out, n);
     }
     return out;
   }
@@ -280,8 +254,8 @@ export class ListValue implements TypedValue {
     this.length -= n;
     while (n > 0) {
       const c = chunks.get(0);
-      if (c.len <= n) {
-        n -= c.len;
+      if (c.n <= n) {
+        n -= c.n;
         chunks.popFront();
       } else {
         c.dropFront(n);
@@ -296,8 +270,8 @@ export class ListValue implements TypedValue {
     this.length -= n;
     while (n > 0) {
       const c = chunks.get(chunks.len - 1);
-      if (c.len <= n) {
-        n -= c.len;
+      if (c.n <= n) {
+        n -= c.n;
         chunks.popBack();
       } else {
         c.dropBack(n);
@@ -313,13 +287,11 @@ export class ListValue implements TypedValue {
   insert(pivot: string, v: string, after: boolean): boolean {
     const chunks = this.chunks;
     for (let k = 0; k < chunks.len; k++) {
-      const c = chunks.get(k);
-      for (let j = 0; j < c.len; j++) {
-        if (c.get(j) === pivot) {
-          this.insertInChunk(k, after ? j + 1 : j, v);
-          this.length++;
-          return true;
-        }
+      const j = chunks.get(k).items().indexOf(pivot);
+      if (j >= 0) {
+        this.insertInChunk(k, after ? j + 1 : j, v);
+        this.length++;
+        return true;
       }
     }
     return false;
@@ -329,26 +301,26 @@ export class ListValue implements TypedValue {
   private insertInChunk(k: number, at: number, v: string): void {
     const chunks = this.chunks;
     const c = chunks.get(k);
-    if (c.len < CHUNK) {
+    if (!c.full(v.length)) {
       c.insertAt(at, v);
       return;
     }
     // A full chunk: use the room of a neighbour at the edges, else split it in two halves.
-    if (at === c.len && k + 1 < chunks.len && chunks.get(k + 1).len < CHUNK) {
+    if (at === c.n && k + 1 < chunks.len && !chunks.get(k + 1).full(v.length)) {
       chunks.get(k + 1).pushFront(v);
       return;
     }
-    if (at === 0 && k > 0 && chunks.get(k - 1).len < CHUNK) {
+    if (at === 0 && k > 0 && !chunks.get(k - 1).full(v.length)) {
       chunks.get(k - 1).pushBack(v);
       return;
     }
-    const half = c.len >> 1;
-    const tail = new Ring<string>(CHUNK);
-    for (let j = half; j < c.len; j++) tail.pushBack(c.get(j));
-    c.dropBack(c.len - half);
+    const items = c.items();
+    items.splice(at, 0, v);
+    const half = items.length >> 1;
+    const tail = new Chunk();
+    tail.assign(items.slice(half));
+    c.assign(items.slice(0, half));
     chunks.insertAt(k + 1, tail);
-    if (at <= half) c.insertAt(at, v);
-    else tail.insertAt(at - half, v);
   }
 
   /**
@@ -359,36 +331,26 @@ export class ListValue implements TypedValue {
     const chunks = this.chunks;
     const limit = count === 0 ? Infinity : Math.abs(count);
     let removed = 0;
-    if (count >= 0) {
-      for (let k = 0; k < chunks.len && removed < limit; k++) {
-        const c = chunks.get(k);
-        let w = 0;
-        for (let r = 0; r < c.len; r++) {
-          const e = c.get(r);
-          if (e === v && removed < limit) {
-            removed++;
-            continue;
-          }
-          if (w !== r) c.set(w, e);
-          w++;
+    const fromTail = count < 0;
+    for (let step = 0; step < chunks.len && removed < limit; step++) {
+      const c = chunks.get(fromTail ? chunks.len - 1 - step : step);
+      const items = c.items();
+      if (!items.includes(v)) continue;
+      const kept: string[] = [];
+      if (!fromTail) {
+        for (const e of items) {
+          if (e === v && removed < limit) removed++;
+          else kept.push(e);
         }
-        c.dropBack(c.len - w);
-      }
-    } else {
-      for (let k = chunks.len - 1; k >= 0 && removed < limit; k--) {
-        const c = chunks.get(k);
-        let w = c.len - 1;
-        for (let r = c.len - 1; r >= 0; r--) {
-          const e = c.get(r);
-          if (e === v && removed < limit) {
-            removed++;
-            continue;
-          }
-          if (w !== r) c.set(w, e);
-          w--;
+      } else {
+        for (let r = items.length - 1; r >= 0; r--) {
+          const e = items[r]!;
+          if (e === v && removed < limit) removed++;
+          else kept.push(e);
         }
-        c.dropFront(w + 1);
+        kept.reverse();
       }
+      c.assign(kept);
     }
     if (removed !== 0) {
       this.length -= removed;
@@ -403,10 +365,10 @@ export class ListValue implements TypedValue {
     const next = new Ring<Chunk>(old.items.length);
     for (let k = 0; k < old.len; k++) {
       const c = old.get(k);
-      if (c.len === 0) continue;
+      if (c.n === 0) continue;
       const prev = next.len === 0 ? undefined : next.get(next.len - 1);
-      if (prev !== undefined && prev.len + c.len <= CHUNK) {
-        for (let j = 0; j < c.len; j++) prev.pushBack(c.get(j));
+      if (prev !== undefined && prev.n + c.n <= CHUNK && !prev.full(c.s.length)) {
+        prev.assign([...prev.items(), ...c.items()]);
       } else {
         next.pushBack(c);
       }
@@ -428,9 +390,9 @@ export class ListValue implements TypedValue {
     let matches = 0;
     if (!fromTail) {
       for (let k = 0; k < chunks.len && seen < limit; k++) {
-        const c = chunks.get(k);
-        for (let j = 0; j < c.len && seen < limit; j++, seen++) {
-          if (c.get(j) === v && ++matches > skip) {
+        const c = chunks.get(k).items();
+        for (let j = 0; j < c.length && seen < limit; j++, seen++) {
+          if (c[j] === v && ++matches > skip) {
             out.push(seen);
             if (out.length === count) return out;
           }
@@ -438,9 +400,9 @@ export class ListValue implements TypedValue {
       }
     } else {
       for (let k = chunks.len - 1; k >= 0 && seen < limit; k--) {
-        const c = chunks.get(k);
-        for (let j = c.len - 1; j >= 0 && seen < limit; j--, seen++) {
-          if (c.get(j) === v && ++matches > skip) {
+        const c = chunks.get(k).items();
+        for (let j = c.length - 1; j >= 0 && seen < limit; j--, seen++) {
+          if (c[j] === v && ++matches > skip) {
             out.push(len - 1 - seen);
             if (out.length === count) return out;
           }
