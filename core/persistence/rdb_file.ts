@@ -16,7 +16,7 @@ import { CF, type Client } from "../client.ts";
 import { type Command, F } from "../command.ts";
 import { idleSeconds, lfuCounter } from "../keyspace/access.ts";
 import { Snapshot } from "../keyspace/snapshot.ts";
-import { memory, pid } from "../proc.ts";
+import { pid } from "../proc.ts";
 import { writeOptions } from "../rdb/write_value.ts";
 import { ErrorReply } from "../resp/reply.ts";
 import type { Server } from "../server.ts";
@@ -227,7 +227,7 @@ export class RdbPersistence {
       checksum: config.bool("rdbchecksum"),
       aofBase,
       ctime: Math.floor(now / 1000),
-      usedMem: memory().used,
+      usedMem: server.memory.usedForEviction().used,
       functions: [...librariesOf(server).libraries.values()].map((l) => l.code),
     };
     if (written !== undefined) opts.written = written;
