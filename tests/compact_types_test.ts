@@ -13,6 +13,7 @@ import { rdbOf } from "../core/persistence/rdb_file.ts";
 import { HashValue } from "../core/types/hash.ts";
 import { SetValue } from "../core/types/set.ts";
 import { ListValue } from "../core/types/list.ts";
+import { PackedOrder } from "../core/types/zset_packed.ts";
 import { pack, unpack } from "../core/types/packed.ts";
 import { MapReply, SetReply } from "../core/resp/reply.ts";
 import { serverIn, tempDir, text } from "./rdb_helpers.ts";
@@ -374,4 +375,128 @@ test("lists of binary elements survive LINSERT, LSET, LREM, LTRIM and a DUMP/RES
   const target = createServer();
   target.dispatch(["RESTORE", "l", "0", server.dispatch(["DUMP", "l"]) as string]);
   assert.deepEqual(target.dispatch(["LRANGE", "l", "0", "-1"]), before);
+});
+
+/** Scores at the edges of each packed form: small, int32 edges, past them, fractions, infinities. */
+const SCORES = [0, -0, 1, -1, 127, 128, -129, 65535, 2147483647, -2147483648, 2147483648];
+SCORES.push(-2147483649, 0.5, -1e-300, 1e300, Infinity, -Infinity, 2 ** 53);
+
+test("random operations on a packed sorted set index agree with a sorted array", () => {
+  const next = rng(17);
+  const p = new PackedOrder();
+  let model: { score: number; member: string }[] = [];
+  const sortModel = (): void => {
+    model.sort((a, b) =>
+      a.score - b.score || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0)
+    );
+  };
+  const names = ["", "\0", "a", "\xff", "m".repeat(13), "n".repeat(300)];
+  for (let step = 0; step < 3_000; step++) {
+    const member = names[Math.floor(next() * names.length)]! + String(Math.floor(next() * 30));
+    const score = SCORES[Math.floor(next() * SCORES.length)]! || 0;
+    const at = model.findIndex((e) => e.member === member);
+    if (next() < 0.6) {
+      if (at >= 0) {
+        p.updateScore(model[at]!.score, member, score);
+        model[at]!.score = score;
+      } else {
+        p.insert(score, member);
+        model.push({ score, member });
+      }
+      sortModel();
+    } else if (at >= 0) {
+      assert.equal(p.delete(model[at]!.score, member), true);
+      model.splice(at, 1);
+    }
+    assert.equal(p.length, model.length);
+    const i = model.findIndex((e) => e.member === member);
+    assert.equal(p.scoreOf(member), i < 0 ? undefined : model[i]!.score);
+    assert.equal(p.rankOf(i < 0 ? 0 : model[i]!.score, member), i + 1);
+  }
+  const forward: unknown[] = [];
+  for (const c = p.first(); c.valid; c.next()) forward.push({ score: c.score, member: c.member });
+  assert.deepEqual(forward, model);
+  const backward: unknown[] = [];
+  for (const c = p.last(); c.valid; c.prev()) backward.push({ score: c.score, member: c.member });
+  assert.deepEqual(backward, [...model].reverse());
+  for (let r = 1; r <= model.length; r += 3) assert.equal(p.at(r).member, model[r - 1]!.member);
+  assert.equal(p.countBefore((s) => s < 1), model.filter((e) => e.score < 1).length);
+  const removed: string[] = [];
+  const n = model.length;
+  p.deleteRangeByRank(2, n - 1, (m) => removed.push(m));
+  assert.deepEqual(removed, model.slice(1, n - 1).map((e) => e.member));
+  model = [model[0]!, model[n - 1]!];
+  const tree = p.toTree();
+  assert.equal(tree.length, 2);
+  assert.equal(tree.first().member, model[0]!.member);
+});
+
+test("a listpack sorted set keeps its encoding up to the limits and answers every read", () => {
+  const server = createServer();
+  const args: string[] = [];
+  const member = (i: number): string => BINARY[i % BINARY.length]!.slice(0, 60) + i;
+  SCORES.forEach((s, i) => args.push(String(s), member(i)));
+  server.dispatch(["ZADD", "z", ...args]);
+  assert.equal(server.dispatch(["OBJECT", "ENCODING", "z"]), "listpack");
+  const reference = createServer({ config: { "zset-max-listpack-entries": 0 } });
+  reference.dispatch(["ZADD", "z", ...args]);
+  assert.equal(reference.dispatch(["OBJECT", "ENCODING", "z"]), "skiplist");
+  const reads = [
+    ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+    ["ZREVRANGE", "z", "0", "-1", "WITHSCORES"],
+    ["ZRANGEBYSCORE", "z", "(0", "+inf"],
+    ["ZREVRANGEBYSCORE", "z", "1e301", "-1", "LIMIT", "1", "3"],
+    ["ZRANK", "z", member(3)],
+    ["ZREVRANK", "z", member(3)],
+    ["ZSCORE", "z", member(13)],
+    ["ZMSCORE", "z", member(6), member(14), "none"],
+    ["ZCOUNT", "z", "-1", "1"],
+    ["ZINCRBY", "z", "2.5", member(1)],
+    ["ZRANGEBYLEX", "z", "-", "+"],
+    ["ZREMRANGEBYRANK", "z", "1", "2"],
+    ["ZPOPMAX", "z"],
+    ["ZPOPMIN", "z"],
+    ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+  ];
+  // A listpack is scanned whole, in order, as Redis scans its compact encodings.
+  const scan = server.dispatch(["ZSCAN", "z", "0"]) as [string, string[]];
+  assert.equal(scan[0], "0");
+  assert.equal(scan[1].length, SCORES.length * 2);
+  for (const argv of reads) {
+    assert.deepEqual(server.dispatch(argv), reference.dispatch(argv), argv.join(" "));
+  }
+  const source = createServer();
+  source.dispatch(["ZADD", "z", ...args]);
+  const target = createServer();
+  target.dispatch(["RESTORE", "z", "0", source.dispatch(["DUMP", "z"]) as string]);
+  assert.equal(target.dispatch(["OBJECT", "ENCODING", "z"]), "listpack");
+  assert.deepEqual(
+    target.dispatch(["ZRANGE", "z", "0", "-1", "WITHSCORES"]),
+    source.dispatch(["ZRANGE", "z", "0", "-1", "WITHSCORES"]),
+  );
+  const dir = tempDir();
+  const { server: saving } = serverIn(dir);
+  saving.dispatch(["ZADD", "z", ...args]);
+  assert.equal(text(saving.dispatch(["SAVE"])), "OK");
+  const { server: loaded } = serverIn(dir);
+  rdbOf(loaded).loadOnStart();
+  assert.equal(loaded.dispatch(["OBJECT", "ENCODING", "z"]), "listpack");
+  assert.deepEqual(
+    loaded.dispatch(["ZRANGE", "z", "0", "-1", "WITHSCORES"]),
+    source.dispatch(["ZRANGE", "z", "0", "-1", "WITHSCORES"]),
+  );
+});
+
+test("a sorted set converts at zset-max-listpack-entries and -value", () => {
+  const server = createServer();
+  for (let i = 0; i < 128; i++) server.dispatch(["ZADD", "z", String(i), `m${i}`]);
+  assert.equal(server.dispatch(["OBJECT", "ENCODING", "z"]), "listpack");
+  server.dispatch(["ZADD", "z", "1", "m128"]);
+  assert.equal(server.dispatch(["OBJECT", "ENCODING", "z"]), "skiplist");
+  assert.equal(server.dispatch(["ZRANK", "z", "m128"]), 2);
+  server.dispatch(["ZADD", "v", "1", "x".repeat(64)]);
+  assert.equal(server.dispatch(["OBJECT", "ENCODING", "v"]), "listpack");
+  server.dispatch(["ZADD", "v", "2", "x".repeat(65)]);
+  assert.equal(server.dispatch(["OBJECT", "ENCODING", "v"]), "skiplist");
+  assert.equal(server.dispatch(["ZRANK", "v", "x".repeat(64)]), 0);
 });

@@ -90,8 +90,49 @@ let depth = 0;
 let curLeaf: Leaf = new Leaf([], []);
 let curIdx = 0;
 
+/** A position in an ordered index for walking it; a mutation of the index invalidates it. */
+export interface TreeCursor {
+  /** False once the cursor moved past either end. */
+  readonly valid: boolean;
+  /** The member at the cursor. */
+  readonly member: string;
+  /** The score at the cursor. */
+  readonly score: number;
+  /** Moves to the next element. */
+  next(): void;
+  /** Moves to the previous element. */
+  prev(): void;
+}
+
+/**
+ * What a sorted set needs of its ordered index: the tree below, or the packed listpack form of
+ * a small set (zset_packed.ts). Ranks are 1-based.
+ */
+export interface OrderIndex {
+  /** Number of elements. */
+  readonly length: number;
+  /** Inserts an element known to be absent. */
+  insert(score: number, member: string): void;
+  /** Deletes the element (score, member); true when it was there. */
+  delete(score: number, member: string): boolean;
+  /** Changes the score of an element known to be present. */
+  updateScore(score: number, member: string, newScore: number): void;
+  /** 1-based rank of (score, member), 0 when absent. */
+  rankOf(score: number, member: string): number;
+  /** A cursor at 1-based rank `r` (invalid when out of range). */
+  at(r: number): TreeCursor;
+  /** A cursor at the first element (invalid when empty). */
+  first(): TreeCursor;
+  /** A cursor at the last element (invalid when empty). */
+  last(): TreeCursor;
+  /** Number of leading elements for which the monotone predicate `before` holds. */
+  countBefore(before: (score: number, member: string) => boolean): number;
+  /** Deletes 1-based ranks `start..end` (inclusive, valid), calling `removed` for each. */
+  deleteRangeByRank(start: number, end: number, removed: (member: string) => void): number;
+}
+
 /** A position in the tree for walking it; a mutation of the tree invalidates it. */
-export class TreeCursor {
+class LeafCursor implements TreeCursor {
   /**
    * @param leaf the leaf, null past either end
    * @param i the position in the leaf
@@ -131,7 +172,7 @@ export class TreeCursor {
 }
 
 /** A counted B+ tree ordered by (score, member). */
-export class OrderTree {
+export class OrderTree implements OrderIndex {
   private root: TreeNode = new Leaf([], []);
   private head: Leaf = this.root as Leaf;
   private tail: Leaf = this.root as Leaf;
@@ -386,19 +427,19 @@ export class OrderTree {
 
   /** A cursor at 1-based rank `r` (invalid when out of range). */
   at(r: number): TreeCursor {
-    if (r < 1 || r > this.length) return new TreeCursor(null, 0);
+    if (r < 1 || r > this.length) return new LeafCursor(null, 0);
     this.seekRank(r - 1);
-    return new TreeCursor(curLeaf, curIdx);
+    return new LeafCursor(curLeaf, curIdx);
   }
 
   /** A cursor at the first element (invalid when empty). */
   first(): TreeCursor {
-    return new TreeCursor(this.length === 0 ? null : this.head, 0);
+    return new LeafCursor(this.length === 0 ? null : this.head, 0);
   }
 
   /** A cursor at the last element (invalid when empty). */
   last(): TreeCursor {
-    return new TreeCursor(this.length === 0 ? null : this.tail, this.tail.members.length - 1);
+    return new LeafCursor(this.length === 0 ? null : this.tail, this.tail.members.length - 1);
   }
 
   /** Deletes 1-based ranks `start..end` (inclusive, valid), calling `removed` for each. */

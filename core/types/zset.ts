@@ -1,20 +1,22 @@
 /**
- * The sorted set value: a member → score map (a {@linkcode DenseMap}, for O(1) lookups, random
- * picks and a SCAN cursor) plus an {@linkcode OrderTree} (a counted B+ tree) for order, rank and
- * ranges.
+ * The sorted set value, in Redis 7.0's two encodings:
  *
- * Redis keeps small sorted sets in a listpack and converts them to a skip list once they pass
- * `zset-max-listpack-entries` elements or a member passes `zset-max-listpack-value` bytes, never
- * back. Here one structure serves both sizes (a small set is a single leaf of the tree, much like
- * a listpack); the encoding is tracked as Redis would, so OBJECT ENCODING and ZSCAN (which
- * returns a listpack whole, in order) behave the same.
+ * - `listpack`: a {@linkcode PackedOrder}, every element in order in one packed string, walked
+ *   as Redis walks its listpack (zset_packed.ts).
+ * - `skiplist`: a member → score map (a {@linkcode DenseMap}, for O(1) lookups, random picks and
+ *   a SCAN cursor) plus an {@linkcode OrderTree} (a counted B+ tree) for order, rank and ranges.
+ *
+ * A set converts, one way, once it passes `zset-max-listpack-entries` elements or a member passes
+ * `zset-max-listpack-value` bytes. Both indexes answer the {@linkcode OrderIndex} interface, which
+ * the range commands use through {@linkcode ZSet.list}.
  *
  * @module
  */
 
 import { DenseMap } from "../keyspace/dense_map.ts";
 import type { TypedValue } from "../keyspace/database.ts";
-import { OrderTree } from "./order_tree.ts";
+import { type OrderIndex, OrderTree } from "./order_tree.ts";
+import { PackedOrder } from "./zset_packed.ts";
 
 /** An element taken out of a set. */
 export interface ZElement {
@@ -67,6 +69,14 @@ export function zsetLimits(config: ConfigSource): ZsetLimits {
   };
 }
 
+/**
+ * Per-element bytes of the skiplist encoding beyond the member string, measured on Node 20 with
+ * 100,000-element sets: the tree's leaf slots (a double and a pointer, leaves about 3/4 full)
+ * and its inner nodes about 24, the member map's entry and dense slots about 57 (as a set's).
+ */
+const TREE_PER_ELEMENT = 24;
+const DICT_PER_ELEMENT = 57;
+
 /** A sorted set. */
 export class ZSet implements TypedValue {
   readonly type = "zset";
@@ -75,8 +85,8 @@ export class ZSet implements TypedValue {
    * listpack it is searched in order, which its size limit keeps short, and it stays small.
    */
   dict: DenseMap<number> | undefined;
-  /** The elements in (score, member) order. */
-  readonly list: OrderTree = new OrderTree();
+  /** The elements in (score, member) order: packed while a listpack, else a tree. */
+  list: OrderIndex;
   /** The score the last {@linkcode add} left the member with. */
   newScore = 0;
 
@@ -85,6 +95,7 @@ export class ZSet implements TypedValue {
    */
   constructor(listpack: boolean) {
     this.dict = listpack ? undefined : new DenseMap<number>();
+    this.list = listpack ? new PackedOrder() : new OrderTree();
   }
 
   /**
@@ -116,9 +127,18 @@ export class ZSet implements TypedValue {
   static fromElements(members: string[], scores: number[], limits?: ZsetLimits): ZSet {
     let longest = 0;
     for (const m of members) if (m.length > longest) longest = m.length;
-    const z = new ZSet(
-      limits !== undefined && members.length <= limits.entries && longest <= limits.value,
-    );
+    const listpack = limits !== undefined && members.length <= limits.entries &&
+      longest <= limits.value;
+    const z = new ZSet(listpack);
+    if (listpack) {
+      const order = members.map((_, i) => i);
+      const sc = scores.map((x) => x === 0 ? 0 : x);
+      order.sort((a, b) =>
+        sc[a]! - sc[b]! || (members[a]! < members[b]! ? -1 : members[a]! > members[b]! ? 1 : 0)
+      );
+      z.list = PackedOrder.sorted(order.map((i) => sc[i]!), order.map((i) => members[i]!));
+      return z;
+    }
     for (let i = 0; i < members.length; i++) {
       const score = z.stored(scores[i]!);
       z.list.insert(score, members[i]!);
@@ -150,14 +170,15 @@ export class ZSet implements TypedValue {
   /** The score of `member`, or undefined. */
   score(member: string): number | undefined {
     if (this.dict !== undefined) return this.dict.get(member);
-    for (const c = this.list.first(); c.valid; c.next()) if (c.member === member) return c.score;
-    return undefined;
+    return (this.list as PackedOrder).scoreOf(member);
   }
 
   /** Converts to the skiplist encoding (adds the member map), for good. */
   private convert(): void {
+    const tree = (this.list as PackedOrder).toTree();
     const dict = new DenseMap<number>();
-    for (const c = this.list.first(); c.valid; c.next()) dict.set(c.member, c.score);
+    for (const c = tree.first(); c.valid; c.next()) dict.set(c.member, c.score);
+    this.list = tree;
     this.dict = dict;
   }
 
@@ -249,6 +270,13 @@ export class ZSet implements TypedValue {
   /** A deep copy with the same encoding (COPY). */
   clone(): ZSet {
     const z = new ZSet(this.dict === undefined);
+    if (this.list instanceof PackedOrder) {
+      // The packed string is immutable: the copy shares it until either set is written.
+      const p = z.list as PackedOrder;
+      p.s = this.list.s;
+      p.length = this.list.length;
+      return z;
+    }
     for (const c = this.list.first(); c.valid; c.next()) {
       z.list.insert(c.score, c.member);
       z.dict?.set(c.member, c.score);
@@ -256,14 +284,21 @@ export class ZSet implements TypedValue {
     return z;
   }
 
-  /** Approximate bytes used (MEMORY USAGE), from the member lengths of a few elements. */
+  /**
+   * Approximate bytes of the JavaScript representation (MEMORY USAGE). A listpack: the object
+   * and its index (24 + 4 fields and 24 + 3 fields) and the packed string, O(1). A skiplist:
+   * from the member lengths of five elements, per element its member string (16 + bytes padded
+   * to 8), {@linkcode TREE_PER_ELEMENT} and {@linkcode DICT_PER_ELEMENT}.
+   */
   memoryUsage(): number {
+    const base = 24 + 4 * 8;
+    if (this.list instanceof PackedOrder) return base + 48 + 16 + ((this.list.s.length + 7) & ~7);
     let sample = 0;
     let bytes = 0;
     for (const c = this.list.first(); c.valid && sample < 5; c.next(), sample++) {
-      bytes += c.member.length;
+      bytes += 16 + ((c.member.length + 7) & ~7);
     }
     const avg = sample === 0 ? 0 : bytes / sample;
-    return 64 + Math.round(this.size * (avg + (this.dict === undefined ? 12 : 80)));
+    return base + 64 + Math.round(this.size * (avg + TREE_PER_ELEMENT + DICT_PER_ELEMENT));
   }
 }

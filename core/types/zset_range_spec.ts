@@ -1,11 +1,11 @@
 /**
  * Score and lex intervals of the sorted set range commands: the bound tests, and the rank
- * searches and range deletions on an {@linkcode OrderTree} built on its lower bounds.
+ * searches and range deletions on an {@linkcode OrderIndex} built on its lower bounds.
  *
  * @module
  */
 
-import type { OrderTree } from "./order_tree.ts";
+import type { OrderIndex } from "./order_tree.ts";
 
 /** A score interval; `minex`/`maxex` make a bound exclusive. */
 export interface ScoreRange {
@@ -54,28 +54,28 @@ function emptyRange(r: ScoreRange | LexRange): boolean {
 }
 
 /** 1-based rank of the first element of `t` in the score range, 0 when none is. */
-export function firstRankInRange(t: OrderTree, r: ScoreRange): number {
+export function firstRankInRange(t: OrderIndex, r: ScoreRange): number {
   if (emptyRange(r)) return 0;
   const c = t.countBefore((s) => !gteMin(s, r));
   return c < t.length && lteMax(t.at(c + 1).score, r) ? c + 1 : 0;
 }
 
 /** 1-based rank of the last element of `t` in the score range, 0 when none is. */
-export function lastRankInRange(t: OrderTree, r: ScoreRange): number {
+export function lastRankInRange(t: OrderIndex, r: ScoreRange): number {
   if (emptyRange(r)) return 0;
   const c = t.countBefore((s) => lteMax(s, r));
   return c > 0 && gteMin(t.at(c).score, r) ? c : 0;
 }
 
 /** Like {@linkcode firstRankInRange} for a lex range (scores are assumed all equal). */
-export function firstRankInLex(t: OrderTree, r: LexRange): number {
+export function firstRankInLex(t: OrderIndex, r: LexRange): number {
   if (emptyRange(r)) return 0;
   const c = t.countBefore((_, m) => !lexGteMin(m, r));
   return c < t.length && lexLteMax(t.at(c + 1).member, r) ? c + 1 : 0;
 }
 
 /** Like {@linkcode lastRankInRange} for a lex range. */
-export function lastRankInLex(t: OrderTree, r: LexRange): number {
+export function lastRankInLex(t: OrderIndex, r: LexRange): number {
   if (emptyRange(r)) return 0;
   const c = t.countBefore((_, m) => lexLteMax(m, r));
   return c > 0 && lexGteMin(t.at(c).member, r) ? c : 0;
@@ -83,7 +83,7 @@ export function lastRankInLex(t: OrderTree, r: LexRange): number {
 
 /** Deletes the elements in the score range, calling `removed` for each; returns how many. */
 export function deleteRangeByScore(
-  t: OrderTree,
+  t: OrderIndex,
   r: ScoreRange,
   removed: (member: string) => void,
 ): number {
@@ -93,7 +93,7 @@ export function deleteRangeByScore(
 
 /** Deletes the elements in the lex range, calling `removed` for each; returns how many. */
 export function deleteRangeByLex(
-  t: OrderTree,
+  t: OrderIndex,
   r: LexRange,
   removed: (member: string) => void,
 ): number {

@@ -1,0 +1,297 @@
+/**
+ * The ordered index of a listpack-encoded sorted set: every element in (score, member) order in
+ * one binary string, walked from either end as Redis walks a zset listpack. An element is
+ *
+ *     <member length> <member bytes> <member length, chars reversed> <tag> <score bytes> <tag>
+ *
+ * where the lengths are the varints of packed.ts and the score is either a zigzag integer of
+ * `tag` (1 to 4) bytes, for integral scores in the int32 range, or the 8 bytes of an IEEE 754
+ * double (tag 8). The tag on both sides and the reversed length make the element readable from
+ * its end, so a walk backwards (ZREVRANGE, the last element) needs no walk from the head. A
+ * 100-element set of 8-byte members and small integer scores is one string of about 1,300 bytes.
+ *
+ * The set stays short (`zset-max-listpack-entries`, 128 by default), so each operation's linear
+ * walk is short, as Redis's is; past the limits the set becomes an {@linkcode OrderTree}.
+ *
+ * @module
+ */
+
+import { type OrderIndex, OrderTree, type TreeCursor } from "./order_tree.ts";
+import { flat, packedAt, packedLen, readHeader } from "./packed.ts";
+
+const TWO31 = 2147483648;
+const SHORT: string[] = Array.from({ length: 0x80 }, (_, n) => String.fromCharCode(n));
+const scratch = new DataView(new ArrayBuffer(8));
+
+/** The member and score of the element last decoded, and where its member starts. */
+let curMemberAt = 0;
+let curMemberLen = 0;
+let curScore = 0;
+
+function lenChars(len: number): string[] {
+  const out: string[] = [];
+  while (len >= 0x80) {
+    out.push(String.fromCharCode((len % 0x80) | 0x80));
+    len = Math.floor(len / 0x80);
+  }
+  out.push(String.fromCharCode(len));
+  return out;
+}
+
+/** The chars of a score: tag, bytes, tag. */
+function scoreChars(score: number): string {
+  if (Number.isInteger(score) && score >= -TWO31 && score < TWO31) {
+    let u = score >= 0 ? score * 2 : -score * 2 - 1;
+    const k = u < 0x100 ? 1 : u < 0x10000 ? 2 : u < 0x1000000 ? 3 : 4;
+    let out = "";
+    for (let i = 0; i < k; i++) {
+      out += String.fromCharCode(u % 256);
+      u = Math.floor(u / 256);
+    }
+    return SHORT[k]! + out + SHORT[k]!;
+  }
+  scratch.setFloat64(0, score);
+  let out = SHORT[8]!;
+  for (let i = 0; i < 8; i++) out += String.fromCharCode(scratch.getUint8(i));
+  return out + SHORT[8]!;
+}
+
+/** The score whose bytes (after the tag `k`) start at `at`. */
+function readScore(s: string, at: number, k: number): number {
+  if (k === 8) {
+    for (let i = 0; i < 8; i++) scratch.setUint8(i, s.charCodeAt(at + i));
+    return scratch.getFloat64(0);
+  }
+  let u = 0;
+  for (let i = k - 1; i >= 0; i--) u = u * 256 + s.charCodeAt(at + i);
+  return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+}
+
+/**
+ * One element as stored.
+ *
+ * @param score the score
+ * @param member the member
+ * @returns its chars
+ */
+export function packElement(score: number, member: string): string {
+  if (member.length < 0x80) {
+    const h = SHORT[member.length]!;
+    return flat(h, member, h, scoreChars(score));
+  }
+  const h = lenChars(member.length);
+  return flat(h.join(""), member, h.reverse().join(""), scoreChars(score));
+}
+
+/** Decodes the element at `pos` (into the cur* variables); returns where the next one starts. */
+function after(s: string, pos: number): number {
+  const end = readHeader(s, pos);
+  curMemberAt = packedAt;
+  curMemberLen = packedLen;
+  const tagAt = end + (packedAt - pos);
+  const k = s.charCodeAt(tagAt);
+  curScore = readScore(s, tagAt + 1, k);
+  return tagAt + k + 2;
+}
+
+/** Decodes the element that ends at `end`; returns where it starts. */
+function before(s: string, end: number): number {
+  const k = s.charCodeAt(end - 1);
+  curScore = readScore(s, end - 1 - k, k);
+  let p = end - k - 3;
+  let c = s.charCodeAt(p);
+  let len = c & 0x7f;
+  let groups = 1;
+  for (let shift = 7; c & 0x80; shift += 7) {
+    c = s.charCodeAt(--p);
+    len += (c & 0x7f) * 2 ** shift;
+    groups++;
+  }
+  curMemberLen = len;
+  curMemberAt = p - len;
+  return curMemberAt - groups;
+}
+
+/** A position in a packed index; a mutation of the index invalidates it. */
+class PackedCursor implements TreeCursor {
+  member = "";
+  score = 0;
+  private following = -1;
+
+  /**
+   * @param s the packed string (kept: later changes of the set are not seen)
+   * @param pos where the element starts, -1 for none
+   */
+  constructor(private readonly s: string, private pos: number) {
+    this.load();
+  }
+
+  get valid(): boolean {
+    return this.pos >= 0;
+  }
+
+  private load(): void {
+    if (this.pos < 0 || this.pos >= this.s.length) {
+      this.pos = -1;
+      return;
+    }
+    this.following = after(this.s, this.pos);
+    this.member = this.s.slice(curMemberAt, curMemberAt + curMemberLen);
+    this.score = curScore;
+  }
+
+  next(): void {
+    this.pos = this.following;
+    this.load();
+  }
+
+  prev(): void {
+    this.pos = this.pos === 0 ? -1 : before(this.s, this.pos);
+    this.load();
+  }
+}
+
+/** The packed ordered index of a small sorted set. */
+export class PackedOrder implements OrderIndex {
+  /** The elements, in order. */
+  s = "";
+  /** Number of elements. */
+  length = 0;
+
+  /**
+   * An index of elements given in (score, member) order.
+   *
+   * @param scores the scores
+   * @param members the members, same order
+   * @returns the index
+   */
+  static sorted(scores: readonly number[], members: readonly string[]): PackedOrder {
+    const p = new PackedOrder();
+    const parts: string[] = new Array(members.length);
+    for (let i = 0; i < members.length; i++) parts[i] = packElement(scores[i]!, members[i]!);
+    p.s = parts.join("");
+    p.length = members.length;
+    return p;
+  }
+
+  /** True when the element at `curMember*` (just decoded) is `member`. */
+  private isMember(member: string): boolean {
+    return curMemberLen === member.length && this.s.startsWith(member, curMemberAt);
+  }
+
+  /** The score of `member`, or undefined (a walk, as Redis's zzlFind). */
+  scoreOf(member: string): number | undefined {
+    const s = this.s;
+    for (let pos = 0; pos < s.length;) {
+      pos = after(s, pos);
+      if (this.isMember(member)) return curScore;
+    }
+    return undefined;
+  }
+
+  insert(score: number, member: string): void {
+    const s = this.s;
+    let pos = 0;
+    while (pos < s.length) {
+      const next = after(s, pos);
+      if (
+        curScore > score ||
+        (curScore === score && s.slice(curMemberAt, curMemberAt + curMemberLen) > member)
+      ) break;
+      pos = next;
+    }
+    this.s = flat(s.slice(0, pos), packElement(score, member), s.slice(pos));
+    this.length++;
+  }
+
+  delete(score: number, member: string): boolean {
+    const s = this.s;
+    for (let pos = 0; pos < s.length;) {
+      const next = after(s, pos);
+      if (curScore === score && this.isMember(member)) {
+        this.s = flat(s.slice(0, pos), s.slice(next));
+        this.length--;
+        return true;
+      }
+      pos = next;
+    }
+    return false;
+  }
+
+  updateScore(score: number, member: string, newScore: number): void {
+    this.delete(score, member);
+    this.insert(newScore, member);
+  }
+
+  rankOf(score: number, member: string): number {
+    const s = this.s;
+    let rank = 0;
+    for (let pos = 0; pos < s.length;) {
+      pos = after(s, pos);
+      rank++;
+      if (curScore === score && this.isMember(member)) return rank;
+    }
+    return 0;
+  }
+
+  /** Where the element of 1-based rank `r` starts, walking from the nearer end. */
+  private offset(r: number): number {
+    const s = this.s;
+    if (r - 1 <= this.length - r) {
+      let pos = 0;
+      for (let i = 1; i < r; i++) pos = after(s, pos);
+      return pos;
+    }
+    let pos = s.length;
+    for (let i = this.length; i >= r; i--) pos = before(s, pos);
+    return pos;
+  }
+
+  at(r: number): TreeCursor {
+    if (r < 1 || r > this.length) return new PackedCursor(this.s, -1);
+    return new PackedCursor(this.s, this.offset(r));
+  }
+
+  first(): TreeCursor {
+    return new PackedCursor(this.s, this.length === 0 ? -1 : 0);
+  }
+
+  last(): TreeCursor {
+    return new PackedCursor(this.s, this.length === 0 ? -1 : before(this.s, this.s.length));
+  }
+
+  countBefore(pred: (score: number, member: string) => boolean): number {
+    const s = this.s;
+    let n = 0;
+    for (let pos = 0; pos < s.length; n++) {
+      pos = after(s, pos);
+      if (!pred(curScore, s.slice(curMemberAt, curMemberAt + curMemberLen))) break;
+    }
+    return n;
+  }
+
+  deleteRangeByRank(start: number, end: number, removed: (member: string) => void): number {
+    const s = this.s;
+    const from = this.offset(start);
+    let pos = from;
+    for (let r = start; r <= end; r++) {
+      pos = after(s, pos);
+      removed(s.slice(curMemberAt, curMemberAt + curMemberLen));
+    }
+    this.s = flat(s.slice(0, from), s.slice(pos));
+    this.length -= end - start + 1;
+    return end - start + 1;
+  }
+
+  /** The same elements in an {@linkcode OrderTree} (conversion to the skiplist encoding). */
+  toTree(): OrderTree {
+    const t = new OrderTree();
+    const s = this.s;
+    for (let pos = 0; pos < s.length;) {
+      pos = after(s, pos);
+      // Owned copies: a slice of 13 chars or more would keep the packed string alive.
+      t.insert(curScore, [s.slice(curMemberAt, curMemberAt + curMemberLen), ""].join(""));
+    }
+    return t;
+  }
+}
