@@ -500,3 +500,55 @@ test("a sorted set converts at zset-max-listpack-entries and -value", () => {
   assert.equal(server.dispatch(["OBJECT", "ENCODING", "v"]), "skiplist");
   assert.equal(server.dispatch(["ZRANK", "v", "x".repeat(64)]), 0);
 });
+
+test("small string sets are packed yet answer as Redis 7.0's hashtable, up to 128 members of 64 bytes", () => {
+  const server = createServer();
+  server.dispatch(["SADD", "s", "1", "2"]);
+  server.dispatch(["SADD", "s", ...BINARY.map((m) => m.slice(0, 64))]);
+  assert.equal(server.dispatch(["OBJECT", "ENCODING", "s"]), "hashtable");
+  assert.equal(server.dispatch(["SCARD", "s"]), BINARY.length + 2);
+  for (const m of [...BINARY, "1", "2"]) assert.equal(server.dispatch(["SISMEMBER", "s", m]), 1);
+  assert.equal(server.dispatch(["SISMEMBER", "s", "\0\0"]), 0);
+  assert.equal(server.dispatch(["SADD", "s", "\0", ""]), 0, "duplicates are not added");
+  assert.equal(server.dispatch(["SREM", "s", "\0", "missing"]), 1);
+  const all = members(server.dispatch(["SMEMBERS", "s"]));
+  assert.equal(all.length, BINARY.length + 1);
+  const scan = server.dispatch(["SSCAN", "s", "0", "COUNT", "2"]) as [string, string[]];
+  assert.equal(scan[0], "0");
+  assert.deepEqual(scan[1].sort(), [...all].sort());
+  server.dispatch(["SUNIONSTORE", "u", "s", "s"]);
+  assert.deepEqual(members(server.dispatch(["SMEMBERS", "u"])).sort(), [...all].sort());
+  assert.deepEqual(members(server.dispatch(["SINTER", "s", "u"])).sort(), [...all].sort());
+  const popped = members(server.dispatch(["SPOP", "u", "3"]));
+  assert.equal(popped.length, 3);
+  for (const m of popped) assert.equal(server.dispatch(["SISMEMBER", "u", m]), 0);
+  const dumped = createServer();
+  dumped.dispatch(["RESTORE", "s", "0", server.dispatch(["DUMP", "s"]) as string]);
+  assert.deepEqual(members(dumped.dispatch(["SMEMBERS", "s"])).sort(), [...all].sort());
+  // Past the packed limits the set becomes a table; nothing visible changes.
+  for (let i = 0; i < 200; i++) server.dispatch(["SADD", "s", `member:${i}`]);
+  server.dispatch(["SADD", "s", "x".repeat(65)]);
+  assert.equal(server.dispatch(["SCARD", "s"]), BINARY.length + 202);
+  assert.equal(server.dispatch(["SISMEMBER", "s", "member:0"]), 1);
+  assert.equal(server.dispatch(["SISMEMBER", "s", "x".repeat(65)]), 1);
+});
+
+test("random string set operations agree with a Set across the packed limit", () => {
+  const next = rng(23);
+  const s = new SetValue(false);
+  const model = new Set<string>();
+  for (let step = 0; step < 2_000; step++) {
+    const m = BINARY[Math.floor(next() * BINARY.length)]!.slice(0, 40) +
+      String(Math.floor(next() * 150));
+    if (next() < 0.6) {
+      assert.equal(s.add(m), !model.has(m));
+      model.add(m);
+    } else assert.equal(s.remove(m), model.delete(m));
+    assert.equal(s.size, model.size);
+    assert.equal(s.has(m), model.has(m));
+  }
+  assert.deepEqual(s.members().sort(), [...model].sort());
+  const byIndex: string[] = [];
+  for (let i = 0; i < s.size; i++) byIndex.push(s.at(i));
+  assert.deepEqual(byIndex.sort(), [...model].sort());
+});

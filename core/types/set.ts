@@ -17,6 +17,7 @@ import { parseI64 } from "../bytes.ts";
 import type { TypedValue } from "../keyspace/database.ts";
 import { DenseMap } from "../keyspace/dense_map.ts";
 import { encodeKey, inserted, lastKeyWidth, memberAt, removed, search } from "./intset.ts";
+import { PACKED_SET_ENTRIES, PACKED_SET_VALUE, PackedSet } from "./set_packed.ts";
 
 /** Redis caps set-max-intset-entries at 2^30 (intset internals). */
 const INTSET_HARD_MAX = 1 << 30;
@@ -60,7 +61,12 @@ export class SetValue implements TypedValue {
   private ints: string | undefined;
   /** Bytes per member of the intset (2, 4 or 8). */
   private width = 2;
-  /** Members of the hashtable encoding; undefined while an intset. */
+  /**
+   * A small hashtable-encoded set, packed (set_packed.ts): OBJECT ENCODING says `hashtable`, as
+   * Redis 7.0 does, but the members take one string. Undefined otherwise.
+   */
+  private small: PackedSet | undefined;
+  /** Members of a big hashtable-encoded set; undefined while an intset or packed. */
   private table: DenseMap<boolean> | undefined;
 
   /**
@@ -71,7 +77,7 @@ export class SetValue implements TypedValue {
    */
   constructor(intset = true) {
     if (intset) this.ints = "";
-    else this.table = new DenseMap();
+    else this.small = new PackedSet();
   }
 
   /**
@@ -91,7 +97,8 @@ export class SetValue implements TypedValue {
 
   /** Number of members. */
   get size(): number {
-    return this.ints !== undefined ? this.ints.length / this.width : this.table!.size;
+    if (this.ints !== undefined) return this.ints.length / this.width;
+    return this.small !== undefined ? this.small.size : this.table!.size;
   }
 
   /** Position of `member` in the intset, or a negative number when it is not there. */
@@ -104,6 +111,7 @@ export class SetValue implements TypedValue {
   /** True when `member` is in the set. */
   has(member: string): boolean {
     if (this.table !== undefined) return this.table.has(member);
+    if (this.small !== undefined) return this.small.has(member);
     return this.search(member) >= 0;
   }
 
@@ -116,9 +124,14 @@ export class SetValue implements TypedValue {
    */
   add(member: string, maxIntset = 512): boolean {
     if (this.table !== undefined) return this.table.set(member, true);
+    if (this.small !== undefined) return this.addPacked(member);
     if (!intKey(member)) {
-      this.convert();
-      return this.table!.set(member, true);
+      if (this.size >= PACKED_SET_ENTRIES || member.length > PACKED_SET_VALUE) {
+        this.convert();
+        return this.table!.set(member, true);
+      }
+      this.toPacked();
+      return this.addPacked(member);
     }
     const from = this.width;
     const w = Math.max(from, lastKeyWidth());
@@ -133,9 +146,38 @@ export class SetValue implements TypedValue {
     return true;
   }
 
+  /** Adds to the packed form, moving to a table past the packed limits. */
+  private addPacked(member: string): boolean {
+    const small = this.small!;
+    if (member.length > PACKED_SET_VALUE || small.size >= PACKED_SET_ENTRIES) {
+      if (small.has(member)) return false;
+      this.toTable();
+      return this.table!.set(member, true);
+    }
+    return small.add(member);
+  }
+
+  /** Intset to packed hashtable (the first non-integer member of a small intset). */
+  private toPacked(): void {
+    const small = new PackedSet();
+    for (let i = 0; i < this.size; i++) small.add(memberAt(this.ints!, this.width, i));
+    this.small = small;
+    this.ints = undefined;
+  }
+
+  /** Packed to a real table (past the packed limits). */
+  private toTable(): void {
+    const table = new DenseMap<boolean>();
+    const small = this.small!;
+    for (let i = 0; i < small.size; i++) table.set(small.at(i), true);
+    this.table = table;
+    this.small = undefined;
+  }
+
   /** Removes `member`; true when it was present. */
   remove(member: string): boolean {
     if (this.table !== undefined) return this.table.delete(member);
+    if (this.small !== undefined) return this.small.remove(member);
     const at = this.search(member);
     if (at < 0) return false;
     this.ints = removed(this.ints!, this.width, at);
@@ -144,6 +186,7 @@ export class SetValue implements TypedValue {
 
   /** Turns an intset into a hashtable (one way, as in Redis). */
   convert(): void {
+    if (this.small !== undefined) this.toTable();
     if (this.ints === undefined) return;
     const table = new DenseMap<boolean>();
     for (let i = 0; i < this.size; i++) table.set(memberAt(this.ints, this.width, i), true);
@@ -154,6 +197,7 @@ export class SetValue implements TypedValue {
   /** A uniformly random member; the set must not be empty. */
   random(): string {
     if (this.table !== undefined) return this.table.randomKey()!;
+    if (this.small !== undefined) return this.small.at(Math.floor(Math.random() * this.size));
     return this.at(Math.floor(Math.random() * this.size));
   }
 
@@ -166,11 +210,13 @@ export class SetValue implements TypedValue {
 
   /** The member at position `i` of the iteration order (0 <= i < size). */
   at(i: number): string {
-    return this.ints !== undefined ? memberAt(this.ints, this.width, i) : this.table!.keyAt(i);
+    if (this.ints !== undefined) return memberAt(this.ints, this.width, i);
+    return this.small !== undefined ? this.small.at(i) : this.table!.keyAt(i);
   }
 
   /** Every member in iteration order (ascending for an intset), as a fresh array. */
   members(): string[] {
+    if (this.small !== undefined) return this.small.members();
     if (this.ints === undefined) return this.table!.keys();
     const out: string[] = new Array(this.size);
     for (let i = 0; i < out.length; i++) out[i] = memberAt(this.ints, this.width, i);
@@ -187,7 +233,7 @@ export class SetValue implements TypedValue {
    * @returns the next cursor, 0 when done
    */
   scan(cursor: number, count: number, visit: (member: string) => void): number {
-    if (this.ints !== undefined) {
+    if (this.ints !== undefined || this.small !== undefined) {
       for (const m of this.members()) visit(m);
       return 0;
     }
@@ -201,18 +247,28 @@ export class SetValue implements TypedValue {
       // Strings are immutable: the copy shares the intset until either is written.
       copy.ints = this.ints;
       copy.width = this.width;
-    } else for (let i = 0; i < this.table!.size; i++) copy.table!.set(this.table!.keyAt(i), true);
+    } else if (this.small !== undefined) {
+      const small = new PackedSet();
+      small.s = this.small.s;
+      small.size = this.small.size;
+      copy.small = small;
+    } else {
+      copy.small = undefined;
+      copy.table = new DenseMap();
+      for (let i = 0; i < this.table!.size; i++) copy.table.set(this.table!.keyAt(i), true);
+    }
     return copy;
   }
 
   /**
-   * Approximate bytes of the JavaScript representation (MEMORY USAGE): O(1) for an intset (the
-   * object and its string), from a sample of five members for a hashtable (their strings plus
-   * {@linkcode TABLE_PER_MEMBER} each).
+   * Approximate bytes of the JavaScript representation (MEMORY USAGE): O(1) for an intset or a
+   * packed set (the object, the packed set's object of 24 + 4 fields, the string), from a sample
+   * of five members for a table (their strings plus {@linkcode TABLE_PER_MEMBER} each).
    */
   memoryUsage(): number {
-    const base = 24 + 4 * 8;
+    const base = 24 + 5 * 8;
     if (this.ints !== undefined) return base + stringBytes(this.ints.length);
+    if (this.small !== undefined) return base + 56 + stringBytes(this.small.s.length);
     const t = this.table!;
     const n = t.size;
     const sample = Math.min(n, 5);
