@@ -20,6 +20,11 @@ export interface Transport {
   readonly sendsBeforeNextData: boolean;
   /** Bytes queued and not yet accepted by the kernel. */
   readonly pendingBytes: number;
+  /**
+   * Bytes of read buffer this connection holds between reads (Deno reads into a buffer of the
+   * connection's; Node allocates one per read and holds none). Absent means none.
+   */
+  readonly readBufferSize?: number;
   /** Closes the connection once queued bytes are sent. */
   end(): void;
   /** Closes the connection now, dropping queued bytes. */
