@@ -1,7 +1,10 @@
 /**
  * One client connection: its protocol state (parser, reply buffer, RESP version), its session
  * state (database, name, authentication) and the loop that turns received bytes into commands.
- * Replies of all the commands in one read go out in one write.
+ * Replies of all the commands in one read go out in one write. A connection's buffers start empty,
+ * grow with what it sends and receives, and are trimmed back by the server's cron
+ * ({@linkcode Client.trimBuffers}); {@linkcode Client.memoryUsage} is the one place that knows
+ * what they hold.
  *
  * @module
  */
@@ -92,11 +95,12 @@ export class Client {
    */
   readonly parser: RequestParser;
   /**
-   * The reply buffer of the current batch.
+   * The reply buffer of the current batch: empty until the first reply, then as big as the
+   * largest recent batch.
    *
    * @internal
    */
-  readonly out: ReplyWriter = new ReplyWriter(4096);
+  readonly out: ReplyWriter = new ReplyWriter(0);
   /** Buffer for pushes sent outside this client's own batch (see push()). */
   private pushOut: ReplyWriter | undefined;
   /** True while this client's commands run (pushes then join the batch's replies). */
@@ -120,8 +124,13 @@ export class Client {
   /** Replies of the in-process client, captured as values instead of bytes. */
   captured: Reply[] | undefined;
   /** Per-feature state plugins attach to a client (transactions, pubsub, blocking...). */
-  readonly ext: Map<string, unknown> = new Map();
-  private readonly closeHooks: Array<() => void> = [];
+  get ext(): Map<string, unknown> {
+    // Made on first use: few clients need one, and an idle connection should cost little.
+    return (this.extMap ??= new Map());
+  }
+  private extMap: Map<string, unknown> | undefined;
+  /** Most clients have one close hook (the server's): an array of exactly that size. */
+  private closeHooks: Array<() => void> | undefined;
 
   /**
    * Creates a client; the server does it for each connection and for in-process sessions.
@@ -168,7 +177,37 @@ export class Client {
 
   /** Runs `fn` when the client goes away. */
   onClose(fn: () => void): void {
-    this.closeHooks.push(fn);
+    if (this.closeHooks === undefined) this.closeHooks = [fn];
+    else this.closeHooks.push(fn);
+  }
+
+  /**
+   * Bytes this client holds in buffers: what `used_memory`'s client share, `maxmemory-clients`
+   * and CLIENT LIST's `tot-mem` count. Query: bytes received and not yet run (partial frames,
+   * arguments of a frame in progress), the storage holding them and the connection's read
+   * buffer. Output: the reply buffers' capacity and bytes queued for the socket.
+   *
+   * @returns the input and output figures in bytes
+   */
+  memoryUsage(): { query: number; output: number } {
+    const t = this.transport;
+    return {
+      query: this.parser.memory + (t?.readBufferSize ?? 0),
+      output: this.out.capacity + (this.pushOut?.capacity ?? 0) + (t?.pendingBytes ?? 0),
+    };
+  }
+
+  /**
+   * Gives back buffer memory the client no longer needs (the server's cron calls it, as Redis
+   * resizes query and reply buffers in clientsCron): an idle client keeps no reply buffer and
+   * no query storage; a busy one keeps what its recent batches needed.
+   *
+   * @param idle true when the client sent nothing for a while (2 s, as Redis)
+   * @returns bytes no longer held
+   */
+  trimBuffers(idle: boolean): number {
+    if (this.inBatch) return 0;
+    return this.parser.trim() + this.out.shrink(idle) + (this.pushOut?.shrink(idle) ?? 0);
   }
 
   /** Handles received bytes: parse, execute, reply, then flush once. */
@@ -260,7 +299,7 @@ export class Client {
     }
     const t = this.transport;
     if (t === null) return;
-    const w = (this.pushOut ??= new ReplyWriter(512));
+    const w = (this.pushOut ??= new ReplyWriter(0));
     w.reply(msg, this.resp);
     this.server.stats.netOutput += w.length;
     t.write(w.take());
@@ -312,8 +351,9 @@ export class Client {
   /** Forgets the client in the server and runs its close hooks, once. */
   private release(): void {
     if (!this.server.clients.delete(this.id)) return;
-    for (const fn of this.closeHooks) fn();
-    this.closeHooks.length = 0;
+    // A hook added by a hook still runs: the loop sees the array grow.
+    if (this.closeHooks !== undefined) { for (const fn of this.closeHooks) fn(); }
+    this.closeHooks = undefined;
   }
 
   /** `id=.. addr=.. name=..` for logs. */

@@ -1,6 +1,6 @@
 /**
  * The server's network front and lifecycle: listening sockets, accepting clients, the periodic
- * tick (active expiry, idle timeouts, plugin cron hooks) and orderly close.
+ * tick (active expiry, idle timeouts, client buffer trimming, plugin cron hooks) and orderly close.
  *
  * @module
  */
@@ -8,14 +8,34 @@
 import { Client } from "./client.ts";
 import { activeExpireCycle } from "./keyspace/expire_cycle.ts";
 import { netAdapter } from "./net/runtime.ts";
-import type { Listener, ListenOptions, Transport } from "./net/transport.ts";
+import type { ConnectionHandler, Listener, ListenOptions, Transport } from "./net/transport.ts";
 import type { Server } from "./server.ts";
+
+/** A client that sent nothing for this long gives back its query and reply buffers (Redis: 2 s). */
+const IDLE_TRIM_MS = 2000;
+/** Clients visited per tick at least, as Redis's CLIENTS_CRON_MIN_ITERATIONS. */
+const CLIENTS_PER_TICK_MIN = 5;
+
+/** The handler of one accepted connection: one small object instead of a pair of closures. */
+class ClientHandler implements ConnectionHandler {
+  constructor(private readonly client: Client) {}
+  onData(chunk: Uint8Array): void {
+    this.client.onData(chunk);
+  }
+  onClose(): void {
+    this.client.onTransportClosed();
+  }
+}
 
 /** Listeners, the tick timer and shutdown for one server. */
 export class ServerNet {
   private readonly listeners: Listener[] = [];
   private cronTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
+  /** Where the client buffer trimming resumes on the next tick. */
+  private clientsCursor: Iterator<Client> | undefined;
+  /** When the current round of client buffer trimming began (server time, ms). */
+  private roundStart = -Infinity;
 
   /** @param server the server this front serves */
   constructor(private readonly server: Server) {}
@@ -54,10 +74,10 @@ export class ServerNet {
       const optional = raw.startsWith("-");
       const hostname = optional ? raw.slice(1) : raw;
       try {
-        const l = await listen({ port: first?.port ?? port, hostname }, (t) => {
-          const client = this.accept(t);
-          return { onData: (c) => client.onData(c), onClose: () => client.onTransportClosed() };
-        });
+        const l = await listen(
+          { port: first?.port ?? port, hostname },
+          (t) => new ClientHandler(this.accept(t)),
+        );
         this.listeners.push(l);
         first ??= { port: l.port, hostname: l.hostname };
       } catch (e) {
@@ -99,9 +119,40 @@ export class ServerNet {
         if (c.lastInteraction < limit && (c.flags & (4 | 8 | 16 | 64 | 256)) === 0) c.close();
       }
     }
+    this.trimClients();
     this.server.stats.sample(performance.now());
     for (const h of this.server.hooks.cron) h();
     server.endBatch();
+  }
+
+  /**
+   * Trims the buffers of a share of the clients, so that each is visited about once a second
+   * whatever `hz` is (Redis's clientsCron): idle ones give all their buffers back, busy ones keep
+   * what their batches of the last second needed.
+   */
+  trimClients(): void {
+    const clients = this.server.clients;
+    const now = this.server.time;
+    let cursor = this.clientsCursor;
+    if (cursor === undefined) {
+      // A new round at most once a second: a busy client's peak covers a second of batches.
+      if (clients.size === 0 || now - this.roundStart < 1000) return;
+      cursor = clients.values();
+      this.roundStart = now;
+    }
+    const hz = this.server.config.num("hz");
+    let n = Math.max(CLIENTS_PER_TICK_MIN, Math.ceil(clients.size / hz));
+    const idleSince = now - IDLE_TRIM_MS;
+    while (n-- > 0) {
+      // A Map iterator also sees clients added after it began, and skips deleted ones.
+      const r = cursor.next();
+      if (r.done) {
+        this.clientsCursor = undefined;
+        return;
+      }
+      r.value.trimBuffers(r.value.lastInteraction <= idleSince);
+    }
+    this.clientsCursor = cursor;
   }
 
   /** Stops listening, runs shutdown hooks, and closes every client. */

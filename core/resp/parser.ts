@@ -2,7 +2,9 @@
  * The incremental request parser: RESP multibulk (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline
  * commands (`GET k\r\n`, as telnet and `redis-cli` pipes send them). Bytes arrive in chunks split
  * at any point; the parser keeps its position inside a frame between chunks, so a 500 MB argument
- * is copied once, not re-scanned on every read.
+ * is copied once, not re-scanned on every read. The parser reads straight from the caller's chunk
+ * and keeps its own copy only of a frame split across reads; {@linkcode RequestParser.trim} gives
+ * that storage back once it is no longer needed.
  *
  * @module
  */
@@ -17,6 +19,17 @@ const INT_MAX = 2147483647;
 /** Memory an argument costs beyond its bytes (a JS string header), for the query buffer limit. */
 const ARG_OVERHEAD = 32;
 const EMPTY = new Uint8Array(0);
+/** Storage kept for partial frames is trimmed back to this when it is bigger than needed. */
+const KEEP_SMALL = 4096;
+/** The argument vector between frames: a frame replaces it before pushing anything. */
+const NO_ARGS: string[] = [];
+
+/**
+ * Recently seen command names, shared by every parser (see commandName): pipelines and clients
+ * repeat a few commands (MULTI, SET, EXEC...), and one table serves them all without costing
+ * each connection its own.
+ */
+const names: string[] = new Array<string>(16).fill("");
 
 /** Raised for a malformed request; the message is Redis's, sent before closing the connection. */
 export class ProtocolError extends Error {}
@@ -36,16 +49,13 @@ export class RequestParser {
   private own: Uint8Array = EMPTY;
   // State of a multibulk frame in progress.
   private argc = 0;
-  private argv: string[] = [];
+  private argv: string[] = NO_ARGS;
   private bulkLen = -1;
   private argBytes = 0;
   // A big argument being filled in place.
   private big: Uint8Array | null = null;
   private bigFill = 0;
 
-  /** The last command name parsed (see commandName()). */
-  /** Recently seen command names (see commandName). */
-  private readonly names: string[] = new Array<string>(16).fill("");
   /** True until the client authenticates when a password is required (tighter limits). */
   authRequired = false;
 
@@ -55,6 +65,48 @@ export class RequestParser {
   /** Bytes received and not yet turned into a command (the query buffer, for limits and INFO). */
   get pending(): number {
     return this.end - this.pos + this.bigFill + this.argBytes;
+  }
+
+  /**
+   * Bytes of storage the parser holds (for memory accounting): its copy of partial frames and
+   * the buffer of a big argument being received, whether filled yet or not.
+   */
+  get capacity(): number {
+    return this.own.length + (this.big?.length ?? 0);
+  }
+
+  /**
+   * Bytes the parser holds (for memory accounting): its storage, the arguments of a frame in
+   * progress, and during a read the unparsed bytes still in the caller's chunk.
+   */
+  get memory(): number {
+    const borrowed = this.buf !== this.own ? this.end - this.pos : 0;
+    return this.capacity + this.argBytes + borrowed;
+  }
+
+  /**
+   * Gives back storage no longer needed, as Redis trims an idle client's query buffer in its
+   * cron: all of it when nothing is pending, else what exceeds twice the pending bytes. Call it
+   * between reads, never during one (after {@linkcode release}).
+   *
+   * @returns bytes no longer held
+   */
+  trim(): number {
+    const before = this.own.length;
+    if (before === 0 || this.buf !== this.own && this.pos !== this.end) return 0;
+    const have = this.end - this.pos;
+    if (have === 0) {
+      this.own = EMPTY;
+      this.buf = EMPTY;
+      this.pos = this.end = 0;
+    } else if (before > KEEP_SMALL && before > 2 * have) {
+      const dst = new Uint8Array(Math.max(have, KEEP_SMALL));
+      dst.set(this.buf.subarray(this.pos, this.end));
+      this.own = this.buf = dst;
+      this.pos = 0;
+      this.end = have;
+    }
+    return before - this.own.length;
   }
 
   /** Adds received bytes. The chunk may be reused by the caller after {@linkcode release}. */
@@ -149,7 +201,7 @@ export class RequestParser {
       }
       if (!this.bulks()) return undefined;
       const argv = this.argv;
-      this.argv = [];
+      this.argv = NO_ARGS;
       this.argc = 0;
       this.argBytes = 0;
       return argv;
@@ -221,7 +273,7 @@ export class RequestParser {
     const buf = this.buf;
     const p = this.pos;
     const slot = (len * 7 + (buf[p]! | 32)) & 15;
-    const known = this.names[slot]!;
+    const known = names[slot]!;
     if (known.length === len) {
       let same = true;
       for (let i = 0; i < len; i++) {
@@ -232,7 +284,7 @@ export class RequestParser {
       }
       if (same) return known;
     }
-    return (this.names[slot] = bytesToStr(buf, p, p + len));
+    return (names[slot] = bytesToStr(buf, p, p + len));
   }
 
   /**

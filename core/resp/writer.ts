@@ -1,6 +1,8 @@
 /**
  * The reply encoder: replies are appended to one growable buffer per connection and flushed with
- * one socket write per batch of commands.
+ * one socket write per batch of commands. A connection's buffer starts empty, grows to what its
+ * batches need and is trimmed back by {@linkcode ReplyWriter.shrink} (the server's client cron), so
+ * idle connections hold no reply memory.
  *
  * @module
  */
@@ -24,17 +26,27 @@ import {
 } from "./reply.ts";
 
 const OK_BYTES = new Uint8Array([43, 79, 75, 13, 10]);
+const EMPTY = new Uint8Array(0);
+/** The smallest buffer allocated when an empty writer grows. */
+const MIN_SIZE = 256;
+/** A buffer grown past this by one batch is not kept for the next (see take()). */
+const KEEP_MAX = 1024 * 1024;
 
 /** A growable byte buffer that encodes RESP replies. */
 export class ReplyWriter {
   buf: Uint8Array;
   pos = 0;
-  /** The other buffer of the pair used by lend(). */
+  /** The other buffer of the pair used by lend(); made on the first lend. */
   private spare: Uint8Array | undefined;
+  /** The largest batch since the last shrink(): what the buffers need to hold. */
+  private peak = 0;
 
-  /** @param size initial capacity in bytes */
-  constructor(size = 16 * 1024) {
-    this.buf = new Uint8Array(size);
+  /**
+   * @param size initial capacity in bytes; 0 allocates nothing until the first write (a
+   * connection's writer), and take() then returns to that size after a huge batch
+   */
+  constructor(private readonly size = 16 * 1024) {
+    this.buf = size > 0 ? new Uint8Array(size) : EMPTY;
   }
 
   /** Bytes written since the last {@linkcode take}. */
@@ -42,11 +54,22 @@ export class ReplyWriter {
     return this.pos;
   }
 
+  /** Bytes of buffer held, the pair's spare included (for memory accounting). */
+  get capacity(): number {
+    return this.buf.length + (this.spare?.length ?? 0);
+  }
+
+  /** The largest batch since the last {@linkcode shrink} (CLIENT LIST's `rbp`). */
+  get recentPeak(): number {
+    return Math.max(this.peak, this.pos);
+  }
+
   /** Returns a copy of the written bytes and empties the buffer. */
   take(): Uint8Array {
     const out = this.buf.slice(0, this.pos);
+    if (this.pos > this.peak) this.peak = this.pos;
     this.pos = 0;
-    if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(16 * 1024);
+    if (this.buf.length > KEEP_MAX) this.buf = this.size > 0 ? new Uint8Array(this.size) : EMPTY;
     return out;
   }
 
@@ -57,11 +80,41 @@ export class ReplyWriter {
    */
   lend(): Uint8Array {
     const view = this.buf.subarray(0, this.pos);
-    const next = this.spare ?? new Uint8Array(this.buf.length);
-    this.spare = this.buf;
+    if (this.pos > this.peak) this.peak = this.pos;
+    const next = this.spare ??
+      new Uint8Array(this.buf.length > KEEP_MAX ? MIN_SIZE : this.buf.length);
+    // A buffer a huge batch grew is not kept as the spare: it goes once its write is done.
+    this.spare = this.buf.length > KEEP_MAX ? undefined : this.buf;
     this.buf = next;
     this.pos = 0;
     return view;
+  }
+
+  /**
+   * Trims the buffers to what recent batches needed, as Redis resizes a client's reply buffer in
+   * its cron: with `idle`, both are dropped (the next reply allocates again); otherwise a buffer
+   * more than twice the largest batch since the last call is reallocated to fit it. Does nothing
+   * while unsent replies are in the buffer. A buffer lent to a write in progress is only
+   * forgotten, never written to, so the write stays intact. Writers made with a fixed size
+   * (persistence, replication) keep their buffers.
+   *
+   * @param idle true when the connection has been idle (no command for a while)
+   * @returns bytes no longer held
+   */
+  shrink(idle: boolean): number {
+    if (this.pos !== 0 || this.size > 0) return 0;
+    const before = this.capacity;
+    if (idle) {
+      this.buf = EMPTY;
+      this.spare = undefined;
+    } else {
+      let fit = MIN_SIZE;
+      while (fit < this.peak) fit *= 2;
+      if (this.buf.length > 2 * fit) this.buf = new Uint8Array(fit);
+      if (this.spare !== undefined && this.spare.length > 2 * fit) this.spare = undefined;
+    }
+    this.peak = 0;
+    return before - this.capacity;
   }
 
   /** Drops everything written after `mark` (used to discard a reply). */
@@ -71,7 +124,7 @@ export class ReplyWriter {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(this.buf.length * 2, MIN_SIZE);
     while (size < this.pos + n) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
