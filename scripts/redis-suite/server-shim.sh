@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# What the upstream runner starts as `src/redis-server CONFIG_FILE [ARGS...]` in the work tree made
+# by run.sh. It execs (same PID, which the runner watches and signals) either redeno from a checkout
+# or a stock redis-server:
+#   SUITE_SERVER=redeno  PROJECT=<checkout> RUNTIME=deno|node
+#   SUITE_SERVER=redis   REDIS_SERVER=/usr/bin/redis-server
+# Both get `--pidfile CONFIG_FILE.pid` (the runner's default.conf names /var/run/redis.pid, shared by
+# every server on the machine). For redeno it first prints ` PID: <pid>`: the runner waits for that
+# text in the server's stdout, which Redis prints in its start-up logo and redeno does not.
+set -u
+conf="${1:?usage: $0 CONFIG_FILE [ARGS...]}"
+shift
+case "${SUITE_SERVER:-redeno}" in
+    redis)
+        exec "${REDIS_SERVER:-/usr/bin/redis-server}" "$conf" --pidfile "$conf.pid" "$@"
+        ;;
+    redeno)
+        project="${PROJECT:?PROJECT (the redeno checkout) is not set}"
+        echo "redeno-suite shim: PID: $$ (runtime ${RUNTIME:-deno})"
+        case "${RUNTIME:-deno}" in
+            deno)
+                exec "$project/node_modules/.bin/deno" run -A --config "$project/deno.json" \
+                    --v8-flags=--max-semi-space-size=8 \
+                    "$project/main.ts" "$conf" --pidfile "$conf.pid" "$@"
+                ;;
+            node)
+                exec node --import "file://$project/node_modules/tsx/dist/loader.mjs" \
+                    "$project/main.ts" "$conf" --pidfile "$conf.pid" "$@"
+                ;;
+            *) echo "server-shim: unknown RUNTIME ${RUNTIME}" >&2; exit 2 ;;
+        esac
+        ;;
+    *) echo "server-shim: unknown SUITE_SERVER ${SUITE_SERVER}" >&2; exit 2 ;;
+esac
