@@ -5,7 +5,6 @@
  */
 
 import { appendFileSync } from "node:fs";
-import { applyRenames, parseCommandLine, specialAction, usage, versionLine } from "./core/cli.ts";
 import {
   adjustMaxclients,
   DEFAULT_PID_FILE,
@@ -16,12 +15,24 @@ import {
   supervisor,
   writePidFile,
 } from "./core/daemon.ts";
+import { watchMachineMemory } from "./core/heap.ts";
+import { followLauncher, heapOrigin, relaunchWithHeap } from "./core/heap_launch.ts";
 import { REDENO_VERSION, REDIS_COMPAT_VERSION } from "./core/version.ts";
-import { createServer } from "./mod.ts";
-import { aofOf } from "./core/persistence/aof.ts";
-import { rdbOf } from "./core/persistence/rdb_file.ts";
-import { groups } from "./plugins/groups/mod.ts";
-import { replication } from "./replication/mod.ts";
+
+// First, before the server's modules load: a copy of this process with a heap sized from the
+// machine serves, and this one only waits for it (core/heap_launch.ts).
+const launched = await relaunchWithHeap(argvOf());
+if (launched !== undefined) exit(launched);
+followLauncher();
+
+const { applyRenames, parseCommandLine, specialAction, usage, versionLine } = await import(
+  "./core/cli.ts"
+);
+const { createServer } = await import("./mod.ts");
+const { aofOf } = await import("./core/persistence/aof.ts");
+const { rdbOf } = await import("./core/persistence/rdb_file.ts");
+const { groups } = await import("./plugins/groups/mod.ts");
+const { replication } = await import("./replication/mod.ts");
 
 const action = specialAction(argvOf());
 if (action === "version") {
@@ -77,6 +88,9 @@ server.log(
   `redeno version=${REDENO_VERSION}, redis=${REDIS_COMPAT_VERSION}, runtime=${runtimeVersion()}, pid=${pid()}, just started`,
 );
 server.log("warning", configFile ? "Configuration loaded" : noConfigWarning());
+server.log("notice", heapOrigin());
+// Writes are refused (OOM) before the heap or the machine runs out (core/heap.ts).
+watchMachineMemory(true);
 if (ignored !== undefined && ignored.length !== 0) {
   server.log(
     "warning",

@@ -115,8 +115,18 @@ export function supervisor(mode: string, log: Log): "upstart" | "systemd" | unde
   return "systemd";
 }
 
-/** How to start this same program again: the runtime, its flags, the script and its args. */
-function selfCommand(): { cmd: string; args: string[] } {
+/**
+ * How to start this same program again: the runtime, its flags, the script and its args.
+ *
+ * @returns the executable and its arguments
+ * @example
+ * ```ts
+ * import { selfCommand } from "./daemon.ts";
+ * const { cmd, args } = selfCommand(); // e.g. deno, ["run", "-A", "main.ts", "--port", "6380"]
+ * console.log(cmd, args.join(" "));
+ * ```
+ */
+export function selfCommand(): { cmd: string; args: string[] } {
   const d = deno();
   if (d === undefined) {
     const p = proc();
