@@ -33,6 +33,7 @@ const { aofOf } = await import("./core/persistence/aof.ts");
 const { rdbOf } = await import("./core/persistence/rdb_file.ts");
 const { groups } = await import("./plugins/groups/mod.ts");
 const { replication } = await import("./replication/mod.ts");
+const { startIdleGc } = await import("./core/memory/idle_gc.ts");
 
 const action = specialAction(argvOf());
 if (action === "version") {
@@ -91,6 +92,8 @@ server.log("warning", configFile ? "Configuration loaded" : noConfigWarning());
 server.log("notice", heapOrigin());
 // Writes are refused (OOM) before the heap or the machine runs out (core/heap.ts).
 watchMachineMemory(true);
+// The heap is ours alone: collect it when the server goes quiet after growing (core/memory).
+startIdleGc(server);
 if (ignored !== undefined && ignored.length !== 0) {
   server.log(
     "warning",

@@ -45,6 +45,7 @@ import { settleWrites } from "./write_settle.ts";
 import { MemoryMeter } from "./memory/usage.ts";
 import { Evictor } from "./memory/evict.ts";
 import { memoryGate } from "./memory/oom.ts";
+import { heapExhausted } from "./heap.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
@@ -123,10 +124,11 @@ export class Server implements KeyspaceHost {
    */
   preCommandOom = false;
   /**
-   * Answers true when memory is short whatever `maxmemory` says (the process nears its heap
-   * limit): `denyoom` commands are then refused with the OOM error. Called before every command.
+   * Answers true when memory is short whatever `maxmemory` says: `denyoom` commands are then
+   * refused with the OOM error. Called before every command; by default the heap's check
+   * (core/heap.ts: the JavaScript heap near its limit, or the machine near full when watched).
    */
-  memoryGuard: () => boolean = () => false;
+  memoryGuard: () => boolean = heapExhausted;
   /** Number of writes since the last save (Redis's `server.dirty`). */
   dirty = 0;
   /** Time (ms) for expiry decisions: read once per batch of commands (see tick()). */
