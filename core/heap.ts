@@ -87,6 +87,7 @@ let forcedGcs = 0;
 let gcAt = -Infinity;
 let gcInterval = GC_MIN_INTERVAL_MS;
 let gcFn: (() => void) | null | undefined;
+readHeap();
 
 /**
  * Whether writes must be refused for lack of memory. Cheap: a cached answer, refreshed every 64
