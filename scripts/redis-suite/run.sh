@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run units of Redis 7.0.15's own Tcl test suite in its normal (non-external) mode, where the runner
 # starts a server itself for every `start_server` block, against redeno or a stock redis-server.
-# Unlike external mode (../../../shared/redis-suite, or `runtest --host`), the blocks tagged
+# Unlike external mode (`runtest --host ...`, the shared suite scripts), the blocks tagged
 # `external:skip` run: all of unit/maxmemory, servers with their own config, restarts, ...
 #
 # It builds a work tree (under /tmp, deleted afterwards) whose tests/ links to the exported tree
@@ -42,7 +42,7 @@
 #                 (its log) and stderr stay in the work tree's tests/tmp            (0)
 #   STRICT        1 = exit 1 when a test failed (else 0 when the run completed; 2 on harness errors)
 #
-# Counting (as ../../../shared/redis-suite/run.sh does): ok = [ok] lines; err = [err] lines that are
+# Counting (as the shared external-mode run.sh does): ok = [ok] lines; err = [err] lines that are
 # assertion failures; exc = [err] lines with a Tcl stack trace (unexpected error reply, lost
 # connection, a server that did not start, ...), plus 1 for a unit cut short (runner [exception],
 # [TIMEOUT], UNIT_TIMEOUT, no final report); skip = [skip] + [ignore] lines (a start_server block
@@ -54,6 +54,7 @@ set -u
 {
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+case "${1:-}" in -h | --help) sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;; esac
 PROJECT="${PROJECT:-$(cd "$here/../.." && pwd)}"
 SERVER="${SERVER:-redeno}"
 RUNTIME="${RUNTIME:-deno}"

@@ -6,7 +6,8 @@
 #   SUITE_SERVER=redis   REDIS_SERVER=/usr/bin/redis-server
 # Both get `--pidfile CONFIG_FILE.pid` (the runner's default.conf names /var/run/redis.pid, shared by
 # every server on the machine). For redeno it first prints ` PID: <pid>`: the runner waits for that
-# text in the server's stdout, which Redis prints in its start-up logo and redeno does not.
+# text in the server's stdout, which Redis prints in its start-up logo and redeno does not; and as
+# that line comes before redeno tries the port, it checks the port is free first.
 set -u
 conf="${1:?usage: $0 CONFIG_FILE [ARGS...]}"
 shift
@@ -16,6 +17,13 @@ case "${SUITE_SERVER:-redeno}" in
         ;;
     redeno)
         project="${PROJECT:?PROJECT (the redeno checkout) is not set}"
+        # The PID line tells the runner the server started, so a busy port must be caught first:
+        # the runner then tries another port when it reads "Failed listening on port".
+        port="$(awk '$1 == "port" { p = $2 } END { print p }' "$conf")"
+        if [ -n "$port" ] && [ "$port" != 0 ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "redeno-suite shim: Failed listening on port $port (tcp): something already listens there"
+            exit 1
+        fi
         echo "redeno-suite shim: PID: $$ (runtime ${RUNTIME:-deno})"
         case "${RUNTIME:-deno}" in
             deno)
