@@ -16,7 +16,7 @@
 
 import type { TypedValue } from "../keyspace/database.ts";
 import { DenseMap } from "../keyspace/dense_map.ts";
-import { copy, entry, flat, packedAt, packedLen, readHeader } from "./packed.ts";
+import { copy, entry, equalAt, flat, packedAt, packedLen, readHeader } from "./packed.ts";
 
 /** The conversion thresholds, read from the config at write time. */
 export interface HashLimits {
@@ -78,18 +78,24 @@ export class HashValue implements TypedValue {
   private find(field: string): number {
     const s = this.small!;
     const n = field.length;
-    const first = n === 0 ? -1 : field.charCodeAt(0);
+    const last = n === 0 ? -1 : field.charCodeAt(n - 1);
     for (let pos = 0; pos < s.length;) {
-      const next = readHeader(s, pos);
-      if (
-        packedLen === n && (n === 0 || (s.charCodeAt(packedAt) === first &&
-          s.startsWith(field, packedAt)))
-      ) {
+      // One-char headers (entries under 128 bytes) read inline; longer ones through readHeader.
+      let at = pos + 1;
+      let len = s.charCodeAt(pos);
+      if (len >= 0x80) {
+        readHeader(s, pos);
+        at = packedAt;
+        len = packedLen;
+      }
+      const next = at + len;
+      if (len === n && (n === 0 || (s.charCodeAt(next - 1) === last && equalAt(s, at, field)))) {
         foundValue = next;
         foundEnd = readHeader(s, next);
         return pos;
       }
-      pos = readHeader(s, next);
+      const vlen = s.charCodeAt(next);
+      pos = vlen < 0x80 ? next + 1 + vlen : readHeader(s, next);
     }
     return -1;
   }

@@ -44,6 +44,42 @@ export function readHeader(s: string, pos: number): number {
   return pos + len;
 }
 
+/**
+ * True when `s` holds `v` at `at` (the caller checked that the lengths match). Compares from
+ * the last char, which tells apart most keys that share a prefix (`field:1`, `field:2`), in a
+ * plain loop: `startsWith(v, at)` costs V8 a runtime call (~100 ns) per candidate.
+ *
+ * @param s the packed string
+ * @param at where the candidate's bytes start
+ * @param v the string sought
+ * @returns whether they are equal
+ */
+export function equalAt(s: string, at: number, v: string): boolean {
+  for (let i = v.length - 1; i >= 0; i--) {
+    if (s.charCodeAt(at + i) !== v.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * Byte order of the `len` bytes of `s` at `at` against `v`, as memcmp with the shorter first
+ * (Redis's sdscmp), without making a string of them.
+ *
+ * @param s the packed string
+ * @param at where the bytes start
+ * @param len how many
+ * @param v the string to compare with
+ * @returns negative, 0 or positive
+ */
+export function compareAt(s: string, at: number, len: number, v: string): number {
+  const n = Math.min(len, v.length);
+  for (let i = 0; i < n; i++) {
+    const d = s.charCodeAt(at + i) - v.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return len - v.length;
+}
+
 /** The header chars of an entry of `len` bytes. */
 function header(len: number): string {
   if (len < 0x80) return String.fromCharCode(len);

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { copy, entry, flat, packedAt, packedLen, readHeader } from "./packed.ts";
+import { copy, entry, equalAt, flat, packedAt, packedLen, readHeader } from "./packed.ts";
 
 /** Most members a packed set holds (Redis 7.2's `set-max-listpack-entries` default). */
 export const PACKED_SET_ENTRIES = 128;
@@ -32,9 +32,17 @@ export class PackedSet {
   private find(member: string): number {
     const s = this.s;
     const n = member.length;
+    const last = n === 0 ? -1 : member.charCodeAt(n - 1);
     for (let pos = 0; pos < s.length;) {
-      const next = readHeader(s, pos);
-      if (packedLen === n && s.startsWith(member, packedAt)) {
+      let at = pos + 1;
+      let len = s.charCodeAt(pos);
+      if (len >= 0x80) {
+        readHeader(s, pos);
+        at = packedAt;
+        len = packedLen;
+      }
+      const next = at + len;
+      if (len === n && (n === 0 || (s.charCodeAt(next - 1) === last && equalAt(s, at, member)))) {
         foundEnd = next;
         return pos;
       }

@@ -17,7 +17,7 @@
  */
 
 import { type OrderIndex, OrderTree, type TreeCursor } from "./order_tree.ts";
-import { flat, packedAt, packedLen, readHeader } from "./packed.ts";
+import { compareAt, equalAt, flat, packedAt, packedLen, readHeader } from "./packed.ts";
 
 const TWO31 = 2147483648;
 const SHORT: string[] = Array.from({ length: 0x80 }, (_, n) => String.fromCharCode(n));
@@ -92,6 +92,30 @@ function after(s: string, pos: number): number {
   const k = s.charCodeAt(tagAt);
   curScore = readScore(s, tagAt + 1, k);
   return tagAt + k + 2;
+}
+
+/**
+ * Reads the member of the element at `pos` (into curMemberAt/curMemberLen) without decoding
+ * its score; returns where the next element starts.
+ */
+function skip(s: string, pos: number): number {
+  let at = pos + 1;
+  let len = s.charCodeAt(pos);
+  if (len >= 0x80) {
+    readHeader(s, pos);
+    at = packedAt;
+    len = packedLen;
+  }
+  curMemberAt = at;
+  curMemberLen = len;
+  const tagAt = at + len + (at - pos);
+  return tagAt + s.charCodeAt(tagAt) + 2;
+}
+
+/** The score of the element whose `skip` ended at `next`. */
+function scoreBefore(s: string, next: number): number {
+  const k = s.charCodeAt(next - 1);
+  return readScore(s, next - 1 - k, k);
 }
 
 /** Decodes the element that ends at `end`; returns where it starts. */
@@ -174,62 +198,102 @@ export class PackedOrder implements OrderIndex {
     return p;
   }
 
-  /** True when the element at `curMember*` (just decoded) is `member`. */
+  // Where find() last found a member, for the update that usually follows (ZADD, ZINCRBY):
+  // valid while `s` is the string it was found in. Every write clears it, so that it never holds
+  // a string the set no longer uses.
+  private foundIn = "";
+  private foundPos = 0;
+  private foundNext = 0;
+
+  /** True when the element at `curMember*` (just read) is `member`. */
   private isMember(member: string): boolean {
-    return curMemberLen === member.length && this.s.startsWith(member, curMemberAt);
+    return curMemberLen === member.length && equalAt(this.s, curMemberAt, member);
+  }
+
+  /** Where `member`'s element starts (its end in foundNext), or -1. */
+  private find(member: string): number {
+    const s = this.s;
+    if (this.foundIn === s && this.foundPos >= 0 && this.foundNext <= s.length) {
+      skip(s, this.foundPos);
+      if (this.isMember(member)) return this.foundPos;
+    }
+    const n = member.length;
+    for (let pos = 0; pos < s.length;) {
+      const next = skip(s, pos);
+      if (curMemberLen === n && equalAt(s, curMemberAt, member)) {
+        this.foundIn = s;
+        this.foundPos = pos;
+        this.foundNext = next;
+        return pos;
+      }
+      pos = next;
+    }
+    return -1;
   }
 
   /** The score of `member`, or undefined (a walk, as Redis's zzlFind). */
   scoreOf(member: string): number | undefined {
+    return this.find(member) < 0 ? undefined : scoreBefore(this.s, this.foundNext);
+  }
+
+  /** Where an element (score, member) goes: the start of the first element after it. */
+  private insertionPoint(score: number, member: string, skipFrom = -1, skipTo = -1): number {
     const s = this.s;
-    for (let pos = 0; pos < s.length;) {
-      pos = after(s, pos);
-      if (this.isMember(member)) return curScore;
+    let pos = 0;
+    while (pos < s.length) {
+      if (pos === skipFrom) {
+        pos = skipTo;
+        continue;
+      }
+      const next = skip(s, pos);
+      const cur = scoreBefore(s, next);
+      if (cur > score || (cur === score && compareAt(s, curMemberAt, curMemberLen, member) > 0)) {
+        break;
+      }
+      pos = next;
     }
-    return undefined;
+    return pos;
   }
 
   insert(score: number, member: string): void {
     const s = this.s;
-    let pos = 0;
-    while (pos < s.length) {
-      const next = after(s, pos);
-      if (
-        curScore > score ||
-        (curScore === score && s.slice(curMemberAt, curMemberAt + curMemberLen) > member)
-      ) break;
-      pos = next;
-    }
+    const pos = this.insertionPoint(score, member);
     this.s = flat(s.slice(0, pos), packElement(score, member), s.slice(pos));
+    this.foundIn = "";
     this.length++;
   }
 
   delete(score: number, member: string): boolean {
     const s = this.s;
-    for (let pos = 0; pos < s.length;) {
-      const next = after(s, pos);
-      if (curScore === score && this.isMember(member)) {
-        this.s = flat(s.slice(0, pos), s.slice(next));
-        this.length--;
-        return true;
-      }
-      pos = next;
-    }
-    return false;
+    const pos = this.find(member);
+    if (pos < 0 || scoreBefore(s, this.foundNext) !== score) return false;
+    this.s = flat(s.slice(0, pos), s.slice(this.foundNext));
+    this.foundIn = "";
+    this.length--;
+    return true;
   }
 
-  updateScore(score: number, member: string, newScore: number): void {
-    this.delete(score, member);
-    this.insert(newScore, member);
+  /** Moves `member` to `newScore` in one pass and one copy of the string. */
+  updateScore(_score: number, member: string, newScore: number): void {
+    const s = this.s;
+    const pos = this.find(member);
+    if (pos < 0) return;
+    const next = this.foundNext;
+    const ins = this.insertionPoint(newScore, member, pos, next);
+    const el = packElement(newScore, member);
+    this.s = ins <= pos
+      ? flat(s.slice(0, ins), el, s.slice(ins, pos), s.slice(next))
+      : flat(s.slice(0, pos), s.slice(next, ins), el, s.slice(ins));
+    this.foundIn = "";
   }
 
   rankOf(score: number, member: string): number {
     const s = this.s;
     let rank = 0;
     for (let pos = 0; pos < s.length;) {
-      pos = after(s, pos);
+      pos = skip(s, pos);
       rank++;
-      if (curScore === score && this.isMember(member)) return rank;
+      if (this.isMember(member)) return scoreBefore(s, pos) === score ? rank : 0;
     }
     return 0;
   }
@@ -279,6 +343,7 @@ export class PackedOrder implements OrderIndex {
       removed(s.slice(curMemberAt, curMemberAt + curMemberLen));
     }
     this.s = flat(s.slice(0, from), s.slice(pos));
+    this.foundIn = "";
     this.length -= end - start + 1;
     return end - start + 1;
   }
