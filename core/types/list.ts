@@ -124,24 +124,30 @@ export class ListValue implements TypedValue {
     const chunks = this.chunks;
     for (let k = 0; k < chunks.len; k++) {
       const c = chunks.get(k);
-      copy.chunks.pushBack(new Chunk(c.s, c.n));
+      copy.chunks.pushBack(new Chunk(c.packed(), c.n));
     }
     copy.length = this.length;
     return copy;
   }
 
   /**
-   * Approximate bytes of the JavaScript representation (MEMORY USAGE), O(number of chunks) and
-   * without looking at elements: the object and its ring (24 + 6 fields, 8 per ring slot), and
-   * per chunk its object (24 + 2 fields), its ring slot and its string (16 + bytes, padded).
-   * A chunk holds up to 128 elements, so this costs one step per 128 elements, as Redis's
-   * MEMORY USAGE costs one step per quicklist node.
+   * Approximate bytes of the JavaScript representation (MEMORY USAGE), in O(1): the object and
+   * its ring of chunks (24 + 6 fields, 8 per ring slot), 56 per chunk (its object of 24 + 2
+   * fields and its string's 16-byte header), and the packed bytes per element of the first five
+   * chunks times the length, as Redis's MEMORY USAGE samples a quicklist's first nodes.
    */
   memoryUsage(): number {
     const chunks = this.chunks;
-    let bytes = 24 + 6 * 8 + 40 + chunks.items.length * 8;
-    for (let k = 0; k < chunks.len; k++) bytes += 40 + 16 + ((chunks.get(k).s.length + 7) & ~7);
-    return bytes;
+    let sampled = 0;
+    let sampledBytes = 0;
+    for (let k = 0; k < chunks.len && k < 5; k++) {
+      const c = chunks.get(k);
+      sampled += c.n;
+      sampledBytes += (c.bytes + 7) & ~7;
+    }
+    const perElement = sampled === 0 ? 0 : sampledBytes / sampled;
+    return 24 + 6 * 8 + 40 + chunks.items.length * 8 + chunks.len * 56 +
+      Math.round(perElement * this.length);
   }
 
   /** Adds `v` at the head. */
@@ -367,7 +373,7 @@ export class ListValue implements TypedValue {
       const c = old.get(k);
       if (c.n === 0) continue;
       const prev = next.len === 0 ? undefined : next.get(next.len - 1);
-      if (prev !== undefined && prev.n + c.n <= CHUNK && !prev.full(c.s.length)) {
+      if (prev !== undefined && prev.n + c.n <= CHUNK && !prev.full(c.bytes)) {
         prev.assign([...prev.items(), ...c.items()]);
       } else {
         next.pushBack(c);

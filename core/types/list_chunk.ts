@@ -82,29 +82,108 @@ function entryAfter(s: string, pos: number): number {
   return end + (packedAt - pos);
 }
 
+/**
+ * Elements pushed at either end wait in a small array until this many are there (or the chunk
+ * is read otherwise), then go into the packed string together: a push copies the chunk's string
+ * once per this many pushes, not on every push.
+ */
+const STAGE = 8;
+
 /** A list node. */
 export class Chunk {
+  /** The packed elements; only `[lo, hi)` is live (pops move the bounds, not the bytes). */
+  private s: string;
+  private lo = 0;
+  private hi: number;
+  /** Elements in `[lo, hi)`. */
+  private packedN: number;
+  /** Pushed at the head and not packed yet; the last one is the first element. */
+  private front: string[] | null = null;
+  /** Pushed at the tail and not packed yet, in order. */
+  private back: string[] | null = null;
+  /** Bytes of the staged elements, counted as packed (each with two header chars). */
+  private staged = 0;
+
   /**
    * @param s the packed elements
    * @param n how many
    */
-  constructor(public s = "", public n = 0) {}
+  constructor(s = "", n = 0) {
+    this.s = s;
+    this.hi = s.length;
+    this.packedN = n;
+  }
+
+  /** Number of elements. */
+  get n(): number {
+    return this.packedN + (this.front?.length ?? 0) + (this.back?.length ?? 0);
+  }
+
+  /** Bytes the elements take packed (what the chunk's string has or will have). */
+  get bytes(): number {
+    return this.hi - this.lo + this.staged;
+  }
 
   /** True when one more element of `len` bytes should go to a new chunk instead. */
   full(len: number): boolean {
-    return this.n >= CHUNK || (this.n > 0 && this.s.length + len > CHUNK_BYTES);
+    return this.n >= CHUNK || (this.n > 0 && this.bytes + len > CHUNK_BYTES);
+  }
+
+  /** The packed string of every element (staged pushes packed, popped bytes dropped). */
+  packed(): string {
+    this.settle();
+    return this.s;
+  }
+
+  /** Packs staged pushes and drops popped bytes: afterwards `s` is exactly the elements. */
+  private settle(): void {
+    const front = this.front;
+    const back = this.back;
+    if (front === null && back === null) {
+      if (this.lo !== 0 || this.hi !== this.s.length) {
+        this.s = copy(this.s.slice(this.lo, this.hi));
+        this.lo = 0;
+        this.hi = this.s.length;
+      }
+      return;
+    }
+    const parts: string[] = [];
+    if (front !== null) {
+      for (let k = front.length - 1; k >= 0; k--) parts.push(chunkEntry(front[k]!));
+    }
+    parts.push(this.s.slice(this.lo, this.hi));
+    if (back !== null) { for (const v of back) parts.push(chunkEntry(v)); }
+    this.s = parts.join("");
+    this.lo = 0;
+    this.hi = this.s.length;
+    this.packedN = this.n;
+    this.front = this.back = null;
+    this.staged = 0;
+  }
+
+  /** After a pop: drops the popped bytes once they outweigh the live ones. */
+  private trimmed(): void {
+    if (this.packedN === 0) {
+      this.s = "";
+      this.lo = this.hi = 0;
+    } else if (this.s.length - (this.hi - this.lo) > this.hi - this.lo && this.s.length > 256) {
+      this.s = copy(this.s.slice(this.lo, this.hi));
+      this.lo = 0;
+      this.hi = this.s.length;
+    }
   }
 
   /** The offset where element `i` (0 <= i <= n) starts, walking from the nearer end. */
-  offset(i: number): number {
+  private offset(i: number): number {
+    this.settle();
     const s = this.s;
-    if (i <= this.n >> 1) {
+    if (i <= this.packedN >> 1) {
       let pos = 0;
       for (let k = 0; k < i; k++) pos = entryAfter(s, pos);
       return pos;
     }
     let pos = s.length;
-    for (let k = this.n; k > i; k--) pos = entryBefore(s, pos);
+    for (let k = this.packedN; k > i; k--) pos = entryBefore(s, pos);
     return pos;
   }
 
@@ -117,69 +196,83 @@ export class Chunk {
 
   /** Replaces element `i` (0 <= i < n). */
   set(i: number, v: string): void {
-    const s = this.s;
     const pos = this.offset(i);
+    const s = this.s;
     this.s = flat(s.slice(0, pos), chunkEntry(v), s.slice(entryAfter(s, pos)));
+    this.hi = this.s.length;
   }
 
   /** Inserts `v` before element `i` (0 <= i <= n). */
   insertAt(i: number, v: string): void {
+    const pos = this.offset(i);
     const s = this.s;
-    const pos = i === this.n ? s.length : this.offset(i);
     this.s = flat(s.slice(0, pos), chunkEntry(v), s.slice(pos));
-    this.n++;
+    this.hi = this.s.length;
+    this.packedN++;
   }
 
   pushBack(v: string): void {
-    if (v.length < 0x80) {
-      const h = SHORT[v.length]!;
-      this.s = flat(this.s, h, v, h);
-    } else this.s = flat(this.s, chunkEntry(v));
-    this.n++;
+    (this.back ??= []).push(v);
+    this.staged += v.length + 2 * (entrySizeOf(v.length));
+    if (this.back.length >= STAGE) this.settle();
   }
 
   pushFront(v: string): void {
-    if (v.length < 0x80) {
-      const h = SHORT[v.length]!;
-      this.s = flat(h, v, h, this.s);
-    } else this.s = flat(chunkEntry(v), this.s);
-    this.n++;
+    (this.front ??= []).push(v);
+    this.staged += v.length + 2 * (entrySizeOf(v.length));
+    if (this.front.length >= STAGE) this.settle();
   }
 
   popFront(): string {
+    if (this.front !== null && this.front.length > 0) return this.unstage(this.front.pop()!);
+    if (this.packedN === 0) return this.unstage(this.back!.shift()!);
     const s = this.s;
-    const next = entryAfter(s, 0);
+    const next = entryAfter(s, this.lo);
     const v = copy(s.slice(packedAt, packedAt + packedLen));
-    this.s = copy(s.slice(next));
-    this.n--;
+    this.lo = next;
+    this.packedN--;
+    this.trimmed();
     return v;
   }
 
   popBack(): string {
+    if (this.back !== null && this.back.length > 0) return this.unstage(this.back.pop()!);
+    if (this.packedN === 0) return this.unstage(this.front!.shift()!);
     const s = this.s;
-    const start = entryBefore(s, s.length);
+    this.hi = entryBefore(s, this.hi);
     const v = copy(s.slice(backAt, backAt + backLen));
-    this.s = copy(s.slice(0, start));
-    this.n--;
+    this.packedN--;
+    this.trimmed();
+    return v;
+  }
+
+  /** Accounts for a staged element leaving. */
+  private unstage(v: string): string {
+    this.staged -= v.length + 2 * entrySizeOf(v.length);
     return v;
   }
 
   /** Drops the first `k` elements. */
   dropFront(k: number): void {
-    this.s = copy(this.s.slice(this.offset(k)));
-    this.n -= k;
+    const pos = this.offset(k);
+    this.s = copy(this.s.slice(pos));
+    this.hi = this.s.length;
+    this.packedN -= k;
   }
 
   /** Drops the last `k` elements. */
   dropBack(k: number): void {
-    this.s = copy(this.s.slice(0, this.offset(this.n - k)));
-    this.n -= k;
+    const pos = this.offset(this.n - k);
+    this.s = copy(this.s.slice(0, pos));
+    this.hi = this.s.length;
+    this.packedN -= k;
   }
 
   /** Every element, head to tail. */
   items(): string[] {
+    this.settle();
     const s = this.s;
-    const out: string[] = new Array(this.n);
+    const out: string[] = new Array(this.packedN);
     for (let pos = 0, k = 0; pos < s.length; k++) {
       pos = entryAfter(s, pos);
       out[k] = s.slice(packedAt, packedAt + packedLen);
@@ -194,8 +287,9 @@ export class Chunk {
    * @returns the next free position of `out`
    */
   readInto(from: number, out: string[], at: number): number {
+    const pos0 = this.offset(from);
     const s = this.s;
-    for (let pos = this.offset(from); pos < s.length && at < out.length;) {
+    for (let pos = pos0; pos < s.length && at < out.length;) {
       pos = entryAfter(s, pos);
       out[at++] = s.slice(packedAt, packedAt + packedLen);
     }
@@ -207,6 +301,15 @@ export class Chunk {
     const parts: string[] = new Array(items.length);
     for (let k = 0; k < items.length; k++) parts[k] = chunkEntry(items[k]!);
     this.s = parts.join("");
-    this.n = items.length;
+    this.lo = 0;
+    this.hi = this.s.length;
+    this.packedN = items.length;
+    this.front = this.back = null;
+    this.staged = 0;
   }
+}
+
+/** Chars of the varint of `len`. */
+function entrySizeOf(len: number): number {
+  return len < 0x80 ? 1 : len < 0x4000 ? 2 : len < 0x200000 ? 3 : 4;
 }
