@@ -14,6 +14,8 @@
  * - `strsets`: 10k `SADD sset:<n>` of 100 8-byte non-integer members (1.5x)
  * - `zsets`: 10k `ZADD zset:<n>` of 100 integer scores and 8-byte members (1.5x)
  * - `streams`: 1M `XADD stream <i>-0 f <3 bytes>` in one stream, as bench/stream.ts loads it (1.5x)
+ * - `echo`: the zsets row's bytes as 10k `ECHO` commands, which keep nothing: what the traffic
+ *   alone costs (no bar; it is included in every row's whole-load figure)
  *
  * Each row is loaded in two halves: the table gives the growth per item over the whole load and
  * over the second half alone (what one more item costs once the runtime's one-time growth, such
@@ -132,6 +134,16 @@ function rows(scale: number): Row[] {
         return out;
       },
     },
+    // The same traffic as the zsets row, answered by ECHO: nothing is kept, so the growth is what
+    // a burst of commands costs the server by itself (for a JS runtime, chiefly the young
+    // generation growing to its maximum size), spread over the same item count.
+    {
+      ...aggregate("echo", keys, per, (k) => [
+        "ECHO",
+        each((j) => [String(j), `m${pad(k * per + j, 7)}`]).join(" "),
+      ]),
+      bar: NaN,
+    },
   ];
 }
 
@@ -141,7 +153,7 @@ const USAGE =
 Loads each data type's row into fresh servers (redis-server, redeno on Deno, redeno on Node) with
 redis-cli --pipe and prints the RSS growth per item and the ratio to Redis.
 
-  --rows a,b        only these rows (strings,hashes,lists,intsets,strsets,zsets,streams)
+  --rows a,b        only these rows (strings,hashes,lists,intsets,strsets,zsets,streams,echo)
   --runtimes a,b    redeno's runtimes (default deno,node)
   --scale F         multiply every row's size by F (default 1; e.g. 0.1 for a quick look)
   --help            this text`;
@@ -253,7 +265,7 @@ async function main(): Promise<void> {
         } marginal\n`,
       );
     }
-    cells.push(`${row.bar}`);
+    cells.push(Number.isNaN(row.bar) ? "-" : `${row.bar}`);
     out.push(cells);
     notes.push(`${row.name}: ${note.join(", ")}`);
   }
