@@ -47,6 +47,7 @@ export type { Config } from "./core/config.ts";
 export type { ConfigParam, ConfigValue } from "./core/config_types.ts";
 export type { Database, KeyspaceHost, TypedValue, Value } from "./core/keyspace/database.ts";
 export type { WriteSink } from "./core/keyspace/write_log.ts";
+export type { MemoryFigures, MemoryMeter, MemoryParts } from "./core/memory/usage.ts";
 export { DEFAULT_HASH_LIMITS, type HashLimits, HashValue } from "./core/types/hash.ts";
 export { ListValue } from "./core/types/list.ts";
 export { SetValue } from "./core/types/set.ts";

@@ -38,17 +38,25 @@ export interface MemoryParts {
 
 /** Every part of `used_memory` (INFO memory, MEMORY STATS). */
 export interface MemoryFigures extends MemoryParts {
+  /** `used_memory`: the sum of every part. */
   used: number;
+  /** The server's own structures (`used_memory_startup`). */
   startup: number;
+  /** Keys, values and expiry times of every database. */
   dataset: number;
+  /** Query and reply buffers of the clients, replicas excepted (`mem_clients_normal`). */
   clientsNormal: number;
+  /** The AOF buffer (`mem_aof_buffer`). */
   aofBuffer: number;
+  /** The EVAL script cache (`lua.caches`). */
   luaCaches: number;
+  /** The function libraries' code (`functions.caches`). */
   functionsCaches: number;
   /** Replica output and the AOF buffer: memory eviction does not try to free. */
   notCountedForEvict: number;
   /** Per database with keys: [id, keys, main table overhead, expires table overhead]. */
   dbs: Array<[number, number, number, number]>;
+  /** Keys in every database. */
   keys: number;
 }
 
@@ -57,13 +65,28 @@ export function clientMemory(c: Client): number {
   return c.parser.pending + c.out.buf.length + (c.transport?.pendingBytes ?? 0);
 }
 
-/** Memory accounting of one server. */
+/**
+ * Memory accounting of one server (`server.memory`): `used_memory` and its parts.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "../../mod.ts";
+ * const server = createServer();
+ * server.dispatch(["SET", "k", "v"]);
+ * console.log(server.memory.figures().used);
+ * ```
+ */
 export class MemoryMeter {
   /** Highest `used_memory` seen (INFO used_memory_peak). */
   peak = 0;
   private clientsBytes = 0;
   private clientsAt = -1;
 
+  /**
+   * Measures `server` (the server makes its own: read it as `server.memory`).
+   *
+   * @param server the server measured
+   */
   constructor(private readonly server: Server) {}
 
   /** Bytes held by the databases. */
