@@ -348,7 +348,7 @@ async function main(): Promise<void> {
         String(r.acked),
         String(r.refused),
         (r.ms / 1000).toFixed(1),
-        String(Math.round(r.acked / (r.ms / 1000))),
+        String(Math.round((r.acked + r.refused) / (r.ms / 1000))),
         mib(rss),
         mib(r.peakRss),
         alive ? "yes" : "NO",
@@ -360,9 +360,13 @@ async function main(): Promise<void> {
   }
   console.log();
   console.log(
-    table(["server", "keys", "OOM", "fill s", "SET/s", "RSS", "peak RSS", "alive", "check"], rows, {
-      left: 1,
-    }),
+    table(
+      ["server", "keys", "OOM", "fill s", "replies/s", "RSS", "peak RSS", "alive", "check"],
+      rows,
+      {
+        left: 1,
+      },
+    ),
   );
 }
 
