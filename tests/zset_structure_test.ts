@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OrderTree } from "../core/types/order_tree.ts";
+import { type OrderIndex, OrderTree } from "../core/types/order_tree.ts";
 import {
   deleteRangeByLex,
   deleteRangeByScore,
@@ -20,13 +20,13 @@ function cmp(a: El, b: El): number {
   return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
 }
 
-function listOf(t: OrderTree): El[] {
+function listOf(t: OrderIndex): El[] {
   const out: El[] = [];
   for (const c = t.first(); c.valid; c.next()) out.push([c.score, c.member]);
   return out;
 }
 
-function reversedOf(t: OrderTree): El[] {
+function reversedOf(t: OrderIndex): El[] {
   const out: El[] = [];
   for (const c = t.last(); c.valid; c.prev()) out.push([c.score, c.member]);
   return out.reverse();
