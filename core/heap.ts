@@ -17,7 +17,9 @@
  * can therefore add at most 64 small commands (or 1 MB) past a fresh reading. Used heap includes
  * garbage not yet collected: when it crosses the threshold a full collection is forced (at most
  * once a second, and taking at most 1/20 of the time while it does not help) before writes are
- * refused, so writes come back soon after deletes make room.
+ * refused, so writes come back soon after deletes make room; when the machine is nearly out (a
+ * quarter of the reserve left) the garbage that even refused writes make is collected every
+ * 250 ms, since the alternative is the kernel's OOM killer.
  *
  * Portable: only `node:v8`, `node:vm`, `node:fs` and `performance`, which Node and Deno both have.
  * An embedded server never reads a file here unless {@linkcode watchMachineMemory} is called.
@@ -39,12 +41,16 @@ const REFRESH_BYTES = MB;
 const HEAP_FRACTION = 0.75;
 /** ...minus this margin, for the young generation and one large reply. */
 const HEAP_MARGIN = 64 * MB;
-/** The machine's memory is read at most this often (ms). */
+/** The machine's memory is read again after this long (ms)... */
 const MACHINE_REFRESH_MS = 100;
+/** ...or as soon as this process's heap and buffers grew or shrank by this much. */
+const MACHINE_REFRESH_STEP = 8 * MB;
 /** Forced collections: at most once a second... */
 const GC_MIN_INTERVAL_MS = 1000;
-/** ...and while they do not help, spending at most 1/20 of the time in them. */
+/** ...and while they do not help, spending at most 1/20 of the time in them... */
 const GC_TIME_FACTOR = 20;
+/** ...unless the machine has less than a quarter of its reserve left: then every 250 ms. */
+const GC_CRITICAL_MS = 250;
 
 /** Memory figures in bytes, for INFO and logs. */
 export interface HeapStatus {
@@ -77,6 +83,9 @@ export interface MachineMemory {
 let calls = 0;
 let pending = 0;
 let used = 0;
+/** Committed heap, external buffers and V8's malloc: what this process adds to the machine. */
+let footprint = 0;
+let footprintAtMachine = 0;
 let limit = 0;
 let threshold = 0;
 let exhausted = false;
@@ -86,6 +95,7 @@ let machineAt = -Infinity;
 let forcedGcs = 0;
 let gcAt = -Infinity;
 let gcInterval = GC_MIN_INTERVAL_MS;
+let gcCritical = GC_CRITICAL_MS;
 let gcFn: (() => void) | null | undefined;
 readHeap();
 
@@ -132,7 +142,7 @@ export function heapStatus(): HeapStatus {
 
 /**
  * Also refuses writes when the machine (or the container's cgroup) has little memory left: less
- * than 5% of it, at least 64 MB and at most 1 GB. The command line turns this on; an embedded
+ * than 5% of it, at least 128 MB and at most 1 GB. The command line turns this on; an embedded
  * server leaves it off, so it reads no file (Deno's `--allow-net` alone is enough).
  *
  * @param on whether to watch
@@ -155,23 +165,33 @@ function refresh(): void {
   pending = 0;
   readHeap();
   const now = performance.now();
-  if (watchMachine && now - machineAt >= MACHINE_REFRESH_MS) {
+  if (
+    watchMachine &&
+    (now - machineAt >= MACHINE_REFRESH_MS ||
+      Math.abs(footprint - footprintAtMachine) >= MACHINE_REFRESH_STEP)
+  ) {
     machine = machineMemory();
     machineAt = now;
+    footprintAtMachine = footprint;
   }
   let short = used > threshold || machineShort();
-  if (short && now - gcAt >= gcInterval && forceGc()) {
+  // Nearly out of machine memory, the kernel kills the process: garbage (refused writes make some
+  // too) is then collected as often as every other collection's length.
+  const due = now - gcAt >= (machineCritical() ? gcCritical : gcInterval);
+  if (short && due && forceGc()) {
     const freed = performance.now();
     readHeap();
     if (watchMachine) {
       machine = machineMemory();
       machineAt = freed;
+      footprintAtMachine = footprint;
     }
     short = used > threshold || machineShort();
     gcAt = freed;
     // A collection of a big heap takes seconds: while the live data really is that big (writes
     // stay refused), keep the pauses to a twentieth of the time.
     gcInterval = Math.max(GC_MIN_INTERVAL_MS, (freed - now) * GC_TIME_FACTOR);
+    gcCritical = Math.max(GC_CRITICAL_MS, (freed - now) * 2);
   }
   exhausted = short;
 }
@@ -179,6 +199,7 @@ function refresh(): void {
 function readHeap(): void {
   const s = getHeapStatistics();
   used = s.used_heap_size;
+  footprint = s.total_physical_size + s.external_memory + s.malloced_memory;
   if (s.heap_size_limit !== limit) {
     limit = s.heap_size_limit;
     threshold = Math.max(limit * HEAP_FRACTION - HEAP_MARGIN, limit / 2);
@@ -189,8 +210,12 @@ function machineShort(): boolean {
   return machine !== undefined && machine.available < machineReserve(machine.total);
 }
 
+function machineCritical(): boolean {
+  return machine !== undefined && machine.available < machineReserve(machine.total) / 4;
+}
+
 function machineReserve(total: number): number {
-  return Math.min(Math.max(total * 0.05, 64 * MB), 1024 * MB);
+  return Math.min(Math.max(total * 0.05, 128 * MB), 1024 * MB);
 }
 
 /** A full, synchronous collection; false when the runtime does not allow one. */
