@@ -3,9 +3,11 @@
  * cannot raise the cap (`v8.setFlagsFromString("--max-old-space-size=...")` after start changes
  * nothing, on Node 20 and Deno 2.9 alike), so that cap would be the dataset's ceiling where
  * redis-server grows to the machine's memory. main.ts therefore starts itself again once, at
- * start, with the old generation sized to the machine's memory (or the cgroup's limit when lower),
- * unless the user chose a size (`--max-old-space-size` or `--max-heap-size` in `NODE_OPTIONS`,
- * Node's own flags, `DENO_V8_FLAGS` or Deno's `--v8-flags`).
+ * start, with the old generation sized to the machine's memory (or the cgroup's limit when lower)
+ * less 256 MB for the rest of the process (a quarter in containers under 1 GB), unless the user
+ * chose a size (`--max-old-space-size` or `--max-heap-size` in `NODE_OPTIONS`, Node's own flags,
+ * `DENO_V8_FLAGS` or Deno's `--v8-flags`). In a container smaller than V8's default heap this
+ * lowers the heap instead, so that the kernel does not kill the process for outgrowing it.
  *
  * The size goes to the copy through `NODE_OPTIONS` or `DENO_V8_FLAGS`, so its command line is
  * exactly the user's (a flag on the command line still wins over the environment), the copy sees
@@ -32,12 +34,14 @@ import { getHeapStatistics } from "node:v8";
 import { selfCommand } from "./daemon.ts";
 import { machineMemory } from "./heap.ts";
 
-/** Set in the copy's environment: the size given and where it came from, e.g. `24105 MB (meminfo)`. */
+/** Set in the copy's environment: the size given and where from, e.g. `old space 23849 MB of 24105 MB (meminfo)`. */
 export const HEAP_SIZED_ENV = "REDENO_HEAP_SIZED";
 
 const MB = 1024 * 1024;
-/** A copy is started only when it gets at least this much more heap than the default. */
-const MIN_GAIN = 1.25;
+/** A copy is started only when its heap differs from the default by at least this factor. */
+const MIN_CHANGE = 1.25;
+/** Memory left outside the old generation for the runtime, young generation and buffers. */
+const OUTSIDE_HEAP_MB = 256;
 const HEAP_FLAG = /--max[-_](old[-_]space|heap)[-_]size/;
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
@@ -96,7 +100,7 @@ function permitted(): boolean {
  * @example
  * ```ts
  * import { plannedHeap } from "./heap_launch.ts";
- * console.log(plannedHeap(["--port", "6380"])); // e.g. { mb: 24105, from: "meminfo" }
+ * console.log(plannedHeap(["--port", "6380"])); // e.g. { mb: 23849, from: "24105 MB (meminfo)" }
  * ```
  */
 export function plannedHeap(args: string[]): { mb: number; from: string } | undefined {
@@ -105,9 +109,14 @@ export function plannedHeap(args: string[]): { mb: number; from: string } | unde
   if (heapSizeGiven() !== undefined) return undefined;
   const machine = machineMemory();
   if (machine === undefined) return undefined;
-  const mb = Math.floor(machine.total / MB);
-  if (mb * MB < getHeapStatistics().heap_size_limit * MIN_GAIN) return undefined;
-  return { mb, from: machine.source };
+  // The machine's memory, less what the runtime needs besides (a quarter of a small container).
+  const total = Math.floor(machine.total / MB);
+  const mb = total - Math.min(OUTSIDE_HEAP_MB, Math.floor(total / 4));
+  const current = getHeapStatistics().heap_size_limit / MB;
+  // Raised on big machines; lowered in a container smaller than V8's default, which the kernel
+  // would otherwise kill when the heap outgrows it.
+  if (mb < current * MIN_CHANGE && mb * MIN_CHANGE > current) return undefined;
+  return { mb, from: `${total} MB (${machine.source})` };
 }
 
 /**
@@ -133,7 +142,7 @@ export async function relaunchWithHeap(args: string[]): Promise<number | undefin
   const env = {
     ...process.env,
     [name]: before ? `${before}${separator}${flag}` : flag,
-    [HEAP_SIZED_ENV]: `${plan.mb} MB (${plan.from})`,
+    [HEAP_SIZED_ENV]: `old space ${plan.mb} MB of ${plan.from}`,
   };
   const { cmd, args: argv } = selfCommand();
   let child;
@@ -190,7 +199,8 @@ export function followLauncher(): void {
 /**
  * The heap limit and how it was chosen, for the start-up log.
  *
- * @returns e.g. `V8 heap limit 24153 MB: sized from the machine's memory, 24105 MB (meminfo)`
+ * @returns e.g. `V8 heap limit 23897 MB: sized from the machine's memory, old space 23849 MB of
+ *   24105 MB (meminfo)`
  * @example
  * ```ts
  * import { heapOrigin } from "./heap_launch.ts";
