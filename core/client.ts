@@ -46,6 +46,8 @@ export const CF = {
   script: 2048,
   /** A watched key changed: EXEC will fail (Redis's CLIENT_DIRTY_CAS). */
   dirtyCas: 4096,
+  /** The running command has an argument too long for a string (core/types/big_string.ts). */
+  bigArgs: 8192,
 } as const;
 
 /** CLIENT REPLY modes. */
@@ -256,13 +258,25 @@ export class Client {
       while ((this.flags & (CF.blocked | CF.closeAfterReply | CF.closed)) === 0) {
         const argv = this.parser.next();
         if (argv === undefined) break;
-        this.server.call(this, argv);
+        if (this.parser.lastBig) this.callBig(argv);
+        else this.server.call(this, argv);
       }
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.out.error(`ERR ${e.message}`);
       this.server.log("verbose", `Protocol error (${e.message}) from client: ${this.describe()}`);
       this.flags |= CF.closeAfterReply;
+    }
+  }
+
+  /** Runs a command with a big argument: flagged, so the gate of big arguments sees it. */
+  private callBig(argv: string[]): void {
+    this.parser.lastBig = false;
+    this.flags |= CF.bigArgs;
+    try {
+      this.server.call(this, argv);
+    } finally {
+      this.flags &= ~CF.bigArgs;
     }
   }
 

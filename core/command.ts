@@ -94,6 +94,12 @@ export interface CommandSpec {
    * small and whose commands are timed themselves (reading the clock costs ~0.1 µs).
    */
   batchTimed?: boolean;
+  /**
+   * Position of the one argument that may be longer than a JavaScript string can be: the handler
+   * reads it with `bigArg` (core/types/big_string.ts). A command without it answers Redis's
+   * `string exceeds maximum allowed size` error to such an argument.
+   */
+  bigArg?: number;
   /** Extra ACL categories beyond those derived from flags and group (without `@`). */
   acl?: readonly string[];
 }

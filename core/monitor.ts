@@ -10,6 +10,7 @@ import { CF, type Client } from "./client.ts";
 import { type Command, F } from "./command.ts";
 import { SimpleString } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
+import { BIG_ARG_MARK, describeArg } from "./types/big_string.ts";
 
 /** Quotes a binary string like Redis's sdscatrepr. */
 export function quoteRepr(s: string): string {
@@ -26,6 +27,11 @@ export function quoteRepr(s: string): string {
     else out += "\\x" + c.toString(16).padStart(2, "0");
   }
   return out + '"';
+}
+
+/** An argument as MONITOR shows it: one too long for a string as its first bytes only. */
+function monitorArg(a: string, i: number, argv: string[]): string {
+  return quoteRepr(a === BIG_ARG_MARK ? describeArg(argv, i) : a);
 }
 
 /** The clients in MONITOR mode of one server. */
@@ -68,7 +74,7 @@ export class Monitors {
     const now = Date.now();
     const usec = String(Math.floor((performance.now() % 1) * 1000)).padStart(3, "0");
     const stamp = `${Math.floor(now / 1000)}.${String(now % 1000).padStart(3, "0")}${usec}`;
-    const line = `${stamp} [${client.dbIndex} ${client.addr}] ${argv.map(quoteRepr).join(" ")}`;
+    const line = `${stamp} [${client.dbIndex} ${client.addr}] ${argv.map(monitorArg).join(" ")}`;
     const msg = new SimpleString(line);
     for (const m of this.clients) m.sendOutOfBand(msg);
   }

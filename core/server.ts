@@ -45,6 +45,7 @@ import { settleWrites } from "./write_settle.ts";
 import { MemoryMeter } from "./memory/usage.ts";
 import { Evictor } from "./memory/evict.ts";
 import { memoryGate } from "./memory/oom.ts";
+import { bigArgGate } from "./types/big_string.ts";
 import { heapExhausted } from "./heap.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
@@ -229,6 +230,7 @@ export class Server implements KeyspaceHost {
     }
     const n = this.config.num("databases");
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
+    this.addGate(bigArgGate, 5, CF.bigArgs);
     this.addGate(authGate, 10, CF.unauthenticated);
     this.addGate(memoryGate(this), 20);
     this.pubsub = new PubSub(this);

@@ -7,6 +7,7 @@
 
 import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
+import { BIG_ARG_MARK, describeArg } from "./types/big_string.ts";
 
 /**
  * Records a command that took `usec` microseconds when that is at least
@@ -20,8 +21,12 @@ export function logIfSlow(server: Server, client: Client, argv: string[], usec: 
 /** Records a command that took `usec` microseconds. */
 function recordSlow(server: Server, client: Client, argv: string[], usec: number): void {
   const max = server.config.num("slowlog-max-len");
-  const args = argv.slice(0, 32).map((a) =>
-    a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a
+  const args = argv.slice(0, 32).map((a, i) =>
+    a === BIG_ARG_MARK
+      ? describeArg(argv, i)
+      : a.length > 128
+      ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)`
+      : a
   );
   if (argv.length > 32) args[31] = `... (${argv.length - 31} more arguments)`;
   server.slowlog.unshift({

@@ -9,6 +9,7 @@
 import { E, fail } from "../resp/reply.ts";
 import { N } from "../notify.ts";
 import { DenseMap } from "./dense_map.ts";
+import { BIG_ERROR } from "../types/big_string.ts";
 import type { WriteSink } from "./write_log.ts";
 import { EXPIRE_ENTRY_BYTES, KEY_ENTRY_BYTES, KEYSPACE_MEASURE } from "../memory/cost.ts";
 
@@ -219,11 +220,15 @@ export class Database {
     return this.dict.has(key);
   }
 
-  /** A string value for reading; undefined if absent; WRONGTYPE error for other types. */
+  /**
+   * A string value for reading; undefined if absent; WRONGTYPE error for other types, and for a
+   * string too long to be a JS string (core/types/big_string.ts) the error Redis gives a string
+   * past its size limit.
+   */
   getString(key: string): string | undefined {
     const v = this.get(key);
     if (v === undefined || typeof v === "string") return v;
-    return fail(E.wrongType);
+    return fail(v.type === "string" ? BIG_ERROR : E.wrongType);
   }
 
   /** A typed value for writing, checked against `type`; undefined if absent. */

@@ -10,6 +10,7 @@
  */
 
 import { bytesToStr } from "../bytes.ts";
+import { BIG_ARG_MARK, BigString, MAX_STRING_LENGTH, setBigArg } from "../types/big_string.ts";
 
 /** Largest inline request or length line Redis accepts before a newline (64 KiB). */
 const INLINE_MAX = 64 * 1024;
@@ -55,9 +56,16 @@ export class RequestParser {
   // A big argument being filled in place.
   private big: Uint8Array | null = null;
   private bigFill = 0;
+  /** Arguments of the frame in progress too long for a string. */
+  private bigs = 0;
 
   /** True until the client authenticates when a password is required (tighter limits). */
   authRequired = false;
+  /**
+   * Set when the command {@linkcode next} returned holds an argument too long for a string (see
+   * core/types/big_string.ts); the caller clears it.
+   */
+  lastBig = false;
 
   /** @param limits the server's limits (shared, live) */
   constructor(private readonly limits: ParserLimits) {}
@@ -201,6 +209,10 @@ export class RequestParser {
       }
       if (!this.bulks()) return undefined;
       const argv = this.argv;
+      if (this.bigs !== 0) {
+        this.bigs = 0;
+        this.lastBig = true;
+      }
       this.argv = NO_ARGS;
       this.argc = 0;
       this.argBytes = 0;
@@ -213,7 +225,9 @@ export class RequestParser {
     while (this.argv.length < this.argc) {
       if (this.big !== null) {
         if (this.bigFill < this.big.length) return false;
-        this.argv.push(bytesToStr(this.big, 0, this.big.length - 2));
+        const n = this.big.length - 2;
+        if (n > MAX_STRING_LENGTH) this.pushBig(this.big.subarray(0, n));
+        else this.argv.push(bytesToStr(this.big, 0, n));
         this.argBytes += this.big.length + ARG_OVERHEAD;
         this.big = null;
         this.bigFill = 0;
@@ -252,16 +266,26 @@ export class RequestParser {
       }
       const len = this.bulkLen;
       if (this.end - this.pos < len + 2) return false;
-      this.argv.push(
-        this.argv.length === 0 && len <= 16
-          ? this.commandName(len)
-          : bytesToStr(this.buf, this.pos, this.pos + len),
-      );
+      if (len > MAX_STRING_LENGTH) this.pushBig(this.buf.slice(this.pos, this.pos + len));
+      else {
+        this.argv.push(
+          this.argv.length === 0 && len <= 16
+            ? this.commandName(len)
+            : bytesToStr(this.buf, this.pos, this.pos + len),
+        );
+      }
       this.argBytes += len + ARG_OVERHEAD;
       this.pos += len + 2;
       this.bulkLen = -1;
     }
     return true;
+  }
+
+  /** Adds an argument too long for a string: a mark in argv, the bytes beside it. */
+  private pushBig(bytes: Uint8Array): void {
+    setBigArg(this.argv, this.argv.length, new BigString(bytes));
+    this.argv.push(BIG_ARG_MARK);
+    this.bigs++;
   }
 
   /**

@@ -28,6 +28,7 @@ export type Reply =
   | VerbatimReply
   | BigNumberReply
   | RawReply
+  | BulkBytes
   | NullArray
   | NoReply;
 
@@ -145,6 +146,19 @@ export class RawReply {
    * Wraps encoded bytes.
    *
    * @param bytes the RESP bytes
+   */
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/**
+ * A bulk string given as bytes: a value too long for a JS string (core/types/big_string.ts).
+ * The bytes are read when the reply is encoded.
+ */
+export class BulkBytes {
+  /**
+   * Wraps the bytes of a bulk string.
+   *
+   * @param bytes the string's bytes
    */
   constructor(readonly bytes: Uint8Array) {}
 }

@@ -11,6 +11,7 @@ import { formatDouble, writeStr } from "../bytes.ts";
 import {
   BigNumberReply,
   BoolReply,
+  BulkBytes,
   DoubleReply,
   ErrorReply,
   MapReply,
@@ -66,10 +67,16 @@ export class ReplyWriter {
 
   /** Returns a copy of the written bytes and empties the buffer. */
   take(): Uint8Array {
-    const out = this.buf.slice(0, this.pos);
     if (this.pos > this.peak) this.peak = this.pos;
+    if (this.buf.length > KEEP_MAX) {
+      // A buffer this big is not kept anyway: hand it over instead of copying it.
+      const out = this.buf.subarray(0, this.pos);
+      this.pos = 0;
+      this.buf = this.size > 0 ? new Uint8Array(this.size) : EMPTY;
+      return out;
+    }
+    const out = this.buf.slice(0, this.pos);
     this.pos = 0;
-    if (this.buf.length > KEEP_MAX) this.buf = this.size > 0 ? new Uint8Array(this.size) : EMPTY;
     return out;
   }
 
@@ -126,6 +133,9 @@ export class ReplyWriter {
     if (this.pos + n <= this.buf.length) return;
     let size = Math.max(this.buf.length * 2, MIN_SIZE);
     while (size < this.pos + n) size *= 2;
+    // One huge write (a big string) into a buffer holding less gets what it needs and a little
+    // more, not up to twice that; writes of that size piling up still double the buffer.
+    if (n > KEEP_MAX && this.pos < n) size = Math.min(size, this.pos + n + KEEP_MAX);
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
@@ -199,6 +209,14 @@ export class ReplyWriter {
     this.int(len);
     this.crlf();
     this.pos += writeStr(this.buf, this.pos, s);
+    this.crlf();
+  }
+
+  /** A bulk string reply given as bytes. */
+  bulkBytes(bytes: Uint8Array): void {
+    this.header(36, bytes.length);
+    this.raw(bytes);
+    this.ensure(2);
     this.crlf();
   }
 
@@ -303,6 +321,7 @@ export class ReplyWriter {
       return;
     }
     if (r instanceof RawReply) return this.raw(r.bytes);
+    if (r instanceof BulkBytes) return this.bulkBytes(r.bytes);
     if (r instanceof BigNumberReply) {
       if (resp === 3) return this.simpleLine(40, r.digits);
       return this.bulk(r.digits);

@@ -1,0 +1,226 @@
+/**
+ * Strings longer than a JavaScript string can be. Redis accepts strings up to
+ * `proto-max-bulk-len` (512 MB by default); V8 caps a string at 2^29 - 24 characters, 24 bytes
+ * short of that. A value past the cap is a {@linkcode BigString}: its bytes in a Uint8Array, off
+ * the JavaScript heap, with TYPE `string` and OBJECT ENCODING `raw`. Every shorter string stays
+ * a plain binary string, so the common paths never see this class.
+ *
+ * A request argument past the cap cannot be a string either. The parser puts
+ * {@linkcode BIG_ARG_MARK} in its place in argv and records the bytes beside the argv array
+ * ({@linkcode bigArg} finds them); the client flags the command (`CF.bigArgs`), and a gate lets
+ * it run only when its spec names that position as `bigArg`, answering {@linkcode BIG_ERROR}
+ * otherwise. MULTI keeps the same argv array, so a queued command still finds its bytes.
+ *
+ * @module
+ */
+
+import { bytesToStr, writeStr } from "../bytes.ts";
+import type { Client } from "../client.ts";
+import type { Command } from "../command.ts";
+import type { TypedValue, Value } from "../keyspace/database.ts";
+import { ErrorReply, fail } from "../resp/reply.ts";
+
+/** V8's String::kMaxLength on 64-bit machines (Node and Deno): 2^29 - 24 characters. */
+export const MAX_STRING_LENGTH = (1 << 29) - 24;
+
+/** The answer of a command that cannot take or return a string this long (Redis's wording). */
+export const BIG_ERROR = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+
+/**
+ * Bytes per command when a big string is written out as commands (propagated, or in a rewritten
+ * AOF): a SET of the first part, then APPENDs, each an ordinary string.
+ */
+export const PART_BYTES = 64 << 20;
+
+/** Growth beyond the needed size when a big string is extended (Redis's sds adds 1 MB). */
+const GROW_SLACK = 1 << 20;
+
+/** Bytes of a big string beyond its buffer (the object, the typed array, the ArrayBuffer). */
+const OVERHEAD = 160;
+
+/** A string value longer than {@linkcode MAX_STRING_LENGTH}: bytes in a growable buffer. */
+export class BigString implements TypedValue {
+  /** What TYPE reports: it is a string to every client. */
+  readonly type = "string";
+  /** The buffer; bytes `[0, length)` are the value, the rest is room to grow. */
+  private buf: Uint8Array;
+  /** The value's length in bytes. */
+  length: number;
+
+  /**
+   * Wraps bytes (owned by the value from now on).
+   *
+   * @param bytes the value's bytes
+   */
+  constructor(bytes: Uint8Array) {
+    this.buf = bytes;
+    this.length = bytes.length;
+  }
+
+  /**
+   * A big string holding `s` followed by `size - s.length` zero bytes.
+   *
+   * @param s the first bytes (a binary string)
+   * @param size the length of the value
+   * @returns the value
+   */
+  static fromString(s: string, size: number): BigString {
+    const bytes = new Uint8Array(size);
+    writeStr(bytes, 0, s);
+    return new BigString(bytes);
+  }
+
+  /** OBJECT ENCODING: a string this long is `raw` in Redis. */
+  encoding(): string {
+    return "raw";
+  }
+
+  /** A copy (COPY, a background save preserving the value before a write). */
+  clone(): BigString {
+    return new BigString(this.buf.slice(0, this.length));
+  }
+
+  /** Bytes held (MEMORY USAGE, used_memory). */
+  memoryUsage(): number {
+    return this.buf.length + OVERHEAD;
+  }
+
+  /** The value's bytes as a view: valid until the value next changes. */
+  get bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** Bytes `[from, to)` as a binary string (the caller keeps the range under the JS limit). */
+  slice(from: number, to: number): string {
+    return bytesToStr(this.buf, from, to);
+  }
+
+  /** The byte at `i` (0 past the end). */
+  byteAt(i: number): number {
+    return i < this.length ? this.buf[i]! : 0;
+  }
+
+  /** Makes the value `size` bytes long at least, zero-filling what it adds. */
+  grow(size: number): void {
+    if (size <= this.length) return;
+    if (size > this.buf.length) {
+      const next = new Uint8Array(size + GROW_SLACK);
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+    } else {
+      this.buf.fill(0, this.length, size);
+    }
+    this.length = size;
+  }
+
+  /** Writes binary string `s` at `offset`, growing the value as needed. */
+  write(offset: number, s: string): void {
+    this.grow(offset + s.length);
+    writeStr(this.buf, offset, s);
+  }
+
+  /** Writes `bytes` at `offset`, growing the value as needed. */
+  writeBytes(offset: number, bytes: Uint8Array): void {
+    this.grow(offset + bytes.length);
+    this.buf.set(bytes, offset);
+  }
+
+  /** Sets byte `i` (inside the value). */
+  setByte(i: number, b: number): void {
+    this.buf[i] = b;
+  }
+}
+
+/** True when `v` is a big string. */
+export function isBig(v: Value | undefined): v is BigString {
+  return v instanceof BigString;
+}
+
+/**
+ * The string at a key as a string command reads it: a binary string, undefined when absent;
+ * a big string answers {@linkcode BIG_ERROR}, any other type WRONGTYPE (`wrongType`).
+ *
+ * @param v the value
+ * @param wrongType the error for another type
+ * @returns the string or undefined
+ */
+export function smallString(v: Value | undefined, wrongType: string): string | undefined {
+  if (v === undefined || typeof v === "string") return v;
+  return fail(v instanceof BigString ? BIG_ERROR : wrongType);
+}
+
+/**
+ * What the parser puts in argv in place of an argument too long for a string. A client may send
+ * these bytes too: only {@linkcode bigArg} tells a real big argument.
+ */
+export const BIG_ARG_MARK = "\0<argument longer than a string can be>\0";
+
+/** Big arguments by argv array, then by position. */
+const bigArgs = new WeakMap<string[], Map<number, BigString>>();
+
+/**
+ * Records the bytes of a big argument at `argv[index]` (the parser does it).
+ *
+ * @param argv the argument vector (holding {@linkcode BIG_ARG_MARK} at `index`)
+ * @param index the position
+ * @param value the argument's bytes
+ */
+export function setBigArg(argv: string[], index: number, value: BigString): void {
+  let m = bigArgs.get(argv);
+  if (m === undefined) bigArgs.set(argv, m = new Map());
+  m.set(index, value);
+}
+
+/**
+ * The big argument at `argv[index]`, or undefined when that argument is an ordinary string.
+ *
+ * @param argv the argument vector
+ * @param index the position
+ * @returns the bytes of the argument, when big
+ */
+export function bigArg(argv: string[], index: number): BigString | undefined {
+  return argv[index] === BIG_ARG_MARK ? bigArgs.get(argv)?.get(index) : undefined;
+}
+
+/**
+ * Positions of the big arguments of `argv` (empty for an ordinary command).
+ *
+ * @param argv the argument vector
+ * @returns the positions
+ */
+export function bigArgPositions(argv: string[]): number[] {
+  const m = bigArgs.get(argv);
+  return m === undefined ? [] : [...m.keys()];
+}
+
+/**
+ * An argument as the slow log and MONITOR show it: a big one as its first bytes and how many
+ * more there are (what the slow log prints for any long argument).
+ *
+ * @param argv the argument vector
+ * @param index the position
+ * @param keep bytes shown
+ * @returns the text
+ */
+export function describeArg(argv: string[], index: number, keep = 128): string {
+  const big = bigArg(argv, index);
+  if (big === undefined) return argv[index]!;
+  return `${big.slice(0, keep)}... (${big.length - keep} more bytes)`;
+}
+
+/**
+ * The gate of commands with a big argument (run only for clients flagged `CF.bigArgs`): a
+ * command runs only when its spec's `bigArg` is the position of its one big argument.
+ *
+ * @param _client the client
+ * @param cmd the command
+ * @param argv its arguments
+ * @returns the error, or undefined to let the command run
+ */
+export function bigArgGate(_client: Client, cmd: Command, argv: string[]): ErrorReply | undefined {
+  const allowed = cmd.spec.bigArg;
+  for (const i of bigArgPositions(argv)) {
+    if (i !== allowed) return new ErrorReply(BIG_ERROR);
+  }
+  return undefined;
+}
