@@ -132,22 +132,26 @@ export class ListValue implements TypedValue {
 
   /**
    * Approximate bytes of the JavaScript representation (MEMORY USAGE), in O(1): the object and
-   * its ring of chunks (24 + 6 fields, 8 per ring slot), 56 per chunk (its object of 24 + 2
-   * fields and its string's 16-byte header), and the packed bytes per element of the first five
-   * chunks times the length, as Redis's MEMORY USAGE samples a quicklist's first nodes.
+   * its ring of chunks (24 + 6 fields, 8 per ring slot), then the bytes per element of the first
+   * five chunks (packed bytes and each chunk's {@linkcode Chunk.overhead}) times the length, as
+   * Redis's MEMORY USAGE samples a quicklist's first nodes.
    */
   memoryUsage(): number {
     const chunks = this.chunks;
-    let sampled = 0;
+    const sampled = Math.min(chunks.len, 5);
+    let sampledN = 0;
     let sampledBytes = 0;
-    for (let k = 0; k < chunks.len && k < 5; k++) {
+    for (let k = 0; k < sampled; k++) {
       const c = chunks.get(k);
-      sampled += c.n;
-      sampledBytes += (c.bytes + 7) & ~7;
+      sampledN += c.n;
+      sampledBytes += ((c.bytes + 7) & ~7) + c.overhead;
     }
-    const perElement = sampled === 0 ? 0 : sampledBytes / sampled;
-    return 24 + 6 * 8 + 40 + chunks.items.length * 8 + chunks.len * 56 +
-      Math.round(perElement * this.length);
+    // The tail chunk is where pushes are staged: its staging counts even past the sample (the
+    // 104 bytes every chunk has are in the sampled average already).
+    let bytes = 24 + 6 * 8 + 40 + chunks.items.length * 8;
+    if (chunks.len > sampled) bytes += chunks.get(chunks.len - 1).overhead - 104;
+    const perElement = sampledN === 0 ? 0 : sampledBytes / sampledN;
+    return bytes + Math.round(perElement * this.length);
   }
 
   /** Adds `v` at the head. */

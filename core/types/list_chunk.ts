@@ -124,6 +124,18 @@ export class Chunk {
     return this.hi - this.lo + this.staged;
   }
 
+  /**
+   * Heap bytes beyond the packed bytes: the object (24 + 8 fields), the string's header, and
+   * while pushes are staged their arrays (16 + 8 slots) and each staged element's string header
+   * and slot (24; its bytes are in {@linkcode bytes}).
+   */
+  get overhead(): number {
+    let b = 24 + 8 * 8 + 16;
+    if (this.front !== null) b += 16 + 64 + this.front.length * 24;
+    if (this.back !== null) b += 16 + 64 + this.back.length * 24;
+    return b;
+  }
+
   /** True when one more element of `len` bytes should go to a new chunk instead. */
   full(len: number): boolean {
     return this.n >= CHUNK || (this.n > 0 && this.bytes + len > CHUNK_BYTES);
