@@ -31,7 +31,7 @@ import { fileURLToPath } from "node:url";
 import { pipeLoad, resp } from "./memory.ts";
 import type { Runtime } from "./options.ts";
 import { installCleanup } from "./procs.ts";
-import { table } from "./report.ts";
+import { median, table } from "./report.ts";
 import { request } from "./scripting.ts";
 import { freePort, type ServerProc, startRedeno, startRedis, versionLines } from "./servers.ts";
 
@@ -156,16 +156,18 @@ redis-cli --pipe and prints the RSS growth per item and the ratio to Redis.
   --rows a,b        only these rows (strings,hashes,lists,intsets,strsets,zsets,streams,echo)
   --runtimes a,b    redeno's runtimes (default deno,node)
   --scale F         multiply every row's size by F (default 1; e.g. 0.1 for a quick look)
+  --repeat N        measure each row N times on fresh servers, report medians (default 1)
   --help            this text`;
 
 interface Options {
   rows: string[] | undefined;
   runtimes: Runtime[];
   scale: number;
+  repeat: number;
 }
 
 function parse(argv: string[]): Options | undefined {
-  const o: Options = { rows: undefined, runtimes: ["deno", "node"], scale: 1 };
+  const o: Options = { rows: undefined, runtimes: ["deno", "node"], scale: 1, repeat: 1 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const list = (): string[] => (argv[++i] ?? "").split(",").filter((s) => s !== "");
@@ -176,6 +178,11 @@ function parse(argv: string[]): Options | undefined {
         if (r !== "deno" && r !== "node") throw new RangeError(`Invalid runtime: ${r}`);
         return r;
       });
+    } else if (flag === "--repeat") {
+      o.repeat = Number(argv[++i]);
+      if (!Number.isInteger(o.repeat) || o.repeat < 1) {
+        throw new RangeError(`Invalid value for --repeat: ${argv[i]}`);
+      }
     } else if (flag === "--scale") {
       o.scale = Number(argv[++i]);
       if (!(o.scale > 0)) throw new RangeError(`Invalid value for --scale: ${argv[i]}`);
@@ -230,6 +237,19 @@ async function measure(server: ServerProc, row: Row): Promise<Measured> {
   }
 }
 
+/** Runs `once` n times (each on fresh servers) and keeps the median of each figure. */
+async function repeated(n: number, once: () => Promise<Measured>): Promise<Measured> {
+  const runs: Measured[] = [];
+  for (let i = 0; i < n; i++) runs.push(await once());
+  const mid = (f: (m: Measured) => number): number => median(runs.map(f));
+  return {
+    perItem: mid((m) => m.perItem),
+    marginal: mid((m) => m.marginal),
+    usagePerItem: mid((m) => m.usagePerItem),
+    encoding: runs[0]!.encoding,
+  };
+}
+
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   if (o === undefined) {
@@ -244,7 +264,10 @@ async function main(): Promise<void> {
   const out: string[][] = [];
   const notes: string[] = [];
   for (const row of all) {
-    const redis = await measure(await startRedis(await freePort()), row);
+    const redis = await repeated(
+      o.repeat,
+      async () => measure(await startRedis(await freePort()), row),
+    );
     const cells = [
       row.name,
       row.items.toLocaleString("en-US"),
@@ -252,8 +275,10 @@ async function main(): Promise<void> {
     ];
     const note = [`redis ${redis.encoding} ${redis.usagePerItem.toFixed(1)}`];
     for (const runtime of o.runtimes) {
-      const server = await startRedeno(await freePort(), { runtime, root: ROOT });
-      const m = await measure(server, row);
+      const m = await repeated(
+        o.repeat,
+        async () => measure(await startRedeno(await freePort(), { runtime, root: ROOT }), row),
+      );
       cells.push(
         `${m.perItem.toFixed(1)} / ${m.marginal.toFixed(1)}`,
         `${(m.perItem / redis.perItem).toFixed(2)} / ${(m.marginal / redis.marginal).toFixed(2)}`,
@@ -272,7 +297,9 @@ async function main(): Promise<void> {
   const header = ["row", "items", "redis B/item"];
   for (const r of o.runtimes) header.push(`${r} B/item`, "ratio");
   header.push("bar");
-  console.log(`\nRSS growth per item, each row on fresh servers (scale ${o.scale}):`);
+  console.log(
+    `\nRSS growth per item, each row on fresh servers (scale ${o.scale}, median of ${o.repeat}):`,
+  );
   console.log("whole load / second half of the load\n");
   console.log(table(header, out, { left: 1 }));
   console.log("\nFirst key: OBJECT ENCODING, MEMORY USAGE per item");
