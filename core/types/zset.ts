@@ -17,6 +17,7 @@ import { DenseMap } from "../keyspace/dense_map.ts";
 import type { TypedValue } from "../keyspace/database.ts";
 import { type OrderIndex, OrderTree } from "./order_tree.ts";
 import { PackedOrder } from "./zset_packed.ts";
+import { copy } from "./packed.ts";
 
 /** An element taken out of a set. */
 export interface ZElement {
@@ -142,8 +143,11 @@ export class ZSet implements TypedValue {
     }
     for (let i = 0; i < members.length; i++) {
       const score = z.stored(scores[i]!);
-      z.list.insert(score, members[i]!);
-      z.dict?.set(members[i]!, score);
+      // Members read from a listpack set are views of its packed string in V8: an own copy
+      // keeps the store's result from holding its sources' strings.
+      const member = copy(members[i]!);
+      z.list.insert(score, member);
+      z.dict?.set(member, score);
     }
     return z;
   }
