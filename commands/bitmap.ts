@@ -8,6 +8,7 @@
 import { parseI64 } from "../core/bytes.ts";
 import { CF, type Client } from "../core/client.ts";
 import { E, fail } from "../core/resp/reply.ts";
+import { smallString } from "../core/types/big_string.ts";
 
 const BIT_OFFSET_ERR = "ERR bit offset is not an integer or out of range";
 
@@ -46,8 +47,7 @@ export function bitOffsetArg(client: Client, text: string, bits = 0): number {
  * @returns the string, or undefined when absent; throws WRONGTYPE for other types
  */
 export function bitmapForWrite(client: Client, key: string): string | undefined {
-  const v = client.db.lookupWrite(key);
-  return v === undefined || typeof v === "string" ? v : fail(E.wrongType);
+  return smallString(client.db.lookupWrite(key), E.wrongType);
 }
 
 /**

@@ -10,7 +10,9 @@ import { bytesToStr, parseI64, writeStr } from "../core/bytes.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
 import { E, fail } from "../core/resp/reply.ts";
-import { bitmapForWrite, bitOffsetArg, countBits, findBit, storeBitmap } from "./bitmap.ts";
+import { MAX_STRING_LENGTH } from "../core/types/big_string.ts";
+import { readString, setBitBig, writeString } from "./string_big.ts";
+import { bitOffsetArg, countBits, findBit, storeBitmap } from "./bitmap.ts";
 
 /** SETBIT key offset value */
 export const setbitCommand: CommandSpec = {
@@ -30,7 +32,11 @@ export const setbitCommand: CommandSpec = {
     const offset = bitOffsetArg(client, argv[2]!);
     const on = parseI64(argv[3]!);
     if (on !== 0 && on !== 1) return fail("ERR bit is not an integer or out of range");
-    const cur = bitmapForWrite(client, key);
+    const v = writeString(client, key);
+    if (typeof v === "object" || Math.floor(offset / 8) >= MAX_STRING_LENGTH) {
+      return setBitBig(client, key, v, offset, on);
+    }
+    const cur = v;
     const s = cur ?? "";
     const byte = Math.floor(offset / 8);
     const shift = 7 - (offset & 7);
@@ -65,9 +71,10 @@ export const getbitCommand: CommandSpec = {
   },
   execute(client, argv) {
     const offset = bitOffsetArg(client, argv[2]!);
-    const s = client.db.getString(argv[1]!);
+    const s = readString(client, argv[1]!);
     if (s === undefined) return 0;
     const byte = Math.floor(offset / 8);
+    if (typeof s === "object") return (s.byteAt(byte) >> (7 - (offset & 7))) & 1;
     return byte < s.length ? (s.charCodeAt(byte) >> (7 - (offset & 7))) & 1 : 0;
   },
 };

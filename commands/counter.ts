@@ -10,6 +10,7 @@ import { fitsI64, parseI64 } from "../core/bytes.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
+import { smallString } from "../core/types/big_string.ts";
 import { E, fail, type Reply } from "../core/resp/reply.ts";
 import { addLongDouble, formatLongDouble, parseLongDouble } from "./long_double.ts";
 
@@ -18,7 +19,7 @@ const MIN_I64 = -9223372036854775808n;
 /** The string at `key` for an in-place update (undefined if absent; WRONGTYPE otherwise). */
 function currentString(client: Client, key: string): string | undefined {
   const v = client.db.lookupWrite(key);
-  return v === undefined || typeof v === "string" ? v : fail(E.wrongType);
+  return smallString(v, E.wrongType);
 }
 
 /** Stores an updated counter, keeping the key's TTL as Redis's dbOverwrite does. */

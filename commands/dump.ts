@@ -10,7 +10,7 @@
  */
 
 import { parseI64 } from "../core/bytes.ts";
-import { bytesToStr, strToBytes } from "../core/bytes.ts";
+import { strToBytes } from "../core/bytes.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { lfuInit, lruClock } from "../core/keyspace/access.ts";
@@ -20,6 +20,8 @@ import { readLimits } from "../core/rdb/read_value.ts";
 import { RdbFormatError } from "../core/rdb/strings.ts";
 import { writeOptions } from "../core/rdb/write_value.ts";
 import { E, fail, R, type Reply } from "../core/resp/reply.ts";
+import { BIG_ERROR, bigArg, BigString } from "../core/types/big_string.ts";
+import { bytesReply, replicateBigSet } from "./string_big.ts";
 
 const LRU_CLOCK_MAX = (1 << 24) - 1;
 
@@ -42,7 +44,7 @@ export const dumpCommand: CommandSpec = {
     const value = client.db.get(argv[1]!);
     if (value === undefined) return null;
     try {
-      return bytesToStr(dumpValue(value, writeOptions(client.server.config)));
+      return bytesReply(client, dumpValue(value, writeOptions(client.server.config)), true);
     } catch (e) {
       if (e instanceof TypeError) return fail(`ERR ${e.message}`);
       throw e;
@@ -114,6 +116,7 @@ export const restoreCommand: CommandSpec = {
       "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
     args: "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
   },
+  bigArg: 3,
   execute(client, argv): Reply {
     const opts = parseRestoreOptions(argv);
     const db = client.db;
@@ -124,7 +127,8 @@ export const restoreCommand: CommandSpec = {
     }
     let ttl = int64(argv[2]!);
     if (ttl < 0) return fail("ERR Invalid TTL value, must be >= 0");
-    const payload = strToBytes(argv[3]!);
+    const big = bigArg(argv, 3);
+    const payload = big?.bytes ?? strToBytes(argv[3]!);
     if (!verifyPayload(payload, true)) {
       return fail("ERR DUMP payload version or checksum are wrong");
     }
@@ -135,6 +139,8 @@ export const restoreCommand: CommandSpec = {
       if (e instanceof RdbFormatError) return fail("ERR Bad data format");
       throw e;
     }
+    // A payload too long for a string propagates as the value's SET (below), so it must be one.
+    if (big !== undefined && !(value instanceof BigString)) return fail(BIG_ERROR);
     const deleted = opts.replace && db.delete(key);
     if (ttl !== 0 && !opts.absttl) ttl += server.time;
     if (ttl !== 0 && ttl <= server.time && !server.isReplica()) {
@@ -149,7 +155,10 @@ export const restoreCommand: CommandSpec = {
     db.add(key, value);
     const stamp = restoredStamp(client, opts);
     if (stamp !== undefined) db.dict.set(key, value, stamp);
-    if (ttl !== 0) {
+    if (value instanceof BigString && big !== undefined) {
+      if (ttl !== 0) db.setExpire(key, ttl);
+      replicateBigSet(client, key, value, ttl !== 0 ? ["PXAT", String(ttl)] : []);
+    } else if (ttl !== 0) {
       db.setExpire(key, ttl);
       if (!opts.absttl) {
         const effect = argv.slice();

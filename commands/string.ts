@@ -11,6 +11,15 @@ import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
 import { E, fail, R, type Reply } from "../core/resp/reply.ts";
+import { BIG_ERROR, bigArg, BigString, MAX_STRING_LENGTH } from "../core/types/big_string.ts";
+import {
+  appendBig,
+  readString,
+  replicateBigSet,
+  replicateParts,
+  valueReply,
+  writeString,
+} from "./string_big.ts";
 
 const MAX_MS = 9223372036854775807 / 1000;
 
@@ -46,23 +55,33 @@ const SET_EXPIRE = 16;
 function setGeneric(
   client: Client,
   argv: string[],
-  value: string,
+  value: string | BigString,
   flags: number,
   expireAt: number,
 ): Reply {
   const key = argv[1]!;
   const db = client.db;
-  let old: string | null = null;
-  if (flags & SET_GET) old = db.getString(key) ?? null;
+  let old: string | BigString | null = null;
+  if (flags & SET_GET) old = readString(client, key) ?? null;
   const found = db.lookupWrite(key) !== undefined;
+  const oldReply = old === null ? null : valueReply(client, old);
   if ((flags & SET_NX && found) || (flags & SET_XX && !found)) {
-    return flags & SET_GET ? old : null;
+    return flags & SET_GET ? oldReply : null;
   }
   db.set(key, value, (flags & SET_KEEPTTL) !== 0);
   const server = client.server;
   server.dirty++;
   db.notify(N.string, "set", key);
-  if (flags & SET_EXPIRE) {
+  if (typeof value !== "string") {
+    const opts = flags & SET_EXPIRE
+      ? ["PXAT", String(expireAt)]
+      : flags & SET_KEEPTTL
+      ? ["KEEPTTL"]
+      : [];
+    if (flags & SET_EXPIRE) db.setExpire(key, expireAt);
+    replicateBigSet(client, key, value, opts);
+    if (flags & SET_EXPIRE) db.notify(N.generic, "expire", key);
+  } else if (flags & SET_EXPIRE) {
     db.setExpire(key, expireAt);
     server.replicate(db.id, ["SET", key, value, "PXAT", String(expireAt)]);
     db.notify(N.generic, "expire", key);
@@ -70,7 +89,7 @@ function setGeneric(
     // Replicas get the command without GET, which is a read.
     server.replicate(db.id, argv.filter((a, i) => i < 3 || a.toUpperCase() !== "GET"));
   }
-  return flags & SET_GET ? old : R.ok;
+  return flags & SET_GET ? oldReply : R.ok;
 }
 
 /** SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] */
@@ -88,8 +107,10 @@ export const setCommand: CommandSpec = {
     args:
       "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
   },
+  bigArg: 2,
   execute(client, argv) {
-    if (argv.length === 3) {
+    const big = bigArg(argv, 2);
+    if (argv.length === 3 && big === undefined) {
       const db = client.db;
       db.set(argv[1]!, argv[2]!);
       client.server.dirty++;
@@ -121,7 +142,7 @@ export const setCommand: CommandSpec = {
     const at = flags & SET_EXPIRE
       ? expireArgToAbs(client, expire, unitSeconds, relative, "set")
       : 0;
-    return setGeneric(client, argv, argv[2]!, flags, at);
+    return setGeneric(client, argv, big ?? argv[2]!, flags, at);
   },
 };
 
@@ -139,7 +160,11 @@ export const getCommand: CommandSpec = {
     args: "key",
   },
   execute(client, argv) {
-    return client.db.getString(argv[1]!) ?? null;
+    const v = client.db.get(argv[1]!);
+    if (typeof v === "string") return v;
+    return v === undefined
+      ? null
+      : valueReply(client, v instanceof BigString ? v : fail(E.wrongType));
   },
 };
 
@@ -156,8 +181,9 @@ export const setnxCommand: CommandSpec = {
     complexity: "O(1)",
     args: "key value",
   },
+  bigArg: 2,
   execute(client, argv) {
-    return setGeneric(client, argv, argv[2]!, SET_NX, 0) === null ? 0 : 1;
+    return setGeneric(client, argv, bigArg(argv, 2) ?? argv[2]!, SET_NX, 0) === null ? 0 : 1;
   },
 };
 
@@ -174,9 +200,10 @@ function setexSpec(name: string, seconds: boolean, summary: string, unit: string
       complexity: "O(1)",
       args: `key ${unit} value`,
     },
+    bigArg: 3,
     execute(client, argv) {
       const at = expireArgToAbs(client, argv[2]!, seconds, true, name);
-      return setGeneric(client, argv, argv[3]!, SET_EXPIRE, at);
+      return setGeneric(client, argv, bigArg(argv, 3) ?? argv[3]!, SET_EXPIRE, at);
     },
   };
 }
@@ -209,13 +236,17 @@ export const getsetCommand: CommandSpec = {
     complexity: "O(1)",
     args: "key value",
   },
+  bigArg: 2,
   execute(client, argv) {
     const db = client.db;
-    const old = db.getString(argv[1]!) ?? null;
-    db.set(argv[1]!, argv[2]!);
+    const old = readString(client, argv[1]!);
+    const reply = old === undefined ? null : valueReply(client, old);
+    const big = bigArg(argv, 2);
+    db.set(argv[1]!, big ?? argv[2]!);
     client.server.dirty++;
     db.notify(N.string, "set", argv[1]!);
-    return old;
+    if (big !== undefined) replicateBigSet(client, argv[1]!, big, []);
+    return reply;
   },
 };
 
@@ -234,13 +265,14 @@ export const getdelCommand: CommandSpec = {
   },
   execute(client, argv) {
     const db = client.db;
-    const v = db.getString(argv[1]!);
+    const v = readString(client, argv[1]!);
     if (v === undefined) return null;
+    const reply = valueReply(client, v);
     db.delete(argv[1]!);
     client.server.dirty++;
     client.server.replicate(db.id, ["DEL", argv[1]!]);
     db.notify(N.generic, "del", argv[1]!);
-    return v;
+    return reply;
   },
 };
 
@@ -285,7 +317,7 @@ export const getexCommand: CommandSpec = {
       );
     }
     const db = client.db;
-    const v = db.getString(key);
+    const v = readString(client, key);
     if (v === undefined) return null;
     const server = client.server;
     if (mode === "PERSIST") {
@@ -308,7 +340,7 @@ export const getexCommand: CommandSpec = {
       }
       db.touch(key);
     }
-    return v;
+    return valueReply(client, v);
   },
 };
 
@@ -330,7 +362,11 @@ export const mgetCommand: CommandSpec = {
     const out: Reply[] = new Array(argv.length - 1);
     for (let i = 1; i < argv.length; i++) {
       const v = db.get(argv[i]!);
-      out[i - 1] = typeof v === "string" ? v : null;
+      out[i - 1] = typeof v === "string"
+        ? v
+        : v instanceof BigString
+        ? valueReply(client, v)
+        : null;
     }
     return out;
   },
@@ -397,26 +433,31 @@ export const appendCommand: CommandSpec = {
       "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
     args: "key value",
   },
+  bigArg: 2,
   execute(client, argv) {
     const db = client.db;
     const key = argv[1]!;
-    const cur = db.lookupWrite(key);
-    let next: string;
+    const big = bigArg(argv, 2);
+    const add = big ?? argv[2]!;
+    const cur = writeString(client, key);
+    let length = add.length;
     if (cur === undefined) {
-      next = argv[2]!;
-      db.add(key, next);
+      db.add(key, add);
     } else {
-      if (typeof cur !== "string") return fail(E.wrongType);
-      next = cur + argv[2]!;
-      if (next.length > client.server.parserLimits.maxBulkLen) {
-        return fail("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
-      }
-      db.replace(key, next);
+      length += cur.length;
+      if (length > client.server.parserLimits.maxBulkLen) return fail(BIG_ERROR);
+      db.replace(
+        key,
+        typeof cur === "string" && typeof add === "string" && length <= MAX_STRING_LENGTH
+          ? cur + add
+          : appendBig(cur, add),
+      );
       db.touch(key);
     }
     client.server.dirty++;
     db.notify(N.string, "append", key);
-    return next.length;
+    if (big !== undefined) replicateParts(client, big.bytes, (text) => ["APPEND", key, text]);
+    return length;
   },
 };
 
@@ -434,7 +475,7 @@ export const strlenCommand: CommandSpec = {
     args: "key",
   },
   execute(client, argv) {
-    return client.db.getString(argv[1]!)?.length ?? 0;
+    return readString(client, argv[1]!)?.length ?? 0;
   },
 };
 

@@ -11,8 +11,10 @@ import { CF, type Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
 import { E, fail, MapReply, type Reply } from "../core/resp/reply.ts";
+import { BIG_ERROR, bigArg, BigString, MAX_STRING_LENGTH } from "../core/types/big_string.ts";
+import { rangeReply, readString, replicateParts, setRangeBig, writeString } from "./string_big.ts";
 
-const TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+const TOO_BIG = BIG_ERROR;
 
 /**
  * Redis's checkStringLength: throws when `size + append` bytes would pass proto-max-bulk-len
@@ -31,7 +33,7 @@ export function checkStringLength(client: Client, size: number, append: number):
 function getrange(client: Client, argv: string[]): Reply {
   const start = i64Arg(argv[2]!);
   const end = i64Arg(argv[3]!);
-  const s = client.db.getString(argv[1]!);
+  const s = readString(client, argv[1]!);
   if (s === undefined) return "";
   // Compared before any conversion: two huge negative indexes stay exact as bigints.
   if (start < 0 && end < 0 && start > end) return "";
@@ -43,7 +45,8 @@ function getrange(client: Client, argv: string[]): Reply {
   if (from < 0) from = 0;
   if (to < 0) to = 0;
   if (to >= len) to = len - 1;
-  return from > to || len === 0 ? "" : s.slice(from, to + 1);
+  if (from > to || len === 0) return "";
+  return typeof s === "string" ? s.slice(from, to + 1) : rangeReply(client, s, from, to + 1);
 }
 
 const RANGE_COMPLEXITY =
@@ -95,17 +98,39 @@ export const setrangeCommand: CommandSpec = {
       "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
     args: "key offset value",
   },
+  bigArg: 3,
   execute(client, argv) {
     const key = argv[1]!;
-    const value = argv[3]!;
+    const big = bigArg(argv, 3);
+    const value = big ?? argv[3]!;
     const offsetArg = i64Arg(argv[2]!);
     if (offsetArg < 0) return fail("ERR offset is out of range");
     const offset = Number(offsetArg);
     const db = client.db;
-    const cur = db.lookupWrite(key);
-    if (cur !== undefined && typeof cur !== "string") return fail(E.wrongType);
+    const cur = writeString(client, key);
     if (value.length === 0) return cur?.length ?? 0;
     checkStringLength(client, offset, value.length);
+    if (
+      typeof cur === "object" || typeof value === "object" ||
+      offset + value.length > MAX_STRING_LENGTH
+    ) {
+      const next = setRangeBig(cur, offset, value);
+      if (cur === undefined) db.set(key, next);
+      else {
+        db.replace(key, next);
+        db.touch(key);
+      }
+      db.notify(N.string, "setrange", key);
+      client.server.dirty++;
+      if (big !== undefined) {
+        replicateParts(
+          client,
+          big.bytes,
+          (text, at) => ["SETRANGE", key, String(offset + at), text],
+        );
+      }
+      return next.length;
+    }
     const old = cur ?? "";
     const head = old.length >= offset
       ? old.slice(0, offset)
@@ -195,6 +220,7 @@ export const lcsCommand: CommandSpec = {
     const db = client.db;
     const va = db.get(argv[1]!);
     const vb = db.get(argv[2]!);
+    if (va instanceof BigString || vb instanceof BigString) return fail(BIG_ERROR);
     if (
       (va !== undefined && typeof va !== "string") || (vb !== undefined && typeof vb !== "string")
     ) {

@@ -31,7 +31,8 @@ export const HLL_CORRUPTED = "INVALIDOBJ Corrupted HLL object detected";
 export function hllAt(client: Client, key: string, write: boolean): string | undefined {
   const v = write ? client.db.lookupWrite(key) : client.db.get(key);
   if (v === undefined) return undefined;
-  if (typeof v !== "string") return fail(E.wrongType);
+  // A string too long for a JS string (core/types/big_string.ts) is no HyperLogLog either.
+  if (typeof v !== "string") return fail(v.type === "string" ? HLL_WRONGTYPE : E.wrongType);
   return isHll(v) ? v : fail(HLL_WRONGTYPE);
 }
 

@@ -14,6 +14,7 @@
 
 import { bytesToStr, parseFloatStrict } from "../bytes.ts";
 import type { Value } from "../keyspace/database.ts";
+import { BigString, MAX_STRING_LENGTH } from "../types/big_string.ts";
 import { HashValue } from "../types/hash.ts";
 import { ListValue } from "../types/list.ts";
 import { SetValue } from "../types/set.ts";
@@ -79,6 +80,22 @@ export function isValueType(type: number): boolean {
   return (type >= 0 && type <= 7) || (type >= 9 && type <= 19);
 }
 
+/** A string value: a {@linkcode BigString} when longer than a JS string can be. */
+function stringValue(r: RdbReader): Value {
+  const mark = r.pos;
+  const { n, encoded } = r.length();
+  let len = encoded ? 0 : n;
+  if (encoded && n === 3) {
+    r.count();
+    len = r.count();
+  }
+  r.pos = mark;
+  if (len <= MAX_STRING_LENGTH) return r.string();
+  const bytes = r.blob();
+  // A raw string is a view of the input: the value gets its own copy.
+  return new BigString(encoded ? bytes : bytes.slice());
+}
+
 /** Limits that never convert: for compact encodings kept as loaded. */
 const UNLIMITED = { entries: Infinity, value: Infinity };
 /** Redis caps the intset size at 2^30 whatever the setting. */
@@ -102,7 +119,7 @@ const INTSET_HARD_MAX = 1 << 30;
 export function readValue(r: RdbReader, type: number, limits: ReadLimits): Value {
   switch (type) {
     case RDB_TYPE.string:
-      return r.string();
+      return stringValue(r);
     case RDB_TYPE.list:
       return ListValue.from(nonEmpty(strings(r, r.count())));
     case RDB_TYPE.listZiplist:

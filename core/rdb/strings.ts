@@ -171,6 +171,8 @@ export class RdbWriter {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
+    // A huge value (a big string) gets what it needs and a little more, not up to twice that.
+    if (n > 1 << 20 && this.pos < n) size = Math.min(size, this.pos + n + (1 << 20));
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;

@@ -22,6 +22,7 @@
 
 import { formatDouble } from "../bytes.ts";
 import type { Value } from "../keyspace/database.ts";
+import { BigString } from "../types/big_string.ts";
 import { HashValue } from "../types/hash.ts";
 import { ListValue } from "../types/list.ts";
 import { SetValue } from "../types/set.ts";
@@ -102,7 +103,7 @@ export function writeOptions(config: WriteConfig): WriteOptions {
  * @throws {TypeError} for a type that has no RDB form here (plugin types)
  */
 export function valueType(value: Value): number {
-  if (typeof value === "string") return RDB_TYPE.string;
+  if (typeof value === "string" || value instanceof BigString) return RDB_TYPE.string;
   if (value instanceof ListValue) return RDB_TYPE.listQuicklist2;
   if (value instanceof HashValue) {
     return value.encoding() === "listpack" ? RDB_TYPE.hashListpack : RDB_TYPE.hash;
@@ -138,7 +139,8 @@ export function writeValue(w: RdbWriter, value: Value, opts: WriteOptions): numb
   const compress = opts.compress;
   switch (type) {
     case RDB_TYPE.string:
-      w.encodedString(value as string, compress);
+      if (typeof value === "string") w.encodedString(value, compress);
+      else w.encodedBlob((value as BigString).bytes, compress);
       break;
     case RDB_TYPE.listQuicklist2:
       writeList(w, value as ListValue, opts);
