@@ -24,6 +24,7 @@ import type { WriteLog } from "./keyspace/write_log.ts";
 import { dumpValue } from "./rdb/payload.ts";
 import { writeOptions } from "./rdb/write_value.ts";
 import type { Server } from "./server.ts";
+import { BIG_ERROR, MAX_STRING_LENGTH } from "./types/big_string.ts";
 
 /**
  * Settles `log`: dirty counter, empty aggregates, implied events, effects.
@@ -93,6 +94,11 @@ function imageOf(server: Server, db: Database, key: string): string[] | undefine
   } catch (e) {
     // A plugin's own value type has no RDB encoding: only the plugin can say how to replicate it.
     server.log("warning", `Cannot propagate key '${key}' of type ${v.type}: ${e}`);
+    return undefined;
+  }
+  if (payload.length > MAX_STRING_LENGTH) {
+    // A big string (core/types/big_string.ts) whose payload cannot be one argument string.
+    server.log("warning", `Cannot propagate key '${key}': ${BIG_ERROR}`);
     return undefined;
   }
   return ["RESTORE", key, at === -1 ? "0" : `${at}`, bytesToStr(payload), "REPLACE", "ABSTTL"];

@@ -14,6 +14,14 @@ import { bytesToStr } from "../bytes.ts";
 import { Client } from "../client.ts";
 import type { Command } from "../command.ts";
 import type { Server } from "../server.ts";
+import {
+  BIG_ARG_MARK,
+  BIG_ERROR,
+  bigArgPositions,
+  BigString,
+  MAX_STRING_LENGTH,
+  setBigArg,
+} from "../types/big_string.ts";
 
 /** How loading one file ended (errors are thrown as {@linkcode AofLoadError}). */
 export type LoadStatus = "ok" | "truncated" | "empty";
@@ -108,6 +116,14 @@ class FileReader {
     return s;
   }
 
+  /** Exactly `n` bytes as a copy, or undefined when the file ends first (a big argument). */
+  copy(n: number): Uint8Array | undefined {
+    if (!this.have(n)) return undefined;
+    const b = this.buf.slice(this.start, this.start + n);
+    this.start += n;
+    return b;
+  }
+
   /** Skips `n` bytes (an argument's CRLF); false when the file ends first. */
   skip(n: number): boolean {
     if (!this.have(n)) return false;
@@ -167,6 +183,11 @@ class Replayer {
         throw this.fail(`Unknown command '${argv[0]}' reading the append only file ${this.file}`);
       }
       throw this.fail(`Bad command in the append only file ${this.file}: ${cmd}`);
+    }
+    for (const i of bigArgPositions(argv)) {
+      if (i !== cmd.spec.bigArg) {
+        throw this.fail(`Bad command in the append only file ${this.file}: ${BIG_ERROR}`);
+      }
     }
     if (this.queue !== undefined) this.queue.push([cmd, argv]);
     else this.server.execute(this.client, cmd, argv);
@@ -257,7 +278,16 @@ function replay(
       const h = r.line();
       if (h === undefined) break;
       if (h[0] !== "$") throw badFormat(fail, file);
-      const arg = r.bytes(atoi(h));
+      const len = atoi(h);
+      if (len > MAX_STRING_LENGTH) {
+        // Longer than a string can be (Redis writes a big SET whole): kept beside argv.
+        const bytes = r.copy(len);
+        if (bytes === undefined || !r.skip(2)) break;
+        setBigArg(argv, argv.length, new BigString(bytes));
+        argv.push(BIG_ARG_MARK);
+        continue;
+      }
+      const arg = r.bytes(len);
       if (arg === undefined || !r.skip(2)) break;
       argv.push(arg);
     }

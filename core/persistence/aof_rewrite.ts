@@ -14,6 +14,7 @@ import type { Value } from "../keyspace/database.ts";
 import type { Snapshot } from "../keyspace/snapshot.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
 import type { Server } from "../server.ts";
+import { BigString, PART_BYTES } from "../types/big_string.ts";
 import { HashValue } from "../types/hash.ts";
 import { ListValue } from "../types/list.ts";
 import { SetValue } from "../types/set.ts";
@@ -114,6 +115,15 @@ function command(out: ReplyWriter, argv: string[]): void {
 function writeKey(out: ReplyWriter, key: string, value: Value): void {
   if (typeof value === "string") {
     command(out, ["SET", key, value]);
+  } else if (value instanceof BigString) {
+    // Longer than a string can be: a SET and APPENDs of parts, written from the bytes.
+    const b = value.bytes;
+    for (let at = 0; at < b.length; at += PART_BYTES) {
+      out.arrayHeader(3);
+      out.bulk(at === 0 ? "SET" : "APPEND");
+      out.bulk(key);
+      out.bulkBytes(b.subarray(at, Math.min(at + PART_BYTES, b.length)));
+    }
   } else if (value instanceof ListValue) {
     for (let s = 0; s < value.length; s += ITEMS_PER_CMD) {
       const items = value.range(s, Math.min(value.length, s + ITEMS_PER_CMD) - 1);
