@@ -126,10 +126,11 @@ export class Server implements KeyspaceHost {
   preCommandOom = false;
   /**
    * Answers true when memory is short whatever `maxmemory` says: `denyoom` commands are then
-   * refused with the OOM error. Called before every command; by default the heap's check
-   * (core/heap.ts: the JavaScript heap near its limit, or the machine near full when watched).
+   * refused with the OOM error. Called before every command with the bytes a `denyoom` command
+   * brings (0 for others); by default the heap's check (core/heap.ts: the JavaScript heap near its
+   * limit, or the machine near full when watched).
    */
-  memoryGuard: () => boolean = heapExhausted;
+  memoryGuard: (incomingBytes: number) => boolean = heapExhausted;
   /** Number of writes since the last save (Redis's `server.dirty`). */
   dirty = 0;
   /** Time (ms) for expiry decisions: read once per batch of commands (see tick()). */

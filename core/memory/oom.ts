@@ -48,21 +48,32 @@ export function clientEvictionCheck(server: Server): () => void {
   };
 }
 
+/** Bytes of a command's arguments: what a write may add at once. */
+function argBytes(argv: string[]): number {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) n += argv[i]!.length;
+  return n;
+}
+
 /** The gate: runs before every command (see Server.addGate), evicting when needed. */
-export function memoryGate(server: Server): (client: Client, cmd: Command) => Reply | undefined {
+export function memoryGate(
+  server: Server,
+): (client: Client, cmd: Command, argv: string[]) => Reply | undefined {
   const checkClients = clientEvictionCheck(server);
   server.on("cron", checkClients);
-  return (client, cmd) => {
+  return (client, cmd, argv) => {
     if (server.clientEviction) checkClients();
-    if (server.maxmemory === 0 && !server.memoryGuard()) {
+    // A write's own size counts against the heap's room: one huge value cannot overshoot it.
+    const incoming = (cmd.bits & F.denyoom) !== 0 ? argBytes(argv) : 0;
+    const short = (client.flags & CF.master) === 0 && server.memoryGuard(incoming);
+    if (server.maxmemory === 0 && !short) {
       server.preCommandOom = false;
       return undefined;
     }
-    let oom = false;
-    if (server.maxmemory !== 0 && (client.flags & CF.master) === 0) {
+    let oom = short;
+    if (!oom && server.maxmemory !== 0 && (client.flags & CF.master) === 0) {
       oom = server.evictor.perform() === Evict.fail;
     }
-    if (!oom && (client.flags & CF.master) === 0 && server.memoryGuard()) oom = true;
     server.preCommandOom = oom;
     if (!oom) return undefined;
     if ((cmd.bits & F.denyoom) !== 0) return OOM_ERROR;
