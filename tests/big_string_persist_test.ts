@@ -17,7 +17,7 @@ import { rmSync } from "node:fs";
 import { rdbOf } from "../core/persistence/rdb_file.ts";
 import { startServer } from "./helpers.ts";
 import { tempDir } from "./rdb_helpers.ts";
-import { installed } from "./redis_tools.ts";
+import { installed, missing } from "./redis_tools.ts";
 import { startRedis } from "./redis_compare.ts";
 import { HOST, redeno, stockRedis, waitFor } from "./replication_helpers.ts";
 import {
@@ -92,7 +92,7 @@ test("the AOF keeps a big string (rewritten as a SET and APPENDs)", { skip: slow
 });
 
 test("redis-server loads redeno's dump of a big string", {
-  skip: skip || (!installed("redis-server") && "needs redis-server"),
+  skip: skip || missing("redis-server"),
 }, async () => {
   const dir = tempDir();
   try {
