@@ -7,8 +7,11 @@ import { ReplyWriter } from "../core/resp/writer.ts";
 import type { Server } from "../core/server.ts";
 import { encodeCommand, RawConn, startServer } from "./helpers.ts";
 
-/** A connection's own read buffer may stay fitted to its recent batches (Deno), up to this. */
-const READ_BUFFER_MAX = 16 * 1024;
+/**
+ * What a connection's read buffer may hold while it waits (Deno: sized to its recent batches, up
+ * to 64 KiB; Node: nothing between reads).
+ */
+const READ_BUFFER_MAX = 64 * 1024;
 
 /** Reads one line, without its CRLF. */
 async function readLine(c: RawConn): Promise<string> {
@@ -117,6 +120,29 @@ test("a busy client's reply buffer is fitted to its recent batches, not its larg
       server.cron();
     }
     assert.ok(client.out.capacity > 0 && client.out.capacity <= 1024, `${client.out.capacity}`);
+  } finally {
+    c.close();
+    await close();
+  }
+});
+
+test("a connection's read buffer grows for a burst and is fitted back once batches are small", async () => {
+  const { server, port, close } = await startServer();
+  const c = await RawConn.connect(port);
+  try {
+    const client = await clientOf(server, c);
+    const size = (): number => client.transport?.readBufferSize ?? 0;
+    // Deno reads into a buffer of the connection's; Node allocates one per read and holds none.
+    const own = size() > 0;
+    c.send(encodeCommand(["SET", "k", "w".repeat(200_000)]));
+    assert.equal(await c.expect("+OK\r\n"), "+OK\r\n");
+    if (own) assert.ok(size() > 1024, `${size()}`);
+    // The buffer is fitted every 16 reads, to what they needed: two rounds of single PINGs.
+    for (let i = 0; i < 40; i++) {
+      c.command("PING");
+      assert.equal(await c.expect("+PONG\r\n"), "+PONG\r\n");
+    }
+    assert.ok(size() <= 1024, `${size()}`);
   } finally {
     c.close();
     await close();
