@@ -8,6 +8,7 @@
  */
 
 import { bytesToStr } from "../core/bytes.ts";
+import { BIG_ARG_MARK, BigString, MAX_STRING_LENGTH, setBigArg } from "../core/types/big_string.ts";
 
 /** The link closed (or was cancelled) while a read waited. */
 export class LinkClosedError extends Error {}
@@ -128,7 +129,7 @@ export class LinkReader {
    * The next complete command of the stream and its length in bytes, or undefined when more
    * bytes are needed. Throws {@linkcode StreamError} for anything but a RESP array of bulks.
    */
-  frame(): { argv: string[]; bytes: number } | undefined {
+  frame(): { argv: string[]; bytes: number; big: boolean } | undefined {
     const buf = this.buf;
     const end = this.end;
     let p = this.start;
@@ -140,6 +141,7 @@ export class LinkReader {
     // Arguments are decoded as they are found: only the last command of a chunk may be cut, and
     // decoding it twice costs less than a second pass over every command.
     const argv = new Array<string>(argc);
+    let big = false;
     for (let i = 0; i < argc; i++) {
       if (p >= end) return undefined;
       if (buf[p] !== 36) throw new StreamError("Expected a bulk string in the stream");
@@ -147,12 +149,17 @@ export class LinkReader {
       if (p < 0) return undefined;
       const len = this.num;
       if (p + len + 2 > end) return undefined;
-      argv[i] = i === 0 && len <= 16 ? this.name(p, len) : bytesToStr(buf, p, p + len);
+      if (len > MAX_STRING_LENGTH) {
+        // Longer than a string can be (a master's 512 MB SET): kept beside argv.
+        setBigArg(argv, i, new BigString(buf.slice(p, p + len)));
+        argv[i] = BIG_ARG_MARK;
+        big = true;
+      } else argv[i] = i === 0 && len <= 16 ? this.name(p, len) : bytesToStr(buf, p, p + len);
       p += len + 2;
     }
     const bytes = p - this.start;
     this.start = p;
-    return { argv, bytes };
+    return { argv, bytes, big };
   }
 
   /**

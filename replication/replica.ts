@@ -355,7 +355,15 @@ export class ReplicaSide {
         const f = reader.frame();
         if (f === undefined) break;
         this.cmdStart = this.reploff;
-        server.call(mc, f.argv);
+        if (f.big) {
+          // Only commands that take an argument this long may run with one (see big_string.ts).
+          mc.flags |= CF.bigArgs;
+          try {
+            server.call(mc, f.argv);
+          } finally {
+            mc.flags &= ~CF.bigArgs;
+          }
+        } else server.call(mc, f.argv);
         consumed += f.bytes;
         if ((mc.flags & CF.multi) !== 0) continue;
         if (this.carryLen !== 0) {

@@ -1,8 +1,8 @@
 /**
  * Strings past the JavaScript limit (core/types/big_string.ts) kept by persistence and
  * replication: SAVE and a restart, an AOF rewritten as a SET and APPENDs, redis-server loading
- * redeno's dump, and replicas (redeno and a stock redis-server) fed by a full sync and by the
- * command stream.
+ * redeno's dump, replicas (redeno and a stock redis-server) fed by a full sync and by the
+ * command stream, and a redeno replica of redis-server taking a whole 512 MB SET from the stream.
  *
  * Each test holds one 512 MB value at a time per server. They are skipped on machines with less
  * than 8 GB of memory; the slowest run only with REDENO_BIG_TESTS=all (see `slow` in
@@ -177,3 +177,47 @@ test(
     }
   },
 );
+
+test("a redeno replica of redis-server applies a 512 MB SET from the stream", {
+  skip: skip || missing("redis-server"),
+}, async () => {
+  // No output buffer limit for replicas: the SET must come through the stream, not a resync.
+  const redis = await stockRedis(["--client-output-buffer-limit", "replica 0 0 0"]);
+  const replica = await redeno();
+  const strlen = async (port: number) => {
+    const c = await ByteConn.connect(port);
+    c.send("STRLEN", "big");
+    const r = await c.reply();
+    c.close();
+    return r;
+  };
+  try {
+    const r = await ByteConn.connect(replica.port);
+    r.send("REPLICAOF", HOST, String(redis.port));
+    assert.equal(await r.reply(), "+OK\r\n");
+    await waitFor(
+      async () => {
+        r.send("INFO", "replication");
+        return (await r.reply()).includes("master_link_status:up");
+      },
+      "sync",
+      30_000,
+    );
+    const m = await ByteConn.connect(redis.port);
+    m.send("SET", "big", bigValue());
+    assert.equal(await m.reply(), "+OK\r\n");
+    m.close();
+    await waitFor(async () => (await strlen(replica.port)) === `:${MAX_BULK}\r\n`, "big", 60_000);
+    r.send("GETRANGE", "big", String(JS_MAX - 1), String(JS_MAX));
+    assert.equal(await r.reply(), "$2\r\naM\r\n");
+    r.close();
+    // One full sync, the first: the SET came through the stream.
+    const info = await ByteConn.connect(redis.port);
+    info.send("INFO", "stats");
+    assert.match(await info.reply(), /sync_full:1\r\n/);
+    info.close();
+  } finally {
+    await replica.s.close();
+    await redis.stop();
+  }
+});
