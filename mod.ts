@@ -58,6 +58,7 @@ export { type Clock, ManualClock, systemClock } from "./core/clock.ts";
 export {
   BigNumberReply,
   BoolReply,
+  BulkBytes,
   DoubleReply,
   E,
   ErrorReply,
