@@ -4,7 +4,7 @@
  *
  * - **dataset**: every database's keys, values and expiry times, by the per-entry estimate of
  *   core/memory/cost.ts, kept up to date as keys are written (O(1) to read);
- * - **clients**: each connection's query buffer, reply buffer and unsent output;
+ * - **clients**: each connection's query storage, reply buffers and unsent output;
  * - **replication**: the backlog and the replicas' output (reported by the replication plugin
  *   through the `memory` hook);
  * - **AOF buffer**, **script and function caches**;
@@ -60,9 +60,13 @@ export interface MemoryFigures extends MemoryParts {
   keys: number;
 }
 
-/** Bytes a client holds: unparsed input, its reply buffer and output not yet sent. */
+/**
+ * Bytes a client holds: query storage (unparsed input, the read buffer), reply buffers and output
+ * not yet sent (Client.memoryUsage).
+ */
 export function clientMemory(c: Client): number {
-  return c.parser.pending + c.out.buf.length + (c.transport?.pendingBytes ?? 0);
+  const m = c.memoryUsage();
+  return m.query + m.output;
 }
 
 /**
