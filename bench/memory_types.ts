@@ -17,8 +17,9 @@
  * - `echo`: the zsets row's bytes as 10k `ECHO` commands, which keep nothing: what the traffic
  *   alone costs (no bar; it is included in every row's whole-load figure)
  *
- * Each row is loaded in two halves: the table gives the growth per item over the whole load and
- * over the second half alone (what one more item costs once the runtime's one-time growth, such
+ * Each row is loaded in two halves: the table gives the growth per item over the whole load (read
+ * as the load ends, and again after three quiet seconds, once the command line's idle collection
+ * has run) and over the second half alone (what one more item costs once the runtime's one-time growth, such
  * as a young generation grown to its maximum, is paid). Per row the first key's `MEMORY USAGE`
  * per item and its `OBJECT ENCODING` are shown too: the estimate redeno's eviction will rely on,
  * beside the measured growth.
@@ -30,7 +31,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { pipeLoad, resp } from "./memory.ts";
 import type { Runtime } from "./options.ts";
-import { installCleanup } from "./procs.ts";
+import { installCleanup, rssBytes } from "./procs.ts";
 import { median, table } from "./report.ts";
 import { request } from "./scripting.ts";
 import { freePort, type ServerProc, startRedeno, startRedis, versionLines } from "./servers.ts";
@@ -193,8 +194,10 @@ function parse(argv: string[]): Options | undefined {
 
 /** One server's figures for a row. */
 interface Measured {
-  /** RSS growth over the whole load, per item. */
+  /** RSS growth over the whole load, per item, read as the load ends. */
   perItem: number;
+  /** The same, read after the server was left quiet for {@linkcode SETTLE_MS}. */
+  settled: number;
   /** RSS growth over the second half of the load, per item of that half. */
   marginal: number;
   usagePerItem: number;
@@ -226,8 +229,11 @@ async function measure(server: ServerProc, row: Row): Promise<Measured> {
     // A bulk reply: `$<len>\r\n<encoding>\r\n`.
     const encoding = (await request(server.port, ["OBJECT", "ENCODING", key])).split("\r\n")[1]!;
     const secondItems = row.items * (row.commands - half) / row.commands;
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const rssSettled = rssBytes(server.pid);
     return {
       perItem: (second.rssAfter - first.rssBefore) / row.items,
+      settled: (rssSettled - first.rssBefore) / row.items,
       marginal: (second.rssAfter - first.rssAfter) / secondItems,
       usagePerItem: usage / n,
       encoding,
@@ -237,6 +243,14 @@ async function measure(server: ServerProc, row: Row): Promise<Measured> {
   }
 }
 
+/** Quiet time before the settled reading (the command line collects its heap after 1 s). */
+const SETTLE_MS = 3000;
+
+/** A measurement's three figures, as the table shows them. */
+function figures(m: Measured): string {
+  return [m.perItem, m.settled, m.marginal].map((x) => x.toFixed(1)).join(" / ");
+}
+
 /** Runs `once` n times (each on fresh servers) and keeps the median of each figure. */
 async function repeated(n: number, once: () => Promise<Measured>): Promise<Measured> {
   const runs: Measured[] = [];
@@ -244,6 +258,7 @@ async function repeated(n: number, once: () => Promise<Measured>): Promise<Measu
   const mid = (f: (m: Measured) => number): number => median(runs.map(f));
   return {
     perItem: mid((m) => m.perItem),
+    settled: mid((m) => m.settled),
     marginal: mid((m) => m.marginal),
     usagePerItem: mid((m) => m.usagePerItem),
     encoding: runs[0]!.encoding,
@@ -271,7 +286,7 @@ async function main(): Promise<void> {
     const cells = [
       row.name,
       row.items.toLocaleString("en-US"),
-      `${redis.perItem.toFixed(1)} / ${redis.marginal.toFixed(1)}`,
+      figures(redis),
     ];
     const note = [`redis ${redis.encoding} ${redis.usagePerItem.toFixed(1)}`];
     for (const runtime of o.runtimes) {
@@ -280,8 +295,9 @@ async function main(): Promise<void> {
         async () => measure(await startRedeno(await freePort(), { runtime, root: ROOT }), row),
       );
       cells.push(
-        `${m.perItem.toFixed(1)} / ${m.marginal.toFixed(1)}`,
-        `${(m.perItem / redis.perItem).toFixed(2)} / ${(m.marginal / redis.marginal).toFixed(2)}`,
+        figures(m),
+        [m.perItem / redis.perItem, m.settled / redis.settled, m.marginal / redis.marginal]
+          .map((x) => x.toFixed(2)).join(" / "),
       );
       note.push(`${runtime} ${m.encoding} ${m.usagePerItem.toFixed(1)}`);
       process.stderr.write(
@@ -300,7 +316,11 @@ async function main(): Promise<void> {
   console.log(
     `\nRSS growth per item, each row on fresh servers (scale ${o.scale}, median of ${o.repeat}):`,
   );
-  console.log("whole load / second half of the load\n");
+  console.log(
+    `whole load as it ends / whole load after ${
+      SETTLE_MS / 1000
+    } s quiet / second half of the load\n`,
+  );
   console.log(table(header, out, { left: 1 }));
   console.log("\nFirst key: OBJECT ENCODING, MEMORY USAGE per item");
   for (const n of notes) console.log(`  ${n}`);

@@ -1,6 +1,7 @@
 /**
- * The Node.js network adapter (`node:net`). Reading pauses while the kernel refuses more output,
- * so a client that does not read its replies stops being read, as in Redis.
+ * The Node.js network adapter (`node:net`). A client that does not read its replies is read on
+ * until its unsent output passes OUTPUT_READ_LIMIT (or memory runs short), then paused until the
+ * output drains.
  *
  * @module
  */
@@ -15,6 +16,8 @@ import type {
   ListenOptions,
   Transport,
 } from "./transport.ts";
+import { OUTPUT_READ_LIMIT } from "./transport.ts";
+import { heapExhausted } from "../heap.ts";
 
 function addr(host: string | undefined, port: number | undefined): string {
   const h = host?.startsWith("::ffff:") ? host.slice(7) : host ?? "?";
@@ -57,7 +60,8 @@ class NodeTransport implements Connection {
 
   write(bytes: Uint8Array): void {
     if (this.socket.destroyed) return;
-    if (!this.socket.write(bytes)) this.socket.pause();
+    const s = this.socket;
+    if (!s.write(bytes) && (s.writableLength > OUTPUT_READ_LIMIT || heapExhausted())) s.pause();
   }
 
   end(): void {

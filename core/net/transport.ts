@@ -6,6 +6,15 @@
  */
 
 /** One accepted connection, as the core sees it. */
+/**
+ * A connection is read on while its unsent output stays under this many bytes, as Redis reads a
+ * client that does not read its replies (a pipeline written whole before any reply is read must
+ * not stall); past it, or while memory is short (core/heap.ts), it is not read until its output
+ * drains. Redis has no such line for normal clients (`client-output-buffer-limit normal 0 0 0`);
+ * this one keeps a client that never reads from holding more than this.
+ */
+export const OUTPUT_READ_LIMIT = 64 * 1024 * 1024;
+
 export interface Transport {
   /** `ip:port` of the peer. */
   readonly remoteAddress: string;
@@ -14,8 +23,9 @@ export interface Transport {
   /** Queues bytes for sending; never blocks. The transport owns `bytes` from now on. */
   write(bytes: Uint8Array): void;
   /**
-   * True when the transport finishes sending whatever `write` was given during `onData` before
-   * it calls `onData` again. The client may then lend its reply buffer instead of copying it.
+   * True when the transport will finish sending whatever `write` is given now before it calls
+   * `onData` again (read when writing). The client may then lend its reply buffer instead of
+   * copying it.
    */
   readonly sendsBeforeNextData: boolean;
   /** Bytes queued and not yet accepted by the kernel. */
