@@ -5,7 +5,6 @@
  * @module
  */
 
-/** One accepted connection, as the core sees it. */
 /**
  * A connection is read on while its unsent output stays under this many bytes, as Redis reads a
  * client that does not read its replies (a pipeline written whole before any reply is read must
@@ -15,6 +14,7 @@
  */
 export const OUTPUT_READ_LIMIT = 64 * 1024 * 1024;
 
+/** One accepted connection, as the core sees it. */
 export interface Transport {
   /** `ip:port` of the peer. */
   readonly remoteAddress: string;
