@@ -12,7 +12,7 @@
  * @module
  */
 
-import { copy, flat, packedAt, packedLen, readHeader } from "./packed.ts";
+import { copy, flat, lenChars, packedAt, packedLen, readHeader } from "./packed.ts";
 
 /** Most elements a chunk holds. */
 export const CHUNK = 128;
@@ -21,17 +21,6 @@ export const CHUNK_BYTES = 8192;
 
 /** Header chars of the short lengths, made once. */
 const SHORT: string[] = Array.from({ length: 0x80 }, (_, n) => String.fromCharCode(n));
-
-/** Varint chars of `len`, little-endian groups, high bit on all but the last. */
-function lenChars(len: number): string[] {
-  const out: string[] = [];
-  while (len >= 0x80) {
-    out.push(String.fromCharCode((len % 0x80) | 0x80));
-    len = Math.floor(len / 0x80);
-  }
-  out.push(String.fromCharCode(len));
-  return out;
-}
 
 /**
  * An element as a chunk stores it: length, bytes, reversed length.

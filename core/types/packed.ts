@@ -80,15 +80,20 @@ export function compareAt(s: string, at: number, len: number, v: string): number
   return len - v.length;
 }
 
-/** The header chars of an entry of `len` bytes. */
-function header(len: number): string {
-  if (len < 0x80) return String.fromCharCode(len);
-  let out = "";
+/** Varint chars of `len`, little-endian groups of 7 bits, high bit on all but the last. */
+export function lenChars(len: number): string[] {
+  const out: string[] = [];
   while (len >= 0x80) {
-    out += String.fromCharCode((len % 0x80) | 0x80);
+    out.push(String.fromCharCode((len % 0x80) | 0x80));
     len = Math.floor(len / 0x80);
   }
-  return out + String.fromCharCode(len);
+  out.push(String.fromCharCode(len));
+  return out;
+}
+
+/** The header chars of an entry of `len` bytes. */
+function header(len: number): string {
+  return len < 0x80 ? String.fromCharCode(len) : lenChars(len).join("");
 }
 
 /** Header chars of the short lengths, made once. */

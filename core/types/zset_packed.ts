@@ -17,7 +17,7 @@
  */
 
 import { type OrderIndex, OrderTree, type TreeCursor } from "./order_tree.ts";
-import { compareAt, equalAt, flat, packedAt, packedLen, readHeader } from "./packed.ts";
+import { compareAt, equalAt, flat, lenChars, packedAt, packedLen, readHeader } from "./packed.ts";
 
 const TWO31 = 2147483648;
 const SHORT: string[] = Array.from({ length: 0x80 }, (_, n) => String.fromCharCode(n));
@@ -27,16 +27,6 @@ const scratch = new DataView(new ArrayBuffer(8));
 let curMemberAt = 0;
 let curMemberLen = 0;
 let curScore = 0;
-
-function lenChars(len: number): string[] {
-  const out: string[] = [];
-  while (len >= 0x80) {
-    out.push(String.fromCharCode((len % 0x80) | 0x80));
-    len = Math.floor(len / 0x80);
-  }
-  out.push(String.fromCharCode(len));
-  return out;
-}
 
 /** The chars of a score: tag, bytes, tag. */
 function scoreChars(score: number): string {
