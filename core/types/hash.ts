@@ -16,7 +16,7 @@
 
 import type { TypedValue } from "../keyspace/database.ts";
 import { DenseMap } from "../keyspace/dense_map.ts";
-import { copy, entry, equalAt, flat, packedAt, packedLen, readHeader } from "./packed.ts";
+import { copy, entry, findEntry, flat, foundNext, packedAt, readHeader } from "./packed.ts";
 
 /** The conversion thresholds, read from the config at write time. */
 export interface HashLimits {
@@ -78,27 +78,12 @@ export class HashValue implements TypedValue {
    */
   private find(field: string): number {
     const s = this.small!;
-    const n = field.length;
-    const last = n === 0 ? -1 : field.charCodeAt(n - 1);
-    for (let pos = 0; pos < s.length;) {
-      // One-char headers (entries under 128 bytes) read inline; longer ones through readHeader.
-      let at = pos + 1;
-      let len = s.charCodeAt(pos);
-      if (len >= 0x80) {
-        readHeader(s, pos);
-        at = packedAt;
-        len = packedLen;
-      }
-      const next = at + len;
-      if (len === n && (n === 0 || (s.charCodeAt(next - 1) === last && equalAt(s, at, field)))) {
-        foundValue = next;
-        foundEnd = readHeader(s, next);
-        return pos;
-      }
-      const vlen = s.charCodeAt(next);
-      pos = vlen < 0x80 ? next + 1 + vlen : readHeader(s, next);
+    const pos = findEntry(s, field, true);
+    if (pos >= 0) {
+      foundValue = foundNext;
+      foundEnd = readHeader(s, foundNext);
     }
-    return -1;
+    return pos;
   }
 
   /** The value of `field`, or undefined. */

@@ -22,6 +22,45 @@ export let packedAt = 0;
 /** After {@linkcode readHeader}: the entry's length. */
 export let packedLen = 0;
 
+/** After {@linkcode findEntry}: where the found entry ends (the next entry starts). */
+export let foundNext = 0;
+
+/**
+ * Where the first entry equal to `v` starts, or -1; sets {@linkcode foundNext}. With `pairs`,
+ * only every other entry is compared (the fields of field/value pairs).
+ *
+ * @param s the packed string
+ * @param v the entry looked for
+ * @param pairs compare entries 0, 2, 4... only, skipping the one after each
+ * @returns where the entry's header starts, or -1
+ */
+export function findEntry(s: string, v: string, pairs: boolean): number {
+  const n = v.length;
+  const last = n === 0 ? -1 : v.charCodeAt(n - 1);
+  for (let pos = 0; pos < s.length;) {
+    // One-char headers (entries under 128 bytes) read inline; longer ones through readHeader.
+    let at = pos + 1;
+    let len = s.charCodeAt(pos);
+    if (len >= 0x80) {
+      readHeader(s, pos);
+      at = packedAt;
+      len = packedLen;
+    }
+    const next = at + len;
+    if (len === n && (n === 0 || (s.charCodeAt(next - 1) === last && equalAt(s, at, v)))) {
+      foundNext = next;
+      return pos;
+    }
+    if (!pairs) {
+      pos = next;
+    } else {
+      const vlen = s.charCodeAt(next);
+      pos = vlen < 0x80 ? next + 1 + vlen : readHeader(s, next);
+    }
+  }
+  return -1;
+}
+
 /**
  * Reads the header of the entry at `pos`, setting {@linkcode packedAt} and
  * {@linkcode packedLen}.

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { copy, entry, equalAt, flat, packedAt, packedLen, readHeader } from "./packed.ts";
+import { copy, entry, findEntry, flat, foundNext, packedAt, readHeader } from "./packed.ts";
 
 /** Most members a packed set holds (Redis 7.2's `set-max-listpack-entries` default). */
 export const PACKED_SET_ENTRIES = 128;
@@ -30,25 +30,9 @@ export class PackedSet {
 
   /** Where `member`'s entry starts, or -1; sets foundEnd. */
   private find(member: string): number {
-    const s = this.s;
-    const n = member.length;
-    const last = n === 0 ? -1 : member.charCodeAt(n - 1);
-    for (let pos = 0; pos < s.length;) {
-      let at = pos + 1;
-      let len = s.charCodeAt(pos);
-      if (len >= 0x80) {
-        readHeader(s, pos);
-        at = packedAt;
-        len = packedLen;
-      }
-      const next = at + len;
-      if (len === n && (n === 0 || (s.charCodeAt(next - 1) === last && equalAt(s, at, member)))) {
-        foundEnd = next;
-        return pos;
-      }
-      pos = next;
-    }
-    return -1;
+    const pos = findEntry(this.s, member, false);
+    foundEnd = foundNext;
+    return pos;
   }
 
   /** True when `member` is in the set. */
