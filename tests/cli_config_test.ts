@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -15,6 +14,7 @@ import { groups } from "../plugins/groups/mod.ts";
 import { errorText, redisCli } from "./helpers.ts";
 import { startRedis } from "./redis_compare.ts";
 import { inCI, missing } from "./redis_tools.ts";
+import { freePort } from "./replication_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DEBIAN_CONF = "/etc/redis/redis.conf";
@@ -43,18 +43,6 @@ function runToEnd(args: string[]): Promise<{ code: number; out: string; err: str
       resolve({ code: c ?? -1, out, err });
     })
   );
-}
-
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {

@@ -20,6 +20,7 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import { getHeapStatistics } from "node:v8";
 import { heapExhausted, heapStatus, machineMemory } from "../core/heap.ts";
+import { freePort } from "./replication_helpers.ts";
 
 const DENO = (globalThis as { Deno?: { execPath(): string } }).Deno;
 const CHILD_ENV = "REDENO_HEAP_TEST_CHILD";
@@ -217,17 +218,6 @@ class Pipe {
   close(): void {
     this.socket.destroy();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function valueOf(i: number): Buffer {
