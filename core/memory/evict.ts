@@ -105,7 +105,8 @@ export class Evictor {
     const maxmemory = s.config.num("maxmemory");
     if (maxmemory === 0 || !this.safe()) return Evict.ok;
     const meter = s.memory;
-    const { used, notCounted } = meter.usedForEviction();
+    const used = meter.used();
+    const notCounted = meter.notCounted;
     if (used <= maxmemory || used - notCounted <= maxmemory) return this.metrics(Evict.ok);
     const policy = POLICIES[s.config.str("maxmemory-policy")] ?? 0;
     if (policy === 0) return this.metrics(Evict.fail);

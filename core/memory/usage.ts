@@ -118,30 +118,44 @@ export class MemoryMeter {
     return this.clientsBytes;
   }
 
-  /** What plugins hold (the `memory` hook). */
-  parts(): MemoryParts {
-    const parts: MemoryParts = { replicationBacklog: 0, replicaBuffers: 0, clusterLinks: 0 };
-    for (const h of this.server.hooks.memory) h(parts);
-    return parts;
+  /**
+   * Of the last `used_memory` computed, the bytes eviction does not try to free (replica output
+   * and the AOF buffer, as in Redis).
+   */
+  notCounted = 0;
+  /** What plugins reported at the last reading (one object, refilled each time). */
+  private readonly parts: MemoryParts = {
+    replicationBacklog: 0,
+    replicaBuffers: 0,
+    clusterLinks: 0,
+  };
+
+  /** `used_memory`, read before each command under `maxmemory`: no allocation on the way. */
+  used(): number {
+    return this.total(this.dataset(), this.clients());
   }
 
-  /** `used_memory` and the part of it eviction does not count, for the maxmemory check. */
-  usedForEviction(): { used: number; notCounted: number } {
-    const parts = this.parts();
+  /**
+   * `used_memory` for this dataset and client figure: adds the startup constant, the AOF buffer,
+   * the script caches and what plugins report (the `memory` hook); sets {@linkcode notCounted}.
+   */
+  private total(dataset: number, clients: number): number {
+    const parts = this.parts;
+    parts.replicationBacklog = parts.replicaBuffers = parts.clusterLinks = 0;
+    const hooks = this.server.hooks.memory;
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(parts);
     const aof = aofOf(this.server).file.buf.length;
     const caches = scriptCacheBytes(this.server);
-    const used = STARTUP_BYTES + this.dataset() + this.clients() + aof + caches.scripts +
-      caches.functions + parts.replicationBacklog + parts.replicaBuffers + parts.clusterLinks;
+    this.notCounted = parts.replicaBuffers + aof;
+    const used = STARTUP_BYTES + dataset + clients + aof + caches.scripts + caches.functions +
+      parts.replicationBacklog + parts.replicaBuffers + parts.clusterLinks;
     if (used > this.peak) this.peak = used;
-    return { used, notCounted: parts.replicaBuffers + aof };
+    return used;
   }
 
   /** Every figure, freshly computed (INFO memory, MEMORY STATS). */
   figures(): MemoryFigures {
     const s = this.server;
-    const parts = this.parts();
-    const aofBuffer = aofOf(s).file.buf.length;
-    const caches = scriptCacheBytes(s);
     const clientsNormal = this.clients(true);
     const dbs: MemoryFigures["dbs"] = [];
     let dataset = 0;
@@ -152,9 +166,10 @@ export class MemoryMeter {
       keys += db.size;
       dbs.push([db.id, db.size, db.tableBytes(), db.expiresTableBytes()]);
     }
-    const used = STARTUP_BYTES + dataset + clientsNormal + aofBuffer + caches.scripts +
-      caches.functions + parts.replicationBacklog + parts.replicaBuffers + parts.clusterLinks;
-    if (used > this.peak) this.peak = used;
+    const used = this.total(dataset, clientsNormal);
+    const parts = this.parts;
+    const aofBuffer = aofOf(s).file.buf.length;
+    const caches = scriptCacheBytes(s);
     return {
       ...parts,
       used,
@@ -164,7 +179,7 @@ export class MemoryMeter {
       aofBuffer,
       luaCaches: caches.scripts,
       functionsCaches: caches.functions,
-      notCountedForEvict: parts.replicaBuffers + aofBuffer,
+      notCountedForEvict: this.notCounted,
       dbs,
       keys,
     };

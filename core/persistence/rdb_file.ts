@@ -227,7 +227,7 @@ export class RdbPersistence {
       checksum: config.bool("rdbchecksum"),
       aofBase,
       ctime: Math.floor(now / 1000),
-      usedMem: server.memory.usedForEviction().used,
+      usedMem: server.memory.used(),
       functions: [...librariesOf(server).libraries.values()].map((l) => l.code),
     };
     if (written !== undefined) opts.written = written;
