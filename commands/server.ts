@@ -10,6 +10,7 @@ import type { CommandSpec } from "../core/command.ts";
 import { E, fail, helpReply, R, VerbatimReply } from "../core/resp/reply.ts";
 import { entryBytes } from "../core/memory/cost.ts";
 import { doctorReport, mallocStats, memoryStats } from "./memory_info.ts";
+import { releaseMemory } from "../core/memory/release.ts";
 import { rdbOf } from "../core/persistence/rdb_file.ts";
 
 /** TIME */
@@ -146,7 +147,11 @@ export const memoryCommand: CommandSpec = {
         group: "server",
         complexity: "Depends on how much memory is allocated, could be slow",
       },
-      execute: () => R.ok,
+      // A full collection, and on Deno glibc's malloc_trim (core/memory/release.ts).
+      execute: () => {
+        releaseMemory();
+        return R.ok;
+      },
     },
     {
       name: "help",
