@@ -21,7 +21,7 @@ test("a quiet second after the heap grew brings one full collection", async () =
   const s = createServer();
   const gc = startIdleGc(s);
   s.cron();
-  // 80 MB of values: the heap grew well past the threshold (32 MB, a quarter).
+  // 80 MB of values: the heap grew well past the threshold (a quarter, at least 8 MB).
   for (let i = 0; i < 80_000; i++) {
     s.dispatch(["SET", `k${i}`, Buffer.alloc(1000, i).toString("latin1")]);
   }
