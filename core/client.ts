@@ -48,6 +48,8 @@ export const CF = {
   dirtyCas: 4096,
   /** The running command has an argument too long for a string (core/types/big_string.ts). */
   bigArgs: 8192,
+  /** The running command's arguments are large (core/resp/parser.ts LARGE_COMMAND). */
+  largeArgs: 32768,
 } as const;
 
 /** CLIENT REPLY modes. */
@@ -258,7 +260,7 @@ export class Client {
       while ((this.flags & (CF.blocked | CF.closeAfterReply | CF.closed)) === 0) {
         const argv = this.parser.next();
         if (argv === undefined) break;
-        if (this.parser.lastBig) this.callBig(argv);
+        if (this.parser.lastLarge) this.callLarge(argv);
         else this.server.call(this, argv);
       }
     } catch (e) {
@@ -269,14 +271,18 @@ export class Client {
     }
   }
 
-  /** Runs a command with a big argument: flagged, so the gate of big arguments sees it. */
-  private callBig(argv: string[]): void {
-    this.parser.lastBig = false;
-    this.flags |= CF.bigArgs;
+  /**
+   * Runs a command with large arguments, flagged so that the memory gate sees it, and the gate of
+   * big arguments too when one is too long for a string.
+   */
+  private callLarge(argv: string[]): void {
+    const flags = this.parser.lastBig ? CF.largeArgs | CF.bigArgs : CF.largeArgs;
+    this.parser.lastBig = this.parser.lastLarge = false;
+    this.flags |= flags;
     try {
       this.server.call(this, argv);
     } finally {
-      this.flags &= ~CF.bigArgs;
+      this.flags &= ~flags;
     }
   }
 

@@ -131,6 +131,9 @@ export class Server implements KeyspaceHost {
    * limit, or the machine near full when watched).
    */
   memoryGuard: (incomingBytes: number) => boolean = heapExhausted;
+  /** The maxmemory gate (core/memory/oom.ts) and the client flags it runs for now (-1: none). */
+  private memoryGateFn: Gate | undefined;
+  private memoryGateWhen = -1;
   /** Number of writes since the last save (Redis's `server.dirty`). */
   dirty = 0;
   /** Time (ms) for expiry decisions: read once per batch of commands (see tick()). */
@@ -233,7 +236,8 @@ export class Server implements KeyspaceHost {
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     this.addGate(bigArgGate, 5, CF.bigArgs);
     this.addGate(authGate, 10, CF.unauthenticated);
-    this.addGate(memoryGate(this), 20);
+    this.memoryGateFn = memoryGate(this);
+    this.memoryWatch();
     this.pubsub = new PubSub(this);
     this.monitors = new Monitors(this);
     this.transactions = new Transactions(this);
@@ -262,9 +266,11 @@ export class Server implements KeyspaceHost {
         this.maxmemory = value as number;
         // Over the new limit: evict from a timer, outside the running command (CONFIG SET).
         if (this.maxmemory !== 0 && this.evictor !== undefined) this.evictor.startTimer();
+        this.memoryWatch();
         break;
       case "maxmemory-clients":
         this.clientEviction = value !== 0 && value !== "0%";
+        this.memoryWatch();
         break;
       case "maxmemory-policy":
       case "lfu-log-factor":
@@ -361,6 +367,25 @@ export class Server implements KeyspaceHost {
     }
     // The batch is timed with the wall clock, already read above for the system clock.
     this.batch.begin(this.clock === systemClock ? now : Date.now());
+    this.memoryWatch();
+  }
+
+  /**
+   * Decides, before each batch of commands, which commands the maxmemory gate checks: all of
+   * them under `maxmemory` or `maxmemory-clients`, or while {@linkcode memoryGuard} says memory
+   * is short; otherwise only those with large arguments (one huge value must not overshoot the
+   * heap's room), so the common command pays nothing for it.
+   */
+  private memoryWatch(): void {
+    const gate = this.memoryGateFn;
+    if (gate === undefined) return; // still constructing
+    const all = this.maxmemory !== 0 || this.clientEviction || this.memoryGuard(0);
+    const when = all ? 0 : CF.largeArgs;
+    if (when === this.memoryGateWhen) return;
+    if (this.memoryGateWhen !== -1) this.gates.remove(gate);
+    this.gates.add(gate, 20, when);
+    this.memoryGateWhen = when;
+    if (!all) this.preCommandOom = false;
   }
 
   /** Ends a batch started by tick() (see core/batch_timer.ts), before its replies go out. */

@@ -1,10 +1,15 @@
 /**
- * The maxmemory check before every command (Redis's processCommand): evict by the policy when
+ * The maxmemory check before a command (Redis's processCommand): evict by the policy when
  * over `maxmemory`, and when memory cannot be freed refuse the commands that may grow it with
  * Redis's `-OOM` error: `denyoom` commands, every command queued inside MULTI, and EXEC when its
  * queue holds a `denyoom` command. Scripts decide for themselves from the state recorded here
  * (scripting/engine.ts: a script's first `denyoom` call fails when the server was out of memory
  * as the script started, unless its flags allow it).
+ *
+ * The gate runs for every command only while it can matter: under `maxmemory` or
+ * `maxmemory-clients`, or while the heap (or the machine) is short; otherwise only for commands
+ * with large arguments, whose size is checked against the heap's room (Server.memoryWatch, once
+ * per batch of commands, decides which).
  *
  * @module
  */

@@ -12,6 +12,11 @@
 import { bytesToStr } from "../bytes.ts";
 import { BIG_ARG_MARK, BigString, MAX_STRING_LENGTH, setBigArg } from "../types/big_string.ts";
 
+/**
+ * Arguments of at least this many bytes make a command large: checked against the heap's room
+ * before it runs, where smaller ones are only checked once per batch of commands.
+ */
+export const LARGE_COMMAND = 64 * 1024;
 /** Largest inline request or length line Redis accepts before a newline (64 KiB). */
 const INLINE_MAX = 64 * 1024;
 /** Arguments at least this long are read straight into their own buffer. */
@@ -66,6 +71,12 @@ export class RequestParser {
    * core/types/big_string.ts); the caller clears it.
    */
   lastBig = false;
+  /**
+   * Set when the command {@linkcode next} returned brings at least {@linkcode LARGE_COMMAND}
+   * bytes of arguments (always with {@linkcode lastBig}): the memory gate checks it against the
+   * heap's room (core/memory/oom.ts). The caller clears it.
+   */
+  lastLarge = false;
 
   /** @param limits the server's limits (shared, live) */
   constructor(private readonly limits: ParserLimits) {}
@@ -209,9 +220,12 @@ export class RequestParser {
       }
       if (!this.bulks()) return undefined;
       const argv = this.argv;
-      if (this.bigs !== 0) {
-        this.bigs = 0;
-        this.lastBig = true;
+      if (this.argBytes >= LARGE_COMMAND) {
+        this.lastLarge = true;
+        if (this.bigs !== 0) {
+          this.bigs = 0;
+          this.lastBig = true;
+        }
       }
       this.argv = NO_ARGS;
       this.argc = 0;
