@@ -17,6 +17,7 @@ import { decodeResp } from "./resp/decode.ts";
 import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
 import type { TxState } from "./transactions.ts";
+import { UNAUTH_OUTPUT_LIMIT } from "./output_limits.ts";
 
 /** Client flags (bits). */
 export const CF = {
@@ -82,6 +83,12 @@ export class Client {
   user = "default";
   /** Client flags, bits of {@linkcode CF}. */
   flags = 0;
+  /**
+   * Since when (ms) its unsent output has been at the soft output buffer limit, 0 while under.
+   *
+   * @internal
+   */
+  obufSoftSince = 0;
   /** CLIENT REPLY mode. */
   replyMode: ReplyMode = ReplyMode.On;
   /** Connection time (ms, the server clock). */
@@ -260,6 +267,10 @@ export class Client {
         if (argv === undefined) break;
         if (this.parser.lastBig) this.callBig(argv);
         else this.server.call(this, argv);
+        // Redis checks a reply's room as it is added: a flood of NOAUTH errors ends here.
+        if (this.flags & CF.unauthenticated && this.out.length > UNAUTH_OUTPUT_LIMIT) {
+          this.server.outputLimits.check(this, this.out.length + this.pendingOutput);
+        }
       }
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
@@ -317,6 +328,12 @@ export class Client {
     w.reply(msg, this.resp);
     this.server.stats.netOutput += w.length;
     t.write(w.take());
+    this.server.outputLimits.check(this, t.pendingBytes);
+  }
+
+  /** Bytes written to the socket and not yet taken by the kernel (Redis's `omem`). */
+  get pendingOutput(): number {
+    return this.transport?.pendingBytes ?? 0;
   }
 
   /**
@@ -337,7 +354,10 @@ export class Client {
     const t = this.transport;
     if (t === null) return;
     if (this.out.length > 0) {
-      this.server.stats.netOutput += this.out.length;
+      const n = this.out.length;
+      // What waits for the socket now is what Redis would hold in its reply buffers.
+      if (this.server.outputLimits.check(this, n + t.pendingBytes)) return;
+      this.server.stats.netOutput += n;
       this.server.stats.writes++;
       t.write(this.inRead && t.sendsBeforeNextData ? this.out.lend() : this.out.take());
     }

@@ -6,6 +6,7 @@
 
 import { Blocking } from "./blocking.ts";
 import { PubSub } from "./pubsub.ts";
+import { OutputLimits } from "./output_limits.ts";
 import { Monitors } from "./monitor.ts";
 import { Transactions } from "./transactions.ts";
 import { CF, type Client } from "./client.ts";
@@ -94,6 +95,12 @@ export class Server implements KeyspaceHost {
    * @internal
    */
   readonly transactions: Transactions;
+  /**
+   * The output buffer limits of clients (`client-output-buffer-limit`, the unauthenticated cap).
+   *
+   * @internal
+   */
+  readonly outputLimits: OutputLimits;
   /** Writes a log line at `level` (lines below the `loglevel` directive are dropped). */
   readonly log: (level: LogLevel, message: string) => void;
   /** Request size limits (`proto-max-bulk-len`, `client-query-buffer-limit`). */
@@ -234,6 +241,7 @@ export class Server implements KeyspaceHost {
     this.addGate(bigArgGate, 5, CF.bigArgs);
     this.addGate(authGate, 10, CF.unauthenticated);
     this.addGate(memoryGate(this), 20);
+    this.outputLimits = new OutputLimits(this);
     this.pubsub = new PubSub(this);
     this.monitors = new Monitors(this);
     this.transactions = new Transactions(this);

@@ -150,7 +150,11 @@ export class ServerNet {
         this.clientsCursor = undefined;
         return;
       }
-      r.value.trimBuffers(r.value.lastInteraction <= idleSince);
+      const c = r.value;
+      // Redis's clientsCron: a soft limit held long enough closes a client that sends nothing.
+      const pending = c.pendingOutput;
+      if (pending !== 0 && this.server.outputLimits.check(c, pending)) continue;
+      c.trimBuffers(c.lastInteraction <= idleSince);
     }
     this.clientsCursor = cursor;
   }
