@@ -8,6 +8,7 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { CommandSpec } from "../core/command.ts";
 import { ConfigError, type ConfigValue } from "../core/config.ts";
 import { maxclientsLimit } from "../core/daemon.ts";
+import { protectedActionAllowed } from "../core/protected.ts";
 import { fail, helpReply, MapReply, R } from "../core/resp/reply.ts";
 import type { Server } from "../core/server.ts";
 import { splitArgs } from "../core/resp/parser.ts";
@@ -72,7 +73,8 @@ const configSet: CommandSpec = {
     }
     const before = config.num("maxclients");
     try {
-      config.setMany(pairs);
+      const mode = config.str("enable-protected-configs");
+      config.setMany(pairs, false, protectedActionAllowed(mode, client));
     } catch (e) {
       if (e instanceof ConfigError) return fail(`ERR ${e.message}`);
       throw e;

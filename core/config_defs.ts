@@ -126,7 +126,14 @@ function mem(
 function baseName(name: string, what: string): (v: unknown) => void {
   return (v) => {
     if (v === "") throw new ConfigError(`${name} can't be empty`);
-    if (String(v).includes("/")) throw new ConfigError(`${name} can't be a path, just a ${what}`);
+    if (/[/\\]/.test(String(v))) throw new ConfigError(`${name} can't be a path, just a ${what}`);
+  };
+}
+
+/** dbfilename: may be empty, but never a path (Redis's pathIsBaseName). */
+function plainName(name: string): (v: unknown) => void {
+  return (v) => {
+    if (/[/\\]/.test(String(v))) throw new ConfigError(`${name} can't be a path, just a filename`);
   };
 }
 
@@ -447,13 +454,10 @@ export const CONFIG_DEFS: ConfigDef[] = [
   int("io-threads", 1, 1, 128, { immutable: true, inert: true }),
   bool("io-threads-do-reads", false, { immutable: true, inert: true }),
   choice("enable-debug-command", "no", ["yes", "no", "local"], { immutable: true }),
-  choice("enable-protected-configs", "no", ["yes", "no", "local"], {
-    immutable: true,
-    inert: true,
-  }),
+  choice("enable-protected-configs", "no", ["yes", "no", "local"], { immutable: true }),
   choice("enable-module-command", "no", ["yes", "no", "local"], { immutable: true, inert: true }),
-  str("dir", "."),
-  str("dbfilename", "dump.rdb"),
+  str("dir", ".", { protectedConfig: true }),
+  str("dbfilename", "dump.rdb", { protectedConfig: true, validate: plainName("dbfilename") }),
   // Embedded servers have no save points; main.ts gives redis-server's (README, Configuration).
   words("save", "", parseSave),
   bool("rdbcompression", true),

@@ -20,6 +20,8 @@ export interface ConfigDef {
   parse: Parse;
   format: (v: ConfigValue) => string;
   immutable?: boolean;
+  /** Settable by CONFIG SET only as `enable-protected-configs` allows (`dir`, `dbfilename`). */
+  protectedConfig?: boolean;
   inert?: boolean;
   /** Left out of glob matches (CONFIG GET *); only an exact name returns it. */
   hidden?: boolean;

@@ -7,6 +7,7 @@
 import { Blocking } from "./blocking.ts";
 import { PubSub } from "./pubsub.ts";
 import { OutputLimits } from "./output_limits.ts";
+import { protectedCommandGate } from "./protected.ts";
 import { Monitors } from "./monitor.ts";
 import { Transactions } from "./transactions.ts";
 import { CF, type Client } from "./client.ts";
@@ -239,6 +240,7 @@ export class Server implements KeyspaceHost {
     const n = this.config.num("databases");
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     this.addGate(bigArgGate, 5, CF.bigArgs);
+    this.addGate(protectedCommandGate, 8);
     this.addGate(authGate, 10, CF.unauthenticated);
     this.addGate(memoryGate(this), 20);
     this.outputLimits = new OutputLimits(this);
