@@ -57,6 +57,15 @@ const configSet: CommandSpec = {
     complexity: "O(N) when N is the number of configuration parameters provided",
     args: "parameter value [parameter value ...]",
   },
+  // Redis redacts the value of every sensitive directive named, even when the SET fails.
+  redact(argv, client) {
+    const out: number[] = [];
+    if (argv.length % 2 !== 0) return out;
+    for (let i = 2; i + 1 < argv.length; i += 2) {
+      if (client.server.config.def(argv[i]!)?.sensitive) out.push(i + 1);
+    }
+    return out;
+  },
   execute(client, argv) {
     if (argv.length % 2 !== 0) {
       return fail("ERR wrong number of arguments for 'config|set' command");

@@ -107,6 +107,11 @@ export interface CommandSpec {
    * Redis's CMD_PROTECTED commands: refused with Redis's text unless it allows the client.
    */
   protectedBy?: string;
+  /**
+   * Positions of secret arguments (passwords), shown as `(redacted)` by MONITOR and SLOWLOG
+   * (core/redact.ts). Runs only when one of them shows the command.
+   */
+  redact?: (argv: string[], client: Client) => number[];
 }
 
 /** Bit flags for the hot path (compiled from the spec's flag list). */

@@ -389,7 +389,7 @@ export const DEPRECATED_DIRECTIVES: readonly string[] = [
 export const CONFIG_DEFS: ConfigDef[] = [
   int("port", 6379, 0, 65535),
   words("bind", "127.0.0.1", parseBind),
-  str("requirepass", ""),
+  str("requirepass", "", { sensitive: true }),
   // ACL users are not implemented: a file of them is refused rather than ignored, because
   // ignoring it would let anyone in as the default user.
   str("aclfile", "", {
@@ -497,8 +497,8 @@ export const CONFIG_DEFS: ConfigDef[] = [
   mem("hll-sparse-max-bytes", 3000, 0, LLONG_MAX),
   int("busy-reply-threshold", 5000, 0, LLONG_MAX, { alias: "lua-time-limit" }),
   words("replicaof", "", parseReplicaOf, { alias: "slaveof", immutable: true }),
-  str("masterauth", ""),
-  str("masteruser", ""),
+  str("masterauth", "", { sensitive: true }),
+  str("masteruser", "", { sensitive: true }),
   bool("replica-read-only", true, { alias: "slave-read-only" }),
   bool("replica-serve-stale-data", true, { alias: "slave-serve-stale-data" }),
   bool("replica-lazy-flush", false, { alias: "slave-lazy-flush", inert: true }),

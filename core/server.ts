@@ -545,7 +545,7 @@ export class Server implements KeyspaceHost {
     ) {
       this.effects.add(client.db.id, argv);
     }
-    if (timed && (cmd.bits & F.skipSlowlog) === 0) logIfSlow(this, client, argv, usec);
+    if (timed && (cmd.bits & F.skipSlowlog) === 0) logIfSlow(this, client, cmd, argv, usec);
     if (this.hooks.afterCommand.length !== 0) {
       for (const h of this.hooks.afterCommand) h(client, cmd, argv, reply);
     }
