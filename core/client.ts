@@ -18,6 +18,7 @@ import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
 import type { TxState } from "./transactions.ts";
 import { UNAUTH_OUTPUT_LIMIT } from "./output_limits.ts";
+import { defaultUserHasNoPassword } from "./protected.ts";
 
 /** Client flags (bits). */
 export const CF = {
@@ -152,7 +153,7 @@ export class Client {
     this.createdAt = server.clock.now();
     this.lastInteraction = this.createdAt;
     this.parser = new RequestParser(server.parserLimits);
-    this.authenticated = server.requirePass === "";
+    this.authenticated = defaultUserHasNoPassword(server);
     if (!transport) this.flags |= CF.local;
   }
 

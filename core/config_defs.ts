@@ -444,7 +444,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   bool("activerehashing", true, { inert: true }),
   bool("activedefrag", false, { inert: true }),
   bool("dynamic-hz", true, { inert: true }),
-  bool("protected-mode", true, { inert: true }),
+  bool("protected-mode", true),
   bool("daemonize", false, { immutable: true }),
   str("pidfile", "", { immutable: true }),
   choice("loglevel", "notice", ["debug", "verbose", "notice", "warning"]),
