@@ -48,7 +48,7 @@ export function clientInfoLine(c: Client, running?: string[]): string {
   const now = c.server.clock.now();
   const pending = c.parser.pending;
   const mem = c.memoryUsage();
-  const omem = c.transport?.pendingBytes ?? 0;
+  const omem = c.pendingOutput;
   let argvMem = 0;
   if (running) { for (const a of running) argvMem += a.length; }
   const cmd = c.lastCommand;

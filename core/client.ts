@@ -90,6 +90,12 @@ export class Client {
    * @internal
    */
   obufSoftSince = 0;
+  /**
+   * Where this client's unsent output is, when not in its socket (a replica's channel).
+   *
+   * @internal
+   */
+  outputSource: (() => number) | undefined;
   /** CLIENT REPLY mode. */
   replyMode: ReplyMode = ReplyMode.On;
   /** Connection time (ms, the server clock). */
@@ -332,9 +338,9 @@ export class Client {
     this.server.outputLimits.check(this, t.pendingBytes);
   }
 
-  /** Bytes written to the socket and not yet taken by the kernel (Redis's `omem`). */
+  /** Output not yet taken by the kernel (Redis's `omem`): in the socket, or a replica's channel. */
   get pendingOutput(): number {
-    return this.transport?.pendingBytes ?? 0;
+    return this.outputSource?.() ?? this.transport?.pendingBytes ?? 0;
   }
 
   /**

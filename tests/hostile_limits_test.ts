@@ -10,9 +10,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import { Redis } from "ioredis";
-import type { Client, Server } from "../mod.ts";
+import type { Client, Server, VerbatimReply } from "../mod.ts";
 import { RawConn, startServer } from "./helpers.ts";
-import { HOST, waitFor } from "./replication_helpers.ts";
+import { field, HOST, infoText, redeno, waitFor } from "./replication_helpers.ts";
 
 /**
  * A socket that writes and never reads (paused). A paused socket may not see the server's close
@@ -172,5 +172,38 @@ test("a subscriber that does not read is closed at the pubsub limit; CLIENT LIST
   } finally {
     pub.disconnect();
     await close();
+  }
+});
+
+test("a stalled replica shows its channel in omem and is cut at the replica limit, never under the backlog size", async () => {
+  const m = await redeno({
+    "client-output-buffer-limit": "replica 1mb 0 0",
+    "repl-backlog-size": "8mb",
+  });
+  const fake = await RawConn.connect(m.port);
+  try {
+    fake.command("PSYNC", "?", "-1");
+    await waitFor(() => fake.pending.includes("\r\n$"), "the RDB header");
+    fake.socket.pause();
+    const big = "v".repeat(256 * 1024);
+    const replicaOmem = () => {
+      const list = (m.s.dispatch(["CLIENT", "LIST", "TYPE", "replica"]) as VerbatimReply).text;
+      return Number(/omem=(\d+)/.exec(list)?.[1] ?? -1);
+    };
+    const connected = () => field(infoText(m.s, "replication"), "connected_slaves") === "1";
+    let maxOmem = 0;
+    // Up to 32 MB of writes, one per event-loop turn so that the channel's writer runs.
+    for (let i = 0; i < 128 && connected(); i++) {
+      m.s.dispatch(["SET", `k${i}`, big]);
+      await new Promise((res) => setImmediate(res));
+      if (connected()) maxOmem = Math.max(maxOmem, replicaOmem());
+    }
+    await waitFor(() => !connected(), "the replica to be dropped");
+    // Past the 1 MB asked for: the 8 MB backlog is the floor of the replica class's hard limit.
+    assert.ok(maxOmem > 1024 * 1024, `omem reached ${maxOmem}`);
+    assert.ok(maxOmem < 8 * 1024 * 1024 + big.length * 2, `omem reached ${maxOmem}`);
+  } finally {
+    fake.close();
+    await m.s.close();
   }
 });
