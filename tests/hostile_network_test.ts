@@ -1,19 +1,24 @@
 /**
- * Protected mode (issue 15): with no password for the default user, a connection from anywhere
- * but the loopback interface gets Redis's DENIED text and is closed. The test binds the
- * machine's own non-loopback address (and only it) and connects from it; without such an
- * address it is skipped.
+ * Protected mode and rename-command (issue 15). With no password for the default user, a
+ * connection from anywhere but the loopback interface gets Redis's DENIED text and is closed:
+ * the tests bind the machine's own non-loopback address (and only it) and connect from it;
+ * without such an address they are skipped. `rename-command` in a config file starts main.ts.
  *
  * @module
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
-import { networkInterfaces } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "../mod.ts";
 import { PROTECTED_MODE_DENIED } from "../core/protected.ts";
-import { field, infoText } from "./replication_helpers.ts";
+import { redisCli } from "./helpers.ts";
+import { field, freePort, infoText, waitFor } from "./replication_helpers.ts";
+import { missing } from "./redis_tools.ts";
 
 /** The first IPv4 address of this machine that is not loopback. */
 function ownAddress(): string | undefined {
@@ -95,5 +100,35 @@ test("CONFIG SET protected-mode no from the loopback interface lets them in", {
     assert.equal((await talk(OWN!, port, "PING\r\n")).data, "+PONG\r\n");
   } finally {
     await server.close();
+  }
+});
+
+test("rename-command in the config file hides CONFIG and disables FLUSHALL, as redis-server", {
+  skip: missing("redis-cli"),
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "redeno-rename-"));
+  const port = await freePort();
+  const conf = join(dir, "redis.conf");
+  writeFileSync(
+    conf,
+    `port ${port}\nbind 127.0.0.1\nsave ""\nrename-command CONFIG xyz\nrename-command FLUSHALL ""\n`,
+  );
+  const child = spawn("node_modules/.bin/tsx", ["main.ts", conf], { stdio: "pipe" });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? -1)));
+  try {
+    await waitFor(() => out.includes("Ready to accept connections"), "main.ts to start", 20000);
+    const cli = async (...args: string[]) => (await redisCli(port, args)).stdout.trim();
+    assert.match(await cli("CONFIG", "GET", "port"), /^ERR unknown command 'CONFIG'/);
+    assert.equal(await cli("XYZ", "GET", "port"), `port\n${port}`);
+    assert.match(await cli("FLUSHALL"), /^ERR unknown command 'FLUSHALL'/);
+    // Only the lookup name changes: COMMAND INFO of the new name shows the original.
+    assert.match(await cli("COMMAND", "INFO", "xyz"), /^config\n-2\n/);
+    await cli("SHUTDOWN", "NOSAVE");
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
   }
 });
