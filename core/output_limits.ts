@@ -32,6 +32,9 @@ interface ClassLimits {
 
 const NONE: ClassLimits = { hard: 0, soft: 0, softMs: 0 };
 
+/** The least bytes one element of an array reply takes in RESP (`$0\r\n\r\n`). */
+export const MIN_ELEMENT_BYTES = 6;
+
 /** The output buffer limits of a server's client classes, kept in step with its config. */
 export class OutputLimits {
   private normal: ClassLimits = NONE;
@@ -80,6 +83,26 @@ export class OutputLimits {
     // Redis needs the soft limit held for more than the seconds given.
     if (now - client.obufSoftSince <= l.softMs) return false;
     return this.overflow(client);
+  }
+
+  /**
+   * Whether a reply of at least `bytes` may be built for `client`. One that by itself reaches the
+   * client's hard limit closes the client instead: Redis closes it while building such a reply
+   * (`HRANDFIELD key -999999999`), so the reply is never whole either way.
+   *
+   * @param client the client the reply is for
+   * @param bytes the least the reply will take
+   * @returns false when the client was closed
+   */
+  replyFits(client: Client, bytes: number): boolean {
+    const flags = client.flags;
+    if (client.transport === null || flags & (CF.replica | CF.closed)) return true;
+    const hard = flags & CF.unauthenticated
+      ? UNAUTH_OUTPUT_LIMIT
+      : (flags & CF.pubsub ? this.pubsub : this.normal).hard;
+    if (hard === 0 || bytes < hard) return true;
+    this.overflow(client);
+    return false;
   }
 
   private overflow(client: Client): boolean {

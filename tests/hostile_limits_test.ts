@@ -207,3 +207,27 @@ test("a stalled replica shows its channel in omem and is cut at the replica limi
     await m.s.close();
   }
 });
+
+test("a reply that alone passes the normal hard limit closes the client, as Redis mid-run", async () => {
+  const { server, port, close } = await startServer({
+    config: { "client-output-buffer-limit": "normal 1000000 0 0" },
+  });
+  try {
+    server.dispatch(["HSET", "h", "a", "b"]);
+    server.dispatch(["SADD", "s", "a"]);
+    server.dispatch(["ZADD", "z", "1", "a"]);
+    for (const cmd of [["HRANDFIELD", "h"], ["SRANDMEMBER", "s"], ["ZRANDMEMBER", "z"]]) {
+      const c = await RawConn.connect(port);
+      c.command(...cmd, "-999999999");
+      assert.equal(await c.waitClosed(), true, `${cmd[0]} closed the client`);
+      assert.equal(c.pending, "");
+      // A count that fits is answered.
+      const d = await RawConn.connect(port);
+      d.command(...cmd, "-2");
+      assert.equal(await d.read(18), "*2\r\n$1\r\na\r\n$1\r\na\r\n");
+      d.close();
+    }
+  } finally {
+    await close();
+  }
+});
