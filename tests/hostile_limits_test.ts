@@ -47,6 +47,13 @@ test("1000 unauthenticated clients flooding NOAUTH errors are cut off, PING stil
   try {
     legit.command("AUTH", "secret");
     assert.equal(await legit.read(5), "+OK\r\n");
+    // The output queued for all clients, sampled at every server tick during the flood.
+    let maxQueued = 0;
+    server.on("cron", () => {
+      let queued = 0;
+      for (const c of server.clients.values()) queued += c.pendingOutput + c.out.length;
+      maxQueued = Math.max(maxQueued, queued);
+    });
     const flood = Buffer.alloc(FLOOD_BYTES, "A\n");
     const floods: net.Socket[] = [];
     for (let i = 0; i < FLOOD_CLIENTS; i++) {
@@ -66,6 +73,7 @@ test("1000 unauthenticated clients flooding NOAUTH errors are cut off, PING stil
       `bytes sent ${server.stats.netOutput}`,
     );
     assert.equal(sockets(server).length, 1);
+    assert.ok(maxQueued < FLOOD_CLIENTS * 32 * 1024, `queued at most ${maxQueued}`);
     assert.ok(
       lines.some((l) =>
         l.includes("scheduled to be closed ASAP for overcoming of output buffer limits.")
