@@ -219,7 +219,7 @@ export class Command {
     this.arity = spec.arity;
     let bits = 0;
     for (const f of spec.flags ?? []) bits |= FLAG_BITS[f] ?? 0;
-    if ((parent ?? this).spec.protectedBy !== undefined) bits |= F.protected;
+    if ((spec.protectedBy ?? parent?.spec.protectedBy) !== undefined) bits |= F.protected;
     this.bits = bits;
     this.timed = (bits & F.fast) === 0 && spec.docs?.complexity !== "O(1)" &&
       spec.batchTimed !== true;

@@ -455,7 +455,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   bool("io-threads-do-reads", false, { immutable: true, inert: true }),
   choice("enable-debug-command", "no", ["yes", "no", "local"], { immutable: true }),
   choice("enable-protected-configs", "no", ["yes", "no", "local"], { immutable: true }),
-  choice("enable-module-command", "no", ["yes", "no", "local"], { immutable: true, inert: true }),
+  choice("enable-module-command", "no", ["yes", "no", "local"], { immutable: true }),
   str("dir", ".", { protectedConfig: true }),
   str("dbfilename", "dump.rdb", { protectedConfig: true, validate: plainName("dbfilename") }),
   // Embedded servers have no save points; main.ts gives redis-server's (README, Configuration).

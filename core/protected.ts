@@ -1,6 +1,6 @@
 /**
- * Redis 7's protected actions: `enable-debug-command`, `enable-module-command` (commands that
- * name one in `protectedBy`) and `enable-protected-configs` (CONFIG SET of `dir`, `dbfilename`)
+ * Redis 7's protected actions: `enable-debug-command`, `enable-module-command` (commands and
+ * subcommands that name one in `protectedBy`: DEBUG, MODULE LOAD/LOADEX/UNLOAD) and `enable-protected-configs` (CONFIG SET of `dir`, `dbfilename`)
  * take `yes`, `no` (the default) or `local`, which allows them from loopback connections only.
  *
  * `protected-mode` (default yes): while the default user has no password, connections from
@@ -46,13 +46,13 @@ export function protectedActionAllowed(mode: string, client: Client): boolean {
 }
 
 /**
- * The gate of protected commands (DEBUG): refused as Redis refuses them, before authentication
+ * The gate of protected commands (DEBUG, MODULE LOAD): refused as Redis refuses them, before authentication
  * and before MULTI queues them.
  */
 export function protectedCommandGate(client: Client, cmd: Command): Reply | undefined {
   if ((cmd.bits & F.protected) === 0) return undefined;
   const top = cmd.parent ?? cmd;
-  const option = top.spec.protectedBy!;
+  const option = (cmd.spec.protectedBy ?? top.spec.protectedBy)!;
   if (protectedActionAllowed(client.server.config.str(option), client)) return undefined;
   return new ErrorReply(
     `ERR ${top.name.toUpperCase()} command not allowed. If the ${option} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,

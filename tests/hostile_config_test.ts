@@ -160,3 +160,31 @@ test("in-process clients of an embedding program count as local", () => {
   const script = local.dispatch(["EVAL", "return redis.pcall('DEBUG', 'SLEEP', '0')", "0"]);
   assert.ok(script instanceof ErrorReply, "DEBUG is not callable from scripts");
 });
+
+const MODULE_DENIED =
+  '-ERR MODULE command not allowed. If the enable-module-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n';
+
+test("MODULE LOAD/LOADEX/UNLOAD are refused by default; LIST and HELP are not, as redis-server", {
+  skip: missing("redis-server"),
+}, async () => {
+  const got = await sideBySide({}, [
+    ["MODULE", "LOAD", "/tmp/evil.so"],
+    ["MODULE", "LOADEX", "/tmp/evil.so"],
+    ["MODULE", "UNLOAD", "x"],
+    ["MODULE", "LIST"],
+    ["MODULE", "HELP"],
+    ["MODULE", "FOO"],
+    ["MODULE"],
+  ]);
+  assert.equal(got[0], MODULE_DENIED);
+});
+
+test("with enable-module-command yes a module fails to load, as one that cannot load in Redis", {
+  skip: missing("redis-server"),
+}, async () => {
+  await sideBySide({ "enable-module-command": "yes" }, [
+    ["MODULE", "LOAD", "/nonexistent.so"],
+    ["MODULE", "UNLOAD", "x"],
+    ["MODULE", "LIST"],
+  ]);
+});
