@@ -14,6 +14,7 @@
  */
 
 import { CF, type Client } from "./client.ts";
+import { clientInfoLine } from "./client_info.ts";
 import { parseObufLimits } from "./config_defs.ts";
 import type { Server } from "./server.ts";
 
@@ -108,7 +109,9 @@ export class OutputLimits {
   private overflow(client: Client): boolean {
     this.server.log(
       "warning",
-      `Client ${client.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+      `Client ${
+        clientInfoLine(client)
+      } scheduled to be closed ASAP for overcoming of output buffer limits.`,
     );
     client.close();
     return true;

@@ -9,6 +9,7 @@
  */
 
 import { CF, type Client, ReplyMode } from "../core/client.ts";
+import { clientInfoLine } from "../core/client_info.ts";
 import { parseObufLimits } from "../core/config_defs.ts";
 import type { Server } from "../core/server.ts";
 import { Channel, type ChannelLimits } from "./channel.ts";
@@ -79,7 +80,9 @@ export class ReplicaLink implements StreamSink {
       (reason) => {
         server.log(
           "warning",
-          `Client ${client.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+          `Client ${
+            clientInfoLine(client)
+          } scheduled to be closed ASAP for overcoming of output buffer limits.`,
         );
         server.log("verbose", `Replica output buffer: ${reason}`);
         client.close();
