@@ -3,7 +3,9 @@
  * test to talk to with any Redis client, and `await using` (or `close()`) stops it.
  *
  * The server keeps everything in memory: no save points, no AOF, no log lines, no files touched.
- * Commands can also run in process through `server.dispatch` or `server.session()`.
+ * Commands can also run in process through `server.dispatch` or `server.session()`. DEBUG is
+ * allowed (`enable-debug-command local`, as Redis's own test suite enables it): the server is
+ * reached only from 127.0.0.1 and in process, both local.
  *
  * @example
  * ```ts
@@ -27,8 +29,9 @@ export interface TestServerOptions {
   /** Plugins to set up, in order (e.g. `[groups()]`). */
   plugins?: Plugin[];
   /**
-   * Config directives, applied over the helper's defaults (`save ""`, `appendonly no`); setting
-   * `save` or `appendonly` here makes the server write files in its `dir` again.
+   * Config directives, applied over the helper's defaults (`save ""`, `appendonly no`,
+   * `enable-debug-command local`); setting `save` or `appendonly` here makes the server write
+   * files in its `dir` again.
    */
   config?: Record<string, string | number | boolean | string[]>;
   /** Time source: a `ManualClock` makes expiry a test input. */
@@ -84,7 +87,7 @@ const HOSTNAME = "127.0.0.1";
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const server = createServer({
-    config: { save: "", appendonly: false, ...options.config },
+    config: { save: "", appendonly: false, "enable-debug-command": "local", ...options.config },
     log: false,
     ...(options.plugins ? { plugins: options.plugins } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

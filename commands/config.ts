@@ -8,6 +8,7 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { CommandSpec } from "../core/command.ts";
 import { ConfigError, type ConfigValue } from "../core/config.ts";
 import { maxclientsLimit } from "../core/daemon.ts";
+import { protectedActionAllowed } from "../core/protected.ts";
 import { fail, helpReply, MapReply, R } from "../core/resp/reply.ts";
 import type { Server } from "../core/server.ts";
 import { splitArgs } from "../core/resp/parser.ts";
@@ -56,6 +57,15 @@ const configSet: CommandSpec = {
     complexity: "O(N) when N is the number of configuration parameters provided",
     args: "parameter value [parameter value ...]",
   },
+  // Redis redacts the value of every sensitive directive named, even when the SET fails.
+  redact(argv, client) {
+    const out: number[] = [];
+    if (argv.length % 2 !== 0) return out;
+    for (let i = 2; i + 1 < argv.length; i += 2) {
+      if (client.server.config.def(argv[i]!)?.sensitive) out.push(i + 1);
+    }
+    return out;
+  },
   execute(client, argv) {
     if (argv.length % 2 !== 0) {
       return fail("ERR wrong number of arguments for 'config|set' command");
@@ -72,7 +82,8 @@ const configSet: CommandSpec = {
     }
     const before = config.num("maxclients");
     try {
-      config.setMany(pairs);
+      const mode = config.str("enable-protected-configs");
+      config.setMany(pairs, false, protectedActionAllowed(mode, client));
     } catch (e) {
       if (e instanceof ConfigError) return fail(`ERR ${e.message}`);
       throw e;

@@ -7,6 +7,7 @@
 import { intArg } from "../core/args.ts";
 import { CF, type Client, ReplyMode } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
+import { redactAuth, redactHello } from "../core/redact.ts";
 import { E, fail, MapReply, R, type Reply, SimpleString } from "../core/resp/reply.ts";
 
 const WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -132,6 +133,7 @@ export const authCommand: CommandSpec = {
     complexity: "O(N) where N is the number of passwords defined for the user",
     args: "[username] password",
   },
+  redact: redactAuth,
   execute(client, argv) {
     if (argv.length > 3) return fail(E.syntax);
     if (argv.length === 2 && client.server.requirePass === "") {
@@ -163,6 +165,7 @@ export const helloCommand: CommandSpec = {
     complexity: "O(1)",
     args: "[protover [AUTH username password] [SETNAME clientname]]",
   },
+  redact: redactHello,
   execute(client, argv) {
     let ver = client.resp;
     if (argv.length >= 2) {

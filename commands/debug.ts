@@ -1,25 +1,15 @@
 /**
  * DEBUG: the cheap, useful subcommands (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, HELP).
- * Like Redis, it is refused unless `enable-debug-command` is `yes` (or `local` for loopback).
+ * Like Redis, it is refused unless `enable-debug-command` is `yes` (or `local` for loopback and
+ * in-process clients): see core/protected.ts.
  *
  * @module
  */
 
 import { floatArg, intArg } from "../core/args.ts";
-import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { encodingOf } from "../core/keyspace/database.ts";
 import { E, fail, helpReply, R, SimpleString } from "../core/resp/reply.ts";
-
-function allowed(client: Client): boolean {
-  const mode = client.server.config.str("enable-debug-command");
-  if (mode === "yes") return true;
-  if (mode === "local") {
-    const host = client.addr.slice(0, client.addr.lastIndexOf(":"));
-    return host === "127.0.0.1" || host === "::1" || client.transport === null;
-  }
-  return false;
-}
 
 /** Blocks the whole event loop for `ms`, as DEBUG SLEEP blocks Redis. */
 function blockFor(ms: number): void {
@@ -55,12 +45,8 @@ export const debugCommand: CommandSpec = {
     complexity: "Depends on subcommand.",
   },
   acl: ["dangerous"],
+  protectedBy: "enable-debug-command",
   execute(client, argv) {
-    if (!allowed(client)) {
-      return fail(
-        'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
-      );
-    }
     const sub = argv[1]!.toUpperCase();
     const server = client.server;
     if (sub === "HELP" && argv.length === 2) return helpReply(HELP);

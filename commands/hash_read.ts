@@ -11,6 +11,7 @@ import { E, fail, MapReply, type Reply } from "../core/resp/reply.ts";
 import type { HashValue } from "../core/types/hash.ts";
 import { parseScanCursor, parseScanOptions } from "./keys.ts";
 import { randomCountArg } from "./set_random.ts";
+import { MIN_ELEMENT_BYTES } from "../core/output_limits.ts";
 
 const ONE_KEY = { first: 1, last: 1, step: 1 } as const;
 const WHOLE_HASH = "O(N) where N is the size of the hash.";
@@ -105,6 +106,8 @@ function randomFields(
   const out: Reply[] = [];
   const size = hash.size;
   if (!uniq || count === 1) {
+    const least = count * MIN_ELEMENT_BYTES * (withValues ? 2 : 1);
+    if (!client.server.outputLimits.replyFits(client, least)) return out;
     if (hash.encoding() === "listpack") {
       // Redis samples a listpack by index; the arrays are the listpack walk it does.
       const { fields, values } = hash.toArrays();

@@ -60,7 +60,7 @@ function clientsSection(s: Server): Fields {
   for (const c of s.clients.values()) {
     if (c.flags & CF.blocked) blocked++;
     maxIn = Math.max(maxIn, c.parser.pending);
-    maxOut = Math.max(maxOut, c.transport?.pendingBytes ?? 0);
+    maxOut = Math.max(maxOut, c.pendingOutput);
   }
   return [
     ["connected_clients", countClients(s)],

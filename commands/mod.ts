@@ -22,6 +22,7 @@ import { stringCommands } from "./string.ts";
 import { clientCommand } from "./client.ts";
 import { configCommand } from "./config.ts";
 import { debugCommand } from "./debug.ts";
+import { moduleCommand } from "./module.ts";
 import { infoCommand } from "./info.ts";
 import { commandCommand } from "./introspection.ts";
 import { serverCommands } from "./server.ts";
@@ -60,6 +61,7 @@ export const builtinCommands: CommandSpec[] = [
   clientCommand,
   commandCommand,
   debugCommand,
+  moduleCommand,
   ...serverCommands,
   ...pubsubCommands,
   ...transactionCommands,

@@ -9,6 +9,7 @@ import { parseI64 } from "../core/bytes.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
+import { MIN_ELEMENT_BYTES } from "../core/output_limits.ts";
 import { E, fail, type Reply, SetReply } from "../core/resp/reply.ts";
 import { SetValue } from "../core/types/set.ts";
 import { maxIntset, unionOf } from "./set_ops.ts";
@@ -165,7 +166,12 @@ export const srandmemberCommand: CommandSpec = {
     const l = randomCountArg(argv[2]!);
     const set = client.db.getTyped<SetValue>(argv[1]!, "set");
     if (set === undefined || l === 0n) return [];
-    return randomMembers(set, Number(l < 0n ? -l : l), l > 0n);
+    const count = Number(l < 0n ? -l : l);
+    // Repeated picks may ask for more than the client may hold (see replyFits).
+    if (l < 0n && !client.server.outputLimits.replyFits(client, count * MIN_ELEMENT_BYTES)) {
+      return [];
+    }
+    return randomMembers(set, count, l > 0n);
   },
 };
 

@@ -9,6 +9,7 @@ import { intArg } from "../core/args.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
+import { MIN_ELEMENT_BYTES } from "../core/output_limits.ts";
 import { DoubleReply, E, fail, R, type Reply } from "../core/resp/reply.ts";
 import type { ZElement } from "../core/types/zset.ts";
 import { randomCountArg } from "./set_random.ts";
@@ -196,6 +197,9 @@ export const zrandmemberCommand: CommandSpec = {
     }
     const z = getZset(client, argv[1]!);
     if (z === undefined || l === 0n) return [];
+    const least = Number(l < 0n ? -l : l) * MIN_ELEMENT_BYTES * (withScores ? 2 : 1);
+    // Repeated picks may ask for more than the client may hold (see replyFits).
+    if (l < 0n && !client.server.outputLimits.replyFits(client, least)) return [];
     return randomElements(z, Number(l), scoreMode(client, withScores));
   },
 };

@@ -174,7 +174,7 @@ export class Blocking {
           // Served, it ran as a command of its own: the slow log shows it as sent (BLPOP, not
           // the LPOP it propagates), as Redis's call() on unblocking does.
           const usec = Math.round((performance.now() - start) * 1000);
-          if (w.argv !== undefined) logIfSlow(this.server, w.client, w.argv, usec);
+          if (w.argv !== undefined) logIfSlow(this.server, w.client, undefined, w.argv, usec);
           if (reply instanceof ErrorReply) {
             // The blocked command failed after all: counted like a failed call, as Redis does.
             this.server.stats.countError(reply);

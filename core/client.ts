@@ -17,6 +17,8 @@ import { decodeResp } from "./resp/decode.ts";
 import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
 import type { TxState } from "./transactions.ts";
+import { UNAUTH_OUTPUT_LIMIT } from "./output_limits.ts";
+import { defaultUserHasNoPassword } from "./protected.ts";
 
 /** Client flags (bits). */
 export const CF = {
@@ -84,6 +86,18 @@ export class Client {
   user = "default";
   /** Client flags, bits of {@linkcode CF}. */
   flags = 0;
+  /**
+   * Since when (ms) its unsent output has been at the soft output buffer limit, 0 while under.
+   *
+   * @internal
+   */
+  obufSoftSince = 0;
+  /**
+   * Where this client's unsent output is, when not in its socket (a replica's channel).
+   *
+   * @internal
+   */
+  outputSource: (() => number) | undefined;
   /** CLIENT REPLY mode. */
   replyMode: ReplyMode = ReplyMode.On;
   /** Connection time (ms, the server clock). */
@@ -147,7 +161,7 @@ export class Client {
     this.createdAt = server.clock.now();
     this.lastInteraction = this.createdAt;
     this.parser = new RequestParser(server.parserLimits);
-    this.authenticated = server.requirePass === "";
+    this.authenticated = defaultUserHasNoPassword(server);
     if (!transport) this.flags |= CF.local;
   }
 
@@ -262,6 +276,10 @@ export class Client {
         if (argv === undefined) break;
         if (this.parser.lastLarge) this.callLarge(argv);
         else this.server.call(this, argv);
+        // Redis checks a reply's room as it is added: a flood of NOAUTH errors ends here.
+        if (this.flags & CF.unauthenticated && this.out.length > UNAUTH_OUTPUT_LIMIT) {
+          this.server.outputLimits.check(this, this.out.length + this.pendingOutput);
+        }
       }
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
@@ -323,6 +341,12 @@ export class Client {
     w.reply(msg, this.resp);
     this.server.stats.netOutput += w.length;
     t.write(w.take());
+    this.server.outputLimits.check(this, t.pendingBytes);
+  }
+
+  /** Output not yet taken by the kernel (Redis's `omem`): in the socket, or a replica's channel. */
+  get pendingOutput(): number {
+    return this.outputSource?.() ?? this.transport?.pendingBytes ?? 0;
   }
 
   /**
@@ -343,7 +367,10 @@ export class Client {
     const t = this.transport;
     if (t === null) return;
     if (this.out.length > 0) {
-      this.server.stats.netOutput += this.out.length;
+      const n = this.out.length;
+      // What waits for the socket now is what Redis would hold in its reply buffers.
+      if (this.server.outputLimits.check(this, n + t.pendingBytes)) return;
+      this.server.stats.netOutput += n;
       this.server.stats.writes++;
       t.write(this.inRead && t.sendsBeforeNextData ? this.out.lend() : this.out.take());
     }

@@ -102,6 +102,16 @@ export interface CommandSpec {
   bigArg?: number;
   /** Extra ACL categories beyond those derived from flags and group (without `@`). */
   acl?: readonly string[];
+  /**
+   * The `yes|no|local` directive that allows the command (DEBUG: `enable-debug-command`), as
+   * Redis's CMD_PROTECTED commands: refused with Redis's text unless it allows the client.
+   */
+  protectedBy?: string;
+  /**
+   * Positions of secret arguments (passwords), shown as `(redacted)` by MONITOR and SLOWLOG
+   * (core/redact.ts). Runs only when one of them shows the command.
+   */
+  redact?: (argv: string[], client: Client) => number[];
 }
 
 /** Bit flags for the hot path (compiled from the spec's flag list). */
@@ -122,6 +132,8 @@ export const F = {
   mayReplicate: 8192,
   skipSlowlog: 16384,
   skipMonitor: 32768,
+  /** Allowed only as its `protectedBy` directive says (core/protected.ts); not a Redis flag name. */
+  protected: 65536,
 } as const;
 
 const FLAG_BITS: Partial<Record<CommandFlag, number>> = {
@@ -207,6 +219,7 @@ export class Command {
     this.arity = spec.arity;
     let bits = 0;
     for (const f of spec.flags ?? []) bits |= FLAG_BITS[f] ?? 0;
+    if ((spec.protectedBy ?? parent?.spec.protectedBy) !== undefined) bits |= F.protected;
     this.bits = bits;
     this.timed = (bits & F.fast) === 0 && spec.docs?.complexity !== "O(1)" &&
       spec.batchTimed !== true;

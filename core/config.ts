@@ -97,9 +97,10 @@ export class Config {
 
   /**
    * Sets directives from text, all or nothing (CONFIG SET semantics). `startup` allows immutable
-   * ones. Throws ConfigError naming the failing argument in Redis's words.
+   * ones, `allowProtected` protected ones (core/protected.ts). Throws ConfigError naming the
+   * failing argument in Redis's words.
    */
-  setMany(pairs: Array<[string, string[]]>, startup = false): void {
+  setMany(pairs: Array<[string, string[]]>, startup = false, allowProtected = startup): void {
     const parsed: Array<[ConfigDef, ConfigValue]> = [];
     const seen = new Set<ConfigDef>();
     for (const [name, args] of pairs) {
@@ -108,6 +109,9 @@ export class Config {
         throw new ConfigError(`Unknown option or number of arguments for CONFIG SET - '${name}'`);
       }
       if (def.immutable && !startup) throw setFailed(name, "can't set immutable config");
+      if (def.protectedConfig && !allowProtected) {
+        throw setFailed(name, "can't set protected config");
+      }
       if (seen.has(def)) throw setFailed(name, "duplicate parameter");
       seen.add(def);
       try {

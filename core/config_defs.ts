@@ -126,7 +126,14 @@ function mem(
 function baseName(name: string, what: string): (v: unknown) => void {
   return (v) => {
     if (v === "") throw new ConfigError(`${name} can't be empty`);
-    if (String(v).includes("/")) throw new ConfigError(`${name} can't be a path, just a ${what}`);
+    if (/[/\\]/.test(String(v))) throw new ConfigError(`${name} can't be a path, just a ${what}`);
+  };
+}
+
+/** dbfilename: may be empty, but never a path (Redis's pathIsBaseName). */
+function plainName(name: string): (v: unknown) => void {
+  return (v) => {
+    if (/[/\\]/.test(String(v))) throw new ConfigError(`${name} can't be a path, just a filename`);
   };
 }
 
@@ -382,7 +389,7 @@ export const DEPRECATED_DIRECTIVES: readonly string[] = [
 export const CONFIG_DEFS: ConfigDef[] = [
   int("port", 6379, 0, 65535),
   words("bind", "127.0.0.1", parseBind),
-  str("requirepass", ""),
+  str("requirepass", "", { sensitive: true }),
   // ACL users are not implemented: a file of them is refused rather than ignored, because
   // ignoring it would let anyone in as the default user.
   str("aclfile", "", {
@@ -437,7 +444,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   bool("activerehashing", true, { inert: true }),
   bool("activedefrag", false, { inert: true }),
   bool("dynamic-hz", true, { inert: true }),
-  bool("protected-mode", true, { inert: true }),
+  bool("protected-mode", true),
   bool("daemonize", false, { immutable: true }),
   str("pidfile", "", { immutable: true }),
   choice("loglevel", "notice", ["debug", "verbose", "notice", "warning"]),
@@ -447,13 +454,10 @@ export const CONFIG_DEFS: ConfigDef[] = [
   int("io-threads", 1, 1, 128, { immutable: true, inert: true }),
   bool("io-threads-do-reads", false, { immutable: true, inert: true }),
   choice("enable-debug-command", "no", ["yes", "no", "local"], { immutable: true }),
-  choice("enable-protected-configs", "no", ["yes", "no", "local"], {
-    immutable: true,
-    inert: true,
-  }),
-  choice("enable-module-command", "no", ["yes", "no", "local"], { immutable: true, inert: true }),
-  str("dir", "."),
-  str("dbfilename", "dump.rdb"),
+  choice("enable-protected-configs", "no", ["yes", "no", "local"], { immutable: true }),
+  choice("enable-module-command", "no", ["yes", "no", "local"], { immutable: true }),
+  str("dir", ".", { protectedConfig: true }),
+  str("dbfilename", "dump.rdb", { protectedConfig: true, validate: plainName("dbfilename") }),
   // Embedded servers have no save points; main.ts gives redis-server's (README, Configuration).
   words("save", "", parseSave),
   bool("rdbcompression", true),
@@ -493,8 +497,8 @@ export const CONFIG_DEFS: ConfigDef[] = [
   mem("hll-sparse-max-bytes", 3000, 0, LLONG_MAX),
   int("busy-reply-threshold", 5000, 0, LLONG_MAX, { alias: "lua-time-limit" }),
   words("replicaof", "", parseReplicaOf, { alias: "slaveof", immutable: true }),
-  str("masterauth", ""),
-  str("masteruser", ""),
+  str("masterauth", "", { sensitive: true }),
+  str("masteruser", "", { sensitive: true }),
   bool("replica-read-only", true, { alias: "slave-read-only" }),
   bool("replica-serve-stale-data", true, { alias: "slave-serve-stale-data" }),
   bool("replica-lazy-flush", false, { alias: "slave-lazy-flush", inert: true }),

@@ -20,6 +20,10 @@ export interface ConfigDef {
   parse: Parse;
   format: (v: ConfigValue) => string;
   immutable?: boolean;
+  /** A secret (`requirepass`, `masterauth`): CONFIG SET's value is redacted in MONITOR/SLOWLOG. */
+  sensitive?: boolean;
+  /** Settable by CONFIG SET only as `enable-protected-configs` allows (`dir`, `dbfilename`). */
+  protectedConfig?: boolean;
   inert?: boolean;
   /** Left out of glob matches (CONFIG GET *); only an exact name returns it. */
   hidden?: boolean;

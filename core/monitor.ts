@@ -8,6 +8,7 @@
 
 import { CF, type Client } from "./client.ts";
 import { type Command, F } from "./command.ts";
+import { redactedArgv } from "./redact.ts";
 import { SimpleString } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
 import { BIG_ARG_MARK, describeArg } from "./types/big_string.ts";
@@ -45,7 +46,9 @@ export class Monitors {
   }
 
   private readonly onCommand = (client: Client, cmd: Command, argv: string[]) => {
-    if ((cmd.bits & (F.admin | F.skipMonitor)) === 0) this.feed(client, argv);
+    if ((cmd.bits & (F.admin | F.skipMonitor)) === 0) {
+      this.feed(client, redactedArgv(cmd, argv, client));
+    }
   };
 
   /** Puts `client` in MONITOR mode. */

@@ -1,14 +1,13 @@
 /**
  * Pub/Sub state and delivery: channel, pattern and shard-channel subscriptions, PUBLISH fan-out,
- * keyspace notifications (`notify-keyspace-events`), the RESP2 subscribed-context gate, and the
- * `client-output-buffer-limit pubsub` guard against subscribers that do not read.
+ * keyspace notifications (`notify-keyspace-events`) and the RESP2 subscribed-context gate.
+ * Subscribers that do not read meet `client-output-buffer-limit pubsub` (core/output_limits.ts).
  *
  * @module
  */
 
 import { CF, type Client } from "./client.ts";
 import type { Command } from "./command.ts";
-import { parseObufLimits } from "./config.ts";
 import { globMatch } from "./glob.ts";
 import type { Database } from "./keyspace/database.ts";
 import { N, notifyFlags } from "./notify.ts";
@@ -53,10 +52,6 @@ export class PubSub {
   private readonly subs = new Map<Client, Subs>();
   /** The classes enabled by `notify-keyspace-events`. */
   notifyBits = 0;
-  private obufHard = 32 * 1024 * 1024;
-  private obufSoft = 8 * 1024 * 1024;
-  private obufSeconds = 60;
-  private readonly softSince = new Map<Client, number>();
 
   /** @param server the server to deliver for */
   constructor(private readonly server: Server) {
@@ -69,10 +64,6 @@ export class PubSub {
     });
     server.config.onChange((name, value) => this.configChanged(name, String(value)));
     this.configChanged("notify-keyspace-events", server.config.str("notify-keyspace-events"));
-    this.configChanged(
-      "client-output-buffer-limit",
-      server.config.str("client-output-buffer-limit"),
-    );
   }
 
   private readonly onEvent = (db: Database, type: number, event: string, key: string) =>
@@ -85,14 +76,6 @@ export class PubSub {
       // Listen to keyspace events only while some are published: they fire on every write.
       if (was === 0 && this.notifyBits !== 0) this.server.on("keyspaceEvent", this.onEvent);
       if (was !== 0 && this.notifyBits === 0) this.server.hooks.off("keyspaceEvent", this.onEvent);
-    }
-    if (name === "client-output-buffer-limit") {
-      const l = parseObufLimits(value).find((x) => x.cls === "pubsub");
-      if (l) {
-        this.obufHard = l.hard;
-        this.obufSoft = l.soft;
-        this.obufSeconds = l.seconds;
-      }
     }
   }
 
@@ -198,7 +181,6 @@ export class PubSub {
     this.unsubscribeAll(client, "channel", false);
     this.unsubscribeAll(client, "pattern", false);
     this.unsubscribeAll(client, "shard", false);
-    this.softSince.delete(client);
   }
 
   /** Publishes `message` on `channel`; returns how many subscriptions received it. */
@@ -223,30 +205,9 @@ export class PubSub {
     return n;
   }
 
-  /** Sends a message, then disconnects the subscriber if its output backlog is past the limit. */
+  /** Sends a message; the client's output limits (core/output_limits.ts) apply as it goes out. */
   private deliver(client: Client, items: Reply[]): void {
     client.push(items);
-    const pending = client.transport?.pendingBytes ?? 0;
-    if (pending === 0) {
-      if (this.softSince.size !== 0) this.softSince.delete(client);
-      return;
-    }
-    const now = this.server.clock.now();
-    let over = this.obufHard > 0 && pending > this.obufHard;
-    if (!over && this.obufSoft > 0 && pending > this.obufSoft) {
-      const since = this.softSince.get(client);
-      if (since === undefined) this.softSince.set(client, now);
-      else if (now - since >= this.obufSeconds * 1000) over = true;
-    } else if (pending <= this.obufSoft) {
-      this.softSince.delete(client);
-    }
-    if (over) {
-      this.server.log(
-        "warning",
-        `Client ${client.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`,
-      );
-      client.close();
-    }
   }
 
   private keyspaceEvent(db: Database, type: number, event: string, key: string): void {

@@ -6,6 +6,8 @@
 
 import { Blocking } from "./blocking.ts";
 import { PubSub } from "./pubsub.ts";
+import { OutputLimits } from "./output_limits.ts";
+import { protectedCommandGate } from "./protected.ts";
 import { Monitors } from "./monitor.ts";
 import { Transactions } from "./transactions.ts";
 import { CF, type Client } from "./client.ts";
@@ -94,6 +96,12 @@ export class Server implements KeyspaceHost {
    * @internal
    */
   readonly transactions: Transactions;
+  /**
+   * The output buffer limits of clients (`client-output-buffer-limit`, the unauthenticated cap).
+   *
+   * @internal
+   */
+  readonly outputLimits: OutputLimits;
   /** Writes a log line at `level` (lines below the `loglevel` directive are dropped). */
   readonly log: (level: LogLevel, message: string) => void;
   /** Request size limits (`proto-max-bulk-len`, `client-query-buffer-limit`). */
@@ -235,9 +243,11 @@ export class Server implements KeyspaceHost {
     const n = this.config.num("databases");
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     this.addGate(bigArgGate, 5, CF.bigArgs);
+    this.addGate(protectedCommandGate, 8);
     this.addGate(authGate, 10, CF.unauthenticated);
     this.memoryGateFn = memoryGate(this);
     this.memoryWatch();
+    this.outputLimits = new OutputLimits(this);
     this.pubsub = new PubSub(this);
     this.monitors = new Monitors(this);
     this.transactions = new Transactions(this);
@@ -560,7 +570,7 @@ export class Server implements KeyspaceHost {
     ) {
       this.effects.add(client.db.id, argv);
     }
-    if (timed && (cmd.bits & F.skipSlowlog) === 0) logIfSlow(this, client, argv, usec);
+    if (timed && (cmd.bits & F.skipSlowlog) === 0) logIfSlow(this, client, cmd, argv, usec);
     if (this.hooks.afterCommand.length !== 0) {
       for (const h of this.hooks.afterCommand) h(client, cmd, argv, reply);
     }

@@ -9,6 +9,7 @@ import { Client } from "./client.ts";
 import { activeExpireCycle } from "./keyspace/expire_cycle.ts";
 import { netAdapter } from "./net/runtime.ts";
 import type { ConnectionHandler, Listener, ListenOptions, Transport } from "./net/transport.ts";
+import { PROTECTED_MODE_DENIED, protectedModeRefuses } from "./protected.ts";
 import type { Server } from "./server.ts";
 
 /** A client that sent nothing for this long gives back its query and reply buffers (Redis: 2 s). */
@@ -45,15 +46,22 @@ export class ServerNet {
     const client = new Client(this.server, transport);
     const max = this.server.config.num("maxclients");
     this.server.clients.set(client.id, client);
-    this.server.stats.connectionsReceived++;
     for (const h of this.server.hooks.clientCreated) h(client);
     client.onClose(() => {
       for (const h of this.server.hooks.clientClosed) h(client);
     });
-    if (this.server.clients.size > max) {
-      transport.write(new TextEncoder().encode("-ERR max number of clients reached\r\n"));
+    // Refused connections are not counted in total_connections_received, as in Redis.
+    const refusal = this.server.clients.size > max
+      ? "-ERR max number of clients reached\r\n"
+      : protectedModeRefuses(client)
+      ? PROTECTED_MODE_DENIED
+      : undefined;
+    if (refusal !== undefined) {
+      transport.write(new TextEncoder().encode(refusal));
       this.server.stats.rejectedConnections++;
       client.close(true);
+    } else {
+      this.server.stats.connectionsReceived++;
     }
     return client;
   }
@@ -150,7 +158,11 @@ export class ServerNet {
         this.clientsCursor = undefined;
         return;
       }
-      r.value.trimBuffers(r.value.lastInteraction <= idleSince);
+      const c = r.value;
+      // Redis's clientsCron: a soft limit held long enough closes a client that sends nothing.
+      const pending = c.pendingOutput;
+      if (pending !== 0 && this.server.outputLimits.check(c, pending)) continue;
+      c.trimBuffers(c.lastInteraction <= idleSince);
     }
     this.clientsCursor = cursor;
   }

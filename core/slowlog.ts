@@ -6,16 +6,26 @@
  */
 
 import type { Client } from "./client.ts";
+import type { Command } from "./command.ts";
+import { redactedArgv } from "./redact.ts";
 import type { Server } from "./server.ts";
 import { BIG_ARG_MARK, describeArg } from "./types/big_string.ts";
 
 /**
  * Records a command that took `usec` microseconds when that is at least
- * `slowlog-log-slower-than` (a negative threshold disables the log).
+ * `slowlog-log-slower-than` (a negative threshold disables the log), its secrets redacted
+ * (core/redact.ts; `cmd` is undefined for a blocked command's wake-up, which has none).
  */
-export function logIfSlow(server: Server, client: Client, argv: string[], usec: number): void {
+export function logIfSlow(
+  server: Server,
+  client: Client,
+  cmd: Command | undefined,
+  argv: string[],
+  usec: number,
+): void {
   const threshold = server.stats.slowlogThreshold;
-  if (threshold >= 0 && usec >= threshold) recordSlow(server, client, argv, usec);
+  if (threshold < 0 || usec < threshold) return;
+  recordSlow(server, client, cmd === undefined ? argv : redactedArgv(cmd, argv, client), usec);
 }
 
 /** Records a command that took `usec` microseconds. */

@@ -9,6 +9,7 @@
  */
 
 import { CF, type Client, ReplyMode } from "../core/client.ts";
+import { clientInfoLine } from "../core/client_info.ts";
 import { parseObufLimits } from "../core/config_defs.ts";
 import type { Server } from "../core/server.ts";
 import { Channel, type ChannelLimits } from "./channel.ts";
@@ -79,12 +80,17 @@ export class ReplicaLink implements StreamSink {
       (reason) => {
         server.log(
           "warning",
-          `Client ${client.describe()} scheduled to be closed ASAP for overcoming of output buffer limits (${reason}).`,
+          `Client ${
+            clientInfoLine(client)
+          } scheduled to be closed ASAP for overcoming of output buffer limits.`,
         );
+        server.log("verbose", `Replica output buffer: ${reason}`);
         client.close();
       },
       () => server.clock.now(),
     );
+    // CLIENT LIST's omem of a replica is what waits in its channel.
+    client.outputSource = () => this.channel.pending;
   }
 
   /** Queues stream bytes. */
@@ -143,7 +149,7 @@ export class MasterSide {
     this.noReplicasSince = server.clock.now();
     this.readLimits();
     server.config.onChange((name) => {
-      if (name === "client-output-buffer-limit") this.readLimits();
+      if (name === "client-output-buffer-limit" || name === "repl-backlog-size") this.readLimits();
     });
     server.on("clientClosed", (client) => this.detach(client));
   }
@@ -151,7 +157,12 @@ export class MasterSide {
   private readLimits(): void {
     const l = parseObufLimits(this.server.config.str("client-output-buffer-limit"))
       .find((x) => x.cls === "replica");
-    if (l) this.limits = { hard: l.hard, soft: l.soft, seconds: l.seconds };
+    if (l === undefined) return;
+    // A hard limit under the backlog's size is raised to it, as Redis does: the backlog holds
+    // that much anyway, and a smaller limit would cut a replica right after a partial resync.
+    const backlog = this.server.config.num("repl-backlog-size");
+    const hard = l.hard !== 0 && l.hard < backlog ? backlog : l.hard;
+    this.limits = { hard, soft: l.soft, seconds: l.seconds };
   }
 
   /** REPLCONF's per-client announcements (kept until PSYNC). */

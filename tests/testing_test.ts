@@ -70,6 +70,10 @@ test("a test server has no save points, no AOF and no log", async () => {
     assert.deepEqual(cfg("save"), new MapReply(["save", ""]));
     assert.deepEqual(cfg("appendonly"), new MapReply(["appendonly", "no"]));
     redis.server.dispatch(["SET", "k", "v"]);
+    // DEBUG works from its clients, all local (127.0.0.1 or in process), as in Redis's tests.
+    const client = new Redis(redis.url);
+    assert.equal(await client.call("DEBUG", "SLEEP", "0"), "OK");
+    client.disconnect();
   } finally {
     console.log = original;
   }

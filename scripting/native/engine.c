@@ -929,12 +929,14 @@ static int register_function(lua_State *L) {
 
 /* ---- the sandbox ----------------------------------------------------------------------------- */
 
+/* Redis 7.0.15 with its 2025 security fixes (Debian's build): getfenv, setfenv and newproxy are
+ * gone, as they let a script reach another script's environment or make shared userdata. */
 static const char *const allowed_globals[] = {
     "string", "cjson", "bit", "cmsgpack", "math", "table", "struct", "redis",
-    "xpcall", "tostring", "getfenv", "setmetatable", "next", "assert", "tonumber", "rawequal",
+    "xpcall", "tostring", "setmetatable", "next", "assert", "tonumber", "rawequal",
     "collectgarbage", "getmetatable", "rawset", "pcall", "coroutine", "type", "_G", "select",
-    "unpack", "gcinfo", "pairs", "rawget", "loadstring", "ipairs", "_VERSION", "setfenv", "load",
-    "error", "newproxy", NULL};
+    "unpack", "gcinfo", "pairs", "rawget", "loadstring", "ipairs", "_VERSION", "load",
+    "error", NULL};
 
 /* __newindex of the globals while libraries load: only names on the allow list get in (so
  * print, dofile and loadfile never become globals). */
@@ -1078,6 +1080,15 @@ static lua_State *new_state(int engine) {
   lua_pushvalue(L, LUA_GLOBALSINDEX);
   set_error_metatable(L);
   protect_recursively(L);
+  lua_pop(L, 1);
+
+  /* The metatable strings share (getmetatable('')) is read-only too: a script must not change
+   * what every other script's strings do. */
+  lua_pushliteral(L, "");
+  if (lua_getmetatable(L, -1)) {
+    protect_recursively(L);
+    lua_pop(L, 1);
+  }
   lua_pop(L, 1);
 
   if (engine == ENGINE_FUNCTIONS) {
