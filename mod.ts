@@ -23,6 +23,8 @@
  */
 
 import { builtinCommands } from "./commands/mod.ts";
+import { clientInfoLine } from "./commands/client.ts";
+import { loadAclFile } from "./core/acl/file.ts";
 import { type Plugin, Server, type ServerOptions } from "./core/server.ts";
 
 export { Server } from "./core/server.ts";
@@ -92,7 +94,18 @@ export { N as NotifyClass } from "./core/notify.ts";
  * ```
  */
 export function createServer(options: ServerOptions = {}): Server {
-  return new Server({ ...options, commands: [...builtinCommands, ...(options.commands ?? [])] });
+  const server = new Server({
+    ...options,
+    commands: [...builtinCommands, ...(options.commands ?? [])],
+  });
+  server.acl.clientInfo = clientInfoLine;
+  // The `aclfile` is read once every command (plugins' too) is known, as Redis loads it.
+  const aclfile = server.config.str("aclfile");
+  if (aclfile !== "") {
+    const err = loadAclFile(server.acl, aclfile);
+    if (err !== undefined) throw new Error(`Aborting startup because of ACL errors: ${err}`);
+  }
+  return server;
 }
 
 /**

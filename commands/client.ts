@@ -60,7 +60,7 @@ export function clientInfoLine(c: Client, running?: string[]): string {
     `qbuf-free=${Math.max(0, mem.query - pending)} argv-mem=${argvMem} multi-mem=0 ` +
     `rbs=${c.out.buf.length} rbp=${c.out.recentPeak} obl=0 oll=0 omem=${omem} ` +
     `tot-mem=${mem.query + mem.output + argvMem} events=r ` +
-    `cmd=${cmd} user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;
+    `cmd=${cmd} user=${c.user.name} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;
 }
 
 const TYPES = ["normal", "master", "replica", "slave", "pubsub"];
@@ -159,7 +159,7 @@ const kill: CommandSpec = {
       if (c.flags & CF.local) continue;
       if (id !== undefined && c.id !== id) continue;
       if (type !== undefined && clientType(c) !== type) continue;
-      if (user !== undefined && c.user !== user) continue;
+      if (user !== undefined && c.user.name !== user) continue;
       if (addr !== undefined && c.addr !== addr) continue;
       if (laddr !== undefined && c.laddr !== laddr) continue;
       if (c === client && skipme) continue;

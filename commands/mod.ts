@@ -21,6 +21,7 @@ import { sortCommands } from "./sort.ts";
 import { stringCommands } from "./string.ts";
 import { clientCommand } from "./client.ts";
 import { configCommand } from "./config.ts";
+import { aclCommand } from "./acl.ts";
 import { debugCommand } from "./debug.ts";
 import { infoCommand } from "./info.ts";
 import { commandCommand } from "./introspection.ts";
@@ -61,6 +62,7 @@ export const builtinCommands: CommandSpec[] = [
   commandCommand,
   debugCommand,
   ...serverCommands,
+  aclCommand,
   ...pubsubCommands,
   ...transactionCommands,
   ...blockingListCommands,

@@ -17,6 +17,7 @@ import { decodeResp } from "./resp/decode.ts";
 import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
 import type { TxState } from "./transactions.ts";
+import type { User } from "./acl/user.ts";
 
 /** Client flags (bits). */
 export const CF = {
@@ -48,6 +49,8 @@ export const CF = {
   dirtyCas: 4096,
   /** The running command has an argument too long for a string (core/types/big_string.ts). */
   bigArgs: 8192,
+  /** The client's user cannot run everything everywhere: its commands pass the ACL gate. */
+  restricted: 16384,
 } as const;
 
 /** CLIENT REPLY modes. */
@@ -78,8 +81,8 @@ export class Client {
   db: Database;
   /** Protocol version: 2 or 3 (HELLO). */
   resp = 2;
-  /** The authenticated user name. */
-  user = "default";
+  /** The client's ACL user (the default user until AUTH or HELLO AUTH). */
+  user!: User;
   /** Client flags, bits of {@linkcode CF}. */
   flags = 0;
   /** CLIENT REPLY mode. */
@@ -145,7 +148,7 @@ export class Client {
     this.createdAt = server.clock.now();
     this.lastInteraction = this.createdAt;
     this.parser = new RequestParser(server.parserLimits);
-    this.authenticated = server.requirePass === "";
+    server.acl.initClient(this);
     if (!transport) this.flags |= CF.local;
   }
 

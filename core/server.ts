@@ -47,6 +47,7 @@ import { Evictor } from "./memory/evict.ts";
 import { memoryGate } from "./memory/oom.ts";
 import { bigArgGate } from "./types/big_string.ts";
 import { heapExhausted } from "./heap.ts";
+import { Acl } from "./acl/acl.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
@@ -135,8 +136,12 @@ export class Server implements KeyspaceHost {
   dirty = 0;
   /** Time (ms) for expiry decisions: read once per batch of commands (see tick()). */
   time = 0;
-  /** The `requirepass` password; empty when none is required. */
-  requirePass = "";
+  /**
+   * ACL users and log (core/acl/).
+   *
+   * @internal
+   */
+  readonly acl: Acl;
   /** Host and port of our master, when replicating; set by the replication plugin. */
   masterHost: string | undefined;
   /** The client currently executing a command (undefined between commands). */
@@ -211,6 +216,7 @@ export class Server implements KeyspaceHost {
    * @param options see {@linkcode ServerOptions}
    */
   constructor(options: ServerOptions = {}) {
+    this.acl = new Acl(this, this.registry);
     this.writes = this.jobs.idle;
     this.clock = options.clock ?? systemClock;
     this.time = this.clock.now();
@@ -233,6 +239,7 @@ export class Server implements KeyspaceHost {
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     this.addGate(bigArgGate, 5, CF.bigArgs);
     this.addGate(authGate, 10, CF.unauthenticated);
+    this.addGate(this.acl.gate, 12, CF.restricted);
     this.addGate(memoryGate(this), 20);
     this.pubsub = new PubSub(this);
     this.monitors = new Monitors(this);
@@ -253,7 +260,14 @@ export class Server implements KeyspaceHost {
         this.parserLimits.queryBufferLimit = value as number;
         break;
       case "requirepass":
-        this.requirePass = value as string;
+        this.acl.setDefaultPassword(value as string);
+        break;
+      case "acl-pubsub-default":
+        this.acl.pubsub.allChannels = value === "allchannels";
+        break;
+      case "acllog-max-len":
+        this.acl.log.maxLen = value as number;
+        this.acl.log.trim();
         break;
       case "loglevel":
         this.logger.level = value as LogLevel;
@@ -692,9 +706,13 @@ const OPT_IN_EVENTS = N.keyMiss | N.new;
 
 const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
 
-/** Refuses every command but the no_auth ones until the client authenticates (runs only then). */
-function authGate(_client: Client, cmd: Command): Reply | undefined {
-  return (cmd.bits & F.noAuth) !== 0 ? undefined : NOAUTH;
+/**
+ * Refuses every command but the no_auth ones until the client authenticates (runs only then),
+ * while the default user has a password or is off (Redis's authRequired).
+ */
+function authGate(client: Client, cmd: Command): Reply | undefined {
+  if ((cmd.bits & F.noAuth) !== 0 || !client.server.acl.authRequired()) return undefined;
+  return NOAUTH;
 }
 
 export { F };
