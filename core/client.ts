@@ -83,6 +83,11 @@ export class Client {
   resp = 2;
   /** The client's ACL user (the default user until AUTH or HELLO AUTH). */
   user!: User;
+  /**
+   * Not subject to ACL rules: our master's link and in-process sessions (the program holding
+   * the server), until they authenticate as a user. See core/acl/acl.ts.
+   */
+  aclExempt = false;
   /** Client flags, bits of {@linkcode CF}. */
   flags = 0;
   /** CLIENT REPLY mode. */

@@ -84,6 +84,13 @@ export class Acl {
     return !d.nopass || !d.enabled;
   }
 
+  /** Exempts an internal client (our master's link, a session) from the ACL rules. */
+  exempt(client: Client): void {
+    client.aclExempt = true;
+    client.authenticated = true;
+    this.setClientUser(client, client.user);
+  }
+
   /** Puts a new (or RESET) client in its first state: the default user, authenticated if free. */
   initClient(client: Client): void {
     const d = this.defaultUser;
@@ -94,7 +101,7 @@ export class Acl {
   /** Makes `user` the client's user and sets its `restricted` flag. */
   setClientUser(client: Client, user: User): void {
     client.user = user;
-    if (user.unrestricted) client.flags &= ~CF.restricted;
+    if (user.unrestricted || client.aclExempt) client.flags &= ~CF.restricted;
     else client.flags |= CF.restricted;
   }
 
@@ -213,6 +220,7 @@ export class Acl {
     const u = this.users.get(username);
     if (u !== undefined && u.enabled && u.checkPassword(password)) {
       client.authenticated = true;
+      client.aclExempt = false;
       this.setClientUser(client, u);
       return true;
     }
