@@ -24,7 +24,7 @@
 
 import { builtinCommands } from "./commands/mod.ts";
 import { clientInfoLine } from "./commands/client.ts";
-import { loadAclFile } from "./core/acl/file.ts";
+import { aclFilePath, loadAclFile } from "./core/acl/file.ts";
 import { type Plugin, Server, type ServerOptions } from "./core/server.ts";
 
 export { Server } from "./core/server.ts";
@@ -100,9 +100,9 @@ export function createServer(options: ServerOptions = {}): Server {
   });
   server.acl.clientInfo = clientInfoLine;
   // The `aclfile` is read once every command (plugins' too) is known, as Redis loads it.
-  const aclfile = server.config.str("aclfile");
-  if (aclfile !== "") {
-    const err = loadAclFile(server.acl, aclfile);
+  const aclfile = aclFilePath(server.config);
+  if (aclfile !== undefined) {
+    const err = loadAclFile(server.acl, aclfile, server.config.str("aclfile"));
     if (err !== undefined) throw new Error(`Aborting startup because of ACL errors: ${err}`);
   }
   return server;

@@ -12,7 +12,7 @@ import { randomHex } from "../core/bytes.ts";
 import { CATEGORIES, categoryBit } from "../core/acl/categories.ts";
 import { AclResult, checkCommand } from "../core/acl/check.ts";
 import { describeChannels, describeCommands, describeKeys } from "../core/acl/describe.ts";
-import { loadAclFile, saveAclFile } from "../core/acl/file.ts";
+import { aclFilePath, loadAclFile, saveAclFile } from "../core/acl/file.ts";
 import type { Selector } from "../core/acl/selector.ts";
 import { fail, helpReply, MapReply, R, type Reply, SetReply } from "../core/resp/reply.ts";
 
@@ -57,8 +57,8 @@ function syntaxError(argv: string[]): never {
 }
 
 function aclFile(client: Client): string {
-  const path = client.server.config.str("aclfile");
-  if (path === "") {
+  const path = aclFilePath(client.server.config);
+  if (path === undefined) {
     return fail(
       "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.",
     );
@@ -95,7 +95,7 @@ const HELP = [
   "WHOAMI",
   "    Return the current connection username.",
   "HELP",
-  "    Print this help.",
+  "    Prints this help.",
 ];
 
 /** ACL <subcommand> */
@@ -202,7 +202,11 @@ export const aclCommand: CommandSpec = {
       summary: "Reload the ACLs from the configured ACL file",
       complexity: "O(N). Where N is the number of configured users.",
     }, (client) => {
-      const err = loadAclFile(client.server.acl, aclFile(client));
+      const err = loadAclFile(
+        client.server.acl,
+        aclFile(client),
+        client.server.config.str("aclfile"),
+      );
       return err === undefined ? R.ok : fail(`ERR ${err}`);
     }),
     sub("log", -2, ADMIN, {

@@ -107,6 +107,22 @@ export function checkCommand(user: User, cmd: Command, argv: string[]): AclDenia
   return worst;
 }
 
+/**
+ * True when one of the user's selectors allows the command and grants `perm` (READ/WRITE) on
+ * every key (ACLUserCheckCmdWithUnrestrictedKeyAccess in acl.c).
+ */
+export function unrestrictedKeyAccess(
+  user: User,
+  cmd: Command,
+  argv: string[],
+  perm: number,
+): boolean {
+  const cache: KeyCache = { positions: undefined, needs: undefined };
+  return user.selectors.some((s) =>
+    checkSelector(s, cmd, argv, cache) === undefined && s.allKeysWith(perm)
+  );
+}
+
 /** True when the user has `perm` (READ/WRITE) on the key `key` in one of its selectors. */
 export function keyAllowed(user: User, key: string, perm: number): boolean {
   return user.selectors.some((s) => s.keyAllowed(key, perm));

@@ -7,9 +7,21 @@
  */
 
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import type { Config } from "../config.ts";
 import type { Acl } from "./acl.ts";
 import { type AclCommands, AclRuleError, hasSpaces, RULE_ERRORS } from "./selector.ts";
 import { mergeSelectorArgs, User } from "./user.ts";
+
+/**
+ * Where the `aclfile` is: a relative path is read from the `dir` directory, where Redis, having
+ * changed into it, reads it. Undefined when no ACL file is configured.
+ */
+export function aclFilePath(config: Config): string | undefined {
+  const file = config.str("aclfile");
+  if (file === "") return undefined;
+  return isAbsolute(file) ? file : join(config.str("dir"), file);
+}
 
 /** Redis's messages for the errno values of file reads (strerror). */
 function reason(e: unknown): string {
@@ -85,14 +97,14 @@ export function parseAclFile(
  *
  * @returns Redis's error text (without `ERR`), or undefined when loaded
  */
-export function loadAclFile(acl: Acl, path: string): string | undefined {
+export function loadAclFile(acl: Acl, path: string, name = path): string | undefined {
   let text: string;
   try {
     text = readFileSync(path, "latin1");
   } catch (e) {
-    return `Error loading ACLs, opening file '${path}': ${reason(e)}`;
+    return `Error loading ACLs, opening file '${name}': ${reason(e)}`;
   }
-  const users = parseAclFile(acl, text, path);
+  const users = parseAclFile(acl, text, name);
   if (typeof users === "string") {
     return `${users}WARNING: ACL errors detected, no change to the previously active ACL rules was performed`;
   }
