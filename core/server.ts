@@ -238,8 +238,8 @@ export class Server implements KeyspaceHost {
     const n = this.config.num("databases");
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     this.addGate(bigArgGate, 5, CF.bigArgs);
-    this.addGate(authGate, 10, CF.unauthenticated);
-    this.addGate(this.acl.gate, 12, CF.restricted);
+    // One gate for both, so that the clients of the default user (neither flag) pay nothing.
+    this.addGate(accessGate, 10, CF.unauthenticated | CF.restricted);
     this.addGate(memoryGate(this), 20);
     this.pubsub = new PubSub(this);
     this.monitors = new Monitors(this);
@@ -707,12 +707,19 @@ const OPT_IN_EVENTS = N.keyMiss | N.new;
 const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
 
 /**
- * Refuses every command but the no_auth ones until the client authenticates (runs only then),
- * while the default user has a password or is off (Redis's authRequired).
+ * Authentication, then ACLs (runs only for clients with one of the flags): refuses every command
+ * but the no_auth ones until the client authenticates, while the default user has a password or
+ * is off (Redis's authRequired); then, for a restricted user, what its rules refuse.
  */
-function authGate(client: Client, cmd: Command): Reply | undefined {
-  if ((cmd.bits & F.noAuth) !== 0 || !client.server.acl.authRequired()) return undefined;
-  return NOAUTH;
+function accessGate(client: Client, cmd: Command, argv: string[]): Reply | undefined {
+  const acl = client.server.acl;
+  if (
+    (client.flags & CF.unauthenticated) !== 0 && (cmd.bits & F.noAuth) === 0 &&
+    acl.authRequired()
+  ) {
+    return NOAUTH;
+  }
+  return (client.flags & CF.restricted) !== 0 ? acl.gate(client, cmd, argv) : undefined;
 }
 
 export { F };
