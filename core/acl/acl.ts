@@ -58,7 +58,8 @@ export class Acl {
     this.users.set("default", this.defaultUser);
   }
 
-  private newDefaultUser(): User {
+  /** A new `default` user as the server starts with: `on nopass ~* &* +@all`. */
+  newDefaultUser(): User {
     const u = new User("default", this.pubsub);
     for (const op of ["+@all", "~*", "&*", "on", "nopass"]) u.apply(op, this.commands, this.pubsub);
     u.refresh();

@@ -115,8 +115,7 @@ export function loadAclFile(acl: Acl, path: string, name = path): string | undef
   if (fresh !== undefined) {
     d.copyFrom(fresh);
   } else {
-    d.apply("reset", acl.commands, acl.pubsub);
-    for (const op of ["+@all", "~*", "&*", "on", "nopass"]) d.apply(op, acl.commands, acl.pubsub);
+    d.copyFrom(acl.newDefaultUser());
   }
   users.set("default", d);
   acl.users = users;
