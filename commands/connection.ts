@@ -187,7 +187,7 @@ export const helloCommand: CommandSpec = {
     }
     if (!client.authenticated) {
       return fail(
-        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
       );
     }
     if (setname !== undefined) {
