@@ -42,6 +42,14 @@ ACL CAT ; ACL CAT nosuch ; ACL CAT a b ; ACL WHOAMI ; ACL LOG ; ACL LOG RESET ; 
 ACL LOG x ; ACL LOG 1 2 ; ACL GENPASS 0 ; ACL GENPASS 4097 ; ACL GENPASS x ; ACL NOSUCH
 ACL LOAD ; ACL SAVE ; ACL GETUSER nobody ; ACL HELP
 AUTH nobody x ; AUTH x ; HELLO 3 AUTH nobody x
+CONFIG SET acl-pubsub-default allchannels ; ACL SETUSER pubby ; ACL LIST ; ACL SETUSER pubby reset
+ACL GETUSER pubby ; ACL SETUSER pubby "(+get)" ; ACL GETUSER pubby
+CONFIG SET acl-pubsub-default resetchannels ; ACL SETUSER pubby reset skip-sanitize-payload
+ACL LIST ; ACL SETUSER pubby sanitize-payload ; ACL GETUSER pubby ; ACL SETUSER pubby "(" ")"
+ACL GETUSER pubby ; ACL SETUSER pubby "()" ; ACL DRYRUN pubby ping
+ACL SETUSER erin on nopass +@all -@write +flushdb ; ACL LIST
+ACL SETUSER erin -config +config|get +debug|object ; ACL LIST ; ACL DRYRUN erin debug object x
+ACL DRYRUN erin debug sleep 0 ; ACL DRYRUN erin config get x ; ACL DRYRUN erin config set x y
 `);
 
 /**
