@@ -42,6 +42,7 @@ export type {
   CommandSpec,
   CommandStats,
   Execute,
+  KeyAccess,
   KeyRange,
 } from "./core/command.ts";
 export type { Client, ReplyMode } from "./core/client.ts";

@@ -81,7 +81,11 @@ export class Client {
   db: Database;
   /** Protocol version: 2 or 3 (HELLO). */
   resp = 2;
-  /** The client's ACL user (the default user until AUTH or HELLO AUTH). */
+  /**
+   * The client's ACL user (the default user until AUTH or HELLO AUTH).
+   *
+   * @internal
+   */
   user!: User;
   /**
    * Not subject to ACL rules: our master's link and in-process sessions (the program holding
