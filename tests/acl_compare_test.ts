@@ -50,6 +50,16 @@ ACL GETUSER pubby ; ACL SETUSER pubby "()" ; ACL DRYRUN pubby ping
 ACL SETUSER erin on nopass +@all -@write +flushdb ; ACL LIST
 ACL SETUSER erin -config +config|get +debug|object ; ACL LIST ; ACL DRYRUN erin debug object x
 ACL DRYRUN erin debug sleep 0 ; ACL DRYRUN erin config get x ; ACL DRYRUN erin config set x y
+ACL SETUSER kp on nopass +@all %R~read* %W~write* %RW~rw*
+ACL DRYRUN kp RESTORE rw1 0 x ; ACL DRYRUN kp RESTORE read1 0 x ; ACL DRYRUN kp RESTORE write1 0 x
+ACL DRYRUN kp SORT read STORE write ; ACL DRYRUN kp SORT read STORE read ; ACL DRYRUN kp SORT write
+ACL DRYRUN kp EVAL "" 1 rw1 ; ACL DRYRUN kp EVAL "" 1 read ; ACL DRYRUN kp EVAL_RO "" 1 read
+ACL DRYRUN kp GEORADIUS read 0 0 1 M STOREDIST write ; ACL DRYRUN kp GEORADIUS read 0 0 1 M STORE read
+ACL DRYRUN kp LMOVE rw1 write1 LEFT RIGHT ; ACL DRYRUN kp LMOVE write1 rw1 LEFT RIGHT
+ACL DRYRUN kp SET write1 v ; ACL DRYRUN kp SET write1 v GET ; ACL DRYRUN kp BITFIELD read1 GET u8 0
+ACL DRYRUN kp BITFIELD read1 SET u8 0 1 ; ACL DRYRUN kp EXISTS read1 write1 x ; ACL DRYRUN kp DEL read1
+ACL DRYRUN kp COPY read1 write1 ; ACL DRYRUN kp SMOVE rw1 write1 m ; ACL DRYRUN kp ZUNIONSTORE write1 2 read1 rw1
+ACL DRYRUN kp XREADGROUP GROUP g c STREAMS rw1 read1 ">" ">" ; ACL DRYRUN kp XREAD STREAMS read1 0
 `);
 
 /**
