@@ -143,8 +143,7 @@ const kill: CommandSpec = {
         if (id <= 0) return fail("ERR client-id should be greater than 0");
       } else if (opt === "TYPE") type = parseType(v);
       else if (opt === "USER") {
-        // Only the default user exists until ACLs do.
-        if (v !== "default") return fail(`ERR No such user '${v}'`);
+        if (server.acl.user(v) === undefined) return fail(`ERR No such user '${v}'`);
         user = v;
       } else if (opt === "ADDR") addr = v;
       else if (opt === "LADDR") laddr = v;

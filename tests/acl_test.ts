@@ -166,6 +166,14 @@ test("a user deleted while connected is dropped; other users' clients stay", asy
     other.command("PING");
     await other.expect("+PONG\r\n");
     other.close();
+    // CLIENT KILL USER closes a user's connections; an unknown user is an error.
+    await admin.call("ACL", "SETUSER", "kill", "on", "nopass", "+@all");
+    const killed = await RawConn.connect(s.port);
+    killed.command("AUTH", "kill", "x");
+    await killed.expect("+OK\r\n");
+    assert.equal(await admin.call("CLIENT", "KILL", "USER", "kill"), 1);
+    assert.ok(await killed.waitClosed());
+    await assert.rejects(admin.call("CLIENT", "KILL", "USER", "temp"), /No such user 'temp'/);
     // A client deleting its own user gets the reply, then the connection closes.
     await admin.call("ACL", "SETUSER", "self", "on", "nopass", "~*", "+@all");
     const self = await RawConn.connect(s.port);
