@@ -47,7 +47,7 @@ import { Evictor } from "./memory/evict.ts";
 import { memoryGate } from "./memory/oom.ts";
 import { bigArgGate } from "./types/big_string.ts";
 import { heapExhausted } from "./heap.ts";
-import { Acl } from "./acl/acl.ts";
+import { accessGate, Acl } from "./acl/acl.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
@@ -703,23 +703,5 @@ export class Server implements KeyspaceHost {
 }
 
 const OPT_IN_EVENTS = N.keyMiss | N.new;
-
-const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
-
-/**
- * Authentication, then ACLs (runs only for clients with one of the flags): refuses every command
- * but the no_auth ones until the client authenticates, while the default user has a password or
- * is off (Redis's authRequired); then, for a restricted user, what its rules refuse.
- */
-function accessGate(client: Client, cmd: Command, argv: string[]): Reply | undefined {
-  const acl = client.server.acl;
-  if (
-    (client.flags & CF.unauthenticated) !== 0 && (cmd.bits & F.noAuth) === 0 &&
-    acl.authRequired()
-  ) {
-    return NOAUTH;
-  }
-  return (client.flags & CF.restricted) !== 0 ? acl.gate(client, cmd, argv) : undefined;
-}
 
 export { F };

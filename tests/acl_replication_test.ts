@@ -9,7 +9,6 @@ import { Redis } from "ioredis";
 import { missing } from "./redis_tools.ts";
 import {
   client,
-  dataset,
   field,
   HOST,
   infoText,

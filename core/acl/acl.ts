@@ -9,7 +9,7 @@
  */
 
 import { CF, type Client } from "../client.ts";
-import type { Command } from "../command.ts";
+import { type Command, F } from "../command.ts";
 import type { CommandRegistry } from "../registry.ts";
 import { globMatch } from "../glob.ts";
 import { ErrorReply, type Reply } from "../resp/reply.ts";
@@ -270,4 +270,22 @@ export class Acl {
     this.logDenial(client, d, cmd, argv, (client.flags & CF.multi) !== 0 ? "multi" : "toplevel");
     return new ErrorReply(nopermMessage(d, cmd));
   };
+}
+
+const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
+
+/**
+ * Authentication, then ACLs (runs only for clients with one of the flags): refuses every command
+ * but the no_auth ones until the client authenticates, while the default user has a password or
+ * is off (Redis's authRequired); then, for a restricted user, what its rules refuse.
+ */
+export function accessGate(client: Client, cmd: Command, argv: string[]): Reply | undefined {
+  const acl = client.server.acl;
+  if (
+    (client.flags & CF.unauthenticated) !== 0 && (cmd.bits & F.noAuth) === 0 &&
+    acl.authRequired()
+  ) {
+    return NOAUTH;
+  }
+  return (client.flags & CF.restricted) !== 0 ? acl.gate(client, cmd, argv) : undefined;
 }
