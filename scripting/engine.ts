@@ -217,6 +217,8 @@ export class Scripting {
     };
     this.client.db = caller.db;
     this.client.resp = 2;
+    // The script's commands run as the caller's user (SORT's BY/GET check reads it), as in Redis.
+    server.acl.setClientUser(this.client, caller.user);
     this.run = ctx;
     let r: Run;
     try {

@@ -60,6 +60,9 @@ ACL DRYRUN kp SET write1 v ; ACL DRYRUN kp SET write1 v GET ; ACL DRYRUN kp BITF
 ACL DRYRUN kp BITFIELD read1 SET u8 0 1 ; ACL DRYRUN kp EXISTS read1 write1 x ; ACL DRYRUN kp DEL read1
 ACL DRYRUN kp COPY read1 write1 ; ACL DRYRUN kp SMOVE rw1 write1 m ; ACL DRYRUN kp ZUNIONSTORE write1 2 read1 rw1
 ACL DRYRUN kp XREADGROUP GROUP g c STREAMS rw1 read1 ">" ">" ; ACL DRYRUN kp XREAD STREAMS read1 0
+ACL SETUSER so on nopass ~mylist +sort +eval +rpush ; RPUSH mylist 3 1 2 ; AUTH so x
+SORT mylist ; SORT mylist BY v* ; SORT mylist GET v* ; SORT mylist BY nosort ; SORT mylist GET #
+EVAL "return redis.pcall('sort','mylist','by','v*')" 0 ; ACL WHOAMI ; GET mylist
 `);
 
 /**
