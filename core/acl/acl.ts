@@ -73,10 +73,7 @@ export class Acl {
 
   /** Users sorted by name, as Redis's radix tree lists them. */
   sortedUsers(): User[] {
-    return [...this.users.values()].sort((
-      a,
-      b,
-    ) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.users.values()].sort(byName);
   }
 
   /** True when clients must authenticate: the default user has a password or is off. */
@@ -262,14 +259,19 @@ export class Acl {
    * The ACL gate: refuses a command the client's user may not run, with Redis's `NOPERM` error,
    * and logs it. Runs only for restricted clients.
    */
-  readonly gate = (client: Client, cmd: Command, argv: string[]): Reply | undefined => {
+  refusal(client: Client, cmd: Command, argv: string[]): Reply | undefined {
     const d = checkCommand(client.user, cmd, argv);
     if (d === undefined) return undefined;
     // Redis names the refused command in CLIENT LIST's `cmd` (it sets lastcmd before checking).
     client.lastCommand = cmd.fullName;
     this.logDenial(client, d, cmd, argv, (client.flags & CF.multi) !== 0 ? "multi" : "toplevel");
     return new ErrorReply(nopermMessage(d, cmd));
-  };
+  }
+}
+
+/** Byte order of names (the order of Redis's radix tree of users). */
+function byName(a: User, b: User): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
@@ -287,5 +289,5 @@ export function accessGate(client: Client, cmd: Command, argv: string[]): Reply 
   ) {
     return NOAUTH;
   }
-  return (client.flags & CF.restricted) !== 0 ? acl.gate(client, cmd, argv) : undefined;
+  return (client.flags & CF.restricted) !== 0 ? acl.refusal(client, cmd, argv) : undefined;
 }
