@@ -62,7 +62,6 @@ export class Acl {
   newDefaultUser(): User {
     const u = new User("default", this.pubsub);
     for (const op of ["+@all", "~*", "&*", "on", "nopass"]) u.apply(op, this.commands, this.pubsub);
-    u.refresh();
     return u;
   }
 
@@ -135,7 +134,6 @@ export class Acl {
         return `ERR Error in ACL SETUSER modifier '${op}': ${e.message}`;
       }
     }
-    temp.refresh();
     if (old === undefined) {
       this.users.set(name, temp);
       return undefined;
@@ -180,7 +178,6 @@ export class Acl {
 
   /** After a user's rules changed: its clients' `restricted` flags follow. */
   changed(user: User): void {
-    user.refresh();
     for (const c of this.server.clients.values()) {
       if (c.user === user) this.setClientUser(c, user);
     }

@@ -86,7 +86,6 @@ export function parseAclFile(
         }
       }
     }
-    u.refresh();
   }
   return errors === "" ? users : errors;
 }

@@ -45,7 +45,7 @@ export class User {
   selectors: Selector[];
   /**
    * True when the user may run anything on any key and channel: its clients skip the ACL check
-   * (see core/acl/check.ts). Kept by {@linkcode User.refresh}.
+   * (see core/acl/check.ts). Recomputed after every rule.
    */
   unrestricted = false;
   /** The rules text (ACL LIST), cached until the user changes. */
@@ -77,7 +77,7 @@ export class User {
   }
 
   /** Recomputes what depends on the rules (after a change). */
-  refresh(): void {
+  private refresh(): void {
     this.text = undefined;
     this.unrestricted = this.selectors.some((s) => s.allCommands && s.allKeys && s.allChannels);
   }
@@ -98,7 +98,15 @@ export class User {
    * @throws {AclRuleError} with Redis's message when the rule is not valid
    */
   apply(op: string, commands: AclCommands, pubsub: PubsubDefault): void {
-    this.text = undefined;
+    try {
+      this.applyRule(op, commands, pubsub);
+    } finally {
+      // Whatever happened, `unrestricted` never outlives the rules it was computed from.
+      this.refresh();
+    }
+  }
+
+  private applyRule(op: string, commands: AclCommands, pubsub: PubsubDefault): void {
     if (op === "") return;
     const lower = op.toLowerCase();
     if (lower === "on") {
