@@ -18,6 +18,7 @@ import {
 import { watchMachineMemory } from "./core/heap.ts";
 import { followLauncher, heapOrigin, relaunchWithHeap } from "./core/heap_launch.ts";
 import { REDENO_VERSION, REDIS_COMPAT_VERSION } from "./core/version.ts";
+import type { Server } from "./core/server.ts";
 
 // First, before the server's modules load: a copy of this process with a heap sized from the
 // machine serves, and this one only waits for it (core/heap_launch.ts).
@@ -34,6 +35,7 @@ const { rdbOf } = await import("./core/persistence/rdb_file.ts");
 const { groups } = await import("./plugins/groups/mod.ts");
 const { replication } = await import("./replication/mod.ts");
 const { startIdleGc } = await import("./core/memory/idle_gc.ts");
+const { loadConfiguredUsers } = await import("./core/acl/file.ts");
 
 const action = specialAction(argvOf());
 if (action === "version") {
@@ -44,7 +46,7 @@ if (action === "version") {
   exit(0);
 }
 const plugins = [groups(), replication()];
-const { config, error, configFile, renames, ignored } = await parseCommandLine(argvOf(), {
+const { config, error, configFile, renames, ignored, users } = await parseCommandLine(argvOf(), {
   params: plugins.flatMap((p) => p.config ?? []),
 });
 if (error !== undefined) {
@@ -58,14 +60,32 @@ const daemonize = config.daemonize?.[0]?.toLowerCase() === "yes";
 const daemon = daemonize && isDaemonChild();
 const net = envOf("REDENO_NET");
 const logfile = config.logfile?.[0];
-const server = createServer({
-  config,
-  // Daemonized with logfile "", Redis logs to /dev/null.
-  log: logfile ? (line) => appendFileSync(logfile, line + "\n") : !daemon,
-  plugins,
-  ...(configFile ? { configFile } : {}),
-  ...(net === "node" || net === "deno" ? { net } : {}),
-});
+if (users !== undefined && users.length !== 0 && (config.aclfile?.[0] ?? "") !== "") {
+  console.error(
+    "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.",
+  );
+  exit(1);
+}
+let server: Server;
+try {
+  server = createServer({
+    config,
+    // Daemonized with logfile "", Redis logs to /dev/null.
+    log: logfile ? (line) => appendFileSync(logfile, line + "\n") : !daemon,
+    plugins,
+    ...(configFile ? { configFile } : {}),
+    ...(net === "node" || net === "deno" ? { net } : {}),
+  });
+} catch (e) {
+  // An aclfile that cannot be loaded stops the server, as in Redis.
+  console.error((e as Error).message);
+  exit(1);
+}
+const usersError = loadConfiguredUsers(server.acl, users ?? []);
+if (usersError !== undefined) {
+  console.error(`${usersError}\nCritical error while loading ACLs. Exiting.`);
+  exit(1);
+}
 // rename-command applies to every command, plugins' included, so only now.
 const renameError = applyRenames(server, renames ?? []);
 if (renameError !== undefined) {

@@ -23,6 +23,8 @@
  */
 
 import { builtinCommands } from "./commands/mod.ts";
+import { clientInfoLine } from "./core/client_info.ts";
+import { aclFilePath, loadAclFile } from "./core/acl/file.ts";
 import { type Plugin, Server, type ServerOptions } from "./core/server.ts";
 
 export { Server } from "./core/server.ts";
@@ -40,6 +42,7 @@ export type {
   CommandSpec,
   CommandStats,
   Execute,
+  KeyAccess,
   KeyRange,
 } from "./core/command.ts";
 export type { Client, ReplyMode } from "./core/client.ts";
@@ -92,7 +95,18 @@ export { N as NotifyClass } from "./core/notify.ts";
  * ```
  */
 export function createServer(options: ServerOptions = {}): Server {
-  return new Server({ ...options, commands: [...builtinCommands, ...(options.commands ?? [])] });
+  const server = new Server({
+    ...options,
+    commands: [...builtinCommands, ...(options.commands ?? [])],
+  });
+  server.acl.clientInfo = clientInfoLine;
+  // The `aclfile` is read once every command (plugins' too) is known, as Redis loads it.
+  const aclfile = aclFilePath(server.config);
+  if (aclfile !== undefined) {
+    const err = loadAclFile(server.acl, aclfile, server.config.str("aclfile"));
+    if (err !== undefined) throw new Error(`Aborting startup because of ACL errors: ${err}`);
+  }
+  return server;
 }
 
 /**

@@ -99,8 +99,7 @@ const kill: CommandSpec = {
         if (id <= 0) return fail("ERR client-id should be greater than 0");
       } else if (opt === "TYPE") type = parseType(v);
       else if (opt === "USER") {
-        // Only the default user exists until ACLs do.
-        if (v !== "default") return fail(`ERR No such user '${v}'`);
+        if (server.acl.user(v) === undefined) return fail(`ERR No such user '${v}'`);
         user = v;
       } else if (opt === "ADDR") addr = v;
       else if (opt === "LADDR") laddr = v;
@@ -115,7 +114,7 @@ const kill: CommandSpec = {
       if (c.flags & CF.local) continue;
       if (id !== undefined && c.id !== id) continue;
       if (type !== undefined && clientType(c) !== type) continue;
-      if (user !== undefined && c.user !== user) continue;
+      if (user !== undefined && c.user.name !== user) continue;
       if (addr !== undefined && c.addr !== addr) continue;
       if (laddr !== undefined && c.laddr !== laddr) continue;
       if (c === client && skipme) continue;

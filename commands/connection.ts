@@ -94,7 +94,7 @@ export function resetClient(client: Client): void {
   client.name = "";
   client.replyMode = ReplyMode.On;
   client.flags &= ~CF.noEvict;
-  client.authenticated = client.server.requirePass === "";
+  client.server.acl.initClient(client);
 }
 
 /** RESET */
@@ -114,13 +114,6 @@ export const resetCommand: CommandSpec = {
   },
 };
 
-/** Checks a username/password pair against the default user; true when it matches. */
-function checkPassword(client: Client, user: string, pass: string): boolean {
-  const required = client.server.requirePass;
-  if (user !== "default") return false;
-  return required === "" || pass === required;
-}
-
 /** AUTH [username] password */
 export const authCommand: CommandSpec = {
   name: "auth",
@@ -136,19 +129,18 @@ export const authCommand: CommandSpec = {
   redact: redactAuth,
   execute(client, argv) {
     if (argv.length > 3) return fail(E.syntax);
-    if (argv.length === 2 && client.server.requirePass === "") {
+    const acl = client.server.acl;
+    if (argv.length === 2 && acl.defaultUser.nopass) {
       return fail(
         "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
       );
     }
     const user = argv.length === 3 ? argv[1]! : "default";
     const pass = argv[argv.length - 1]!;
-    if (!checkPassword(client, user, pass)) {
+    if (!acl.authenticate(client, user, pass, argv[0]!)) {
       client.server.stats.authFailures++;
       return fail(WRONGPASS);
     }
-    client.authenticated = true;
-    client.user = user;
     return R.ok;
   },
 };
@@ -191,16 +183,14 @@ export const helloCommand: CommandSpec = {
       }
     }
     if (auth) {
-      if (!checkPassword(client, auth[0], auth[1])) {
+      if (!client.server.acl.authenticate(client, auth[0], auth[1], argv[0]!)) {
         client.server.stats.authFailures++;
         return fail(WRONGPASS);
       }
-      client.authenticated = true;
-      client.user = auth[0];
     }
     if (!client.authenticated) {
       return fail(
-        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
       );
     }
     if (setname !== undefined) {

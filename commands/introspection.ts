@@ -18,43 +18,11 @@ import {
   SimpleString,
 } from "../core/resp/reply.ts";
 import { argReply, parseArgs } from "./command_docs.ts";
+import { categoryNames } from "../core/acl/categories.ts";
 
-const GROUP_CATEGORY: Record<string, string> = {
-  string: "string",
-  generic: "keyspace",
-  list: "list",
-  hash: "hash",
-  set: "set",
-  "sorted-set": "sortedset",
-  stream: "stream",
-  pubsub: "pubsub",
-  connection: "connection",
-  scripting: "scripting",
-  transactions: "transaction",
-  bitmap: "bitmap",
-  hyperloglog: "hyperloglog",
-  geo: "geo",
-};
-
-/** ACL categories of a command, derived from its flags and group. */
+/** ACL categories of a command, `@` first (`@read`, `@string`, `@fast`), in Redis's order. */
 export function aclCategories(cmd: Command): string[] {
-  const spec = cmd.spec;
-  const flags = new Set(spec.flags ?? []);
-  const cats = new Set<string>();
-  if (flags.has("write")) cats.add("write");
-  if (flags.has("readonly")) cats.add("read");
-  if (flags.has("admin")) {
-    cats.add("admin");
-    cats.add("dangerous");
-  }
-  if (flags.has("pubsub")) cats.add("pubsub");
-  if (flags.has("blocking")) cats.add("blocking");
-  const group = spec.docs?.group ?? cmd.parent?.spec.docs?.group ?? "";
-  const g = GROUP_CATEGORY[group];
-  if (g) cats.add(g);
-  cats.add(flags.has("fast") ? "fast" : "slow");
-  for (const a of spec.acl ?? []) cats.add(a);
-  return [...cats].map((c) => `@${c}`);
+  return categoryNames(cmd.categories);
 }
 
 function flagSet(cmd: Command): Reply {
@@ -183,7 +151,7 @@ const HELP = [
 ];
 
 function sub(spec: Omit<CommandSpec, "flags"> & Partial<Pick<CommandSpec, "flags">>): CommandSpec {
-  return { flags: ["loading", "stale"], ...spec };
+  return { flags: ["loading", "stale"], acl: ["connection"], ...spec };
 }
 
 /** COMMAND [subcommand] */
@@ -191,6 +159,7 @@ export const commandCommand: CommandSpec = {
   name: "command",
   arity: -1,
   flags: ["loading", "stale"],
+  acl: ["connection"],
   docs: {
     summary: "Returns detailed information about all commands.",
     since: "2.8.13",

@@ -139,7 +139,7 @@ export const keysCommand: CommandSpec = {
   name: "keys",
   arity: 2,
   flags: ["readonly"],
-  acl: ["dangerous"],
+  acl: ["keyspace", "dangerous"],
   docs: {
     summary: "Find all keys matching the given pattern",
     since: "1.0.0",

@@ -21,6 +21,7 @@ import { sortCommands } from "./sort.ts";
 import { stringCommands } from "./string.ts";
 import { clientCommand } from "./client.ts";
 import { configCommand } from "./config.ts";
+import { aclCommand } from "./acl.ts";
 import { debugCommand } from "./debug.ts";
 import { moduleCommand } from "./module.ts";
 import { infoCommand } from "./info.ts";
@@ -63,6 +64,7 @@ export const builtinCommands: CommandSpec[] = [
   debugCommand,
   moduleCommand,
   ...serverCommands,
+  aclCommand,
   ...pubsubCommands,
   ...transactionCommands,
   ...blockingListCommands,

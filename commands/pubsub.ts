@@ -147,6 +147,7 @@ export const pubsubCommand: CommandSpec = {
       name: "help",
       arity: 2,
       flags: ["loading", "stale"],
+      acl: [],
       docs: {
         summary: "Returns helpful text about the different subcommands.",
         since: "6.2.0",

@@ -12,6 +12,8 @@ import type { Database } from "../core/keyspace/database.ts";
 import { N } from "../core/notify.ts";
 import { E, fail, type Reply } from "../core/resp/reply.ts";
 import { parseI64 } from "../core/bytes.ts";
+import { unrestrictedKeyAccess } from "../core/acl/check.ts";
+import { READ } from "../core/acl/key_access.ts";
 import type { HashValue } from "../core/types/hash.ts";
 import { ListValue } from "../core/types/list.ts";
 import type { SetValue } from "../core/types/set.ts";
@@ -45,7 +47,17 @@ function limitArg(s: string): number {
   return v === undefined ? fail(E.notInteger) : Number(v);
 }
 
-function parseSort(argv: string[], readonly: boolean): SortOptions {
+/**
+ * True when the client's user may read every key: BY and GET patterns name keys no ACL check
+ * sees, so Redis refuses them to users without `~*` or `%R~*` (in a selector allowing the SORT).
+ */
+function readsEveryKey(client: Client, argv: string[]): boolean {
+  if ((client.flags & CF.restricted) === 0) return true;
+  const cmd = client.server.command(argv[0]!);
+  return cmd !== undefined && unrestrictedKeyAccess(client.user, cmd, argv, READ);
+}
+
+function parseSort(argv: string[], readonly: boolean, client: Client): SortOptions {
   const o: SortOptions = {
     desc: false,
     alpha: false,
@@ -72,8 +84,14 @@ function parseSort(argv: string[], readonly: boolean): SortOptions {
       // A pattern without `*` names no weight keys: nothing to sort by.
       const by = argv[++j]!;
       o.dontSort = !cString(by).includes("*");
+      if (!o.dontSort && !readsEveryKey(client, argv)) {
+        return fail("ERR BY option of SORT denied due to insufficient ACL permissions.");
+      }
       o.by = by;
     } else if (opt === "get" && left >= 1) {
+      if (!readsEveryKey(client, argv)) {
+        return fail("ERR GET option of SORT denied due to insufficient ACL permissions.");
+      }
       o.gets.push(argv[++j]!);
     } else return fail(E.syntax);
   }
@@ -260,7 +278,7 @@ function sortItems(db: Database, items: SortItem[], o: SortOptions): boolean {
 }
 
 function sortGeneric(client: Client, argv: string[], readonly: boolean): Reply {
-  const o = parseSort(argv, readonly);
+  const o = parseSort(argv, readonly, client);
   const db = client.db;
   const value = db.get(argv[1]!) ?? new ListValue();
   if (

@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { Config, ConfigError, type ConfigParam } from "./config.ts";
 import { DEPRECATED_DIRECTIVES } from "./config_defs.ts";
 import { registryOf } from "./registry.ts";
+import { checkUserDirective } from "./acl/file.ts";
 import { splitArgs } from "./resp/parser.ts";
 import type { Server } from "./server.ts";
 import { REDENO_VERSION, REDIS_COMPAT_VERSION } from "./version.ts";
@@ -27,6 +28,8 @@ export interface CommandLine {
   renames?: RenameLine[];
   /** Directives set by the configuration that redeno accepts but does not act on. */
   ignored?: string[];
+  /** `user` lines (the words after `user`), created once every command is registered. */
+  users?: string[][];
 }
 
 /** One `rename-command from to` line, kept with its place for the error report. */
@@ -93,6 +96,7 @@ export function parseConfigLines(lines: string[], options: ParseOptions = {}): C
     config: {},
     check,
     renames: [],
+    users: [],
     ignored: new Set(),
     include: options.include,
     depth: 0,
@@ -102,6 +106,7 @@ export function parseConfigLines(lines: string[], options: ParseOptions = {}): C
     config: state.config,
     renames: state.renames,
     ignored: [...state.ignored],
+    users: state.users,
   };
   return error === undefined ? out : { ...out, error };
 }
@@ -110,6 +115,7 @@ interface ParseState {
   config: Record<string, string[]>;
   check: Config;
   renames: RenameLine[];
+  users: string[][];
   ignored: Set<string>;
   include: IncludeReader | undefined;
   depth: number;
@@ -128,11 +134,19 @@ function special(
     state.renames.push({ from: words[1]!, to: words[2]!, lineNo, line: raw });
     return undefined;
   }
-  // Refused rather than ignored: ignoring users could let anyone in, and a module's commands
-  // would be missing (Redis too stops when a module cannot load).
   if (name === "user" && argc >= 2) {
-    return "ACL users are not supported by redeno (use requirepass)";
+    if (state.users.some((u) => u[0] === words[1])) {
+      return `Error in user declaration '${
+        words[1]
+      }': Duplicate user found. A user can only be defined once in config files`;
+    }
+    const err = checkUserDirective(words.slice(1));
+    if (err !== undefined) return err;
+    state.users.push(words.slice(1));
+    return undefined;
   }
+  // Refused rather than ignored: a module's commands would be missing (Redis too stops when a
+  // module cannot load).
   if (name === "loadmodule" && argc >= 2) {
     return `Module ${words[1]} failed to load: redeno cannot load Redis modules`;
   }

@@ -18,7 +18,7 @@ import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
 import type { TxState } from "./transactions.ts";
 import { UNAUTH_OUTPUT_LIMIT } from "./output_limits.ts";
-import { defaultUserHasNoPassword } from "./protected.ts";
+import type { User } from "./acl/user.ts";
 
 /** Client flags (bits). */
 export const CF = {
@@ -52,6 +52,8 @@ export const CF = {
   bigArgs: 8192,
   /** The running command's arguments are large (core/resp/parser.ts LARGE_COMMAND). */
   largeArgs: 32768,
+  /** The client's user cannot run everything everywhere: its commands pass the ACL gate. */
+  restricted: 16384,
 } as const;
 
 /** CLIENT REPLY modes. */
@@ -82,8 +84,17 @@ export class Client {
   db: Database;
   /** Protocol version: 2 or 3 (HELLO). */
   resp = 2;
-  /** The authenticated user name. */
-  user = "default";
+  /**
+   * The client's ACL user (the default user until AUTH or HELLO AUTH).
+   *
+   * @internal
+   */
+  user!: User;
+  /**
+   * Not subject to ACL rules: our master's link and in-process sessions (the program holding
+   * the server), until they authenticate as a user. See core/acl/acl.ts.
+   */
+  aclExempt = false;
   /** Client flags, bits of {@linkcode CF}. */
   flags = 0;
   /**
@@ -161,7 +172,7 @@ export class Client {
     this.createdAt = server.clock.now();
     this.lastInteraction = this.createdAt;
     this.parser = new RequestParser(server.parserLimits);
-    this.authenticated = defaultUserHasNoPassword(server);
+    server.acl.initClient(this);
     if (!transport) this.flags |= CF.local;
   }
 

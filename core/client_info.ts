@@ -49,5 +49,5 @@ export function clientInfoLine(c: Client, running?: string[]): string {
     `qbuf-free=${Math.max(0, mem.query - pending)} argv-mem=${argvMem} multi-mem=0 ` +
     `rbs=${c.out.buf.length} rbp=${c.out.recentPeak} obl=0 oll=0 omem=${omem} ` +
     `tot-mem=${mem.query + mem.output + argvMem} events=r ` +
-    `cmd=${cmd} user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;
+    `cmd=${cmd} user=${c.user.name} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;
 }

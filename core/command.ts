@@ -8,6 +8,7 @@
 
 import type { Client } from "./client.ts";
 import type { Reply } from "./resp/reply.ts";
+import { commandCategoryBits } from "./acl/categories.ts";
 
 /** Command flags, as Redis names them in `COMMAND INFO`. */
 export type CommandFlag =
@@ -39,6 +40,9 @@ export interface KeyRange {
   /** Distance between keys. */
   step: number;
 }
+
+/** What ACL key patterns a key of a command needs: read, write, both, or neither. */
+export type KeyAccess = "R" | "W" | "RW" | "-";
 
 /** Documentation of a command, for `COMMAND DOCS` and `redis-cli` hints. */
 export interface CommandDocs {
@@ -100,7 +104,13 @@ export interface CommandSpec {
    * `string exceeds maximum allowed size` error to such an argument.
    */
   bigArg?: number;
-  /** Extra ACL categories beyond those derived from flags and group (without `@`). */
+  /**
+   * The ACL categories the command declares, without `@` (`["keyspace", "dangerous"]`): Redis's
+   * `acl_categories`. Those the flags imply are added (`write` → write, `readonly` → read, `admin`
+   * → admin and dangerous, `pubsub`, `blocking`, `fast`, else slow). When absent, the category of
+   * the documentation group is declared (`string` → string, `generic` → keyspace...), except for a
+   * container command, which declares none. See core/acl/categories.ts.
+   */
   acl?: readonly string[];
   /**
    * The `yes|no|local` directive that allows the command (DEBUG: `enable-debug-command`), as
@@ -112,6 +122,14 @@ export interface CommandSpec {
    * (core/redact.ts). Runs only when one of them shows the command.
    */
   redact?: (argv: string[], client: Client) => number[];
+  /**
+   * What ACL key patterns a command's keys need (`%R~`, `%W~`): `R` read, `W` write, `RW` both,
+   * `-` neither (EXISTS, TYPE: the key is only looked at); a pair gives the first key's need
+   * and the other keys' (`SMOVE src dst`: `["RW", "W"]`). When absent, Redis's own table
+   * (core/acl/key_access.ts) decides for its commands, and for others `write` commands need RW
+   * and the rest R.
+   */
+  aclKeys?: KeyAccess | readonly [KeyAccess, KeyAccess];
 }
 
 /** Bit flags for the hot path (compiled from the spec's flag list). */
@@ -202,6 +220,8 @@ export class Command {
   readonly execute: Execute | undefined;
   /** Subcommands by lowercase name, for a container command. */
   readonly subcommands: Map<string, Command> | undefined;
+  /** ACL category bits (core/acl/categories.ts). */
+  readonly categories: number;
   /** Statistics for INFO commandstats. */
   readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
   /** Untimed calls in the current batch (see Server.endBatch). */
@@ -227,6 +247,7 @@ export class Command {
     this.propagatesSelf = spec.effectsOnly !== true;
     this.tracked = parent !== undefined ? parent.tracked : !BUILTIN.has(spec);
     this.execute = spec.execute;
+    this.categories = commandCategoryBits(spec, parent?.spec);
     if (spec.subcommands) {
       this.subcommands = new Map();
       for (const sub of spec.subcommands) this.subcommands.set(sub.name, new Command(sub, this));

@@ -390,16 +390,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   int("port", 6379, 0, 65535),
   words("bind", "127.0.0.1", parseBind),
   str("requirepass", "", { sensitive: true }),
-  // ACL users are not implemented: a file of them is refused rather than ignored, because
-  // ignoring it would let anyone in as the default user.
-  str("aclfile", "", {
-    immutable: true,
-    validate: (v) => {
-      if (v !== "") {
-        throw new ConfigError("ACL files are not supported by redeno (use requirepass)");
-      }
-    },
-  }),
+  str("aclfile", "", { immutable: true }),
   int("databases", 16, 1, INT_MAX, { immutable: true }),
   // Redis accepts any hz and caps it to 1..500 (updateHZ), without a word.
   int("hz", 10, 0, INT_MAX, { adjust: (v) => Math.min(500, Math.max(1, v as number)) }),
@@ -525,8 +516,8 @@ export const CONFIG_DEFS: ConfigDef[] = [
   words("shutdown-on-sigint", "default", (a) => a.join(" ").toLowerCase(), { inert: true }),
   words("shutdown-on-sigterm", "default", (a) => a.join(" ").toLowerCase(), { inert: true }),
   int("tracking-table-max-keys", 1000000, 0, LLONG_MAX, { inert: true }),
-  int("acllog-max-len", 128, 0, LLONG_MAX, { inert: true }),
-  choice("acl-pubsub-default", "resetchannels", ["allchannels", "resetchannels"], { inert: true }),
+  int("acllog-max-len", 128, 0, LLONG_MAX),
+  choice("acl-pubsub-default", "resetchannels", ["allchannels", "resetchannels"]),
   choice("sanitize-dump-payload", "no", ["no", "yes", "clients"], { inert: true }),
   choice("propagation-error-behavior", "ignore", ["ignore", "panic", "panic-on-replicas"], {
     inert: true,

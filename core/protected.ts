@@ -60,15 +60,14 @@ export function protectedCommandGate(client: Client, cmd: Command): Reply | unde
 }
 
 /**
- * True when the default user can log in without a password (`requirepass` is empty). The one
- * place that decides it, for protected mode and for new connections' authentication; ACL users
- * will answer it from the default user's passwords.
+ * True when the default user is `nopass` (no `requirepass`, no password given by ACL), as Redis
+ * decides protected mode.
  *
  * @param server the server
  * @returns whether the default user has no password
  */
 export function defaultUserHasNoPassword(server: Server): boolean {
-  return server.requirePass === "";
+  return server.acl.defaultUser.nopass;
 }
 
 /** Redis's reply to a connection refused by protected mode (networking.c, 7.0.15). */

@@ -89,6 +89,18 @@ export class PubSub {
     );
   }
 
+  /** The channels, patterns and shard channels `client` is subscribed to. */
+  subscriptionsOf(
+    client: Client,
+  ): { channels: string[]; patterns: string[]; shardChannels: string[] } {
+    const s = this.subs.get(client);
+    return {
+      channels: [...(s?.channels ?? [])],
+      patterns: [...(s?.patterns ?? [])],
+      shardChannels: [...(s?.shard ?? [])],
+    };
+  }
+
   private subsOf(client: Client): Subs {
     let s = this.subs.get(client);
     if (!s) {

@@ -12,6 +12,8 @@ import { E } from "./resp/reply.ts";
 /** Registered commands by lowercase name. */
 export class CommandRegistry {
   private readonly byName = new Map<string, Command>();
+  /** Commands by their own names, whatever rename-command did (ACL rules name these). */
+  private readonly orig = new Map<string, Command>();
   /** Lookups by the exact spelling clients send (`GET`, `get`), to skip lowercasing. */
   private readonly cache = new Map<string, Command>();
 
@@ -23,6 +25,7 @@ export class CommandRegistry {
     if (!spec.execute && !spec.subcommands) throw new TypeError(`Command has no handler: ${name}`);
     const cmd = new Command(spec);
     this.byName.set(name, cmd);
+    this.orig.set(name, cmd);
     owners.set(cmd, this);
     return cmd;
   }
@@ -56,6 +59,29 @@ export class CommandRegistry {
     const cmd = this.byName.get(name.toLowerCase());
     if (cmd !== undefined && this.cache.size < 4096) this.cache.set(name, cmd);
     return cmd;
+  }
+
+  /** How many commands were registered (renames do not change it). */
+  get count(): number {
+    return this.orig.size;
+  }
+
+  /**
+   * The command or subcommand called `name` in the original table (`get`, `config|get`, any
+   * case), as ACL rules name commands: rename-command does not change it.
+   */
+  original(name: string): Command | undefined {
+    const lower = name.toLowerCase();
+    const bar = lower.indexOf("|");
+    if (bar < 0) return this.orig.get(lower);
+    const cmd = this.orig.get(lower.slice(0, bar));
+    const sub = lower.slice(bar + 1);
+    return sub.includes("|") ? undefined : cmd?.subcommands?.get(sub);
+  }
+
+  /** Every registered command by its own name, in registration order. */
+  originals(): IterableIterator<Command> {
+    return this.orig.values();
   }
 
   /** Every top-level command. */

@@ -49,6 +49,7 @@ import { Evictor } from "./memory/evict.ts";
 import { memoryGate } from "./memory/oom.ts";
 import { bigArgGate } from "./types/big_string.ts";
 import { heapExhausted } from "./heap.ts";
+import { accessGate, Acl } from "./acl/acl.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
@@ -146,8 +147,12 @@ export class Server implements KeyspaceHost {
   dirty = 0;
   /** Time (ms) for expiry decisions: read once per batch of commands (see tick()). */
   time = 0;
-  /** The `requirepass` password; empty when none is required. */
-  requirePass = "";
+  /**
+   * ACL users and log (core/acl/).
+   *
+   * @internal
+   */
+  readonly acl: Acl;
   /** Host and port of our master, when replicating; set by the replication plugin. */
   masterHost: string | undefined;
   /** The client currently executing a command (undefined between commands). */
@@ -222,6 +227,7 @@ export class Server implements KeyspaceHost {
    * @param options see {@linkcode ServerOptions}
    */
   constructor(options: ServerOptions = {}) {
+    this.acl = new Acl(this, this.registry);
     this.writes = this.jobs.idle;
     this.clock = options.clock ?? systemClock;
     this.time = this.clock.now();
@@ -244,7 +250,8 @@ export class Server implements KeyspaceHost {
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     this.addGate(bigArgGate, 5, CF.bigArgs);
     this.addGate(protectedCommandGate, 8);
-    this.addGate(authGate, 10, CF.unauthenticated);
+    // One gate for both, so that the clients of the default user (neither flag) pay nothing.
+    this.addGate(accessGate, 10, CF.unauthenticated | CF.restricted);
     this.memoryGateFn = memoryGate(this);
     this.memoryWatch();
     this.outputLimits = new OutputLimits(this);
@@ -267,7 +274,14 @@ export class Server implements KeyspaceHost {
         this.parserLimits.queryBufferLimit = value as number;
         break;
       case "requirepass":
-        this.requirePass = value as string;
+        this.acl.setDefaultPassword(value as string);
+        break;
+      case "acl-pubsub-default":
+        this.acl.pubsub.allChannels = value === "allchannels";
+        break;
+      case "acllog-max-len":
+        this.acl.log.maxLen = value as number;
+        this.acl.log.trim();
         break;
       case "loglevel":
         this.logger.level = value as LogLevel;
@@ -724,12 +738,5 @@ export class Server implements KeyspaceHost {
 }
 
 const OPT_IN_EVENTS = N.keyMiss | N.new;
-
-const NOAUTH = new ErrorReply("NOAUTH Authentication required.");
-
-/** Refuses every command but the no_auth ones until the client authenticates (runs only then). */
-function authGate(_client: Client, cmd: Command): Reply | undefined {
-  return (cmd.bits & F.noAuth) !== 0 ? undefined : NOAUTH;
-}
 
 export { F };

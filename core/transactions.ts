@@ -8,6 +8,7 @@
  * @module
  */
 
+import { checkCommand, execDenialText } from "./acl/check.ts";
 import { CF, type Client } from "./client.ts";
 import { type Command, F } from "./command.ts";
 import type { Database } from "./keyspace/database.ts";
@@ -134,12 +135,18 @@ export class Transactions {
     const queue = t.queue;
     const n = queue.length >> 1;
     const replies = new Array<Reply>(n);
+    const restricted = (client.flags & CF.restricted) !== 0;
     for (let i = 0; i < n; i++) {
-      replies[i] = this.server.execute(
-        client,
-        queue[2 * i] as Command,
-        queue[2 * i + 1] as string[],
-      );
+      const cmd = queue[2 * i] as Command;
+      const argv = queue[2 * i + 1] as string[];
+      // The user's rules may have changed since the command was queued: checked again, as Redis.
+      const denied = restricted ? checkCommand(client.user, cmd, argv) : undefined;
+      if (denied !== undefined) {
+        this.server.acl.logDenial(client, denied, cmd, argv, "multi");
+        replies[i] = new ErrorReply(execDenialText(denied));
+        continue;
+      }
+      replies[i] = this.server.execute(client, cmd, argv);
     }
     this.discard(client);
     return replies;

@@ -303,7 +303,7 @@ export class ReplicaSide {
     };
     const mc = new Client(server, transport);
     mc.flags |= CF.master;
-    mc.authenticated = true;
+    server.acl.exempt(mc);
     mc.replyMode = ReplyMode.Off;
     mc.db = server.dbs[db] ?? server.dbs[0]!;
     server.clients.set(mc.id, mc);

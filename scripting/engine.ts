@@ -11,6 +11,7 @@
  * @module
  */
 
+import { checkCommand, scriptDenialText } from "../core/acl/check.ts";
 import { OOM_ERROR } from "../core/memory/oom.ts";
 import { CF, Client } from "../core/client.ts";
 import { type Command, F } from "../core/command.ts";
@@ -216,6 +217,8 @@ export class Scripting {
     };
     this.client.db = caller.db;
     this.client.resp = 2;
+    // The script's commands run as the caller's user (SORT's BY/GET check reads it), as in Redis.
+    server.acl.setClientUser(this.client, caller.user);
     this.run = ctx;
     let r: Run;
     try {
@@ -352,8 +355,8 @@ export class Scripting {
 
   /** redis.call / redis.pcall / redis.acl_check_cmd from the running script. */
   private scriptCall(mode: number, argv: string[], resp: number): Uint8Array | number {
+    if (mode === 2) return this.aclCheck(argv);
     const found = this.lookup(argv);
-    if (mode === 2) return typeof found === "string" ? -1 : 1;
     const ctx = this.run;
     const server = this.server;
     let reply: Reply;
@@ -368,8 +371,15 @@ export class Scripting {
       const cmd = found;
       const bits = cmd.bits;
       let err: string | undefined;
+      const caller = ctx.caller;
+      const denied = (caller.flags & CF.restricted) !== 0
+        ? checkCommand(caller.user, cmd, argv)
+        : undefined;
       if ((bits & F.noscript) !== 0) {
         err = "ERR This Redis command is not allowed from script";
+      } else if (denied !== undefined) {
+        server.acl.logDenial(caller, denied, cmd, argv, "lua");
+        err = `ERR The user executing the script ${scriptDenialText(denied)}`;
       } else if (ctx.readOnly && (bits & (F.write | F.mayReplicate)) !== 0) {
         err = "ERR Write commands are not allowed from read-only scripts.";
       } else if ((bits & F.write) !== 0 && !ctx.dirty && (ctx.caller.flags & CF.master) === 0) {
@@ -402,6 +412,21 @@ export class Scripting {
     w.truncate(0);
     w.reply(reply, resp);
     return w.buf.subarray(0, w.length);
+  }
+
+  /**
+   * redis.acl_check_cmd: 1 when the calling user may run `argv`, 0 when not, -1 for an unknown
+   * command (found as Redis's lookupCommand does: no arity check).
+   */
+  private aclCheck(argv: string[]): number {
+    let cmd = this.server.command(argv[0]!);
+    if (cmd?.subcommands !== undefined && argv.length >= 2) {
+      cmd = cmd.subcommands.get(argv[1]!.toLowerCase());
+    }
+    if (cmd === undefined) return -1;
+    const caller = this.run?.caller;
+    if (caller === undefined) return 1;
+    return checkCommand(caller.user, cmd, argv) === undefined ? 1 : 0;
   }
 
   private reject(cmd: Command | undefined, message: string): ErrorReply {

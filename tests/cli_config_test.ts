@@ -150,9 +150,20 @@ test("a plugin's directives are accepted in a config file when its params are gi
   assert.match(parseConfigLines(["demo.limit 5"]).error!, /Bad directive/);
 });
 
-test("ACL users, modules and sentinel lines are refused with a reason", () => {
-  assert.match(parseConfigLines(["user alice on >pw ~* +@all"]).error!, /ACL users are not/);
-  assert.match(parseConfigLines(["aclfile /etc/redis/users.acl"]).error!, /ACL files are not/);
+test("user lines are kept for later and bad ones refused; modules and sentinel lines refused", () => {
+  const ok = parseConfigLines(["user alice on >pw ~* +@all", "aclfile /etc/redis/users.acl"]);
+  assert.equal(ok.error, undefined);
+  assert.deepEqual(ok.users, [["alice", "on", ">pw", "~*", "+@all"]]);
+  // Unknown commands are not errors yet (Redis reads the file before loading modules).
+  assert.equal(parseConfigLines(["user bob +nosuchcommand"]).error, undefined);
+  assert.match(
+    parseConfigLines(["user bob on #123"]).error!,
+    /Error in user declaration 'bob': The password hash must be exactly 64 characters/,
+  );
+  assert.match(
+    parseConfigLines(["user bob on", "user bob off"]).error!,
+    /Error in user declaration 'bob': Duplicate user found/,
+  );
   assert.match(parseConfigLines(["loadmodule /x.so"]).error!, /Module \/x\.so failed to load/);
   assert.match(
     parseConfigLines(["sentinel monitor m 127.0.0.1 6379 2"]).error!,

@@ -27,6 +27,8 @@ const CASES: string[][] = [
   ["CONFIG", "SET", "masteruser", "u1", "nosuch", "pw2"],
   ["CONFIG", "SET", "requirepass"],
   ["SET", "k", "not a secret"],
+  ["ACL", "SETUSER", "bob", "on", ">secret", "~*", "+get"],
+  ["ACL", "SETUSER", "bob", "nosuchrule"],
 ];
 
 /** What MONITOR showed, without the time and the client's address. */

@@ -114,6 +114,9 @@ function spec(
     arity,
     flags,
     keys: { first: 1, last: 1, step: 1 },
+    // A group is a hash: ACL rules see the commands in @hash (and @write or @read, @fast, from
+    // the flags); a write reads the group first, so its key needs read and write (`~` or %RW~).
+    acl: ["hash"],
     docs: { summary, since: "1.0.0", group: "module", complexity: "O(1)", args },
     execute,
   };
