@@ -118,10 +118,11 @@ try {
   exit(1);
 }
 try {
-  const { port, hostname } = await server.listen();
-  server.log("notice", `Running mode=standalone, port=${port}.`);
-  server.log("notice", `Server initialized, listening on ${hostname}:${port}`);
-  server.log("notice", "Ready to accept connections tcp");
+  const { port, hostname, tlsPort } = await server.listen();
+  server.log("notice", `Running mode=standalone, port=${port || tlsPort}.`);
+  server.log("notice", `Server initialized, listening on ${hostname}:${port || tlsPort}`);
+  if (port !== 0) server.log("notice", "Ready to accept connections tcp");
+  if (tlsPort !== undefined) server.log("notice", "Ready to accept connections tls");
 } catch (e) {
   server.log("warning", `Failed listening on port ${server.config.num("port")} (tcp): ${e}`);
   exit(1);

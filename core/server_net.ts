@@ -8,8 +8,35 @@
 import { Client } from "./client.ts";
 import { activeExpireCycle } from "./keyspace/expire_cycle.ts";
 import { netAdapter } from "./net/runtime.ts";
-import type { ConnectionHandler, Listener, ListenOptions, Transport } from "./net/transport.ts";
+import type { ConnectionHandler, Listener, Transport } from "./net/transport.ts";
 import type { Server } from "./server.ts";
+import { ServerTls } from "./server_tls.ts";
+
+/** Where `Server.listen` listens; what is not given comes from the config. */
+export interface ServerListenOptions {
+  /**
+   * The plain TCP port; 0 asks the system for a free one. Without it, the `port` directive,
+   * where 0 means no plain listener when a TLS port is given (as Redis), else a free port.
+   */
+  port?: number;
+  /** The address to bind; without it, each address of the `bind` directive. */
+  hostname?: string;
+  /**
+   * The TLS port, beside the plain one (0 asks for a free one); without it, the `tls-port`
+   * directive (0: none). Certificates come from the `tls-*` directives (README, TLS).
+   */
+  tlsPort?: number;
+}
+
+/** Where the server listens. */
+export interface ListenAddress {
+  /** The plain TCP port (0 when only TLS listens). */
+  port: number;
+  /** The bound address. */
+  hostname: string;
+  /** The TLS port, when TLS listens. */
+  tlsPort?: number;
+}
 
 /** A client that sent nothing for this long gives back its query and reply buffers (Redis: 2 s). */
 const IDLE_TRIM_MS = 2000;
@@ -30,6 +57,8 @@ class ClientHandler implements ConnectionHandler {
 /** Listeners, the tick timer and shutdown for one server. */
 export class ServerNet {
   private readonly listeners: Listener[] = [];
+  /** The TLS listeners and the replica side's TLS settings. */
+  readonly tls: ServerTls;
   private cronTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
   /** Where the client buffer trimming resumes on the next tick. */
@@ -38,7 +67,9 @@ export class ServerNet {
   private roundStart = -Infinity;
 
   /** @param server the server this front serves */
-  constructor(private readonly server: Server) {}
+  constructor(private readonly server: Server) {
+    this.tls = new ServerTls(server);
+  }
 
   /** Accepts a connection from a transport (the adapters call this). */
   accept(transport: Transport): Client {
@@ -59,35 +90,38 @@ export class ServerNet {
   }
 
   /**
-   * Starts listening. Without options, listens on the `port` and `bind` config directives.
+   * Starts listening: plain TCP and TLS, on the ports and addresses of `options` or the config.
    *
-   * @returns the bound address (the real port when 0 was asked for)
+   * @returns the bound ports (the real ones when 0 was asked for) and address
    */
-  async listen(options: Partial<ListenOptions> = {}): Promise<{ port: number; hostname: string }> {
+  async listen(options: ServerListenOptions = {}): Promise<ListenAddress> {
+    const config = this.server.config;
     const { listen } = await netAdapter(this.server.netAdapterName);
-    const port = options.port ?? this.server.config.num("port");
+    const port = options.port ?? config.num("port");
+    const tlsPort = options.tlsPort ?? (config.num("tls-port") || undefined);
+    const plain = options.port !== undefined || port !== 0 || tlsPort === undefined;
     const hosts = options.hostname !== undefined
       ? [options.hostname]
-      : this.server.config.str("bind").split(" ").filter(Boolean);
+      : config.str("bind").split(" ").filter(Boolean);
+    const accept = (t: Transport) => new ClientHandler(this.accept(t));
     let first: { port: number; hostname: string } | undefined;
-    for (const raw of hosts) {
+    for (const raw of plain ? hosts : []) {
       const optional = raw.startsWith("-");
       const hostname = optional ? raw.slice(1) : raw;
       try {
-        const l = await listen(
-          { port: first?.port ?? port, hostname },
-          (t) => new ClientHandler(this.accept(t)),
-        );
+        const l = await listen({ port: first?.port ?? port, hostname }, accept);
         this.listeners.push(l);
         first ??= { port: l.port, hostname: l.hostname };
       } catch (e) {
         if (!optional) throw e;
       }
     }
-    if (!first) throw new Error("No address to listen on");
-    if (port === 0) this.server.config.set("port", first.port);
+    if (plain && !first) throw new Error("No address to listen on");
+    if (plain && port === 0) config.set("port", first!.port);
+    const tls = await this.tls.listen(tlsPort, hosts, accept);
     this.startCron();
-    return first;
+    const at = { port: first?.port ?? 0, hostname: first?.hostname ?? tls!.hostname };
+    return tls ? { ...at, tlsPort: tls.port } : at;
   }
 
   /** Restarts the tick timer (after a change of `hz`), if it runs. */
@@ -162,7 +196,7 @@ export class ServerNet {
       this.cronTimer = undefined;
       for (const h of this.server.hooks.shutdown) await h();
       // Node's server.close() waits for open connections: stop accepting, drop clients, then wait.
-      const closing = Promise.all(this.listeners.map((l) => l.close()));
+      const closing = Promise.all([...this.listeners.map((l) => l.close()), this.tls.close()]);
       this.listeners.length = 0;
       for (const c of [...this.server.clients.values()]) c.close();
       await closing;

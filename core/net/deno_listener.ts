@@ -20,6 +20,7 @@ import type {
   ConnectFn,
   Connection,
   ConnectionHandler,
+  ConnectOptions,
   Listener,
   ListenFn,
   ListenOptions,
@@ -227,7 +228,7 @@ export const denoListen: ListenFn = (
 };
 
 /** Connects to `options` with `Deno.connect`. */
-export const denoConnect: ConnectFn = async (options: ListenOptions): Promise<Connection> => {
+export const denoConnect: ConnectFn = async (options: ConnectOptions): Promise<Connection> => {
   const conn = await Deno.connect({ port: options.port, hostname: options.hostname });
   return new DenoTransport(conn);
 };

@@ -27,3 +27,12 @@ export async function netAdapter(
   const m = await import("./node_listener.ts");
   return { listen: m.nodeListen, connect: m.nodeConnect };
 }
+
+/**
+ * The TLS listen and connect functions: `node:tls` on both runtimes, because `Deno.listenTls`
+ * cannot verify client certificates (see node_tls.ts).
+ */
+export async function tlsAdapter(): Promise<{ listen: ListenFn; connect: ConnectFn }> {
+  const m = await import("./node_tls.ts");
+  return { listen: m.tlsListen, connect: m.tlsConnect };
+}
