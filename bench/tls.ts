@@ -1,10 +1,12 @@
 /**
  * TLS throughput, redeno beside redis-server:
  *
- *     deno run -A bench/tls.ts [--runtime deno|node] [--rounds N] [--n N] [--pipeline N]
+ *     deno run -A bench/tls.ts [--runtime deno|node] [--mtls] [--rounds N] [--n N] [--pipeline N]
  *
  * Both servers listen on a plain port and a TLS port with the same certificates (made with
- * openssl in a temp directory; `tls-auth-clients no`, so redis-benchmark needs only the CA).
+ * openssl in a temp directory). By default `tls-auth-clients no`, so redis-benchmark needs only
+ * the CA (on Deno, redeno then serves TLS with `Deno.listenTls`); `--mtls` measures mutual TLS
+ * (`tls-auth-clients yes`, redis-benchmark presenting a certificate: `node:tls` on both runtimes).
  * Each round runs `redis-benchmark --tls --cacert ca.crt -t <test> -c 50 -P 16 -n 200000` on
  * each server's TLS port, and the same over plain TCP for comparison, the servers taking turns;
  * the table gives medians of ops/s and of server CPU time per request (from /proc), and the
@@ -33,6 +35,7 @@ interface Flags {
   requests: number;
   pipeline: number;
   tests: string[];
+  mtls: boolean;
 }
 
 function parse(argv: string[]): Flags {
@@ -42,8 +45,13 @@ function parse(argv: string[]): Flags {
     requests: 200_000,
     pipeline: 16,
     tests: ["set", "get"],
+    mtls: false,
   };
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--mtls") {
+      f.mtls = true;
+      continue;
+    }
     const v = argv[++i];
     switch (argv[i - 1]) {
       case "--runtime":
@@ -70,7 +78,9 @@ function parse(argv: string[]): Flags {
 }
 
 /** A CA and a server certificate for 127.0.0.1, in a new temp directory. */
-function makeCerts(): { dir: string; ca: string; flags: string[] } {
+function makeCerts(
+  mtls: boolean,
+): { dir: string; ca: string; cert: string; key: string; flags: string[] } {
   const dir = mkdtempSync(join(tmpdir(), "redeno-bench-tls-"));
   const p = (n: string) => join(dir, n);
   const ssl = (args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
@@ -98,15 +108,16 @@ function makeCerts(): { dir: string; ca: string; flags: string[] } {
   ]);
   const flags = [
     ...["--tls-cert-file", p("server.crt"), "--tls-key-file", p("server.key")],
-    ...["--tls-ca-cert-file", p("ca.crt"), "--tls-auth-clients", "no"],
+    ...["--tls-ca-cert-file", p("ca.crt"), "--tls-auth-clients", mtls ? "yes" : "no"],
   ];
-  return { dir, ca: p("ca.crt"), flags };
+  // With --mtls redis-benchmark presents the server's certificate (signed by the same CA).
+  return { dir, ca: p("ca.crt"), cert: p("server.crt"), key: p("server.key"), flags };
 }
 
 async function main(): Promise<void> {
   const f = parse(process.argv.slice(2));
   installCleanup();
-  const certs = makeCerts();
+  const certs = makeCerts(f.mtls);
   const tlsPorts = { redis: await freePort(), redeno: await freePort() };
   const redis = await startRedis(await freePort(), [
     ...certs.flags,
@@ -125,10 +136,14 @@ async function main(): Promise<void> {
       `CLK_TCK ${clockTicks()}, ${execFileSync("nproc", { encoding: "utf8" }).trim()} CPUs`,
     );
     console.log(
-      `redis-benchmark [--tls --cacert ca.crt] -t <test> -c 50 -P ${f.pipeline} -n ${f.requests}; ` +
+      `redis-benchmark [--tls --cacert ca.crt${f.mtls ? " --cert c.crt --key c.key" : ""}] ` +
+        `-t <test> -c 50 -P ${f.pipeline} -n ${f.requests}; ` +
         `${f.rounds} rounds, medians\n`,
     );
     const servers = { redis, redeno };
+    const client = f.mtls
+      ? { cacert: certs.ca, cert: certs.cert, key: certs.key }
+      : { cacert: certs.ca };
     const all: Array<{ series: Series; spec: (s: "redis" | "redeno") => RunSpec }> = [];
     for (const tls of [true, false]) {
       for (const test of f.tests) {
@@ -147,7 +162,7 @@ async function main(): Promise<void> {
             redis: [],
             redeno: [],
           },
-          spec: (s) => (tls ? { ...base, tls: { port: tlsPorts[s], cacert: certs.ca } } : base),
+          spec: (s) => (tls ? { ...base, tls: { port: tlsPorts[s], ...client } } : base),
         });
       }
     }

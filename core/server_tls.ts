@@ -11,10 +11,19 @@
 import { ConfigError } from "./config_types.ts";
 import { checkTls } from "./net/node_tls.ts";
 import { tlsAdapter } from "./net/runtime.ts";
-import type { ConnectionHandler, Listener, TlsSettings, Transport } from "./net/transport.ts";
+import type {
+  ConnectionHandler,
+  Listener,
+  ListenFn,
+  TlsSettings,
+  Transport,
+} from "./net/transport.ts";
 import type { Server } from "./server.ts";
 import { TLS_CONTEXT_DIRECTIVES } from "./tls_defs.ts";
 import { TLS_UPDATE_FAILED, type TlsEnds, tlsSettings, tlsWanted } from "./tls_settings.ts";
+
+/** Binds of a port reopened in place, while the socket just closed may still hold it. */
+const REBIND_ATTEMPTS = 10;
 
 /** TLS listeners and settings for one server. */
 export class ServerTls {
@@ -38,7 +47,7 @@ export class ServerTls {
     config.onChange((name) => {
       if (name !== "tls-auth-clients" || this.ends === undefined) return;
       this.ends.server.clientAuth = config.str(name) as TlsEnds["server"]["clientAuth"];
-      for (const l of this.listeners) l.setTls?.(this.ends.server);
+      this.serve(this.ends.server);
     });
   }
 
@@ -91,12 +100,48 @@ export class ServerTls {
       throw new ConfigError(TLS_UPDATE_FAILED);
     }
     this.ends = ends;
-    for (const l of this.listeners) l.setTls?.(ends.server);
+    this.serve(ends.server);
     return ends;
   }
 
-  private async open(port: number): Promise<void> {
-    const { listen } = await tlsAdapter();
+  /** Gives the listeners new settings; those that cannot serve them are opened again. */
+  private serve(settings: TlsEnds["server"]): void {
+    if (this.listeners.every((l) => l.setTls?.(settings) !== false)) return;
+    this.reopen(this.bound);
+  }
+
+  /**
+   * Closes the listeners and opens new ones on `port` (0: none) with the current settings, after
+   * any reopening in progress. The adapter is loaded first, so that a port reopened in place is
+   * closed only between two binds; a bind the closing socket still holds is tried again.
+   */
+  private reopen(port: number): void {
+    const same = port === this.bound;
+    this.moving = this.moving.then(async () => {
+      const adapter = port === 0
+        ? undefined
+        : await tlsAdapter(this.ends!.server, this.server.netAdapterName);
+      // Stops accepting at once; clients of the old listeners stay connected.
+      void this.close();
+      if (adapter === undefined) return;
+      for (let attempt = 1;; attempt++) {
+        try {
+          await this.open(port, adapter.listen);
+          return;
+        } catch (e) {
+          if (same && attempt < REBIND_ATTEMPTS) {
+            await new Promise((r) => setTimeout(r, 20));
+            continue;
+          }
+          this.server.log("warning", `Failed listening on port ${port} (TLS): ${e}`);
+          return;
+        }
+      }
+    });
+  }
+
+  private async open(port: number, listen?: ListenFn): Promise<void> {
+    listen ??= (await tlsAdapter(this.ends!.server, this.server.netAdapterName)).listen;
     const opened: Listener[] = [];
     for (const raw of this.hosts) {
       const optional = raw.startsWith("-");
@@ -133,16 +178,7 @@ export class ServerTls {
     if (port === this.bound) return;
     // From the files as they are now (Redis would keep a context built before, if any).
     if (port !== 0) this.configure();
-    this.moving = this.moving.then(async () => {
-      // Stops accepting at once; clients of the old port stay connected.
-      void this.close();
-      if (port === 0) return;
-      try {
-        await this.open(port);
-      } catch (e) {
-        this.server.log("warning", `Failed listening on port ${port} (TLS): ${e}`);
-      }
-    });
+    this.reopen(port);
   }
 
   /** Stops accepting TLS connections; resolves once the listeners' connections are gone. */

@@ -9,6 +9,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
@@ -51,40 +52,48 @@ test(
   },
 );
 
-test("ioredis and node-redis work over TLS with a client certificate", { skip }, async () => {
-  const { server, tlsPort } = await tlsServer(certs);
-  const tlsOptions = {
-    ca: readFileSync(certs.ca),
-    cert: readFileSync(certs.clientCert),
-    key: readFileSync(certs.clientKey),
-  };
-  const io = new Redis({
-    host: "127.0.0.1",
-    port: tlsPort,
-    tls: tlsOptions,
-    maxRetriesPerRequest: 0,
+for (const auth of ["yes", "no"]) {
+  test(`ioredis and node-redis work over TLS (tls-auth-clients ${auth})`, { skip }, async () => {
+    const { server, tlsPort } = await tlsServer(certs, { "tls-auth-clients": auth });
+    const ca = readFileSync(certs.ca);
+    const tlsOptions = auth === "no"
+      ? { ca }
+      : { ca, cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) };
+    const io = new Redis({
+      host: "127.0.0.1",
+      port: tlsPort,
+      tls: tlsOptions,
+      maxRetriesPerRequest: 0,
+    });
+    const nr = createClient({
+      socket: { host: "127.0.0.1", port: tlsPort, tls: true, ...tlsOptions },
+    });
+    try {
+      await nr.connect();
+      assert.equal(await io.set("a", "1"), "OK");
+      assert.equal(await nr.get("a"), "1");
+      // A big value crosses many TLS records both ways.
+      const big = "x".repeat(3 * 1024 * 1024);
+      await nr.set("big", big);
+      assert.equal(await io.get("big"), big);
+      const pipe = io.pipeline();
+      for (let i = 0; i < 1000; i++) pipe.incr("n");
+      const replies = await pipe.exec();
+      assert.deepEqual(replies!.at(-1), [null, 1000]);
+      // Pub/sub pushes go out of band, on the same transport.
+      const sub = nr.duplicate();
+      await sub.connect();
+      const got = new Promise<string>((done) => void sub.subscribe("ch", (m) => done(m)));
+      await waitFor(async () => (await io.publish("ch", "hi")) === 1, "the subscription");
+      assert.equal(await got, "hi");
+      await sub.quit();
+    } finally {
+      io.disconnect();
+      await nr.quit();
+      await server.close();
+    }
   });
-  const nr = createClient({
-    socket: { host: "127.0.0.1", port: tlsPort, tls: true, ...tlsOptions },
-  });
-  try {
-    await nr.connect();
-    assert.equal(await io.set("a", "1"), "OK");
-    assert.equal(await nr.get("a"), "1");
-    // A big value crosses many TLS records both ways.
-    const big = "x".repeat(3 * 1024 * 1024);
-    await nr.set("big", big);
-    assert.equal(await io.get("big"), big);
-    const pipe = io.pipeline();
-    for (let i = 0; i < 1000; i++) pipe.incr("n");
-    const replies = await pipe.exec();
-    assert.deepEqual(replies!.at(-1), [null, 1000]);
-  } finally {
-    io.disconnect();
-    await nr.quit();
-    await server.close();
-  }
-});
+}
 
 test(
   "tls-auth-clients yes refuses a client without a certificate or with another CA's",
@@ -113,6 +122,26 @@ test(
   },
 );
 
+for (const auth of ["yes", "no"]) {
+  test(
+    `a failed handshake leaves the TLS port serving (tls-auth-clients ${auth})`,
+    { skip },
+    async () => {
+      const { server, tlsPort } = await tlsServer(certs, { "tls-auth-clients": auth });
+      try {
+        // Plain text, and a client that trusts another CA: neither becomes a client.
+        assert.notEqual((await redisCli(tlsPort, ["PING"])).stdout, "PONG\n");
+        const wrongCa = await tlsCliWithCa(certs.otherCert, tlsPort);
+        assert.match(wrongCa.stderr, /certificate verify failed|Could not negotiate/);
+        assert.equal((await tlsCli(certs, tlsPort, ["PING"])).stdout, "PONG\n");
+        assert.equal(server.clients.size, 0);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+}
+
 test("tls-auth-clients optional takes no certificate but refuses a bad one; no asks for none", {
   skip,
 }, async () => {
@@ -124,18 +153,28 @@ test("tls-auth-clients optional takes no certificate but refuses a bad one; no a
     // Read for each new connection, as Redis.
     assert.equal(configSet(server, "tls-auth-clients", "yes"), "OK");
     assert.equal((await tlsCli(certs, tlsPort, ["PING"], "none")).stdout, "");
+    // On Deno `no` is served by Deno.listenTls: the port is reopened in place, just after.
     assert.equal(configSet(server, "tls-auth-clients", "no"), "OK");
-    assert.equal((await tlsCli(certs, tlsPort, ["PING"], "none")).stdout, "PONG\n");
+    await waitFor(
+      async () => (await tlsCli(certs, tlsPort, ["PING"], "none")).stdout === "PONG\n",
+      "a client without a certificate to be served",
+    );
+    assert.equal(configSet(server, "tls-auth-clients", "yes"), "OK");
+    await waitFor(async () => {
+      const r = await tlsCli(certs, tlsPort, ["PING"], "none");
+      return r.stdout === "" && !r.stderr.includes("Connection refused");
+    }, "a client without a certificate to be refused");
+    assert.equal((await tlsCli(certs, tlsPort, ["PING"], "client")).stdout, "PONG\n");
   } finally {
     await server.close();
   }
 });
 
-test(
-  "CONFIG SET of the certificate serves new connections with the new one",
-  { skip },
-  async () => {
-    const { server, tlsPort } = await tlsServer(certs);
+for (const auth of ["yes", "no"]) {
+  test(`CONFIG SET of the certificate serves new connections with it (tls-auth-clients ${auth})`, {
+    skip,
+  }, async () => {
+    const { server, tlsPort } = await tlsServer(certs, { "tls-auth-clients": auth });
     try {
       const io = new Redis({
         host: "127.0.0.1",
@@ -150,15 +189,22 @@ test(
       assert.equal(await peerCommonName(certs, tlsPort), "Server-only");
       const set = ["tls-cert-file", certs.server2Cert, "tls-key-file", certs.server2Key];
       assert.equal(configSet(server, ...set), "OK");
-      assert.equal(await peerCommonName(certs, tlsPort), "Server-two");
+      // Node swaps the context in place; Deno.listenTls (Deno, `no`) is reopened just after.
+      await waitFor(async () => {
+        try {
+          return await peerCommonName(certs, tlsPort) === "Server-two";
+        } catch {
+          return false;
+        }
+      }, "the new certificate");
       // The connection made before goes on.
       assert.equal(await io.ping(), "PONG");
       io.disconnect();
     } finally {
       await server.close();
     }
-  },
-);
+  });
+}
 
 test("a TLS setting that does not load is refused with Redis's error and changes nothing", {
   skip: skip || missing("redis-server"),
@@ -266,6 +312,18 @@ function configSet(server: Server, ...args: string[]): string {
   if (r instanceof SimpleString) return r.value;
   assert.ok(r instanceof ErrorReply, String(r));
   return r.message;
+}
+
+/** redis-cli --tls trusting only `ca` (no client certificate). */
+function tlsCliWithCa(ca: string, port: number) {
+  return new Promise<{ stdout: string; stderr: string }>((resolve) => {
+    const p = spawn("redis-cli", ["--tls", "--cacert", ca, "-p", String(port), "PING"]);
+    let stdout = "";
+    let stderr = "";
+    p.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    p.on("close", () => resolve({ stdout, stderr }));
+  });
 }
 
 function flags(config: Record<string, string>): string[] {

@@ -1,7 +1,9 @@
 /**
  * The TLS adapter (`node:tls`), on both runtimes: `Deno.listenTls` cannot ask for or verify a
- * client certificate (Redis's default, `tls-auth-clients yes`), while Deno's `node:tls` can.
- * Connections are NodeTransports, so a TLS client is read and paused like a plain one.
+ * client certificate (Redis's default, `tls-auth-clients yes`) nor limit protocol versions, while
+ * Deno's `node:tls` can; on Deno, deno_listener.ts serves the settings `Deno.listenTls` can, and
+ * the replica side always connects with `node:tls`. Connections are NodeTransports, so a TLS
+ * client is read and paused like a plain one.
  *
  * What each runtime honours: Node (OpenSSL) every setting; Deno (rustls underneath) the
  * certificates, client verification and protocol versions, but not the cipher lists, the server's
@@ -100,7 +102,7 @@ export const tlsListen: ListenFn = (
         port: a.port,
         hostname: a.address,
         close: () => new Promise<void>((res) => server.close(() => res())),
-        setTls(settings: TlsServerSettings): void {
+        setTls(settings: TlsServerSettings): boolean {
           const o = serverOptions(settings);
           server.setSecureContext(o);
           // Read per connection by tls.Server (setSecureContext leaves them as they were).
@@ -108,6 +110,7 @@ export const tlsListen: ListenFn = (
           s.requestCert = o.requestCert === true;
           s.rejectUnauthorized = o.rejectUnauthorized === true;
           mode = settings.clientAuth;
+          return true;
         },
       });
     });

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConnectFn, ListenFn } from "./transport.ts";
+import type { ConnectFn, ListenFn, TlsServerSettings } from "./transport.ts";
 
 /** The running JS runtime. */
 export const runtimeName: "deno" | "node" =
@@ -29,10 +29,18 @@ export async function netAdapter(
 }
 
 /**
- * The TLS listen and connect functions: `node:tls` on both runtimes, because `Deno.listenTls`
- * cannot verify client certificates (see node_tls.ts).
+ * The TLS listen and connect functions for `settings`: on Deno, `Deno.listenTls` when it can serve
+ * them (no client certificates, the default protocols: deno_listener.ts) unless `adapter` is
+ * `"node"`; else `node:tls`, on both runtimes (node_tls.ts).
  */
-export async function tlsAdapter(): Promise<{ listen: ListenFn; connect: ConnectFn }> {
+export async function tlsAdapter(
+  settings?: TlsServerSettings,
+  adapter?: "deno" | "node",
+): Promise<{ listen: ListenFn; connect: ConnectFn }> {
   const m = await import("./node_tls.ts");
+  if (settings !== undefined && (adapter ?? runtimeName) === "deno" && runtimeName === "deno") {
+    const d = await import("./deno_listener.ts");
+    if (d.denoTlsServes(settings)) return { listen: d.denoListenTls, connect: m.tlsConnect };
+  }
   return { listen: m.tlsListen, connect: m.tlsConnect };
 }

@@ -57,8 +57,11 @@ export interface Listener {
   readonly hostname: string;
   /** Stops accepting connections. */
   close(): Promise<void>;
-  /** A TLS listener: connections accepted from now on use these settings. */
-  setTls?(settings: TlsServerSettings): void;
+  /**
+   * A TLS listener: connections accepted from now on use these settings. False when this
+   * listener cannot serve them (the caller then opens another in its place).
+   */
+  setTls?(settings: TlsServerSettings): boolean;
 }
 
 /** Where to listen. */
