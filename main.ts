@@ -34,6 +34,7 @@ const { rdbOf } = await import("./core/persistence/rdb_file.ts");
 const { groups } = await import("./plugins/groups/mod.ts");
 const { replication } = await import("./replication/mod.ts");
 const { startIdleGc } = await import("./core/memory/idle_gc.ts");
+const { TlsStartError } = await import("./core/server_tls.ts");
 
 const action = specialAction(argvOf());
 if (action === "version") {
@@ -124,7 +125,12 @@ try {
   if (port !== 0) server.log("notice", "Ready to accept connections tcp");
   if (tlsPort !== undefined) server.log("notice", "Ready to accept connections tls");
 } catch (e) {
-  server.log("warning", `Failed listening on port ${server.config.num("port")} (tcp): ${e}`);
+  server.log(
+    "warning",
+    e instanceof TlsStartError
+      ? e.message
+      : `Failed listening on port ${server.config.num("port")} (tcp): ${e}`,
+  );
   exit(1);
 }
 

@@ -25,6 +25,9 @@ import { TLS_UPDATE_FAILED, type TlsEnds, tlsSettings, tlsWanted } from "./tls_s
 /** Binds of a port reopened in place, while the socket just closed may still hold it. */
 const REBIND_ATTEMPTS = 10;
 
+/** The TLS side could not start: its message is the whole report (Redis's wording). */
+export class TlsStartError extends Error {}
+
 /** TLS listeners and settings for one server. */
 export class ServerTls {
   private listeners: Listener[] = [];
@@ -83,10 +86,14 @@ export class ServerTls {
     try {
       this.configure();
     } catch {
-      throw new Error("Failed to configure TLS. Check logs for more info.");
+      throw new TlsStartError("Failed to configure TLS. Check logs for more info.");
     }
     if (port === undefined) return undefined;
-    await this.open(port);
+    try {
+      await this.open(port);
+    } catch (e) {
+      throw new TlsStartError(`Failed listening on port ${port} (TLS), aborting: ${e}`);
+    }
     return { port: this.bound, hostname: this.listeners[0]!.hostname };
   }
 

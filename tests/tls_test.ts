@@ -9,12 +9,13 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { createServer, ErrorReply, type Server, SimpleString } from "../mod.ts";
-import { redisCli } from "./helpers.ts";
+import { redisCli, startProcess } from "./helpers.ts";
 import { missing } from "./redis_tools.ts";
 import { freePort, stockRedis, waitFor } from "./replication_helpers.ts";
 import {
@@ -305,6 +306,35 @@ test("with port 0 only TLS listens; CONFIG SET tls-port moves it", { skip }, asy
     await server.close();
   }
 });
+
+test(
+  "main.ts with port 0 serves TLS only, from a config file, and refuses to start without a key",
+  {
+    skip,
+  },
+  async () => {
+    const tlsPort = await freePort();
+    const conf = join(certs.dir, "redis.conf");
+    const directives = { ...tlsConfig(certs), port: "0", "tls-port": String(tlsPort), save: '""' };
+    writeFileSync(conf, Object.entries(directives).map(([k, v]) => `${k} ${v}`).join("\n") + "\n");
+    const main = await startProcess("node_modules/.bin/tsx", ["main.ts", conf], "Ready to accept");
+    try {
+      assert.match(main.output(), /Ready to accept connections tls/);
+      assert.doesNotMatch(main.output(), /Ready to accept connections tcp/);
+      assert.equal((await tlsCli(certs, tlsPort, ["PING"])).stdout, "PONG\n");
+      await tlsCli(certs, tlsPort, ["SHUTDOWN", "NOSAVE"]);
+    } finally {
+      await main.kill("SIGKILL");
+    }
+    const bad = spawnSync("node_modules/.bin/tsx", [
+      ...["main.ts", "--port", "0", "--tls-port", String(tlsPort)],
+      ...["--tls-cert-file", certs.serverCert, "--tls-ca-cert-file", certs.ca],
+    ], { encoding: "utf8" });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /No tls-key-file configured!/);
+    assert.match(bad.stdout, /# Failed to configure TLS. Check logs for more info.\n/);
+  },
+);
 
 /** CONFIG SET on `server`: "OK" or the error's text. */
 function configSet(server: Server, ...args: string[]): string {
