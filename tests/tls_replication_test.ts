@@ -106,6 +106,29 @@ test("a redeno replica follows a stock redis-server master over TLS", { skip }, 
   }
 });
 
+test("a replica presents tls-client-cert-file to its master when set", { skip }, async () => {
+  const masterTls = await freePort();
+  const master = await stockRedis([...flags(tlsConfig(certs)), "--tls-port", String(masterTls)]);
+  // Its own certificate is one the master does not trust: only the client one gets it in.
+  const r = await tlsServer(certs, {
+    "tls-cert-file": certs.otherCert,
+    "tls-key-file": certs.otherKey,
+    "tls-client-cert-file": certs.clientCert,
+    "tls-client-key-file": certs.clientKey,
+    "tls-replication": "yes",
+    replicaof: `${HOST} ${masterTls}`,
+  });
+  try {
+    await waitFor(
+      () => field(infoText(r.server, "replication"), "master_link_status") === "up",
+      "redeno to sync with its client certificate",
+    );
+  } finally {
+    await r.server.close();
+    await master.stop();
+  }
+});
+
 test("CONFIG SET tls-replication yes takes a replica's link to TLS", { skip }, async () => {
   const masterTls = await freePort();
   const master = await stockRedis([...flags(tlsConfig(certs)), "--tls-port", String(masterTls)]);

@@ -10,7 +10,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
@@ -287,6 +287,28 @@ test("an encrypted key loads with tls-key-file-pass", { skip }, async () => {
   await bad.close();
 });
 
+test(
+  "tls-ca-cert-dir gives the authorities client certificates are checked against",
+  { skip },
+  async () => {
+    const caDir = join(certs.dir, "cadir");
+    mkdirSync(caDir);
+    copyFileSync(certs.ca, join(caDir, "ca.pem"));
+    const { server, tlsPort } = await tlsServer(certs, {
+      "tls-ca-cert-file": "",
+      "tls-ca-cert-dir": caDir,
+    });
+    try {
+      assert.equal((await tlsCli(certs, tlsPort, ["PING"], "client")).stdout, "PONG\n");
+      assert.equal((await tlsCli(certs, tlsPort, ["PING"], "other")).stdout, "");
+      // Neither a file nor a directory of authorities: mutual TLS cannot be configured.
+      assert.match(configSet(server, "tls-ca-cert-dir", ""), /Unable to update TLS configuration/);
+    } finally {
+      await server.close();
+    }
+  },
+);
+
 test("with port 0 only TLS listens; CONFIG SET tls-port moves it", { skip }, async () => {
   const server = createServer({ config: tlsConfig(certs, { port: "0" }) });
   const first = await freePort();
@@ -294,6 +316,10 @@ test("with port 0 only TLS listens; CONFIG SET tls-port moves it", { skip }, asy
   try {
     assert.equal(a.port, 0);
     assert.equal(a.tlsPort, first);
+    assert.match(
+      (await tlsCli(certs, first, ["INFO", "server"])).stdout,
+      new RegExp(`tcp_port:${first}\r`),
+    );
     assert.equal((await tlsCli(certs, first, ["PING"])).stdout, "PONG\n");
     const next = await freePort();
     assert.equal(configSet(server, "tls-port", String(next)), "OK");
