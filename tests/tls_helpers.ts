@@ -27,6 +27,8 @@ export interface Certs {
   serverKeyEncrypted: string;
   clientCert: string;
   clientKey: string;
+  /** An X.509 v1 certificate of the CA, without extensions (Redis's tests' `redis.crt`). */
+  v1Cert: string;
   /** A self-signed certificate no configured CA signed. */
   otherCert: string;
   otherKey: string;
@@ -46,7 +48,7 @@ export function makeCerts(): Certs {
     ...["req", "-x509", "-new", "-nodes", "-sha256", "-days", "30", "-key", p("ca.key")],
     ...["-subj", "/O=redeno test/CN=Certificate Authority", "-out", p("ca.crt")],
   ]);
-  const sign = (name: string, cn: string, ext: string) => {
+  const sign = (name: string, cn: string, ext: string | undefined) => {
     openssl(["genrsa", "-out", p(`${name}.key`), "2048"]);
     openssl([
       "req",
@@ -58,11 +60,12 @@ export function makeCerts(): Certs {
       "-out",
       p(`${name}.csr`),
     ]);
-    writeFileSync(p(`${name}.ext`), ext);
+    if (ext !== undefined) writeFileSync(p(`${name}.ext`), ext);
     openssl([
       ...["x509", "-req", "-sha256", "-days", "30", "-in", p(`${name}.csr`)],
       ...["-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-CAcreateserial"],
-      ...["-extfile", p(`${name}.ext`), "-out", p(`${name}.crt`)],
+      ...(ext !== undefined ? ["-extfile", p(`${name}.ext`)] : []),
+      ...["-out", p(`${name}.crt`)],
     ]);
   };
   const serverExt = "keyUsage=digitalSignature,keyEncipherment\n" +
@@ -74,6 +77,7 @@ export function makeCerts(): Certs {
     "Client-only",
     "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
   );
+  sign("v1", "Generic-cert", undefined);
   openssl([
     ...["pkey", "-in", p("server.key"), "-aes256", "-passout", "pass:secret"],
     ...["-out", p("server-enc.key")],
@@ -92,6 +96,7 @@ export function makeCerts(): Certs {
     serverKeyEncrypted: p("server-enc.key"),
     clientCert: p("client.crt"),
     clientKey: p("client.key"),
+    v1Cert: p("v1.crt"),
     otherCert: p("other.crt"),
     otherKey: p("other.key"),
     remove: () => rmSync(dir, { recursive: true, force: true }),

@@ -287,6 +287,22 @@ test("an encrypted key loads with tls-key-file-pass", { skip }, async () => {
   await bad.close();
 });
 
+for (const auth of ["yes", "no"]) {
+  test(`an X.509 v1 certificate serves (tls-auth-clients ${auth})`, { skip }, async () => {
+    const v1Key = certs.v1Cert.replace(/\.crt$/, ".key");
+    const { server, tlsPort } = await tlsServer(certs, {
+      "tls-cert-file": certs.v1Cert,
+      "tls-key-file": v1Key,
+      "tls-auth-clients": auth,
+    });
+    try {
+      assert.equal((await tlsCli(certs, tlsPort, ["PING"])).stdout, "PONG\n");
+    } finally {
+      await server.close();
+    }
+  });
+}
+
 test(
   "tls-ca-cert-dir gives the authorities client certificates are checked against",
   { skip },

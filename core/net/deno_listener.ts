@@ -251,6 +251,11 @@ export function denoTlsServes(settings: TlsServerSettings): boolean {
     settings.maxVersion === "TLSv1.3";
 }
 
+/** True for the error of a bind to a port in use. */
+export function isAddrInUse(e: unknown): boolean {
+  return e instanceof Deno.errors.AddrInUse;
+}
+
 /**
  * Listens with `Deno.listenTls` (see denoTlsServes). It cannot swap its certificate: new settings
  * with another certificate are refused, and the caller opens a new listener in its place (the
@@ -265,12 +270,17 @@ export const denoListenTls: ListenFn = (
   if (tls === undefined || !denoTlsServes(tls)) {
     return Promise.reject(new TypeError("Deno.listenTls cannot serve these TLS settings"));
   }
-  const listener = Deno.listenTls({
-    port: options.port,
-    hostname: options.hostname,
-    cert: tls.cert,
-    key: tls.key,
-  });
+  let listener: Deno.TlsListener;
+  try {
+    listener = Deno.listenTls({
+      port: options.port,
+      hostname: options.hostname,
+      cert: tls.cert,
+      key: tls.key,
+    });
+  } catch (e) {
+    return Promise.reject(e);
+  }
   const a = listener.addr as Deno.NetAddr;
   let open = true;
   void acceptLoop(listener, accept, () => open);

@@ -30,8 +30,8 @@ export async function netAdapter(
 
 /**
  * The TLS listen and connect functions for `settings`: on Deno, `Deno.listenTls` when it can serve
- * them (no client certificates, the default protocols: deno_listener.ts) unless `adapter` is
- * `"node"`; else `node:tls`, on both runtimes (node_tls.ts).
+ * them (no client certificates, the default protocols, a certificate rustls takes:
+ * deno_listener.ts) unless `adapter` is `"node"`; else `node:tls`, on both runtimes (node_tls.ts).
  */
 export async function tlsAdapter(
   settings?: TlsServerSettings,
@@ -40,7 +40,14 @@ export async function tlsAdapter(
   const m = await import("./node_tls.ts");
   if (settings !== undefined && (adapter ?? runtimeName) === "deno" && runtimeName === "deno") {
     const d = await import("./deno_listener.ts");
-    if (d.denoTlsServes(settings)) return { listen: d.denoListenTls, connect: m.tlsConnect };
+    if (d.denoTlsServes(settings)) {
+      // Deno.listenTls refuses some certificates node:tls takes (X.509 v1): those go there.
+      const listen: ListenFn = (options, accept) =>
+        d.denoListenTls(options, accept).catch((e) =>
+          d.isAddrInUse(e) ? Promise.reject(e) : m.tlsListen(options, accept)
+        );
+      return { listen, connect: m.tlsConnect };
+    }
   }
   return { listen: m.tlsListen, connect: m.tlsConnect };
 }
