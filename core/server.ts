@@ -374,6 +374,8 @@ export class Server implements KeyspaceHost {
    * for every client under `appendfsync always`): see holdReplies() in core/client.ts.
    */
   heldReplies: Set<Client> | undefined;
+  /** Holds of `heldReplies` not yet released (see holdReplies()). */
+  replyHolds = 0;
 
   /** Runs the beforeReplies hooks: called before replies are written to sockets. */
   beforeReplies(): void {

@@ -8,9 +8,10 @@
 import { Client } from "./client.ts";
 import { activeExpireCycle } from "./keyspace/expire_cycle.ts";
 import { netAdapter } from "./net/runtime.ts";
-import type { ConnectionHandler, Listener, Transport } from "./net/transport.ts";
+import type { ConnectionHandler, Listener, ListenFn, Transport } from "./net/transport.ts";
 import type { Server } from "./server.ts";
 import { ServerTls } from "./server_tls.ts";
+import { listenAgain, listenAll, Reopenings } from "./listen_all.ts";
 
 /** Where `Server.listen` listens; what is not given comes from the config. */
 export interface ServerListenOptions {
@@ -66,9 +67,44 @@ export class ServerNet {
   /** When the current round of client buffer trimming began (server time, ms). */
   private roundStart = -Infinity;
 
+  /** The port the plain listeners are bound to (0: none). */
+  private plainPort = 0;
+  /** The addresses and the connection handler of the first listen, for CONFIG SET port. */
+  private hosts: string[] = [];
+  private handler: ((t: Transport) => ConnectionHandler) | undefined;
+  /** The listen function of the first listen (a move then binds without waiting). */
+  private listenFn: ListenFn | undefined;
+  private readonly reopenings: Reopenings;
+
   /** @param server the server this front serves */
   constructor(private readonly server: Server) {
     this.tls = new ServerTls(server);
+    this.reopenings = new Reopenings(server);
+    server.config.onApply(["port"], () => this.movePort());
+  }
+
+  /**
+   * CONFIG SET port: the plain listeners close and new ones open on the new port (0: none)
+   * right after the reply, as Redis moves them (a port that cannot be bound is logged).
+   */
+  private movePort(): void {
+    const port = this.server.config.num("port");
+    const accept = this.handler;
+    const listen = this.listenFn;
+    if (accept === undefined || listen === undefined || port === this.plainPort) return;
+    this.reopenings.run(async () => {
+      // Stops accepting at once; clients of the old port stay connected.
+      for (const l of this.listeners.splice(0)) void l.close();
+      this.plainPort = 0;
+      if (port === 0) return;
+      try {
+        const at = { port, hosts: this.hosts };
+        this.listeners.push(...await listenAgain(() => listenAll(listen, at, accept)));
+        this.plainPort = port;
+      } catch (e) {
+        this.server.log("warning", `Failed listening on port ${port} (TCP): ${e}`);
+      }
+    });
   }
 
   /** Accepts a connection from a transport (the adapters call this). */
@@ -104,20 +140,16 @@ export class ServerNet {
       ? [options.hostname]
       : config.str("bind").split(" ").filter(Boolean);
     const accept = (t: Transport) => new ClientHandler(this.accept(t));
-    let first: { port: number; hostname: string } | undefined;
-    for (const raw of plain ? hosts : []) {
-      const optional = raw.startsWith("-");
-      const hostname = optional ? raw.slice(1) : raw;
-      try {
-        const l = await listen({ port: first?.port ?? port, hostname }, accept);
-        this.listeners.push(l);
-        first ??= { port: l.port, hostname: l.hostname };
-      } catch (e) {
-        if (!optional) throw e;
-      }
+    this.hosts = hosts;
+    this.handler = accept;
+    this.listenFn = listen;
+    let first: Listener | undefined;
+    if (plain) {
+      this.listeners.push(...await listenAll(listen, { port, hosts }, accept));
+      first = this.listeners[0]!;
+      this.plainPort = first.port;
+      if (port === 0) config.set("port", first.port);
     }
-    if (plain && !first) throw new Error("No address to listen on");
-    if (plain && port === 0) config.set("port", first!.port);
     const tls = await this.tls.listen(tlsPort, hosts, accept);
     this.startCron();
     const at = { port: first?.port ?? 0, hostname: first?.hostname ?? tls!.hostname };

@@ -9,21 +9,13 @@
  */
 
 import { ConfigError } from "./config_types.ts";
+import { listenAgain, listenAll, Reopenings } from "./listen_all.ts";
 import { checkTls } from "./net/node_tls.ts";
-import { tlsAdapter } from "./net/runtime.ts";
-import type {
-  ConnectionHandler,
-  Listener,
-  ListenFn,
-  TlsSettings,
-  Transport,
-} from "./net/transport.ts";
+import { type TlsAdapter, tlsAdapter } from "./net/runtime.ts";
+import type { ConnectionHandler, Listener, TlsSettings, Transport } from "./net/transport.ts";
 import type { Server } from "./server.ts";
 import { TLS_CONTEXT_DIRECTIVES } from "./tls_defs.ts";
 import { TLS_UPDATE_FAILED, type TlsEnds, tlsSettings, tlsWanted } from "./tls_settings.ts";
-
-/** Binds of a port reopened in place, while the socket just closed may still hold it. */
-const REBIND_ATTEMPTS = 10;
 
 /** The TLS side could not start: its message is the whole report (Redis's wording). */
 export class TlsStartError extends Error {}
@@ -37,11 +29,13 @@ export class ServerTls {
   private accept: ((t: Transport) => ConnectionHandler) | undefined;
   /** The port the TLS listeners are bound to (0: none). */
   private bound = 0;
-  /** The latest tls-port move, so that moves do not overlap. */
-  private moving: Promise<void> = Promise.resolve();
+  /** The TLS adapter, loaded by the first listen (reopenings then bind without waiting). */
+  private adapter: TlsAdapter | undefined;
+  private readonly reopenings: Reopenings;
 
   /** @param server the server whose config and log this uses */
   constructor(private readonly server: Server) {
+    this.reopenings = new Reopenings(server);
     const config = server.config;
     config.onApply(TLS_CONTEXT_DIRECTIVES, () => {
       if (tlsWanted(config)) this.configure();
@@ -82,6 +76,7 @@ export class ServerTls {
   ): Promise<{ port: number; hostname: string } | undefined> {
     this.hosts = hosts;
     this.accept = accept;
+    this.adapter = await tlsAdapter(this.server.netAdapterName);
     if (port === undefined && !tlsWanted(this.server.config)) return undefined;
     try {
       this.configure();
@@ -119,59 +114,30 @@ export class ServerTls {
 
   /**
    * Closes the listeners and opens new ones on `port` (0: none) with the current settings, after
-   * any reopening in progress. The adapter is loaded first, so that a port reopened in place is
-   * closed only between two binds; a bind the closing socket still holds is tried again.
+   * any reopening in progress (see Reopenings).
    */
   private reopen(port: number): void {
-    const same = port === this.bound;
-    this.moving = this.moving.then(async () => {
-      const adapter = port === 0
-        ? undefined
-        : await tlsAdapter(this.ends!.server, this.server.netAdapterName);
+    this.reopenings.run(async () => {
       // Stops accepting at once; clients of the old listeners stay connected.
       void this.close();
-      if (adapter === undefined) return;
-      for (let attempt = 1;; attempt++) {
-        try {
-          await this.open(port, adapter.listen);
-          return;
-        } catch (e) {
-          if (same && attempt < REBIND_ATTEMPTS) {
-            await new Promise((r) => setTimeout(r, 20));
-            continue;
-          }
-          this.server.log("warning", `Failed listening on port ${port} (TLS): ${e}`);
-          return;
-        }
+      if (port === 0) return;
+      try {
+        await listenAgain(() => this.open(port));
+      } catch (e) {
+        this.server.log("warning", `Failed listening on port ${port} (TLS): ${e}`);
       }
     });
   }
 
-  private async open(port: number, listen?: ListenFn): Promise<void> {
-    listen ??= (await tlsAdapter(this.ends!.server, this.server.netAdapterName)).listen;
-    const opened: Listener[] = [];
-    for (const raw of this.hosts) {
-      const optional = raw.startsWith("-");
-      const hostname = optional ? raw.slice(1) : raw;
-      try {
-        opened.push(
-          await listen(
-            { port: opened[0]?.port ?? port, hostname, tls: this.ends!.server },
-            (t) => this.accept!(t),
-          ),
-        );
-      } catch (e) {
-        if (optional) continue;
-        await Promise.all(opened.map((l) => l.close()));
-        throw e;
-      }
-    }
-    if (opened.length === 0) throw new Error("No address to listen on");
-    this.listeners = opened;
-    this.bound = opened[0]!.port;
+  private async open(port: number): Promise<Listener[]> {
+    const listen = this.adapter!.listenFor(this.ends!.server);
+    const at = { port, hosts: this.hosts, tls: this.ends!.server };
+    this.listeners = await listenAll(listen, at, (t) => this.accept!(t));
+    this.bound = this.listeners[0]!.port;
     if (this.server.config.num("tls-port") !== this.bound) {
       this.server.config.set("tls-port", this.bound);
     }
+    return this.listeners;
   }
 
   /**

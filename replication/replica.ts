@@ -175,7 +175,7 @@ export class ReplicaSide {
       const at = { hostname: this.host, port: this.port };
       if (server.config.bool("tls-replication")) {
         const tls = server.tlsClientSettings();
-        conn = await (await tlsAdapter()).connect({ ...at, tls });
+        conn = await (await tlsAdapter(server.netAdapterName)).connect({ ...at, tls });
       } else {
         conn = await (await netAdapter(server.netAdapterName)).connect(at);
       }

@@ -350,6 +350,56 @@ test("with port 0 only TLS listens; CONFIG SET tls-port moves it", { skip }, asy
 });
 
 test(
+  "CONFIG SET moves a port between TCP and TLS, as Redis's tls unit does",
+  { skip },
+  async () => {
+    const { server, port, tlsPort } = await tlsServer(certs);
+    const io = (p: number, tls: boolean) =>
+      new Redis({
+        host: "127.0.0.1",
+        port: p,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        ...(tls
+          ? {
+            tls: {
+              ca: readFileSync(certs.ca),
+              cert: readFileSync(certs.clientCert),
+              key: readFileSync(certs.clientKey),
+            },
+          }
+          : {}),
+      });
+    try {
+      // One connection moves both ports, as the Tcl test does.
+      let c = io(tlsPort, true);
+      await c.config("SET", "tls-port", "0");
+      await c.config("SET", "port", String(tlsPort));
+      c.disconnect();
+      await waitFor(
+        async () => (await redisCli(tlsPort, ["PING"])).stdout === "PONG\n",
+        "TCP there",
+      );
+      assert.match((await redisCli(port, ["PING"])).stderr, /Connection refused/);
+      c = io(tlsPort, false);
+      await c.config("SET", "port", "0");
+      await c.config("SET", "tls-port", String(tlsPort));
+      c.disconnect();
+      await waitFor(
+        async () => (await tlsCli(certs, tlsPort, ["PING"])).stdout === "PONG\n",
+        "TLS",
+      );
+      assert.match(
+        (await tlsCli(certs, tlsPort, ["INFO", "server"])).stdout,
+        new RegExp(`tcp_port:${tlsPort}\r`),
+      );
+    } finally {
+      await server.close();
+    }
+  },
+);
+
+test(
   "main.ts with port 0 serves TLS only, from a config file, and refuses to start without a key",
   {
     skip,
