@@ -99,7 +99,10 @@ export class ServerNet {
       if (port === 0) return;
       try {
         const at = { port, hosts: this.hosts };
-        this.listeners.push(...await listenAgain(() => listenAll(listen, at, accept)));
+        const opened = await listenAgain(() => listenAll(listen, at, accept));
+        // The server began closing meanwhile: these never serve.
+        if (this.closing !== undefined) { for (const l of opened) void l.close(); }
+        else this.listeners.push(...opened);
         this.plainPort = port;
       } catch (e) {
         this.server.log("warning", `Failed listening on port ${port} (TCP): ${e}`);

@@ -132,7 +132,13 @@ export class ServerTls {
   private async open(port: number): Promise<Listener[]> {
     const listen = this.adapter!.listenFor(this.ends!.server);
     const at = { port, hosts: this.hosts, tls: this.ends!.server };
-    this.listeners = await listenAll(listen, at, (t) => this.accept!(t));
+    const opened = await listenAll(listen, at, (t) => this.accept!(t));
+    // The server began closing meanwhile (a CONFIG SET just before): these never serve.
+    if (this.server.isClosing) {
+      for (const l of opened) void l.close();
+      return [];
+    }
+    this.listeners = opened;
     this.bound = this.listeners[0]!.port;
     if (this.server.config.num("tls-port") !== this.bound) {
       this.server.config.set("tls-port", this.bound);
