@@ -17,9 +17,10 @@ import type { Server } from "./server.ts";
 
 /**
  * Pauses (ms) before each further bind while a socket just closed may still hold the port (see
- * listenAgain): soon at first, as Deno frees it on the next turn of the event loop.
+ * listenAgain): soon, as Deno frees it on the next turn of the event loop, and briefly in all
+ * (under 40 ms), since every reply waits meanwhile (see Reopenings).
  */
-const PAUSES_MS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500];
+const PAUSES_MS = [0, 1, 2, 5, 10, 20];
 
 /**
  * Listens on `port` at each of `hosts` (a `-` before an address makes it optional, as in `bind`);

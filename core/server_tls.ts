@@ -48,11 +48,6 @@ export class ServerTls {
     });
   }
 
-  /** The port the TLS listeners are bound to, 0 when there are none. */
-  get port(): number {
-    return this.bound;
-  }
-
   /**
    * The settings a replica connects to its master with (`tls-replication yes`).
    *
