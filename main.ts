@@ -36,6 +36,7 @@ const { groups } = await import("./plugins/groups/mod.ts");
 const { replication } = await import("./replication/mod.ts");
 const { startIdleGc } = await import("./core/memory/idle_gc.ts");
 const { loadConfiguredUsers } = await import("./core/acl/file.ts");
+const { TlsStartError } = await import("./core/server_tls.ts");
 
 const action = specialAction(argvOf());
 if (action === "version") {
@@ -138,12 +139,18 @@ try {
   exit(1);
 }
 try {
-  const { port, hostname } = await server.listen();
-  server.log("notice", `Running mode=standalone, port=${port}.`);
-  server.log("notice", `Server initialized, listening on ${hostname}:${port}`);
-  server.log("notice", "Ready to accept connections tcp");
+  const { port, hostname, tlsPort } = await server.listen();
+  server.log("notice", `Running mode=standalone, port=${port || tlsPort}.`);
+  server.log("notice", `Server initialized, listening on ${hostname}:${port || tlsPort}`);
+  if (port !== 0) server.log("notice", "Ready to accept connections tcp");
+  if (tlsPort !== undefined) server.log("notice", "Ready to accept connections tls");
 } catch (e) {
-  server.log("warning", `Failed listening on port ${server.config.num("port")} (tcp): ${e}`);
+  server.log(
+    "warning",
+    e instanceof TlsStartError
+      ? e.message
+      : `Failed listening on port ${server.config.num("port")} (tcp): ${e}`,
+  );
   exit(1);
 }
 

@@ -56,7 +56,14 @@ export { ListValue } from "./core/types/list.ts";
 export { SetValue } from "./core/types/set.ts";
 export type { Gate, HookMap } from "./core/hooks.ts";
 export type { LogLevel, LogSink } from "./core/log.ts";
-export type { ListenOptions, Transport } from "./core/net/transport.ts";
+export type {
+  ListenOptions,
+  TlsServerSettings,
+  TlsSettings,
+  TlsVersion,
+  Transport,
+} from "./core/net/transport.ts";
+export type { ListenAddress, ServerListenOptions } from "./core/server_net.ts";
 export { type Clock, ManualClock, systemClock } from "./core/clock.ts";
 export {
   BigNumberReply,

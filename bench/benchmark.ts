@@ -22,6 +22,11 @@ export interface RunSpec {
   keyspace: number;
   /** `-d`. */
   dataSize: number;
+  /**
+   * Connect with TLS to this port (`--tls --cacert`, and `--cert`/`--key` when given), instead of
+   * the server's plain port.
+   */
+  tls?: { port: number; cacert: string; cert?: string; key?: string };
 }
 
 /** The outcome of one run. */
@@ -75,7 +80,10 @@ export function parseCsv(text: string): Array<{ test: string; rps: number }> {
  * ```
  */
 export async function runBenchmark(server: ServerProc, spec: RunSpec): Promise<RunResult> {
-  const args = ["-h", "127.0.0.1", "-p", String(server.port)];
+  const args = spec.tls === undefined
+    ? ["-h", "127.0.0.1", "-p", String(server.port)]
+    : ["-h", "127.0.0.1", "-p", String(spec.tls.port), "--tls", "--cacert", spec.tls.cacert];
+  if (spec.tls?.cert !== undefined) args.push("--cert", spec.tls.cert, "--key", spec.tls.key!);
   if (spec.command === undefined) args.push("-t", spec.test);
   args.push("-c", String(spec.clients), "-n", String(spec.requests), "-d", String(spec.dataSize));
   if (spec.pipeline > 1) args.push("-P", String(spec.pipeline));

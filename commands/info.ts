@@ -38,7 +38,8 @@ function serverSection(s: Server): Fields {
     ["process_id", pid()],
     ["process_supervised", "no"],
     ["run_id", s.runId],
-    ["tcp_port", s.config.num("port")],
+    // As Redis: the TLS port when there is no plain one.
+    ["tcp_port", s.config.num("port") || s.config.num("tls-port")],
     ["server_time_usec", now * 1000],
     ["uptime_in_seconds", uptime],
     ["uptime_in_days", Math.floor(uptime / 86400)],

@@ -420,15 +420,19 @@ export class Client {
   }
 }
 
-/** From now on, client flushes on `server` wait for releaseReplies() (a durability step). */
+/**
+ * From now on, client flushes on `server` wait for releaseReplies() (a durability step, a port
+ * being bound). Holds nest: replies go out when every hold is released.
+ */
 export function holdReplies(server: Server): void {
   server.heldReplies ??= new Set();
+  server.replyHolds++;
 }
 
-/** Writes the replies of every held client of `server`, in the order they were held. */
+/** Releases one hold; the last writes the replies of every held client, in the order held. */
 export function releaseReplies(server: Server): void {
   const held = server.heldReplies;
-  if (held === undefined) return;
+  if (held === undefined || --server.replyHolds > 0) return;
   server.heldReplies = undefined;
   for (const c of held) c.flushNow();
 }

@@ -18,6 +18,7 @@ export class Config {
   private readonly defs = new Map<string, ConfigDef>();
   private readonly values = new Map<string, ConfigValue>();
   private readonly listeners: Array<(name: string, value: ConfigValue) => void> = [];
+  private readonly appliers: Array<{ names: ReadonlySet<string>; apply: () => void }> = [];
 
   constructor() {
     for (const def of CONFIG_DEFS) {
@@ -80,6 +81,19 @@ export class Config {
   }
 
   /**
+   * Runs `apply` after a CONFIG SET that changed any of `names` (once per CONFIG SET, after every
+   * value is stored), as Redis's apply functions: when it throws a ConfigError, the values of
+   * that CONFIG SET are restored and the error names the first of `names` it set. Startup
+   * settings do not run it (the server applies its whole config when it starts listening).
+   *
+   * @param names the directives `apply` depends on (canonical names)
+   * @param apply reconfigures from the stored values; throws ConfigError to refuse them
+   */
+  onApply(names: readonly string[], apply: () => void): void {
+    this.appliers.push({ names: new Set(names), apply });
+  }
+
+  /**
    * Sets the directives of `createServer({ config })` (booleans as yes/no, arrays as arguments).
    * Throws a TypeError naming the bad directive.
    */
@@ -124,7 +138,25 @@ export class Config {
         throw e;
       }
     }
+    const before = parsed.map(([def]) => [def, this.values.get(def.name)!] as const);
     for (const [def, v] of parsed) this.values.set(def.name, v);
+    if (!startup) {
+      const done: Array<() => void> = [];
+      for (const { names, apply } of this.appliers) {
+        const first = parsed.find(([def]) => names.has(def.name));
+        if (first === undefined) continue;
+        try {
+          apply();
+          done.push(apply);
+        } catch (e) {
+          // As Redis: the old values come back, and what was applied is applied again with them.
+          for (const [def, v] of before) this.values.set(def.name, v);
+          for (const again of done) again();
+          if (e instanceof ConfigError) throw setFailed(first[0].name, e.message);
+          throw e;
+        }
+      }
+    }
     for (const [def, v] of parsed) for (const l of this.listeners) l(def.name, v);
   }
 

@@ -7,55 +7,10 @@
  */
 
 import { type ConfigDef, ConfigError, type ConfigParam } from "./config_types.ts";
+import { bool, choice, int, INT_MAX, oneArg, str } from "./config_kinds.ts";
+import { TLS_DEFS } from "./tls_defs.ts";
 
-const INT_MAX = 2147483647;
 const LLONG_MAX = Number.MAX_SAFE_INTEGER;
-
-function oneArg(args: string[]): string {
-  if (args.length !== 1) throw new ConfigError("wrong number of arguments");
-  return args[0]!;
-}
-
-function bool(name: string, def: boolean, extra: Partial<ConfigDef> = {}): ConfigDef {
-  return {
-    name,
-    default: def,
-    parse: (args) => {
-      const v = oneArg(args).toLowerCase();
-      if (v === "yes") return true;
-      if (v === "no") return false;
-      throw new ConfigError("argument must be 'yes' or 'no'");
-    },
-    format: (v) => (v ? "yes" : "no"),
-    ...extra,
-  };
-}
-
-function int(
-  name: string,
-  def: number,
-  min: number,
-  max: number,
-  extra: Partial<ConfigDef> = {},
-): ConfigDef {
-  return {
-    name,
-    default: def,
-    parse: (args) => {
-      const text = oneArg(args);
-      if (!/^-?\d+$/.test(text)) {
-        throw new ConfigError("argument couldn't be parsed into an integer");
-      }
-      const n = Number(text);
-      if (n < min || n > max) {
-        throw new ConfigError(`argument must be between ${min} and ${max} inclusive`);
-      }
-      return n;
-    },
-    format: (v) => String(v),
-    ...extra,
-  };
-}
 
 /**
  * The definition of a plugin's directive: its type follows its default (see ConfigParam).
@@ -134,31 +89,6 @@ function baseName(name: string, what: string): (v: unknown) => void {
 function plainName(name: string): (v: unknown) => void {
   return (v) => {
     if (/[/\\]/.test(String(v))) throw new ConfigError(`${name} can't be a path, just a filename`);
-  };
-}
-
-function str(name: string, def: string, extra: Partial<ConfigDef> = {}): ConfigDef {
-  return { name, default: def, parse: (args) => oneArg(args), format: (v) => String(v), ...extra };
-}
-
-function choice(
-  name: string,
-  def: string,
-  values: string[],
-  extra: Partial<ConfigDef> = {},
-): ConfigDef {
-  return {
-    name,
-    default: def,
-    parse: (args) => {
-      const v = oneArg(args).toLowerCase();
-      if (!values.includes(v)) {
-        throw new ConfigError(`argument(s) must be one of the following: ${values.join(", ")}`);
-      }
-      return v;
-    },
-    format: (v) => String(v),
-    ...extra,
   };
 }
 
@@ -292,7 +222,7 @@ const inert = { inert: true } as const;
 const fixed = { inert: true, immutable: true } as const;
 
 /**
- * The rest of Redis 7.0's table: features redeno does not have (TLS, cluster, unix sockets, CPU
+ * The rest of Redis 7.0's table: features redeno does not have (cluster, unix sockets, CPU
  * affinity, syslog, active defrag, fsync pacing). A redis.conf that sets them still loads; main.ts
  * names the ones a config sets as ignored.
  */
@@ -331,28 +261,8 @@ const UNSUPPORTED: ConfigDef[] = [
     },
     format: (v) => (v as number).toString(8),
   },
-  int("tls-port", 0, 0, 65535, inert),
-  choice("tls-auth-clients", "yes", ["no", "yes", "optional"], inert),
-  ...[
-    "tls-ca-cert-dir",
-    "tls-ca-cert-file",
-    "tls-cert-file",
-    "tls-key-file",
-    "tls-key-file-pass",
-    "tls-client-cert-file",
-    "tls-client-key-file",
-    "tls-client-key-file-pass",
-    "tls-dh-params-file",
-    "tls-ciphers",
-    "tls-ciphersuites",
-    "tls-protocols",
-  ].map((n) => str(n, "", inert)),
+  // TLS for the cluster bus: there is no cluster.
   bool("tls-cluster", false, inert),
-  bool("tls-replication", false, inert),
-  bool("tls-prefer-server-ciphers", false, inert),
-  bool("tls-session-caching", true, inert),
-  int("tls-session-cache-size", 20 * 1024, 0, INT_MAX, inert),
-  int("tls-session-cache-timeout", 300, 0, INT_MAX, inert),
   str("cluster-config-file", "nodes.conf", fixed),
   int("cluster-port", 0, 0, 65535, fixed),
   int("cluster-node-timeout", 15000, 0, LLONG_MAX, inert),
@@ -541,5 +451,6 @@ export const CONFIG_DEFS: ConfigDef[] = [
     inert: true,
     hidden: true,
   }),
+  ...TLS_DEFS,
   ...UNSUPPORTED,
 ];

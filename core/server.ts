@@ -21,8 +21,8 @@ import { randomHex } from "./bytes.ts";
 import { type Gate, type HookMap, Hooks } from "./hooks.ts";
 import { GateList } from "./gates.ts";
 import { Database, type KeyspaceHost } from "./keyspace/database.ts";
-import type { ListenOptions, Transport } from "./net/transport.ts";
-import { ServerNet } from "./server_net.ts";
+import type { TlsSettings, Transport } from "./net/transport.ts";
+import { type ListenAddress, type ServerListenOptions, ServerNet } from "./server_net.ts";
 import { ErrorReply, type Reply } from "./resp/reply.ts";
 import { Logger, type LogLevel } from "./log.ts";
 import type {
@@ -423,6 +423,8 @@ export class Server implements KeyspaceHost {
    * for every client under `appendfsync always`): see holdReplies() in core/client.ts.
    */
   heldReplies: Set<Client> | undefined;
+  /** Holds of `heldReplies` not yet released (see holdReplies()). */
+  replyHolds = 0;
 
   /** Runs the beforeReplies hooks: called before replies are written to sockets. */
   beforeReplies(): void {
@@ -702,12 +704,12 @@ export class Server implements KeyspaceHost {
   }
 
   /**
-   * Starts listening. Without options, listens on the `port` and `bind` config directives.
+   * Starts listening. Without options, listens on the `port`, `tls-port` and `bind` directives.
    *
-   * @param options port and address to listen on
-   * @returns the bound address (the real port when 0 was asked for)
+   * @param options the plain and TLS ports and the address to listen on
+   * @returns the bound address (the real ports when 0 was asked for)
    */
-  listen(options: Partial<ListenOptions> = {}): Promise<{ port: number; hostname: string }> {
+  listen(options: ServerListenOptions = {}): Promise<ListenAddress> {
     this.sealed = true;
     try {
       this.loadData();
@@ -715,6 +717,16 @@ export class Server implements KeyspaceHost {
       return Promise.reject(e);
     }
     return this.net.listen(options);
+  }
+
+  /**
+   * The TLS settings to connect to a master with (`tls-replication yes`).
+   *
+   * @throws ConfigError when the TLS directives do not load
+   * @internal
+   */
+  tlsClientSettings(): TlsSettings {
+    return this.net.tls.clientSettings();
   }
 
   /** One server tick: active expiry, idle client timeout, plugin cron hooks. */

@@ -8,9 +8,37 @@
 import { Client } from "./client.ts";
 import { activeExpireCycle } from "./keyspace/expire_cycle.ts";
 import { netAdapter } from "./net/runtime.ts";
-import type { ConnectionHandler, Listener, ListenOptions, Transport } from "./net/transport.ts";
+import type { ConnectionHandler, Listener, ListenFn, Transport } from "./net/transport.ts";
 import { PROTECTED_MODE_DENIED, protectedModeRefuses } from "./protected.ts";
 import type { Server } from "./server.ts";
+import { ServerTls } from "./server_tls.ts";
+import { listenAgain, listenAll, Reopenings } from "./listen_all.ts";
+
+/** Where `Server.listen` listens; what is not given comes from the config. */
+export interface ServerListenOptions {
+  /**
+   * The plain TCP port; 0 asks the system for a free one. Without it, the `port` directive,
+   * where 0 means no plain listener when a TLS port is given (as Redis), else a free port.
+   */
+  port?: number;
+  /** The address to bind; without it, each address of the `bind` directive. */
+  hostname?: string;
+  /**
+   * The TLS port, beside the plain one (0 asks for a free one); without it, the `tls-port`
+   * directive (0: none). Certificates come from the `tls-*` directives (README, TLS).
+   */
+  tlsPort?: number;
+}
+
+/** Where the server listens. */
+export interface ListenAddress {
+  /** The plain TCP port (0 when only TLS listens). */
+  port: number;
+  /** The bound address. */
+  hostname: string;
+  /** The TLS port, when TLS listens. */
+  tlsPort?: number;
+}
 
 /** A client that sent nothing for this long gives back its query and reply buffers (Redis: 2 s). */
 const IDLE_TRIM_MS = 2000;
@@ -31,6 +59,8 @@ class ClientHandler implements ConnectionHandler {
 /** Listeners, the tick timer and shutdown for one server. */
 export class ServerNet {
   private readonly listeners: Listener[] = [];
+  /** The TLS listeners and the replica side's TLS settings. */
+  readonly tls: ServerTls;
   private cronTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
   /** Where the client buffer trimming resumes on the next tick. */
@@ -38,8 +68,48 @@ export class ServerNet {
   /** When the current round of client buffer trimming began (server time, ms). */
   private roundStart = -Infinity;
 
+  /** The port the plain listeners are bound to (0: none). */
+  private plainPort = 0;
+  /** The addresses and the connection handler of the first listen, for CONFIG SET port. */
+  private hosts: string[] = [];
+  private handler: ((t: Transport) => ConnectionHandler) | undefined;
+  /** The listen function of the first listen (a move then binds without waiting). */
+  private listenFn: ListenFn | undefined;
+  private readonly reopenings: Reopenings;
+
   /** @param server the server this front serves */
-  constructor(private readonly server: Server) {}
+  constructor(private readonly server: Server) {
+    this.tls = new ServerTls(server);
+    this.reopenings = new Reopenings(server);
+    server.config.onApply(["port"], () => this.movePort());
+  }
+
+  /**
+   * CONFIG SET port: the plain listeners close and new ones open on the new port (0: none)
+   * right after the reply, as Redis moves them (a port that cannot be bound is logged).
+   */
+  private movePort(): void {
+    const port = this.server.config.num("port");
+    const accept = this.handler;
+    const listen = this.listenFn;
+    if (accept === undefined || listen === undefined || port === this.plainPort) return;
+    this.reopenings.run(async () => {
+      // Stops accepting at once; clients of the old port stay connected.
+      for (const l of this.listeners.splice(0)) void l.close();
+      this.plainPort = 0;
+      if (port === 0) return;
+      try {
+        const at = { port, hosts: this.hosts };
+        const opened = await listenAgain(() => listenAll(listen, at, accept));
+        // The server began closing meanwhile: these never serve.
+        if (this.closing !== undefined) { for (const l of opened) void l.close(); }
+        else this.listeners.push(...opened);
+        this.plainPort = port;
+      } catch (e) {
+        this.server.log("warning", `Failed listening on port ${port} (TCP): ${e}`);
+      }
+    });
+  }
 
   /** Accepts a connection from a transport (the adapters call this). */
   accept(transport: Transport): Client {
@@ -67,35 +137,34 @@ export class ServerNet {
   }
 
   /**
-   * Starts listening. Without options, listens on the `port` and `bind` config directives.
+   * Starts listening: plain TCP and TLS, on the ports and addresses of `options` or the config.
    *
-   * @returns the bound address (the real port when 0 was asked for)
+   * @returns the bound ports (the real ones when 0 was asked for) and address
    */
-  async listen(options: Partial<ListenOptions> = {}): Promise<{ port: number; hostname: string }> {
+  async listen(options: ServerListenOptions = {}): Promise<ListenAddress> {
+    const config = this.server.config;
     const { listen } = await netAdapter(this.server.netAdapterName);
-    const port = options.port ?? this.server.config.num("port");
+    const port = options.port ?? config.num("port");
+    const tlsPort = options.tlsPort ?? (config.num("tls-port") || undefined);
+    const plain = options.port !== undefined || port !== 0 || tlsPort === undefined;
     const hosts = options.hostname !== undefined
       ? [options.hostname]
-      : this.server.config.str("bind").split(" ").filter(Boolean);
-    let first: { port: number; hostname: string } | undefined;
-    for (const raw of hosts) {
-      const optional = raw.startsWith("-");
-      const hostname = optional ? raw.slice(1) : raw;
-      try {
-        const l = await listen(
-          { port: first?.port ?? port, hostname },
-          (t) => new ClientHandler(this.accept(t)),
-        );
-        this.listeners.push(l);
-        first ??= { port: l.port, hostname: l.hostname };
-      } catch (e) {
-        if (!optional) throw e;
-      }
+      : config.str("bind").split(" ").filter(Boolean);
+    const accept = (t: Transport) => new ClientHandler(this.accept(t));
+    this.hosts = hosts;
+    this.handler = accept;
+    this.listenFn = listen;
+    let first: Listener | undefined;
+    if (plain) {
+      this.listeners.push(...await listenAll(listen, { port, hosts }, accept));
+      first = this.listeners[0]!;
+      this.plainPort = first.port;
+      if (port === 0) config.set("port", first.port);
     }
-    if (!first) throw new Error("No address to listen on");
-    if (port === 0) this.server.config.set("port", first.port);
+    const tls = await this.tls.listen(tlsPort, hosts, accept);
     this.startCron();
-    return first;
+    const at = { port: first?.port ?? 0, hostname: first?.hostname ?? tls!.hostname };
+    return tls ? { ...at, tlsPort: tls.port } : at;
   }
 
   /** Restarts the tick timer (after a change of `hz`), if it runs. */
@@ -174,7 +243,7 @@ export class ServerNet {
       this.cronTimer = undefined;
       for (const h of this.server.hooks.shutdown) await h();
       // Node's server.close() waits for open connections: stop accepting, drop clients, then wait.
-      const closing = Promise.all(this.listeners.map((l) => l.close()));
+      const closing = Promise.all([...this.listeners.map((l) => l.close()), this.tls.close()]);
       this.listeners.length = 0;
       for (const c of [...this.server.clients.values()]) c.close();
       await closing;

@@ -71,7 +71,9 @@ export async function handshake(
     r = await reply(reader);
     if (r.startsWith("-")) throw new LinkError(`Unable to AUTH to MASTER: ${r.slice(1)}`);
   }
-  const port = config.num("replica-announce-port") || config.num("port");
+  // As Redis: over TLS replication the port a master can reach us on is the TLS one.
+  const tlsPort = config.bool("tls-replication") ? config.num("tls-port") : 0;
+  const port = config.num("replica-announce-port") || tlsPort || config.num("port");
   const ip = config.str("replica-announce-ip");
   const confs: Array<[string[], string]> = [[["listening-port", String(port)], "listening-port"]];
   if (ip !== "") confs.push([["ip-address", ip], "ip-address"]);

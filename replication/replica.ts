@@ -14,7 +14,7 @@
  */
 
 import { CF, Client, ReplyMode } from "../core/client.ts";
-import { netAdapter } from "../core/net/runtime.ts";
+import { netAdapter, tlsAdapter } from "../core/net/runtime.ts";
 import type { Connection, Transport } from "../core/net/transport.ts";
 import { ErrorReply } from "../core/resp/reply.ts";
 import type { Server } from "../core/server.ts";
@@ -172,8 +172,13 @@ export class ReplicaSide {
     this.lastIo = server.clock.now();
     let conn: Connection;
     try {
-      const { connect } = await netAdapter(server.netAdapterName);
-      conn = await connect({ hostname: this.host, port: this.port });
+      const at = { hostname: this.host, port: this.port };
+      if (server.config.bool("tls-replication")) {
+        const tls = server.tlsClientSettings();
+        conn = await (await tlsAdapter(server.netAdapterName)).connect({ ...at, tls });
+      } else {
+        conn = await (await netAdapter(server.netAdapterName)).connect(at);
+      }
     } catch (e) {
       if (epoch === this.epoch) {
         this.state = "connect";

@@ -124,7 +124,7 @@ test("inert directives are accepted and reported as ignored; unknown ones stay f
     "tcp-backlog 511",
     'proc-title-template "{title} {listen-addr} {server-mode}"',
     "aof-rewrite-incremental-fsync yes",
-    "tls-port 0",
+    "tls-cluster no",
     "lua-replicate-commands yes",
     "port 6380",
     "tcp-backlog 1024",
@@ -134,7 +134,7 @@ test("inert directives are accepted and reported as ignored; unknown ones stay f
     "tcp-backlog",
     "proc-title-template",
     "aof-rewrite-incremental-fsync",
-    "tls-port",
+    "tls-cluster",
     "lua-replicate-commands",
   ]);
   const bad = parseConfigLines(["tcp-backlog 511", "no-such-thing yes"]);

@@ -20,13 +20,17 @@ import { delimiter, join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 
-/** A program of Debian's `redis-server` and `redis-tools` packages that tests run. */
+/**
+ * A program of Debian's `redis-server` and `redis-tools` packages that tests run (and `openssl`,
+ * which makes the TLS tests' certificates).
+ */
 export type RedisTool =
   | "redis-server"
   | "redis-cli"
   | "redis-benchmark"
   | "redis-check-rdb"
-  | "redis-check-aof";
+  | "redis-check-aof"
+  | "openssl";
 
 /** True when the tests run in CI, where a missing program is an error rather than a skip. */
 export const inCI: boolean = isSet(process.env.CI);

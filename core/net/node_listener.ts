@@ -11,6 +11,7 @@ import type {
   ConnectFn,
   Connection,
   ConnectionHandler,
+  ConnectOptions,
   Listener,
   ListenFn,
   ListenOptions,
@@ -24,7 +25,8 @@ function addr(host: string | undefined, port: number | undefined): string {
   return `${h}:${port ?? 0}`;
 }
 
-class NodeTransport implements Connection {
+/** A `node:net` (or `node:tls`) socket as a Transport. */
+export class NodeTransport implements Connection {
   /** Node may deliver more data while a write is still queued. */
   readonly sendsBeforeNextData = false;
   private handler: ConnectionHandler | undefined;
@@ -100,7 +102,7 @@ export const nodeListen: ListenFn = (
 };
 
 /** Connects to `options` with `node:net`. */
-export const nodeConnect: ConnectFn = (options: ListenOptions): Promise<Connection> =>
+export const nodeConnect: ConnectFn = (options: ConnectOptions): Promise<Connection> =>
   new Promise((resolve, reject) => {
     const socket = net.connect({ port: options.port, host: options.hostname });
     socket.once("error", reject);

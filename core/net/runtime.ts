@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConnectFn, ListenFn } from "./transport.ts";
+import type { ConnectFn, ListenFn, TlsServerSettings } from "./transport.ts";
 
 /** The running JS runtime. */
 export const runtimeName: "deno" | "node" =
@@ -26,4 +26,35 @@ export async function netAdapter(
   }
   const m = await import("./node_listener.ts");
   return { listen: m.nodeListen, connect: m.nodeConnect };
+}
+
+/** The TLS side of a runtime. */
+export interface TlsAdapter {
+  /** The listen function for `settings` (chosen anew for each settings). */
+  listenFor(settings: TlsServerSettings): ListenFn;
+  /** Connects with TLS (replication). */
+  connect: ConnectFn;
+}
+
+/**
+ * The TLS listen and connect functions: on Deno, `Deno.listenTls` for the settings it can serve
+ * (no client certificates, the default protocols, a certificate rustls takes: deno_listener.ts)
+ * unless `adapter` is `"node"`; else `node:tls`, on both runtimes (node_tls.ts).
+ */
+export async function tlsAdapter(adapter?: "deno" | "node"): Promise<TlsAdapter> {
+  const m = await import("./node_tls.ts");
+  const d = (adapter ?? runtimeName) === "deno" && runtimeName === "deno"
+    ? await import("./deno_listener.ts")
+    : undefined;
+  // Deno.listenTls refuses some certificates node:tls takes (X.509 v1): those go there.
+  const denoFirst: ListenFn | undefined = d &&
+    ((options, accept) =>
+      d.denoListenTls(options, accept).catch((e) =>
+        d.isAddrInUse(e) ? Promise.reject(e) : m.tlsListen(options, accept)
+      ));
+  return {
+    listenFor: (settings) =>
+      denoFirst !== undefined && d!.denoTlsServes(settings) ? denoFirst : m.tlsListen,
+    connect: m.tlsConnect,
+  };
 }

@@ -57,6 +57,11 @@ export interface Listener {
   readonly hostname: string;
   /** Stops accepting connections. */
   close(): Promise<void>;
+  /**
+   * A TLS listener: connections accepted from now on use these settings. False when this
+   * listener cannot serve them (the caller then opens another in its place).
+   */
+  setTls?(settings: TlsServerSettings): boolean;
 }
 
 /** Where to listen. */
@@ -65,6 +70,41 @@ export interface ListenOptions {
   port: number;
   /** The address to bind (`127.0.0.1`, `0.0.0.0`...). */
   hostname: string;
+  /** Listen with TLS (see core/tls_settings.ts); absent: plain TCP. */
+  tls?: TlsServerSettings;
+}
+
+/** A TLS protocol version. */
+export type TlsVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+
+/** What one end of a TLS connection presents and accepts (PEM text, read from the config). */
+export interface TlsSettings {
+  /** Our certificate (chain). */
+  cert: string;
+  /** Our private key, decrypted. */
+  key: string;
+  /** The authorities a peer's certificate must be signed by (none: the peer is not verified). */
+  ca: string[];
+  /** The oldest protocol version allowed. */
+  minVersion: TlsVersion;
+  /** The newest protocol version allowed. */
+  maxVersion: TlsVersion;
+  /** Cipher list for TLS 1.2 and older, OpenSSL's syntax; undefined: the runtime's default. */
+  ciphers: string | undefined;
+  /** TLS 1.3 cipher suites, `:`-separated; undefined: the runtime's default. */
+  ciphersuites: string | undefined;
+}
+
+/** A TLS listener's settings. */
+export interface TlsServerSettings extends TlsSettings {
+  /** Client certificates: `no` not asked for, `yes` required, `optional` checked when sent. */
+  clientAuth: "no" | "yes" | "optional";
+  /** Our cipher order wins over the client's. */
+  preferServerCiphers: boolean;
+  /** Sessions resume (by ticket) for this many seconds; 0: no resumption. */
+  sessionTimeout: number;
+  /** Diffie-Hellman parameters (PEM); undefined: the runtime's choice. */
+  dhparam: string | undefined;
 }
 
 /** A runtime's listen function. */
@@ -79,5 +119,15 @@ export interface Connection extends Transport {
   attach(handler: ConnectionHandler): void;
 }
 
+/** Where to connect. */
+export interface ConnectOptions {
+  /** The port. */
+  port: number;
+  /** The host name or address. */
+  hostname: string;
+  /** Connect with TLS: the peer's certificate is verified against `ca` (not its name). */
+  tls?: TlsSettings;
+}
+
 /** A runtime's connect function. */
-export type ConnectFn = (options: ListenOptions) => Promise<Connection>;
+export type ConnectFn = (options: ConnectOptions) => Promise<Connection>;

@@ -41,6 +41,10 @@
 #   KEEP_WORK     1 = keep the work tree and pass --dont-clean: each server's config, stdout
 #                 (its log) and stderr stay in the work tree's tests/tmp            (0)
 #   STRICT        1 = exit 1 when a test failed (else 0 when the run completed; 2 on harness errors)
+#   TLS           1 = the runner's --tls mode: every server listens on TLS only (tls-port, port 0,
+#                 tls-replication and tls-cluster yes) with certificates made in the work tree's
+#                 tests/tls as Redis's utils/gen-test-certs.sh makes them; needs openssl and Tcl's
+#                 tls package (apt-get install tcl-tls)                               (0)
 #
 # Counting (as the shared external-mode run.sh does): ok = [ok] lines; err = [err] lines that are
 # assertion failures; exc = [err] lines with a Tcl stack trace (unexpected error reply, lost
@@ -71,6 +75,7 @@ LOG_DIR="${LOG_DIR:-/tmp/redeno-suite-logs/$SERVER-$(date +%Y%m%d-%H%M%S)}"
 SAVE_AS="${SAVE_AS:-}"
 KEEP_WORK="${KEEP_WORK:-0}"
 STRICT="${STRICT:-0}"
+TLS="${TLS:-0}"
 DEFAULT_UNITS="unit/maxmemory unit/lazyfree unit/scripting"
 
 die() { echo "redis-suite: $*" >&2; exit 2; }
@@ -115,6 +120,31 @@ for entry in "$REDIS_TESTS"/tests/*; do
     [ "$(basename "$entry")" = tmp ] || ln -s "$entry" "$work/tests/"
 done
 [ -f "$REDIS_TESTS/runtest" ] && ln -s "$REDIS_TESTS/runtest" "$work/runtest"
+# TLS mode: the certificates of Redis's utils/gen-test-certs.sh (a CA; server-only, client-only
+# and unrestricted certificates; DH parameters), in the private tests/tls.
+make_test_certs() {
+    local d="$work/tests/tls" name
+    mkdir -p "$d" || return 1
+    openssl genrsa -out "$d/ca.key" 2048 &&
+        openssl req -x509 -new -nodes -sha256 -key "$d/ca.key" -days 30 \
+            -subj '/O=Redis Test/CN=Certificate Authority' -out "$d/ca.crt" || return 1
+    printf '[ server_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = server\n[ client_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = client\n' >"$d/openssl.cnf"
+    for name in server:Server-only:server_cert client:Client-only:client_cert redis:Generic-cert:; do
+        IFS=: read -r file cn ext <<<"$name"
+        openssl genrsa -out "$d/$file.key" 2048 &&
+            openssl req -new -sha256 -subj "/O=Redis Test/CN=$cn" -key "$d/$file.key" |
+            openssl x509 -req -sha256 -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAserial "$d/ca.txt" \
+                -CAcreateserial -days 30 ${ext:+-extfile "$d/openssl.cnf" -extensions "$ext"} \
+                -out "$d/$file.crt" || return 1
+    done
+    # RFC 7919's ffdhe2048 group: instant, where generating DH parameters takes minutes.
+    openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$d/redis.dh"
+}
+if [ "$TLS" = 1 ]; then
+    rm -f "$work/tests/tls"
+    make_test_certs >/dev/null 2>&1 || die "cannot make the TLS test certificates (openssl)"
+    echo 'package require tls' | "$tclsh_bin" >/dev/null 2>&1 || die "no Tcl tls package (apt-get install tcl-tls)"
+fi
 {
     echo '#!/usr/bin/env bash'
     echo "# Made by $here/run.sh: the server under test for the runner."
@@ -178,6 +208,7 @@ parse_log() {
 args=(--clients 1 --timeout "$TEST_TIMEOUT" --baseport "$BASEPORT" --portcount "$PORTCOUNT")
 [ "$DURABLE" = 1 ] && args+=(--durable)
 [ "$KEEP_WORK" = 1 ] && args+=(--dont-clean)
+[ "$TLS" = 1 ] && args+=(--tls)
 [ -n "$TAGS" ] && args+=(--tags "$TAGS")
 while IFS= read -r name; do
     [ -n "$name" ] && args+=(--skiptest "$name")
