@@ -39,6 +39,7 @@ import { persistenceCommands } from "./persistence.ts";
 import { aofCommands } from "./aof.ts";
 import { streamCommands } from "./stream.ts";
 import { hyperloglogCommands } from "./hyperloglog.ts";
+import { clusterModeCommands } from "./cluster_mode.ts";
 
 /** All built-in commands. */
 export const builtinCommands: CommandSpec[] = [
@@ -76,6 +77,7 @@ export const builtinCommands: CommandSpec[] = [
   ...aofCommands,
   ...streamCommands,
   ...hyperloglogCommands,
+  ...clusterModeCommands,
 ];
 
 markBuiltin(builtinCommands);

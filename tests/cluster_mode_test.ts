@@ -1,0 +1,52 @@
+/**
+ * READONLY and READWRITE on a server without cluster support: Redis 7.0's error, and the same
+ * COMMAND INFO and COMMAND DOCS as redis-server (ACL rules such as `+readonly` name them).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { startServer } from "./helpers.ts";
+import { startRedis } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
+
+const ASKS: (string | number)[][] = [
+  ["READONLY"],
+  ["READWRITE"],
+  ["READONLY", "extra"],
+  ["COMMAND", "INFO", "readonly", "readwrite"],
+  ["COMMAND", "DOCS", "readonly", "readwrite"],
+  ["ACL", "SETUSER", "ro", "on", "nopass", "+readonly"],
+  ["ACL", "DRYRUN", "ro", "readonly"],
+  ["ACL", "DRYRUN", "ro", "readwrite"],
+];
+
+async function answers(port: number): Promise<unknown[]> {
+  const c = new Redis({ port, host: "127.0.0.1", lazyConnect: true });
+  await c.connect();
+  const out: unknown[] = [];
+  for (const [name, ...args] of ASKS) {
+    try {
+      out.push(await c.call(String(name), ...args));
+    } catch (e) {
+      out.push(`error: ${(e as Error).message}`);
+    }
+  }
+  c.disconnect();
+  return out;
+}
+
+test("READONLY and READWRITE answer as redis-server 7.0 without cluster support", {
+  skip: missing("redis-server"),
+}, async () => {
+  const redis = await startRedis();
+  const ours = await startServer();
+  try {
+    const want = await answers(redis.port);
+    const got = await answers(ours.port);
+    assert.deepEqual(got, want);
+    assert.equal(got[0], "error: ERR This instance has cluster support disabled");
+  } finally {
+    redis.stop();
+    await ours.close();
+  }
+});
