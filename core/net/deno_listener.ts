@@ -226,10 +226,18 @@ export const denoListen: ListenFn = (
   accept: (t: Transport) => ConnectionHandler,
 ): Promise<Listener> => {
   const listener = Deno.listen({ port: options.port, hostname: options.hostname });
+  return Promise.resolve(serving(listener, accept));
+};
+
+/** Accepts connections from `listener` until the returned Listener is closed. */
+function serving(
+  listener: Deno.TcpListener | Deno.TlsListener,
+  accept: (t: Transport) => ConnectionHandler,
+): Listener {
   const a = listener.addr as Deno.NetAddr;
   let open = true;
   void acceptLoop(listener, accept, () => open);
-  return Promise.resolve({
+  return {
     port: a.port,
     hostname: a.hostname,
     close: () => {
@@ -237,8 +245,8 @@ export const denoListen: ListenFn = (
       closeQuietly(listener);
       return Promise.resolve();
     },
-  });
-};
+  };
+}
 
 /**
  * Whether `Deno.listenTls` can serve `settings`: it cannot ask for client certificates nor limit
@@ -281,17 +289,8 @@ export const denoListenTls: ListenFn = (
   } catch (e) {
     return Promise.reject(e);
   }
-  const a = listener.addr as Deno.NetAddr;
-  let open = true;
-  void acceptLoop(listener, accept, () => open);
   return Promise.resolve({
-    port: a.port,
-    hostname: a.hostname,
-    close: () => {
-      open = false;
-      closeQuietly(listener);
-      return Promise.resolve();
-    },
+    ...serving(listener, accept),
     setTls: (s: TlsServerSettings): boolean =>
       denoTlsServes(s) && s.cert === tls.cert && s.key === tls.key,
   });
