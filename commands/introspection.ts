@@ -6,7 +6,7 @@
  */
 
 import type { Client } from "../core/client.ts";
-import type { Command, CommandSpec } from "../core/command.ts";
+import type { Command, CommandSpec, KeySpec } from "../core/command.ts";
 import { globMatch } from "../core/glob.ts";
 import {
   E,
@@ -31,7 +31,35 @@ function flagSet(cmd: Command): Reply {
   return new SetReply(flags.map((f) => new SimpleString(f)));
 }
 
+/** A declared key spec as COMMAND INFO shows it. */
+function declaredKeySpec(ks: KeySpec): Reply {
+  const b = ks.begin;
+  const begin = "index" in b
+    ? new MapReply(["type", "index", "spec", new MapReply(["index", b.index])])
+    : new MapReply([
+      "type",
+      "keyword",
+      "spec",
+      new MapReply(["keyword", b.keyword, "startfrom", b.startfrom]),
+    ]);
+  const f = ks.find;
+  return new MapReply([
+    "flags",
+    ks.flags.map((x) => new SimpleString(x)),
+    "begin_search",
+    begin,
+    "find_keys",
+    new MapReply([
+      "type",
+      "range",
+      "spec",
+      new MapReply(["lastkey", f.lastkey, "keystep", f.keystep, "limit", f.limit]),
+    ]),
+  ]);
+}
+
 function keySpecs(cmd: Command): Reply[] {
+  if (cmd.spec.keySpecs !== undefined) return cmd.spec.keySpecs.map(declaredKeySpec);
   const k = cmd.spec.keys;
   if (!k || k.first === 0) return [];
   const write = cmd.spec.flags?.includes("write");
@@ -74,7 +102,7 @@ export function commandInfo(cmd: Command): Reply {
     k?.last ?? 0,
     k?.step ?? 0,
     new SetReply(aclCategories(cmd).map((c) => new SimpleString(c))),
-    new SetReply([]),
+    new SetReply([...(cmd.spec.tips ?? [])]),
     keySpecs(cmd),
     subs,
   ];
@@ -278,7 +306,10 @@ export const commandCommand: CommandSpec = {
       execute(client, argv) {
         const inner = argv.slice(2);
         const cmd = client.server.resolve(inner);
-        const flags = typeof cmd !== "string" && cmd.spec.flags?.includes("write")
+        const declared = typeof cmd !== "string" ? cmd.spec.keySpecs?.[0]?.flags : undefined;
+        const flags = declared !== undefined
+          ? declared.filter((f) => f !== "incomplete").map((f) => new SimpleString(f))
+          : typeof cmd !== "string" && cmd.spec.flags?.includes("write")
           ? [new SimpleString("RW"), new SimpleString("UPDATE")]
           : [new SimpleString("RO"), new SimpleString("ACCESS")];
         return getKeys(client, argv).map((i) => [argv[i + 2]!, flags]);
