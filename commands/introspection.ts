@@ -45,7 +45,7 @@ function declaredKeySpec(ks: KeySpec): Reply {
   const f = ks.find;
   return new MapReply([
     "flags",
-    ks.flags.map((x) => new SimpleString(x)),
+    new SetReply(ks.flags.map((x) => new SimpleString(x))),
     "begin_search",
     begin,
     "find_keys",
@@ -58,7 +58,12 @@ function declaredKeySpec(ks: KeySpec): Reply {
   ]);
 }
 
-function keySpecs(cmd: Command): Reply[] {
+/** The key specs (a set in RESP3, as Redis 7.0.15 replies them). */
+function keySpecs(cmd: Command): Reply {
+  return new SetReply(keySpecList(cmd));
+}
+
+function keySpecList(cmd: Command): Reply[] {
   if (cmd.spec.keySpecs !== undefined) return cmd.spec.keySpecs.map(declaredKeySpec);
   const k = cmd.spec.keys;
   if (!k || k.first === 0) return [];
@@ -66,10 +71,12 @@ function keySpecs(cmd: Command): Reply[] {
   return [
     new MapReply([
       "flags",
-      write ? [new SimpleString("RW"), new SimpleString("UPDATE")] : [
-        new SimpleString("RO"),
-        new SimpleString("ACCESS"),
-      ],
+      new SetReply(
+        write ? [new SimpleString("RW"), new SimpleString("UPDATE")] : [
+          new SimpleString("RO"),
+          new SimpleString("ACCESS"),
+        ],
+      ),
       "begin_search",
       new MapReply(["type", "index", "spec", new MapReply(["index", k.first])]),
       "find_keys",
@@ -104,7 +111,8 @@ export function commandInfo(cmd: Command): Reply {
     new SetReply(aclCategories(cmd).map((c) => new SimpleString(c))),
     new SetReply([...(cmd.spec.tips ?? [])]),
     keySpecs(cmd),
-    subs,
+    // Redis replies subcommands as an array, and their absence as an empty set.
+    subs.length === 0 ? new SetReply([]) : subs,
   ];
 }
 
@@ -307,11 +315,13 @@ export const commandCommand: CommandSpec = {
         const inner = argv.slice(2);
         const cmd = client.server.resolve(inner);
         const declared = typeof cmd !== "string" ? cmd.spec.keySpecs?.[0]?.flags : undefined;
-        const flags = declared !== undefined
-          ? declared.filter((f) => f !== "incomplete").map((f) => new SimpleString(f))
-          : typeof cmd !== "string" && cmd.spec.flags?.includes("write")
-          ? [new SimpleString("RW"), new SimpleString("UPDATE")]
-          : [new SimpleString("RO"), new SimpleString("ACCESS")];
+        const flags = new SetReply(
+          declared !== undefined
+            ? declared.filter((f) => f !== "incomplete").map((f) => new SimpleString(f))
+            : typeof cmd !== "string" && cmd.spec.flags?.includes("write")
+            ? [new SimpleString("RW"), new SimpleString("UPDATE")]
+            : [new SimpleString("RO"), new SimpleString("ACCESS")],
+        );
         return getKeys(client, argv).map((i) => [argv[i + 2]!, flags]);
       },
     }),
