@@ -189,3 +189,30 @@ test("COMMAND INFO, GETKEYS and GETKEYSANDFLAGS of MIGRATE as redis-server's", {
   await compareWithRedis(cases, false);
   await compareWithRedis(cases, true);
 });
+
+test("ACL checks MIGRATE's keys (the key argument or the KEYS list) as redis-server does", {
+  skip: missing("redis-server"),
+}, async () => {
+  const dry = (...rest: string[]) => ["ACL", "DRYRUN", "u", ...rest];
+  const cases: string[][] = [[
+    "ACL",
+    "SETUSER",
+    "u",
+    "on",
+    "nopass",
+    "+@all",
+    "%R~read*",
+    "%W~write*",
+    "%RW~rw*",
+  ]];
+  for (const key of ["rw", "read", "write"]) {
+    cases.push(dry("MIGRATE", "h", "1", key, "0", "500"));
+    cases.push(dry("MIGRATE", "h", "1", "", "0", "500", "KEYS", "rw", key));
+    cases.push(dry("MIGRATE", "h", "1", "", "0", "500", "AUTH", "KEYS", "KEYS", key));
+    cases.push(dry("MIGRATE", "h", "1", "", "0", "500", "AUTH2", "KEYS", "123", "KEYS", key));
+  }
+  // Arguments that do not fit a key spec: no keys for ACL, the command fails on its own.
+  cases.push(dry("EVAL", "", "-1", "read"));
+  cases.push(dry("MIGRATE", "h", "1", "read", "0", "500", "KEYS", "write"));
+  await compareWithRedis(cases, false);
+});
