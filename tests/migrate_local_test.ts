@@ -11,6 +11,7 @@ import * as net from "node:net";
 import { RawConn } from "./helpers.ts";
 import { compareWithRedis } from "./redis_compare.ts";
 import { client, field, freePort, HOST, infoText, redeno, waitFor } from "./replication_helpers.ts";
+import { createServer, ManualClock } from "../mod.ts";
 import { missing } from "./redis_tools.ts";
 
 /** A target that records what it receives and replies only what the test writes. */
@@ -19,8 +20,13 @@ async function fakeTarget(): Promise<{
   received(): string;
   reply(text: string): void;
   connections(): number;
+  /** Closes the connections accepted so far, as a restarted target would. */
+  drop(): void;
+  /** True once the connection made `i`-th was closed by the other side. */
+  ended(i: number): boolean;
   close(): Promise<void>;
 }> {
+  const ended = new Set<net.Socket>();
   const sockets: net.Socket[] = [];
   let data = "";
   const srv = net.createServer((s) => {
@@ -28,6 +34,7 @@ async function fakeTarget(): Promise<{
     s.setEncoding("latin1");
     s.on("data", (d: string) => (data += d));
     s.on("error", () => {});
+    s.on("close", () => ended.add(s));
   });
   await new Promise<void>((r) => srv.listen(0, HOST, r));
   return {
@@ -35,6 +42,10 @@ async function fakeTarget(): Promise<{
     received: () => data,
     reply: (text) => sockets[sockets.length - 1]!.write(text),
     connections: () => sockets.length,
+    drop: () => {
+      for (const s of sockets) s.destroy();
+    },
+    ended: (i) => ended.has(sockets[i]!),
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise((r) => srv.close(r));
@@ -215,4 +226,38 @@ test("ACL checks MIGRATE's keys (the key argument or the KEYS list) as redis-ser
   cases.push(dry("EVAL", "", "-1", "read"));
   cases.push(dry("MIGRATE", "h", "1", "read", "0", "500", "KEYS", "write"));
   await compareWithRedis(cases, false);
+});
+
+test("a cached connection idle for more than 10 s is closed; a dropped one is made again", async () => {
+  const clock = new ManualClock();
+  const s = createServer({ clock, config: { hz: "100" } });
+  const { port } = await s.listen({ port: 0, hostname: HOST });
+  const target = await fakeTarget();
+  const a = client(port);
+  const cached = () => field(infoText(s, "stats"), "migrate_cached_sockets");
+  try {
+    await a.set("k", "v");
+    const m = () => a.call("MIGRATE", HOST, String(target.port), "k", "0", "5000", "COPY");
+    let pending = m();
+    await waitFor(() => target.received().includes("RESTORE"), "the first RESTORE");
+    target.reply("+OK\r\n+OK\r\n");
+    assert.equal(await pending, "OK");
+    // The target went away: the next MIGRATE connects again (and selects again).
+    target.drop();
+    await waitFor(() => target.ended(0), "the drop");
+    const before = target.received().length;
+    pending = m();
+    await waitFor(() => target.connections() === 2 && target.received().length > before, "again");
+    assert.ok(target.received().slice(before).startsWith("*2\r\n$6\r\nSELECT\r\n"));
+    target.reply("+OK\r\n+OK\r\n");
+    assert.equal(await pending, "OK");
+    assert.equal(cached(), "1");
+    clock.advance(10_001);
+    await waitFor(() => cached() === "0", "the idle connection to close");
+    await waitFor(() => target.ended(1), "the target to see it closed");
+  } finally {
+    a.disconnect();
+    await s.close();
+    await target.close();
+  }
 });
