@@ -10,6 +10,9 @@
  * on. A key is therefore deleted only if it still holds the value that was serialized: one
  * written meanwhile is kept on both sides. Inside MULTI/EXEC and scripts, where nothing can
  * wait, MIGRATE answers an error instead of running (Redis runs it there, blocking everything).
+ * While it waits, the client counts in INFO's `blocked_clients` (CLIENT UNBLOCK leaves it alone).
+ * Plain TCP only (Redis uses TLS here only with `tls-cluster`), and RESTORE, never the cluster
+ * mode's RESTORE-ASKING.
  *
  * @module
  */
@@ -151,7 +154,7 @@ export const migrateCommand: CommandSpec = {
       }
       items.push(item);
       const cmd = [strToBytes("RESTORE"), strToBytes(item.key), strToBytes(String(ttl))];
-      cmd.push(dumpValue(item.value, opts));
+      cmd.push(serialize(item.value, opts));
       if (args.replace) cmd.push(strToBytes("REPLACE"));
       restores.push(encodeCommand(cmd));
     }
@@ -172,6 +175,16 @@ export const migrateCommand: CommandSpec = {
     return R.none;
   },
 };
+
+/** The DUMP payload of `value`, or DUMP's error for a value it cannot serialize. */
+function serialize(value: Value, opts: ReturnType<typeof writeOptions>): Uint8Array {
+  try {
+    return dumpValue(value, opts);
+  } catch (e) {
+    if (e instanceof TypeError) return fail(`ERR ${e.message}`);
+    throw e;
+  }
+}
 
 function errorOf(e: unknown): Reply {
   return new ErrorReply(`ERR ${(e as Error)?.message ?? e}`);
