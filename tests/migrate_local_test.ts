@@ -8,7 +8,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { RawConn } from "./helpers.ts";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeCommand, RawConn } from "./helpers.ts";
 import { compareWithRedis } from "./redis_compare.ts";
 import { client, field, freePort, HOST, infoText, redeno, waitFor } from "./replication_helpers.ts";
 import { createServer, ManualClock } from "../mod.ts";
@@ -259,5 +262,48 @@ test("a cached connection idle for more than 10 s is closed; a dropped one is ma
     a.disconnect();
     await s.close();
     await target.close();
+  }
+});
+
+test("the AOF gets a DEL of the keys the target took, not of one it refused", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "redeno-migrate-"));
+  const s = createServer({ config: { appendonly: "yes", dir, appendfsync: "always" } });
+  s.loadData();
+  const { port } = await s.listen({ port: 0, hostname: HOST });
+  const target = await fakeTarget();
+  const a = client(port);
+  try {
+    await a.mset("k1", "v1", "k2", "v2", "k3", "v3");
+    const pending = a.call(
+      "MIGRATE",
+      HOST,
+      String(target.port),
+      "",
+      "0",
+      "5000",
+      "KEYS",
+      "k1",
+      "k2",
+      "k3",
+    )
+      .catch((e: Error) => e.message);
+    await waitFor(() => target.received().includes("$2\r\nk3"), "the RESTOREs");
+    target.reply("+OK\r\n+OK\r\n-BUSYKEY Target key name already exists.\r\n+OK\r\n");
+    assert.equal(
+      await pending,
+      "ERR Target instance replied with error: BUSYKEY Target key name already exists.",
+    );
+    assert.deepEqual(await a.keys("*"), ["k2"]);
+    const aof = readFileSync(join(dir, "appendonlydir", "appendonly.aof.1.incr.aof"), "latin1");
+    assert.equal(
+      aof,
+      encodeCommand(["SELECT", "0"]) + encodeCommand(["mset", "k1", "v1", "k2", "v2", "k3", "v3"]) +
+        encodeCommand(["DEL", "k1", "k3"]),
+    );
+  } finally {
+    a.disconnect();
+    await s.close();
+    await target.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
