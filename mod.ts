@@ -44,6 +44,7 @@ export type {
   Execute,
   KeyAccess,
   KeyRange,
+  KeySpec,
 } from "./core/command.ts";
 export type { Client, ReplyMode } from "./core/client.ts";
 export type { Config } from "./core/config.ts";

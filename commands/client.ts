@@ -298,7 +298,7 @@ export const clientCommand: CommandSpec = {
         const id = intArg(argv[2]!);
         const server = c.server;
         const target = server.clients.get(id);
-        if (!target || !server.blocking.isBlocked(target)) return 0;
+        if (!target || !server.blocking.isUnblockable(target)) return 0;
         server.blocking.unblock(
           target,
           asError ? "error" : server.blocking.timeoutReplyOf(target)!,

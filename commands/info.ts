@@ -6,6 +6,7 @@
  * @module
  */
 
+import { migrateLinkCount } from "../core/migrate_links.ts";
 import { CF } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { cpuSeconds, executable, osName, pid } from "../core/proc.ts";
@@ -115,6 +116,7 @@ function statsSection(s: Server): Fields {
     ["pubsubshard_channels", s.pubsub.shardChannels.size],
     ["latest_fork_usec", 0],
     ["total_forks", 0],
+    ["migrate_cached_sockets", migrateLinkCount(s)],
     ["unexpected_error_replies", 0],
     ["total_error_replies", st.errorReplies],
     ["total_reads_processed", st.reads],

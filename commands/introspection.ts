@@ -6,7 +6,7 @@
  */
 
 import type { Client } from "../core/client.ts";
-import type { Command, CommandSpec } from "../core/command.ts";
+import type { Command, CommandSpec, KeySpec } from "../core/command.ts";
 import { globMatch } from "../core/glob.ts";
 import {
   E,
@@ -31,17 +31,52 @@ function flagSet(cmd: Command): Reply {
   return new SetReply(flags.map((f) => new SimpleString(f)));
 }
 
-function keySpecs(cmd: Command): Reply[] {
+/** A declared key spec as COMMAND INFO shows it. */
+function declaredKeySpec(ks: KeySpec): Reply {
+  const b = ks.begin;
+  const begin = "index" in b
+    ? new MapReply(["type", "index", "spec", new MapReply(["index", b.index])])
+    : new MapReply([
+      "type",
+      "keyword",
+      "spec",
+      new MapReply(["keyword", b.keyword, "startfrom", b.startfrom]),
+    ]);
+  const f = ks.find;
+  return new MapReply([
+    "flags",
+    new SetReply(ks.flags.map((x) => new SimpleString(x))),
+    "begin_search",
+    begin,
+    "find_keys",
+    new MapReply([
+      "type",
+      "range",
+      "spec",
+      new MapReply(["lastkey", f.lastkey, "keystep", f.keystep, "limit", f.limit]),
+    ]),
+  ]);
+}
+
+/** The key specs (a set in RESP3, as Redis 7.0.15 replies them). */
+function keySpecs(cmd: Command): Reply {
+  return new SetReply(keySpecList(cmd));
+}
+
+function keySpecList(cmd: Command): Reply[] {
+  if (cmd.spec.keySpecs !== undefined) return cmd.spec.keySpecs.map(declaredKeySpec);
   const k = cmd.spec.keys;
   if (!k || k.first === 0) return [];
   const write = cmd.spec.flags?.includes("write");
   return [
     new MapReply([
       "flags",
-      write ? [new SimpleString("RW"), new SimpleString("UPDATE")] : [
-        new SimpleString("RO"),
-        new SimpleString("ACCESS"),
-      ],
+      new SetReply(
+        write ? [new SimpleString("RW"), new SimpleString("UPDATE")] : [
+          new SimpleString("RO"),
+          new SimpleString("ACCESS"),
+        ],
+      ),
       "begin_search",
       new MapReply(["type", "index", "spec", new MapReply(["index", k.first])]),
       "find_keys",
@@ -74,9 +109,10 @@ export function commandInfo(cmd: Command): Reply {
     k?.last ?? 0,
     k?.step ?? 0,
     new SetReply(aclCategories(cmd).map((c) => new SimpleString(c))),
-    new SetReply([]),
+    new SetReply([...(cmd.spec.tips ?? [])]),
     keySpecs(cmd),
-    subs,
+    // Redis replies subcommands as an array, and their absence as an empty set.
+    subs.length === 0 ? new SetReply([]) : subs,
   ];
 }
 
@@ -278,9 +314,14 @@ export const commandCommand: CommandSpec = {
       execute(client, argv) {
         const inner = argv.slice(2);
         const cmd = client.server.resolve(inner);
-        const flags = typeof cmd !== "string" && cmd.spec.flags?.includes("write")
-          ? [new SimpleString("RW"), new SimpleString("UPDATE")]
-          : [new SimpleString("RO"), new SimpleString("ACCESS")];
+        const declared = typeof cmd !== "string" ? cmd.spec.keySpecs?.[0]?.flags : undefined;
+        const flags = new SetReply(
+          declared !== undefined
+            ? declared.filter((f) => f !== "incomplete").map((f) => new SimpleString(f))
+            : typeof cmd !== "string" && cmd.spec.flags?.includes("write")
+            ? [new SimpleString("RW"), new SimpleString("UPDATE")]
+            : [new SimpleString("RO"), new SimpleString("ACCESS")],
+        );
         return getKeys(client, argv).map((i) => [argv[i + 2]!, flags]);
       },
     }),

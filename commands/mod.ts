@@ -35,6 +35,7 @@ import { stringRangeCommands } from "./string_range.ts";
 import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
 import { dumpCommands } from "./dump.ts";
+import { migrateCommand } from "./migrate.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { aofCommands } from "./aof.ts";
 import { streamCommands } from "./stream.ts";
@@ -73,6 +74,7 @@ export const builtinCommands: CommandSpec[] = [
   ...scriptingCommands,
   ...functionCommands,
   ...dumpCommands,
+  migrateCommand,
   ...persistenceCommands,
   ...aofCommands,
   ...streamCommands,

@@ -31,6 +31,11 @@ export interface BlockSpec {
   timeoutReply: Reply;
   /** Name of the blocking command, for statistics (`blpop`). */
   command: string;
+  /**
+   * False for a command that is not blocking in Redis but waits here (MIGRATE): CLIENT UNBLOCK
+   * does not see it.
+   */
+  unblockable?: boolean;
 }
 
 interface Waiter {
@@ -121,6 +126,11 @@ export class Blocking {
     client.flush();
     this.scheduleResume(client);
     return true;
+  }
+
+  /** True when `client` is blocked and CLIENT UNBLOCK may unblock it. */
+  isUnblockable(client: Client): boolean {
+    return this.byClient.get(client)?.spec.unblockable !== false && this.isBlocked(client);
   }
 
   /** The timeout reply of a blocked client (CLIENT UNBLOCK ... TIMEOUT). */

@@ -44,6 +44,19 @@ export interface KeyRange {
 /** What ACL key patterns a key of a command needs: read, write, both, or neither. */
 export type KeyAccess = "R" | "W" | "RW" | "-";
 
+/**
+ * A key specification as `COMMAND INFO` shows it (Redis 7's key specs), for a command whose keys
+ * one position range does not describe (MIGRATE: the key argument, or the list after KEYS).
+ */
+export interface KeySpec {
+  /** Flags as Redis names them (`RW`, `access`, `delete`, `incomplete`...). */
+  flags: readonly string[];
+  /** Where the search begins: an argument index, or a keyword searched from `startfrom`. */
+  begin: { index: number } | { keyword: string; startfrom: number };
+  /** The keys from there: a range (`lastkey` relative to the first key, or < 0 from the end). */
+  find: { lastkey: number; keystep: number; limit: number };
+}
+
 /** Documentation of a command, for `COMMAND DOCS` and `redis-cli` hints. */
 export interface CommandDocs {
   /** One-line summary. */
@@ -77,6 +90,13 @@ export interface CommandSpec {
   keys?: KeyRange;
   /** Key positions for commands whose keys move (`EVAL script numkeys key...`). */
   getKeys?: (argv: string[]) => number[];
+  /**
+   * Key specs for `COMMAND INFO` and `COMMAND GETKEYSANDFLAGS` (the first one's flags), when the
+   * one spec derived from `keys` and the flags is not what Redis shows.
+   */
+  keySpecs?: readonly KeySpec[];
+  /** Hints for clients and proxies in `COMMAND INFO` (`nondeterministic_output`...). */
+  tips?: readonly string[];
   /** The handler; a container command with subcommands has none. */
   execute?: Execute;
   /** Subcommands (`CONFIG GET`, `CLIENT LIST`...). */

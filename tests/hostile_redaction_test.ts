@@ -29,6 +29,14 @@ const CASES: string[][] = [
   ["SET", "k", "not a secret"],
   ["ACL", "SETUSER", "bob", "on", ">secret", "~*", "+get"],
   ["ACL", "SETUSER", "bob", "nosuchrule"],
+  // MIGRATE: no key exists (NOKEY) or the arguments fail, so no target is contacted.
+  ["MIGRATE", "127.0.0.1", "1", "nokey", "0", "100", "AUTH", "hunter2"],
+  ["MIGRATE", "127.0.0.1", "1", "", "0", "100", "COPY", "AUTH2", "user", "hunter2", "KEYS", "a"],
+  ["MIGRATE", "127.0.0.1", "1", "", "0", "100", "AUTH", "hunter2", "BOGUS"],
+  ["MIGRATE", "127.0.0.1", "1", "", "0", "100", "AUTH2", "user"],
+  ["MIGRATE", "127.0.0.1", "1", "", "0", "100", "KEYS", "AUTH", "hunter2"],
+  ["MIGRATE", "127.0.0.1", "1", "k", "0", "100", "AUTH", "hunter2", "KEYS", "a"],
+  ["MIGRATE", "127.0.0.1", "1", "k", "x", "100", "AUTH2", "u", "hunter2"],
 ];
 
 /** What MONITOR showed, without the time and the client's address. */

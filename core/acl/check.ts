@@ -9,6 +9,7 @@
  */
 
 import { type Command, F } from "../command.ts";
+import { ErrorReply } from "../resp/reply.ts";
 import { keyNeeds, NOT_KEYS } from "./key_access.ts";
 import type { Selector } from "./selector.ts";
 import type { User } from "./user.ts";
@@ -49,6 +50,19 @@ function channelArgs(cmd: Command): { from: number; to: number; pattern: boolean
   return undefined;
 }
 
+/**
+ * The key positions, or none when the arguments do not fit the command's key spec (`EVAL s -1`):
+ * Redis's ACL check then finds no keys and leaves the error to the command itself.
+ */
+function keyPositionsOrNone(cmd: Command, argv: string[]): number[] {
+  try {
+    return cmd.keyPositions(argv);
+  } catch (e) {
+    if (e instanceof ErrorReply) return [];
+    throw e;
+  }
+}
+
 function checkSelector(
   sel: Selector,
   cmd: Command,
@@ -63,7 +77,7 @@ function checkSelector(
     if (!args.some((a) => a.toLowerCase() === lower)) return { reason: AclResult.command, pos: 0 };
   }
   if (!sel.allKeys && !NOT_KEYS.has(cmd.fullName)) {
-    cache.positions ??= cmd.keyPositions(argv);
+    cache.positions ??= keyPositionsOrNone(cmd, argv);
     const positions = cache.positions;
     if (positions.length !== 0) {
       cache.needs ??= keyNeeds(cmd, argv, positions);
