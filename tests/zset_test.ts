@@ -192,6 +192,22 @@ test("encodings follow zset-max-listpack-entries and -value, one way", () => {
   assert.equal(enc("zero"), "skiplist");
 });
 
+test("a CONFIG SET of the listpack limits applies to the next ZADD, by either name", () => {
+  const s = createServer();
+  const enc = (key: string) => s.dispatch(["OBJECT", "ENCODING", key]);
+  // The first inserts read the limits (128 and 64) ...
+  s.dispatch(["ZADD", "z", "1", "a", "2", "b"]);
+  s.dispatch(["ZADD", "y", "1", "a"]);
+  assert.equal(enc("z"), "listpack");
+  // ... and the next one sees the new ones.
+  s.dispatch(["CONFIG", "SET", "zset-max-ziplist-entries", "2"]);
+  s.dispatch(["ZADD", "z", "3", "c"]);
+  assert.equal(enc("z"), "skiplist");
+  s.dispatch(["CONFIG", "SET", "zset-max-listpack-value", "3"]);
+  s.dispatch(["ZADD", "y", "2", "abcd"]);
+  assert.equal(enc("y"), "skiplist");
+});
+
 test("WRONGTYPE for every sorted set command on a string", () => {
   const s = createServer();
   s.dispatch(["SET", "str", "v"]);

@@ -16,7 +16,16 @@
 
 import type { TypedValue } from "../keyspace/database.ts";
 import { DenseMap } from "../keyspace/dense_map.ts";
-import { copy, entry, findEntry, flat, foundNext, packedAt, readHeader } from "./packed.ts";
+import {
+  copy,
+  entry,
+  equalAt,
+  findEntry,
+  flat,
+  foundNext,
+  packedAt,
+  readHeader,
+} from "./packed.ts";
 
 /** The conversion thresholds, read from the config at write time. */
 export interface HashLimits {
@@ -74,7 +83,7 @@ export class HashValue implements TypedValue {
 
   /**
    * Where `field` starts in the packed string, or -1; sets foundValue and foundEnd to its
-   * value's entry.
+   * value's entry (and packed.ts's packedAt to the value's bytes).
    */
   private find(field: string): number {
     const s = this.small!;
@@ -115,7 +124,10 @@ export class HashValue implements TypedValue {
       return this.table!.set(field, value);
     }
     if (this.find(field) >= 0) {
-      this.small = flat(s.slice(0, foundValue), entry(value), s.slice(foundEnd));
+      // An unchanged value (a client setting what is there) leaves the string as it is.
+      if (foundEnd - packedAt !== value.length || !equalAt(s, packedAt, value)) {
+        this.small = flat(s.slice(0, foundValue), entry(value), s.slice(foundEnd));
+      }
       return false;
     }
     this.small = flat(s, entry(field), entry(value));

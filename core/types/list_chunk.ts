@@ -12,7 +12,7 @@
  * @module
  */
 
-import { copy, flat, lenChars, packedAt, packedLen, readHeader } from "./packed.ts";
+import { copy, flat, flatten, lenChars, packedAt, packedLen, readHeader } from "./packed.ts";
 
 /** Most elements a chunk holds. */
 export const CHUNK = 128;
@@ -23,18 +23,19 @@ export const CHUNK_BYTES = 8192;
 const SHORT: string[] = Array.from({ length: 0x80 }, (_, n) => String.fromCharCode(n));
 
 /**
- * An element as a chunk stores it: length, bytes, reversed length.
+ * An element as a chunk stores it: length, bytes, reversed length. Not flat: the caller adds it
+ * to the rest of the chunk and flattens the whole once (packed.ts's flatten).
  *
  * @param v the element
  * @returns its encoded form
  */
-export function chunkEntry(v: string): string {
+function chunkEntry(v: string): string {
   if (v.length < 0x80) {
     const h = SHORT[v.length]!;
-    return flat(h, v, h);
+    return h + v + h;
   }
   const h = lenChars(v.length);
-  return flat(h.join(""), v, h.reverse().join(""));
+  return h.join("") + v + h.reverse().join("");
 }
 
 /** After {@linkcode entryBefore}: where the element's bytes start and its length. */
@@ -148,13 +149,15 @@ export class Chunk {
       }
       return;
     }
-    const parts: string[] = [];
+    let head = "";
     if (front !== null) {
-      for (let k = front.length - 1; k >= 0; k--) parts.push(chunkEntry(front[k]!));
+      for (let k = front.length - 1; k >= 0; k--) {
+        head += chunkEntry(front[k]!);
+      }
     }
-    parts.push(this.s.slice(this.lo, this.hi));
-    if (back !== null) { for (const v of back) parts.push(chunkEntry(v)); }
-    this.s = parts.join("");
+    let tail = "";
+    if (back !== null) { for (let k = 0; k < back.length; k++) tail += chunkEntry(back[k]!); }
+    this.s = flat(head, this.s.slice(this.lo, this.hi), tail);
     this.lo = 0;
     this.hi = this.s.length;
     this.packedN = this.n;
@@ -299,9 +302,9 @@ export class Chunk {
 
   /** Replaces the contents with `items`. */
   assign(items: readonly string[]): void {
-    const parts: string[] = new Array(items.length);
-    for (let k = 0; k < items.length; k++) parts[k] = chunkEntry(items[k]!);
-    this.s = parts.join("");
+    let s = "";
+    for (let k = 0; k < items.length; k++) s += chunkEntry(items[k]!);
+    this.s = flatten(s);
     this.lo = 0;
     this.hi = this.s.length;
     this.packedN = items.length;

@@ -7,9 +7,9 @@
  *
  * Why one string: a JS string costs a 16-byte header plus its bytes, while an array of strings
  * costs 8 bytes per slot plus a 16-byte header and 8-byte padding per element (a 10-byte member:
- * 40 bytes against 11). Every modification builds a new string, with `Array.prototype.join`,
- * which V8 makes flat (sequential): a `+` concatenation would make a tree of cons strings that
- * keeps the old string alive.
+ * 40 bytes against 11). Every modification builds a new string with `+` and then flattens it
+ * ({@linkcode flatten}): a cons string left as it is would keep the old string alive and be slow
+ * to walk.
  *
  * The walk keeps its position in module variables ({@linkcode packedAt}, {@linkcode packedLen}),
  * as order_tree.ts keeps its path, so that no object is allocated per step.
@@ -84,9 +84,10 @@ export function readHeader(s: string, pos: number): number {
 }
 
 /**
- * True when `s` holds `v` at `at` (the caller checked that the lengths match). Compares from
- * the last char, which tells apart most keys that share a prefix (`field:1`, `field:2`), in a
- * plain loop: `startsWith(v, at)` costs V8 a runtime call (~100 ns) per candidate.
+ * True when `s` holds `v` at `at` (the caller checked that the lengths match). A slice and `===`
+ * (a native compare of the chars) beat a `charCodeAt` loop from 8 chars up, and by 4 times at
+ * 40 (measured on Deno: 14 against 27 ns at 8 chars, 28 against 106 at 40); the callers only
+ * get here for a candidate whose length and last char match, usually the entry sought.
  *
  * @param s the packed string
  * @param at where the candidate's bytes start
@@ -94,10 +95,7 @@ export function readHeader(s: string, pos: number): number {
  * @returns whether they are equal
  */
 export function equalAt(s: string, at: number, v: string): boolean {
-  for (let i = v.length - 1; i >= 0; i--) {
-    if (s.charCodeAt(at + i) !== v.charCodeAt(i)) return false;
-  }
-  return true;
+  return s.slice(at, at + v.length) === v;
 }
 
 /**
@@ -160,12 +158,31 @@ export function entrySize(len: number): number {
   return n + len;
 }
 
-// One reusable array for join(): the pieces of a rebuilt string.
-const parts: string[] = [];
+/**
+ * Bumped by {@linkcode flatten}: a use of `trim()`'s result, so that no compiler may drop the
+ * call as dead code.
+ */
+let trimmed = 0;
 
 /**
- * A flat string of the pieces, in order. `join` copies them into one sequential string; a `+`
- * chain would be a cons-string tree that holds the old packed string (its slices' parent).
+ * `s`, made flat. A `+` concatenation of 13 chars or more is a cons string in V8 (a tree of its
+ * pieces, which holds them and the strings they are slices of); `trim()` needs the chars in one
+ * run, so V8 flattens the tree in place first: one copy into a new sequential string, and the
+ * pieces (and the old packed string they are slices of) are free. The cons cell left pointing
+ * at the flat string is dropped by the next GC. This is 2 to 3 times faster than
+ * `Array.prototype.join`, the other way to a flat string. (`charCodeAt` reads a cons string
+ * without flattening it; `join` of one piece and "" returns that piece.)
+ *
+ * @param s the string
+ * @returns `s`, flat
+ */
+export function flatten(s: string): string {
+  trimmed += s.trim().length & 1;
+  return s;
+}
+
+/**
+ * A flat string of the pieces, in order (see {@linkcode flatten}).
  *
  * @param a first piece
  * @param b second piece
@@ -174,11 +191,7 @@ const parts: string[] = [];
  * @returns the flat concatenation
  */
 export function flat(a: string, b: string, c = "", d = ""): string {
-  parts.length = 0;
-  parts.push(a, b, c, d);
-  const s = parts.join("");
-  parts.length = 0;
-  return s;
+  return flatten(a + b + c + d);
 }
 
 /**
@@ -223,9 +236,6 @@ export function unpack(s: string): string[] {
  */
 export function copy(s: string): string {
   if (s.length < 13) return s;
-  parts.length = 0;
-  parts.push(s, "");
-  const out = parts.join("");
-  parts.length = 0;
-  return out;
+  // Two pieces make a cons string, which flatten() copies into a string of its own.
+  return flatten(s.slice(0, 1) + s.slice(1));
 }

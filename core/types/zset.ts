@@ -60,6 +60,25 @@ export interface ZsetLimits {
 export interface ConfigSource {
   /** A number-valued directive. */
   num(name: string): number;
+  /** Registers a listener for changes (the server's config has it; it keeps a cache current). */
+  onChange?(listener: (name: string, value: unknown) => void): void;
+}
+
+/** Each config's thresholds, kept current by a listener: no name lookups per insert. */
+const cachedLimits = new WeakMap<ConfigSource, ZsetLimits>();
+
+function currentLimits(config: ConfigSource): ZsetLimits {
+  let limits = cachedLimits.get(config);
+  if (limits !== undefined) return limits;
+  limits = zsetLimits(config);
+  if (config.onChange === undefined) return limits;
+  const live = limits;
+  config.onChange((name, value) => {
+    if (name === "zset-max-listpack-entries") live.entries = value as number;
+    else if (name === "zset-max-listpack-value") live.value = value as number;
+  });
+  cachedLimits.set(config, live);
+  return live;
 }
 
 /** The current listpack thresholds. */
@@ -215,10 +234,10 @@ export class ZSet implements TypedValue {
       return ZADD_OUT.updated;
     }
     if (flags & ZADD_XX) return ZADD_OUT.nop;
-    if (
-      this.dict === undefined && (this.list.length + 1 > config.num("zset-max-listpack-entries") ||
-        member.length > config.num("zset-max-listpack-value"))
-    ) this.convert();
+    if (this.dict === undefined) {
+      const limits = currentLimits(config);
+      if (this.list.length + 1 > limits.entries || member.length > limits.value) this.convert();
+    }
     this.newScore = score;
     score = this.stored(score);
     this.list.insert(score, member);

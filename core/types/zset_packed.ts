@@ -28,22 +28,22 @@ let curMemberAt = 0;
 let curMemberLen = 0;
 let curScore = 0;
 
-/** The chars of a score: tag, bytes, tag. */
+const scratchBytes = new Uint8Array(scratch.buffer);
+
+/** The chars of a score: tag, bytes, tag (one fromCharCode call, no concatenation). */
 function scoreChars(score: number): string {
+  const f = String.fromCharCode;
   if (Number.isInteger(score) && score >= -TWO31 && score < TWO31) {
-    let u = score >= 0 ? score * 2 : -score * 2 - 1;
-    const k = u < 0x100 ? 1 : u < 0x10000 ? 2 : u < 0x1000000 ? 3 : 4;
-    let out = "";
-    for (let i = 0; i < k; i++) {
-      out += String.fromCharCode(u % 256);
-      u = Math.floor(u / 256);
-    }
-    return SHORT[k]! + out + SHORT[k]!;
+    // Zigzag: below 2^32, so the bit operations below see all of it.
+    const u = score >= 0 ? score * 2 : -score * 2 - 1;
+    if (u < 0x100) return f(1, u, 1);
+    if (u < 0x10000) return f(2, u & 0xff, u >>> 8, 2);
+    if (u < 0x1000000) return f(3, u & 0xff, (u >>> 8) & 0xff, u >>> 16, 3);
+    return f(4, u & 0xff, (u >>> 8) & 0xff, (u >>> 16) & 0xff, u >>> 24, 4);
   }
   scratch.setFloat64(0, score);
-  let out = SHORT[8]!;
-  for (let i = 0; i < 8; i++) out += String.fromCharCode(scratch.getUint8(i));
-  return out + SHORT[8]!;
+  const b = scratchBytes;
+  return f(8, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!, 8);
 }
 
 /** The score whose bytes (after the tag `k`) start at `at`. */
@@ -58,7 +58,7 @@ function readScore(s: string, at: number, k: number): number {
 }
 
 /**
- * One element as stored.
+ * One element as stored, not flat (the caller flattens the string it goes into).
  *
  * @param score the score
  * @param member the member
@@ -67,10 +67,10 @@ function readScore(s: string, at: number, k: number): number {
 export function packElement(score: number, member: string): string {
   if (member.length < 0x80) {
     const h = SHORT[member.length]!;
-    return flat(h, member, h, scoreChars(score));
+    return h + member + h + scoreChars(score);
   }
   const h = lenChars(member.length);
-  return flat(h.join(""), member, h.reverse().join(""), scoreChars(score));
+  return h.join("") + member + h.reverse().join("") + scoreChars(score);
 }
 
 /** Decodes the element at `pos` (into the cur* variables); returns where the next one starts. */
@@ -208,8 +208,24 @@ export class PackedOrder implements OrderIndex {
       if (this.isMember(member)) return this.foundPos;
     }
     const n = member.length;
+    const last = n === 0 ? -1 : member.charCodeAt(n - 1);
     for (let pos = 0; pos < s.length;) {
-      const next = skip(s, pos);
+      // A member under 128 bytes (one-char lengths) is stepped over inline: its length, then
+      // the score's tag past the member and its reversed length.
+      let next: number;
+      const len = s.charCodeAt(pos);
+      if (len < 0x80) {
+        const tagAt = pos + len + 2;
+        next = tagAt + s.charCodeAt(tagAt) + 2;
+        if (len !== n || (n !== 0 && s.charCodeAt(pos + n) !== last)) {
+          pos = next;
+          continue;
+        }
+        curMemberAt = pos + 1;
+        curMemberLen = len;
+      } else {
+        next = skip(s, pos);
+      }
       if (curMemberLen === n && equalAt(s, curMemberAt, member)) {
         this.foundIn = s;
         this.foundPos = pos;
@@ -226,17 +242,33 @@ export class PackedOrder implements OrderIndex {
     return this.find(member) < 0 ? undefined : scoreBefore(this.s, this.foundNext);
   }
 
-  /** Where an element (score, member) goes: the start of the first element after it. */
-  private insertionPoint(score: number, member: string, skipFrom = -1, skipTo = -1): number {
+  /**
+   * Where an element (score, member) goes: the start of the first element after it, walking
+   * from `pos` (an element start known to be before it), stepping over `[skipFrom, skipTo)`.
+   */
+  private insertionPoint(
+    score: number,
+    member: string,
+    pos = 0,
+    skipFrom = -1,
+    skipTo = -1,
+  ): number {
     const s = this.s;
-    let pos = 0;
     while (pos < s.length) {
       if (pos === skipFrom) {
         pos = skipTo;
         continue;
       }
       const next = skip(s, pos);
-      const cur = scoreBefore(s, next);
+      // The score's tag is the element's last char; a small integer is read inline.
+      const k = s.charCodeAt(next - 1);
+      let cur: number;
+      if (k === 1) {
+        const u = s.charCodeAt(next - 2);
+        cur = (u & 1) === 0 ? u / 2 : -(u + 1) / 2;
+      } else {
+        cur = readScore(s, next - 1 - k, k);
+      }
       if (cur > score || (cur === score && compareAt(s, curMemberAt, curMemberLen, member) > 0)) {
         break;
       }
@@ -269,7 +301,11 @@ export class PackedOrder implements OrderIndex {
     const pos = this.find(member);
     if (pos < 0) return;
     const next = this.foundNext;
-    const ins = this.insertionPoint(newScore, member, pos, next);
+    // Moving up, the new place is past the element's own: the walk starts there.
+    const up = newScore > scoreBefore(s, next);
+    const ins = up
+      ? this.insertionPoint(newScore, member, next)
+      : this.insertionPoint(newScore, member, 0, pos, next);
     const el = packElement(newScore, member);
     this.s = ins <= pos
       ? flat(s.slice(0, ins), el, s.slice(ins, pos), s.slice(next))
