@@ -71,7 +71,8 @@ function clientsSection(s: Server): Fields {
     ["client_recent_max_output_buffer", maxOut],
     ["blocked_clients", blocked],
     ["tracking_clients", 0],
-    ["clients_in_timeout_table", blocked],
+    // Postponed clients (CLIENT PAUSE) wait without a timeout.
+    ["clients_in_timeout_table", blocked - s.pause.count],
   ];
 }
 

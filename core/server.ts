@@ -9,6 +9,7 @@ import { PubSub } from "./pubsub.ts";
 import { OutputLimits } from "./output_limits.ts";
 import { protectedCommandGate } from "./protected.ts";
 import { Monitors } from "./monitor.ts";
+import { ClientPause } from "./pause.ts";
 import { Transactions } from "./transactions.ts";
 import { CF, type Client } from "./client.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -91,6 +92,12 @@ export class Server implements KeyspaceHost {
    * @internal
    */
   readonly monitors: Monitors;
+  /**
+   * CLIENT PAUSE (core/pause.ts).
+   *
+   * @internal
+   */
+  readonly pause: ClientPause;
   /**
    * MULTI/EXEC and WATCH.
    *
@@ -237,6 +244,7 @@ export class Server implements KeyspaceHost {
     this.logger = new Logger(options.log);
     this.net = new ServerNet(this);
     this.blocking = new Blocking(this);
+    this.pause = new ClientPause(this);
     this.configFile = options.configFile;
     this.netAdapterName = options.net;
     this.log = (level, message) => this.logger.log(level, message);
@@ -633,6 +641,14 @@ export class Server implements KeyspaceHost {
   /** True while replicating from a master. */
   isReplica(): boolean {
     return this.masterHost !== undefined;
+  }
+
+  /**
+   * True when expired keys stay (reported expired, not deleted): on a replica, but for our
+   * master's commands, and while clients are paused (the dataset holds still).
+   */
+  keepsExpiredKeys(): boolean {
+    return (this.masterHost !== undefined && !this.fromMaster()) || this.pause.active;
   }
 
   /** True when the running command comes from our master. */

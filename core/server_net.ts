@@ -182,7 +182,10 @@ export class ServerNet {
   cron(): void {
     const server = this.server;
     server.tick();
-    if (server.activeExpireEnabled && !server.isReplica() && server.busy === undefined) {
+    if (
+      server.activeExpireEnabled && !server.isReplica() && server.busy === undefined &&
+      !server.pause.active
+    ) {
       const hz = this.server.config.num("hz");
       activeExpireCycle(server.dbs, {
         budgetMs: 250 / hz,
