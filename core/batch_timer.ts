@@ -9,6 +9,7 @@
  */
 
 import type { Command } from "./command.ts";
+import { recordLatency } from "./latency.ts";
 
 /** The timing state of the current batch. */
 export class BatchTimer {
@@ -46,6 +47,7 @@ export class BatchTimer {
     for (let i = 0; i < untimed.length; i++) {
       const cmd = untimed[i]!;
       cmd.stats.usec += share * cmd.batchCalls;
+      recordLatency(cmd, share, cmd.batchCalls);
       cmd.batchCalls = 0;
     }
     untimed.length = 0;

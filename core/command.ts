@@ -244,6 +244,8 @@ export class Command {
   readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
   /** Untimed calls in the current batch (see Server.endBatch). */
   batchCalls = 0;
+  /** Calls by duration bucket, for LATENCY HISTOGRAM (core/latency.ts); undefined until a call. */
+  latency: number[] | undefined;
 
   /**
    * Wraps a spec for the dispatcher (the registry makes one per registered spec).

@@ -9,6 +9,7 @@ import { PubSub } from "./pubsub.ts";
 import { OutputLimits } from "./output_limits.ts";
 import { protectedCommandGate } from "./protected.ts";
 import { Monitors } from "./monitor.ts";
+import { LatencyMonitor, recordLatency } from "./latency.ts";
 import { ClientPause } from "./pause.ts";
 import { Transactions } from "./transactions.ts";
 import { CF, type Client } from "./client.ts";
@@ -123,6 +124,12 @@ export class Server implements KeyspaceHost {
   newStamp = 0;
   /** Under an LFU policy, how a read updates a key's stamp. */
   lfuUpdate: ((old: number) => number) | undefined;
+  /**
+   * Latency events (LATENCY LATEST, HISTORY...), see core/latency.ts.
+   *
+   * @internal
+   */
+  readonly latency: LatencyMonitor = new LatencyMonitor(this);
   /** `used_memory` and its parts (see core/memory/usage.ts). */
   readonly memory: MemoryMeter = new MemoryMeter(this);
   /**
@@ -308,6 +315,9 @@ export class Server implements KeyspaceHost {
       case "lfu-log-factor":
       case "lfu-decay-time":
         this.updateStamps();
+        break;
+      case "latency-monitor-threshold":
+        this.latency.threshold = value as number;
         break;
       case "slowlog-log-slower-than":
         this.stats.slowlogThreshold = value as number;
@@ -573,6 +583,13 @@ export class Server implements KeyspaceHost {
     if (timed) {
       usec = Math.round((performance.now() - start) * 1000);
       cmd.stats.usec += usec;
+      recordLatency(cmd, usec);
+      if (usec >= 1000) {
+        this.latency.addIfNeeded(
+          (cmd.bits & F.fast) !== 0 ? "fast-command" : "command",
+          usec / 1000,
+        );
+      }
       if (top) this.batch.timed(usec);
     } else {
       this.batch.untimedCall(cmd);

@@ -187,10 +187,12 @@ export class ServerNet {
       !server.pause.active
     ) {
       const hz = this.server.config.num("hz");
+      const start = performance.now();
       activeExpireCycle(server.dbs, {
         budgetMs: 250 / hz,
         effort: this.server.config.num("active-expire-effort"),
       });
+      server.latency.addIfNeeded("expire-cycle", performance.now() - start);
     }
     const timeout = this.server.config.num("timeout");
     if (timeout > 0) {
