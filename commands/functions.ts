@@ -35,6 +35,8 @@ function attempt(fn: () => Reply): Reply {
 
 function fcall(client: Client, argv: string[], ro: boolean): Reply {
   const server = client.server;
+  // MONITOR shows the call before the commands it runs, and also when it fails.
+  server.monitors.feedFirst(client, argv);
   const fn = librariesOf(server).functions.get(argv[1]!.toLowerCase());
   if (fn === undefined) return new ErrorReply("ERR Function not found");
   const numkeys = parseI64(argv[2]!);

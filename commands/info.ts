@@ -116,6 +116,8 @@ function statsSection(s: Server): Fields {
     ["pubsubshard_channels", s.pubsub.shardChannels.size],
     ["latest_fork_usec", 0],
     ["total_forks", 0],
+    // MIGRATE keeps no cached connections here.
+    ["migrate_cached_sockets", 0],
     ["unexpected_error_replies", 0],
     ["total_error_replies", st.errorReplies],
     ["total_reads_processed", st.reads],

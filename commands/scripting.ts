@@ -59,6 +59,8 @@ function createScript(server: Server, body: string): string {
 
 function evalGeneric(client: Client, argv: string[], evalsha: boolean, ro: boolean): Reply {
   const server = client.server;
+  // MONITOR shows the script before the commands it runs, and also when it fails (NOSCRIPT).
+  server.monitors.feedFirst(client, argv);
   const numkeys = parseI64(argv[2]!);
   if (numkeys === undefined) return new ErrorReply(E.notInteger);
   if (numkeys > argv.length - 3) {
