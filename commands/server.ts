@@ -5,6 +5,7 @@
  */
 
 import { latencyCommand } from "./latency.ts";
+import { lolwutCommand } from "./lolwut.ts";
 import { intArg } from "../core/args.ts";
 import { CF } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
@@ -305,4 +306,5 @@ export const serverCommands: CommandSpec[] = [
   memoryCommand,
   slowlogCommand,
   latencyCommand,
+  lolwutCommand,
 ];
