@@ -48,7 +48,6 @@ export class ClientPause {
   private readonly postponed = new Map<Client, Postponed>();
   /** Work to resume when the pause ends (our master's stream on a replica). */
   private waiting: Array<() => void> = [];
-  private timer: ReturnType<typeof setTimeout> | undefined;
   private gateOn = false;
   private readonly gate = (client: Client, cmd: Command, argv: string[]): Reply | undefined =>
     this.postpones(client, cmd, argv) ? this.postpone(client, cmd, argv) : undefined;
@@ -57,6 +56,11 @@ export class ClientPause {
   constructor(private readonly server: Server) {
     server.on("clientClosed", (client) => {
       this.postponed.delete(client);
+    });
+    // The end of a pause is noticed by the server's cron, as Redis's serverCron does, or sooner
+    // by any check of `active`.
+    server.on("cron", () => {
+      if (this.type !== PauseType.Off) void this.active;
     });
   }
 
@@ -131,16 +135,6 @@ export class ClientPause {
     if (end < this.server.clock.now()) type = PauseType.Off;
     this.type = type;
     this.end = type === PauseType.Off ? 0 : end;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (type !== PauseType.Off) {
-      const wait = Math.min(2 ** 31 - 1, Math.max(0, end - this.server.clock.now() + 1));
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.server.tick();
-        void this.active;
-      }, wait);
-    }
     if (type !== PauseType.Off !== this.gateOn) {
       this.gateOn = type !== PauseType.Off;
       if (this.gateOn) this.server.addGate(this.gate, GATE_ORDER);

@@ -460,3 +460,29 @@ test("a paused replica reads its master's stream without applying it, then catch
     await m.s.close();
   }
 });
+
+test("a pause ends by itself: the postponed client then runs, as redis-server", {
+  skip,
+}, async () => {
+  const { redis, ours } = await both();
+  try {
+    for (const t of [redis, ours]) {
+      const ctl = await RawConn.connect(t.port);
+      const c = await RawConn.connect(t.port);
+      await cmd(ctl, "CLIENT", "PAUSE", "300", "WRITE");
+      c.command("SET", "k", "v");
+      // Seen waiting (unless the pause already ended on a slow machine), then served.
+      await waitFor(
+        async () => c.pending !== "" || await infoField(ctl, "clients", "blocked_clients") === "1",
+        "SET to wait",
+      );
+      assert.equal(await readReply(c), "+OK\r\n");
+      assert.equal(await infoField(ctl, "clients", "blocked_clients"), "0");
+      c.close();
+      ctl.close();
+    }
+  } finally {
+    await redis.stop();
+    await ours.stop();
+  }
+});
