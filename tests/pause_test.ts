@@ -428,39 +428,6 @@ test("a postponed client that disconnects is forgotten; UNPAUSE after it is harm
   }
 });
 
-test("a paused replica reads its master's stream without applying it, then catches up", async () => {
-  const m = await redeno();
-  const r = await redeno();
-  try {
-    r.s.dispatch(["REPLICAOF", HOST, String(m.port)]);
-    await waitFor(() => field(infoText(r.s, "replication"), "master_link_status") === "up", "link");
-    m.s.dispatch(["SET", "foo", "bar"]);
-    const offset = () => field(infoText(m.s, "replication"), "master_repl_offset");
-    await waitFor(
-      () => field(infoText(r.s, "replication"), "slave_repl_offset") === offset(),
-      "the replica to apply",
-    );
-    const applied = field(infoText(r.s, "replication"), "slave_repl_offset");
-    r.s.dispatch(["CLIENT", "PAUSE", "100000", "WRITE"]);
-    m.s.dispatch(["SET", "foo2", "bar2"]);
-    await waitFor(
-      () => field(infoText(r.s, "replication"), "slave_read_repl_offset") === offset(),
-      "the replica to read",
-    );
-    assert.equal(field(infoText(r.s, "replication"), "slave_repl_offset"), applied);
-    assert.equal(r.s.dispatch(["GET", "foo2"]), null);
-    r.s.dispatch(["CLIENT", "UNPAUSE"]);
-    await waitFor(
-      () => field(infoText(r.s, "replication"), "slave_repl_offset") === offset(),
-      "the replica to catch up",
-    );
-    assert.equal(r.s.dispatch(["GET", "foo2"]), "bar2");
-  } finally {
-    await r.s.close();
-    await m.s.close();
-  }
-});
-
 test("a pause ends by itself: the postponed client then runs, as redis-server", {
   skip,
 }, async () => {
