@@ -41,6 +41,8 @@ export class LatencyMonitor {
 
   /** `latency-monitor-threshold` (ms; 0: off), kept by the server. */
   threshold = 0;
+  /** `latency-tracking`: per-command histograms are kept (LATENCY HISTOGRAM, INFO latencystats). */
+  tracking = true;
 
   /** @param server the server whose latency is recorded */
   constructor(private readonly server: Server) {}
@@ -122,6 +124,23 @@ export function bucketLabel(k: number): number {
 export function recordLatency(cmd: Command, usec: number, calls = 1): void {
   const h = cmd.latency ??= new Array<number>(BUCKETS).fill(0);
   h[bucketOf(usec * 1000)]! += calls;
+}
+
+/**
+ * The latency (µs) under which `percentile` % of `cmd`'s calls fall, as Redis's HDR histogram
+ * answers it (the highest value of the bucket reached); redeno's buckets are powers of two.
+ */
+export function latencyPercentile(cmd: Command, percentile: number): number {
+  const h = cmd.latency!;
+  let total = 0;
+  for (const n of h) total += n;
+  const want = Math.max(1, Math.floor((percentile / 100) * total + 0.5));
+  let seen = 0;
+  for (let k = 0; k < BUCKETS; k++) {
+    seen += h[k]!;
+    if (seen >= want) return (1024 * 2 ** k + 8 * 2 ** k - 1) / 1000;
+  }
+  return (1024 * 2 ** (BUCKETS - 1) + 8 * 2 ** (BUCKETS - 1) - 1) / 1000;
 }
 
 /**

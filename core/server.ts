@@ -319,6 +319,9 @@ export class Server implements KeyspaceHost {
       case "latency-monitor-threshold":
         this.latency.threshold = value as number;
         break;
+      case "latency-tracking":
+        this.latency.tracking = value as boolean;
+        break;
       case "slowlog-log-slower-than":
         this.stats.slowlogThreshold = value as number;
         break;
@@ -432,7 +435,7 @@ export class Server implements KeyspaceHost {
 
   /** Ends a batch started by tick() (see core/batch_timer.ts), before its replies go out. */
   endBatch(): void {
-    this.batch.end();
+    this.batch.end(this.latency.tracking);
     this.beforeReplies();
   }
 
@@ -583,7 +586,7 @@ export class Server implements KeyspaceHost {
     if (timed) {
       usec = Math.round((performance.now() - start) * 1000);
       cmd.stats.usec += usec;
-      recordLatency(cmd, usec);
+      if (this.latency.tracking) recordLatency(cmd, usec);
       if (usec >= 1000) {
         this.latency.addIfNeeded(
           (cmd.bits & F.fast) !== 0 ? "fast-command" : "command",

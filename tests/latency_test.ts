@@ -115,3 +115,50 @@ test("a slow command is a `command` latency event: LATEST, HISTORY, GRAPH, DOCTO
     await ours.close();
   }
 });
+
+test("INFO latencystats and its percentiles directive, as redis-server", { skip }, async () => {
+  const redis = await startRedis();
+  const ours = await startServer();
+  try {
+    const seen: unknown[][] = [];
+    for (const port of [redis.port, ours.port]) {
+      const c = client(port);
+      const lines = async () =>
+        ((await c.info("latencystats")) as string).split("\r\n").filter((l) => l.includes(":"))
+          // The values are durations: their shape only.
+          .map((l) => l.replace(/=\d+\.\d{3}/g, "=D")).sort();
+      const out: unknown[] = [];
+      await c.call("CONFIG", "RESETSTAT");
+      await c.call("CONFIG", "SET", "latency-tracking", "no");
+      await c.set("a", "b");
+      out.push(await lines());
+      await c.call("CONFIG", "SET", "latency-tracking", "yes");
+      await c.call("CONFIG", "RESETSTAT");
+      await c.set("a", "b");
+      await c.call("CLIENT", "ID");
+      out.push(await lines());
+      await c.call("CONFIG", "SET", "latency-tracking-info-percentiles", "0.0 50.0 100.0");
+      out.push(await c.call("CONFIG", "GET", "latency-tracking-info-percentiles"));
+      out.push(await lines());
+      for (const bad of ["10.0 50.0 a", "10.0 50.0 101.0", "-1"]) {
+        out.push(
+          await c.call("CONFIG", "SET", "latency-tracking-info-percentiles", bad).catch((e) =>
+            String(e.message)
+          ),
+        );
+      }
+      out.push(await c.call("CONFIG", "GET", "latency-tracking-info-percentiles"));
+      await c.call("CONFIG", "RESETSTAT");
+      out.push(await lines());
+      c.disconnect();
+      seen.push(out);
+    }
+    assert.deepEqual(seen[1], seen[0]);
+    assert.ok(
+      (seen[1]![1] as string[]).includes("latency_percentiles_usec_set:p50=D,p99=D,p99.9=D"),
+    );
+  } finally {
+    redis.stop();
+    await ours.close();
+  }
+});
