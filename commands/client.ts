@@ -1,5 +1,6 @@
 /**
- * CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, SETINFO, NO-EVICT, REPLY, GETREDIR,
+ * CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE (client_pause.ts),
+ * SETINFO, NO-EVICT, REPLY, GETREDIR,
  * HELP.
  *
  * @module
@@ -11,6 +12,7 @@ import type { CommandSpec } from "../core/command.ts";
 import { E, fail, helpReply, R, VerbatimReply } from "../core/resp/reply.ts";
 import { clientInfoLine } from "../core/client_info.ts";
 import { validateClientName } from "./connection.ts";
+import { clientPauseCommands } from "./client_pause.ts";
 
 function clientType(c: Client): string {
   if (c.flags & CF.master) return "master";
@@ -163,6 +165,10 @@ const HELP = [
   "    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME.",
   "LIST [options ...]",
   "    Return information about client connections. Options: TYPE, ID.",
+  "UNPAUSE",
+  "    Stop the current client pause, resuming traffic.",
+  "PAUSE <timeout> [WRITE|ALL]",
+  "    Suspend all, or just write, clients for <timeout> milliseconds.",
   "REPLY (ON|OFF|SKIP)",
   "    Control the replies sent to the current connection.",
   "SETNAME <name>",
@@ -218,6 +224,7 @@ export const clientCommand: CommandSpec = {
     ),
     list,
     kill,
+    ...clientPauseCommands,
     sub(
       "setinfo",
       4,

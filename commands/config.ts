@@ -127,8 +127,10 @@ const configResetstat: CommandSpec = {
     s.evictor.resetStats();
     for (const cmd of s.allCommands()) {
       Object.assign(cmd.stats, { calls: 0, usec: 0, rejected: 0, failed: 0 });
+      cmd.latency = undefined;
       for (const sub of cmd.subcommands?.values() ?? []) {
         Object.assign(sub.stats, { calls: 0, usec: 0, rejected: 0, failed: 0 });
+        sub.latency = undefined;
       }
     }
     return R.ok;

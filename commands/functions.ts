@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CommandSpec } from "../core/command.ts";
+import type { CommandFlag, CommandSpec } from "../core/command.ts";
 import { bytesToStr, parseI64, strToBytes } from "../core/bytes.ts";
 import { globMatch } from "../core/glob.ts";
 import {
@@ -21,6 +21,7 @@ import type { Client } from "../core/client.ts";
 import { SCRIPT_FLAG_NAMES, scriptingOf } from "../scripting/engine.ts";
 import { librariesOf, LibraryError } from "../scripting/functions.ts";
 import { numkeysPositions } from "./numkeys.ts";
+import { fcallCallFlags } from "../scripting/call_flags.ts";
 
 /** Runs a library operation, turning its errors into ERR replies. */
 function attempt(fn: () => Reply): Reply {
@@ -34,6 +35,8 @@ function attempt(fn: () => Reply): Reply {
 
 function fcall(client: Client, argv: string[], ro: boolean): Reply {
   const server = client.server;
+  // MONITOR shows the call before the commands it runs, and also when it fails.
+  server.monitors.feedFirst(client, argv);
   const fn = librariesOf(server).functions.get(argv[1]!.toLowerCase());
   if (fn === undefined) return new ErrorReply("ERR Function not found");
   const numkeys = parseI64(argv[2]!);
@@ -194,12 +197,21 @@ const fcallKeys = (argv: string[]) => {
   return numkeysPositions(argv, 2);
 };
 
+const FCALL_FLAGS: CommandFlag[] = [
+  "noscript",
+  "skip_monitor",
+  "may_replicate",
+  "no_mandatory_keys",
+  "stale",
+];
+
 /** FUNCTION and FCALL / FCALL_RO. */
 export const functionCommands: CommandSpec[] = [
   {
     name: "fcall",
     arity: -3,
-    flags: ["noscript", "skip_monitor", "may_replicate", "no_mandatory_keys", "stale"],
+    flags: FCALL_FLAGS,
+    callFlags: (client, argv) => fcallCallFlags(FCALL_FLAGS, client, argv),
     getKeys: fcallKeys,
     effectsOnly: true,
     docs: doc(

@@ -96,9 +96,9 @@ function mergeKeys(client: Client, argv: string[], from: number): boolean {
 export const pfcountCommand: CommandSpec = {
   name: "pfcount",
   arity: -2,
-  // Not "may_replicate", though it may write the cached count: redis-server 7.0.15 lists only
-  // "readonly" (so read-only scripts may call it).
-  flags: ["readonly"],
+  // "may_replicate": it may write the cached count (COMMAND INFO hides the flag, as Redis's;
+  // read-only scripts refuse it, and CLIENT PAUSE WRITE holds it).
+  flags: ["readonly", "may_replicate"],
   keys: { first: 1, last: -1, step: 1 },
   docs: {
     summary:

@@ -8,7 +8,7 @@
 
 import { migrateLinkCount } from "../core/migrate_links.ts";
 import { CF } from "../core/client.ts";
-import type { CommandSpec } from "../core/command.ts";
+import type { Command, CommandSpec } from "../core/command.ts";
 import { cpuSeconds, executable, osName, pid } from "../core/proc.ts";
 import { VerbatimReply } from "../core/resp/reply.ts";
 import { memorySection } from "./memory_info.ts";
@@ -17,6 +17,7 @@ import { runtimeName } from "../core/net/runtime.ts";
 import { aofOf } from "../core/persistence/aof.ts";
 import { rdbInfoFields } from "../core/persistence/rdb_file.ts";
 import { REDENO_VERSION, REDIS_COMPAT_VERSION } from "../core/version.ts";
+import { latencyPercentile } from "../core/latency.ts";
 
 type Fields = Array<[string, string | number]>;
 
@@ -72,7 +73,8 @@ function clientsSection(s: Server): Fields {
     ["client_recent_max_output_buffer", maxOut],
     ["blocked_clients", blocked],
     ["tracking_clients", 0],
-    ["clients_in_timeout_table", blocked],
+    // Postponed clients (CLIENT PAUSE) wait without a timeout.
+    ["clients_in_timeout_table", blocked - s.pause.count],
   ];
 }
 
@@ -181,6 +183,27 @@ function errorstatsSection(s: Server): Fields {
   return [...s.stats.errors].map(([code, n]) => [`errorstat_${code}`, `count=${n}`]);
 }
 
+/** `latency_percentiles_usec_<command>:p50=...` for every command called (core/latency.ts). */
+function latencystatsSection(s: Server): Fields {
+  // Nothing while tracking is off, even for what was recorded before (as Redis).
+  if (!s.latency.tracking) return [];
+  const pcts = s.config.str("latency-tracking-info-percentiles").split(" ").filter(Boolean)
+    .map(Number);
+  const out: Fields = [];
+  const add = (cmd: Command) => {
+    if (cmd.latency === undefined) return;
+    out.push([
+      `latency_percentiles_usec_${cmd.fullName}`,
+      pcts.map((p) => `p${p}=${latencyPercentile(cmd, p).toFixed(3)}`).join(","),
+    ]);
+  };
+  for (const cmd of s.allCommands()) {
+    add(cmd);
+    for (const sub of cmd.subcommands?.values() ?? []) add(sub);
+  }
+  return out;
+}
+
 function keyspaceSection(s: Server): Fields {
   const out: Fields = [];
   for (const db of s.dbs) {
@@ -211,6 +234,7 @@ function coreSections(s: Server): Array<[string, InfoSection]> {
     ["modules", sec("Modules", true, () => [])],
     ["commandstats", sec("Commandstats", false, () => commandstatsSection(s))],
     ["errorstats", sec("Errorstats", true, () => errorstatsSection(s))],
+    ["latencystats", sec("Latencystats", false, () => latencystatsSection(s))],
     ["cluster", sec("Cluster", true, () => [["cluster_enabled", 0]])],
     ["keyspace", sec("Keyspace", true, () => keyspaceSection(s))],
   ];

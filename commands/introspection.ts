@@ -6,7 +6,7 @@
  */
 
 import type { Client } from "../core/client.ts";
-import type { Command, CommandSpec, KeySpec } from "../core/command.ts";
+import type { Command, CommandFlag, CommandSpec, KeySpec } from "../core/command.ts";
 import { globMatch } from "../core/glob.ts";
 import {
   E,
@@ -25,9 +25,32 @@ export function aclCategories(cmd: Command): string[] {
   return categoryNames(cmd.categories);
 }
 
+/** Flags in the order Redis lists them (its addReplyFlagsForCommand); may_replicate is hidden. */
+const FLAG_ORDER: readonly string[] = [
+  "write",
+  "readonly",
+  "denyoom",
+  "admin",
+  "pubsub",
+  "noscript",
+  "blocking",
+  "loading",
+  "stale",
+  "skip_monitor",
+  "skip_slowlog",
+  "fast",
+  "no_auth",
+  "no_mandatory_keys",
+  "no_multi",
+  "movablekeys",
+  "allow_busy",
+];
+
 function flagSet(cmd: Command): Reply {
-  const flags = [...(cmd.spec.flags ?? [])];
-  if (cmd.spec.getKeys) flags.push("movablekeys");
+  const has = (f: string) =>
+    cmd.spec.flags?.includes(f as CommandFlag) === true ||
+    (f === "movablekeys" && cmd.spec.getKeys !== undefined);
+  const flags = FLAG_ORDER.filter(has);
   return new SetReply(flags.map((f) => new SimpleString(f)));
 }
 

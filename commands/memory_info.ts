@@ -96,7 +96,9 @@ export function memorySection(s: Server): Fields {
     ["mem_clients_normal", f.clientsNormal],
     ["mem_cluster_links", f.clusterLinks],
     ["mem_aof_buffer", f.aofBuffer],
-    ["mem_allocator", "v8"],
+    // One of the values Redis reports (libc, jemalloc-*): the runtime's buffers come from libc
+    // malloc, and clients (Redis's own suite) take jemalloc-only paths on "jemalloc" alone.
+    ["mem_allocator", "libc"],
     ["active_defrag_running", 0],
     ["lazyfree_pending_objects", 0],
     ["lazyfreed_objects", s.stats.lazyfreedObjects],

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CommandSpec } from "../core/command.ts";
+import type { CommandFlag, CommandSpec } from "../core/command.ts";
 import { parseI64 } from "../core/bytes.ts";
 import { E, ErrorReply, fail, helpReply, R, type Reply } from "../core/resp/reply.ts";
 import { splitArgs } from "../core/resp/parser.ts";
@@ -13,6 +13,7 @@ import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
 import { type Script, SCRIPT_FLAG_NAMES, scriptingOf, SF } from "../scripting/engine.ts";
 import { numkeysPositions } from "./numkeys.ts";
+import { evalCallFlags } from "../scripting/call_flags.ts";
 
 function cacheOf(server: Server): Map<string, Script> {
   return scriptingOf(server).scripts;
@@ -58,6 +59,8 @@ function createScript(server: Server, body: string): string {
 
 function evalGeneric(client: Client, argv: string[], evalsha: boolean, ro: boolean): Reply {
   const server = client.server;
+  // MONITOR shows the script before the commands it runs, and also when it fails (NOSCRIPT).
+  server.monitors.feedFirst(client, argv);
   const numkeys = parseI64(argv[2]!);
   if (numkeys === undefined) return new ErrorReply(E.notInteger);
   if (numkeys > argv.length - 3) {
@@ -130,12 +133,21 @@ const evalDocs = (summary: string, since: string, first: string) => ({
   args: `${first} numkeys [key [key ...]] [arg [arg ...]]`,
 });
 
+const EVAL_FLAGS: CommandFlag[] = [
+  "noscript",
+  "skip_monitor",
+  "may_replicate",
+  "no_mandatory_keys",
+  "stale",
+];
+
 /** The EVAL family and SCRIPT. */
 export const scriptingCommands: CommandSpec[] = [
   {
     name: "eval",
     arity: -3,
-    flags: ["noscript", "skip_monitor", "may_replicate", "no_mandatory_keys", "stale"],
+    flags: EVAL_FLAGS,
+    callFlags: (client, argv) => evalCallFlags(EVAL_FLAGS, client, argv, false, parseShebang),
     getKeys: evalKeys,
     effectsOnly: true,
     docs: evalDocs("Executes a server-side Lua script.", "2.6.0", "script"),
@@ -144,7 +156,8 @@ export const scriptingCommands: CommandSpec[] = [
   {
     name: "evalsha",
     arity: -3,
-    flags: ["noscript", "skip_monitor", "may_replicate", "no_mandatory_keys", "stale"],
+    flags: EVAL_FLAGS,
+    callFlags: (client, argv) => evalCallFlags(EVAL_FLAGS, client, argv, true, parseShebang),
     getKeys: evalKeys,
     effectsOnly: true,
     docs: evalDocs("Executes a server-side Lua script by SHA1 digest.", "2.6.0", "sha1"),

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { latencyCommand } from "./latency.ts";
+import { lolwutCommand } from "./lolwut.ts";
 import { intArg } from "../core/args.ts";
 import { CF } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
@@ -279,62 +281,6 @@ export const slowlogCommand: CommandSpec = {
   ],
 };
 
-/** LATENCY <subcommand>: redeno records no latency events yet; DOCTOR says so in Redis's words. */
-export const latencyCommand: CommandSpec = {
-  name: "latency",
-  arity: -2,
-  docs: {
-    summary: "A container for latency diagnostics commands.",
-    since: "2.8.13",
-    group: "server",
-    complexity: "Depends on subcommand.",
-  },
-  subcommands: [
-    {
-      name: "doctor",
-      arity: 2,
-      flags: ["admin", "noscript", "loading", "stale"],
-      docs: {
-        summary: "Returns a human-readable latency analysis report.",
-        since: "2.8.13",
-        group: "server",
-        complexity: "O(1)",
-      },
-      execute(client) {
-        const text = client.server.config.num("latency-monitor-threshold") === 0
-          ? "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
-          : "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n";
-        return new VerbatimReply(text);
-      },
-    },
-    {
-      name: "latest",
-      arity: 2,
-      flags: ["admin", "noscript", "loading", "stale"],
-      docs: {
-        summary: "Returns the latest latency samples for all events.",
-        since: "2.8.13",
-        group: "server",
-        complexity: "O(1)",
-      },
-      execute: () => [],
-    },
-    {
-      name: "reset",
-      arity: -2,
-      flags: ["admin", "noscript", "loading", "stale"],
-      docs: {
-        summary: "Resets the latency data for one or more events.",
-        since: "2.8.13",
-        group: "server",
-        complexity: "O(1)",
-        args: "[event [event ...]]",
-      },
-      execute: () => 0,
-    },
-  ],
-};
-
 /** MONITOR */
 export const monitorCommand: CommandSpec = {
   name: "monitor",
@@ -360,4 +306,5 @@ export const serverCommands: CommandSpec[] = [
   memoryCommand,
   slowlogCommand,
   latencyCommand,
+  lolwutCommand,
 ];

@@ -9,6 +9,7 @@
  */
 
 import type { Command } from "./command.ts";
+import { recordLatency } from "./latency.ts";
 
 /** The timing state of the current batch. */
 export class BatchTimer {
@@ -37,8 +38,11 @@ export class BatchTimer {
     this.untimedCalls++;
   }
 
-  /** Ends the batch: shares its remaining time out among the untimed calls. */
-  end(): void {
+  /**
+   * Ends the batch: shares its remaining time out among the untimed calls (in their latency
+   * histograms too when `track`).
+   */
+  end(track: boolean): void {
     const untimed = this.untimed;
     if (untimed.length === 0) return;
     const share = Math.max(0, (Date.now() - this.start) * 1000 - this.timedUsec) /
@@ -46,6 +50,7 @@ export class BatchTimer {
     for (let i = 0; i < untimed.length; i++) {
       const cmd = untimed[i]!;
       cmd.stats.usec += share * cmd.batchCalls;
+      if (track) recordLatency(cmd, share, cmd.batchCalls);
       cmd.batchCalls = 0;
     }
     untimed.length = 0;

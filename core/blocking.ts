@@ -18,6 +18,7 @@ import { parseFloatStrict, parseInteger } from "./bytes.ts";
 import { ErrorReply, R, type Reply } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
 import { logIfSlow } from "./slowlog.ts";
+import { recordLatency } from "./latency.ts";
 
 /** What a blocked client waits for. */
 export interface BlockSpec {
@@ -185,6 +186,8 @@ export class Blocking {
           // the LPOP it propagates), as Redis's call() on unblocking does.
           const usec = Math.round((performance.now() - start) * 1000);
           if (w.argv !== undefined) logIfSlow(this.server, w.client, undefined, w.argv, usec);
+          const served = this.server.command(w.spec.command);
+          if (served !== undefined && this.server.latency.tracking) recordLatency(served, usec);
           if (reply instanceof ErrorReply) {
             // The blocked command failed after all: counted like a failed call, as Redis does.
             this.server.stats.countError(reply);

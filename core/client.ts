@@ -260,6 +260,28 @@ export class Client {
     this.runBatch();
   }
 
+  /**
+   * Runs a command postponed by CLIENT PAUSE (core/pause.ts), then what the client pipelined
+   * behind it.
+   *
+   * @param argv the postponed command
+   * @param argFlags its large/big argument flags
+   */
+  resumeWith(argv: string[], argFlags: number): void {
+    if (this.flags & (CF.closed | CF.blocked)) return;
+    const server = this.server;
+    server.tick();
+    this.inBatch = true;
+    this.flags |= argFlags;
+    try {
+      server.call(this, argv);
+    } finally {
+      this.flags &= ~argFlags;
+    }
+    this.inBatch = false;
+    this.runBatch();
+  }
+
   /** Runs the parsed commands of one read, then writes their replies at once. */
   private runBatch(): void {
     const server = this.server;

@@ -88,6 +88,12 @@ export interface CommandSpec {
   flags?: readonly CommandFlag[];
   /** Fixed key positions. */
   keys?: KeyRange;
+  /**
+   * The flags of one call when they depend on its arguments (Redis's `get_command_flags`): EVAL
+   * and FCALL answer their script's declared flags. Undefined: the spec's `flags`. Consulted where
+   * a call's nature matters more than its name (CLIENT PAUSE WRITE).
+   */
+  callFlags?: (client: Client, argv: string[]) => readonly CommandFlag[] | undefined;
   /** Key positions for commands whose keys move (`EVAL script numkeys key...`). */
   getKeys?: (argv: string[]) => number[];
   /**
@@ -193,6 +199,18 @@ const FLAG_BITS: Partial<Record<CommandFlag, number>> = {
   skip_monitor: F.skipMonitor,
 };
 
+/**
+ * The bits of `F` for a list of flags.
+ *
+ * @param flags flag names
+ * @returns their bits
+ */
+export function flagBits(flags: readonly CommandFlag[]): number {
+  let bits = 0;
+  for (const f of flags) bits |= FLAG_BITS[f] ?? 0;
+  return bits;
+}
+
 const BUILTIN = new WeakSet<CommandSpec>();
 
 /**
@@ -246,6 +264,8 @@ export class Command {
   readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
   /** Untimed calls in the current batch (see Server.endBatch). */
   batchCalls = 0;
+  /** Calls by duration bucket, for LATENCY HISTOGRAM (core/latency.ts); undefined until a call. */
+  latency: number[] | undefined;
 
   /**
    * Wraps a spec for the dispatcher (the registry makes one per registered spec).
@@ -257,8 +277,7 @@ export class Command {
     this.name = spec.name;
     this.fullName = parent ? `${parent.name}|${spec.name}` : spec.name;
     this.arity = spec.arity;
-    let bits = 0;
-    for (const f of spec.flags ?? []) bits |= FLAG_BITS[f] ?? 0;
+    let bits = flagBits(spec.flags ?? []);
     if ((spec.protectedBy ?? parent?.spec.protectedBy) !== undefined) bits |= F.protected;
     this.bits = bits;
     this.timed = (bits & F.fast) === 0 && spec.docs?.complexity !== "O(1)" &&

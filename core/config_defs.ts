@@ -109,6 +109,25 @@ function words(
   };
 }
 
+/** `latency-tracking-info-percentiles`: numbers from 0 to 100, shown as the shortest decimals. */
+function parsePercentiles(args: string[]): string {
+  if (args.length === 1 && args[0] === "") return "";
+  const out: string[] = [];
+  for (const a of args) {
+    const v = /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(a) ? Number(a) : NaN;
+    if (!Number.isFinite(v)) {
+      throw new ConfigError("Invalid latency-tracking-info-percentiles parameters");
+    }
+    if (v < 0 || v > 100) {
+      throw new ConfigError(
+        "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
+      );
+    }
+    out.push(String(v));
+  }
+  return out.join(" ");
+}
+
 function parseSave(args: string[]): string {
   if (args.length === 1 && args[0] === "") return "";
   if (args.length % 2 !== 0) throw new ConfigError("Invalid save parameters");
@@ -315,8 +334,8 @@ export const CONFIG_DEFS: ConfigDef[] = [
   int("slowlog-log-slower-than", 10000, -1, LLONG_MAX),
   int("slowlog-max-len", 128, 0, LLONG_MAX),
   int("latency-monitor-threshold", 0, 0, LLONG_MAX),
-  bool("latency-tracking", true, { inert: true }),
-  words("latency-tracking-info-percentiles", "50 99 99.9", (a) => a.join(" "), { inert: true }),
+  bool("latency-tracking", true),
+  words("latency-tracking-info-percentiles", "50 99 99.9", parsePercentiles),
   mem("maxmemory", 0, 0, LLONG_MAX),
   choice("maxmemory-policy", "noeviction", MAXMEMORY_POLICIES),
   int("maxmemory-samples", 5, 1, INT_MAX),

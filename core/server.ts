@@ -9,6 +9,8 @@ import { PubSub } from "./pubsub.ts";
 import { OutputLimits } from "./output_limits.ts";
 import { protectedCommandGate } from "./protected.ts";
 import { Monitors } from "./monitor.ts";
+import { LatencyMonitor, recordLatency } from "./latency.ts";
+import { ClientPause } from "./pause.ts";
 import { Transactions } from "./transactions.ts";
 import { CF, type Client } from "./client.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -92,6 +94,12 @@ export class Server implements KeyspaceHost {
    */
   readonly monitors: Monitors;
   /**
+   * CLIENT PAUSE (core/pause.ts).
+   *
+   * @internal
+   */
+  readonly pause: ClientPause;
+  /**
    * MULTI/EXEC and WATCH.
    *
    * @internal
@@ -116,6 +124,12 @@ export class Server implements KeyspaceHost {
   newStamp = 0;
   /** Under an LFU policy, how a read updates a key's stamp. */
   lfuUpdate: ((old: number) => number) | undefined;
+  /**
+   * Latency events (LATENCY LATEST, HISTORY...), see core/latency.ts.
+   *
+   * @internal
+   */
+  readonly latency: LatencyMonitor = new LatencyMonitor(this);
   /** `used_memory` and its parts (see core/memory/usage.ts). */
   readonly memory: MemoryMeter = new MemoryMeter(this);
   /**
@@ -237,6 +251,7 @@ export class Server implements KeyspaceHost {
     this.logger = new Logger(options.log);
     this.net = new ServerNet(this);
     this.blocking = new Blocking(this);
+    this.pause = new ClientPause(this);
     this.configFile = options.configFile;
     this.netAdapterName = options.net;
     this.log = (level, message) => this.logger.log(level, message);
@@ -300,6 +315,12 @@ export class Server implements KeyspaceHost {
       case "lfu-log-factor":
       case "lfu-decay-time":
         this.updateStamps();
+        break;
+      case "latency-monitor-threshold":
+        this.latency.threshold = value as number;
+        break;
+      case "latency-tracking":
+        this.latency.tracking = value as boolean;
         break;
       case "slowlog-log-slower-than":
         this.stats.slowlogThreshold = value as number;
@@ -414,7 +435,7 @@ export class Server implements KeyspaceHost {
 
   /** Ends a batch started by tick() (see core/batch_timer.ts), before its replies go out. */
   endBatch(): void {
-    this.batch.end();
+    this.batch.end(this.latency.tracking);
     this.beforeReplies();
   }
 
@@ -565,6 +586,13 @@ export class Server implements KeyspaceHost {
     if (timed) {
       usec = Math.round((performance.now() - start) * 1000);
       cmd.stats.usec += usec;
+      if (this.latency.tracking) recordLatency(cmd, usec);
+      if (usec >= 1000) {
+        this.latency.addIfNeeded(
+          (cmd.bits & F.fast) !== 0 ? "fast-command" : "command",
+          usec / 1000,
+        );
+      }
       if (top) this.batch.timed(usec);
     } else {
       this.batch.untimedCall(cmd);
@@ -633,6 +661,14 @@ export class Server implements KeyspaceHost {
   /** True while replicating from a master. */
   isReplica(): boolean {
     return this.masterHost !== undefined;
+  }
+
+  /**
+   * True when expired keys stay (reported expired, not deleted): on a replica, but for our
+   * master's commands, and while clients are paused (the dataset holds still).
+   */
+  keepsExpiredKeys(): boolean {
+    return (this.masterHost !== undefined && !this.fromMaster()) || this.pause.active;
   }
 
   /** True when the running command comes from our master. */

@@ -182,12 +182,17 @@ export class ServerNet {
   cron(): void {
     const server = this.server;
     server.tick();
-    if (server.activeExpireEnabled && !server.isReplica() && server.busy === undefined) {
+    if (
+      server.activeExpireEnabled && !server.isReplica() && server.busy === undefined &&
+      !server.pause.active
+    ) {
       const hz = this.server.config.num("hz");
+      const start = performance.now();
       activeExpireCycle(server.dbs, {
         budgetMs: 250 / hz,
         effort: this.server.config.num("active-expire-effort"),
       });
+      server.latency.addIfNeeded("expire-cycle", performance.now() - start);
     }
     const timeout = this.server.config.num("timeout");
     if (timeout > 0) {

@@ -200,6 +200,11 @@ export class LinkReader {
     return -1;
   }
 
+  /** Puts back the frame of `bytes` just read (a command that must wait: CLIENT PAUSE). */
+  unread(bytes: number): void {
+    this.start -= bytes;
+  }
+
   /** A copy of the `n` bytes before the read position (the commands just applied). */
   consumedTail(n: number): Uint8Array {
     return this.buf.slice(this.start - n, this.start);

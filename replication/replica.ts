@@ -359,6 +359,11 @@ export class ReplicaSide {
       while ((mc.flags & CF.closed) === 0) {
         const f = reader.frame();
         if (f === undefined) break;
+        if (server.pause.type !== 0 && this.heldByPause(mc, f.argv)) {
+          // Paused: the stream waits, received but not applied, as Redis's master client does.
+          reader.unread(f.bytes);
+          break;
+        }
         this.cmdStart = this.reploff;
         if (f.big) {
           // Only commands that take an argument this long may run with one (see big_string.ts).
@@ -396,6 +401,22 @@ export class ReplicaSide {
       this.carryLen += consumed - committed;
     }
   }
+
+  /** True when CLIENT PAUSE holds the master's `argv` now; the stream resumes when it ends. */
+  private heldByPause(mc: Client, argv: string[]): boolean {
+    const cmd = this.server.resolve(argv);
+    if (typeof cmd === "string" || !this.server.pause.postpones(mc, cmd, argv)) return false;
+    if (!this.resumeQueued) {
+      this.resumeQueued = true;
+      this.server.pause.whenEased(() => {
+        this.resumeQueued = false;
+        if (this.masterClient === mc && this.state === "connected") this.applyStream();
+      });
+    }
+    return true;
+  }
+
+  private resumeQueued = false;
 
   /** Sends `REPLCONF ACK <offset>` (the applied offset by default). */
   sendAck(offset = this.reploff): void {

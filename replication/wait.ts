@@ -2,7 +2,7 @@
  * WAIT numreplicas timeout: blocks the client until `numreplicas` replicas acknowledged every
  * write it made (its offset after its last write), or the timeout passes; replies with the
  * number that did. Blocking asks every replica for an ACK (`REPLCONF GETACK *` in the stream,
- * once per event-loop turn, as Redis does in beforeSleep).
+ * once per event-loop turn, as Redis does in beforeSleep, and not while clients are paused).
  *
  * @module
  */
@@ -59,6 +59,12 @@ export class Waits {
     this.getackScheduled = true;
     queueMicrotask(() => {
       this.getackScheduled = false;
+      // Not while clients are paused: the GETACK would move the replication offset (a failover
+      // waits for it to hold still); it goes out when the pause ends, as in Redis.
+      if (this.server.pause.active) {
+        this.server.pause.whenEased(() => this.requestAcks());
+        return;
+      }
       this.repl.feedCommand(["REPLCONF", "GETACK", "*"]);
       this.repl.flush();
     });

@@ -197,7 +197,6 @@ export class Scripting {
     start: (resp: number, hook: boolean) => Run,
   ): Reply {
     const server = this.server;
-    server.monitors.feedFirst(caller, argv);
     const now = performance.now();
     const ctx: RunCtx = {
       caller,

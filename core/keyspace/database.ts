@@ -32,6 +32,11 @@ export interface KeyspaceHost {
   now(): number;
   /** True while this server replicates from a master: keys expire logically, not physically. */
   isReplica(): boolean;
+  /**
+   * True when expired keys are kept, only reported expired (a replica outside its master's
+   * commands, a paused server): their deletion comes later or from elsewhere.
+   */
+  keepsExpiredKeys(): boolean;
   /** True when the running command comes from our master (it may see and delete expired keys). */
   fromMaster(): boolean;
   /** A key expired on access or in the active cycle: propagate DEL, notify, count. */
@@ -153,12 +158,13 @@ export class Database {
 
   /**
    * Deletes `key` if its time has passed. Returns true when the key is (logically) expired.
-   * On a replica the key is kept (the master's DEL will remove it) but reported expired.
+   * On a replica the key is kept (the master's DEL will remove it) but reported expired; so it is
+   * while clients are paused.
    */
   expireIfNeeded(key: string): boolean {
     const at = this.expires.get(key);
     if (at === undefined || at > this.host.now()) return false;
-    if (this.host.isReplica() && !this.host.fromMaster()) return true;
+    if (this.host.keepsExpiredKeys()) return true;
     this.dict.delete(key);
     this.expires.delete(key);
     this.host.keyExpired(this, key);
@@ -359,12 +365,12 @@ export class Database {
   /** A random key that is not logically expired, or undefined (RANDOMKEY). */
   randomKey(): string | undefined {
     // On a master every expired pick is deleted, so the loop ends with a live key or an empty
-    // database. On a replica expired keys stay: after 100 picks one is returned, as Redis does.
+    // database. Where expired keys stay (a replica, a pause), after 100 picks one is returned.
     for (let tries = 1;; tries++) {
       const key = this.dict.randomKey();
       if (key === undefined) return undefined;
       if (!this.expireIfNeeded(key)) return key;
-      if (this.host.isReplica() && tries >= 100) return key;
+      if (tries >= 100 && this.host.keepsExpiredKeys()) return key;
     }
   }
 

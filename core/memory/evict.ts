@@ -88,10 +88,13 @@ export class Evictor {
     if (this.exceededSince !== 0) this.exceededSince = performance.now();
   }
 
-  /** True when evicting is allowed now (not on a replica that ignores maxmemory, not loading). */
+  /**
+   * True when evicting is allowed now (not on a replica that ignores maxmemory, not while a script
+   * is busy or clients are paused).
+   */
   private safe(): boolean {
     const s = this.server;
-    if (s.busy !== undefined) return false;
+    if (s.busy !== undefined || s.pause.active) return false;
     if (s.isReplica() && s.config.bool("replica-ignore-maxmemory")) return false;
     return true;
   }
