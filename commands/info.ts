@@ -70,7 +70,7 @@ function clientsSection(s: Server): Fields {
     ["client_recent_max_input_buffer", maxIn],
     ["client_recent_max_output_buffer", maxOut],
     ["blocked_clients", blocked],
-    ["tracking_clients", 0],
+    ["tracking_clients", s.tracking.clients],
     ["clients_in_timeout_table", blocked],
   ];
 }
@@ -115,6 +115,9 @@ function statsSection(s: Server): Fields {
     ["pubsubshard_channels", s.pubsub.shardChannels.size],
     ["latest_fork_usec", 0],
     ["total_forks", 0],
+    ["tracking_total_keys", s.tracking.table.size],
+    ["tracking_total_items", s.tracking.items],
+    ["tracking_total_prefixes", s.tracking.prefixes.size],
     ["unexpected_error_replies", 0],
     ["total_error_replies", st.errorReplies],
     ["total_reads_processed", st.reads],

@@ -50,6 +50,7 @@ import { memoryGate } from "./memory/oom.ts";
 import { bigArgGate } from "./types/big_string.ts";
 import { heapExhausted } from "./heap.ts";
 import { accessGate, Acl } from "./acl/acl.ts";
+import { Tracking } from "./tracking.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
@@ -97,6 +98,12 @@ export class Server implements KeyspaceHost {
    * @internal
    */
   readonly transactions: Transactions;
+  /**
+   * Client-side caching (CLIENT TRACKING).
+   *
+   * @internal
+   */
+  readonly tracking: Tracking;
   /**
    * The output buffer limits of clients (`client-output-buffer-limit`, the unauthenticated cap).
    *
@@ -258,6 +265,7 @@ export class Server implements KeyspaceHost {
     this.pubsub = new PubSub(this);
     this.monitors = new Monitors(this);
     this.transactions = new Transactions(this);
+    this.tracking = new Tracking(this);
     aofOf(this);
     rdbOf(this);
     for (const spec of options.commands ?? []) this.registerCommand(spec);
@@ -471,6 +479,8 @@ export class Server implements KeyspaceHost {
       if (reply === undefined) reply = this.execute(client, cmd, argv);
     }
     client.reply(reply);
+    // Invalidations of keys the command changed for its own client go after its reply.
+    if (this.tracking.hasPending && this.callDepth === 0) this.tracking.flushPending();
     if (client.replyMode === 3) client.replyMode = 0;
     if (this.blocking.hasReady && this.callDepth === 0) this.blocking.serveReady();
   }
@@ -652,6 +662,11 @@ export class Server implements KeyspaceHost {
   keyModified(db: Database, key: string): void {
     const hooks = this.hooks.keyModified;
     for (let i = 0; i < hooks.length; i++) hooks[i]!(db, key);
+  }
+
+  /** Signals that a database was emptied. */
+  dbFlushed(db: Database): void {
+    for (const h of this.hooks.dbFlushed) h(db);
   }
 
   /** Signals that a whole database changed. */
