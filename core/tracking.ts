@@ -271,6 +271,7 @@ export class Tracking {
   private flushed(): void {
     this.table.clear();
     this.items = 0;
+    if (this.clients === 0) this.relisten();
     if (this.flushQueued || this.clients === 0) return;
     // FLUSHALL empties every database: one message, after the command's reply.
     this.flushQueued = true;

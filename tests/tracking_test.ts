@@ -229,6 +229,9 @@ test("OPTIN, OPTOUT, CLIENT CACHING and NOLOOP, with their errors, as redis-serv
     on(0, "CLIENT", "TRACKING", "on", "PREFIX", "a"),
     on(0, "CLIENT", "TRACKING", "on", "WHAT"),
     on(0, "CLIENT", "TRACKING", "maybe"),
+    on(0, "CLIENT", "TRACKING", "on", "NOLOOP"),
+    on(0, "RESET"), // tracking off, RESP2 again
+    on(0, "CLIENT", "TRACKINGINFO"),
   ]);
 });
 
