@@ -18,7 +18,7 @@
 
 import { CF, type Client } from "./client.ts";
 import { type Command, F } from "./command.ts";
-import type { Reply } from "./resp/reply.ts";
+import { RawReply, type Reply } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
 
 /** Tracking flags of one client (Redis's CLIENT_TRACKING_* bits). */
@@ -51,6 +51,10 @@ interface Bcast {
 }
 
 const CHANNEL = "__redis__:invalidate";
+// A flush's null is written in the tracking client's protocol, even when it goes to a redirect
+// connection speaking the other one: Redis does so.
+const NULL2 = new RawReply(new TextEncoder().encode("$-1\r\n"));
+const NULL3 = new RawReply(new TextEncoder().encode("_\r\n"));
 const SCRIPT_RO = new Set(["eval_ro", "evalsha_ro", "fcall_ro"]);
 
 /** The tracking table and BCAST prefixes of one server. */
@@ -332,7 +336,7 @@ export class Tracking {
       }
       to = r;
     }
-    const value: Reply = keys;
+    const value: Reply = keys ?? (c.resp > 2 ? NULL3 : NULL2);
     if (to.resp > 2) to.push(["invalidate", value]);
     else if (to !== c && (to.flags & CF.pubsub) !== 0) to.push(["message", CHANNEL, value]);
     // A RESP2 client without a redirect cannot be told anything.

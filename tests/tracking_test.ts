@@ -195,6 +195,21 @@ test("RESP3 REDIRECT and tracking-redir-broken when the redirect connection goes
   assert.ok(t[1]!.includes("tracking-redir-broken"));
 });
 
+test("a flush's null crosses protocols as the tracking client's null, as redis-server", {
+  skip,
+}, async () => {
+  await sameAsRedis(4, [
+    on(0, "SUBSCRIBE", "__redis__:invalidate"),
+    on(1, "HELLO", "3"),
+    on(1, "CLIENT", "TRACKING", "on", "REDIRECT", "ID0"), // RESP3 tracking, RESP2 redirect
+    on(2, "HELLO", "3"),
+    on(3, "CLIENT", "TRACKING", "on", "REDIRECT", "ID2"), // RESP2 tracking, RESP3 redirect
+    on(1, "GET", "a"),
+    on(3, "GET", "a"),
+    on(3, "FLUSHALL"),
+  ]);
+});
+
 test("OPTIN, OPTOUT, CLIENT CACHING and NOLOOP, with their errors, as redis-server", {
   skip,
 }, async () => {
