@@ -490,6 +490,7 @@ export class Server implements KeyspaceHost {
     if (cmd !== undefined) cmd.stats.rejected++;
     this.stats.countError(err);
     this.stats.rejectedCalls++;
+    if (client.tracking !== undefined) this.tracking.commandRejected(client, cmd);
     return (client.flags & CF.multi) ? this.transactions.rejected(client, cmd, err) : err;
   }
 

@@ -191,6 +191,14 @@ export class Tracking {
     ) t.flags &= ~TF.caching;
   }
 
+  /** A command refused before it ran also ends CLIENT CACHING's effect, as Redis's resetClient. */
+  commandRejected(c: Client, cmd: Command | undefined): void {
+    const t = c.tracking!;
+    if ((c.flags & CF.multi) === 0 && (cmd?.parent ?? cmd)?.name !== "client") {
+      t.flags &= ~TF.caching;
+    }
+  }
+
   private remember(c: Client, keys: string[]): void {
     const t = c.tracking;
     if (t === undefined || (t.flags & TF.bcast) !== 0 || keys.length === 0) return;

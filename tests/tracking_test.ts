@@ -225,6 +225,12 @@ test("OPTIN, OPTOUT, CLIENT CACHING and NOLOOP, with their errors, as redis-serv
     on(0, "CLIENT", "TRACKINGINFO"),
     on(0, "GET", "b"),
     on(0, "CLIENT", "TRACKINGINFO"), // caching-yes used up
+    on(0, "CLIENT", "CACHING", "yes"),
+    on(0, "FOO"), // a refused command uses it up too
+    on(0, "CLIENT", "TRACKINGINFO"),
+    on(0, "CLIENT", "CACHING", "yes"),
+    on(0, "GET"),
+    on(0, "CLIENT", "TRACKINGINFO"),
     on(1, "SET", "b", "1"),
     on(0, "CLIENT", "TRACKING", "on", "OPTOUT"),
     on(0, "CLIENT", "TRACKING", "on", "OPTIN", "OPTOUT"),
