@@ -27,6 +27,8 @@ export interface RunSpec {
    * the server's plain port.
    */
   tls?: { port: number; cacert: string; cert?: string; key?: string };
+  /** `--enable-tracking`: each connection sends CLIENT TRACKING on first. */
+  tracking?: boolean;
 }
 
 /** The outcome of one run. */
@@ -88,6 +90,7 @@ export async function runBenchmark(server: ServerProc, spec: RunSpec): Promise<R
   args.push("-c", String(spec.clients), "-n", String(spec.requests), "-d", String(spec.dataSize));
   if (spec.pipeline > 1) args.push("-P", String(spec.pipeline));
   if (spec.keyspace > 0) args.push("-r", String(spec.keyspace));
+  if (spec.tracking) args.push("--enable-tracking");
   args.push("--csv", ...(spec.command ?? []));
   const before = cpuSeconds(server.pid);
   const child = spawnTracked("redis-benchmark", args, { stdio: ["ignore", "pipe", "pipe"] });

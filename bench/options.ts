@@ -35,6 +35,8 @@ export interface BenchOptions {
   memoryOnly: boolean;
   /** Run every test once on both servers, unmeasured, before the rounds. */
   warmup: boolean;
+  /** `CLIENT TRACKING on` on every redis-benchmark connection (`--enable-tracking`). */
+  tracking: boolean;
 }
 
 /** The defaults: sized so that a whole run takes two to three minutes on two cores. */
@@ -52,6 +54,7 @@ export const DEFAULTS: BenchOptions = {
   memoryKeys: 1_000_000,
   memoryOnly: false,
   warmup: true,
+  tracking: false,
 };
 
 /** The usage text printed by `--help`. */
@@ -77,6 +80,8 @@ interleaved, reporting median ops/s and server CPU time per request.
   --memory-keys N   keys to load in memory mode (default ${DEFAULTS.memoryKeys})
   --memory-only     only the memory measurement
   --no-warmup       skip the unmeasured warm-up pass of every test on both servers
+  --tracking        CLIENT TRACKING on for every redis-benchmark connection (--enable-tracking):
+                    the cost of client-side caching's key tracking
   --help            this text`;
 
 function positiveInt(flag: string, text: string | undefined, min = 1): number {
@@ -161,6 +166,9 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         break;
       case "--no-warmup":
         o.warmup = false;
+        break;
+      case "--tracking":
+        o.tracking = true;
         break;
       default:
         throw new RangeError(`Unknown flag: ${flag} (see --help)`);

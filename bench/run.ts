@@ -103,7 +103,12 @@ function seriesOf(
   options: BenchOptions,
   prepared: Prepared,
 ): Array<{ series: Series; spec: RunSpec }> {
-  const base = { clients: options.clients, keyspace: options.keyspace, dataSize: options.dataSize };
+  const base = {
+    clients: options.clients,
+    keyspace: options.keyspace,
+    dataSize: options.dataSize,
+    tracking: options.tracking,
+  };
   const scenarios = [
     { name: `c${options.clients}`, pipeline: 1, requests: options.requests },
     {
@@ -216,6 +221,7 @@ async function main(): Promise<void> {
         `rounds ${options.rounds}, -n ${options.requests} (pipelined ${options.pipelinedRequests}), ` +
           `-c ${options.clients}, -d ${options.dataSize}` +
           (options.keyspace > 0 ? `, -r ${options.keyspace}` : "") +
+          (options.tracking ? ", --enable-tracking" : "") +
           `; redis pid ${pair.redis.pid} port ${pair.redis.port}, ` +
           `redeno pid ${pair.redeno.pid} port ${pair.redeno.port}\n`,
       );

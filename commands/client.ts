@@ -1,7 +1,7 @@
 /**
- * CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE (client_pause.ts),
- * SETINFO, NO-EVICT, REPLY, GETREDIR,
- * HELP.
+ * CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, SETINFO, NO-EVICT, REPLY, HELP;
+ * PAUSE and UNPAUSE are in client_pause.ts, the tracking ones (TRACKING, CACHING, GETREDIR,
+ * TRACKINGINFO) in client_tracking.ts.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import { E, fail, helpReply, R, VerbatimReply } from "../core/resp/reply.ts";
 import { clientInfoLine } from "../core/client_info.ts";
 import { validateClientName } from "./connection.ts";
 import { clientPauseCommands } from "./client_pause.ts";
+import { trackingSubcommands } from "./client_tracking.ts";
 
 function clientType(c: Client): string {
   if (c.flags & CF.master) return "master";
@@ -153,6 +154,10 @@ function sub(
 
 const HELP = [
   "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "CACHING (YES|NO)",
+  "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+  "GETREDIR",
+  "    Return the client ID we are redirecting to when tracking is enabled.",
   "GETNAME",
   "    Return the name of the current connection.",
   "ID",
@@ -175,6 +180,11 @@ const HELP = [
   "    Assign the name <name> to the current connection.",
   "SETINFO <LIB-NAME|LIB-VER> <value>",
   "    Set client library name or version.",
+  "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+  "         [OPTIN] [OPTOUT] [NOLOOP]",
+  "    Control server assisted client side caching.",
+  "TRACKINGINFO",
+  "    Report tracking status for the current connection.",
   "NO-EVICT (ON|OFF)",
   "    Protect current client connection from eviction.",
   "HELP",
@@ -314,14 +324,7 @@ export const clientCommand: CommandSpec = {
       },
       ["admin", "noscript", "loading", "stale"],
     ),
-    sub(
-      "getredir",
-      2,
-      "Returns the client ID to which the connection's tracking notifications are redirected.",
-      "6.0.0",
-      undefined,
-      () => -1,
-    ),
+    ...trackingSubcommands,
     sub(
       "help",
       2,

@@ -72,7 +72,7 @@ function clientsSection(s: Server): Fields {
     ["client_recent_max_input_buffer", maxIn],
     ["client_recent_max_output_buffer", maxOut],
     ["blocked_clients", blocked],
-    ["tracking_clients", 0],
+    ["tracking_clients", s.tracking.clients],
     // Postponed clients (CLIENT PAUSE) wait without a timeout.
     ["clients_in_timeout_table", blocked - s.pause.count],
   ];
@@ -119,6 +119,9 @@ function statsSection(s: Server): Fields {
     ["latest_fork_usec", 0],
     ["total_forks", 0],
     ["migrate_cached_sockets", migrateLinkCount(s)],
+    ["tracking_total_keys", s.tracking.table.size],
+    ["tracking_total_items", s.tracking.items],
+    ["tracking_total_prefixes", s.tracking.prefixes.size],
     ["unexpected_error_replies", 0],
     ["total_error_replies", st.errorReplies],
     ["total_reads_processed", st.reads],

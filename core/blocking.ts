@@ -199,6 +199,8 @@ export class Blocking {
           // The effects of serving it (LPOP...) are made durable before its reply goes out.
           this.server.beforeReplies();
           w.client.flush();
+          // Invalidations of what it changed for its own cache follow its reply.
+          if (this.server.tracking.hasPending) this.server.tracking.flushPending();
           this.scheduleResume(w.client);
         }
       }

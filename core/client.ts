@@ -17,6 +17,7 @@ import { decodeResp } from "./resp/decode.ts";
 import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
 import type { TxState } from "./transactions.ts";
+import type { TrackingState } from "./tracking.ts";
 import { UNAUTH_OUTPUT_LIMIT } from "./output_limits.ts";
 import type { User } from "./acl/user.ts";
 
@@ -150,6 +151,12 @@ export class Client {
    * @internal
    */
   tx: TxState | undefined;
+  /**
+   * CLIENT TRACKING state while tracking is on (see core/tracking.ts).
+   *
+   * @internal
+   */
+  tracking: TrackingState | undefined;
   /** Replies of the in-process client, captured as values instead of bytes. */
   captured: Reply[] | undefined;
   /** Per-feature state plugins attach to a client (transactions, pubsub, blocking...). */

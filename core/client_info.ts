@@ -6,6 +6,7 @@
  */
 
 import { CF, type Client } from "./client.ts";
+import { TF } from "./tracking.ts";
 
 function flagLetters(c: Client): string {
   let f = "";
@@ -14,6 +15,12 @@ function flagLetters(c: Client): string {
   if (c.flags & CF.pubsub) f += "P";
   if (c.flags & CF.multi) f += "x";
   if (c.flags & CF.blocked) f += "b";
+  const t = c.tracking;
+  if (t !== undefined) {
+    f += "t";
+    if (t.flags & TF.brokenRedir) f += "R";
+    if (t.flags & TF.bcast) f += "B";
+  }
   if (c.flags & CF.closeAfterReply) f += "c";
   if (c.flags & CF.noEvict) f += "e";
   return f === "" ? "N" : f;
@@ -49,5 +56,7 @@ export function clientInfoLine(c: Client, running?: string[]): string {
     `qbuf-free=${Math.max(0, mem.query - pending)} argv-mem=${argvMem} multi-mem=0 ` +
     `rbs=${c.out.buf.length} rbp=${c.out.recentPeak} obl=0 oll=0 omem=${omem} ` +
     `tot-mem=${mem.query + mem.output + argvMem} events=r ` +
-    `cmd=${cmd} user=${c.user.name} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;
+    `cmd=${cmd} user=${c.user.name} redir=${
+      c.tracking?.redirect ?? -1
+    } resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;
 }

@@ -444,7 +444,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   int("shutdown-timeout", 10, 0, INT_MAX),
   words("shutdown-on-sigint", "default", (a) => a.join(" ").toLowerCase(), { inert: true }),
   words("shutdown-on-sigterm", "default", (a) => a.join(" ").toLowerCase(), { inert: true }),
-  int("tracking-table-max-keys", 1000000, 0, LLONG_MAX, { inert: true }),
+  int("tracking-table-max-keys", 1000000, 0, LLONG_MAX),
   int("acllog-max-len", 128, 0, LLONG_MAX),
   choice("acl-pubsub-default", "resetchannels", ["allchannels", "resetchannels"]),
   choice("sanitize-dump-payload", "no", ["no", "yes", "clients"], { inert: true }),

@@ -20,6 +20,8 @@ export interface HookMap {
   keyModified: (db: Database, key: string) => void;
   /** Every key of a database may have changed (FLUSHDB, FLUSHALL, SWAPDB). */
   dbModified: (db: Database) => void;
+  /** A database was emptied (FLUSHDB, FLUSHALL, a full sync); SWAPDB is no flush. */
+  dbFlushed: (db: Database) => void;
   /** A keyspace event (`notify-keyspace-events` decides what is published). */
   keyspaceEvent: (db: Database, type: number, event: string, key: string) => void;
   /** A command completed (MONITOR, stats); `argv` as executed. */
@@ -55,6 +57,7 @@ export class Hooks {
   propagate: HookMap["propagate"][] = [];
   keyModified: HookMap["keyModified"][] = [];
   dbModified: HookMap["dbModified"][] = [];
+  dbFlushed: HookMap["dbFlushed"][] = [];
   keyspaceEvent: HookMap["keyspaceEvent"][] = [];
   afterCommand: HookMap["afterCommand"][] = [];
   clientCreated: HookMap["clientCreated"][] = [];

@@ -52,6 +52,7 @@ import { memoryGate } from "./memory/oom.ts";
 import { bigArgGate } from "./types/big_string.ts";
 import { heapExhausted } from "./heap.ts";
 import { accessGate, Acl } from "./acl/acl.ts";
+import { Tracking } from "./tracking.ts";
 
 /** A redeno server. Create it with `createServer` from `mod.ts`. */
 export class Server implements KeyspaceHost {
@@ -105,6 +106,12 @@ export class Server implements KeyspaceHost {
    * @internal
    */
   readonly transactions: Transactions;
+  /**
+   * Client-side caching (CLIENT TRACKING).
+   *
+   * @internal
+   */
+  readonly tracking: Tracking;
   /**
    * The output buffer limits of clients (`client-output-buffer-limit`, the unauthenticated cap).
    *
@@ -273,6 +280,7 @@ export class Server implements KeyspaceHost {
     this.pubsub = new PubSub(this);
     this.monitors = new Monitors(this);
     this.transactions = new Transactions(this);
+    this.tracking = new Tracking(this);
     aofOf(this);
     rdbOf(this);
     for (const spec of options.commands ?? []) this.registerCommand(spec);
@@ -492,6 +500,8 @@ export class Server implements KeyspaceHost {
       if (reply === undefined) reply = this.execute(client, cmd, argv);
     }
     client.reply(reply);
+    // Invalidations of keys the command changed for its own client go after its reply.
+    if (this.tracking.hasPending && this.callDepth === 0) this.tracking.flushPending();
     if (client.replyMode === 3) client.replyMode = 0;
     if (this.blocking.hasReady && this.callDepth === 0) this.blocking.serveReady();
   }
@@ -501,6 +511,7 @@ export class Server implements KeyspaceHost {
     if (cmd !== undefined) cmd.stats.rejected++;
     this.stats.countError(err);
     this.stats.rejectedCalls++;
+    if (client.tracking !== undefined) this.tracking.commandRejected(client, cmd);
     return (client.flags & CF.multi) ? this.transactions.rejected(client, cmd, err) : err;
   }
 
@@ -688,6 +699,11 @@ export class Server implements KeyspaceHost {
   keyModified(db: Database, key: string): void {
     const hooks = this.hooks.keyModified;
     for (let i = 0; i < hooks.length; i++) hooks[i]!(db, key);
+  }
+
+  /** Signals that a database was emptied. */
+  dbFlushed(db: Database): void {
+    for (const h of this.hooks.dbFlushed) h(db);
   }
 
   /** Signals that a whole database changed. */

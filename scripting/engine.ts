@@ -126,6 +126,7 @@ export class Scripting {
     });
     this.client = new Client(server, null);
     this.client.flags |= CF.script;
+    server.tracking.scriptRun = () => this.run;
     // A script paused in slices must not outlive its server (SHUTDOWN NOSAVE, close()).
     server.on("shutdown", () => {
       if (this.run !== undefined) this.stopped = true;
@@ -264,6 +265,7 @@ export class Scripting {
     caller.reply(reply);
     server.beforeReplies();
     caller.flush();
+    if (server.tracking.hasPending) server.tracking.flushPending();
     queueMicrotask(() => caller.resumeInput());
   }
 

@@ -45,6 +45,8 @@ export interface KeyspaceHost {
   keyModified(db: Database, key: string): void;
   /** Every key of the database may have changed (FLUSHDB, SWAPDB). */
   dbModified(db: Database): void;
+  /** The database was emptied (FLUSHDB, FLUSHALL, a full sync): client tracking's null invalidation. */
+  dbFlushed(db: Database): void;
   /** Keyspace notification. */
   notify(db: Database, type: number, event: string, key: string): void;
   /** Keyspace hit/miss statistics. */
@@ -355,6 +357,7 @@ export class Database {
     const n = this.dict.size;
     this.host.writes?.flushed(this);
     this.host.dbModified(this);
+    this.host.dbFlushed(this);
     this.dict.clear();
     this.expires.clear();
     this.expireCursor = undefined;
