@@ -48,7 +48,7 @@ import { WriteJobs } from "./write_jobs.ts";
 import { settleWrites } from "./write_settle.ts";
 import { MemoryMeter } from "./memory/usage.ts";
 import { Evictor } from "./memory/evict.ts";
-import { memoryGate } from "./memory/oom.ts";
+import { MemoryGateSwitch } from "./memory/oom.ts";
 import { bigArgGate } from "./types/big_string.ts";
 import { heapExhausted } from "./heap.ts";
 import { accessGate, Acl } from "./acl/acl.ts";
@@ -161,9 +161,8 @@ export class Server implements KeyspaceHost {
    * limit, or the machine near full when watched).
    */
   memoryGuard: (incomingBytes: number) => boolean = heapExhausted;
-  /** The maxmemory gate (core/memory/oom.ts) and the client flags it runs for now (-1: none). */
-  private memoryGateFn: Gate | undefined;
-  private memoryGateWhen = -1;
+  /** Which commands the maxmemory gate checks now (core/memory/oom.ts). */
+  private memoryGateSwitch: MemoryGateSwitch | undefined;
   /** Number of writes since the last save (Redis's `server.dirty`). */
   dirty = 0;
   /** Time (ms) for expiry decisions: read once per batch of commands (see tick()). */
@@ -274,8 +273,7 @@ export class Server implements KeyspaceHost {
     this.addGate(protectedCommandGate, 8);
     // One gate for both, so that the clients of the default user (neither flag) pay nothing.
     this.addGate(accessGate, 10, CF.unauthenticated | CF.restricted);
-    this.memoryGateFn = memoryGate(this);
-    this.memoryWatch();
+    this.memoryGateSwitch = new MemoryGateSwitch(this);
     this.outputLimits = new OutputLimits(this);
     this.pubsub = new PubSub(this);
     this.monitors = new Monitors(this);
@@ -313,11 +311,11 @@ export class Server implements KeyspaceHost {
         this.maxmemory = value as number;
         // Over the new limit: evict from a timer, outside the running command (CONFIG SET).
         if (this.maxmemory !== 0 && this.evictor !== undefined) this.evictor.startTimer();
-        this.memoryWatch();
+        this.memoryGateSwitch?.update();
         break;
       case "maxmemory-clients":
         this.clientEviction = value !== 0 && value !== "0%";
-        this.memoryWatch();
+        this.memoryGateSwitch?.update();
         break;
       case "maxmemory-policy":
       case "lfu-log-factor":
@@ -420,25 +418,7 @@ export class Server implements KeyspaceHost {
     }
     // The batch is timed with the wall clock, already read above for the system clock.
     this.batch.begin(this.clock === systemClock ? now : Date.now());
-    this.memoryWatch();
-  }
-
-  /**
-   * Decides, before each batch of commands, which commands the maxmemory gate checks: all of
-   * them under `maxmemory` or `maxmemory-clients`, or while {@linkcode memoryGuard} says memory
-   * is short; otherwise only those with large arguments (one huge value must not overshoot the
-   * heap's room), so the common command pays nothing for it.
-   */
-  private memoryWatch(): void {
-    const gate = this.memoryGateFn;
-    if (gate === undefined) return; // still constructing
-    const all = this.maxmemory !== 0 || this.clientEviction || this.memoryGuard(0);
-    const when = all ? 0 : CF.largeArgs;
-    if (when === this.memoryGateWhen) return;
-    if (this.memoryGateWhen !== -1) this.gates.remove(gate);
-    this.gates.add(gate, 20, when);
-    this.memoryGateWhen = when;
-    if (!all) this.preCommandOom = false;
+    this.memoryGateSwitch?.update();
   }
 
   /** Ends a batch started by tick() (see core/batch_timer.ts), before its replies go out. */

@@ -8,7 +8,7 @@
  *
  * The gate runs for every command only while it can matter: under `maxmemory` or
  * `maxmemory-clients`, or while the heap (or the machine) is short; otherwise only for commands
- * with large arguments, whose size is checked against the heap's room (Server.memoryWatch, once
+ * with large arguments, whose size is checked against the heap's room (MemoryGateSwitch below, once
  * per batch of commands, decides which).
  *
  * @module
@@ -89,4 +89,35 @@ export function memoryGate(
     }
     return undefined;
   };
+}
+
+/**
+ * Registers the maxmemory gate for the commands that need it now: all of them under `maxmemory`
+ * or `maxmemory-clients`, or while the server's `memoryGuard` says memory is short; otherwise
+ * only commands with large arguments (one huge value must not overshoot the heap's room), so the
+ * common command pays nothing for it. The server calls {@linkcode update} before each batch of
+ * commands and when those directives change.
+ */
+export class MemoryGateSwitch {
+  private readonly gate: (client: Client, cmd: Command, argv: string[]) => Reply | undefined;
+  /** The client flags the gate runs for now (0: every client; -1: not registered). */
+  private when = -1;
+
+  /** @param server the server whose gate this switches (registered at once) */
+  constructor(private readonly server: Server) {
+    this.gate = memoryGate(server);
+    this.update();
+  }
+
+  /** Registers the gate again when what it must check changed. */
+  update(): void {
+    const s = this.server;
+    const all = s.maxmemory !== 0 || s.clientEviction || s.memoryGuard(0);
+    const when = all ? 0 : CF.largeArgs;
+    if (when === this.when) return;
+    if (this.when !== -1) s.removeGate(this.gate);
+    s.addGate(this.gate, 20, when);
+    this.when = when;
+    if (!all) s.preCommandOom = false;
+  }
 }
