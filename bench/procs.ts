@@ -96,6 +96,17 @@ export function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
+/**
+ * The private resident memory of process `pid` in bytes (RssAnon: its heap and other anonymous
+ * pages, without the file-backed pages of its executable and libraries, which are shared and
+ * clean: the kernel drops them under pressure and reads them again).
+ */
+export function anonBytes(pid: number): number {
+  const m = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "latin1"));
+  if (!m) throw new Error(`No RssAnon for process ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
 function cmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").join(" ");

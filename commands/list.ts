@@ -52,8 +52,7 @@ function pushCommand(name: string, left: boolean, xx: boolean, summary: string):
         list = new ListValue();
         created = true;
       }
-      if (left) { for (let i = 2; i < argv.length; i++) list.pushFront(argv[i]!); }
-      else for (let i = 2; i < argv.length; i++) list.pushBack(argv[i]!);
+      list.pushAll(argv, 2, left);
       // The key is added once it holds its elements: whoever watches for new keys sees them.
       if (created) db.add(key, list);
       else db.touch(key);

@@ -193,6 +193,23 @@ test("ListValue.clone is deep; encoding is always quicklist as in Redis 7.0", ()
   assert.equal(a.type, "list");
 });
 
+test("a push of many elements leaves nothing staged: the list costs what its packed form does", () => {
+  const hundred = Array.from({ length: 100 }, (_, i) => `e${String(i).padStart(7, "0")}`);
+  for (const left of [false, true]) {
+    const list = new ListValue();
+    list.pushAll(["RPUSH", "k", ...hundred], 2, left);
+    assert.equal(list.length, 100);
+    // clone() rebuilds each chunk from its packed string alone: same size, nothing waiting.
+    // (Measured first: a read such as range() packs what waits.)
+    assert.equal(list.memoryUsage(), list.clone().memoryUsage());
+    assert.deepEqual(list.range(0, 99), left ? [...hundred].reverse() : hundred);
+  }
+  // One element at a time is staged (a push does not copy the chunk each time)...
+  const one = new ListValue();
+  for (const v of hundred.slice(0, 3)) one.pushAll(["RPUSH", "k", v], 2, false);
+  assert.ok(one.memoryUsage() > one.clone().memoryUsage());
+});
+
 test("pushes, pops and ranges behave as Redis's, with binary elements", () => {
   const server = createServer();
   assert.equal(server.dispatch(["LPUSH", "l", "a", "b", "c"]), 3);

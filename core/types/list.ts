@@ -178,6 +178,17 @@ export class ListValue implements TypedValue {
     this.length++;
   }
 
+  /**
+   * Adds `values[from..]` at the head (`left`, each in turn, as LPUSH) or at the tail, then
+   * packs what waits at that end: a command pushing many elements leaves none staged (each
+   * staged element is a string of its own, ~32 bytes more than packed).
+   */
+  pushAll(values: readonly string[], from: number, left: boolean): void {
+    if (left) { for (let i = from; i < values.length; i++) this.pushFront(values[i]!); }
+    else for (let i = from; i < values.length; i++) this.pushBack(values[i]!);
+    if (values.length - from > 1) this.chunks.get(left ? 0 : this.chunks.len - 1).packed();
+  }
+
   /** Removes and returns the head element; the list must not be empty. */
   popFront(): string {
     const chunks = this.chunks;
