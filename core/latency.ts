@@ -101,12 +101,12 @@ const BUCKETS = 21;
 
 /** The bucket of a duration in ns (clamped to 1024 ns .. 1 s, as Redis records it). */
 function bucketOf(ns: number): number {
-  const v = Math.min(1e9, Math.max(1024, ns));
-  for (let k = 0; k < BUCKETS; k++) {
-    // The HDR histogram (2 significant digits) counts a value up to the end of its sub-bucket.
-    if (v < 1024 * 2 ** k + 8 * 2 ** k) return k;
-  }
-  return BUCKETS - 1;
+  // Bucket k ends before 1032 · 2^k ns: the HDR histogram (2 significant digits) counts a value
+  // up to the end of its sub-bucket. The first k with ns < 1032 · 2^k is the bit length of
+  // floor(ns / 1032).
+  if (ns < 1032) return 0;
+  const k = 32 - Math.clz32(Math.min(1e9, ns) / 1032);
+  return k < BUCKETS ? k : BUCKETS - 1;
 }
 
 /** The label of bucket `k` in µs: the highest value it holds. */
