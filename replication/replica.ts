@@ -360,6 +360,10 @@ export class ReplicaSide {
     this.server.log("notice", "Connection with master lost.");
     this.server.log("notice", "Caching the disconnected master state.");
     this.linkDown("MASTER <-> REPLICA link lost: will reconnect");
+    // At once rather than at the next cron: the backlog we continue from may be recycled
+    // meanwhile (replicationHandleMasterDisconnection).
+    this.server.log("notice", `Reconnecting to MASTER ${this.host}:${this.port}`);
+    void this.connect();
   }
 
   /**
