@@ -97,6 +97,51 @@ for (const kind of ["redeno", "redis"] as const) {
     }
   });
 
+  test(`FAILOVER ABORT while handing over makes the old master a master again${on}`, {
+    skip,
+  }, async () => {
+    const n0 = await startNode(kind);
+    const front = await StallProxy.start(0);
+    const n1 = await startNode(kind, { "replica-announce-port": String(front.port) });
+    front.retarget(n1.port);
+    const n2 = await startNode(kind);
+    try {
+      await replicate(n1, n0);
+      await replicate(n2, n0);
+      await n0.c.set("before", "1");
+      await waitCaughtUp(n0, n1);
+      const psyncs = await stat(n0, "sync_partial_ok");
+      const fulls = await stat(n0, "sync_full");
+      // The target never answers: the handover hangs in its handshake.
+      front.stall();
+      assert.equal(await n0.c.call("FAILOVER", "TO", HOST, String(front.port)), "OK");
+      await waitState(n0, "failover-in-progress");
+      assert.deepEqual(await roles(n0, n1, n2), ["slave", "slave", "slave"]);
+      assert.equal(await n0.c.call("FAILOVER", "ABORT"), "OK");
+      assert.equal(await failoverState(n0), "no-failover");
+      assert.equal(await roleOf(n0), "master");
+      assert.equal(await n0.c.set("after", "1"), "OK");
+      front.resume();
+      // Master again under a new id: its replicas continue partially.
+      await waitFor(async () => await stat(n0, "sync_partial_ok") - psyncs >= 2, "resyncs");
+      await waitCaughtUp(n0, n1);
+      await waitCaughtUp(n0, n2);
+      assert.deepEqual(await roles(n0, n1, n2), ["master", "slave", "slave"]);
+      assert.equal(await stat(n0, "sync_partial_ok") - psyncs, 2);
+      assert.equal(await stat(n0, "sync_full") - fulls, 0);
+      if (kind === "redeno") {
+        assert.equal(
+          logged(n0, `FAILOVER to ${HOST}:${front.port} aborted: Failover manually aborted`),
+          1,
+        );
+      }
+      await sameData(n0, n1, n2);
+    } finally {
+      await front.close();
+      for (const n of [n2, n1, n0]) await n.stop();
+    }
+  });
+
   /** A master, a replica behind a proxy that can stall, and a direct replica. */
   const trio = async () => {
     const n0 = await startNode(kind);

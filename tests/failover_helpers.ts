@@ -191,7 +191,10 @@ export class StallProxy {
    */
   static async start(target: number): Promise<StallProxy> {
     let proxy: StallProxy | undefined;
-    const server = net.createServer((inbound) => proxy?.link(inbound) ?? inbound.destroy());
+    const server = net.createServer((inbound) => {
+      if (proxy !== undefined) proxy.link(inbound);
+      else inbound.destroy();
+    });
     await new Promise<void>((r) => server.listen(0, HOST, r));
     proxy = new StallProxy(server, (server.address() as net.AddressInfo).port, target);
     return proxy;

@@ -49,7 +49,10 @@ async function transcript(kind: "redeno" | "redis"): Promise<string[]> {
     for (const argv of [["FAILOVER"], ["FAILOVER", "TO", HOST, rp], ["FAILOVER", "ABORT"]]) {
       out.push(await line(m, argv));
     }
+    out.push(await line(m, ["PSYNC", "?", "-1", "FAILOVER"]));
     await replicate(r, m, proxy.port);
+    // A replica takes over only for its own master's id.
+    out.push(`replica: ${await line(r, ["PSYNC", "0".repeat(40), "1", "FAILOVER"])}`);
     const refused = [
       ["TO", HOST],
       ["TO"],
@@ -100,6 +103,11 @@ async function transcript(kind: "redeno" | "redis"): Promise<string[]> {
       "the write to be postponed",
     );
     out.push(`blocked_clients 1, GET k ${await m.c.get("k")}`);
+    // A CLIENT PAUSE ALL comes and goes (everything waits for its end, INFO too); the
+    // failover's pause stays.
+    out.push(await line(m, ["CLIENT", "PAUSE", "200", "ALL"]));
+    out.push(await line(m, ["GET", "k"]));
+    out.push(`blocked_clients ${await infoField(m, "clients", "blocked_clients")}`);
     const tx = await m.c.multi().call("FAILOVER", "ABORT").get("k").exec();
     out.push(`MULTI FAILOVER ABORT GET -> ${JSON.stringify(tx)}`);
     out.push(`state ${await failoverState(m)}`);
