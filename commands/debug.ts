@@ -1,5 +1,6 @@
 /**
- * DEBUG: the cheap, useful subcommands (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, HELP).
+ * DEBUG: the cheap, useful subcommands (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, DIGEST,
+ * DIGEST-VALUE, HELP).
  * Like Redis, it is refused unless `enable-debug-command` is `yes` (or `local` for loopback and
  * in-process clients): see core/protected.ts.
  *
@@ -10,6 +11,7 @@ import { floatArg, intArg } from "../core/args.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { encodingOf } from "../core/keyspace/database.ts";
 import { E, fail, helpReply, R, SimpleString } from "../core/resp/reply.ts";
+import { datasetDigest, valueDigest } from "./debug_digest.ts";
 
 /** Blocks the whole event loop for `ms`, as DEBUG SLEEP blocks Redis. */
 function blockFor(ms: number): void {
@@ -21,6 +23,10 @@ const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "CHANGE-REPL-ID",
   "    Change the replication IDs of the instance.",
+  "DIGEST",
+  "    Output a hex signature representing the current DB content.",
+  "DIGEST-VALUE <key> [<key> ...]",
+  "    Output a hex signature of the values of all the specified keys.",
   "OBJECT <key>",
   "    Show low level info about the key and associated value.",
   "SET-ACTIVE-EXPIRE <0|1>",
@@ -61,6 +67,10 @@ export const debugCommand: CommandSpec = {
     if (sub === "CHANGE-REPL-ID" && argv.length === 2) {
       for (const h of server.hooks.changeReplId) h();
       return R.ok;
+    }
+    if (sub === "DIGEST" && argv.length === 2) return new SimpleString(datasetDigest(server));
+    if (sub === "DIGEST-VALUE") {
+      return argv.slice(2).map((key) => new SimpleString(valueDigest(client.db, key)));
     }
     if (sub === "OBJECT" && argv.length === 3) {
       const v = client.db.peek(argv[2]!);

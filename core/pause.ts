@@ -8,7 +8,10 @@
  * Replicas and in-process sessions are never paused; our master's stream waits like a client.
  * The dataset holds still: keys expire logically but are not deleted, nothing is evicted.
  *
- * A new pause never shortens the one in effect: the later end and the stricter type win.
+ * Each purpose (CLIENT PAUSE, FAILOVER) holds its own pause, as Redis 7.0's pauseClients does: a
+ * new pause of a purpose never shortens that purpose's pause (the later end and the stricter type
+ * win), CLIENT UNPAUSE ends only the CLIENT PAUSE one, and what is in effect is the strictest type
+ * among them, until the furthest end among the pauses of that type.
  *
  * @module
  */
@@ -28,6 +31,21 @@ export const enum PauseType {
   All = 2,
 }
 
+/** Why clients are paused: each purpose has its own type and end (Redis's pause_purpose). */
+export const enum PausePurpose {
+  /** CLIENT PAUSE / CLIENT UNPAUSE. */
+  Client = 0,
+  /** FAILOVER, until the failover ends or is aborted. */
+  Failover = 1,
+}
+
+/** One purpose's pause. */
+interface PauseEvent {
+  type: PauseType;
+  /** When it ends (ms, the server clock). */
+  end: number;
+}
+
 /** A postponed command, run again when the pause lets it. */
 interface Postponed {
   argv: string[];
@@ -40,10 +58,12 @@ const GATE_ORDER = 90;
 
 /** The client pause of one server. */
 export class ClientPause {
-  /** The type in effect. */
+  /** The type in effect (the strictest among the purposes' pauses). */
   type: PauseType = PauseType.Off;
   /** When the pause ends (ms, the server clock); it is in effect while `end >= now`. */
   end = 0;
+  /** Each purpose's pause. */
+  private readonly purposes = new Map<PausePurpose, PauseEvent>();
   /** Postponed clients, in the order they were stopped. */
   private readonly postponed = new Map<Client, Postponed>();
   /** Work to resume when the pause ends (our master's stream on a replica). */
@@ -81,23 +101,32 @@ export class ClientPause {
   get active(): boolean {
     if (this.type === PauseType.Off) return false;
     if (this.end >= this.server.clock.now()) return true;
-    this.update(PauseType.Off, 0, true);
-    return false;
+    this.update();
+    return (this.type as PauseType) !== PauseType.Off;
   }
 
   /**
-   * CLIENT PAUSE: pauses until `end` (ms) the commands `type` covers. An earlier end or a laxer
-   * type than the pause in effect changes nothing.
+   * Pauses until `end` (ms) the commands `type` covers, for `purpose` (CLIENT PAUSE by default).
+   * An earlier end or a laxer type than that purpose's pause in effect changes nothing.
    */
-  pause(end: number, type: PauseType): void {
-    if (this.type === PauseType.Off || this.end < this.server.clock.now()) {
-      this.update(type, end, true);
-    } else this.update(Math.max(this.type, type), Math.max(this.end, end), false);
+  pause(end: number, type: PauseType, purpose: PausePurpose = PausePurpose.Client): void {
+    const p = this.purposes.get(purpose);
+    if (p === undefined || p.end < this.server.clock.now()) {
+      this.purposes.set(purpose, { type, end });
+    } else {
+      p.type = Math.max(p.type, type) as PauseType;
+      p.end = Math.max(p.end, end);
+    }
+    this.update();
   }
 
-  /** CLIENT UNPAUSE: ends the pause and lets the postponed clients run, in order. */
-  unpause(): void {
-    this.update(PauseType.Off, 0, true);
+  /**
+   * Ends `purpose`'s pause (CLIENT UNPAUSE by default); the postponed clients run, in order,
+   * unless another purpose's pause still holds them.
+   */
+  unpause(purpose: PausePurpose = PausePurpose.Client): void {
+    if (!this.purposes.delete(purpose)) return;
+    this.update();
   }
 
   /**
@@ -126,13 +155,20 @@ export class ClientPause {
   }
 
   /**
-   * Sets the pause in effect. `fresh` replaces it (a new pause, UNPAUSE, expiry); else the values
-   * are the merged ones. A laxer type than before releases the postponed clients.
+   * Recomputes the pause in effect from the purposes' pauses (updateClientPauseTypeAndEndTime),
+   * dropping those that ended. A laxer type than before releases the postponed clients.
    */
-  private update(type: PauseType, end: number, fresh: boolean): void {
-    const old = fresh ? PauseType.All + 1 : this.type;
-    // A pause whose end is already past (CLIENT PAUSE 0) is no pause.
-    if (end < this.server.clock.now()) type = PauseType.Off;
+  private update(): void {
+    const old = this.type;
+    const now = this.server.clock.now();
+    let type = PauseType.Off;
+    for (const [purpose, p] of this.purposes) {
+      // A pause whose end is already past (CLIENT PAUSE 0) is no pause.
+      if (p.end < now) this.purposes.delete(purpose);
+      else if (p.type > type) type = p.type;
+    }
+    let end = 0;
+    for (const p of this.purposes.values()) if (p.type === type && p.end > end) end = p.end;
     this.type = type;
     this.end = type === PauseType.Off ? 0 : end;
     if (type !== PauseType.Off !== this.gateOn) {

@@ -10,6 +10,7 @@ import { intArg } from "../core/args.ts";
 import { parseInteger } from "../core/bytes.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { E, fail, R, type Reply, SimpleString } from "../core/resp/reply.ts";
+import type { Failover } from "./failover.ts";
 import type { MasterSide } from "./master.ts";
 import type { ReplicaSide } from "./replica.ts";
 import type { ReplState } from "./state.ts";
@@ -19,6 +20,7 @@ export interface ReplicationParts {
   repl: ReplState;
   master: MasterSide;
   replica: ReplicaSide;
+  failover: Failover;
 }
 
 /** REPLCONF option value ... */
@@ -90,6 +92,11 @@ function syncCommand(parts: ReplicationParts, name: "psync" | "sync"): CommandSp
       // A replica asking again, or a master link: ignored, as Redis does.
       if ((client.flags & (CF.replica | CF.master | CF.local)) !== 0) return R.none;
       const server = client.server;
+      if (name === "psync" && argv.length > 3 && argv[3]!.toLowerCase() === "failover") {
+        parts.failover.takeOver(client, argv[1]!);
+      }
+      // Replicas cannot sync with us while we hand over (or take back) the master role.
+      if (parts.failover.active) return fail("NOMASTERLINK Can't SYNC while failing over");
       if (server.masterHost !== undefined && parts.replica.state !== "connected") {
         return fail("NOMASTERLINK Can't SYNC while not connected with my master");
       }
@@ -121,6 +128,7 @@ function replicaof(parts: ReplicationParts, name: "replicaof" | "slaveof"): Comm
     execute(client, argv) {
       const server = client.server;
       const host = argv[1]!;
+      if (parts.failover.active) return fail("ERR REPLICAOF not allowed while failing over.");
       if (host.toLowerCase() === "no" && argv[2]!.toLowerCase() === "one") {
         if (server.masterHost !== undefined) {
           parts.replica.unsetMaster();

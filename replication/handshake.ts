@@ -17,6 +17,9 @@ import type { LinkReader } from "./link_reader.ts";
 /** The handshake or the transfer failed: the message is the log line; the link retries later. */
 export class LinkError extends Error {}
 
+/** The master answered PSYNC with something else than FULLRESYNC or CONTINUE. */
+export class PsyncRefused extends LinkError {}
+
 /** The master's answer to PSYNC. */
 export type PsyncResult =
   | { full: true; replid: string; offset: number }
@@ -43,15 +46,16 @@ async function reply(reader: LinkReader): Promise<string> {
  * @param server our server (config, log)
  * @param conn the link
  * @param reader the link's input
- * @param psync the id and offset to ask for (`?` and `-1` for a full sync)
+ * @param psync the id and offset to ask for (`?` and `-1` for a full sync), and `FAILOVER` when
+ *   a coordinated failover hands the master role over to this master
  * @returns the master's answer
- * @throws {LinkError} when the master refuses
+ * @throws {LinkError} when the master refuses ({@linkcode PsyncRefused} when it refuses PSYNC)
  */
 export async function handshake(
   server: Server,
   conn: Connection,
   reader: LinkReader,
-  psync: [string, string],
+  psync: string[],
 ): Promise<PsyncResult> {
   const config = server.config;
   const log = server.log;
@@ -102,9 +106,9 @@ export async function handshake(
   }
   if (r.startsWith("+CONTINUE")) return { full: false, replid: r.slice(9).trim() };
   if (r.startsWith("-NOMASTERLINK") || r.startsWith("-LOADING")) {
-    throw new LinkError(`Master is currently unable to PSYNC but should be in the future: ${r}`);
+    throw new PsyncRefused(`Master is currently unable to PSYNC but should be in the future: ${r}`);
   }
-  throw new LinkError(`Unexpected reply to PSYNC from master: ${r}`);
+  throw new PsyncRefused(`Unexpected reply to PSYNC from master: ${r}`);
 }
 
 /**

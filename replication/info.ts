@@ -59,7 +59,12 @@ function replicaFields(server: Server, r: ReplicaSide): Fields {
  */
 export function replicationInfo(
   server: Server,
-  parts: { repl: ReplState; master: MasterSide; replica: ReplicaSide },
+  parts: {
+    repl: ReplState;
+    master: MasterSide;
+    replica: ReplicaSide;
+    failover: { readonly state: string };
+  },
 ): InfoSection {
   return {
     title: "Replication",
@@ -86,7 +91,7 @@ export function replicationInfo(
       }
       const backlog = repl.backlog;
       fields.push(
-        ["master_failover_state", "no-failover"],
+        ["master_failover_state", parts.failover.state],
         ["master_replid", repl.replid],
         ["master_replid2", repl.replid2],
         ["master_repl_offset", repl.offset],

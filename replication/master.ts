@@ -133,8 +133,10 @@ export class MasterSide {
   private noReplicasSince: number;
   private job: SyncJob | undefined;
   private readonly waitingFull: ReplicaLink[] = [];
-  /** Called when a replica's acknowledged offset moves (WAIT). */
+  /** Called when a replica's acknowledged offset moves (WAIT, FAILOVER). */
   onAck: () => void = () => {};
+  /** True while the periodic PING must not move the offset (a failover waits for it). */
+  pingsHeld: () => boolean = () => false;
   /**
    * On a replica, the database our master's stream is in (the master client's): chained
    * replicas doing a full sync start from it (the `repl-stream-db` aux field).
@@ -357,7 +359,9 @@ export class MasterSide {
     const state = this.state;
     const now = server.clock.now();
     const period = server.config.num("repl-ping-replica-period");
-    if (this.links.size !== 0 && cronLoops % period === 0) state.feedCommand(["PING"]);
+    if (this.links.size !== 0 && cronLoops % period === 0 && !this.pingsHeld()) {
+      state.feedCommand(["PING"]);
+    }
     const timeout = server.config.num("repl-timeout") * 1000;
     for (const link of [...this.links.values()]) {
       if (link.channel.check(now)) continue;

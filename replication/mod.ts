@@ -9,6 +9,7 @@
  * - `replica.ts`: the link to our master (handshake, RDB load, stream apply, ACKs, reconnect)
  * - `wait.ts`, `commands.ts`, `gates.ts`, `info.ts`: WAIT, the other commands, the write
  *   gates (READONLY, MASTERDOWN, NOREPLICAS) and INFO replication
+ * - `failover.ts`: FAILOVER, and the takeover of a replica its master fails over to
  * - `rdb_bridge.ts`: what replication uses from the RDB layer
  * - `resume.ts`: the history a dump carries, resumed after a restart
  *
@@ -28,6 +29,7 @@ import { markBuiltin } from "../core/command.ts";
 import { rdbOf } from "../core/persistence/rdb_file.ts";
 import type { Plugin } from "../core/server.ts";
 import { replicationCommands } from "./commands.ts";
+import { Failover } from "./failover.ts";
 import { ReplicationGates } from "./gates.ts";
 import { replicationInfo } from "./info.ts";
 import { MasterSide } from "./master.ts";
@@ -49,12 +51,13 @@ export function replication(): Plugin {
       const repl = new ReplState(server);
       const master = new MasterSide(server, repl);
       const replica = new ReplicaSide(server, repl, master);
-      const parts = { repl, master, replica };
       master.replicaStreamDb = () =>
         server.masterHost !== undefined ? replica.masterClient?.db.id ?? 0 : undefined;
       const waits = new Waits(server, repl, master);
+      const failover = new Failover(server, repl, master, replica);
+      const parts = { repl, master, replica, failover };
       // Part of the core: these commands write nothing through the keyspace API.
-      const specs = [...replicationCommands(parts), waits.command];
+      const specs = [...replicationCommands(parts), waits.command, failover.command];
       markBuiltin(specs);
       for (const spec of specs) server.registerCommand(spec);
       const gates = new ReplicationGates(server, master, replica);
@@ -91,8 +94,16 @@ export function replication(): Plugin {
       let loops = 1;
       server.on("cron", () => {
         const now = server.clock.now();
+        failover.update();
         // replicationCron runs once a second (the first tick connects a configured replica).
-        if (now - lastRun < 1000) return;
+        if (now - lastRun < 1000) {
+          // Redis runs all of it ten times a second during a failover, for a faster handshake
+          // with the target. Only our link's part here: the master's part would PING replicas
+          // ten times as often too, and a PING every second, in step with the replicas' ACKs,
+          // could keep the ACK the failover waits for one PING behind, time after time.
+          if (failover.active) replica.cron();
+          return;
+        }
         lastRun = now;
         replica.cron();
         master.cron(loops++);

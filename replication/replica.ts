@@ -18,7 +18,7 @@ import { netAdapter, tlsAdapter } from "../core/net/runtime.ts";
 import type { Connection, Transport } from "../core/net/transport.ts";
 import { ErrorReply } from "../core/resp/reply.ts";
 import type { Server } from "../core/server.ts";
-import { handshake, receiveRdb, sendCommand } from "./handshake.ts";
+import { handshake, PsyncRefused, receiveRdb, sendCommand } from "./handshake.ts";
 import { LinkClosedError, LinkReader, StreamError } from "./link_reader.ts";
 import type { MasterSide } from "./master.ts";
 import { loadImage } from "./rdb_bridge.ts";
@@ -26,6 +26,14 @@ import type { ReplState } from "./state.ts";
 
 /** Redis's repl_state values, as ROLE names them. */
 export type LinkState = "none" | "connect" | "connecting" | "handshake" | "sync" | "connected";
+
+/** A coordinated failover handing the master role over in our PSYNC (failover.ts). */
+export interface Handover {
+  /** True when the next PSYNC must carry `FAILOVER`. */
+  readonly pending: boolean;
+  /** The master answered that PSYNC: accepted (CONTINUE or FULLRESYNC) or not. */
+  answered(accepted: boolean): void;
+}
 
 /** Our link to our master. */
 export class ReplicaSide {
@@ -58,6 +66,8 @@ export class ReplicaSide {
   private carryLen = 0;
   /** Called after the role changed (REPLICAOF): the write gates depend on it. */
   onRoleChange: () => void = () => {};
+  /** The failover that may be handing over through our PSYNC. */
+  handover: Handover | undefined;
 
   /**
    * @param server the server
@@ -229,15 +239,26 @@ export class ReplicaSide {
     const repl = this.repl;
     this.state = "handshake";
     repl.flush();
-    const psync: [string, string] = this.canContinue
-      ? [repl.replid, String(repl.offset + 1)]
-      : ["?", "-1"];
-    const answer = await handshake(server, conn, reader, psync);
+    const psync = this.canContinue ? [repl.replid, String(repl.offset + 1)] : ["?", "-1"];
+    const handover = this.handover?.pending === true ? this.handover : undefined;
+    if (handover !== undefined) psync.push("FAILOVER");
+    let answer;
+    try {
+      answer = await handshake(server, conn, reader, psync);
+    } catch (e) {
+      if (handover !== undefined && e instanceof PsyncRefused && epoch === this.epoch) {
+        log("warning", e.message);
+        handover.answered(false);
+      }
+      throw e;
+    }
     if (epoch !== this.epoch) return;
     if (!answer.full) {
       this.partialSync(answer.replid);
+      handover?.answered(true);
       return;
     }
+    handover?.answered(true);
     this.state = "sync";
     this.transferSize = -1;
     this.transferRead = 0;
@@ -339,6 +360,10 @@ export class ReplicaSide {
     this.server.log("notice", "Connection with master lost.");
     this.server.log("notice", "Caching the disconnected master state.");
     this.linkDown("MASTER <-> REPLICA link lost: will reconnect");
+    // At once rather than at the next cron: the backlog we continue from may be recycled
+    // meanwhile (replicationHandleMasterDisconnection).
+    this.server.log("notice", `Reconnecting to MASTER ${this.host}:${this.port}`);
+    void this.connect();
   }
 
   /**
