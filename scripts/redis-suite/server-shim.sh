@@ -25,14 +25,18 @@ case "${SUITE_SERVER:-redeno}" in
             exit 1
         fi
         echo "redeno-suite shim: PID: $$ (runtime ${RUNTIME:-deno})"
+        # A heap size given keeps main.ts from starting a copy of itself with a heap sized from the
+        # machine: the runner signals this PID (SIGSTOP in integration/failover, kill -9 ...),
+        # which must be the server, not its launcher.
         case "${RUNTIME:-deno}" in
             deno)
                 exec "$project/node_modules/.bin/deno" run -A --config "$project/deno.json" \
-                    --v8-flags=--max-semi-space-size=8 \
+                    --v8-flags=--max-semi-space-size=8,--max-old-space-size=4096 \
                     "$project/main.ts" "$conf" --pidfile "$conf.pid" "$@"
                 ;;
             node)
-                exec node --import "file://$project/node_modules/tsx/dist/loader.mjs" \
+                exec node --max-old-space-size=4096 \
+                    --import "file://$project/node_modules/tsx/dist/loader.mjs" \
                     "$project/main.ts" "$conf" --pidfile "$conf.pid" "$@"
                 ;;
             *) echo "server-shim: unknown RUNTIME ${RUNTIME}" >&2; exit 2 ;;
