@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { argsToLines, parseConfigLines } from "../core/cli.ts";
 import { redisCli } from "./helpers.ts";
+import { freePort } from "./replication_helpers.ts";
 import { missing } from "./redis_tools.ts";
 
 test("command-line flags become config lines like redis-server's", () => {
@@ -37,15 +38,11 @@ test("an unknown directive is a fatal error naming the line", () => {
   assert.match(badValue.error!, /argument must be a memory value/);
 });
 
-function freePort(): number {
-  return 20000 + Math.floor(Math.random() * 10000);
-}
-
 test("main.ts starts from a config file and shuts down on SHUTDOWN", {
   skip: missing("redis-cli"),
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "redeno-cli-"));
-  const port = freePort();
+  const port = await freePort();
   const conf = join(dir, "redis.conf");
   writeFileSync(conf, `port ${port}\nbind 127.0.0.1\nrequirepass pw\n`);
   const child = spawn("node_modules/.bin/tsx", ["main.ts", conf], { stdio: "pipe" });

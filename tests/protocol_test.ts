@@ -291,6 +291,42 @@ for (const [what, input, message] of PROTOCOL_ERRORS) {
   });
 }
 
+// Redis closes the socket after a protocol error, it does not only half-close it: a client that
+// keeps sending (Redis's "Protocol desync regression" tests) gets its writes refused instead of
+// having them read and dropped forever.
+for (const start of ["\x00", "*\x00", "$\x00"]) {
+  test(`a client that keeps writing after ${JSON.stringify(start)} and its protocol error is reset`, async () => {
+    const t = await target();
+    const s = net.connect({ port: t.port, host: "127.0.0.1", allowHalfOpen: true });
+    try {
+      let got = "";
+      let failed = false;
+      const ended = new Promise<void>((r) => s.once("end", () => r()));
+      s.setEncoding("latin1");
+      s.on("data", (d: string) => (got += d));
+      s.on("error", () => (failed = true));
+      await new Promise<void>((r) => s.once("connect", () => r()));
+      s.write(start);
+      // 70 writes of 1KB pass the 64KB limit on an unfinished line.
+      for (let i = 0; i < 70; i++) s.write("A".repeat(1024));
+      await ended;
+      assert.match(
+        got,
+        /^-ERR Protocol error: too big (inline request|mbulk count string|bulk count string)\r\n$/,
+      );
+      // Keep writing, as the client that has not noticed: a closed socket answers with a reset.
+      for (let i = 0; i < 200 && !failed; i++) {
+        await new Promise<void>((r) => s.write("payload", () => r()));
+        await tick(5);
+      }
+      assert.equal(failed, true, "writes after the protocol error were still accepted");
+    } finally {
+      s.destroy();
+      await t.close();
+    }
+  });
+}
+
 test("an inline line of exactly 64KB with no newline yet keeps waiting", async () => {
   const t = await target();
   const c = await connect(t.port);

@@ -66,8 +66,13 @@ export class NodeTransport implements Connection {
     if (!s.write(bytes) && (s.writableLength > OUTPUT_READ_LIMIT || heapExhausted())) s.pause();
   }
 
+  /**
+   * Closes after the queued output, fully as Redis does (`close()`), not only our half: a client
+   * still sending then gets a reset instead of having its bytes read and dropped.
+   */
   end(): void {
-    this.socket.end();
+    const s = this.socket;
+    s.end(() => s.destroy());
   }
 
   destroy(): void {
