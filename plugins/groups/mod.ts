@@ -17,6 +17,7 @@
 import type { Plugin } from "../../core/server.ts";
 import { groupCommands } from "./commands.ts";
 import { Leases } from "./leases.ts";
+import { Waitlist } from "./waitlist.ts";
 
 /**
  * The groups plugin: GROUP.CREATE, GROUP.JOIN, GROUP.LEAVE and the other `GROUP.*` commands.
@@ -28,8 +29,13 @@ export function groups(): Plugin {
     name: "groups",
     setup(server) {
       const leases = new Leases(server);
-      for (const spec of groupCommands(leases)) server.registerCommand(spec);
-      server.on("cron", () => leases.cycle());
+      const state = { leases, waitlist: new Waitlist(server) };
+      for (const spec of groupCommands(state)) server.registerCommand(spec);
+      server.on("cron", () => {
+        leases.cycle();
+        // Seats freed by the tick go to the waiters now, not at the next command.
+        if (server.blocking.hasReady && !server.running) server.blocking.serveReady();
+      });
     },
   };
 }

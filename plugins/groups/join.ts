@@ -1,0 +1,107 @@
+/**
+ * GROUP.JOIN: the checks and the admission in one step, and `WAIT`, which puts the caller in the
+ * group's line (waitlist.ts) and blocks it as BLPOP blocks (core/blocking.ts) until a seat is its
+ * turn. A seat that frees while people wait belongs to the first in line: a newcomer is admitted
+ * only when there are more free seats than waiters.
+ *
+ * @module
+ */
+
+import { canBlock, parseTimeoutSeconds } from "../../core/blocking.ts";
+import type { Client } from "../../core/client.ts";
+import { E, ErrorReply, fail, R, type Reply } from "../../core/resp/reply.ts";
+import { ttlArg } from "./args.ts";
+import { group, type Groups } from "./context.ts";
+import { freeSeats, isOpen, MEMBER, publish, setFields, sizeOf } from "./group.ts";
+import type { Waiter } from "./waitlist.ts";
+
+/** The options of a join. */
+export interface JoinArgs {
+  /** Lease in ms, 0 for none. */
+  ttl: number;
+  /** With WAIT: how long to wait in ms (0: forever). */
+  waitMs: number | undefined;
+}
+
+/** Parses `[TTL ms] [WAIT timeout]` from argv[3] on. */
+export function parseJoinArgs(argv: string[]): JoinArgs {
+  const out: JoinArgs = { ttl: 0, waitMs: undefined };
+  for (let i = 3; i < argv.length; i += 2) {
+    if (i + 1 >= argv.length) return fail(E.syntax);
+    const opt = argv[i]!.toUpperCase();
+    const value = argv[i + 1]!;
+    if (opt === "TTL") out.ttl = ttlArg(value);
+    else if (opt === "WAIT") out.waitMs = parseTimeoutSeconds(value);
+    else return fail(E.syntax);
+  }
+  return out;
+}
+
+/** Who asks for a seat: a newcomer, or a waiter whose turn it may be. */
+type Place = "new" | Waiter;
+
+/**
+ * One try at joining: the reply, or undefined when the caller (with WAIT) is to wait. Throws
+ * NOGROUP or WRONGTYPE.
+ */
+function attempt(
+  client: Client,
+  g: Groups,
+  key: string,
+  member: string,
+  args: JoinArgs,
+  place: Place,
+): Reply | undefined {
+  const hash = group(client, g, key);
+  const field = MEMBER + member;
+  const deadline = args.ttl === 0 ? 0 : client.server.now() + args.ttl;
+  const value = String(deadline);
+  const waits = args.waitMs !== undefined;
+  if (hash.has(field)) {
+    // Already in: a retried join or a heartbeat. Only the lease changes.
+    if (hash.get(field) !== value) setFields(client, key, hash, [field, value]);
+  } else {
+    if (!isOpen(hash)) return waits ? undefined : new ErrorReply(`CLOSED group '${key}' is closed`);
+    const ahead = place === "new"
+      ? g.waitlist.length(client.db, key)
+      : (g.waitlist.isFirst(place) ? 0 : Infinity);
+    if (freeSeats(hash) - ahead <= 0) {
+      return waits ? undefined : new ErrorReply(`FULL group '${key}' is full`);
+    }
+    setFields(client, key, hash, [field, value]);
+    publish(client.server, key, "join", member, sizeOf(hash));
+  }
+  if (deadline !== 0) g.leases.add(client.db, key, hash, field, deadline);
+  return sizeOf(hash);
+}
+
+/** GROUP.JOIN group member [TTL ms] [WAIT timeout] */
+export function join(client: Client, g: Groups, argv: string[]): Reply {
+  const key = argv[1]!;
+  const member = argv[2]!;
+  const args = parseJoinArgs(argv);
+  const now = attempt(client, g, key, member, args, "new");
+  if (now !== undefined) return now;
+  // Inside MULTI or a script the caller cannot wait: the answer is the timeout's, as BLPOP's.
+  if (!canBlock(client)) return null;
+  const w = g.waitlist.add(client, client.db, key, member);
+  client.server.blocking.block(client, {
+    keys: [key],
+    timeoutMs: args.waitMs!,
+    command: "group.join",
+    timeoutReply: null,
+    serve: () =>
+      g.leases.run(() => {
+        let reply: Reply | undefined;
+        try {
+          reply = attempt(client, g, key, member, args, w);
+        } catch (e) {
+          g.waitlist.remove(w);
+          throw e;
+        }
+        if (reply !== undefined) g.waitlist.remove(w);
+        return reply;
+      }),
+  });
+  return R.none;
+}
