@@ -26,3 +26,10 @@ export function ttlArg(s: string): number {
   }
   return n;
 }
+
+/** A fencing token: a positive integer. */
+export function tokenArg(s: string): number {
+  const n = parseI64(s);
+  if (typeof n !== "number" || n <= 0) return fail("ERR token must be a positive integer");
+  return n;
+}

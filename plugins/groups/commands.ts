@@ -8,7 +8,7 @@
 import type { Client } from "../../core/client.ts";
 import type { CommandFlag, CommandSpec } from "../../core/command.ts";
 import { E, ErrorReply, fail, MapReply, R, type Reply } from "../../core/resp/reply.ts";
-import { capacityArg } from "./args.ts";
+import { capacityArg, tokenArg } from "./args.ts";
 import { group, type Groups } from "./context.ts";
 import {
   CAPACITY,
@@ -22,7 +22,23 @@ import {
   setFields,
   sizeOf,
 } from "./group.ts";
-import { join } from "./join.ts";
+import { holds, join, stale } from "./join.ts";
+
+/** GROUP.LEAVE group member [TOKEN t] */
+function leave(client: Client, g: Groups, argv: string[]): Reply {
+  const key = argv[1]!;
+  const member = argv[2]!;
+  let token: number | undefined;
+  if (argv.length === 5 && argv[3]!.toUpperCase() === "TOKEN") token = tokenArg(argv[4]!);
+  else if (argv.length === 5) return fail(E.syntax);
+  // The command had exactly these two arguments before TOKEN: other counts keep their error.
+  else if (argv.length !== 3) return fail(E.wrongArgs("group.leave"));
+  const hash = group(client, g, key);
+  if (!hash.has(MEMBER + member)) return 0;
+  if (token !== undefined && !holds(hash, member, token)) return stale(key, member, token);
+  removeMember(client.server, client.db, key, hash, member, "leave");
+  return 1;
+}
 
 function info(client: Client, g: Groups, key: string): Reply {
   const hash = group(client, g, key);
@@ -107,22 +123,16 @@ function specs(g: Groups): CommandSpec[] {
       -3,
       WRITE,
       "Admits a member if the group is open and not full, or waits in line with WAIT; a member already in stays in.",
-      "group member [TTL milliseconds] [WAIT timeout]",
+      "group member [TTL milliseconds] [WITHTOKEN] [TOKEN token] [WAIT timeout]",
       (client, argv) => join(client, g, argv),
     ),
     spec(
       "group.leave",
-      3,
+      -3,
       WRITE,
-      "Removes a member from a group.",
-      "group member",
-      (client, argv) => {
-        const key = argv[1]!;
-        const hash = group(client, g, key);
-        if (!hash.has(MEMBER + argv[2]!)) return 0;
-        removeMember(client.server, client.db, key, hash, argv[2]!, "leave");
-        return 1;
-      },
+      "Removes a member from a group; with TOKEN, only while that fencing token holds its seat.",
+      "group member [TOKEN token]",
+      (client, argv) => leave(client, g, argv),
     ),
     spec("group.open", 2, WRITE, "Opens a group to new members.", "group", (client, argv) => {
       const hash = group(client, g, argv[1]!);

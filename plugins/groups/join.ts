@@ -10,9 +10,20 @@
 import { canBlock, parseTimeoutSeconds } from "../../core/blocking.ts";
 import type { Client } from "../../core/client.ts";
 import { E, ErrorReply, fail, R, type Reply } from "../../core/resp/reply.ts";
-import { ttlArg } from "./args.ts";
+import type { HashValue } from "../../core/types/hash.ts";
+import { tokenArg, ttlArg } from "./args.ts";
 import { group, type Groups } from "./context.ts";
-import { freeSeats, isOpen, MEMBER, publish, setFields, sizeOf } from "./group.ts";
+import {
+  freeSeats,
+  isOpen,
+  MEMBER,
+  MEMBER_TOKEN,
+  numberField,
+  publish,
+  setFields,
+  sizeOf,
+  TOKEN,
+} from "./group.ts";
 import type { Waiter } from "./waitlist.ts";
 
 /** The options of a join. */
@@ -21,20 +32,39 @@ export interface JoinArgs {
   ttl: number;
   /** With WAIT: how long to wait in ms (0: forever). */
   waitMs: number | undefined;
+  /** WITHTOKEN: the reply is `[size, token]`. */
+  withToken: boolean;
+  /** TOKEN t: the member must hold its seat under this fencing token. */
+  token: number | undefined;
 }
 
-/** Parses `[TTL ms] [WAIT timeout]` from argv[3] on. */
+/** Parses `[TTL ms] [WITHTOKEN] [TOKEN t] [WAIT timeout]` from argv[3] on. */
 export function parseJoinArgs(argv: string[]): JoinArgs {
-  const out: JoinArgs = { ttl: 0, waitMs: undefined };
-  for (let i = 3; i < argv.length; i += 2) {
-    if (i + 1 >= argv.length) return fail(E.syntax);
+  const out: JoinArgs = { ttl: 0, waitMs: undefined, withToken: false, token: undefined };
+  for (let i = 3; i < argv.length; i++) {
     const opt = argv[i]!.toUpperCase();
-    const value = argv[i + 1]!;
+    if (opt === "WITHTOKEN") {
+      out.withToken = true;
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined) return fail(E.syntax);
     if (opt === "TTL") out.ttl = ttlArg(value);
     else if (opt === "WAIT") out.waitMs = parseTimeoutSeconds(value);
+    else if (opt === "TOKEN") out.token = tokenArg(value);
     else return fail(E.syntax);
   }
   return out;
+}
+
+/** STALE for a fencing token that no longer holds the member's seat. */
+export function stale(key: string, member: string, token: number): ErrorReply {
+  return new ErrorReply(`STALE token ${token} does not hold the seat of '${member}' in '${key}'`);
+}
+
+/** True when `member` holds its seat under fencing token `token`. */
+export function holds(hash: HashValue, member: string, token: number): boolean {
+  return hash.get(MEMBER_TOKEN + member) === String(token);
 }
 
 /** Who asks for a seat: a newcomer, or a waiter whose turn it may be. */
@@ -57,9 +87,21 @@ function attempt(
   const deadline = args.ttl === 0 ? 0 : client.server.now() + args.ttl;
   const value = String(deadline);
   const waits = args.waitMs !== undefined;
+  // A heartbeat with a token that lost its seat must not take one again.
+  if (args.token !== undefined && !holds(hash, member, args.token)) {
+    return stale(key, member, args.token);
+  }
+  let token = args.withToken ? numberField(hash, MEMBER_TOKEN + member) : 0;
+  const pairs: string[] = [];
+  if (args.withToken && token === 0) {
+    // A new fencing token: one more than the last the group issued, stored with the seat.
+    token = numberField(hash, TOKEN) + 1;
+    pairs.push(TOKEN, String(token), MEMBER_TOKEN + member, String(token));
+  }
   if (hash.has(field)) {
     // Already in: a retried join or a heartbeat. Only the lease changes.
-    if (hash.get(field) !== value) setFields(client, key, hash, [field, value]);
+    if (hash.get(field) !== value) pairs.unshift(field, value);
+    if (pairs.length !== 0) setFields(client, key, hash, pairs);
   } else {
     if (!isOpen(hash)) return waits ? undefined : new ErrorReply(`CLOSED group '${key}' is closed`);
     const ahead = place === "new"
@@ -68,14 +110,14 @@ function attempt(
     if (freeSeats(hash) - ahead <= 0) {
       return waits ? undefined : new ErrorReply(`FULL group '${key}' is full`);
     }
-    setFields(client, key, hash, [field, value]);
+    setFields(client, key, hash, [field, value, ...pairs]);
     publish(client.server, key, "join", member, sizeOf(hash));
   }
   if (deadline !== 0) g.leases.add(client.db, key, hash, field, deadline);
-  return sizeOf(hash);
+  return args.withToken ? [sizeOf(hash), token] : sizeOf(hash);
 }
 
-/** GROUP.JOIN group member [TTL ms] [WAIT timeout] */
+/** GROUP.JOIN group member [TTL ms] [WITHTOKEN] [TOKEN t] [WAIT timeout] */
 export function join(client: Client, g: Groups, argv: string[]): Reply {
   const key = argv[1]!;
   const member = argv[2]!;
