@@ -18,11 +18,15 @@ import {
   isOpen,
   MEMBER,
   OPEN,
+  publish,
   removeMember,
+  RESERVED,
   setFields,
   sizeOf,
+  write,
 } from "./group.ts";
 import { holds, join, stale } from "./join.ts";
+import { reserve } from "./reserve.ts";
 
 /** GROUP.LEAVE group member [TOKEN t] */
 function leave(client: Client, g: Groups, argv: string[]): Reply {
@@ -34,7 +38,13 @@ function leave(client: Client, g: Groups, argv: string[]): Reply {
   // The command had exactly these two arguments before TOKEN: other counts keep their error.
   else if (argv.length !== 3) return fail(E.wrongArgs("group.leave"));
   const hash = group(client, g, key);
-  if (!hash.has(MEMBER + member)) return 0;
+  if (!hash.has(MEMBER + member)) {
+    // Leaving a reservation cancels it (not with a token: reservations have none).
+    if (token !== undefined || !hash.has(RESERVED + member)) return 0;
+    write(client.server, client.db, key, hash, [], [RESERVED + member]);
+    publish(client.server, key, "unreserve", member, sizeOf(hash));
+    return 1;
+  }
   if (token !== undefined && !holds(hash, member, token)) return stale(key, member, token);
   removeMember(client.server, client.db, key, hash, member, "leave");
   return 1;
@@ -133,6 +143,14 @@ function specs(g: Groups): CommandSpec[] {
       "Removes a member from a group; with TOKEN, only while that fencing token holds its seat.",
       "group member [TOKEN token]",
       (client, argv) => leave(client, g, argv),
+    ),
+    spec(
+      "group.reserve",
+      5,
+      WRITE,
+      "Holds a seat for a member until its TTL passes; the member's GROUP.JOIN confirms it.",
+      "group member TTL milliseconds",
+      (client, argv) => reserve(client, g, argv),
     ),
     spec("group.open", 2, WRITE, "Opens a group to new members.", "group", (client, argv) => {
       const hash = group(client, g, argv[1]!);

@@ -34,6 +34,9 @@ export const META = "d:";
 /** Prefix of bans (value: the deadline). */
 export const BANNED = "b:";
 
+/** Prefixes of the fields whose value is a deadline (Unix ms) that the tick acts on. */
+export const DEADLINES = [MEMBER, RESERVED];
+
 /** The fields of a member besides `m:<member>`, removed with it. */
 const MEMBER_EXTRAS = [MEMBER_TOKEN, GRACE, AWAY, META];
 

@@ -20,9 +20,11 @@ import {
   MEMBER_TOKEN,
   numberField,
   publish,
+  RESERVED,
   setFields,
   sizeOf,
   TOKEN,
+  write,
 } from "./group.ts";
 import type { Waiter } from "./waitlist.ts";
 
@@ -68,7 +70,28 @@ export function holds(hash: HashValue, member: string, token: number): boolean {
 }
 
 /** Who asks for a seat: a newcomer, or a waiter whose turn it may be. */
-type Place = "new" | Waiter;
+export type Place = "new" | Waiter;
+
+/**
+ * Why `seats` new seats cannot be taken in the group now (CLOSED or FULL), or undefined when they
+ * can. While people wait, free seats are theirs: a newcomer needs more free seats than waiters,
+ * a waiter must be first in line.
+ */
+export function refusal(
+  client: Client,
+  g: Groups,
+  key: string,
+  hash: HashValue,
+  place: Place,
+  seats = 1,
+): ErrorReply | undefined {
+  if (!isOpen(hash)) return new ErrorReply(`CLOSED group '${key}' is closed`);
+  const ahead = place === "new"
+    ? g.waitlist.length(client.db, key)
+    : (g.waitlist.isFirst(place) ? 0 : Infinity);
+  if (freeSeats(hash) - ahead < seats) return new ErrorReply(`FULL group '${key}' is full`);
+  return undefined;
+}
 
 /**
  * One try at joining: the reply, or undefined when the caller (with WAIT) is to wait. Throws
@@ -102,14 +125,13 @@ function attempt(
     // Already in: a retried join or a heartbeat. Only the lease changes.
     if (hash.get(field) !== value) pairs.unshift(field, value);
     if (pairs.length !== 0) setFields(client, key, hash, pairs);
+  } else if (hash.has(RESERVED + member)) {
+    // A reservation confirmed: its seat is this member's, open or closed, full or not.
+    write(client.server, client.db, key, hash, [field, value, ...pairs], [RESERVED + member]);
+    publish(client.server, key, "join", member, sizeOf(hash));
   } else {
-    if (!isOpen(hash)) return waits ? undefined : new ErrorReply(`CLOSED group '${key}' is closed`);
-    const ahead = place === "new"
-      ? g.waitlist.length(client.db, key)
-      : (g.waitlist.isFirst(place) ? 0 : Infinity);
-    if (freeSeats(hash) - ahead <= 0) {
-      return waits ? undefined : new ErrorReply(`FULL group '${key}' is full`);
-    }
+    const no = refusal(client, g, key, hash, place);
+    if (no !== undefined) return waits ? undefined : no;
     setFields(client, key, hash, [field, value, ...pairs]);
     publish(client.server, key, "join", member, sizeOf(hash));
   }

@@ -16,7 +16,16 @@ import type { Database, Value } from "../../core/keyspace/database.ts";
 import { N } from "../../core/notify.ts";
 import type { Server } from "../../core/server.ts";
 import type { HashValue } from "../../core/types/hash.ts";
-import { CAPACITY, forgetSeats, MEMBER, OPEN, removeMember } from "./group.ts";
+import { CAPACITY, DEADLINES, forgetSeats, OPEN } from "./group.ts";
+
+/** What to do when a deadline field's time comes (the field still holds it). */
+export type DeadlinePassed = (
+  db: Database,
+  key: string,
+  hash: HashValue,
+  field: string,
+  at: number,
+) => void;
 
 /** A min-heap of [deadline, payload]. */
 class Heap<T> {
@@ -91,7 +100,11 @@ export class Leases {
   /** Nonzero while a GROUP command runs (it records its own leases). */
   private inCommand = 0;
 
-  constructor(private readonly server: Server) {
+  /**
+   * @param server the server
+   * @param passed what a deadline that passes does (expiry.ts)
+   */
+  constructor(private readonly server: Server, private readonly passed: DeadlinePassed) {
     // A key replaced whole (RENAME, RESTORE, MOVE) shows in keyModified; a hash changed by a hash
     // command shows in its keyspace event, raised once the fields are in.
     server.on("keyModified", (db, key) => {
@@ -162,7 +175,7 @@ export class Leases {
     if (hash === undefined) return;
     forgetSeats(hash);
     hash.forEach((field, value) => {
-      if (!field.startsWith(MEMBER)) return;
+      if (!DEADLINES.some((p) => field.startsWith(p))) return;
       const at = Number(value);
       if (at > 0) this.add(db, key, hash, field, at);
     });
@@ -201,8 +214,7 @@ export class Leases {
       if (g.hash.get(field) !== String(at)) continue;
       // A change outside a command: let a background save keep its copy first.
       g.db.beforeWrite?.(g.hash);
-      const member = field.slice(MEMBER.length);
-      this.run(() => removeMember(this.server, g.db, g.key, g.hash, member, "expire"));
+      this.run(() => this.passed(g.db, g.key, g.hash, field, at));
     }
     if (g.deadlines.size === 0) this.tracked.delete(g);
     this.schedule(g);

@@ -16,6 +16,7 @@
 
 import type { Plugin } from "../../core/server.ts";
 import { groupCommands } from "./commands.ts";
+import { deadlinePassed } from "./expiry.ts";
 import { Leases } from "./leases.ts";
 import { Waitlist } from "./waitlist.ts";
 
@@ -28,7 +29,7 @@ export function groups(): Plugin {
   return {
     name: "groups",
     setup(server) {
-      const leases = new Leases(server);
+      const leases = new Leases(server, deadlinePassed(server));
       const state = { leases, waitlist: new Waitlist(server) };
       for (const spec of groupCommands(state)) server.registerCommand(spec);
       server.on("cron", () => {
