@@ -33,3 +33,12 @@ export function tokenArg(s: string): number {
   if (typeof n !== "number" || n <= 0) return fail("ERR token must be a positive integer");
   return n;
 }
+
+/** A grace period: a positive number of milliseconds. */
+export function graceArg(s: string): number {
+  const n = parseI64(s);
+  if (typeof n !== "number" || n <= 0) {
+    return fail("ERR GRACE must be a positive integer number of milliseconds");
+  }
+  return n;
+}

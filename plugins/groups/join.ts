@@ -11,10 +11,12 @@ import { canBlock, parseTimeoutSeconds } from "../../core/blocking.ts";
 import type { Client } from "../../core/client.ts";
 import { E, ErrorReply, fail, R, type Reply } from "../../core/resp/reply.ts";
 import type { HashValue } from "../../core/types/hash.ts";
-import { tokenArg, ttlArg } from "./args.ts";
+import { graceArg, tokenArg, ttlArg } from "./args.ts";
 import { group, type Groups } from "./context.ts";
 import {
+  AWAY,
   freeSeats,
+  GRACE,
   isOpen,
   MEMBER,
   MEMBER_TOKEN,
@@ -38,11 +40,19 @@ export interface JoinArgs {
   withToken: boolean;
   /** TOKEN t: the member must hold its seat under this fencing token. */
   token: number | undefined;
+  /** GRACE ms: once the lease passes, away this long before removal (0: none). */
+  grace: number;
 }
 
-/** Parses `[TTL ms] [WITHTOKEN] [TOKEN t] [WAIT timeout]` from argv[3] on. */
+/** Parses `[TTL ms] [GRACE ms] [WITHTOKEN] [TOKEN t] [WAIT timeout]` from argv[3] on. */
 export function parseJoinArgs(argv: string[]): JoinArgs {
-  const out: JoinArgs = { ttl: 0, waitMs: undefined, withToken: false, token: undefined };
+  const out: JoinArgs = {
+    ttl: 0,
+    waitMs: undefined,
+    withToken: false,
+    token: undefined,
+    grace: 0,
+  };
   for (let i = 3; i < argv.length; i++) {
     const opt = argv[i]!.toUpperCase();
     if (opt === "WITHTOKEN") {
@@ -54,8 +64,10 @@ export function parseJoinArgs(argv: string[]): JoinArgs {
     if (opt === "TTL") out.ttl = ttlArg(value);
     else if (opt === "WAIT") out.waitMs = parseTimeoutSeconds(value);
     else if (opt === "TOKEN") out.token = tokenArg(value);
+    else if (opt === "GRACE") out.grace = graceArg(value);
     else return fail(E.syntax);
   }
+  if (out.grace !== 0 && out.ttl === 0) return fail("ERR GRACE needs a TTL");
   return out;
 }
 
@@ -121,10 +133,22 @@ function attempt(
     token = numberField(hash, TOKEN) + 1;
     pairs.push(TOKEN, String(token), MEMBER_TOKEN + member, String(token));
   }
+  const graceField = GRACE + member;
+  if (args.grace !== 0) {
+    if (hash.get(graceField) !== String(args.grace)) pairs.push(graceField, String(args.grace));
+  }
   if (hash.has(field)) {
-    // Already in: a retried join or a heartbeat. Only the lease changes.
+    // Already in: a retried join or a heartbeat. Only the lease (and grace) change; an away
+    // member is back.
     if (hash.get(field) !== value) pairs.unshift(field, value);
-    if (pairs.length !== 0) setFields(client, key, hash, pairs);
+    const remove = [];
+    if (args.grace === 0 && hash.has(graceField)) remove.push(graceField);
+    const back = hash.has(AWAY + member);
+    if (back) remove.push(AWAY + member);
+    if (pairs.length !== 0 || remove.length !== 0) {
+      write(client.server, client.db, key, hash, pairs, remove);
+    }
+    if (back) publish(client.server, key, "back", member, sizeOf(hash));
   } else if (hash.has(RESERVED + member)) {
     // A reservation confirmed: its seat is this member's, open or closed, full or not.
     write(client.server, client.db, key, hash, [field, value, ...pairs], [RESERVED + member]);
@@ -139,7 +163,7 @@ function attempt(
   return args.withToken ? [sizeOf(hash), token] : sizeOf(hash);
 }
 
-/** GROUP.JOIN group member [TTL ms] [WITHTOKEN] [TOKEN t] [WAIT timeout] */
+/** GROUP.JOIN group member [TTL ms] [GRACE ms] [WITHTOKEN] [TOKEN t] [WAIT timeout] */
 export function join(client: Client, g: Groups, argv: string[]): Reply {
   const key = argv[1]!;
   const member = argv[2]!;

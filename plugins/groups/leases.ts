@@ -18,14 +18,17 @@ import type { Server } from "../../core/server.ts";
 import type { HashValue } from "../../core/types/hash.ts";
 import { CAPACITY, DEADLINES, forgetSeats, OPEN } from "./group.ts";
 
-/** What to do when a deadline field's time comes (the field still holds it). */
+/**
+ * What to do when a deadline field's time comes (the field still holds it): returns the next
+ * deadline it set, as `[field, at]`, if any.
+ */
 export type DeadlinePassed = (
   db: Database,
   key: string,
   hash: HashValue,
   field: string,
   at: number,
-) => void;
+) => [string, number] | undefined;
 
 /** A min-heap of [deadline, payload]. */
 class Heap<T> {
@@ -214,7 +217,8 @@ export class Leases {
       if (g.hash.get(field) !== String(at)) continue;
       // A change outside a command: let a background save keep its copy first.
       g.db.beforeWrite?.(g.hash);
-      this.run(() => this.passed(g.db, g.key, g.hash, field, at));
+      const next = this.run(() => this.passed(g.db, g.key, g.hash, field, at));
+      if (next !== undefined) g.deadlines.push(next[1], next[0]);
     }
     if (g.deadlines.size === 0) this.tracked.delete(g);
     this.schedule(g);
