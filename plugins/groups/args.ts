@@ -42,3 +42,12 @@ export function graceArg(s: string): number {
   }
   return n;
 }
+
+/** A ban's length: a positive number of milliseconds. */
+export function banArg(s: string): number {
+  const n = parseI64(s);
+  if (typeof n !== "number" || n <= 0) {
+    return fail("ERR BAN must be a positive integer number of milliseconds");
+  }
+  return n;
+}

@@ -8,7 +8,7 @@
 import type { Client } from "../../core/client.ts";
 import type { CommandFlag, CommandSpec } from "../../core/command.ts";
 import { E, ErrorReply, fail, MapReply, R, type Reply } from "../../core/resp/reply.ts";
-import { capacityArg, tokenArg } from "./args.ts";
+import { capacityArg } from "./args.ts";
 import { group, type Groups } from "./context.ts";
 import {
   CAPACITY,
@@ -18,37 +18,12 @@ import {
   isOpen,
   MEMBER,
   OPEN,
-  publish,
-  removeMember,
-  RESERVED,
   setFields,
   sizeOf,
-  write,
 } from "./group.ts";
-import { holds, join, stale } from "./join.ts";
+import { join } from "./join.ts";
+import { joinAll, kick, leave, members, setMeta } from "./members.ts";
 import { reserve } from "./reserve.ts";
-
-/** GROUP.LEAVE group member [TOKEN t] */
-function leave(client: Client, g: Groups, argv: string[]): Reply {
-  const key = argv[1]!;
-  const member = argv[2]!;
-  let token: number | undefined;
-  if (argv.length === 5 && argv[3]!.toUpperCase() === "TOKEN") token = tokenArg(argv[4]!);
-  else if (argv.length === 5) return fail(E.syntax);
-  // The command had exactly these two arguments before TOKEN: other counts keep their error.
-  else if (argv.length !== 3) return fail(E.wrongArgs("group.leave"));
-  const hash = group(client, g, key);
-  if (!hash.has(MEMBER + member)) {
-    // Leaving a reservation cancels it (not with a token: reservations have none).
-    if (token !== undefined || !hash.has(RESERVED + member)) return 0;
-    write(client.server, client.db, key, hash, [], [RESERVED + member]);
-    publish(client.server, key, "unreserve", member, sizeOf(hash));
-    return 1;
-  }
-  if (token !== undefined && !holds(hash, member, token)) return stale(key, member, token);
-  removeMember(client.server, client.db, key, hash, member, "leave");
-  return 1;
-}
 
 function info(client: Client, g: Groups, key: string): Reply {
   const hash = group(client, g, key);
@@ -133,7 +108,7 @@ function specs(g: Groups): CommandSpec[] {
       -3,
       WRITE,
       "Admits a member if the group is open and not full, or waits in line with WAIT; a member already in stays in.",
-      "group member [TTL milliseconds] [WITHTOKEN] [TOKEN token] [WAIT timeout]",
+      "group member [TTL milliseconds] [GRACE milliseconds] [WITHTOKEN] [TOKEN token] [WAIT timeout] [META field value [field value ...]]",
       (client, argv) => join(client, g, argv),
     ),
     spec(
@@ -185,14 +160,38 @@ function specs(g: Groups): CommandSpec[] {
       "group",
       (client, argv) => info(client, g, argv[1]!),
     ),
-    spec("group.members", 2, READ, "Returns the members of a group.", "group", (client, argv) => {
-      const hash = group(client, g, argv[1]!);
-      const out: Reply[] = [];
-      hash.forEach((field) => {
-        if (field.startsWith(MEMBER)) out.push(field.slice(MEMBER.length));
-      });
-      return out;
-    }),
+    spec(
+      "group.members",
+      -2,
+      READ,
+      "Returns the members of a group, with their metadata with WITHMETA.",
+      "group [WITHMETA]",
+      (client, argv) => members(client, g, argv),
+    ),
+    spec(
+      "group.setmeta",
+      -5,
+      WRITE,
+      "Sets metadata fields of a member.",
+      "group member field value [field value ...]",
+      (client, argv) => setMeta(client, g, argv),
+    ),
+    spec(
+      "group.kick",
+      -3,
+      WRITE,
+      "Removes a member (or its reservation), and with BAN keeps it out for a while.",
+      "group member [BAN milliseconds]",
+      (client, argv) => kick(client, g, argv),
+    ),
+    spec(
+      "group.joinall",
+      -3,
+      WRITE,
+      "Admits every member given, or none of them.",
+      "group member [member ...]",
+      (client, argv) => joinAll(client, g, argv),
+    ),
     spec(
       "group.ismember",
       3,

@@ -2,8 +2,8 @@
  * What happens when a deadline in a group passes (called by the lease bookkeeping, on the master
  * only, from the tick or before a GROUP command reads the group): a member whose lease passed is
  * marked away for its grace period if it has one, else removed; an away member whose grace passed
- * is removed; a reservation that was not confirmed frees its seat. Each notifies, and a freed seat
- * goes to the first waiter once the change is done.
+ * is removed; a reservation that was not confirmed frees its seat; a ban ends. Each but the last
+ * notifies, and a freed seat goes to the first waiter once the change is done.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import type { Server } from "../../core/server.ts";
 import type { HashValue } from "../../core/types/hash.ts";
 import {
   AWAY,
+  BANNED,
   GRACE,
   MEMBER,
   numberField,
@@ -44,6 +45,9 @@ export function deadlinePassed(server: Server): DeadlinePassed {
     } else if (field.startsWith(RESERVED)) {
       write(server, db, key, hash, [], [field]);
       publish(server, key, "reserve-expire", field.slice(RESERVED.length), sizeOf(hash));
+    } else if (field.startsWith(BANNED)) {
+      // A ban that passed: the field goes, quietly.
+      write(server, db, key, hash, [], [field]);
     }
     return undefined;
   };

@@ -35,7 +35,7 @@ export const META = "d:";
 export const BANNED = "b:";
 
 /** Prefixes of the fields whose value is a deadline (Unix ms) that the tick acts on. */
-export const DEADLINES = [MEMBER, RESERVED, AWAY];
+export const DEADLINES = [MEMBER, RESERVED, AWAY, BANNED];
 
 /** The fields of a member besides `m:<member>`, removed with it. */
 const MEMBER_EXTRAS = [MEMBER_TOKEN, GRACE, AWAY, META];

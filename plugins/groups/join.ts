@@ -15,6 +15,7 @@ import { graceArg, tokenArg, ttlArg } from "./args.ts";
 import { group, type Groups } from "./context.ts";
 import {
   AWAY,
+  BANNED,
   freeSeats,
   GRACE,
   isOpen,
@@ -28,6 +29,7 @@ import {
   TOKEN,
   write,
 } from "./group.ts";
+import { mergeMeta } from "./meta.ts";
 import type { Waiter } from "./waitlist.ts";
 
 /** The options of a join. */
@@ -42,9 +44,14 @@ export interface JoinArgs {
   token: number | undefined;
   /** GRACE ms: once the lease passes, away this long before removal (0: none). */
   grace: number;
+  /** META field value ...: metadata to set. */
+  meta: string[];
 }
 
-/** Parses `[TTL ms] [GRACE ms] [WITHTOKEN] [TOKEN t] [WAIT timeout]` from argv[3] on. */
+/**
+ * Parses `[TTL ms] [GRACE ms] [WITHTOKEN] [TOKEN t] [WAIT timeout] [META field value ...]` from
+ * argv[3] on.
+ */
 export function parseJoinArgs(argv: string[]): JoinArgs {
   const out: JoinArgs = {
     ttl: 0,
@@ -52,12 +59,19 @@ export function parseJoinArgs(argv: string[]): JoinArgs {
     withToken: false,
     token: undefined,
     grace: 0,
+    meta: [],
   };
   for (let i = 3; i < argv.length; i++) {
     const opt = argv[i]!.toUpperCase();
     if (opt === "WITHTOKEN") {
       out.withToken = true;
       continue;
+    }
+    if (opt === "META") {
+      // The field-value pairs run to the end of the command.
+      out.meta = argv.slice(i + 1);
+      if (out.meta.length === 0 || out.meta.length % 2 !== 0) return fail(E.syntax);
+      break;
     }
     const value = argv[++i];
     if (value === undefined) return fail(E.syntax);
@@ -79,6 +93,17 @@ export function stale(key: string, member: string, token: number): ErrorReply {
 /** True when `member` holds its seat under fencing token `token`. */
 export function holds(hash: HashValue, member: string, token: number): boolean {
   return hash.get(MEMBER_TOKEN + member) === String(token);
+}
+
+/** BANNED for a member whose ban has not passed, or undefined. */
+export function banned(
+  client: Client,
+  hash: HashValue,
+  key: string,
+  member: string,
+): ErrorReply | undefined {
+  if (numberField(hash, BANNED + member) <= client.server.now()) return undefined;
+  return new ErrorReply(`BANNED member '${member}' is banned from group '${key}'`);
 }
 
 /** Who asks for a seat: a newcomer, or a waiter whose turn it may be. */
@@ -133,6 +158,14 @@ function attempt(
     token = numberField(hash, TOKEN) + 1;
     pairs.push(TOKEN, String(token), MEMBER_TOKEN + member, String(token));
   }
+  let metaChanged = false;
+  if (args.meta.length !== 0) {
+    const { pair } = mergeMeta(hash, member, args.meta);
+    if (pair !== undefined) {
+      pairs.push(...pair);
+      metaChanged = true;
+    }
+  }
   const graceField = GRACE + member;
   if (args.grace !== 0) {
     if (hash.get(graceField) !== String(args.grace)) pairs.push(graceField, String(args.grace));
@@ -149,11 +182,14 @@ function attempt(
       write(client.server, client.db, key, hash, pairs, remove);
     }
     if (back) publish(client.server, key, "back", member, sizeOf(hash));
+    if (metaChanged) publish(client.server, key, "meta", member, sizeOf(hash));
   } else if (hash.has(RESERVED + member)) {
     // A reservation confirmed: its seat is this member's, open or closed, full or not.
     write(client.server, client.db, key, hash, [field, value, ...pairs], [RESERVED + member]);
     publish(client.server, key, "join", member, sizeOf(hash));
   } else {
+    const ban = banned(client, hash, key, member);
+    if (ban !== undefined) return ban;
     const no = refusal(client, g, key, hash, place);
     if (no !== undefined) return waits ? undefined : no;
     setFields(client, key, hash, [field, value, ...pairs]);
@@ -163,7 +199,10 @@ function attempt(
   return args.withToken ? [sizeOf(hash), token] : sizeOf(hash);
 }
 
-/** GROUP.JOIN group member [TTL ms] [GRACE ms] [WITHTOKEN] [TOKEN t] [WAIT timeout] */
+/**
+ * GROUP.JOIN group member [TTL ms] [GRACE ms] [WITHTOKEN] [TOKEN t] [WAIT timeout]
+ * [META field value ...]
+ */
 export function join(client: Client, g: Groups, argv: string[]): Reply {
   const key = argv[1]!;
   const member = argv[2]!;

@@ -11,7 +11,7 @@ import { E, fail, type Reply } from "../../core/resp/reply.ts";
 import { ttlArg } from "./args.ts";
 import { group, type Groups } from "./context.ts";
 import { MEMBER, publish, RESERVED, reservedOf, setFields, sizeOf } from "./group.ts";
-import { refusal } from "./join.ts";
+import { banned, refusal } from "./join.ts";
 
 /** GROUP.RESERVE group member TTL ms: seats taken (members and reservations) after the call. */
 export function reserve(client: Client, g: Groups, argv: string[]): Reply {
@@ -26,7 +26,7 @@ export function reserve(client: Client, g: Groups, argv: string[]): Reply {
   const field = RESERVED + member;
   const deadline = client.server.now() + ttl;
   if (!hash.has(field)) {
-    const no = refusal(client, g, key, hash, "new");
+    const no = banned(client, hash, key, member) ?? refusal(client, g, key, hash, "new");
     if (no !== undefined) return no;
   }
   const fresh = !hash.has(field);
