@@ -7,7 +7,7 @@
 
 import type { Client } from "../../core/client.ts";
 import type { CommandFlag, CommandSpec } from "../../core/command.ts";
-import { E, ErrorReply, fail, MapReply, R, type Reply } from "../../core/resp/reply.ts";
+import { E, ErrorReply, fail, R, type Reply } from "../../core/resp/reply.ts";
 import { capacityArg } from "./args.ts";
 import { group, type Groups } from "./context.ts";
 import {
@@ -19,34 +19,11 @@ import {
   MEMBER,
   OPEN,
   setFields,
-  sizeOf,
 } from "./group.ts";
+import { info } from "./info.ts";
 import { join } from "./join.ts";
 import { joinAll, kick, leave, members, setMeta } from "./members.ts";
 import { reserve } from "./reserve.ts";
-
-function info(client: Client, g: Groups, key: string): Reply {
-  const hash = group(client, g, key);
-  const now = client.server.now();
-  const members: Reply[] = [];
-  hash.forEach((field, value) => {
-    if (!field.startsWith(MEMBER)) return;
-    const at = Number(value);
-    members.push(field.slice(MEMBER.length), at === 0 ? -1 : Math.max(0, at - now));
-  });
-  return new MapReply([
-    "name",
-    key,
-    "capacity",
-    capacityOf(hash),
-    "size",
-    sizeOf(hash),
-    "open",
-    isOpen(hash) ? 1 : 0,
-    "members",
-    new MapReply(members),
-  ]);
-}
 
 const WRITE: readonly CommandFlag[] = ["write", "denyoom", "fast"];
 const READ: readonly CommandFlag[] = ["readonly", "fast"];
@@ -156,7 +133,7 @@ function specs(g: Groups): CommandSpec[] {
       "group.info",
       2,
       READ,
-      "Returns a group's name, capacity, size, open flag and members with their lease.",
+      "Returns a group's name, capacity, size, open flag, members with their lease, waiters, reservations, away members, last token and counters.",
       "group",
       (client, argv) => info(client, g, argv[1]!),
     ),

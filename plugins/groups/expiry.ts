@@ -20,7 +20,6 @@ import {
   publish,
   removeMember,
   RESERVED,
-  sizeOf,
   write,
 } from "./group.ts";
 import type { DeadlinePassed } from "./leases.ts";
@@ -36,7 +35,7 @@ export function deadlinePassed(server: Server): DeadlinePassed {
       if (grace > 0) {
         const until = at + grace;
         write(server, db, key, hash, [AWAY + member, String(until)]);
-        publish(server, key, "away", member, sizeOf(hash));
+        publish(server, key, "away", member, hash);
         return [AWAY + member, until];
       }
       removeMember(server, db, key, hash, member, "expire");
@@ -44,7 +43,7 @@ export function deadlinePassed(server: Server): DeadlinePassed {
       removeMember(server, db, key, hash, field.slice(AWAY.length), "expire");
     } else if (field.startsWith(RESERVED)) {
       write(server, db, key, hash, [], [field]);
-      publish(server, key, "reserve-expire", field.slice(RESERVED.length), sizeOf(hash));
+      publish(server, key, "reserve-expire", field.slice(RESERVED.length), hash);
     } else if (field.startsWith(BANNED)) {
       // A ban that passed: the field goes, quietly.
       write(server, db, key, hash, [], [field]);

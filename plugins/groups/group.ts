@@ -180,9 +180,43 @@ export function setFields(client: Client, key: string, hash: HashValue, pairs: s
   write(client.server, client.db, key, hash, pairs);
 }
 
-/** Publishes `event member size` on the group's channel. */
-export function publish(server: Server, key: string, event: string, member: string, n: number) {
-  server.pubsub.publish(channelOf(key), `${event} ${member} ${n}`);
+/**
+ * What happened to a group on this server since it started (GROUP.INFO): in memory, not in the
+ * hash, so that counting never writes (a refused join propagates nothing).
+ */
+export interface Counters {
+  /** Members admitted (joins, confirmed reservations, waiters let in, parties). */
+  joins: number;
+  /** Joins, reservations and parties refused with FULL. */
+  full: number;
+  /** Members removed because their lease (and grace) passed, and reservations that passed. */
+  expiries: number;
+  /** Members and reservations removed by GROUP.KICK. */
+  kicks: number;
+}
+
+const counters = new WeakMap<HashValue, Counters>();
+
+/** The counters of a group hash. */
+export function countersOf(hash: HashValue): Counters {
+  let c = counters.get(hash);
+  if (c === undefined) counters.set(hash, c = { joins: 0, full: 0, expiries: 0, kicks: 0 });
+  return c;
+}
+
+/** Counts the notification's event, then publishes `event member size` on the group's channel. */
+export function publish(
+  server: Server,
+  key: string,
+  event: string,
+  member: string,
+  hash: HashValue,
+): void {
+  const c = countersOf(hash);
+  if (event === "join") c.joins++;
+  else if (event === "expire" || event === "reserve-expire") c.expiries++;
+  else if (event === "kick") c.kicks++;
+  server.pubsub.publish(channelOf(key), `${event} ${member} ${sizeOf(hash)}`);
 }
 
 /** The fields that hold `member` in a group (its seat and what belongs to it). */
@@ -203,7 +237,7 @@ export function removeMember(
   why: string,
 ): void {
   write(server, db, key, hash, [], memberFields(member));
-  publish(server, key, why, member, sizeOf(hash));
+  publish(server, key, why, member, hash);
 }
 
 /** Creates a group hash at `key` (the caller checked the key is free). */

@@ -16,6 +16,7 @@ import { group, type Groups } from "./context.ts";
 import {
   AWAY,
   BANNED,
+  countersOf,
   freeSeats,
   GRACE,
   isOpen,
@@ -106,6 +107,12 @@ export function banned(
   return new ErrorReply(`BANNED member '${member}' is banned from group '${key}'`);
 }
 
+/** `err`, a refusal answered to the client, counted when it is FULL (GROUP.INFO `full`). */
+export function refused(hash: HashValue, err: ErrorReply): ErrorReply {
+  if (err.message.startsWith("FULL ")) countersOf(hash).full++;
+  return err;
+}
+
 /** Who asks for a seat: a newcomer, or a waiter whose turn it may be. */
 export type Place = "new" | Waiter;
 
@@ -181,19 +188,19 @@ function attempt(
     if (pairs.length !== 0 || remove.length !== 0) {
       write(client.server, client.db, key, hash, pairs, remove);
     }
-    if (back) publish(client.server, key, "back", member, sizeOf(hash));
-    if (metaChanged) publish(client.server, key, "meta", member, sizeOf(hash));
+    if (back) publish(client.server, key, "back", member, hash);
+    if (metaChanged) publish(client.server, key, "meta", member, hash);
   } else if (hash.has(RESERVED + member)) {
     // A reservation confirmed: its seat is this member's, open or closed, full or not.
     write(client.server, client.db, key, hash, [field, value, ...pairs], [RESERVED + member]);
-    publish(client.server, key, "join", member, sizeOf(hash));
+    publish(client.server, key, "join", member, hash);
   } else {
     const ban = banned(client, hash, key, member);
     if (ban !== undefined) return ban;
     const no = refusal(client, g, key, hash, place);
-    if (no !== undefined) return waits ? undefined : no;
+    if (no !== undefined) return waits ? undefined : refused(hash, no);
     setFields(client, key, hash, [field, value, ...pairs]);
-    publish(client.server, key, "join", member, sizeOf(hash));
+    publish(client.server, key, "join", member, hash);
   }
   if (deadline !== 0) g.leases.add(client.db, key, hash, field, deadline);
   return args.withToken ? [sizeOf(hash), token] : sizeOf(hash);

@@ -11,7 +11,7 @@ import type { HashValue } from "../../core/types/hash.ts";
 import { banArg, tokenArg } from "./args.ts";
 import { group, type Groups } from "./context.ts";
 import { BANNED, MEMBER, publish, removeMember, RESERVED, sizeOf, write } from "./group.ts";
-import { banned, holds, refusal, stale } from "./join.ts";
+import { banned, holds, refusal, refused, stale } from "./join.ts";
 import { mergeMeta, metaOf } from "./meta.ts";
 
 /** Removes `member`'s reservation, notifying `why`; false when it has none. */
@@ -24,7 +24,7 @@ function dropReservation(
 ) {
   if (!hash.has(RESERVED + member)) return false;
   write(client.server, client.db, key, hash, [], [RESERVED + member]);
-  publish(client.server, key, why, member, sizeOf(hash));
+  publish(client.server, key, why, member, hash);
   return true;
 }
 
@@ -85,13 +85,13 @@ export function joinAll(client: Client, g: Groups, argv: string[]): Reply {
   const needSeats = fresh.filter((m) => !hash.has(RESERVED + m)).length;
   if (needSeats !== 0) {
     const no = refusal(client, g, key, hash, "new", needSeats);
-    if (no !== undefined) return no;
+    if (no !== undefined) return refused(hash, no);
   }
   if (fresh.length !== 0) {
     const reserved = fresh.filter((m) => hash.has(RESERVED + m)).map((m) => RESERVED + m);
     write(client.server, client.db, key, hash, fresh.flatMap((m) => [MEMBER + m, "0"]), reserved);
     // One notification per member, each with the size once the whole party is in.
-    for (const m of fresh) publish(client.server, key, "join", m, sizeOf(hash));
+    for (const m of fresh) publish(client.server, key, "join", m, hash);
   }
   return sizeOf(hash);
 }
@@ -108,7 +108,7 @@ export function setMeta(client: Client, g: Groups, argv: string[]): Reply {
   const { pair, added } = mergeMeta(hash, member, argv.slice(3));
   if (pair !== undefined) {
     write(client.server, client.db, key, hash, pair);
-    publish(client.server, key, "meta", member, sizeOf(hash));
+    publish(client.server, key, "meta", member, hash);
   }
   return added;
 }

@@ -11,7 +11,7 @@ import { E, fail, type Reply } from "../../core/resp/reply.ts";
 import { ttlArg } from "./args.ts";
 import { group, type Groups } from "./context.ts";
 import { MEMBER, publish, RESERVED, reservedOf, setFields, sizeOf } from "./group.ts";
-import { banned, refusal } from "./join.ts";
+import { banned, refusal, refused } from "./join.ts";
 
 /** GROUP.RESERVE group member TTL ms: seats taken (members and reservations) after the call. */
 export function reserve(client: Client, g: Groups, argv: string[]): Reply {
@@ -27,11 +27,11 @@ export function reserve(client: Client, g: Groups, argv: string[]): Reply {
   const deadline = client.server.now() + ttl;
   if (!hash.has(field)) {
     const no = banned(client, hash, key, member) ?? refusal(client, g, key, hash, "new");
-    if (no !== undefined) return no;
+    if (no !== undefined) return refused(hash, no);
   }
   const fresh = !hash.has(field);
   setFields(client, key, hash, [field, String(deadline)]);
   g.leases.add(client.db, key, hash, field, deadline);
-  if (fresh) publish(client.server, key, "reserve", member, sizeOf(hash));
+  if (fresh) publish(client.server, key, "reserve", member, hash);
   return taken();
 }
