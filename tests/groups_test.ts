@@ -408,6 +408,11 @@ test("COMMAND DOCS and COMMAND INFO describe the GROUP commands", () => {
     "info",
     "members",
     "ismember",
+    "pos",
+    "reserve",
+    "setmeta",
+    "kick",
+    "joinall",
   ];
   const docs = call("COMMAND", "DOCS", ...names.map((n) => `group.${n}`)) as MapReply;
   const byName = new Map<string, Reply[]>();
@@ -436,6 +441,20 @@ test("COMMAND DOCS and COMMAND INFO describe the GROUP commands", () => {
   const flags = (f: Reply) => (f as SetReply).items.map((x) => (x as SimpleString).value);
   assert.ok(flags(cmdInfo[0]![2]!).includes("write"));
   assert.ok(flags(cmdInfo[1]![2]!).includes("readonly"));
+  // The second edition's commands are declared as the first's: @hash, @write or @read, @fast.
+  const more = call(
+    "COMMAND",
+    "INFO",
+    "group.reserve",
+    "group.setmeta",
+    "group.kick",
+    "group.joinall",
+    "group.pos",
+  ) as Reply[][];
+  const cats = (r: Reply[]) => (r[6] as SetReply).items.map((x) => (x as SimpleString).value);
+  for (const r of more.slice(0, 4)) assert.deepEqual(cats(r), ["@write", "@hash", "@fast"]);
+  assert.deepEqual(cats(more[4]!), ["@read", "@hash", "@fast"]);
+  assert.deepEqual(more.map((r) => r[1]), [5, -5, -3, -3, 3]);
 });
 
 test("a group is a hash: TYPE, layout, SCAN, RENAME, COPY, EXPIRE, DEL and plain HSET/HDEL", async () => {

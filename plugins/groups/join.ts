@@ -130,11 +130,14 @@ export function refusal(
   seats = 1,
 ): ErrorReply | undefined {
   if (!isOpen(hash)) return new ErrorReply(`CLOSED group '${key}' is closed`);
+  const full = () => new ErrorReply(`FULL group '${key}' is full`);
+  const free = freeSeats(hash);
+  // Full whoever asks: the line need not be looked at.
+  if (free < seats) return full();
   const ahead = place === "new"
     ? g.waitlist.length(client.db, key)
     : (g.waitlist.isFirst(place) ? 0 : Infinity);
-  if (freeSeats(hash) - ahead < seats) return new ErrorReply(`FULL group '${key}' is full`);
-  return undefined;
+  return free - ahead < seats ? full() : undefined;
 }
 
 /**
@@ -151,6 +154,11 @@ function attempt(
 ): Reply | undefined {
   const hash = group(client, g, key);
   const field = MEMBER + member;
+  // A waiter not first in line and with no seat of its own waits on: nothing else to work out.
+  if (
+    place !== "new" && !hash.has(field) && !hash.has(RESERVED + member) &&
+    !g.waitlist.isFirst(place)
+  ) return undefined;
   const deadline = args.ttl === 0 ? 0 : client.server.now() + args.ttl;
   const value = String(deadline);
   const waits = args.waitMs !== undefined;
