@@ -340,32 +340,41 @@ test("GROUP.JOIN from Lua with redis.call and redis.pcall, propagated as effects
   }
 });
 
-test("GROUP.INFO is a flat array in RESP2 and a map in RESP3; MEMBERS an array in both", async () => {
+test("GROUP.INFO is a flat array in RESP2 and a map in RESP3, the first edition's fields first; MEMBERS an array in both", async () => {
   const { port, clock, close } = await start();
   const c2 = await RawConn.connect(port);
   const c3 = await RawConn.connect(port);
+  // The fields after `members`: nobody waits, no reservation, nobody away, no token, counters.
+  const tail = (resp: 2 | 3, joins: number) => {
+    const empty = resp === 2 ? "*0\r\n" : "%0\r\n";
+    return `$7\r\nwaiters\r\n:0\r\n$12\r\nreservations\r\n${empty}$4\r\naway\r\n${empty}` +
+      `$5\r\ntoken\r\n:0\r\n$5\r\njoins\r\n:${joins}\r\n$4\r\nfull\r\n:0\r\n` +
+      "$8\r\nexpiries\r\n:0\r\n$5\r\nkicks\r\n:0\r\n";
+  };
   try {
     await hello3(c3);
     c2.command("GROUP.CREATE", "room", "2");
     c2.command("GROUP.INFO", "room");
-    const empty2 = "+OK\r\n*10\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
-      "$4\r\nsize\r\n:0\r\n$4\r\nopen\r\n:1\r\n$7\r\nmembers\r\n*0\r\n";
+    const empty2 = "+OK\r\n*26\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
+      "$4\r\nsize\r\n:0\r\n$4\r\nopen\r\n:1\r\n$7\r\nmembers\r\n*0\r\n" + tail(2, 0);
     assert.equal(await c2.expect(empty2), empty2);
     c3.command("GROUP.INFO", "room");
-    const empty3 = "%5\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
-      "$4\r\nsize\r\n:0\r\n$4\r\nopen\r\n:1\r\n$7\r\nmembers\r\n%0\r\n";
+    const empty3 = "%13\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
+      "$4\r\nsize\r\n:0\r\n$4\r\nopen\r\n:1\r\n$7\r\nmembers\r\n%0\r\n" + tail(3, 0);
     assert.equal(await c3.expect(empty3), empty3);
     c2.command("GROUP.JOIN", "room", "bob", "TTL", "30000");
     c2.command("GROUP.CLOSE", "room");
     assert.equal(await c2.expect(":1\r\n+OK\r\n"), ":1\r\n+OK\r\n");
     clock.advance(846);
     c2.command("GROUP.INFO", "room");
-    const one2 = "*10\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
-      "$4\r\nsize\r\n:1\r\n$4\r\nopen\r\n:0\r\n$7\r\nmembers\r\n*2\r\n$3\r\nbob\r\n:29154\r\n";
+    const one2 = "*26\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
+      "$4\r\nsize\r\n:1\r\n$4\r\nopen\r\n:0\r\n$7\r\nmembers\r\n*2\r\n$3\r\nbob\r\n:29154\r\n" +
+      tail(2, 1);
     assert.equal(await c2.expect(one2), one2);
     c3.command("GROUP.INFO", "room");
-    const one3 = "%5\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
-      "$4\r\nsize\r\n:1\r\n$4\r\nopen\r\n:0\r\n$7\r\nmembers\r\n%1\r\n$3\r\nbob\r\n:29154\r\n";
+    const one3 = "%13\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
+      "$4\r\nsize\r\n:1\r\n$4\r\nopen\r\n:0\r\n$7\r\nmembers\r\n%1\r\n$3\r\nbob\r\n:29154\r\n" +
+      tail(3, 1);
     assert.equal(await c3.expect(one3), one3);
     c2.command("GROUP.MEMBERS", "room");
     assert.equal(await c2.expect("*1\r\n$3\r\nbob\r\n"), "*1\r\n$3\r\nbob\r\n");
@@ -373,8 +382,9 @@ test("GROUP.INFO is a flat array in RESP2 and a map in RESP3; MEMBERS an array i
     assert.equal(await c3.expect("*1\r\n$3\r\nbob\r\n"), "*1\r\n$3\r\nbob\r\n");
     c3.command("GROUP.JOIN", "room", "bob");
     c3.command("GROUP.INFO", "room");
-    const noLease = ":1\r\n%5\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
-      "$4\r\nsize\r\n:1\r\n$4\r\nopen\r\n:0\r\n$7\r\nmembers\r\n%1\r\n$3\r\nbob\r\n:-1\r\n";
+    const noLease = ":1\r\n%13\r\n$4\r\nname\r\n$4\r\nroom\r\n$8\r\ncapacity\r\n:2\r\n" +
+      "$4\r\nsize\r\n:1\r\n$4\r\nopen\r\n:0\r\n$7\r\nmembers\r\n%1\r\n$3\r\nbob\r\n:-1\r\n" +
+      tail(3, 1);
     assert.equal(await c3.expect(noLease), noLease);
     c3.command("GROUP.JOIN", "nope", "x");
     const nogroup = "-NOGROUP no such group 'nope'\r\n";
@@ -398,6 +408,11 @@ test("COMMAND DOCS and COMMAND INFO describe the GROUP commands", () => {
     "info",
     "members",
     "ismember",
+    "pos",
+    "reserve",
+    "setmeta",
+    "kick",
+    "joinall",
   ];
   const docs = call("COMMAND", "DOCS", ...names.map((n) => `group.${n}`)) as MapReply;
   const byName = new Map<string, Reply[]>();
@@ -426,6 +441,20 @@ test("COMMAND DOCS and COMMAND INFO describe the GROUP commands", () => {
   const flags = (f: Reply) => (f as SetReply).items.map((x) => (x as SimpleString).value);
   assert.ok(flags(cmdInfo[0]![2]!).includes("write"));
   assert.ok(flags(cmdInfo[1]![2]!).includes("readonly"));
+  // The second edition's commands are declared as the first's: @hash, @write or @read, @fast.
+  const more = call(
+    "COMMAND",
+    "INFO",
+    "group.reserve",
+    "group.setmeta",
+    "group.kick",
+    "group.joinall",
+    "group.pos",
+  ) as Reply[][];
+  const cats = (r: Reply[]) => (r[6] as SetReply).items.map((x) => (x as SimpleString).value);
+  for (const r of more.slice(0, 4)) assert.deepEqual(cats(r), ["@write", "@hash", "@fast"]);
+  assert.deepEqual(cats(more[4]!), ["@read", "@hash", "@fast"]);
+  assert.deepEqual(more.map((r) => r[1]), [5, -5, -3, -3, 3]);
 });
 
 test("a group is a hash: TYPE, layout, SCAN, RENAME, COPY, EXPIRE, DEL and plain HSET/HDEL", async () => {

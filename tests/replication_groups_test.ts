@@ -100,3 +100,71 @@ test("a lease that passes on the master removes the member on both replicas, and
     await m.close();
   }
 });
+
+test(
+  "waitlists, tokens, reservations, grace, metadata, kicks and parties: the same hash on a stock Redis replica",
+  {
+    skip: missing("redis-server"),
+  },
+  async () => {
+    const m = createServer({ plugins: [groups(), replication()] });
+    const port = (await m.listen({ port: 0, hostname: HOST })).port;
+    const r = await redeno({ replicaof: `${HOST} ${port}` });
+    const redis = await stockRedis(["--replicaof", HOST, String(port)]);
+    const c = client(port);
+    const waiter = client(port);
+    const same = async (what: string) => {
+      assert.equal(await c.call("WAIT", "2", "5000"), 2, what);
+      const expected = await dataset(port);
+      assert.deepEqual(await dataset(r.port), expected, `redeno replica: ${what}`);
+      assert.deepEqual(await dataset(redis.port), expected, `stock replica: ${what}`);
+      return expected;
+    };
+    try {
+      await waitFor(
+        async () =>
+          field(infoText(r.s, "replication"), "master_link_status") === "up" &&
+          field(await remoteInfo(redis.port, "replication"), "master_link_status") === "up",
+        "both replicas",
+      );
+      await c.call("GROUP.CREATE", "room", "3");
+      await c.call(
+        "GROUP.JOIN",
+        "room",
+        "a",
+        "TTL",
+        "300",
+        "GRACE",
+        "300",
+        "WITHTOKEN",
+        "META",
+        "k",
+        "v",
+      );
+      await c.call("GROUP.JOIN", "room", "b", "WITHTOKEN");
+      await c.call("GROUP.RESERVE", "room", "c", "TTL", "300");
+      const admitted = waiter.call("GROUP.JOIN", "room", "w", "WITHTOKEN", "WAIT", "0");
+      await waitFor(async () => (await c.call("GROUP.POS", "room", "w")) === 1, "w in line");
+      assert.equal(await c.call("GROUP.KICK", "room", "b", "BAN", "60000"), 1);
+      assert.deepEqual(await admitted, [2, 3], "a and w are in, c holds a seat");
+      assert.equal(await c.call("GROUP.SETMETA", "room", "w", "x", "y"), 1);
+      let seen = await same("after the kick");
+      assert.ok(seen.some((l) => l.includes("b:b=") && l.includes("t:w=3") && l.includes("r:c=")));
+      await waitFor(async () => (await c.hexists("room", "a:a")) === 1, "a away");
+      seen = await same("a away");
+      await waitFor(async () => (await c.call("GROUP.ISMEMBER", "room", "a")) === 0, "a expired");
+      await waitFor(async () => (await c.hexists("room", "r:c")) === 0, "c's reservation expired");
+      await c.call("GROUP.RESIZE", "room", "4");
+      assert.equal(await c.call("GROUP.JOINALL", "room", "p", "q", "w"), 3);
+      seen = await same("the end");
+      assert.ok(seen.some((l) => l.startsWith("0:room:hash:") && l.includes("token=3")));
+      assert.ok(!seen.some((l) => l.includes("m:a=") || l.includes("r:c=")));
+    } finally {
+      c.disconnect();
+      waiter.disconnect();
+      await redis.stop();
+      await r.s.close();
+      await m.close();
+    }
+  },
+);

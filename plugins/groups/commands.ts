@@ -7,96 +7,23 @@
 
 import type { Client } from "../../core/client.ts";
 import type { CommandFlag, CommandSpec } from "../../core/command.ts";
-import { parseI64 } from "../../core/bytes.ts";
-import { E, ErrorReply, fail, MapReply, R, type Reply } from "../../core/resp/reply.ts";
-import type { HashValue } from "../../core/types/hash.ts";
+import { E, ErrorReply, fail, R, type Reply } from "../../core/resp/reply.ts";
+import { capacityArg } from "./args.ts";
+import { group, type Groups } from "./context.ts";
 import {
   CAPACITY,
   capacityOf,
-  channelOf,
   createGroup,
   findGroup,
   isOpen,
   MEMBER,
-  noGroup,
   OPEN,
-  removeMember,
   setFields,
-  sizeOf,
 } from "./group.ts";
-import type { Leases } from "./leases.ts";
-
-const MAX_CAPACITY = 2147483647;
-
-function capacityArg(s: string): number {
-  const n = parseI64(s);
-  if (typeof n !== "number" || n < 0 || n > MAX_CAPACITY) {
-    return fail("ERR capacity must be an integer between 0 and 2147483647");
-  }
-  return n;
-}
-
-function ttlArg(s: string): number {
-  const n = parseI64(s);
-  if (typeof n !== "number" || n <= 0) {
-    return fail("ERR TTL must be a positive integer number of milliseconds");
-  }
-  return n;
-}
-
-/** The group at argv[1] after its due leases expired, or the NOGROUP error. */
-function group(client: Client, leases: Leases, key: string): HashValue {
-  const hash = findGroup(client.db, key);
-  if (hash === undefined) throw noGroup(key);
-  leases.purge(client.db, key, hash);
-  return hash;
-}
-
-function join(client: Client, leases: Leases, argv: string[]): Reply {
-  const key = argv[1]!;
-  const member = argv[2]!;
-  let ttl = 0;
-  if (argv.length === 5 && argv[3]!.toUpperCase() === "TTL") ttl = ttlArg(argv[4]!);
-  else if (argv.length !== 3) return fail(E.syntax);
-  const hash = group(client, leases, key);
-  const field = MEMBER + member;
-  const deadline = ttl === 0 ? 0 : client.server.now() + ttl;
-  const value = String(deadline);
-  if (hash.has(field)) {
-    // Already in: a retried join or a heartbeat. Only the lease changes.
-    if (hash.get(field) !== value) setFields(client, key, hash, [field, value]);
-  } else {
-    if (!isOpen(hash)) return new ErrorReply(`CLOSED group '${key}' is closed`);
-    if (sizeOf(hash) >= capacityOf(hash)) return new ErrorReply(`FULL group '${key}' is full`);
-    setFields(client, key, hash, [field, value]);
-    client.server.pubsub.publish(channelOf(key), `join ${member} ${sizeOf(hash)}`);
-  }
-  if (deadline !== 0) leases.add(client.db, key, hash, member, deadline);
-  return sizeOf(hash);
-}
-
-function info(client: Client, leases: Leases, key: string): Reply {
-  const hash = group(client, leases, key);
-  const now = client.server.now();
-  const members: Reply[] = [];
-  hash.forEach((field, value) => {
-    if (!field.startsWith(MEMBER)) return;
-    const at = Number(value);
-    members.push(field.slice(MEMBER.length), at === 0 ? -1 : Math.max(0, at - now));
-  });
-  return new MapReply([
-    "name",
-    key,
-    "capacity",
-    capacityOf(hash),
-    "size",
-    sizeOf(hash),
-    "open",
-    isOpen(hash) ? 1 : 0,
-    "members",
-    new MapReply(members),
-  ]);
-}
+import { info } from "./info.ts";
+import { join } from "./join.ts";
+import { joinAll, kick, leave, members, setMeta } from "./members.ts";
+import { reserve } from "./reserve.ts";
 
 const WRITE: readonly CommandFlag[] = ["write", "denyoom", "fast"];
 const READ: readonly CommandFlag[] = ["readonly", "fast"];
@@ -122,15 +49,15 @@ function spec(
   };
 }
 
-/** The GROUP.* command specs, bound to the plugin's lease bookkeeping. */
-export function groupCommands(leases: Leases): CommandSpec[] {
-  return specs(leases).map((s) => ({
+/** The GROUP.* command specs, bound to the plugin's state. */
+export function groupCommands(g: Groups): CommandSpec[] {
+  return specs(g).map((s) => ({
     ...s,
-    execute: (client, argv) => leases.run(() => s.execute!(client, argv)),
+    execute: (client, argv) => g.leases.run(() => s.execute!(client, argv)),
   }));
 }
 
-function specs(leases: Leases): CommandSpec[] {
+function specs(g: Groups): CommandSpec[] {
   return [
     spec(
       "group.create",
@@ -157,31 +84,33 @@ function specs(leases: Leases): CommandSpec[] {
       "group.join",
       -3,
       WRITE,
-      "Admits a member if the group is open and not full; a member already in stays in.",
-      "group member [TTL milliseconds]",
-      (client, argv) => join(client, leases, argv),
+      "Admits a member if the group is open and not full, or waits in line with WAIT; a member already in stays in.",
+      "group member [TTL milliseconds] [GRACE milliseconds] [WITHTOKEN] [TOKEN token] [WAIT timeout] [META field value [field value ...]]",
+      (client, argv) => join(client, g, argv),
     ),
     spec(
       "group.leave",
-      3,
+      -3,
       WRITE,
-      "Removes a member from a group.",
-      "group member",
-      (client, argv) => {
-        const key = argv[1]!;
-        const hash = group(client, leases, key);
-        if (!hash.has(MEMBER + argv[2]!)) return 0;
-        removeMember(client.server, client.db, key, hash, argv[2]!, "leave");
-        return 1;
-      },
+      "Removes a member from a group; with TOKEN, only while that fencing token holds its seat.",
+      "group member [TOKEN token]",
+      (client, argv) => leave(client, g, argv),
+    ),
+    spec(
+      "group.reserve",
+      5,
+      WRITE,
+      "Holds a seat for a member until its TTL passes; the member's GROUP.JOIN confirms it.",
+      "group member TTL milliseconds",
+      (client, argv) => reserve(client, g, argv),
     ),
     spec("group.open", 2, WRITE, "Opens a group to new members.", "group", (client, argv) => {
-      const hash = group(client, leases, argv[1]!);
+      const hash = group(client, g, argv[1]!);
       if (!isOpen(hash)) setFields(client, argv[1]!, hash, [OPEN, "1"]);
       return R.ok;
     }),
     spec("group.close", 2, WRITE, "Closes a group to new members.", "group", (client, argv) => {
-      const hash = group(client, leases, argv[1]!);
+      const hash = group(client, g, argv[1]!);
       if (isOpen(hash)) setFields(client, argv[1]!, hash, [OPEN, "0"]);
       return R.ok;
     }),
@@ -193,7 +122,7 @@ function specs(leases: Leases): CommandSpec[] {
       "group capacity",
       (client, argv) => {
         const capacity = capacityArg(argv[2]!);
-        const hash = group(client, leases, argv[1]!);
+        const hash = group(client, g, argv[1]!);
         if (capacityOf(hash) !== capacity) {
           setFields(client, argv[1]!, hash, [CAPACITY, String(capacity)]);
         }
@@ -204,25 +133,60 @@ function specs(leases: Leases): CommandSpec[] {
       "group.info",
       2,
       READ,
-      "Returns a group's name, capacity, size, open flag and members with their lease.",
+      "Returns a group's name, capacity, size, open flag, members with their lease, waiters, reservations, away members, last token and counters.",
       "group",
-      (client, argv) => info(client, leases, argv[1]!),
+      (client, argv) => info(client, g, argv[1]!),
     ),
-    spec("group.members", 2, READ, "Returns the members of a group.", "group", (client, argv) => {
-      const hash = group(client, leases, argv[1]!);
-      const out: Reply[] = [];
-      hash.forEach((field) => {
-        if (field.startsWith(MEMBER)) out.push(field.slice(MEMBER.length));
-      });
-      return out;
-    }),
+    spec(
+      "group.members",
+      -2,
+      READ,
+      "Returns the members of a group, with their metadata with WITHMETA.",
+      "group [WITHMETA]",
+      (client, argv) => members(client, g, argv),
+    ),
+    spec(
+      "group.setmeta",
+      -5,
+      WRITE,
+      "Sets metadata fields of a member.",
+      "group member field value [field value ...]",
+      (client, argv) => setMeta(client, g, argv),
+    ),
+    spec(
+      "group.kick",
+      -3,
+      WRITE,
+      "Removes a member (or its reservation), and with BAN keeps it out for a while.",
+      "group member [BAN milliseconds]",
+      (client, argv) => kick(client, g, argv),
+    ),
+    spec(
+      "group.joinall",
+      -3,
+      WRITE,
+      "Admits every member given, or none of them.",
+      "group member [member ...]",
+      (client, argv) => joinAll(client, g, argv),
+    ),
     spec(
       "group.ismember",
       3,
       READ,
       "Tells whether a member is in a group.",
       "group member",
-      (client, argv) => (group(client, leases, argv[1]!).has(MEMBER + argv[2]!) ? 1 : 0),
+      (client, argv) => (group(client, g, argv[1]!).has(MEMBER + argv[2]!) ? 1 : 0),
+    ),
+    spec(
+      "group.pos",
+      3,
+      READ,
+      "Returns the place of a member in the group's waitlist, 1 for the first; nil when not waiting.",
+      "group member",
+      (client, argv) => {
+        group(client, g, argv[1]!);
+        return g.waitlist.position(client.db, argv[1]!, argv[2]!) ?? null;
+      },
     ),
   ];
 }

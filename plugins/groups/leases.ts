@@ -1,8 +1,9 @@
 /**
- * Member leases: each group with leased members keeps a min-heap of (deadline, member), and one
- * server-wide heap holds each group's next deadline. The server tick pops what is due; a GROUP
- * command purges its group first. A heap entry is only a hint: the member field must still hold
- * that deadline (a heartbeat re-join or a leave makes older entries stale).
+ * Deadlines in groups (member leases, and the other deadline fields of the layout): each group
+ * with deadlines keeps a min-heap of (deadline, field), and one server-wide heap holds each
+ * group's next deadline. The server tick pops what is due; a GROUP command purges its group
+ * first. A heap entry is only a hint: the field must still hold that deadline (a heartbeat
+ * re-join or a leave makes older entries stale).
  *
  * Groups are tracked by their hash object, which survives RENAME, MOVE and SWAPDB; writes that
  * did not come through GROUP.* (HSET, RESTORE, replicated or loaded data) are indexed when the
@@ -15,7 +16,19 @@ import type { Database, Value } from "../../core/keyspace/database.ts";
 import { N } from "../../core/notify.ts";
 import type { Server } from "../../core/server.ts";
 import type { HashValue } from "../../core/types/hash.ts";
-import { CAPACITY, MEMBER, OPEN, removeMember } from "./group.ts";
+import { CAPACITY, DEADLINES, forgetSeats, OPEN } from "./group.ts";
+
+/**
+ * What to do when a deadline field's time comes (the field still holds it): returns the next
+ * deadline it set, as `[field, at]`, if any.
+ */
+export type DeadlinePassed = (
+  db: Database,
+  key: string,
+  hash: HashValue,
+  field: string,
+  at: number,
+) => [string, number] | undefined;
 
 /** A min-heap of [deadline, payload]. */
 class Heap<T> {
@@ -64,12 +77,12 @@ class Heap<T> {
   }
 }
 
-/** The leases of one group, and where the group was last seen. */
+/** The deadlines of one group, and where the group was last seen. */
 interface GroupLeases {
   hash: HashValue;
   db: Database;
   key: string;
-  members: Heap<string>;
+  deadlines: Heap<string>;
   /** The deadline this group is queued for in the server heap (Infinity: not queued). */
   queued: number;
 }
@@ -90,7 +103,11 @@ export class Leases {
   /** Nonzero while a GROUP command runs (it records its own leases). */
   private inCommand = 0;
 
-  constructor(private readonly server: Server) {
+  /**
+   * @param server the server
+   * @param passed what a deadline that passes does (expiry.ts)
+   */
+  constructor(private readonly server: Server, private readonly passed: DeadlinePassed) {
     // A key replaced whole (RENAME, RESTORE, MOVE) shows in keyModified; a hash changed by a hash
     // command shows in its keyspace event, raised once the fields are in.
     server.on("keyModified", (db, key) => {
@@ -112,17 +129,17 @@ export class Leases {
     }
   }
 
-  /** Records that `member` of the group at `key` holds a lease until `deadline`. */
-  add(db: Database, key: string, hash: HashValue, member: string, deadline: number): void {
+  /** Records that `field` of the group at `key` holds `deadline`. */
+  add(db: Database, key: string, hash: HashValue, field: string, deadline: number): void {
     let g = this.byHash.get(hash);
     if (g === undefined) {
-      g = { hash, db, key, members: new Heap(), queued: Infinity };
+      g = { hash, db, key, deadlines: new Heap(), queued: Infinity };
       this.byHash.set(hash, g);
     }
     g.db = db;
     g.key = key;
     this.tracked.add(g);
-    g.members.push(deadline, member);
+    g.deadlines.push(deadline, field);
     this.schedule(g);
   }
 
@@ -155,14 +172,15 @@ export class Leases {
     }
   }
 
-  /** Indexes the leases of the group at `key`, if it is one. */
+  /** Indexes the deadlines of the group at `key`, if it is one (its seats are recounted). */
   private indexKey(db: Database, key: string): void {
     const hash = asGroup(db.dict.get(key));
     if (hash === undefined) return;
+    forgetSeats(hash);
     hash.forEach((field, value) => {
-      if (!field.startsWith(MEMBER)) return;
+      if (!DEADLINES.some((p) => field.startsWith(p))) return;
       const at = Number(value);
-      if (at > 0) this.add(db, key, hash, field.slice(MEMBER.length), at);
+      if (at > 0) this.add(db, key, hash, field, at);
     });
   }
 
@@ -193,20 +211,21 @@ export class Leases {
   private expire(g: GroupLeases): void {
     if (this.server.isReplica()) return;
     const now = this.server.now();
-    while (g.members.peek() <= now) {
-      const [at, member] = g.members.pop()!;
+    while (g.deadlines.peek() <= now) {
+      const [at, field] = g.deadlines.pop()!;
       // A heartbeat moved the deadline, or the member left: the entry is stale.
-      if (g.hash.get(MEMBER + member) !== String(at)) continue;
+      if (g.hash.get(field) !== String(at)) continue;
       // A change outside a command: let a background save keep its copy first.
       g.db.beforeWrite?.(g.hash);
-      this.run(() => removeMember(this.server, g.db, g.key, g.hash, member, "expire"));
+      const next = this.run(() => this.passed(g.db, g.key, g.hash, field, at));
+      if (next !== undefined) g.deadlines.push(next[1], next[0]);
     }
-    if (g.members.size === 0) this.tracked.delete(g);
+    if (g.deadlines.size === 0) this.tracked.delete(g);
     this.schedule(g);
   }
 
   private schedule(g: GroupLeases): void {
-    const next = g.members.peek();
+    const next = g.deadlines.peek();
     if (next < g.queued) {
       g.queued = next;
       this.due.push(next, g);

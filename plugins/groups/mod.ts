@@ -16,7 +16,9 @@
 
 import type { Plugin } from "../../core/server.ts";
 import { groupCommands } from "./commands.ts";
+import { deadlinePassed } from "./expiry.ts";
 import { Leases } from "./leases.ts";
+import { Waitlist } from "./waitlist.ts";
 
 /**
  * The groups plugin: GROUP.CREATE, GROUP.JOIN, GROUP.LEAVE and the other `GROUP.*` commands.
@@ -27,9 +29,14 @@ export function groups(): Plugin {
   return {
     name: "groups",
     setup(server) {
-      const leases = new Leases(server);
-      for (const spec of groupCommands(leases)) server.registerCommand(spec);
-      server.on("cron", () => leases.cycle());
+      const leases = new Leases(server, deadlinePassed(server));
+      const state = { leases, waitlist: new Waitlist(server) };
+      for (const spec of groupCommands(state)) server.registerCommand(spec);
+      server.on("cron", () => {
+        leases.cycle();
+        // Seats freed by the tick go to the waiters now, not at the next command.
+        if (server.blocking.hasReady && !server.running) server.blocking.serveReady();
+      });
     },
   };
 }
