@@ -23,6 +23,7 @@ function flagLetters(c: Client): string {
   }
   if (c.flags & CF.closeAfterReply) f += "c";
   if (c.flags & CF.noEvict) f += "e";
+  if (c.flags & CF.noTouch) f += "T";
   return f === "" ? "N" : f;
 }
 

@@ -127,6 +127,8 @@ export class Server implements KeyspaceHost {
   };
   /** Access stamp of keys read now (see core/keyspace/access.ts). */
   accessStamp = 0;
+  /** True while a command of a CLIENT NO-TOUCH client runs: reads leave access stamps alone. */
+  noTouch = false;
   /** Access stamp of keys written now. */
   newStamp = 0;
   /** Under an LFU policy, how a read updates a key's stamp. */
@@ -561,6 +563,12 @@ export class Server implements KeyspaceHost {
     const log = cmd.tracked ? this.jobs.log() : undefined;
     this.writes = log;
     let reply: Reply;
+    const noTouch = this.noTouch;
+    // CLIENT NO-TOUCH: the caller's flag holds for the commands of its scripts (Redis looks at
+    // the calling client and its command, EVAL or TOUCH).
+    if ((client.flags & CF.script) === 0) {
+      this.noTouch = (client.flags & CF.noTouch) !== 0 && cmd.fullName !== "touch";
+    }
     try {
       reply = cmd.execute!(client, argv);
     } catch (e) {
@@ -573,6 +581,7 @@ export class Server implements KeyspaceHost {
     }
     this.runningArgv = prevArgv;
     this.writes = prevWrites;
+    this.noTouch = noTouch;
     let usec = 0;
     if (timed) {
       usec = Math.round((performance.now() - start) * 1000);
