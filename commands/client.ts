@@ -336,6 +336,9 @@ export const clientCommand: CommandSpec = {
           target,
           asError ? "error" : server.blocking.timeoutReplyOf(target)!,
         );
+        // Redis counts a call during which an error reply was sent as failed: the UNBLOCKED
+        // error makes this CLIENT UNBLOCK a failed call too.
+        if (asError) server.command("client")!.subcommands!.get("unblock")!.stats.failed++;
         return 1;
       },
       ["admin", "noscript", "loading", "stale"],

@@ -467,7 +467,7 @@ export class Server implements KeyspaceHost {
     const cmd = this.resolve(argv);
     let reply: Reply | undefined;
     if (typeof cmd === "string") {
-      reply = this.rejected(client, undefined, new ErrorReply(cmd));
+      reply = this.rejected(client, this.registry.named(argv), new ErrorReply(cmd));
     } else {
       const gates = this.gates.list;
       for (let i = 0; i < gates.length; i++) {
@@ -491,10 +491,12 @@ export class Server implements KeyspaceHost {
   /** Counts a command refused before it ran; inside MULTI the transaction learns of it. */
   private rejected(client: Client, cmd: Command | undefined, err: ErrorReply): ErrorReply {
     if (cmd !== undefined) cmd.stats.rejected++;
-    this.stats.countError(err);
     this.stats.rejectedCalls++;
     if (client.tracking !== undefined) this.tracking.commandRejected(client, cmd);
-    return (client.flags & CF.multi) ? this.transactions.rejected(client, cmd, err) : err;
+    // A refused EXEC answers EXECABORT, and that is the error counted, as in Redis.
+    const reply = (client.flags & CF.multi) ? this.transactions.rejected(client, cmd, err) : err;
+    this.stats.countError(reply);
+    return reply;
   }
 
   /**
