@@ -9,6 +9,9 @@ import { CONFIG_DEFS, paramDef } from "./config_defs.ts";
 import { type ConfigDef, ConfigError, type ConfigParam, type ConfigValue } from "./config_types.ts";
 import { globMatch } from "./glob.ts";
 
+/** Reconfigures from the stored values after a CONFIG SET; may finish later (see onApply). */
+type Applier = () => void | Promise<void>;
+
 export { CONFIG_DEFS, paramDef, parseMemory, parseObufLimits } from "./config_defs.ts";
 export type { ObufLimit } from "./config_defs.ts";
 export { type ConfigDef, ConfigError, type ConfigParam, type ConfigValue } from "./config_types.ts";
@@ -91,7 +94,7 @@ export class Config {
    * @param names the directives `apply` depends on (canonical names)
    * @param apply reconfigures from the stored values; throws ConfigError to refuse them
    */
-  onApply(names: readonly string[], apply: Applier): void {
+  onApply(names: readonly string[], apply: () => void | Promise<void>): void {
     this.appliers.push({ names: new Set(names), apply });
   }
 
@@ -226,11 +229,6 @@ export class Config {
     return CONFIG_DEFS.map((d) => [d, d.format(this.values.get(d.name)!)]);
   }
 }
-
-/**
- * Reconfigures from the stored values after a CONFIG SET; may finish later (see Config.onApply).
- */
-export type Applier = () => void | Promise<void>;
 
 function setFailed(name: string, why: string): ConfigError {
   return new ConfigError(`CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
