@@ -174,9 +174,10 @@ const configResetstat: CommandSpec = {
 
 /**
  * Rewrites the config file: lines of directives we know are updated in place, directives that
- * differ from their defaults and are missing are appended, comments and unknown lines stay.
+ * differ from their defaults and are missing are appended (every directive with `all`, as DEBUG
+ * CONFIG-REWRITE-FORCE-ALL asks), comments and unknown lines stay.
  */
-export function rewriteConfigFile(server: Server, path: string): void {
+export function rewriteConfigFile(server: Server, path: string, all = false): void {
   let lines: string[] = [];
   try {
     lines = readFileSync(path, "utf8").split(/\r?\n/);
@@ -212,7 +213,9 @@ export function rewriteConfigFile(server: Server, path: string): void {
   }
   const appended: string[] = [];
   for (const [name, { def, text }] of current) {
-    if (written.has(name) || def.format(def.default) === text) continue;
+    if (written.has(name) || !all && config.defaultText(name) === text) continue;
+    // Not a replica: no line at all, as Redis writes none (`replicaof ""` would not load).
+    if (name === "replicaof" && text === "") continue;
     appended.push(directiveLine(name, text, def.multiArg === true));
   }
   appended.push(...users);

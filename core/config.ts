@@ -20,6 +20,8 @@ export { type ConfigDef, ConfigError, type ConfigParam, type ConfigValue } from 
 export class Config {
   private readonly defs = new Map<string, ConfigDef>();
   private readonly values = new Map<string, ConfigValue>();
+  /** Defaults this server has instead of the table's (see setDefault). */
+  private readonly defaults = new Map<string, ConfigValue>();
   private readonly listeners: Array<(name: string, value: ConfigValue) => void> = [];
   private readonly appliers: Array<{ names: ReadonlySet<string>; apply: Applier }> = [];
 
@@ -61,6 +63,28 @@ export class Config {
     const def = this.def(name);
     if (!def) throw new RangeError(`Unknown config: ${name}`);
     return this.values.get(def.name)!;
+  }
+
+  /**
+   * Gives a directive the user did not set another default for this server, and that value:
+   * the command line's `save` points, which embedded servers do not have.
+   *
+   * @param name the directive
+   * @param args its value as arguments
+   */
+  setDefault(name: string, args: string[]): void {
+    this.set(name, args);
+    this.defaults.set(this.def(name)!.name, this.get(name));
+  }
+
+  /**
+   * The default of a known directive, as text (CONFIG REWRITE leaves directives at it out).
+   *
+   * @internal
+   */
+  defaultText(name: string): string {
+    const def = this.def(name)!;
+    return def.format(this.defaults.get(def.name) ?? def.default);
   }
 
   /** Number-valued directive. */
