@@ -70,11 +70,18 @@ export async function listenAgain(open: () => Promise<Listener[]>): Promise<List
   for (const pause of PAUSES_MS) {
     try {
       return await open();
-    } catch {
+    } catch (e) {
+      // Only a port in use may come free; a bad address stays bad.
+      if (!addressInUse(e)) throw e;
       await new Promise((r) => setTimeout(r, pause));
     }
   }
   return await open();
+}
+
+/** The error of a bind to an address in use, on Deno (AddrInUse) or Node (EADDRINUSE). */
+function addressInUse(e: unknown): boolean {
+  return (e as { code?: unknown })?.code === "EADDRINUSE" || (e as Error)?.name === "AddrInUse";
 }
 
 /**

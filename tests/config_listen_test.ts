@@ -7,12 +7,13 @@
  * @module
  */
 
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import { RawConn, startServer } from "./helpers.ts";
 import { freePort, HOST, stockRedis } from "./replication_helpers.ts";
 import { missing } from "./redis_tools.ts";
+import { type Certs, makeCerts, tlsCli, tlsServer } from "./tls_helpers.ts";
 
 /** A port held by a listener that is not the server's. */
 async function holdPort(): Promise<{ port: number; release(): Promise<void> }> {
@@ -127,5 +128,33 @@ test("CONFIG SET bind and port together: a refused address restores both", async
   } finally {
     c.close();
     await close();
+  }
+});
+
+const tlsSkip = missing("openssl", "redis-cli");
+let certs: Certs | undefined;
+before(() => {
+  if (!tlsSkip) certs = makeCerts();
+});
+after(() => certs?.remove());
+
+test("CONFIG SET tls-port to a busy port is refused and TLS keeps its port", {
+  skip: tlsSkip,
+}, async () => {
+  const { server, port, tlsPort } = await tlsServer(certs!);
+  const busy = await holdPort();
+  const c = await RawConn.connect(port);
+  try {
+    c.command("CONFIG", "SET", "tls-port", String(busy.port));
+    c.command("CONFIG", "GET", "tls-port");
+    const refused = PORT_FAILED.replace("'port'", "'tls-port'");
+    assert.equal(await c.expect(refused), refused);
+    const value = `*2\r\n${bulk("tls-port")}${bulk(String(tlsPort))}`;
+    assert.equal(await c.expect(value), value);
+    assert.equal((await tlsCli(certs!, tlsPort, ["PING"])).stdout, "PONG\n");
+  } finally {
+    c.close();
+    await busy.release();
+    await server.close();
   }
 });
