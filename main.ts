@@ -47,6 +47,8 @@ if (action === "version") {
   exit(0);
 }
 const plugins = [groups(), replication()];
+/** redis-server's default save points. */
+const REDIS_SAVE_POINTS = ["3600", "1", "300", "100", "60", "10000"];
 const { config, error, configFile, renames, ignored, users } = await parseCommandLine(argvOf(), {
   params: plugins.flatMap((p) => p.config ?? []),
 });
@@ -54,9 +56,6 @@ if (error !== undefined) {
   console.error(error);
   exit(1);
 }
-// Like redis-server without a config file: save points unless the user set `save` (embedded
-// servers made with createServer() have none; see README, Configuration).
-config.save ??= ["3600", "1", "300", "100", "60", "10000"];
 const daemonize = config.daemonize?.[0]?.toLowerCase() === "yes";
 const daemon = daemonize && isDaemonChild();
 const net = envOf("REDENO_NET");
@@ -82,6 +81,9 @@ try {
   console.error((e as Error).message);
   exit(1);
 }
+// Like redis-server: save points unless the user set `save`, and CONFIG REWRITE knows them as
+// the default (embedded servers made with createServer() have none; see README, Configuration).
+if (config.save === undefined) server.config.setDefault("save", REDIS_SAVE_POINTS);
 const usersError = loadConfiguredUsers(server.acl, users ?? []);
 if (usersError !== undefined) {
   console.error(`${usersError}\nCritical error while loading ACLs. Exiting.`);

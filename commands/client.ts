@@ -1,5 +1,5 @@
 /**
- * CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, SETINFO, NO-EVICT, REPLY, HELP;
+ * CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, SETINFO, NO-EVICT, NO-TOUCH, REPLY, HELP;
  * PAUSE and UNPAUSE are in client_pause.ts, the tracking ones (TRACKING, CACHING, GETREDIR,
  * TRACKINGINFO) in client_tracking.ts.
  *
@@ -187,6 +187,8 @@ const HELP = [
   "    Report tracking status for the current connection.",
   "NO-EVICT (ON|OFF)",
   "    Protect current client connection from eviction.",
+  "NO-TOUCH (ON|OFF)",
+  "    Will not touch LRU/LFU stats when this mode is on.",
   "HELP",
   "    Print this help.",
 ];
@@ -278,6 +280,20 @@ export const clientCommand: CommandSpec = {
       ["admin", "noscript", "loading", "stale"],
     ),
     sub(
+      "no-touch",
+      3,
+      "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+      "7.2.0",
+      "ON | OFF",
+      (c, argv) => {
+        const v = argv[2]!.toUpperCase();
+        if (v === "ON") c.flags |= CF.noTouch;
+        else if (v === "OFF") c.flags &= ~CF.noTouch;
+        else return fail(E.syntax);
+        return R.ok;
+      },
+    ),
+    sub(
       "reply",
       3,
       "Instructs the server whether to reply to commands.",
@@ -320,6 +336,9 @@ export const clientCommand: CommandSpec = {
           target,
           asError ? "error" : server.blocking.timeoutReplyOf(target)!,
         );
+        // Redis counts a call during which an error reply was sent as failed: the UNBLOCKED
+        // error makes this CLIENT UNBLOCK a failed call too.
+        if (asError) server.command("client")!.subcommands!.get("unblock")!.stats.failed++;
         return 1;
       },
       ["admin", "noscript", "loading", "stale"],

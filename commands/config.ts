@@ -9,7 +9,9 @@ import type { CommandSpec } from "../core/command.ts";
 import { ConfigError, type ConfigValue } from "../core/config.ts";
 import { maxclientsLimit } from "../core/daemon.ts";
 import { protectedActionAllowed } from "../core/protected.ts";
-import { fail, helpReply, MapReply, R } from "../core/resp/reply.ts";
+import { ErrorReply, fail, helpReply, MapReply, R, type Reply } from "../core/resp/reply.ts";
+import { canBlock } from "../core/blocking.ts";
+import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
 import { splitArgs } from "../core/resp/parser.ts";
 
@@ -81,9 +83,10 @@ const configSet: CommandSpec = {
       if (def) old.push([def.name, [textOf(config.get(def.name))]]);
     }
     const before = config.num("maxclients");
+    let binding: Promise<void> | undefined;
     try {
       const mode = config.str("enable-protected-configs");
-      config.setMany(pairs, false, protectedActionAllowed(mode, client));
+      binding = config.setMany(pairs, false, protectedActionAllowed(mode, client));
     } catch (e) {
       if (e instanceof ConfigError) return fail(`ERR ${e.message}`);
       throw e;
@@ -101,9 +104,41 @@ const configSet: CommandSpec = {
         `ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with ${best}`,
       );
     }
-    return R.ok;
+    return binding === undefined ? R.ok : awaitBinding(client, binding);
   },
 };
+
+/**
+ * The reply of a CONFIG SET whose port or addresses are being bound: Redis binds before it
+ * answers, so the client waits (blocked, its pipeline held) and gets OK or the error once the
+ * old values are back. Inside MULTI it cannot wait: OK now, and a failure is only logged.
+ */
+function awaitBinding(client: Client, binding: Promise<void>): Reply {
+  const server = client.server;
+  if (!canBlock(client)) {
+    binding.catch((e) => server.log("warning", `CONFIG SET in MULTI failed: ${e?.message ?? e}`));
+    return R.ok;
+  }
+  server.blocking.block(client, {
+    keys: [],
+    timeoutMs: 0,
+    command: "config",
+    serve: () => undefined,
+    timeoutReply: R.none,
+    unblockable: false,
+  });
+  binding.then(() => server.blocking.unblock(client, R.ok), (e) => {
+    const reply = e instanceof ConfigError
+      ? new ErrorReply(`ERR ${e.message}`)
+      : new ErrorReply(`ERR ${e?.message ?? e}`);
+    // Counted like a call that failed as it ran, as Redis counts it.
+    server.stats.countError(reply);
+    const set = server.command("config")?.subcommands?.get("set");
+    if (set !== undefined) set.stats.failed++;
+    server.blocking.unblock(client, reply);
+  });
+  return R.none;
+}
 
 /** A stored value as the one argument that sets it again. */
 function textOf(v: ConfigValue): string {
@@ -139,9 +174,10 @@ const configResetstat: CommandSpec = {
 
 /**
  * Rewrites the config file: lines of directives we know are updated in place, directives that
- * differ from their defaults and are missing are appended, comments and unknown lines stay.
+ * differ from their defaults and are missing are appended (every directive with `all`, as DEBUG
+ * CONFIG-REWRITE-FORCE-ALL asks), comments and unknown lines stay.
  */
-export function rewriteConfigFile(server: Server, path: string): void {
+export function rewriteConfigFile(server: Server, path: string, all = false): void {
   let lines: string[] = [];
   try {
     lines = readFileSync(path, "utf8").split(/\r?\n/);
@@ -177,7 +213,9 @@ export function rewriteConfigFile(server: Server, path: string): void {
   }
   const appended: string[] = [];
   for (const [name, { def, text }] of current) {
-    if (written.has(name) || def.format(def.default) === text) continue;
+    if (written.has(name) || !all && config.defaultText(name) === text) continue;
+    // Not a replica: no line at all, as Redis writes none (`replicaof ""` would not load).
+    if (name === "replicaof" && text === "") continue;
     appended.push(directiveLine(name, text, def.multiArg === true));
   }
   appended.push(...users);

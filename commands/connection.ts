@@ -93,7 +93,7 @@ export function resetClient(client: Client): void {
   client.resp = 2;
   client.name = "";
   client.replyMode = ReplyMode.On;
-  client.flags &= ~CF.noEvict;
+  client.flags &= ~(CF.noEvict | CF.noTouch);
   client.server.acl.initClient(client);
 }
 

@@ -1,6 +1,6 @@
 /**
  * DEBUG: the cheap, useful subcommands (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, DIGEST,
- * DIGEST-VALUE, HELP).
+ * DIGEST-VALUE, CONFIG-REWRITE-FORCE-ALL, HELP).
  * Like Redis, it is refused unless `enable-debug-command` is `yes` (or `local` for loopback and
  * in-process clients): see core/protected.ts.
  *
@@ -10,6 +10,7 @@
 import { floatArg, intArg } from "../core/args.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { encodingOf } from "../core/keyspace/database.ts";
+import { rewriteConfigFile } from "./config.ts";
 import { E, fail, helpReply, R, SimpleString } from "../core/resp/reply.ts";
 import { datasetDigest, valueDigest } from "./debug_digest.ts";
 
@@ -23,6 +24,9 @@ const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "CHANGE-REPL-ID",
   "    Change the replication IDs of the instance.",
+  "CONFIG-REWRITE-FORCE-ALL",
+  "    Like CONFIG REWRITE but writes all configuration options, including",
+  "    keywords not listed in original configuration file or default values.",
   "DIGEST",
   "    Output a hex signature representing the current DB content.",
   "DIGEST-VALUE <key> [<key> ...]",
@@ -62,6 +66,16 @@ export const debugCommand: CommandSpec = {
     }
     if (sub === "SET-ACTIVE-EXPIRE" && argv.length === 3) {
       server.activeExpireEnabled = intArg(argv[2]!) !== 0;
+      return R.ok;
+    }
+    if (sub === "CONFIG-REWRITE-FORCE-ALL" && argv.length === 2) {
+      const path = server.configFile;
+      if (path === undefined) return fail("ERR The server is running without a config file");
+      try {
+        rewriteConfigFile(server, path, true);
+      } catch (e) {
+        return fail(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${(e as Error).message}`);
+      }
       return R.ok;
     }
     if (sub === "CHANGE-REPL-ID" && argv.length === 2) {

@@ -120,9 +120,14 @@ export class Blocking {
     const w = this.byClient.get(client);
     if (!w) return false;
     this.remove(w);
-    client.reply(
-      reply === "error" ? new ErrorReply("UNBLOCKED client unblocked via CLIENT UNBLOCK") : reply,
-    );
+    if (reply === "error") {
+      reply = new ErrorReply("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+      // The blocked command failed: counted as Redis counts it (errorstat_UNBLOCKED).
+      this.server.stats.countError(reply);
+      const cmd = this.server.command(w.spec.command);
+      if (cmd !== undefined) cmd.stats.failed++;
+    }
+    client.reply(reply);
     this.server.beforeReplies();
     client.flush();
     this.scheduleResume(client);

@@ -61,20 +61,54 @@ function fatal(lineNo: number, line: string, why: string): string {
   ].join("\n");
 }
 
-/** Turns `--port 6380 --save "" --bind 127.0.0.1 ::1` into config lines. */
+/**
+ * Turns `--port 6380 --save "" --bind 127.0.0.1 ::1` into config lines as redis-server 7.0 does:
+ * the argument right after an option name alone is its value even when it starts with `--`
+ * (`--port --bla` sets port to `--bla`); an option may carry its value (`"--maxmemory 700mb"`);
+ * `--save` with no value means `save ""`; values are quoted, so an error shows them as Redis
+ * does (`port "6379" "6380"`).
+ */
 export function argsToLines(args: string[]): string[] {
   const lines: string[] = [];
-  let cur: string[] | undefined;
-  for (const a of args) {
-    if (a.startsWith("--") && a.length > 2) {
-      if (cur) lines.push(cur.join(" "));
-      cur = [a.slice(2)];
-    } else if (cur) {
-      cur.push(a === "" ? '""' : /[\s"'\\]/.test(a) ? JSON.stringify(a) : a);
+  let cur: string | undefined;
+  let wantsValue = false;
+  for (let j = 0; j < args.length; j++) {
+    const a = args[j]!;
+    if (!wantsValue && a.startsWith("--")) {
+      if (cur !== undefined) lines.push(cur.trim());
+      cur = a.slice(2) + " ";
+      wantsValue = (splitArgs(a) ?? []).length === 1;
+      const next = args[j + 1];
+      if (
+        wantsValue && a.toLowerCase() === "--save" && (next === undefined || next.startsWith("--"))
+      ) {
+        cur += '""';
+        wantsValue = false;
+      }
+    } else {
+      cur = (cur ?? "") + quoted(a) + " ";
+      wantsValue = false;
     }
   }
-  if (cur) lines.push(cur.join(" "));
+  if (cur !== undefined) lines.push(cur.trim());
   return lines;
+}
+
+/** `s` in double quotes with Redis's escapes (sdscatrepr) for quotes and control bytes. */
+function quoted(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    const c = s.charCodeAt(i);
+    if (ch === "\\" || ch === '"') out += "\\" + ch;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    // Text past ASCII stays as it is, as a config file's text (read as UTF-8) does.
+    else if (c < 32 || c === 127) out += "\\x" + c.toString(16).padStart(2, "0");
+    else out += ch;
+  }
+  return out + '"';
 }
 
 /**
@@ -196,9 +230,7 @@ function parseInto(state: ParseState, lines: string[]): string | undefined {
       if (why === undefined) continue;
       return fatal(i + 1, raw, why ?? "Bad directive or wrong number of arguments");
     }
-    if (!def.multiArg && words.length !== 2) {
-      return fatal(i + 1, raw, "Bad directive or wrong number of arguments");
-    }
+    if (!def.multiArg && words.length !== 2) return fatal(i + 1, raw, "wrong number of arguments");
     const args = words.slice(1);
     try {
       // "save" lines accumulate in a file; elsewhere the last one wins.

@@ -55,6 +55,8 @@ export const CF = {
   largeArgs: 32768,
   /** The client's user cannot run everything everywhere: its commands pass the ACL gate. */
   restricted: 16384,
+  /** CLIENT NO-TOUCH on: its commands leave keys' LRU/LFU stamps alone (TOUCH excepted). */
+  noTouch: 65536,
 } as const;
 
 /** CLIENT REPLY modes. */

@@ -7,6 +7,7 @@
 
 import { CF, type Client } from "./client.ts";
 import { TF } from "./tracking.ts";
+import { argvLength, clientMemoryParts } from "./client_memory.ts";
 
 function flagLetters(c: Client): string {
   let f = "";
@@ -23,6 +24,7 @@ function flagLetters(c: Client): string {
   }
   if (c.flags & CF.closeAfterReply) f += "c";
   if (c.flags & CF.noEvict) f += "e";
+  if (c.flags & CF.noTouch) f += "T";
   return f === "" ? "N" : f;
 }
 
@@ -35,28 +37,37 @@ function frameLength(argv: string[]): number {
 
 /**
  * One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields in Redis's order. `running` is the
- * command the client is executing now: Redis counts it in `qbuf` until it completes, and its
- * arguments in `argv-mem`. The buffer figures are {@linkcode Client.memoryUsage}'s: `qbuf-free`
- * is the query storage and read buffer beyond the pending bytes, `rbs` the reply buffer's size,
- * `rbp` the largest batch it held lately, `tot-mem` everything the client's buffers hold.
+ * command the client is executing now. How the buffer fields are measured here:
+ * - `qbuf`: input received and not yet run; the running command's frame counts until it
+ *   completes, as in Redis;
+ * - `qbuf-free`: the query storage beyond that (the parser's copy of partial frames, the
+ *   connection's read buffer on Deno; Node reads into a new buffer each time and holds none);
+ * - `argv-mem`: the bytes of the running command's arguments, or of a frame's arguments parsed
+ *   so far (Redis's `argv_len_sum`); `multi-mem`: those of the commands queued in MULTI, a
+ *   pointer each included (Redis's `argv_len_sums`);
+ * - `rbs`: the reply buffer's size, `rbp` the largest batch it held lately; `obl`: replies in
+ *   that buffer not yet handed to the socket; `oll`: 0, as no reply list is kept beyond it;
+ *   `omem`: output handed to the socket and not yet taken by the kernel (or a replica's
+ *   channel);
+ * - `tot-mem`: every part core/client_memory.ts adds up.
  */
 export function clientInfoLine(c: Client, running?: string[]): string {
   const now = c.server.clock.now();
-  const pending = c.parser.pending;
-  const mem = c.memoryUsage();
-  const omem = c.pendingOutput;
-  let argvMem = 0;
-  if (running) { for (const a of running) argvMem += a.length; }
+  const unparsed = c.parser.unparsed;
+  const mem = clientMemoryParts(c, running);
+  const argvMem = running ? argvLength(running) : c.parser.argsPending;
+  const multiMem = c.multiCount >= 0 ? c.tx?.argvBytes ?? 0 : 0;
   const cmd = c.lastCommand;
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.transport ? c.id + 7 : -1} ` +
     `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} ` +
     `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flagLetters(c)} ` +
     `db=${c.dbIndex} sub=${c.subscriptions} psub=${c.patterns} ssub=${c.shardSubscriptions} ` +
-    `multi=${c.multiCount} qbuf=${pending + (running ? frameLength(running) : 0)} ` +
-    `qbuf-free=${Math.max(0, mem.query - pending)} argv-mem=${argvMem} multi-mem=0 ` +
-    `rbs=${c.out.buf.length} rbp=${c.out.recentPeak} obl=0 oll=0 omem=${omem} ` +
-    `tot-mem=${mem.query + mem.output + argvMem} events=r ` +
-    `cmd=${cmd} user=${c.user.name} redir=${
+    `multi=${c.multiCount} qbuf=${unparsed + (running ? frameLength(running) : 0)} ` +
+    `qbuf-free=${Math.max(0, mem.query - c.parser.pending)} argv-mem=${argvMem} ` +
+    `multi-mem=${multiMem} ` +
+    `rbs=${c.out.buf.length} rbp=${c.out.recentPeak} obl=${c.out.length} oll=0 ` +
+    `omem=${c.pendingOutput} tot-mem=${mem.query + mem.output + mem.argv + mem.state} ` +
+    `events=r cmd=${cmd} user=${c.user.name} redir=${
       c.tracking?.redirect ?? -1
     } resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;
 }

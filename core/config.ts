@@ -9,6 +9,9 @@ import { CONFIG_DEFS, paramDef } from "./config_defs.ts";
 import { type ConfigDef, ConfigError, type ConfigParam, type ConfigValue } from "./config_types.ts";
 import { globMatch } from "./glob.ts";
 
+/** Reconfigures from the stored values after a CONFIG SET; may finish later (see onApply). */
+type Applier = () => void | Promise<void>;
+
 export { CONFIG_DEFS, paramDef, parseMemory, parseObufLimits } from "./config_defs.ts";
 export type { ObufLimit } from "./config_defs.ts";
 export { type ConfigDef, ConfigError, type ConfigParam, type ConfigValue } from "./config_types.ts";
@@ -17,8 +20,10 @@ export { type ConfigDef, ConfigError, type ConfigParam, type ConfigValue } from 
 export class Config {
   private readonly defs = new Map<string, ConfigDef>();
   private readonly values = new Map<string, ConfigValue>();
+  /** Defaults this server has instead of the table's (see setDefault). */
+  private readonly defaults = new Map<string, ConfigValue>();
   private readonly listeners: Array<(name: string, value: ConfigValue) => void> = [];
-  private readonly appliers: Array<{ names: ReadonlySet<string>; apply: () => void }> = [];
+  private readonly appliers: Array<{ names: ReadonlySet<string>; apply: Applier }> = [];
 
   constructor() {
     for (const def of CONFIG_DEFS) {
@@ -60,6 +65,28 @@ export class Config {
     return this.values.get(def.name)!;
   }
 
+  /**
+   * Gives a directive the user did not set another default for this server, and that value:
+   * the command line's `save` points, which embedded servers do not have.
+   *
+   * @param name the directive
+   * @param args its value as arguments
+   */
+  setDefault(name: string, args: string[]): void {
+    this.set(name, args);
+    this.defaults.set(this.def(name)!.name, this.get(name));
+  }
+
+  /**
+   * The default of a known directive, as text (CONFIG REWRITE leaves directives at it out).
+   *
+   * @internal
+   */
+  defaultText(name: string): string {
+    const def = this.def(name)!;
+    return def.format(this.defaults.get(def.name) ?? def.default);
+  }
+
   /** Number-valued directive. */
   num(name: string): number {
     return this.get(name) as number;
@@ -85,11 +112,13 @@ export class Config {
    * value is stored), as Redis's apply functions: when it throws a ConfigError, the values of
    * that CONFIG SET are restored and the error names the first of `names` it set. Startup
    * settings do not run it (the server applies its whole config when it starts listening).
+   * An applier that binds sockets finishes later: it returns a promise, rejected with a
+   * ConfigError to refuse the values (see setMany).
    *
    * @param names the directives `apply` depends on (canonical names)
    * @param apply reconfigures from the stored values; throws ConfigError to refuse them
    */
-  onApply(names: readonly string[], apply: () => void): void {
+  onApply(names: readonly string[], apply: () => void | Promise<void>): void {
     this.appliers.push({ names: new Set(names), apply });
   }
 
@@ -113,8 +142,15 @@ export class Config {
    * Sets directives from text, all or nothing (CONFIG SET semantics). `startup` allows immutable
    * ones, `allowProtected` protected ones (core/protected.ts). Throws ConfigError naming the
    * failing argument in Redis's words.
+   *
+   * @returns when an applier finishes later (a port being bound), the promise of them all: it
+   *   rejects with the ConfigError to answer once the old values are back and applied again
    */
-  setMany(pairs: Array<[string, string[]]>, startup = false, allowProtected = startup): void {
+  setMany(
+    pairs: Array<[string, string[]]>,
+    startup = false,
+    allowProtected = startup,
+  ): Promise<void> | undefined {
     const parsed: Array<[ConfigDef, ConfigValue]> = [];
     const seen = new Set<ConfigDef>();
     for (const [name, args] of pairs) {
@@ -140,24 +176,50 @@ export class Config {
     }
     const before = parsed.map(([def]) => [def, this.values.get(def.name)!] as const);
     for (const [def, v] of parsed) this.values.set(def.name, v);
+    const later: Array<Promise<[string, unknown]>> = [];
     if (!startup) {
-      const done: Array<() => void> = [];
+      const done: Applier[] = [];
       for (const { names, apply } of this.appliers) {
         const first = parsed.find(([def]) => names.has(def.name));
         if (first === undefined) continue;
         try {
-          apply();
+          const pending = apply();
           done.push(apply);
+          if (pending !== undefined) {
+            later.push(pending.then(() => ["", undefined], (e) => [first[0].name, e]));
+          }
         } catch (e) {
           // As Redis: the old values come back, and what was applied is applied again with them.
           for (const [def, v] of before) this.values.set(def.name, v);
-          for (const again of done) again();
+          for (const again of done) void again()?.catch(() => {});
           if (e instanceof ConfigError) throw setFailed(first[0].name, e.message);
           throw e;
         }
       }
     }
     for (const [def, v] of parsed) for (const l of this.listeners) l(def.name, v);
+    if (later.length === 0) return undefined;
+    return Promise.all(later).then(async (outcomes) => {
+      const failed = outcomes.find(([name]) => name !== "");
+      if (failed === undefined) return;
+      // Every applier of this CONFIG SET runs again with the old values, the one that failed
+      // too (Redis's restoreBackupConfig): a listener closed on the way is opened again.
+      for (const [def, v] of before) this.values.set(def.name, v);
+      const again: Array<Promise<void>> = [];
+      for (const { names, apply } of this.appliers) {
+        if (!parsed.some(([def]) => names.has(def.name))) continue;
+        try {
+          const pending = apply();
+          if (pending !== undefined) again.push(pending.catch(() => {}));
+        } catch {
+          // Redis logs it and goes on: the old values stay stored.
+        }
+      }
+      for (const [def, v] of before) for (const l of this.listeners) l(def.name, v);
+      await Promise.all(again);
+      const [name, e] = failed;
+      throw e instanceof ConfigError ? setFailed(name, e.message) : e;
+    });
   }
 
   /** Sets one directive programmatically from a typed value or text. */
@@ -165,7 +227,7 @@ export class Config {
     const args = Array.isArray(value)
       ? value
       : [typeof value === "boolean" ? (value ? "yes" : "no") : String(value)];
-    this.setMany([[name, args]], true);
+    void this.setMany([[name, args]], true);
   }
 
   /** Name/value pairs for CONFIG GET with glob patterns (aliases match too). */

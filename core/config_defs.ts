@@ -7,7 +7,7 @@
  */
 
 import { type ConfigDef, ConfigError, type ConfigParam } from "./config_types.ts";
-import { bool, choice, int, INT_MAX, oneArg, str } from "./config_kinds.ts";
+import { bool, choice, flags, int, INT_MAX, oneArg, str } from "./config_kinds.ts";
 import { TLS_DEFS } from "./tls_defs.ts";
 
 const LLONG_MAX = Number.MAX_SAFE_INTEGER;
@@ -91,6 +91,17 @@ function plainName(name: string): (v: unknown) => void {
     if (/[/\\]/.test(String(v))) throw new ConfigError(`${name} can't be a path, just a filename`);
   };
 }
+
+/** SHUTDOWN's flags, as `shutdown-on-sigint` and `shutdown-on-sigterm` take them. */
+const SHUTDOWN_FLAGS = ["save", "nosave", "now", "force"];
+const SHUTDOWN_EXTRA: Partial<ConfigDef> = {
+  inert: true,
+  validate: (v) => {
+    if (/\bnosave\b/.test(String(v)) && /\bsave\b/.test(String(v))) {
+      throw new ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously");
+    }
+  },
+};
 
 /** Multi-word directive kept as its normalised text (`save`, `client-output-buffer-limit`). */
 function words(
@@ -220,10 +231,10 @@ function parseReplicaOf(args: string[]): string {
   if (args.length === 2 && args[0]!.toLowerCase() === "no" && args[1]!.toLowerCase() === "one") {
     return "";
   }
-  if (args.length !== 2 || !/^\d+$/.test(args[1]!)) {
-    throw new ConfigError("wrong number of arguments");
-  }
-  return `${args[0]} ${args[1]}`;
+  if (args.length !== 2) throw new ConfigError("wrong number of arguments");
+  const port = /^[+-]?\d+$/.test(args[1]!) ? Number(args[1]) : -1;
+  if (port < 0 || port > 65535) throw new ConfigError("Invalid master port");
+  return `${args[0]} ${port}`;
 }
 
 const MAXMEMORY_POLICIES = [
@@ -442,8 +453,8 @@ export const CONFIG_DEFS: ConfigDef[] = [
   int("min-replicas-to-write", 0, 0, INT_MAX, { alias: "min-slaves-to-write" }),
   int("min-replicas-max-lag", 10, 0, INT_MAX, { alias: "min-slaves-max-lag" }),
   int("shutdown-timeout", 10, 0, INT_MAX),
-  words("shutdown-on-sigint", "default", (a) => a.join(" ").toLowerCase(), { inert: true }),
-  words("shutdown-on-sigterm", "default", (a) => a.join(" ").toLowerCase(), { inert: true }),
+  flags("shutdown-on-sigint", "default", SHUTDOWN_FLAGS, SHUTDOWN_EXTRA),
+  flags("shutdown-on-sigterm", "default", SHUTDOWN_FLAGS, SHUTDOWN_EXTRA),
   int("tracking-table-max-keys", 1000000, 0, LLONG_MAX),
   int("acllog-max-len", 128, 0, LLONG_MAX),
   choice("acl-pubsub-default", "resetchannels", ["allchannels", "resetchannels"]),

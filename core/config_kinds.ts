@@ -85,3 +85,35 @@ export function choice(
     ...extra,
   };
 }
+
+/**
+ * A set of flags among `names` (Redis's bitflag enum): any order and case in, the list's order
+ * out; `none` alone, or no flag, is `none`.
+ */
+export function flags(
+  name: string,
+  none: string,
+  names: readonly string[],
+  extra: Partial<ConfigDef> = {},
+): ConfigDef {
+  const all = [none, ...names];
+  const bad = `argument(s) must be one of the following: ${all.join(", ")}`;
+  return {
+    name,
+    default: none,
+    parse: (args) => {
+      const words = args.length === 1 ? args[0]!.split(/\s+/).filter(Boolean) : args;
+      if (words.length === 0) throw new ConfigError(bad);
+      const set = new Set<string>();
+      for (const w of words) {
+        const v = w.toLowerCase();
+        if (!all.includes(v)) throw new ConfigError(bad);
+        if (v !== none) set.add(v);
+      }
+      return set.size === 0 ? none : names.filter((n) => set.has(n)).join(" ");
+    },
+    format: (v) => String(v),
+    multiArg: true,
+    ...extra,
+  };
+}

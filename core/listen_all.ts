@@ -15,6 +15,9 @@ import type {
 import { holdReplies, releaseReplies } from "./client.ts";
 import type { Server } from "./server.ts";
 
+/** Why CONFIG SET port or tls-port is refused, in Redis's words. */
+export const LISTEN_FAILED = "Unable to listen on this port. Check server logs.";
+
 /**
  * Pauses (ms) before each further bind while a socket just closed may still hold the port (see
  * listenAgain): soon, as Deno frees it on the next turn of the event loop, and briefly in all
@@ -37,7 +40,7 @@ export async function listenAll(
   const opened: Listener[] = [];
   for (const raw of at.hosts) {
     const optional = raw.startsWith("-");
-    const hostname = optional ? raw.slice(1) : raw;
+    const hostname = anyAddress(optional ? raw.slice(1) : raw);
     const port = opened[0]?.port ?? at.port;
     try {
       opened.push(await listen({ port, hostname, ...(at.tls ? { tls: at.tls } : {}) }, accept));
@@ -51,6 +54,11 @@ export async function listenAll(
   return opened;
 }
 
+/** `*` and `::*` of `bind`: every IPv4 and every IPv6 address, as Redis reads them. */
+function anyAddress(host: string): string {
+  return host === "*" ? "0.0.0.0" : host === "::*" ? "::" : host;
+}
+
 /**
  * `open`, tried again a few times: a port a listener of ours just gave up can still be held for
  * a moment (Deno frees a closed listener's socket on a later turn of the event loop).
@@ -62,11 +70,18 @@ export async function listenAgain(open: () => Promise<Listener[]>): Promise<List
   for (const pause of PAUSES_MS) {
     try {
       return await open();
-    } catch {
+    } catch (e) {
+      // Only a port in use may come free; a bad address stays bad.
+      if (!addressInUse(e)) throw e;
       await new Promise((r) => setTimeout(r, pause));
     }
   }
   return await open();
+}
+
+/** The error of a bind to an address in use, on Deno (AddrInUse) or Node (EADDRINUSE). */
+function addressInUse(e: unknown): boolean {
+  return (e as { code?: unknown })?.code === "EADDRINUSE" || (e as Error)?.name === "AddrInUse";
 }
 
 /**
@@ -80,9 +95,15 @@ export class Reopenings {
   /** @param server the server whose replies wait */
   constructor(private readonly server: Server) {}
 
-  /** Runs `job` after the reopenings before it; `job` reports its own failures. */
-  run(job: () => Promise<void>): void {
+  /**
+   * Runs `job` after the reopenings before it.
+   *
+   * @returns the end of `job`, rejected with its error
+   */
+  run(job: () => Promise<void>): Promise<void> {
     holdReplies(this.server);
-    this.tail = this.tail.then(job).catch(() => {}).finally(() => releaseReplies(this.server));
+    const done = this.tail.then(job);
+    this.tail = done.catch(() => {}).finally(() => releaseReplies(this.server));
+    return done;
   }
 }

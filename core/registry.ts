@@ -89,6 +89,16 @@ export class CommandRegistry {
     return this.byName.values();
   }
 
+  /**
+   * The command (or subcommand) argv names, whatever its arity: the one a refused call counts
+   * against, as Redis counts an arity error in the command's `rejected_calls`.
+   */
+  named(argv: string[]): Command | undefined {
+    const cmd = this.command(argv[0]!);
+    if (cmd?.subcommands === undefined || argv.length < 2) return cmd;
+    return cmd.subcommands.get(argv[1]!.toLowerCase());
+  }
+
   /** Looks up argv's command (and subcommand) or returns Redis's error text. */
   resolve(argv: string[]): Command | string {
     const cmd = this.command(argv[0]!);

@@ -127,6 +127,8 @@ export class Server implements KeyspaceHost {
   };
   /** Access stamp of keys read now (see core/keyspace/access.ts). */
   accessStamp = 0;
+  /** True while a command of a CLIENT NO-TOUCH client runs: reads leave access stamps alone. */
+  noTouch = false;
   /** Access stamp of keys written now. */
   newStamp = 0;
   /** Under an LFU policy, how a read updates a key's stamp. */
@@ -465,7 +467,7 @@ export class Server implements KeyspaceHost {
     const cmd = this.resolve(argv);
     let reply: Reply | undefined;
     if (typeof cmd === "string") {
-      reply = this.rejected(client, undefined, new ErrorReply(cmd));
+      reply = this.rejected(client, this.registry.named(argv), new ErrorReply(cmd));
     } else {
       const gates = this.gates.list;
       for (let i = 0; i < gates.length; i++) {
@@ -489,10 +491,12 @@ export class Server implements KeyspaceHost {
   /** Counts a command refused before it ran; inside MULTI the transaction learns of it. */
   private rejected(client: Client, cmd: Command | undefined, err: ErrorReply): ErrorReply {
     if (cmd !== undefined) cmd.stats.rejected++;
-    this.stats.countError(err);
     this.stats.rejectedCalls++;
     if (client.tracking !== undefined) this.tracking.commandRejected(client, cmd);
-    return (client.flags & CF.multi) ? this.transactions.rejected(client, cmd, err) : err;
+    // A refused EXEC answers EXECABORT, and that is the error counted, as in Redis.
+    const reply = (client.flags & CF.multi) ? this.transactions.rejected(client, cmd, err) : err;
+    this.stats.countError(reply);
+    return reply;
   }
 
   /**
@@ -561,6 +565,12 @@ export class Server implements KeyspaceHost {
     const log = cmd.tracked ? this.jobs.log() : undefined;
     this.writes = log;
     let reply: Reply;
+    const noTouch = this.noTouch;
+    // CLIENT NO-TOUCH: the caller's flag holds for the commands of its scripts (Redis looks at
+    // the calling client and its command, EVAL or TOUCH).
+    if ((client.flags & CF.script) === 0) {
+      this.noTouch = (client.flags & CF.noTouch) !== 0 && cmd.fullName !== "touch";
+    }
     try {
       reply = cmd.execute!(client, argv);
     } catch (e) {
@@ -573,6 +583,7 @@ export class Server implements KeyspaceHost {
     }
     this.runningArgv = prevArgv;
     this.writes = prevWrites;
+    this.noTouch = noTouch;
     let usec = 0;
     if (timed) {
       usec = Math.round((performance.now() - start) * 1000);

@@ -12,7 +12,8 @@ import type { ConnectionHandler, Listener, ListenFn, Transport } from "./net/tra
 import { PROTECTED_MODE_DENIED, protectedModeRefuses } from "./protected.ts";
 import type { Server } from "./server.ts";
 import { ServerTls } from "./server_tls.ts";
-import { listenAgain, listenAll, Reopenings } from "./listen_all.ts";
+import { LISTEN_FAILED, listenAgain, listenAll, Reopenings } from "./listen_all.ts";
+import { ConfigError } from "./config_types.ts";
 
 /** Where `Server.listen` listens; what is not given comes from the config. */
 export interface ServerListenOptions {
@@ -38,6 +39,14 @@ export interface ListenAddress {
   hostname: string;
   /** The TLS port, when TLS listens. */
   tlsPort?: number;
+}
+
+/** Why CONFIG SET bind is refused, in Redis's words. */
+const BIND_FAILED = "Failed to bind to specified addresses.";
+
+/** The addresses of a `bind` value. */
+function bindAddresses(bind: string): string[] {
+  return bind.split(" ").filter(Boolean);
 }
 
 /** A client that sent nothing for this long gives back its query and reply buffers (Redis: 2 s). */
@@ -70,8 +79,9 @@ export class ServerNet {
 
   /** The port the plain listeners are bound to (0: none). */
   private plainPort = 0;
-  /** The addresses and the connection handler of the first listen, for CONFIG SET port. */
+  /** The addresses listened on (the first listen's, then `bind`'s). */
   private hosts: string[] = [];
+  /** The connection handler of the first listen, for CONFIG SET port and bind. */
   private handler: ((t: Transport) => ConnectionHandler) | undefined;
   /** The listen function of the first listen (a move then binds without waiting). */
   private listenFn: ListenFn | undefined;
@@ -82,33 +92,88 @@ export class ServerNet {
     this.tls = new ServerTls(server);
     this.reopenings = new Reopenings(server);
     server.config.onApply(["port"], () => this.movePort());
+    server.config.onApply(["bind"], () => this.rebind());
   }
 
   /**
-   * CONFIG SET port: the plain listeners close and new ones open on the new port (0: none)
-   * right after the reply, as Redis moves them (a port that cannot be bound is logged).
+   * CONFIG SET port: listeners open on the new port (0: none), then the old ones close; clients
+   * of the old port stay connected. Refused (ConfigError) when the port cannot be bound.
    */
-  private movePort(): void {
-    const port = this.server.config.num("port");
-    const accept = this.handler;
-    const listen = this.listenFn;
-    if (accept === undefined || listen === undefined || port === this.plainPort) return;
-    this.reopenings.run(async () => {
-      // Stops accepting at once; clients of the old port stay connected.
-      for (const l of this.listeners.splice(0)) void l.close();
-      this.plainPort = 0;
-      if (port === 0) return;
+  private movePort(): Promise<void> | undefined {
+    if (this.handler === undefined) return undefined;
+    return this.reopenings.run(async () => {
+      const port = this.server.config.num("port");
+      if (port === this.plainPort) return;
+      const opened = port === 0 ? [] : await this.openPlain(port, this.hosts);
+      for (const l of this.listeners.splice(0, this.listeners.length, ...opened)) void l.close();
+      this.plainPort = port;
+    });
+  }
+
+  /**
+   * CONFIG SET bind: every listener, plain and TLS, closes and opens again on the new
+   * addresses (none for an empty `bind`, as Redis 7.0). Refused (ConfigError) when one that is
+   * not optional cannot be bound.
+   */
+  private rebind(): Promise<void> | undefined {
+    if (this.handler === undefined) return undefined;
+    return this.reopenings.run(async () => {
+      const hosts = bindAddresses(this.server.config.str("bind"));
+      const old = this.hosts;
+      if (hosts.join(" ") === old.join(" ")) return;
       try {
-        const at = { port, hosts: this.hosts };
-        const opened = await listenAgain(() => listenAll(listen, at, accept));
-        // The server began closing meanwhile: these never serve.
-        if (this.closing !== undefined) { for (const l of opened) void l.close(); }
-        else this.listeners.push(...opened);
-        this.plainPort = port;
-      } catch (e) {
-        this.server.log("warning", `Failed listening on port ${port} (TCP): ${e}`);
+        await this.bindTo(hosts);
+      } catch {
+        this.server.log("warning", "Failed to bind");
+        // Back on the old addresses now, so that a port moved in the same CONFIG SET moves
+        // back on them.
+        await this.bindTo(old).catch((e) => this.server.log("warning", `${e}`));
+        throw new ConfigError(BIND_FAILED);
       }
     });
+  }
+
+  /**
+   * Closes every listener and opens them again on `hosts`.
+   *
+   * @throws when one that is not optional cannot be bound (those opened are closed)
+   */
+  private async bindTo(hosts: string[]): Promise<void> {
+    // The same port on other addresses may overlap the old ones (`*` and `127.0.0.1`).
+    for (const l of this.listeners.splice(0)) void l.close();
+    this.hosts = hosts;
+    try {
+      if (this.plainPort !== 0) this.listeners.push(...await this.openPlain(this.plainPort, hosts));
+      await this.tls.moveTo(hosts);
+    } catch (e) {
+      for (const l of this.listeners.splice(0)) void l.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Plain listeners on `port` at `hosts` (none without an address).
+   *
+   * @throws ConfigError in Redis's words for CONFIG SET port
+   */
+  private async openPlain(port: number, hosts: string[]): Promise<Listener[]> {
+    if (hosts.length === 0) return [];
+    const listen = this.listenFn!;
+    const accept = this.handler!;
+    let opened: Listener[];
+    try {
+      opened = await listenAgain(() => listenAll(listen, { port, hosts }, accept));
+    } catch (e) {
+      this.server.log(
+        "warning",
+        `Could not create server TCP listening socket on port ${port}: ${e}`,
+      );
+      throw new ConfigError(LISTEN_FAILED);
+    }
+    // The server began closing meanwhile: these never serve.
+    if (this.closing === undefined) return opened;
+    for (const l of opened) void l.close();
+    return [];
   }
 
   /** Accepts a connection from a transport (the adapters call this). */
@@ -149,7 +214,7 @@ export class ServerNet {
     const plain = options.port !== undefined || port !== 0 || tlsPort === undefined;
     const hosts = options.hostname !== undefined
       ? [options.hostname]
-      : config.str("bind").split(" ").filter(Boolean);
+      : bindAddresses(config.str("bind"));
     const accept = (t: Transport) => new ClientHandler(this.accept(t));
     this.hosts = hosts;
     this.handler = accept;
@@ -159,7 +224,7 @@ export class ServerNet {
       this.listeners.push(...await listenAll(listen, { port, hosts }, accept));
       first = this.listeners[0]!;
       this.plainPort = first.port;
-      if (port === 0) config.set("port", first.port);
+      if (config.num("port") !== first.port) config.set("port", first.port);
     }
     const tls = await this.tls.listen(tlsPort, hosts, accept);
     this.startCron();

@@ -9,7 +9,7 @@
  */
 
 import { ConfigError } from "./config_types.ts";
-import { listenAgain, listenAll, Reopenings } from "./listen_all.ts";
+import { LISTEN_FAILED, listenAgain, listenAll, Reopenings } from "./listen_all.ts";
 import { checkTls } from "./net/node_tls.ts";
 import { type TlsAdapter, tlsAdapter } from "./net/runtime.ts";
 import type { ConnectionHandler, Listener, TlsSettings, Transport } from "./net/transport.ts";
@@ -112,7 +112,7 @@ export class ServerTls {
    * any reopening in progress (see Reopenings).
    */
   private reopen(port: number): void {
-    this.reopenings.run(async () => {
+    void this.reopenings.run(async () => {
       // Stops accepting at once; clients of the old listeners stay connected.
       void this.close();
       if (port === 0) return;
@@ -143,16 +143,39 @@ export class ServerTls {
 
   /**
    * CONFIG SET tls-port: the settings are checked now (refused if they do not load); the old
-   * listeners close and the new ones open right after the reply (binding is asynchronous: a
-   * port that cannot be bound is logged).
+   * listeners close and the new ones open, as Redis moves them. Refused (ConfigError) when the
+   * port cannot be bound.
    */
-  private movePort(): void {
-    if (this.accept === undefined) return;
+  private movePort(): Promise<void> | undefined {
+    if (this.accept === undefined) return undefined;
     const port = this.server.config.num("tls-port");
-    if (port === this.bound) return;
+    if (port === this.bound) return undefined;
     // From the files as they are now (Redis would keep a context built before, if any).
     if (port !== 0) this.configure();
-    this.reopen(port);
+    return this.reopenings.run(async () => {
+      void this.close();
+      if (port === 0) return;
+      try {
+        await listenAgain(() => this.open(port));
+      } catch (e) {
+        this.server.log("warning", `Failed listening on port ${port} (TLS): ${e}`);
+        throw new ConfigError(LISTEN_FAILED);
+      }
+    });
+  }
+
+  /**
+   * CONFIG SET bind: the TLS listeners, if any, close and open again on `hosts` (none when
+   * empty).
+   *
+   * @throws what the listen threw
+   */
+  async moveTo(hosts: string[]): Promise<void> {
+    this.hosts = hosts;
+    const port = this.server.config.num("tls-port");
+    if (this.accept === undefined || this.ends === undefined || port === 0) return;
+    void this.close();
+    if (hosts.length !== 0) await listenAgain(() => this.open(port));
   }
 
   /** Stops accepting TLS connections; resolves once the listeners' connections are gone. */

@@ -14,6 +14,7 @@ import { type Command, F } from "./command.ts";
 import type { Database } from "./keyspace/database.ts";
 import { ErrorReply, R, type Reply } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
+import { argvCost } from "./client_memory.ts";
 
 /** One watched key of one client. */
 interface Watch {
@@ -30,6 +31,8 @@ export interface TxState {
   queue: Array<Command | string[]>;
   /** An error while queueing: EXEC must answer EXECABORT. */
   aborted: boolean;
+  /** Bytes of the queued commands' arguments, a pointer each included (CLIENT LIST multi-mem). */
+  argvBytes: number;
 }
 
 const PASS_THROUGH = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -77,8 +80,9 @@ export class Transactions {
     if (t !== undefined) {
       t.queue.length = 0;
       t.aborted = false;
+      t.argvBytes = 0;
     } else {
-      client.tx = { queue: [], aborted: false };
+      client.tx = { queue: [], aborted: false, argvBytes: 0 };
     }
     client.flags |= CF.multi;
     client.multiCount = 0;
@@ -100,6 +104,7 @@ export class Transactions {
     if ((client.flags & CF.multi) === 0) return;
     // The state object stays for the client's next MULTI; the queue lets go of its commands.
     client.tx!.queue.length = 0;
+    client.tx!.argvBytes = 0;
     client.flags &= ~CF.multi;
     client.multiCount = -1;
     this.unwatchAll(client);
@@ -114,6 +119,7 @@ export class Transactions {
       return new ErrorReply("ERR Command not allowed inside a transaction");
     }
     t.queue.push(cmd, argv);
+    t.argvBytes += argvCost(argv);
     client.multiCount = t.queue.length >> 1;
     return R.queued;
   }
@@ -169,6 +175,11 @@ export class Transactions {
       if (list) list.push(w);
       else dbKeys.set(key, [w]);
     }
+  }
+
+  /** How many keys `client` watches. */
+  watchedCount(client: Client): number {
+    return this.watches.size === 0 ? 0 : this.watches.get(client)?.length ?? 0;
   }
 
   /** UNWATCH: forgets every watched key and a pending dirty state. */

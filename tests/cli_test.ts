@@ -11,9 +11,17 @@ import { missing } from "./redis_tools.ts";
 
 test("command-line flags become config lines like redis-server's", () => {
   assert.deepEqual(argsToLines(["--port", "6380", "--save", "", "--bind", "127.0.0.1", "::1"]), [
-    "port 6380",
+    'port "6380"',
     'save ""',
-    "bind 127.0.0.1 ::1",
+    'bind "127.0.0.1" "::1"',
+  ]);
+  // As redis-server 7.0: the argument after an option name alone is its value, `--` or not;
+  // an option may carry its value; `--save` without one is `save ""`.
+  assert.deepEqual(argsToLines(["--port", "--bla", "--maxmemory 1mb", "--save", "--x", "y"]), [
+    'port "--bla"',
+    "maxmemory 1mb",
+    'save ""',
+    'x "y"',
   ]);
   const ok = parseConfigLines([
     "# c",
@@ -69,5 +77,6 @@ test("main.ts refuses a bad flag with the fatal report and exit code 1", async (
   child.stderr.on("data", (d) => (err += d));
   const code = await new Promise<number>((r) => child.on("close", (c) => r(c ?? -1)));
   assert.equal(code, 1);
-  assert.match(err, />>> 'nosuch 1'/);
+  // Quoted as redis-server shows a value given on the command line.
+  assert.match(err, />>> 'nosuch "1"'/);
 });

@@ -57,6 +57,8 @@ export interface KeyspaceHost {
   readonly accessStamp: number;
   /** ...or, under an LFU policy, how an access updates the old stamp. */
   readonly lfuUpdate: ((old: number) => number) | undefined;
+  /** True when no access may update a stamp now (CLIENT NO-TOUCH). */
+  readonly noTouch: boolean;
   /**
    * Where writes are reported while code the core cannot vouch for runs (plugin commands, plugin
    * code outside commands); undefined while a built-in command runs (see write_log.ts).
@@ -181,7 +183,7 @@ export class Database {
     const h = this.host;
     const v = this.expires.size !== 0 && this.expireIfNeeded(key)
       ? undefined
-      : noTouch
+      : noTouch || h.noTouch
       ? this.dict.get(key)
       : this.dict.getStamped(key, h.accessStamp, h.lfuUpdate);
     if (v !== undefined) {
@@ -201,7 +203,10 @@ export class Database {
    */
   lookupWrite(key: string): Value | undefined {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    const v = this.dict.getStamped(key, this.host.accessStamp, this.host.lfuUpdate);
+    const h = this.host;
+    const v = h.noTouch
+      ? this.dict.get(key)
+      : this.dict.getStamped(key, h.accessStamp, h.lfuUpdate);
     if (v !== undefined && typeof v !== "string") {
       this.changed(key);
       if (this.beforeWrite !== undefined) this.beforeWrite(v);

@@ -10,7 +10,7 @@
 
 import { CF, type Client } from "../client.ts";
 import type { Server } from "../server.ts";
-import { clientMemory } from "./usage.ts";
+import { clientMemoryTotal } from "../client_memory.ts";
 
 /** Clients that are never evicted. */
 const EXEMPT = CF.master | CF.replica | CF.local | CF.noEvict | CF.closed;
@@ -23,13 +23,23 @@ export function clientsLimit(server: Server): number {
   return Math.floor((server.maxmemory * pct) / 100);
 }
 
-/** Disconnects the biggest evictable clients while client memory is over the limit. */
-export function evictClients(server: Server, limit: number): void {
+/**
+ * Disconnects the biggest evictable clients while client memory is over the limit.
+ *
+ * @param server the server
+ * @param options `limit`: `maxmemory-clients` in bytes; `caller` and `argv`: a client whose
+ *   command is about to run, counted with that command's arguments
+ */
+export function evictClients(
+  server: Server,
+  options: { limit: number; caller?: Client | undefined; argv?: string[] | undefined },
+): void {
+  const { limit, caller, argv } = options;
   let total = 0;
   const candidates: Array<[Client, number]> = [];
   for (const c of server.clients.values()) {
     if ((c.flags & (CF.master | CF.replica)) !== 0) continue;
-    const n = clientMemory(c);
+    const n = clientMemoryTotal(c, c === caller ? argv : undefined);
     total += n;
     if ((c.flags & EXEMPT) === 0 && c !== server.current) candidates.push([c, n]);
   }

@@ -16,7 +16,7 @@
 
 import { CF, type Client } from "../client.ts";
 import { type Command, F } from "../command.ts";
-import { ErrorReply, type Reply } from "../resp/reply.ts";
+import { ErrorReply, R, type Reply } from "../resp/reply.ts";
 import type { Server } from "../server.ts";
 import { Evict } from "./evict.ts";
 import { clientsLimit, evictClients } from "./clients.ts";
@@ -40,16 +40,22 @@ function queuedDenyOom(client: Client): boolean {
 }
 
 /**
- * Client eviction (`maxmemory-clients`), at most once per clock tick of the server: from the
- * command gate and from the server tick.
+ * Client eviction (`maxmemory-clients`), at most once per clock tick of the server (and at once
+ * after the limit changed): from the command gate, where the command about to run counts as its
+ * client's (Redis evicts a client for its arguments), and from the server tick.
  */
-export function clientEvictionCheck(server: Server): () => void {
+export function clientEvictionCheck(
+  server: Server,
+): (client?: Client, argv?: string[]) => void {
   let lastAt = -1;
-  return () => {
+  server.config.onChange((name) => {
+    if (name === "maxmemory-clients" || name === "maxmemory") lastAt = -1;
+  });
+  return (client, argv) => {
     if (server.time === lastAt) return;
     lastAt = server.time;
     const limit = clientsLimit(server);
-    if (limit !== 0) evictClients(server, limit);
+    if (limit !== 0) evictClients(server, { limit, caller: client, argv });
   };
 }
 
@@ -65,9 +71,13 @@ export function memoryGate(
   server: Server,
 ): (client: Client, cmd: Command, argv: string[]) => Reply | undefined {
   const checkClients = clientEvictionCheck(server);
-  server.on("cron", checkClients);
+  server.on("cron", () => checkClients());
   return (client, cmd, argv) => {
-    if (server.clientEviction) checkClients();
+    if (server.clientEviction) {
+      checkClients(client, argv);
+      // Evicted for its own arguments: the command does not run, and nothing is answered.
+      if ((client.flags & CF.closed) !== 0) return R.none;
+    }
     // A write's own size counts against the heap's room: one huge value cannot overshoot it.
     const incoming = (cmd.bits & F.denyoom) !== 0 ? argBytes(argv) : 0;
     const short = (client.flags & CF.master) === 0 && server.memoryGuard(incoming);

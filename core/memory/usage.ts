@@ -4,7 +4,8 @@
  *
  * - **dataset**: every database's keys, values and expiry times, by the per-entry estimate of
  *   core/memory/cost.ts, kept up to date as keys are written (O(1) to read);
- * - **clients**: each connection's query storage, reply buffers and unsent output;
+ * - **clients**: each connection's query storage, reply buffers, unsent output and its share of
+ *   command and session state (core/client_memory.ts);
  * - **replication**: the backlog and the replicas' output (reported by the replication plugin
  *   through the `memory` hook);
  * - **AOF buffer**, **script and function caches**;
@@ -18,8 +19,9 @@
  * @module
  */
 
-import { CF, type Client } from "../client.ts";
+import { CF } from "../client.ts";
 import type { Server } from "../server.ts";
+import { clientMemoryTotal } from "../client_memory.ts";
 import { aofOf } from "../persistence/aof.ts";
 import { scriptCacheBytes } from "../../scripting/info.ts";
 
@@ -58,15 +60,6 @@ export interface MemoryFigures extends MemoryParts {
   dbs: Array<[number, number, number, number]>;
   /** Keys in every database. */
   keys: number;
-}
-
-/**
- * Bytes a client holds: query storage (unparsed input, the read buffer), reply buffers and output
- * not yet sent (Client.memoryUsage).
- */
-export function clientMemory(c: Client): number {
-  const m = c.memoryUsage();
-  return m.query + m.output;
 }
 
 /**
@@ -111,7 +104,7 @@ export class MemoryMeter {
       this.clientsAt = s.time;
       let n = 0;
       for (const c of s.clients.values()) {
-        if ((c.flags & CF.replica) === 0) n += clientMemory(c);
+        if ((c.flags & CF.replica) === 0) n += clientMemoryTotal(c);
       }
       this.clientsBytes = n;
     }

@@ -86,6 +86,17 @@ export class RequestParser {
     return this.end - this.pos + this.bigFill + this.argBytes;
   }
 
+  /** Bytes received and not parsed yet (Redis's `qbuf`: parsed arguments have left it). */
+  get unparsed(): number {
+    return this.end - this.pos + this.bigFill;
+  }
+
+  /** Bytes of the arguments of the frame in progress parsed so far (Redis's `argv_len_sum`). */
+  get argsPending(): number {
+    // A big argument counts its CRLF too: 2 bytes off, of 32 KiB at least.
+    return this.argBytes - ARG_OVERHEAD * this.argv.length;
+  }
+
   /**
    * Bytes of storage the parser holds (for memory accounting): its copy of partial frames and
    * the buffer of a big argument being received, whether filled yet or not.

@@ -5,15 +5,33 @@
 #   SUITE_SERVER=redeno  PROJECT=<checkout> RUNTIME=deno|node
 #   SUITE_SERVER=redis   REDIS_SERVER=/usr/bin/redis-server
 # Both get `--pidfile CONFIG_FILE.pid` (the runner's default.conf names /var/run/redis.pid, shared by
-# every server on the machine). For redeno it first prints ` PID: <pid>`: the runner waits for that
-# text in the server's stdout, which Redis prints in its start-up logo and redeno does not; and as
-# that line comes before redeno tries the port, it checks the port is free first.
+# every server on the machine), last: the runner's arguments may start with values that belong to
+# no option, which Redis reads as a line of their own (introspection's "wrong usage"). For redeno
+# it first prints ` PID: <pid>`: the runner waits for that text in the server's stdout, which
+# Redis prints in its start-up logo and redeno does not; and as that line comes before redeno
+# tries the port, it checks the port is free first.
 set -u
 conf="${1:?usage: $0 CONFIG_FILE [ARGS...]}"
+# Started with options only (introspection's command-line error cases run `src/redis-server
+# --port`): no config file, no pidfile, nothing to wait for; the server reports the error.
+if [ "${conf#--}" != "$conf" ]; then
+    case "${SUITE_SERVER:-redeno}" in
+        redis) exec "${REDIS_SERVER:-/usr/bin/redis-server}" "$@" ;;
+        *)
+            project="${PROJECT:?PROJECT (the redeno checkout) is not set}"
+            if [ "${RUNTIME:-deno}" = node ]; then
+                exec node --import "file://$project/node_modules/tsx/dist/loader.mjs" \
+                    "$project/main.ts" "$@"
+            fi
+            exec "$project/node_modules/.bin/deno" run -A --config "$project/deno.json" \
+                "$project/main.ts" "$@"
+            ;;
+    esac
+fi
 shift
 case "${SUITE_SERVER:-redeno}" in
     redis)
-        exec "${REDIS_SERVER:-/usr/bin/redis-server}" "$conf" --pidfile "$conf.pid" "$@"
+        exec "${REDIS_SERVER:-/usr/bin/redis-server}" "$conf" "$@" --pidfile "$conf.pid"
         ;;
     redeno)
         project="${PROJECT:?PROJECT (the redeno checkout) is not set}"
@@ -32,12 +50,12 @@ case "${SUITE_SERVER:-redeno}" in
             deno)
                 exec "$project/node_modules/.bin/deno" run -A --config "$project/deno.json" \
                     --v8-flags=--max-semi-space-size=8,--max-old-space-size=4096 \
-                    "$project/main.ts" "$conf" --pidfile "$conf.pid" "$@"
+                    "$project/main.ts" "$conf" "$@" --pidfile "$conf.pid"
                 ;;
             node)
                 exec node --max-old-space-size=4096 \
                     --import "file://$project/node_modules/tsx/dist/loader.mjs" \
-                    "$project/main.ts" "$conf" --pidfile "$conf.pid" "$@"
+                    "$project/main.ts" "$conf" "$@" --pidfile "$conf.pid"
                 ;;
             *) echo "server-shim: unknown RUNTIME ${RUNTIME}" >&2; exit 2 ;;
         esac
