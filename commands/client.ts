@@ -332,6 +332,7 @@ export const clientCommand: CommandSpec = {
       "5.0.0",
       undefined,
       () => helpReply(HELP),
+      ["loading", "stale"],
     ),
   ],
 };

@@ -6,7 +6,14 @@
  */
 
 import type { Client } from "../core/client.ts";
-import type { Command, CommandFlag, CommandSpec, KeySpec } from "../core/command.ts";
+import type { Command, CommandFlag, CommandSpec } from "../core/command.ts";
+import {
+  callKeys,
+  commandRange,
+  commandTips,
+  keyFlagsReply,
+  keySpecsReply,
+} from "./command_keys.ts";
 import { globMatch } from "../core/glob.ts";
 import {
   E,
@@ -41,99 +48,33 @@ const FLAG_ORDER: readonly string[] = [
   "fast",
   "no_auth",
   "no_mandatory_keys",
+  "no_async_loading",
   "no_multi",
   "movablekeys",
   "allow_busy",
 ];
 
 function flagSet(cmd: Command): Reply {
+  const movable = commandRange(cmd).movable;
   const has = (f: string) =>
-    cmd.spec.flags?.includes(f as CommandFlag) === true ||
-    (f === "movablekeys" && cmd.spec.getKeys !== undefined);
-  const flags = FLAG_ORDER.filter(has);
-  return new SetReply(flags.map((f) => new SimpleString(f)));
-}
-
-/** A declared key spec as COMMAND INFO shows it. */
-function declaredKeySpec(ks: KeySpec): Reply {
-  const b = ks.begin;
-  const begin = "index" in b
-    ? new MapReply(["type", "index", "spec", new MapReply(["index", b.index])])
-    : new MapReply([
-      "type",
-      "keyword",
-      "spec",
-      new MapReply(["keyword", b.keyword, "startfrom", b.startfrom]),
-    ]);
-  const f = ks.find;
-  return new MapReply([
-    "flags",
-    new SetReply(ks.flags.map((x) => new SimpleString(x))),
-    "begin_search",
-    begin,
-    "find_keys",
-    new MapReply([
-      "type",
-      "range",
-      "spec",
-      new MapReply(["lastkey", f.lastkey, "keystep", f.keystep, "limit", f.limit]),
-    ]),
-  ]);
-}
-
-/** The key specs (a set in RESP3, as Redis 7.0.15 replies them). */
-function keySpecs(cmd: Command): Reply {
-  return new SetReply(keySpecList(cmd));
-}
-
-function keySpecList(cmd: Command): Reply[] {
-  if (cmd.spec.keySpecs !== undefined) return cmd.spec.keySpecs.map(declaredKeySpec);
-  const k = cmd.spec.keys;
-  if (!k || k.first === 0) return [];
-  const write = cmd.spec.flags?.includes("write");
-  return [
-    new MapReply([
-      "flags",
-      new SetReply(
-        write ? [new SimpleString("RW"), new SimpleString("UPDATE")] : [
-          new SimpleString("RO"),
-          new SimpleString("ACCESS"),
-        ],
-      ),
-      "begin_search",
-      new MapReply(["type", "index", "spec", new MapReply(["index", k.first])]),
-      "find_keys",
-      new MapReply([
-        "type",
-        "range",
-        "spec",
-        new MapReply([
-          "lastkey",
-          k.last < 0 ? k.last : k.last - k.first,
-          "keystep",
-          k.step,
-          "limit",
-          0,
-        ]),
-      ]),
-    ]),
-  ];
+    f === "movablekeys" ? movable : cmd.spec.flags?.includes(f as CommandFlag) === true;
+  return new SetReply(FLAG_ORDER.filter(has).map((f) => new SimpleString(f)));
 }
 
 /** The COMMAND INFO entry of one command. */
 export function commandInfo(cmd: Command): Reply {
-  const k = cmd.spec.keys;
+  const range = commandRange(cmd);
   const subs = cmd.subcommands ? [...cmd.subcommands.values()].map(commandInfo) : [];
   return [
     cmd.fullName,
     cmd.arity,
     flagSet(cmd),
-    k?.first ?? 0,
-    k?.last ?? 0,
-    k?.step ?? 0,
+    range.first,
+    range.last,
+    range.step,
     new SetReply(aclCategories(cmd).map((c) => new SimpleString(c))),
-    new SetReply([...(cmd.spec.tips ?? [])]),
-    keySpecs(cmd),
+    new SetReply([...commandTips(cmd)]),
+    keySpecsReply(cmd),
     // Redis replies subcommands as an array, and their absence as an empty set.
     subs.length === 0 ? new SetReply([]) : subs,
   ];
@@ -167,22 +108,6 @@ function lookup(client: Client, name: string): Command | undefined {
   const cmd = client.server.command(top!);
   if (sub === undefined) return cmd;
   return cmd?.subcommands?.get(sub);
-}
-
-function getKeys(client: Client, argv: string[]): number[] {
-  const inner = argv.slice(2);
-  const cmd = client.server.resolve(inner);
-  if (typeof cmd === "string") {
-    if (cmd.startsWith("ERR unknown command")) return fail("ERR Invalid command specified");
-    return fail("ERR Invalid number of arguments specified for command");
-  }
-  const hasKeys = cmd.spec.getKeys !== undefined || (cmd.spec.keys?.first ?? 0) !== 0;
-  if (!hasKeys) return fail("ERR The command has no key arguments");
-  const keys = cmd.keyPositions(inner);
-  if (keys.length === 0 && !cmd.spec.flags?.includes("no_mandatory_keys")) {
-    return fail("ERR Invalid arguments specified for command");
-  }
-  return keys;
 }
 
 const HELP = [
@@ -322,7 +247,7 @@ export const commandCommand: CommandSpec = {
         complexity: "O(N) where N is the number of arguments to the command",
         args: "command [arg [arg ...]]",
       },
-      execute: (client, argv) => getKeys(client, argv).map((i) => argv[i + 2]!),
+      execute: (client, argv) => callKeys(client, argv).map((k) => argv[k.pos + 2]!),
     }),
     sub({
       name: "getkeysandflags",
@@ -334,19 +259,8 @@ export const commandCommand: CommandSpec = {
         complexity: "O(N) where N is the number of arguments to the command",
         args: "command [arg [arg ...]]",
       },
-      execute(client, argv) {
-        const inner = argv.slice(2);
-        const cmd = client.server.resolve(inner);
-        const declared = typeof cmd !== "string" ? cmd.spec.keySpecs?.[0]?.flags : undefined;
-        const flags = new SetReply(
-          declared !== undefined
-            ? declared.filter((f) => f !== "incomplete").map((f) => new SimpleString(f))
-            : typeof cmd !== "string" && cmd.spec.flags?.includes("write")
-            ? [new SimpleString("RW"), new SimpleString("UPDATE")]
-            : [new SimpleString("RO"), new SimpleString("ACCESS")],
-        );
-        return getKeys(client, argv).map((i) => [argv[i + 2]!, flags]);
-      },
+      execute: (client, argv) =>
+        callKeys(client, argv).map((k) => [argv[k.pos + 2]!, keyFlagsReply(k.flags)]),
     }),
     sub({
       name: "help",

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { hasGet } from "../core/acl/key_access.ts";
 import { ArgCursor } from "../core/args.ts";
 import { parseI64 } from "../core/bytes.ts";
 import type { Client } from "../core/client.ts";
@@ -98,6 +99,7 @@ export const setCommand: CommandSpec = {
   arity: -3,
   flags: ["write", "denyoom"],
   keys: { first: 1, last: 1, step: 1 },
+  keyFlags: (argv) => hasGet(argv) ? ["RW", "access", "update"] : ["OW", "update"],
   docs: {
     summary:
       "Set the string value of a key, ignoring its type. The key is created if it doesn't exist.",
