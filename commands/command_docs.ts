@@ -53,7 +53,10 @@ const INTEGER_NAMES =
   /^(seconds|milliseconds|count|index|offset|start|end|numkeys|timeout|db|destination-db|len|min-match-len|increment|decrement|bit|value-int|client-id|port|numreplicas|limit|rank|maxlen|number|unix-time-seconds|unix-time-milliseconds|cursor|size)$/;
 
 function argType(name: string): string {
-  if (name === "key" || name.endsWith("key") || name === "destination" || name === "source") {
+  if (
+    name === "key" || name.endsWith("key") || /^key[0-9]$/.test(name) ||
+    ["destination", "source", "dst", "src"].includes(name)
+  ) {
     return "key";
   }
   if (name.startsWith("unix-time")) return "unix-time";
@@ -163,10 +166,13 @@ export function parseArgs(text: string): DocArg[] {
   return toArgs(alts[0]!);
 }
 
-/** One argument as the COMMAND DOCS reply shows it. */
-export function argReply(a: DocArg, keySpec: { next: number }): Reply {
+/**
+ * One argument as the COMMAND DOCS reply shows it. Key arguments point at the command's key
+ * specs in order (`count` of them); the ones past the last spec share it (LCS key1 key2).
+ */
+export function argReply(a: DocArg, keySpec: { next: number; count: number }): Reply {
   const e: Reply[] = ["name", a.name, "type", a.type];
-  if (a.type === "key") e.push("key_spec_index", keySpec.next++);
+  if (a.type === "key") e.push("key_spec_index", Math.min(keySpec.next++, keySpec.count - 1));
   if (a.token !== undefined) e.push("token", a.token);
   const flags: Reply[] = [];
   if (a.optional) flags.push(new SimpleString("optional"));

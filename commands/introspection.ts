@@ -9,6 +9,7 @@ import type { Client } from "../core/client.ts";
 import type { Command, CommandFlag, CommandSpec } from "../core/command.ts";
 import {
   callKeys,
+  commandKeySpecs,
   commandRange,
   commandTips,
   keyFlagsReply,
@@ -92,7 +93,8 @@ export function commandDocs(cmd: Command): Reply {
     d?.group ?? cmd.parent?.spec.docs?.group ?? "server",
   ];
   if (d?.complexity) e.push("complexity", d.complexity);
-  if (d?.args) e.push("arguments", parseArgs(d.args).map((a) => argReply(a, { next: 0 })));
+  const keySpec = { next: 0, count: commandKeySpecs(cmd).length };
+  if (d?.args) e.push("arguments", parseArgs(d.args).map((a) => argReply(a, keySpec)));
   if (cmd.subcommands) {
     const subs: Reply[] = [];
     for (const s of cmd.subcommands.values()) subs.push(s.fullName, commandDocs(s));

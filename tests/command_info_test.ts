@@ -140,6 +140,51 @@ test("COMMAND INFO replies the same bytes as redis-server in RESP3", {
   }
 });
 
+/** Commands whose COMMAND DOCS key arguments differ from Redis's on purpose. */
+const DOCS_KEYS_DIFFER: Record<string, string> = {
+  sort: "Redis counts the BY and GET patterns as keys (key spec 1); our grammar types them pattern",
+  sort_ro: "the same as SORT",
+};
+
+test("COMMAND DOCS key arguments point at the key specs Redis's do", {
+  skip: missing("redis-server"),
+}, async () => {
+  const pairs = (x: unknown) => {
+    const a = x as unknown[];
+    const m = new Map<string, unknown>();
+    for (let i = 0; i < a.length; i += 2) m.set(a[i] as string, a[i + 1]);
+    return m;
+  };
+  const indexes = (args: unknown, out = new Set<number>()): Set<number> => {
+    for (const arg of (args ?? []) as unknown[]) {
+      const m = pairs(arg);
+      if (m.has("key_spec_index")) out.add(m.get("key_spec_index") as number);
+      indexes(m.get("arguments"), out);
+    }
+    return out;
+  };
+  const [want, got] = await both(async (c) => {
+    const out = new Map<string, number[]>();
+    const walk = (docs: Map<string, unknown>) => {
+      for (const [name, doc] of docs) {
+        const d = pairs(doc);
+        out.set(name, [...indexes(d.get("arguments"))].sort());
+        if (d.has("subcommands")) walk(pairs(d.get("subcommands")));
+      }
+    };
+    walk(pairs(await c.call("COMMAND", "DOCS")));
+    return out;
+  });
+  let compared = 0;
+  for (const [name, keys] of want) {
+    const mine = got.get(name);
+    if (mine === undefined || keys.length === 0 || name in DOCS_KEYS_DIFFER) continue;
+    assert.deepEqual(mine, keys, `key_spec_index of ${name}'s arguments`);
+    compared++;
+  }
+  assert.ok(compared > 180, `compared ${compared} commands`);
+});
+
 test("COMMAND GETKEYS and GETKEYSANDFLAGS answer as redis-server", {
   skip: missing("redis-server"),
 }, async () => {
