@@ -50,7 +50,7 @@ function parseSeq(tokens: string[], pos: { i: number }): Node[][] {
 }
 
 const INTEGER_NAMES =
-  /^(seconds|milliseconds|count|index|offset|start|end|numkeys|timeout|db|destination-db|len|min-match-len|increment|decrement|bit|value-int|client-id|port|numreplicas|limit|rank|maxlen|number|unix-time-seconds|unix-time-milliseconds|cursor|size)$/;
+  /^(seconds|milliseconds|count|index|offset|start|end|numkeys|timeout|db|destination-db|len|min-match-len|increment|decrement|bit|value-int|client-id|port|numreplicas|limit|rank|maxlen|number|unix-time-seconds|unix-time-milliseconds|cursor|size|slot)$/;
 
 function argType(name: string): string {
   if (
@@ -171,8 +171,10 @@ export function parseArgs(text: string): DocArg[] {
  * specs in order (`count` of them); the ones past the last spec share it (LCS key1 key2).
  */
 export function argReply(a: DocArg, keySpec: { next: number; count: number }): Reply {
-  const e: Reply[] = ["name", a.name, "type", a.type];
-  if (a.type === "key") e.push("key_spec_index", Math.min(keySpec.next++, keySpec.count - 1));
+  // A command without key specs has no keys: a `key` argument is a plain string (CLUSTER KEYSLOT).
+  const type = a.type === "key" && keySpec.count === 0 ? "string" : a.type;
+  const e: Reply[] = ["name", a.name, "type", type];
+  if (type === "key") e.push("key_spec_index", Math.min(keySpec.next++, keySpec.count - 1));
   if (a.token !== undefined) e.push("token", a.token);
   const flags: Reply[] = [];
   if (a.optional) flags.push(new SimpleString("optional"));

@@ -24,6 +24,7 @@ export type CommandFlag =
   | "stale"
   | "skip_monitor"
   | "skip_slowlog"
+  | "asking"
   | "fast"
   | "no_auth"
   | "may_replicate"

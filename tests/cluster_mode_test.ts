@@ -1,6 +1,7 @@
 /**
- * READONLY and READWRITE on a server without cluster support: Redis 7.0's error, and the same
- * COMMAND INFO and COMMAND DOCS as redis-server (ACL rules such as `+readonly` name them).
+ * READONLY, READWRITE, ASKING, CLUSTER and RESTORE-ASKING on a server without cluster support:
+ * Redis 7.0's error (RESTORE-ASKING runs as RESTORE), and the same COMMAND INFO and COMMAND DOCS
+ * as redis-server (ACL rules such as `+readonly` name them).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,6 +19,16 @@ const ASKS: (string | number)[][] = [
   ["ACL", "SETUSER", "ro", "on", "nopass", "+readonly"],
   ["ACL", "DRYRUN", "ro", "readonly"],
   ["ACL", "DRYRUN", "ro", "readwrite"],
+  ["ASKING"],
+  ["CLUSTER", "INFO"],
+  ["CLUSTER", "HELP"],
+  ["CLUSTER", "KEYSLOT", "a"],
+  ["CLUSTER", "KEYSLOT", "a", "b"],
+  ["CLUSTER", "NOSUCH"],
+  ["CLUSTER"],
+  ["RESTORE-ASKING", "k", "0", "not a payload"],
+  ["COMMAND", "INFO", "asking", "restore-asking", "cluster|setslot", "cluster|info"],
+  ["COMMAND", "DOCS", "asking", "cluster|info", "cluster|keyslot", "cluster|addslots"],
 ];
 
 async function answers(port: number): Promise<unknown[]> {
@@ -35,18 +46,22 @@ async function answers(port: number): Promise<unknown[]> {
   return out;
 }
 
-test("READONLY and READWRITE answer as redis-server 7.0 without cluster support", {
-  skip: missing("redis-server"),
-}, async () => {
-  const redis = await startRedis();
-  const ours = await startServer();
-  try {
-    const want = await answers(redis.port);
-    const got = await answers(ours.port);
-    assert.deepEqual(got, want);
-    assert.equal(got[0], "error: ERR This instance has cluster support disabled");
-  } finally {
-    redis.stop();
-    await ours.close();
-  }
-});
+test(
+  "READONLY, READWRITE, ASKING, CLUSTER and RESTORE-ASKING answer as redis-server 7.0 without cluster support",
+  {
+    skip: missing("redis-server"),
+  },
+  async () => {
+    const redis = await startRedis();
+    const ours = await startServer();
+    try {
+      const want = await answers(redis.port);
+      const got = await answers(ours.port);
+      assert.deepEqual(got, want);
+      assert.equal(got[0], "error: ERR This instance has cluster support disabled");
+    } finally {
+      redis.stop();
+      await ours.close();
+    }
+  },
+);

@@ -19,9 +19,6 @@ import { keySpec } from "../core/key_spec.ts";
 
 /** Redis commands redeno does not have, and why. */
 const REDIS_ONLY: Record<string, string> = {
-  cluster: "redeno runs without cluster support (READONLY/READWRITE answer it is disabled)",
-  asking: "a cluster-mode command",
-  "restore-asking": "a cluster-mode command (RESTORE for slot migration)",
   failover: "FAILOVER is issue 17's work; compared here once it exists",
 };
 
