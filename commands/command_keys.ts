@@ -17,7 +17,14 @@ import {
   legacyRange,
 } from "../core/key_spec.ts";
 import { REDIS_KEY_SPECS, REDIS_TIPS } from "./command_table.ts";
-import { fail, MapReply, type Reply, SetReply, SimpleString } from "../core/resp/reply.ts";
+import {
+  ErrorReply,
+  fail,
+  MapReply,
+  type Reply,
+  SetReply,
+  SimpleString,
+} from "../core/resp/reply.ts";
 
 const derived = new WeakMap<Command, readonly KeySpec[]>();
 
@@ -112,6 +119,16 @@ export function keySpecsReply(cmd: Command): Reply {
   );
 }
 
+/** The command's own key finder finds no keys where it would refuse the call (`EVAL s x`). */
+function positionsOrNone(cmd: Command, argv: string[]): number[] {
+  try {
+    return cmd.keyPositions(argv);
+  } catch (e) {
+    if (e instanceof ErrorReply) return [];
+    throw e;
+  }
+}
+
 /**
  * The keys of the call after `COMMAND GETKEYS[ANDFLAGS]`, with their flags, or Redis's error.
  *
@@ -121,21 +138,25 @@ export function keySpecsReply(cmd: Command): Reply {
  */
 export function callKeys(client: Client, argv: string[]): FoundKey[] {
   const inner = argv.slice(2);
-  const cmd = client.server.resolve(inner);
-  if (typeof cmd === "string") {
-    if (cmd.startsWith("ERR unknown command")) return fail("ERR Invalid command specified");
-    return fail("ERR Invalid number of arguments specified for command");
-  }
+  const top = client.server.command(inner[0]!);
+  // A container alone is itself (it has no keys); a subcommand is looked up by its name.
+  const cmd = top?.subcommands && inner.length > 1
+    ? top.subcommands.get(inner[1]!.toLowerCase())
+    : top;
+  if (cmd === undefined) return fail("ERR Invalid command specified");
   const specs = commandKeySpecs(cmd);
   const real = specs.some((s) => !s.flags.includes("not_key"));
   if (!real && cmd.spec.getKeys === undefined) return fail("ERR The command has no key arguments");
+  if (!cmd.arityOk(inner.length)) {
+    return fail("ERR Invalid number of arguments specified for command");
+  }
   let keys: FoundKey[] | undefined;
   if (real && !specs.some((s) => s.flags.includes("variable_flags"))) {
     keys = keysBySpecs(specs, inner);
   }
   if (keys === undefined) {
     const flagsOf = cmd.spec.keyFlags;
-    keys = cmd.keyPositions(inner).map((pos) => ({ pos, flags: flagsOf?.(inner, pos) ?? [] }));
+    keys = positionsOrNone(cmd, inner).map((pos) => ({ pos, flags: flagsOf?.(inner, pos) ?? [] }));
   }
   if (keys.length === 0 && !cmd.spec.flags?.includes("no_mandatory_keys")) {
     return fail("ERR Invalid arguments specified for command");

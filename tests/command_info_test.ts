@@ -201,7 +201,8 @@ test("COMMAND GETKEYS and GETKEYSANDFLAGS answer as redis-server", {
     DEL a b c; UNLINK a; EXISTS a b; TOUCH a; TYPE a; OBJECT ENCODING k; MEMORY USAGE k
     XGROUP CREATE s g $; XINFO STREAM s; XADD s * f v; LCS a b; WATCH a b; PFCOUNT a b
     RESTORE k 0 data; EXPIRE k 10; GETDEL k; APPEND k v; HSET h f v; LPUSH l a; SADD s a
-    SPUBLISH ch m; PING; GET; NOSUCH k; OBJECT; CLIENT LIST; SUBSCRIBE ch
+    SPUBLISH ch m; SPUBLISH ch; PING; GET; NOSUCH k; OBJECT; CLIENT LIST; SUBSCRIBE ch; CONFIG
+    CONFIG NOSUCH; OBJECT ENCODING; OBJECT ENCODING k extra; EVAL s x; EVAL s 3 a; ZUNION 0 a
   `);
   const cases = calls.flatMap((c) => [
     ["COMMAND", "GETKEYS", ...c],
@@ -209,6 +210,38 @@ test("COMMAND GETKEYS and GETKEYSANDFLAGS answer as redis-server", {
   ]);
   await compareWithRedis(cases, true);
   await compareWithRedis(cases, false);
+});
+
+test("GETKEYSANDFLAGS answers as redis-server for made-up calls of every command with keys", {
+  skip: missing("redis-server"),
+}, async () => {
+  // Calls of every length from the arity to a few more, of three kinds of arguments: all names,
+  // small numbers (key counts that fit or not), and STORE keywords between numbers.
+  const [infos] = await both(async (
+    c,
+  ) => [...flatten((await c.call("COMMAND")) as Info[]).values()]);
+  const cases: string[][] = [["HELLO", "3"]];
+  for (const [name, arity, , , , , , , specs] of infos) {
+    if ((specs as unknown[]).length === 0 || deliberate(name, REDIS_ONLY)) continue;
+    const head = name.split("|");
+    const least = Math.max(Math.abs(arity), 4) - head.length;
+    for (const kind of ["names", "numbers", "store"]) {
+      for (let n = least; n < least + 4; n++) {
+        const args = Array.from(
+          { length: n },
+          (_, i) =>
+            kind === "names"
+              ? `k${i}`
+              : kind === "numbers"
+              ? (i === 0 ? "k" : String(i % 3))
+              : (i % 2 ? "STORE" : "1"),
+        );
+        cases.push(["COMMAND", "GETKEYSANDFLAGS", ...head, ...args]);
+      }
+    }
+  }
+  assert.ok(cases.length > 2000, `${cases.length} calls`);
+  await compareWithRedis(cases.slice(1), true);
 });
 
 test("COMMAND COUNT and LIST count and list what COMMAND shows, filtered as Redis does", {
