@@ -148,7 +148,7 @@ export const commandCommand: CommandSpec = {
   flags: ["loading", "stale"],
   acl: ["connection"],
   docs: {
-    summary: "Returns detailed information about all commands.",
+    summary: "Get array of Redis command details",
     since: "2.8.13",
     group: "server",
     complexity: "O(N) where N is the total number of Redis commands",
@@ -161,7 +161,7 @@ export const commandCommand: CommandSpec = {
       name: "count",
       arity: 2,
       docs: {
-        summary: "Returns a count of commands.",
+        summary: "Get total number of Redis commands",
         since: "2.8.13",
         group: "server",
         complexity: "O(1)",
@@ -172,7 +172,7 @@ export const commandCommand: CommandSpec = {
       name: "info",
       arity: -2,
       docs: {
-        summary: "Returns information about one, multiple or all commands.",
+        summary: "Get array of specific Redis command details, or all when no argument is given.",
         since: "2.8.13",
         group: "server",
         complexity: "O(N) where N is the number of commands to look up",
@@ -190,7 +190,7 @@ export const commandCommand: CommandSpec = {
       name: "docs",
       arity: -2,
       docs: {
-        summary: "Returns documentary information about one, multiple or all commands.",
+        summary: "Get array of specific Redis command documentation",
         since: "7.0.0",
         group: "server",
         complexity: "O(N) where N is the number of commands to look up",
@@ -209,7 +209,7 @@ export const commandCommand: CommandSpec = {
       name: "list",
       arity: -2,
       docs: {
-        summary: "Returns a list of command names.",
+        summary: "Get an array of Redis command names",
         since: "7.0.0",
         group: "server",
         complexity: "O(N) where N is the total number of Redis commands",
@@ -244,7 +244,7 @@ export const commandCommand: CommandSpec = {
       name: "getkeys",
       arity: -4,
       docs: {
-        summary: "Extracts the key names from an arbitrary command.",
+        summary: "Extract keys given a full Redis command",
         since: "2.8.13",
         group: "server",
         complexity: "O(N) where N is the number of arguments to the command",
@@ -256,7 +256,7 @@ export const commandCommand: CommandSpec = {
       name: "getkeysandflags",
       arity: -4,
       docs: {
-        summary: "Extracts the key names and access flags for an arbitrary command.",
+        summary: "Extract keys and access flags given a full Redis command",
         since: "7.0.0",
         group: "server",
         complexity: "O(N) where N is the number of arguments to the command",
@@ -269,7 +269,7 @@ export const commandCommand: CommandSpec = {
       name: "help",
       arity: 2,
       docs: {
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         since: "5.0.0",
         group: "server",
         complexity: "O(1)",

@@ -143,7 +143,7 @@ const DOCS_KEYS_DIFFER: Record<string, string> = {
   sort_ro: "the same as SORT",
 };
 
-test("COMMAND DOCS key arguments point at the key specs Redis's do", {
+test("COMMAND DOCS gives Redis's summary, since, group and complexity, and key arguments", {
   skip: missing("redis-server"),
 }, async () => {
   const pairs = (x: unknown) => {
@@ -160,12 +160,16 @@ test("COMMAND DOCS key arguments point at the key specs Redis's do", {
     }
     return out;
   };
+  type Doc = { head: unknown[]; keys: number[] };
   const [want, got] = await both(async (c) => {
-    const out = new Map<string, number[]>();
+    const out = new Map<string, Doc>();
     const walk = (docs: Map<string, unknown>) => {
       for (const [name, doc] of docs) {
         const d = pairs(doc);
-        out.set(name, [...indexes(d.get("arguments"))].sort());
+        out.set(name, {
+          head: ["summary", "since", "group", "complexity"].map((k) => d.get(k)),
+          keys: [...indexes(d.get("arguments"))].sort(),
+        });
         if (d.has("subcommands")) walk(pairs(d.get("subcommands")));
       }
     };
@@ -173,13 +177,16 @@ test("COMMAND DOCS key arguments point at the key specs Redis's do", {
     return out;
   });
   let compared = 0;
-  for (const [name, keys] of want) {
+  for (const [name, doc] of want) {
     const mine = got.get(name);
-    if (mine === undefined || keys.length === 0 || name in DOCS_KEYS_DIFFER) continue;
-    assert.deepEqual(mine, keys, `key_spec_index of ${name}'s arguments`);
+    if (mine === undefined) continue;
+    assert.deepEqual(mine.head, doc.head, `summary, since, group, complexity of ${name}`);
+    if (doc.keys.length > 0 && !(name in DOCS_KEYS_DIFFER)) {
+      assert.deepEqual(mine.keys, doc.keys, `key_spec_index of ${name}'s arguments`);
+    }
     compared++;
   }
-  assert.ok(compared > 180, `compared ${compared} commands`);
+  assert.ok(compared > 360, `compared ${compared} commands`);
 });
 
 test("COMMAND GETKEYS and GETKEYSANDFLAGS answer as redis-server", {
