@@ -41,6 +41,7 @@ export type {
   CommandFlag,
   CommandSpec,
   CommandStats,
+  DocNotes,
   Execute,
   KeyAccess,
   KeyRange,

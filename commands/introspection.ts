@@ -6,7 +6,8 @@
  */
 
 import type { Client } from "../core/client.ts";
-import type { Command, CommandFlag, CommandSpec } from "../core/command.ts";
+import type { Command, CommandFlag, CommandSpec, DocNotes } from "../core/command.ts";
+import { REDIS_DOC_NOTES } from "./command_history.ts";
 import {
   callKeys,
   commandKeySpecs,
@@ -82,6 +83,20 @@ export function commandInfo(cmd: Command): Reply {
   ];
 }
 
+/** doc_flags, deprecated_since, replaced_by and history, as Redis orders them. */
+function notesReply(notes: DocNotes): Reply[] {
+  const out: Reply[] = [];
+  const flags = [notes.deprecated && "deprecated", notes.syscmd && "syscmd"].filter((f) => !!f);
+  if (flags.length > 0) {
+    out.push("doc_flags", new SetReply(flags.map((f) => new SimpleString(f as string))));
+  }
+  if (notes.deprecated) {
+    out.push("deprecated_since", notes.deprecated[0], "replaced_by", notes.deprecated[1]);
+  }
+  if (notes.history) out.push("history", new SetReply(notes.history.map(([v, c]) => [v, c])));
+  return out;
+}
+
 /** The COMMAND DOCS entry of one command (without its name). */
 export function commandDocs(cmd: Command): Reply {
   const d = cmd.spec.docs;
@@ -94,6 +109,8 @@ export function commandDocs(cmd: Command): Reply {
     d?.group ?? cmd.parent?.spec.docs?.group ?? "server",
   ];
   if (d?.complexity) e.push("complexity", d.complexity);
+  const notes = d?.notes ?? REDIS_DOC_NOTES[cmd.fullName];
+  if (notes !== undefined) e.push(...notesReply(notes));
   const keySpec = { next: 0, count: commandKeySpecs(cmd).length };
   if (d?.args) e.push("arguments", parseArgs(d.args).map((a) => argReply(a, keySpec)));
   if (cmd.subcommands) {

@@ -63,6 +63,18 @@ export interface CommandDocs {
    * placeholders, `[...]` is optional, `a | b` is a choice, `...` repeats.
    */
   args?: string;
+  /** Deprecation, history and audience; Redis's own commands take Redis's (see DocNotes). */
+  notes?: DocNotes;
+}
+
+/** What `COMMAND DOCS` says of a command besides its grammar: deprecation, audience, history. */
+export interface DocNotes {
+  /** Deprecated since a version, in favour of something else (`["6.2.0", "`GETRANGE`"]`). */
+  deprecated?: readonly [since: string, replacedBy: string];
+  /** A command servers send one another, not for users (REPLCONF): doc flag `syscmd`. */
+  syscmd?: boolean;
+  /** What changed in which version: `[["6.2.0", "Added the `GET` option."]]`. */
+  history?: readonly (readonly [version: string, change: string])[];
 }
 
 /** The handler: runs synchronously to completion and returns the reply. */

@@ -143,7 +143,18 @@ const DOCS_KEYS_DIFFER: Record<string, string> = {
   sort_ro: "the same as SORT",
 };
 
-test("COMMAND DOCS gives Redis's summary, since, group and complexity, and key arguments", {
+const HEAD = [
+  "summary",
+  "since",
+  "group",
+  "complexity",
+  "doc_flags",
+  "deprecated_since",
+  "replaced_by",
+  "history",
+];
+
+test("COMMAND DOCS gives Redis's summary, since, group, complexity, notes and key arguments", {
   skip: missing("redis-server"),
 }, async () => {
   const pairs = (x: unknown) => {
@@ -167,7 +178,7 @@ test("COMMAND DOCS gives Redis's summary, since, group and complexity, and key a
       for (const [name, doc] of docs) {
         const d = pairs(doc);
         out.set(name, {
-          head: ["summary", "since", "group", "complexity"].map((k) => d.get(k)),
+          head: HEAD.map((k) => d.get(k)),
           keys: [...indexes(d.get("arguments"))].sort(),
         });
         if (d.has("subcommands")) walk(pairs(d.get("subcommands")));
@@ -180,7 +191,7 @@ test("COMMAND DOCS gives Redis's summary, since, group and complexity, and key a
   for (const [name, doc] of want) {
     const mine = got.get(name);
     if (mine === undefined) continue;
-    assert.deepEqual(mine.head, doc.head, `summary, since, group, complexity of ${name}`);
+    assert.deepEqual(mine.head, doc.head, `${HEAD.join(", ")} of ${name}`);
     if (doc.keys.length > 0 && !(name in DOCS_KEYS_DIFFER)) {
       assert.deepEqual(mine.keys, doc.keys, `key_spec_index of ${name}'s arguments`);
     }
