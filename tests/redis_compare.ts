@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeCommand, RawConn, startServer } from "./helpers.ts";
+import { freePort } from "./replication_helpers.ts";
 
 /** Index just past the RESP value starting at `pos`, or -1 when it is incomplete. */
 export function replyEnd(buf: string, pos: number): number {
@@ -84,12 +85,15 @@ export async function pipeline(conn: RawConn, cases: string[][]): Promise<string
   return replies;
 }
 
-/** Starts redis-server on a random free port of 20000-30000; retries on a taken port. */
+/**
+ * Starts redis-server on a port the system just found free (not a fixed range, where the Tcl
+ * suite's servers and other tests' listeners live); retries on a taken port.
+ */
 export async function startRedis(
   extra: string[] = [],
 ): Promise<{ port: number; stop(): void }> {
   for (let attempt = 0; attempt < 10; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 10000);
+    const port = await freePort();
     // A directory of its own: never load (or write) a dump.rdb lying in the working directory.
     const dir = mkdtempSync(join(tmpdir(), "redeno-compare-"));
     const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir];
