@@ -1,9 +1,12 @@
 /**
  * COMMAND side by side with a real redis-server 7.0: `COMMAND INFO` of every command both servers
  * have, field by field (arity, flags, first/last/step, ACL categories, tips, key specs,
- * subcommands) and byte for byte in RESP3; `COMMAND GETKEYS` and `GETKEYSANDFLAGS` on
- * representative calls; `COMMAND COUNT` and `LIST` (FILTERBY). The differences that are meant
- * are listed below with their reason. Skipped without redis-server.
+ * subcommands) and byte for byte in RESP3; `COMMAND DOCS` (summary, since, group, complexity,
+ * doc flags, deprecation, history, which key spec each key argument points at); `COMMAND GETKEYS`
+ * and `GETKEYSANDFLAGS` on representative calls and on made-up calls of every command with keys;
+ * `COMMAND COUNT` and `LIST` (FILTERBY). The differences that are meant are listed below with
+ * their reason. The tests needing redis-server are skipped without it; the plugin and dispatch
+ * checks run always.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,7 +18,8 @@ import { groups } from "../plugins/groups/mod.ts";
 import { replication } from "../replication/mod.ts";
 import { createServer, definePlugin } from "../mod.ts";
 import { MapReply, type Reply, SetReply, SimpleString } from "../core/resp/reply.ts";
-import { keySpec } from "../core/key_spec.ts";
+import { keySpec, legacyRange } from "../core/key_spec.ts";
+import { commandKeySpecs } from "../commands/command_keys.ts";
 
 /** Redis commands redeno does not have, and why. */
 const REDIS_ONLY: Record<string, string> = {
@@ -342,4 +346,25 @@ test("a plugin's key specs and tips show in COMMAND INFO and GETKEYSANDFLAGS", (
     [["a", ["RO", "access"]], ["b", ["RO", "access"]]],
   );
   assert.deepEqual((plain(info("specs.read")) as unknown[]).slice(3, 6), [1, -1, 1]);
+});
+
+test("every command's dispatch key range is the one its key specs give", () => {
+  // Dispatch (ACL key checks, tracking) reads `keys`; COMMAND INFO reads the key specs: they must
+  // not drift apart. Commands with a key finder of their own (getKeys) use it instead of the
+  // range, and shard channels (`not_key` specs) are no keys for dispatch.
+  const server = createServer({ plugins: [replication(), groups()] });
+  let compared = 0;
+  for (const top of server.allCommands()) {
+    for (const cmd of [top, ...(top.subcommands?.values() ?? [])]) {
+      const specs = commandKeySpecs(cmd);
+      if (cmd.spec.getKeys !== undefined || specs.every((s) => s.flags.includes("not_key"))) {
+        continue;
+      }
+      const { first, last, step } = legacyRange(specs);
+      const k = cmd.spec.keys ?? { first: 0, last: 0, step: 0 };
+      assert.deepEqual([k.first, k.last, k.step], [first, last, step], `keys of ${cmd.fullName}`);
+      compared++;
+    }
+  }
+  assert.ok(compared > 170, `compared ${compared} commands`);
 });
