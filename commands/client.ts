@@ -39,7 +39,7 @@ const list: CommandSpec = {
     since: "2.4.0",
     group: "connection",
     complexity: "O(N) where N is the number of client connections",
-    args: "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]",
+    args: "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]",
   },
   execute(client, argv) {
     let type: string | undefined;
@@ -74,7 +74,7 @@ const kill: CommandSpec = {
     group: "connection",
     complexity: "O(N) where N is the number of client connections",
     args:
-      "ip:port | [ID client-id] [TYPE NORMAL | MASTER | SLAVE | REPLICA | PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME YES | NO]",
+      "ip:port | [ID client-id] [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>]",
   },
   execute(client, argv) {
     const server = client.server;
@@ -268,7 +268,7 @@ export const clientCommand: CommandSpec = {
       3,
       "Set client eviction mode for the current connection",
       "7.0.0",
-      "ON | OFF",
+      "<ON | OFF>",
       (c, argv) => {
         const v = argv[2]!.toUpperCase();
         if (v === "ON") c.flags |= CF.noEvict;
@@ -283,7 +283,7 @@ export const clientCommand: CommandSpec = {
       3,
       "Instruct the server whether to reply to commands",
       "3.2.0",
-      "ON | OFF | SKIP",
+      "<ON | OFF | SKIP>",
       (c, argv) => {
         const v = argv[2]!.toUpperCase();
         if (v === "ON") {

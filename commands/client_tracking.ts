@@ -29,7 +29,7 @@ const tracking: CommandSpec = {
     group: "connection",
     complexity: "O(1). Some options may introduce additional complexity.",
     args:
-      "ON | OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
+      "<ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
   },
   execute(client, argv) {
     const server = client.server;
@@ -113,7 +113,7 @@ const caching: CommandSpec = {
   docs: docs(
     "Instruct the server about tracking or not keys in the next request",
     "6.0.0",
-    "YES | NO",
+    "<YES | NO>",
   ),
   execute(client, argv) {
     const t = client.tracking;

@@ -230,7 +230,7 @@ export const commandCommand: CommandSpec = {
         since: "7.0.0",
         group: "server",
         complexity: "O(N) where N is the total number of Redis commands",
-        args: "[FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]",
+        args: "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
       },
       execute(client, argv) {
         const names: string[] = [];

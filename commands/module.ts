@@ -79,7 +79,13 @@ export const moduleCommand: CommandSpec = {
       arity: 3,
       flags: ["admin", "noscript", "no_async_loading"],
       protectedBy: PROTECTED,
-      docs: { summary: "Unload a module", since: "4.0.0", group: "server", complexity: "O(1)" },
+      docs: {
+        summary: "Unload a module",
+        since: "4.0.0",
+        group: "server",
+        complexity: "O(1)",
+        args: "name",
+      },
       execute: () => fail("ERR Error unloading module: no such module with that name"),
     },
     {

@@ -116,7 +116,7 @@ function replicaof(parts: ReplicationParts, name: "replicaof" | "slaveof"): Comm
       since: name === "replicaof" ? "5.0.0" : "1.0.0",
       group: "server",
       complexity: "O(1)",
-      args: "host port",
+      args: "<host port | NO ONE>",
     },
     execute(client, argv) {
       const server = client.server;
