@@ -41,11 +41,12 @@ export type {
   CommandFlag,
   CommandSpec,
   CommandStats,
+  DocNotes,
   Execute,
   KeyAccess,
   KeyRange,
-  KeySpec,
 } from "./core/command.ts";
+export { type KeyPlace, type KeySpec, keySpec, type KeySpecFlag } from "./core/key_spec.ts";
 export type { Client, ReplyMode } from "./core/client.ts";
 export type { Config } from "./core/config.ts";
 export type { ConfigParam, ConfigValue } from "./core/config_types.ts";

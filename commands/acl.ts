@@ -24,7 +24,7 @@ function sub(
   name: string,
   arity: number,
   flags: CommandSpec["flags"],
-  docs: { summary: string; complexity: string; args?: string },
+  docs: { summary: string; complexity: string; args?: string; since?: string },
   execute: (client: Client, argv: string[]) => Reply,
 ): CommandSpec {
   return {
@@ -104,7 +104,7 @@ export const aclCommand: CommandSpec = {
   name: "acl",
   arity: -2,
   docs: {
-    summary: "A container for Access List Control commands",
+    summary: "A container for Access List Control commands ",
     since: "6.0.0",
     group: "server",
     complexity: "Depends on subcommand.",
@@ -136,6 +136,7 @@ export const aclCommand: CommandSpec = {
       summary:
         "Returns whether the user can execute the given command without executing the command.",
       complexity: "O(1).",
+      since: "7.0.0",
       args: "username command [arg [arg ...]]",
     }, (client, argv) => {
       const acl = client.server.acl;

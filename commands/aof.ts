@@ -14,7 +14,7 @@ import { fail, SimpleString } from "../core/resp/reply.ts";
 export const bgrewriteaofCommand: CommandSpec = {
   name: "bgrewriteaof",
   arity: 1,
-  flags: ["admin", "noscript"],
+  flags: ["admin", "noscript", "no_async_loading"],
   docs: {
     summary: "Asynchronously rewrite the append-only file",
     since: "1.0.0",

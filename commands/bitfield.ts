@@ -6,6 +6,7 @@
  * @module
  */
 
+import { bitfieldWrites } from "../core/acl/key_access.ts";
 import { i64Arg } from "../core/args.ts";
 import { bytesToStr, parseI64, strToBytes } from "../core/bytes.ts";
 import type { Client } from "../core/client.ts";
@@ -181,6 +182,7 @@ export const bitfieldCommand: CommandSpec = {
   arity: -2,
   flags: ["write", "denyoom"],
   keys: { first: 1, last: 1, step: 1 },
+  keyFlags: (argv) => bitfieldWrites(argv) ? ["RW", "access", "update"] : ["RO", "access"],
   docs: {
     summary: "Perform arbitrary bitfield integer operations on strings",
     since: "3.2.0",

@@ -67,9 +67,9 @@ function bpopSpec(name: string, left: boolean): CommandSpec {
     flags: ["write", "noscript", "blocking"],
     keys: { first: 1, last: -2, step: 1 },
     docs: {
-      summary: `Removes and returns the ${
+      summary: `Remove and get the ${
         left ? "first" : "last"
-      } element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.`,
+      } element in a list, or block until one is available`,
       since: "2.0.0",
       group: "list",
       complexity: "O(N) where N is the number of provided keys.",
@@ -122,7 +122,7 @@ const brpoplpushCommand: CommandSpec = {
   keys: { first: 1, last: 2, step: 1 },
   docs: {
     summary:
-      "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.",
+      "Pop an element from a list, push it to another list and return it; or block until one is available",
     since: "2.2.0",
     group: "list",
     complexity: "O(1)",
@@ -142,7 +142,7 @@ const blmoveCommand: CommandSpec = {
   keys: { first: 1, last: 2, step: 1 },
   docs: {
     summary:
-      "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
+      "Pop an element from a list, push it to another list and return it; or block until one is available",
     since: "6.2.0",
     group: "list",
     complexity: "O(1)",
@@ -163,8 +163,7 @@ const blmpopCommand: CommandSpec = {
   flags: ["write", "blocking"],
   getKeys: (argv) => numkeysPositions(argv, 2),
   docs: {
-    summary:
-      "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+    summary: "Pop elements from a list, or block until one is available",
     since: "7.0.0",
     group: "list",
     complexity:

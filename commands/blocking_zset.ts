@@ -40,9 +40,9 @@ function bzpopSpec(name: string, max: boolean): CommandSpec {
     flags: ["write", "noscript", "blocking", "fast"],
     keys: { first: 1, last: -2, step: 1 },
     docs: {
-      summary: `Removes and returns the member with the ${
+      summary: `Remove and return the member with the ${
         max ? "highest" : "lowest"
-      } score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.`,
+      } score from one or more sorted sets, or block until one is available`,
       since: "5.0.0",
       group: "sorted-set",
       complexity: "O(log(N)) with N being the number of elements in the sorted set.",
@@ -63,7 +63,7 @@ const bzmpopCommand: CommandSpec = {
   getKeys: (argv) => numkeysPositions(argv, 2),
   docs: {
     summary:
-      "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+      "Remove and return members with scores in a sorted set or block until one is available",
     since: "7.0.0",
     group: "sorted-set",
     complexity:

@@ -35,11 +35,11 @@ const list: CommandSpec = {
   arity: -2,
   flags: ["admin", "noscript", "loading", "stale"],
   docs: {
-    summary: "Lists open connections.",
+    summary: "Get the list of client connections",
     since: "2.4.0",
     group: "connection",
     complexity: "O(N) where N is the number of client connections",
-    args: "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]",
+    args: "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]",
   },
   execute(client, argv) {
     let type: string | undefined;
@@ -69,12 +69,12 @@ const kill: CommandSpec = {
   arity: -3,
   flags: ["admin", "noscript", "loading", "stale"],
   docs: {
-    summary: "Terminates open connections.",
+    summary: "Kill the connection of a client",
     since: "2.4.0",
     group: "connection",
     complexity: "O(N) where N is the number of client connections",
     args:
-      "ip:port | [ID client-id] [TYPE NORMAL | MASTER | SLAVE | REPLICA | PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME YES | NO]",
+      "ip:port | [ID client-id] [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>]",
   },
   execute(client, argv) {
     const server = client.server;
@@ -142,12 +142,13 @@ function sub(
   args: string | undefined,
   execute: CommandSpec["execute"],
   flags: CommandSpec["flags"] = ["noscript", "loading", "stale"],
+  complexity = "O(1)",
 ): CommandSpec {
   return {
     name,
     arity,
     flags,
-    docs: { summary, since, group: "connection", complexity: "O(1)", ...(args ? { args } : {}) },
+    docs: { summary, since, group: "connection", complexity, ...(args ? { args } : {}) },
     execute,
   };
 }
@@ -198,7 +199,7 @@ export const clientCommand: CommandSpec = {
   name: "client",
   arity: -2,
   docs: {
-    summary: "A container for client connection commands.",
+    summary: "A container for client connection commands",
     since: "2.4.0",
     group: "connection",
     complexity: "Depends on subcommand.",
@@ -207,7 +208,7 @@ export const clientCommand: CommandSpec = {
     sub(
       "id",
       2,
-      "Returns the unique client ID of the connection.",
+      "Returns the client ID for the current connection",
       "5.0.0",
       undefined,
       (c) => c.id,
@@ -215,12 +216,12 @@ export const clientCommand: CommandSpec = {
     sub(
       "getname",
       2,
-      "Returns the name of the connection.",
+      "Get the current connection name",
       "2.6.9",
       undefined,
       (c) => c.name === "" ? null : c.name,
     ),
-    sub("setname", 3, "Sets the connection name.", "2.6.9", "connection-name", (c, argv) => {
+    sub("setname", 3, "Set the current connection name", "2.6.9", "connection-name", (c, argv) => {
       const err = validateClientName(argv[2]!);
       if (err) return fail(err);
       c.name = argv[2]!;
@@ -229,7 +230,7 @@ export const clientCommand: CommandSpec = {
     sub(
       "info",
       2,
-      "Returns information about the connection.",
+      "Returns information about the current client connection.",
       "6.2.0",
       undefined,
       (c, argv) => new VerbatimReply(clientInfoLine(c, argv) + "\n"),
@@ -267,9 +268,9 @@ export const clientCommand: CommandSpec = {
     sub(
       "no-evict",
       3,
-      "Sets the client eviction mode of the connection.",
+      "Set client eviction mode for the current connection",
       "7.0.0",
-      "ON | OFF",
+      "<ON | OFF>",
       (c, argv) => {
         const v = argv[2]!.toUpperCase();
         if (v === "ON") c.flags |= CF.noEvict;
@@ -296,9 +297,9 @@ export const clientCommand: CommandSpec = {
     sub(
       "reply",
       3,
-      "Instructs the server whether to reply to commands.",
+      "Instruct the server whether to reply to commands",
       "3.2.0",
-      "ON | OFF | SKIP",
+      "<ON | OFF | SKIP>",
       (c, argv) => {
         const v = argv[2]!.toUpperCase();
         if (v === "ON") {
@@ -315,7 +316,7 @@ export const clientCommand: CommandSpec = {
     sub(
       "unblock",
       -3,
-      "Unblocks a client blocked by a blocking command from a different connection.",
+      "Unblock a client blocked in a blocking command from a different connection",
       "5.0.0",
       "client-id [TIMEOUT | ERROR]",
       (c, argv) => {
@@ -342,15 +343,17 @@ export const clientCommand: CommandSpec = {
         return 1;
       },
       ["admin", "noscript", "loading", "stale"],
+      "O(log N) where N is the number of client connections",
     ),
     ...trackingSubcommands,
     sub(
       "help",
       2,
-      "Returns helpful text about the different subcommands.",
+      "Show helpful text about the different subcommands",
       "5.0.0",
       undefined,
       () => helpReply(HELP),
+      ["loading", "stale"],
     ),
   ],
 };

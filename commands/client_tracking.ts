@@ -24,12 +24,12 @@ const tracking: CommandSpec = {
   arity: -3,
   flags: FLAGS,
   docs: {
-    summary: "Controls server-assisted client-side caching for the connection.",
+    summary: "Enable or disable server assisted client side caching support",
     since: "6.0.0",
     group: "connection",
     complexity: "O(1). Some options may introduce additional complexity.",
     args:
-      "ON | OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
+      "<ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
   },
   execute(client, argv) {
     const server = client.server;
@@ -111,9 +111,9 @@ const caching: CommandSpec = {
   arity: 3,
   flags: FLAGS,
   docs: docs(
-    "Instructs the server whether to track the keys in the next request.",
+    "Instruct the server about tracking or not keys in the next request",
     "6.0.0",
-    "YES | NO",
+    "<YES | NO>",
   ),
   execute(client, argv) {
     const t = client.tracking;
@@ -143,7 +143,7 @@ const getredir: CommandSpec = {
   arity: 2,
   flags: FLAGS,
   docs: docs(
-    "Returns the client ID to which the connection's tracking notifications are redirected.",
+    "Get tracking notifications redirection client ID if any",
     "6.0.0",
   ),
   execute: (client) => client.tracking?.redirect ?? -1,
@@ -155,7 +155,7 @@ const trackinginfo: CommandSpec = {
   arity: 2,
   flags: FLAGS,
   docs: docs(
-    "Returns information about server-assisted client-side caching for the connection.",
+    "Return information about server assisted client side caching for the current connection",
     "6.2.0",
   ),
   execute(client) {

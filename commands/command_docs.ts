@@ -14,6 +14,8 @@ export interface DocArg {
   token?: string;
   optional?: boolean;
   multiple?: boolean;
+  /** The token comes again before each repetition (`GET pattern [GET pattern ...]`). */
+  multipleToken?: boolean;
   arguments?: DocArg[];
 }
 
@@ -50,10 +52,13 @@ function parseSeq(tokens: string[], pos: { i: number }): Node[][] {
 }
 
 const INTEGER_NAMES =
-  /^(seconds|milliseconds|count|index|offset|start|end|numkeys|timeout|db|destination-db|len|min-match-len|increment|decrement|bit|value-int|client-id|port|numreplicas|limit|rank|maxlen|number|unix-time-seconds|unix-time-milliseconds|cursor|size)$/;
+  /^(seconds|milliseconds|count|index|offset|start|end|numkeys|timeout|db|destination-db|len|min-match-len|increment|decrement|bit|value-int|client-id|port|numreplicas|limit|rank|maxlen|number|unix-time-seconds|unix-time-milliseconds|cursor|size|slot)$/;
 
 function argType(name: string): string {
-  if (name === "key" || name.endsWith("key") || name === "destination" || name === "source") {
+  if (
+    name === "key" || name.endsWith("key") || /^key[0-9]$/.test(name) ||
+    ["destination", "source", "dst", "src"].includes(name)
+  ) {
     return "key";
   }
   if (name.startsWith("unix-time")) return "unix-time";
@@ -65,18 +70,27 @@ function argType(name: string): string {
   return "string";
 }
 
-const isToken = (w: string) => /^[A-Z0-9][A-Z0-9_\-:#]*$/.test(w) && /[A-Z]/.test(w);
+const isToken = (w: string) =>
+  (/^[A-Z0-9][A-Z0-9_\-:#]*$/.test(w) && /[A-Z]/.test(w)) || ["$", "*", "=", "~"].includes(w);
 
-/** A `[X ...]` group right after `X` marks `X` as repeatable (`key [key ...]`). */
+/**
+ * A `[X ...]` group right after `X` marks `X` as repeatable (`key [key ...]`); after several
+ * words, `[X Y ...]` makes them one repeatable block (`field value [field value ...]`).
+ */
 function foldRepeats(seq: Node[]): Node[] {
   const out: Node[] = [];
   for (const n of seq) {
-    const prev = out[out.length - 1];
-    if (
-      prev && n.kind === "group" && n.optional && n.alts.length === 1 &&
-      sameShape(n.alts[0]!, [prev])
-    ) {
-      prev.multiple = true;
+    const alt = n.kind === "group" && n.optional && n.alts.length === 1 ? n.alts[0]! : undefined;
+    const k = alt?.length ?? 0;
+    const prev = out.slice(out.length - k);
+    if (alt !== undefined && k > 0 && prev.length === k && sameShape(alt, prev)) {
+      if (k === 1) prev[0]!.multiple = true;
+      else {out.splice(out.length - k, k, {
+          kind: "group",
+          alts: [prev],
+          optional: false,
+          multiple: true,
+        });}
       continue;
     }
     out.push(n);
@@ -113,11 +127,37 @@ function toArgs(seq: Node[]): DocArg[] {
     }
     const alts = n.alts.map((alt) => toArgs(alt));
     let result: DocArg;
+    const first = n.alts.length === 1 ? n.alts[0]![0] : undefined;
     if (alts.length === 1) {
       const only = alts[0]!;
       result = only.length === 1
         ? { ...only[0]! }
         : { name: blockName(only), type: "block", arguments: only };
+      // `[LIMIT offset count]`, `[FULL [COUNT count]]`: the token opens a block of what follows.
+      if (
+        first?.kind === "word" && isToken(first.text) && !first.multiple && only.length > 1 &&
+        only[0]!.type === "pure-token"
+      ) {
+        // `[AGGREGATE <SUM | MIN | MAX>]`: a token before one argument is that argument's token.
+        const rest = only.slice(1);
+        result = rest.length === 1 && rest[0]!.token === undefined
+          ? { ...rest[0]!, token: first.text }
+          : { name: blockName(rest), type: "block", token: first.text, arguments: rest };
+      } else if (
+        first?.kind === "word" && isToken(first.text) && only.length === 2 &&
+        only[0]!.token === first.text &&
+        n.alts[0]!.length === 3 && n.alts[0]!.every((w) => w.kind === "word")
+      ) {
+        // The token took the first value (`LIMIT offset`): give it the whole block instead.
+        const [head, tail] = only as [DocArg, DocArg];
+        const { token: _t, ...value } = head;
+        result = {
+          name: blockName([value, tail]),
+          type: "block",
+          token: first.text,
+          arguments: [value, tail],
+        };
+      }
     } else {
       const members = alts.map((a) =>
         a.length === 1 ? a[0]! : { name: blockName(a), type: "block", arguments: a }
@@ -126,6 +166,8 @@ function toArgs(seq: Node[]): DocArg[] {
     }
     if (n.optional) result.optional = true;
     if (n.multiple) result.multiple = true;
+    // `[GET pattern [GET pattern ...]]`: the token is repeated with each value.
+    if (n.multiple && first?.kind === "word" && isToken(first.text)) result.multipleToken = true;
     out.push(result);
   }
   return out;
@@ -163,14 +205,20 @@ export function parseArgs(text: string): DocArg[] {
   return toArgs(alts[0]!);
 }
 
-/** One argument as the COMMAND DOCS reply shows it. */
-export function argReply(a: DocArg, keySpec: { next: number }): Reply {
-  const e: Reply[] = ["name", a.name, "type", a.type];
-  if (a.type === "key") e.push("key_spec_index", keySpec.next++);
+/**
+ * One argument as the COMMAND DOCS reply shows it. Key arguments point at the command's key
+ * specs in order (`count` of them); the ones past the last spec share it (LCS key1 key2).
+ */
+export function argReply(a: DocArg, keySpec: { next: number; count: number }): Reply {
+  // A command without key specs has no keys: a `key` argument is a plain string (CLUSTER KEYSLOT).
+  const type = a.type === "key" && keySpec.count === 0 ? "string" : a.type;
+  const e: Reply[] = ["name", a.name, "type", type];
+  if (type === "key") e.push("key_spec_index", Math.min(keySpec.next++, keySpec.count - 1));
   if (a.token !== undefined) e.push("token", a.token);
   const flags: Reply[] = [];
   if (a.optional) flags.push(new SimpleString("optional"));
   if (a.multiple) flags.push(new SimpleString("multiple"));
+  if (a.multipleToken) flags.push(new SimpleString("multiple_token"));
   if (flags.length > 0) e.push("flags", flags);
   if (a.arguments) e.push("arguments", a.arguments.map((x) => argReply(x, keySpec)));
   return new MapReply(e);

@@ -35,7 +35,7 @@ const configGet: CommandSpec = {
   arity: -3,
   flags: ["admin", "noscript", "loading", "stale"],
   docs: {
-    summary: "Returns the effective values of configuration parameters.",
+    summary: "Get the values of configuration parameters",
     since: "2.0.0",
     group: "server",
     complexity: "O(N) when N is the number of configuration parameters provided",
@@ -53,7 +53,7 @@ const configSet: CommandSpec = {
   arity: -4,
   flags: ["admin", "noscript", "loading", "stale"],
   docs: {
-    summary: "Sets configuration parameters in-flight.",
+    summary: "Set configuration parameters to the given values",
     since: "2.0.0",
     group: "server",
     complexity: "O(N) when N is the number of configuration parameters provided",
@@ -151,7 +151,7 @@ const configResetstat: CommandSpec = {
   arity: 2,
   flags: ["admin", "noscript", "loading", "stale"],
   docs: {
-    summary: "Resets the server's statistics.",
+    summary: "Reset the stats returned by INFO",
     since: "2.0.0",
     group: "server",
     complexity: "O(1)",
@@ -240,7 +240,7 @@ const configRewrite: CommandSpec = {
   arity: 2,
   flags: ["admin", "noscript", "loading", "stale"],
   docs: {
-    summary: "Persists the effective configuration to file.",
+    summary: "Rewrite the configuration file with the in memory configuration",
     since: "2.8.0",
     group: "server",
     complexity: "O(1)",
@@ -264,7 +264,7 @@ const configHelp: CommandSpec = {
   arity: 2,
   flags: ["loading", "stale"],
   docs: {
-    summary: "Returns helpful text about the different subcommands.",
+    summary: "Show helpful text about the different subcommands",
     since: "5.0.0",
     group: "server",
     complexity: "O(1)",
@@ -277,7 +277,7 @@ export const configCommand: CommandSpec = {
   name: "config",
   arity: -2,
   docs: {
-    summary: "A container for server configuration commands.",
+    summary: "A container for server configuration commands",
     since: "2.0.0",
     group: "server",
     complexity: "Depends on subcommand.",

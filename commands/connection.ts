@@ -18,7 +18,7 @@ export const pingCommand: CommandSpec = {
   arity: -1,
   flags: ["fast"],
   docs: {
-    summary: "Returns the server's liveliness response.",
+    summary: "Ping the server",
     since: "1.0.0",
     group: "connection",
     complexity: "O(1)",
@@ -37,7 +37,7 @@ export const echoCommand: CommandSpec = {
   arity: 2,
   flags: ["fast", "stale", "loading"],
   docs: {
-    summary: "Returns the given string.",
+    summary: "Echo the given string",
     since: "1.0.0",
     group: "connection",
     complexity: "O(1)",
@@ -52,7 +52,7 @@ export const selectCommand: CommandSpec = {
   arity: 2,
   flags: ["loading", "stale", "fast"],
   docs: {
-    summary: "Changes the selected database.",
+    summary: "Change the selected database for the current connection",
     since: "1.0.0",
     group: "connection",
     complexity: "O(1)",
@@ -73,7 +73,7 @@ export const quitCommand: CommandSpec = {
   arity: -1,
   flags: ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"],
   docs: {
-    summary: "Closes the connection.",
+    summary: "Close the connection",
     since: "1.0.0",
     group: "connection",
     complexity: "O(1)",
@@ -103,7 +103,7 @@ export const resetCommand: CommandSpec = {
   arity: 1,
   flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
   docs: {
-    summary: "Resets the connection.",
+    summary: "Reset the connection",
     since: "6.2.0",
     group: "connection",
     complexity: "O(1)",
@@ -120,7 +120,7 @@ export const authCommand: CommandSpec = {
   arity: -2,
   flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
   docs: {
-    summary: "Authenticates the connection.",
+    summary: "Authenticate to the server",
     since: "1.0.0",
     group: "connection",
     complexity: "O(N) where N is the number of passwords defined for the user",
@@ -151,7 +151,7 @@ export const helloCommand: CommandSpec = {
   arity: -1,
   flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
   docs: {
-    summary: "Handshakes with the Redis server.",
+    summary: "Handshake with Redis",
     since: "6.0.0",
     group: "connection",
     complexity: "O(1)",

@@ -49,7 +49,7 @@ export const debugCommand: CommandSpec = {
   arity: -2,
   flags: ["admin", "noscript", "loading", "stale"],
   docs: {
-    summary: "A container for debugging commands.",
+    summary: "A container for debugging commands",
     since: "1.0.0",
     group: "server",
     complexity: "Depends on subcommand.",

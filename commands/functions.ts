@@ -215,7 +215,7 @@ export const functionCommands: CommandSpec[] = [
     getKeys: fcallKeys,
     effectsOnly: true,
     docs: doc(
-      "Invokes a function.",
+      "Invoke a function",
       "Depends on the function that is executed.",
       "function numkeys [key [key ...]] [arg [arg ...]]",
     ),
@@ -228,7 +228,7 @@ export const functionCommands: CommandSpec[] = [
     getKeys: fcallKeys,
     effectsOnly: true,
     docs: doc(
-      "Invokes a read-only function.",
+      "Invoke a read-only function",
       "Depends on the function that is executed.",
       "function numkeys [key [key ...]] [arg [arg ...]]",
     ),
@@ -237,14 +237,14 @@ export const functionCommands: CommandSpec[] = [
   {
     name: "function",
     arity: -2,
-    docs: doc("A container for function commands.", "Depends on subcommand."),
+    docs: doc("A container for function commands", "Depends on subcommand."),
     subcommands: [
       {
         name: "load",
         arity: -3,
         flags: ["write", "denyoom", "noscript"],
         docs: doc(
-          "Creates a library.",
+          "Create a function with the given arguments (name, code, description)",
           "O(1) (considering compilation time is redundant)",
           "[REPLACE] function-code",
         ),
@@ -267,7 +267,7 @@ export const functionCommands: CommandSpec[] = [
         name: "delete",
         arity: 3,
         flags: ["write", "noscript"],
-        docs: doc("Deletes a library and its functions.", "O(1)", "library-name"),
+        docs: doc("Delete a function by name", "O(1)", "library-name"),
         execute(client, argv) {
           if (!librariesOf(client.server).delete(argv[2]!)) {
             return new ErrorReply("ERR Library not found");
@@ -281,7 +281,7 @@ export const functionCommands: CommandSpec[] = [
         arity: -2,
         flags: ["write", "noscript"],
         docs: doc(
-          "Deletes all libraries and functions.",
+          "Deleting all functions",
           "O(N) where N is the number of functions deleted",
           "[ASYNC | SYNC]",
         ),
@@ -306,7 +306,7 @@ export const functionCommands: CommandSpec[] = [
         arity: -2,
         flags: ["noscript"],
         docs: doc(
-          "Returns information about all libraries.",
+          "List information about all the functions",
           "O(N) where N is the number of functions",
           "[LIBRARYNAME library-name-pattern] [WITHCODE]",
         ),
@@ -317,7 +317,7 @@ export const functionCommands: CommandSpec[] = [
         arity: 2,
         flags: ["noscript"],
         docs: doc(
-          "Dumps all libraries into a serialized binary payload.",
+          "Dump all functions into a serialized binary payload",
           "O(N) where N is the number of functions",
         ),
         execute: (client) => bytesToStr(librariesOf(client.server).dump()),
@@ -327,7 +327,7 @@ export const functionCommands: CommandSpec[] = [
         arity: -3,
         flags: ["write", "denyoom", "noscript"],
         docs: doc(
-          "Restores all libraries from a payload.",
+          "Restore all the functions on the given payload",
           "O(N) where N is the number of functions on the payload",
           "serialized-value [FLUSH | APPEND | REPLACE]",
         ),
@@ -360,21 +360,24 @@ export const functionCommands: CommandSpec[] = [
         name: "stats",
         arity: 2,
         flags: ["noscript", "allow_busy"],
-        docs: doc("Returns information about a function during execution.", "O(1)"),
+        docs: doc(
+          "Return information about the function currently running (name, description, duration)",
+          "O(1)",
+        ),
         execute: stats,
       },
       {
         name: "kill",
         arity: 2,
         flags: ["noscript", "allow_busy"],
-        docs: doc("Terminates a function during execution.", "O(1)"),
+        docs: doc("Kill the function currently in execution.", "O(1)"),
         execute: (client) => scriptingOf(client.server).kill(false),
       },
       {
         name: "help",
         arity: 2,
         flags: ["loading", "stale"],
-        docs: doc("Returns helpful text about the different subcommands.", "O(1)"),
+        docs: doc("Show helpful text about the different subcommands", "O(1)"),
         execute: () => helpReply(FUNCTION_HELP),
       },
     ],

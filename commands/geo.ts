@@ -68,7 +68,7 @@ export const geoposCommand: CommandSpec = {
     since: "3.2.0",
     group: "geo",
     complexity: "O(N) where N is the number of members requested.",
-    args: "key [member [member ...]]",
+    args: "key member [member ...]",
   },
   execute(client, argv) {
     const z = getZset(client, argv[1]!);
@@ -123,7 +123,7 @@ export const geohashCommand: CommandSpec = {
     group: "geo",
     complexity:
       "O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
-    args: "key [member [member ...]]",
+    args: "key member [member ...]",
   },
   execute(client, argv) {
     const z = getZset(client, argv[1]!);

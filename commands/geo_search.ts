@@ -333,14 +333,14 @@ export const geoSearchCommands: CommandSpec[] = [
     since: "3.2.0",
     group: "geo",
     complexity: RADIUS_COMPLEXITY,
-    args: `key longitude latitude radius M | KM | FT | MI ${RADIUS_OPTIONS} ${STORE_OPTIONS}`,
+    args: `key longitude latitude radius <M | KM | FT | MI> ${RADIUS_OPTIONS} ${STORE_OPTIONS}`,
   }, georadiusKeys),
   spec("georadius_ro", -6, COORDS | NOSTORE, {
     summary: "A read-only variant for GEORADIUS",
     since: "3.2.10",
     group: "geo",
     complexity: RADIUS_COMPLEXITY,
-    args: `key longitude latitude radius M | KM | FT | MI ${RADIUS_OPTIONS}`,
+    args: `key longitude latitude radius <M | KM | FT | MI> ${RADIUS_OPTIONS}`,
   }),
   spec("georadiusbymember", -5, MEMBER, {
     summary:
@@ -348,14 +348,14 @@ export const geoSearchCommands: CommandSpec[] = [
     since: "3.2.0",
     group: "geo",
     complexity: RADIUS_COMPLEXITY,
-    args: `key member radius M | KM | FT | MI ${RADIUS_OPTIONS} ${STORE_OPTIONS}`,
+    args: `key member radius <M | KM | FT | MI> ${RADIUS_OPTIONS} ${STORE_OPTIONS}`,
   }, georadiusKeys),
   spec("georadiusbymember_ro", -5, MEMBER | NOSTORE, {
     summary: "A read-only variant for GEORADIUSBYMEMBER",
     since: "3.2.10",
     group: "geo",
     complexity: RADIUS_COMPLEXITY,
-    args: `key member radius M | KM | FT | MI ${RADIUS_OPTIONS}`,
+    args: `key member radius <M | KM | FT | MI> ${RADIUS_OPTIONS}`,
   }),
   spec("geosearch", -7, SEARCH, {
     summary:

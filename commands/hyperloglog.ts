@@ -140,7 +140,7 @@ export const pfmergeCommand: CommandSpec = {
     since: "2.8.9",
     group: "hyperloglog",
     complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
-    args: "destkey [sourcekey [sourcekey ...]]",
+    args: "destkey sourcekey [sourcekey ...]",
   },
   execute(client, argv) {
     const dense = mergeKeys(client, argv, 1);

@@ -268,7 +268,7 @@ export const infoCommand: CommandSpec = {
   arity: -1,
   flags: ["loading", "stale"],
   docs: {
-    summary: "Returns information and statistics about the server.",
+    summary: "Get information and statistics about the server",
     since: "1.0.0",
     group: "server",
     complexity: "O(1)",

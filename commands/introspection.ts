@@ -6,7 +6,16 @@
  */
 
 import type { Client } from "../core/client.ts";
-import type { Command, CommandFlag, CommandSpec, KeySpec } from "../core/command.ts";
+import type { Command, CommandFlag, CommandSpec, DocNotes } from "../core/command.ts";
+import { REDIS_DOC_NOTES } from "./command_history.ts";
+import {
+  callKeys,
+  commandKeySpecs,
+  commandRange,
+  commandTips,
+  keyFlagsReply,
+  keySpecsReply,
+} from "./command_keys.ts";
 import { globMatch } from "../core/glob.ts";
 import {
   E,
@@ -38,105 +47,54 @@ const FLAG_ORDER: readonly string[] = [
   "stale",
   "skip_monitor",
   "skip_slowlog",
+  "asking",
   "fast",
   "no_auth",
   "no_mandatory_keys",
+  "no_async_loading",
   "no_multi",
   "movablekeys",
   "allow_busy",
 ];
 
 function flagSet(cmd: Command): Reply {
+  const movable = commandRange(cmd).movable;
   const has = (f: string) =>
-    cmd.spec.flags?.includes(f as CommandFlag) === true ||
-    (f === "movablekeys" && cmd.spec.getKeys !== undefined);
-  const flags = FLAG_ORDER.filter(has);
-  return new SetReply(flags.map((f) => new SimpleString(f)));
-}
-
-/** A declared key spec as COMMAND INFO shows it. */
-function declaredKeySpec(ks: KeySpec): Reply {
-  const b = ks.begin;
-  const begin = "index" in b
-    ? new MapReply(["type", "index", "spec", new MapReply(["index", b.index])])
-    : new MapReply([
-      "type",
-      "keyword",
-      "spec",
-      new MapReply(["keyword", b.keyword, "startfrom", b.startfrom]),
-    ]);
-  const f = ks.find;
-  return new MapReply([
-    "flags",
-    new SetReply(ks.flags.map((x) => new SimpleString(x))),
-    "begin_search",
-    begin,
-    "find_keys",
-    new MapReply([
-      "type",
-      "range",
-      "spec",
-      new MapReply(["lastkey", f.lastkey, "keystep", f.keystep, "limit", f.limit]),
-    ]),
-  ]);
-}
-
-/** The key specs (a set in RESP3, as Redis 7.0.15 replies them). */
-function keySpecs(cmd: Command): Reply {
-  return new SetReply(keySpecList(cmd));
-}
-
-function keySpecList(cmd: Command): Reply[] {
-  if (cmd.spec.keySpecs !== undefined) return cmd.spec.keySpecs.map(declaredKeySpec);
-  const k = cmd.spec.keys;
-  if (!k || k.first === 0) return [];
-  const write = cmd.spec.flags?.includes("write");
-  return [
-    new MapReply([
-      "flags",
-      new SetReply(
-        write ? [new SimpleString("RW"), new SimpleString("UPDATE")] : [
-          new SimpleString("RO"),
-          new SimpleString("ACCESS"),
-        ],
-      ),
-      "begin_search",
-      new MapReply(["type", "index", "spec", new MapReply(["index", k.first])]),
-      "find_keys",
-      new MapReply([
-        "type",
-        "range",
-        "spec",
-        new MapReply([
-          "lastkey",
-          k.last < 0 ? k.last : k.last - k.first,
-          "keystep",
-          k.step,
-          "limit",
-          0,
-        ]),
-      ]),
-    ]),
-  ];
+    f === "movablekeys" ? movable : cmd.spec.flags?.includes(f as CommandFlag) === true;
+  return new SetReply(FLAG_ORDER.filter(has).map((f) => new SimpleString(f)));
 }
 
 /** The COMMAND INFO entry of one command. */
 export function commandInfo(cmd: Command): Reply {
-  const k = cmd.spec.keys;
+  const range = commandRange(cmd);
   const subs = cmd.subcommands ? [...cmd.subcommands.values()].map(commandInfo) : [];
   return [
     cmd.fullName,
     cmd.arity,
     flagSet(cmd),
-    k?.first ?? 0,
-    k?.last ?? 0,
-    k?.step ?? 0,
+    range.first,
+    range.last,
+    range.step,
     new SetReply(aclCategories(cmd).map((c) => new SimpleString(c))),
-    new SetReply([...(cmd.spec.tips ?? [])]),
-    keySpecs(cmd),
+    new SetReply([...commandTips(cmd)]),
+    keySpecsReply(cmd),
     // Redis replies subcommands as an array, and their absence as an empty set.
     subs.length === 0 ? new SetReply([]) : subs,
   ];
+}
+
+/** doc_flags, deprecated_since, replaced_by and history, as Redis orders them. */
+function notesReply(notes: DocNotes): Reply[] {
+  const out: Reply[] = [];
+  const flags = [notes.deprecated && "deprecated", notes.syscmd && "syscmd"].filter((f) => !!f);
+  if (flags.length > 0) {
+    out.push("doc_flags", new SetReply(flags.map((f) => new SimpleString(f as string))));
+  }
+  if (notes.deprecated) {
+    out.push("deprecated_since", notes.deprecated[0], "replaced_by", notes.deprecated[1]);
+  }
+  if (notes.history) out.push("history", new SetReply(notes.history.map(([v, c]) => [v, c])));
+  return out;
 }
 
 /** The COMMAND DOCS entry of one command (without its name). */
@@ -151,7 +109,10 @@ export function commandDocs(cmd: Command): Reply {
     d?.group ?? cmd.parent?.spec.docs?.group ?? "server",
   ];
   if (d?.complexity) e.push("complexity", d.complexity);
-  if (d?.args) e.push("arguments", parseArgs(d.args).map((a) => argReply(a, { next: 0 })));
+  const notes = d?.notes ?? REDIS_DOC_NOTES[cmd.fullName];
+  if (notes !== undefined) e.push(...notesReply(notes));
+  const keySpec = { next: 0, count: commandKeySpecs(cmd).length };
+  if (d?.args) e.push("arguments", parseArgs(d.args).map((a) => argReply(a, keySpec)));
   if (cmd.subcommands) {
     const subs: Reply[] = [];
     for (const s of cmd.subcommands.values()) subs.push(s.fullName, commandDocs(s));
@@ -167,22 +128,6 @@ function lookup(client: Client, name: string): Command | undefined {
   const cmd = client.server.command(top!);
   if (sub === undefined) return cmd;
   return cmd?.subcommands?.get(sub);
-}
-
-function getKeys(client: Client, argv: string[]): number[] {
-  const inner = argv.slice(2);
-  const cmd = client.server.resolve(inner);
-  if (typeof cmd === "string") {
-    if (cmd.startsWith("ERR unknown command")) return fail("ERR Invalid command specified");
-    return fail("ERR Invalid number of arguments specified for command");
-  }
-  const hasKeys = cmd.spec.getKeys !== undefined || (cmd.spec.keys?.first ?? 0) !== 0;
-  if (!hasKeys) return fail("ERR The command has no key arguments");
-  const keys = cmd.keyPositions(inner);
-  if (keys.length === 0 && !cmd.spec.flags?.includes("no_mandatory_keys")) {
-    return fail("ERR Invalid arguments specified for command");
-  }
-  return keys;
 }
 
 const HELP = [
@@ -220,7 +165,7 @@ export const commandCommand: CommandSpec = {
   flags: ["loading", "stale"],
   acl: ["connection"],
   docs: {
-    summary: "Returns detailed information about all commands.",
+    summary: "Get array of Redis command details",
     since: "2.8.13",
     group: "server",
     complexity: "O(N) where N is the total number of Redis commands",
@@ -233,7 +178,7 @@ export const commandCommand: CommandSpec = {
       name: "count",
       arity: 2,
       docs: {
-        summary: "Returns a count of commands.",
+        summary: "Get total number of Redis commands",
         since: "2.8.13",
         group: "server",
         complexity: "O(1)",
@@ -244,7 +189,7 @@ export const commandCommand: CommandSpec = {
       name: "info",
       arity: -2,
       docs: {
-        summary: "Returns information about one, multiple or all commands.",
+        summary: "Get array of specific Redis command details, or all when no argument is given.",
         since: "2.8.13",
         group: "server",
         complexity: "O(N) where N is the number of commands to look up",
@@ -262,7 +207,7 @@ export const commandCommand: CommandSpec = {
       name: "docs",
       arity: -2,
       docs: {
-        summary: "Returns documentary information about one, multiple or all commands.",
+        summary: "Get array of specific Redis command documentation",
         since: "7.0.0",
         group: "server",
         complexity: "O(N) where N is the number of commands to look up",
@@ -281,11 +226,11 @@ export const commandCommand: CommandSpec = {
       name: "list",
       arity: -2,
       docs: {
-        summary: "Returns a list of command names.",
+        summary: "Get an array of Redis command names",
         since: "7.0.0",
         group: "server",
         complexity: "O(N) where N is the total number of Redis commands",
-        args: "[FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]",
+        args: "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
       },
       execute(client, argv) {
         const names: string[] = [];
@@ -316,43 +261,32 @@ export const commandCommand: CommandSpec = {
       name: "getkeys",
       arity: -4,
       docs: {
-        summary: "Extracts the key names from an arbitrary command.",
+        summary: "Extract keys given a full Redis command",
         since: "2.8.13",
         group: "server",
         complexity: "O(N) where N is the number of arguments to the command",
         args: "command [arg [arg ...]]",
       },
-      execute: (client, argv) => getKeys(client, argv).map((i) => argv[i + 2]!),
+      execute: (client, argv) => callKeys(client, argv).map((k) => argv[k.pos + 2]!),
     }),
     sub({
       name: "getkeysandflags",
       arity: -4,
       docs: {
-        summary: "Extracts the key names and access flags for an arbitrary command.",
+        summary: "Extract keys and access flags given a full Redis command",
         since: "7.0.0",
         group: "server",
         complexity: "O(N) where N is the number of arguments to the command",
         args: "command [arg [arg ...]]",
       },
-      execute(client, argv) {
-        const inner = argv.slice(2);
-        const cmd = client.server.resolve(inner);
-        const declared = typeof cmd !== "string" ? cmd.spec.keySpecs?.[0]?.flags : undefined;
-        const flags = new SetReply(
-          declared !== undefined
-            ? declared.filter((f) => f !== "incomplete").map((f) => new SimpleString(f))
-            : typeof cmd !== "string" && cmd.spec.flags?.includes("write")
-            ? [new SimpleString("RW"), new SimpleString("UPDATE")]
-            : [new SimpleString("RO"), new SimpleString("ACCESS")],
-        );
-        return getKeys(client, argv).map((i) => [argv[i + 2]!, flags]);
-      },
+      execute: (client, argv) =>
+        callKeys(client, argv).map((k) => [argv[k.pos + 2]!, keyFlagsReply(k.flags)]),
     }),
     sub({
       name: "help",
       arity: 2,
       docs: {
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         since: "5.0.0",
         group: "server",
         complexity: "O(1)",

@@ -103,20 +103,8 @@ export const migrateCommand: CommandSpec = {
   flags: ["write"],
   keys: { first: 3, last: 3, step: 1 },
   getKeys: migrateKeyPositions,
-  keySpecs: [
-    {
-      flags: ["RW", "access", "delete"],
-      begin: { index: 3 },
-      find: { lastkey: 0, keystep: 1, limit: 0 },
-    },
-    {
-      flags: ["RW", "access", "delete", "incomplete"],
-      begin: { keyword: "KEYS", startfrom: -2 },
-      find: { lastkey: -1, keystep: 1, limit: 0 },
-    },
-  ],
+  keyFlags: () => ["RW", "access", "delete"],
   acl: ["keyspace", "dangerous"],
-  tips: ["nondeterministic_output"],
   redact: migrateSecrets,
   docs: {
     summary: "Atomically transfer a key from a Redis instance to another one.",

@@ -31,7 +31,7 @@ function load(name: string, summary: string, since: string, args: string): Comma
   return {
     name,
     arity: -3,
-    flags: ["admin", "noscript"],
+    flags: ["admin", "noscript", "no_async_loading"],
     protectedBy: PROTECTED,
     docs: { summary, since, group: "server", complexity: "O(1)", args },
     execute(client, argv) {
@@ -77,9 +77,15 @@ export const moduleCommand: CommandSpec = {
     {
       name: "unload",
       arity: 3,
-      flags: ["admin", "noscript"],
+      flags: ["admin", "noscript", "no_async_loading"],
       protectedBy: PROTECTED,
-      docs: { summary: "Unload a module", since: "4.0.0", group: "server", complexity: "O(1)" },
+      docs: {
+        summary: "Unload a module",
+        since: "4.0.0",
+        group: "server",
+        complexity: "O(1)",
+        args: "name",
+      },
       execute: () => fail("ERR Error unloading module: no such module with that name"),
     },
     {

@@ -14,7 +14,7 @@ const IN_PROGRESS = "ERR Background save already in progress";
 export const saveCommand: CommandSpec = {
   name: "save",
   arity: 1,
-  flags: ["admin", "noscript", "no_multi"],
+  flags: ["admin", "noscript", "no_async_loading", "no_multi"],
   docs: {
     summary: "Synchronously save the dataset to disk",
     since: "1.0.0",
@@ -34,7 +34,7 @@ export const saveCommand: CommandSpec = {
 export const bgsaveCommand: CommandSpec = {
   name: "bgsave",
   arity: -1,
-  flags: ["admin", "noscript"],
+  flags: ["admin", "noscript", "no_async_loading"],
   docs: {
     summary: "Asynchronously save the dataset to disk",
     since: "1.0.0",

@@ -16,21 +16,13 @@ function subscribeSpec(
   name: string,
   kind: SubKind,
   subscribe: boolean,
-  summary: string,
-  since: string,
-  args: string,
+  docs: { summary: string; since: string; complexity: string; args: string },
 ): CommandSpec {
   return {
     name,
     arity: subscribe ? -2 : -1,
     flags: SUB_FLAGS,
-    docs: {
-      summary,
-      since,
-      group: "pubsub",
-      complexity: "O(N) where N is the number of channels to subscribe to.",
-      args,
-    },
+    docs: { ...docs, group: "pubsub" },
     execute(client, argv) {
       const pubsub = client.server.pubsub;
       if (subscribe) pubsub.subscribe(client, kind, argv.slice(1));
@@ -49,8 +41,9 @@ function publishSpec(name: string, shard: boolean, summary: string, since: strin
       summary,
       since,
       group: "pubsub",
-      complexity:
-        "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
+      complexity: shard
+        ? "O(N) where N is the number of clients subscribed to the receiving shard channel."
+        : "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
       args: shard ? "shardchannel message" : "channel message",
     },
     execute: (client, argv) => client.server.pubsub.publish(argv[1]!, argv[2]!, shard),
@@ -80,11 +73,12 @@ function channelsSpec(name: string, shard: boolean): CommandSpec {
     arity: -2,
     flags: ["pubsub", "loading", "stale"],
     docs: {
-      summary: shard ? "Returns the active shard channels." : "Returns the active channels.",
+      summary: shard ? "List active shard channels" : "List active channels",
       since: shard ? "7.0.0" : "2.8.0",
       group: "pubsub",
-      complexity:
-        "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
+      complexity: shard
+        ? "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels)."
+        : "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
       args: "[pattern]",
     },
     execute(client, argv) {
@@ -101,11 +95,13 @@ function numsubSpec(name: string, shard: boolean): CommandSpec {
     flags: ["pubsub", "loading", "stale"],
     docs: {
       summary: shard
-        ? "Returns the count of subscribers of shard channels."
-        : "Returns a count of subscribers to channels.",
+        ? "Get the count of subscribers for shard channels"
+        : "Get the count of subscribers for channels",
       since: shard ? "7.0.0" : "2.8.0",
       group: "pubsub",
-      complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+      complexity: shard
+        ? "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels"
+        : "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
       args: shard ? "[shardchannel [shardchannel ...]]" : "[channel [channel ...]]",
     },
     execute(client, argv) {
@@ -121,7 +117,7 @@ export const pubsubCommand: CommandSpec = {
   name: "pubsub",
   arity: -2,
   docs: {
-    summary: "A container for Pub/Sub commands.",
+    summary: "A container for Pub/Sub commands",
     since: "2.8.0",
     group: "pubsub",
     complexity: "Depends on subcommand.",
@@ -134,7 +130,7 @@ export const pubsubCommand: CommandSpec = {
       arity: 2,
       flags: ["pubsub", "loading", "stale"],
       docs: {
-        summary: "Returns a count of unique pattern subscriptions.",
+        summary: "Get the count of unique patterns pattern subscriptions",
         since: "2.8.0",
         group: "pubsub",
         complexity: "O(1)",
@@ -149,7 +145,7 @@ export const pubsubCommand: CommandSpec = {
       flags: ["loading", "stale"],
       acl: [],
       docs: {
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         since: "6.2.0",
         group: "pubsub",
         complexity: "O(1)",
@@ -161,55 +157,44 @@ export const pubsubCommand: CommandSpec = {
 
 /** The Pub/Sub commands. */
 export const pubsubCommands: CommandSpec[] = [
-  subscribeSpec(
-    "subscribe",
-    "channel",
-    true,
-    "Listens for messages published to channels.",
-    "2.0.0",
-    "channel [channel ...]",
-  ),
-  subscribeSpec(
-    "unsubscribe",
-    "channel",
-    false,
-    "Stops listening to messages posted to channels.",
-    "2.0.0",
-    "[channel [channel ...]]",
-  ),
-  subscribeSpec(
-    "psubscribe",
-    "pattern",
-    true,
-    "Listens for messages published to channels that match one or more patterns.",
-    "2.0.0",
-    "pattern [pattern ...]",
-  ),
-  subscribeSpec(
-    "punsubscribe",
-    "pattern",
-    false,
-    "Stops listening to messages published to channels that match one or more patterns.",
-    "2.0.0",
-    "[pattern [pattern ...]]",
-  ),
-  subscribeSpec(
-    "ssubscribe",
-    "shard",
-    true,
-    "Listens for messages published to shard channels.",
-    "7.0.0",
-    "shardchannel [shardchannel ...]",
-  ),
-  subscribeSpec(
-    "sunsubscribe",
-    "shard",
-    false,
-    "Stops listening to messages posted to shard channels.",
-    "7.0.0",
-    "[shardchannel [shardchannel ...]]",
-  ),
-  publishSpec("publish", false, "Posts a message to a channel.", "2.0.0"),
+  subscribeSpec("subscribe", "channel", true, {
+    summary: "Listen for messages published to the given channels",
+    since: "2.0.0",
+    complexity: "O(N) where N is the number of channels to subscribe to.",
+    args: "channel [channel ...]",
+  }),
+  subscribeSpec("unsubscribe", "channel", false, {
+    summary: "Stop listening for messages posted to the given channels",
+    since: "2.0.0",
+    complexity: "O(N) where N is the number of clients already subscribed to a channel.",
+    args: "[channel [channel ...]]",
+  }),
+  subscribeSpec("psubscribe", "pattern", true, {
+    summary: "Listen for messages published to channels matching the given patterns",
+    since: "2.0.0",
+    complexity: "O(N) where N is the number of patterns the client is already subscribed to.",
+    args: "pattern [pattern ...]",
+  }),
+  subscribeSpec("punsubscribe", "pattern", false, {
+    summary: "Stop listening for messages posted to channels matching the given patterns",
+    since: "2.0.0",
+    complexity:
+      "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
+    args: "[pattern [pattern ...]]",
+  }),
+  subscribeSpec("ssubscribe", "shard", true, {
+    summary: "Listen for messages published to the given shard channels",
+    since: "7.0.0",
+    complexity: "O(N) where N is the number of shard channels to subscribe to.",
+    args: "shardchannel [shardchannel ...]",
+  }),
+  subscribeSpec("sunsubscribe", "shard", false, {
+    summary: "Stop listening for messages posted to the given shard channels",
+    since: "7.0.0",
+    complexity: "O(N) where N is the number of clients already subscribed to a shard channel.",
+    args: "[shardchannel [shardchannel ...]]",
+  }),
+  publishSpec("publish", false, "Post a message to a channel", "2.0.0"),
   publishSpec("spublish", true, "Post a message to a shard channel", "7.0.0"),
   pubsubCommand,
 ];

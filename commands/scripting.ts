@@ -150,7 +150,7 @@ export const scriptingCommands: CommandSpec[] = [
     callFlags: (client, argv) => evalCallFlags(EVAL_FLAGS, client, argv, false, parseShebang),
     getKeys: evalKeys,
     effectsOnly: true,
-    docs: evalDocs("Executes a server-side Lua script.", "2.6.0", "script"),
+    docs: evalDocs("Execute a Lua script server side", "2.6.0", "script"),
     execute: (client, argv) => evalGeneric(client, argv, false, false),
   },
   {
@@ -160,7 +160,7 @@ export const scriptingCommands: CommandSpec[] = [
     callFlags: (client, argv) => evalCallFlags(EVAL_FLAGS, client, argv, true, parseShebang),
     getKeys: evalKeys,
     effectsOnly: true,
-    docs: evalDocs("Executes a server-side Lua script by SHA1 digest.", "2.6.0", "sha1"),
+    docs: evalDocs("Execute a Lua script server side", "2.6.0", "sha1"),
     execute: (client, argv) => evalGeneric(client, argv, true, false),
   },
   {
@@ -169,7 +169,7 @@ export const scriptingCommands: CommandSpec[] = [
     flags: ["noscript", "skip_monitor", "no_mandatory_keys", "stale", "readonly"],
     getKeys: evalKeys,
     effectsOnly: true,
-    docs: evalDocs("Executes a read-only server-side Lua script.", "7.0.0", "script"),
+    docs: evalDocs("Execute a read-only Lua script server side", "7.0.0", "script"),
     execute: (client, argv) => evalGeneric(client, argv, false, true),
   },
   {
@@ -178,16 +178,17 @@ export const scriptingCommands: CommandSpec[] = [
     flags: ["noscript", "skip_monitor", "no_mandatory_keys", "stale", "readonly"],
     getKeys: evalKeys,
     effectsOnly: true,
-    docs: evalDocs("Executes a read-only server-side Lua script by SHA1 digest.", "7.0.0", "sha1"),
+    docs: evalDocs("Execute a read-only Lua script server side", "7.0.0", "sha1"),
     execute: (client, argv) => evalGeneric(client, argv, true, true),
   },
   {
     name: "script",
     arity: -2,
     docs: {
-      summary: "A container for Lua scripts management commands.",
+      summary: "A container for Lua scripts management commands",
       since: "2.6.0",
       group: "scripting",
+      complexity: "Depends on subcommand.",
     },
     subcommands: [
       {
@@ -195,7 +196,7 @@ export const scriptingCommands: CommandSpec[] = [
         arity: 3,
         flags: ["noscript", "stale"],
         docs: {
-          summary: "Loads a server-side Lua script to the script cache.",
+          summary: "Load the specified Lua script into the script cache.",
           since: "2.6.0",
           group: "scripting",
           complexity: "O(N) with N being the length in bytes of the script body.",
@@ -208,7 +209,7 @@ export const scriptingCommands: CommandSpec[] = [
         arity: -3,
         flags: ["noscript"],
         docs: {
-          summary: "Determines whether server-side Lua scripts exist in the script cache.",
+          summary: "Check existence of scripts in the script cache.",
           since: "2.6.0",
           group: "scripting",
           complexity:
@@ -225,7 +226,7 @@ export const scriptingCommands: CommandSpec[] = [
         arity: -2,
         flags: ["noscript"],
         docs: {
-          summary: "Removes all server-side Lua scripts from the script cache.",
+          summary: "Remove all the scripts from the script cache.",
           since: "2.6.0",
           group: "scripting",
           complexity: "O(N) with N being the number of scripts in cache",
@@ -248,7 +249,7 @@ export const scriptingCommands: CommandSpec[] = [
         arity: 2,
         flags: ["noscript", "allow_busy"],
         docs: {
-          summary: "Terminates a server-side Lua script during execution.",
+          summary: "Kill the script currently in execution.",
           since: "2.6.0",
           group: "scripting",
           complexity: "O(1)",
@@ -260,7 +261,7 @@ export const scriptingCommands: CommandSpec[] = [
         arity: 3,
         flags: ["noscript"],
         docs: {
-          summary: "Sets the debug mode of server-side Lua scripts.",
+          summary: "Set the debug mode for executed scripts.",
           since: "3.2.0",
           group: "scripting",
           complexity: "O(1)",
@@ -280,7 +281,7 @@ export const scriptingCommands: CommandSpec[] = [
         arity: 2,
         flags: ["loading", "stale"],
         docs: {
-          summary: "Returns helpful text about the different subcommands.",
+          summary: "Show helpful text about the different subcommands",
           since: "5.0.0",
           group: "scripting",
           complexity: "O(1)",

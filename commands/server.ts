@@ -21,7 +21,7 @@ export const timeCommand: CommandSpec = {
   arity: 1,
   flags: ["loading", "stale", "fast"],
   docs: {
-    summary: "Returns the server time.",
+    summary: "Return the current server time",
     since: "2.6.0",
     group: "server",
     complexity: "O(1)",
@@ -39,7 +39,7 @@ export const shutdownCommand: CommandSpec = {
   arity: -1,
   flags: ["admin", "noscript", "loading", "stale", "no_multi", "allow_busy"],
   docs: {
-    summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+    summary: "Synchronously save the dataset to disk and then shut down the server",
     since: "1.0.0",
     group: "server",
     complexity:
@@ -78,7 +78,7 @@ export const memoryCommand: CommandSpec = {
   name: "memory",
   arity: -2,
   docs: {
-    summary: "A container for memory diagnostics commands.",
+    summary: "A container for memory diagnostics commands",
     since: "4.0.0",
     group: "server",
     complexity: "Depends on subcommand.",
@@ -90,7 +90,7 @@ export const memoryCommand: CommandSpec = {
       flags: ["readonly"],
       keys: { first: 2, last: 2, step: 1 },
       docs: {
-        summary: "Estimates the memory usage of a key.",
+        summary: "Estimate the memory usage of a key",
         since: "4.0.0",
         group: "server",
         complexity: "O(N) where N is the number of samples.",
@@ -108,7 +108,7 @@ export const memoryCommand: CommandSpec = {
       arity: 2,
       flags: [],
       docs: {
-        summary: "Outputs a memory problems report.",
+        summary: "Outputs memory problems report",
         since: "4.0.0",
         group: "server",
         complexity: "O(1)",
@@ -120,7 +120,7 @@ export const memoryCommand: CommandSpec = {
       arity: 2,
       flags: [],
       docs: {
-        summary: "Returns details about memory usage.",
+        summary: "Show memory usage details",
         since: "4.0.0",
         group: "server",
         complexity: "O(1)",
@@ -132,7 +132,7 @@ export const memoryCommand: CommandSpec = {
       arity: 2,
       flags: [],
       docs: {
-        summary: "Returns the allocator statistics.",
+        summary: "Show allocator internal stats",
         since: "4.0.0",
         group: "server",
         complexity: "Depends on how much memory is allocated, could be slow",
@@ -144,7 +144,7 @@ export const memoryCommand: CommandSpec = {
       arity: 2,
       flags: [],
       docs: {
-        summary: "Asks the allocator to release memory.",
+        summary: "Ask the allocator to release memory",
         since: "4.0.0",
         group: "server",
         complexity: "Depends on how much memory is allocated, could be slow",
@@ -160,7 +160,7 @@ export const memoryCommand: CommandSpec = {
       arity: 2,
       flags: ["loading", "stale"],
       docs: {
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         since: "4.0.0",
         group: "server",
         complexity: "O(1)",
@@ -191,7 +191,7 @@ export const slowlogCommand: CommandSpec = {
   name: "slowlog",
   arity: -2,
   docs: {
-    summary: "A container for slow log commands.",
+    summary: "A container for slow log commands",
     since: "2.2.12",
     group: "server",
     complexity: "Depends on subcommand.",
@@ -202,7 +202,7 @@ export const slowlogCommand: CommandSpec = {
       arity: -2,
       flags: ["admin", "loading", "stale"],
       docs: {
-        summary: "Returns the slow log's entries.",
+        summary: "Get the slow log's entries",
         since: "2.2.12",
         group: "server",
         complexity: "O(N) where N is the number of entries returned",
@@ -230,7 +230,7 @@ export const slowlogCommand: CommandSpec = {
       arity: 2,
       flags: ["admin", "loading", "stale"],
       docs: {
-        summary: "Returns the number of entries in the slow log.",
+        summary: "Get the slow log's length",
         since: "2.2.12",
         group: "server",
         complexity: "O(1)",
@@ -242,7 +242,7 @@ export const slowlogCommand: CommandSpec = {
       arity: 2,
       flags: ["admin", "loading", "stale"],
       docs: {
-        summary: "Clears all entries from the slow log.",
+        summary: "Clear all entries from the slow log",
         since: "2.2.12",
         group: "server",
         complexity: "O(N) where N is the number of entries in the slowlog",
@@ -287,7 +287,7 @@ export const monitorCommand: CommandSpec = {
   arity: 1,
   flags: ["admin", "noscript", "loading", "stale"],
   docs: {
-    summary: "Listens for all requests received by the server in real-time.",
+    summary: "Listen for all requests received by the server in real time",
     since: "1.0.0",
     group: "server",
   },

@@ -347,6 +347,7 @@ export const sortCommand: CommandSpec = {
   flags: ["write", "denyoom"],
   keys: { first: 1, last: 1, step: 1 },
   getKeys: sortKeys,
+  keyFlags: (_argv, pos) => pos === 1 ? ["RO", "access"] : ["OW", "update"],
   acl: ["set", "sortedset", "list", "dangerous"],
   docs: {
     summary: "Sort the elements in a list, set or sorted set",
@@ -365,6 +366,7 @@ export const sortRoCommand: CommandSpec = {
   flags: ["readonly"],
   keys: { first: 1, last: 1, step: 1 },
   getKeys: () => [1],
+  keyFlags: () => ["RO", "access"],
   acl: ["set", "sortedset", "list", "dangerous"],
   docs: {
     summary: "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",

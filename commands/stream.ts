@@ -210,7 +210,7 @@ const xtrimCommand: CommandSpec = {
     group: "stream",
     complexity:
       "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
-    args: "key <MAXLEN | MINID> [= | ~] threshold [LIMIT count]",
+    args: "key <<MAXLEN | MINID> [= | ~] threshold [LIMIT count]>",
   },
   execute(client, argv) {
     const args = parseAddTrimArgs(client, argv, false);

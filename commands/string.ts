@@ -5,6 +5,7 @@
  * @module
  */
 
+import { hasGet } from "../core/acl/key_access.ts";
 import { ArgCursor } from "../core/args.ts";
 import { parseI64 } from "../core/bytes.ts";
 import type { Client } from "../core/client.ts";
@@ -98,9 +99,9 @@ export const setCommand: CommandSpec = {
   arity: -3,
   flags: ["write", "denyoom"],
   keys: { first: 1, last: 1, step: 1 },
+  keyFlags: (argv) => hasGet(argv) ? ["RW", "access", "update"] : ["OW", "update"],
   docs: {
-    summary:
-      "Set the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+    summary: "Set the string value of a key",
     since: "1.0.0",
     group: "string",
     complexity: "O(1)",
@@ -153,7 +154,7 @@ export const getCommand: CommandSpec = {
   flags: ["readonly", "fast"],
   keys: { first: 1, last: 1, step: 1 },
   docs: {
-    summary: "Returns the string value of a key.",
+    summary: "Get the value of a key",
     since: "1.0.0",
     group: "string",
     complexity: "O(1)",
@@ -175,7 +176,7 @@ export const setnxCommand: CommandSpec = {
   flags: ["write", "denyoom", "fast"],
   keys: { first: 1, last: 1, step: 1 },
   docs: {
-    summary: "Set the string value of a key only when the key doesn't exist.",
+    summary: "Set the value of a key, only if the key does not exist",
     since: "1.0.0",
     group: "string",
     complexity: "O(1)",
@@ -212,14 +213,14 @@ function setexSpec(name: string, seconds: boolean, summary: string, unit: string
 export const setexCommand = setexSpec(
   "setex",
   true,
-  "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+  "Set the value and expiration of a key",
   "seconds",
 );
 /** PSETEX key milliseconds value */
 export const psetexCommand = setexSpec(
   "psetex",
   false,
-  "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+  "Set the value and expiration in milliseconds of a key",
   "milliseconds",
 );
 
@@ -230,7 +231,7 @@ export const getsetCommand: CommandSpec = {
   flags: ["write", "denyoom", "fast"],
   keys: { first: 1, last: 1, step: 1 },
   docs: {
-    summary: "Returns the previous string value of a key after setting it to a new value.",
+    summary: "Set the string value of a key and return its old value",
     since: "1.0.0",
     group: "string",
     complexity: "O(1)",
@@ -257,7 +258,7 @@ export const getdelCommand: CommandSpec = {
   flags: ["write", "fast"],
   keys: { first: 1, last: 1, step: 1 },
   docs: {
-    summary: "Returns the string value of a key after deleting the key.",
+    summary: "Get the value of a key and delete the key",
     since: "6.2.0",
     group: "string",
     complexity: "O(1)",
@@ -283,7 +284,7 @@ export const getexCommand: CommandSpec = {
   flags: ["write", "fast"],
   keys: { first: 1, last: 1, step: 1 },
   docs: {
-    summary: "Returns the string value of a key after setting its expiration time.",
+    summary: "Get the value of a key and optionally set its expiration",
     since: "6.2.0",
     group: "string",
     complexity: "O(1)",
@@ -351,7 +352,7 @@ export const mgetCommand: CommandSpec = {
   flags: ["readonly", "fast"],
   keys: { first: 1, last: -1, step: 1 },
   docs: {
-    summary: "Atomically returns the string values of one or more keys.",
+    summary: "Get the values of all the given keys",
     since: "1.0.0",
     group: "string",
     complexity: "O(N) where N is the number of keys to retrieve.",
@@ -393,7 +394,7 @@ export const msetCommand: CommandSpec = {
   flags: ["write", "denyoom"],
   keys: { first: 1, last: -1, step: 2 },
   docs: {
-    summary: "Atomically creates or modifies the string values of one or more keys.",
+    summary: "Set multiple keys to multiple values",
     since: "1.0.1",
     group: "string",
     complexity: "O(N) where N is the number of keys to set.",
@@ -409,8 +410,7 @@ export const msetnxCommand: CommandSpec = {
   flags: ["write", "denyoom"],
   keys: { first: 1, last: -1, step: 2 },
   docs: {
-    summary:
-      "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+    summary: "Set multiple keys to multiple values, only if none of the keys exist",
     since: "1.0.1",
     group: "string",
     complexity: "O(N) where N is the number of keys to set.",
@@ -426,7 +426,7 @@ export const appendCommand: CommandSpec = {
   flags: ["write", "denyoom", "fast"],
   keys: { first: 1, last: 1, step: 1 },
   docs: {
-    summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+    summary: "Append a value to a key",
     since: "2.0.0",
     group: "string",
     complexity:
@@ -468,7 +468,7 @@ export const strlenCommand: CommandSpec = {
   flags: ["readonly", "fast"],
   keys: { first: 1, last: 1, step: 1 },
   docs: {
-    summary: "Returns the length of a string value.",
+    summary: "Get the length of the value stored in a key",
     since: "2.2.0",
     group: "string",
     complexity: "O(1)",

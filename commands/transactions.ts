@@ -23,7 +23,7 @@ export const transactionCommands: CommandSpec[] = [
     name: "multi",
     arity: 1,
     flags: ["noscript", "loading", "stale", "fast", "allow_busy"],
-    docs: docs("Starts a transaction.", "1.2.0", "O(1)"),
+    docs: docs("Mark the start of a transaction block", "1.2.0", "O(1)"),
     execute(client) {
       if (client.flags & CF.multi) return fail("ERR MULTI calls can not be nested");
       client.server.transactions.begin(client);
@@ -36,7 +36,7 @@ export const transactionCommands: CommandSpec[] = [
     flags: ["noscript", "loading", "stale", "skip_slowlog"],
     batchTimed: true,
     docs: docs(
-      "Executes all commands in a transaction.",
+      "Execute all commands issued after MULTI",
       "1.2.0",
       "Depends on commands in the transaction",
     ),
@@ -46,7 +46,11 @@ export const transactionCommands: CommandSpec[] = [
     name: "discard",
     arity: 1,
     flags: ["noscript", "loading", "stale", "fast", "allow_busy"],
-    docs: docs("Discards a transaction.", "2.0.0", "O(N), when N is the number of queued commands"),
+    docs: docs(
+      "Discard all commands issued after MULTI",
+      "2.0.0",
+      "O(N), when N is the number of queued commands",
+    ),
     execute(client) {
       if (!(client.flags & CF.multi)) return fail("ERR DISCARD without MULTI");
       client.server.transactions.discard(client);
@@ -59,7 +63,7 @@ export const transactionCommands: CommandSpec[] = [
     flags: ["noscript", "loading", "stale", "fast", "allow_busy"],
     keys: { first: 1, last: -1, step: 1 },
     docs: docs(
-      "Monitors changes to keys to determine the execution of a transaction.",
+      "Watch the given keys to determine execution of the MULTI/EXEC block",
       "2.2.0",
       "O(1) for every key.",
       "key [key ...]",
@@ -74,7 +78,7 @@ export const transactionCommands: CommandSpec[] = [
     name: "unwatch",
     arity: 1,
     flags: ["noscript", "loading", "stale", "fast", "allow_busy"],
-    docs: docs("Forgets about watched keys of a transaction.", "2.2.0", "O(1)"),
+    docs: docs("Forget about all watched keys", "2.2.0", "O(1)"),
     execute(client) {
       client.server.transactions.unwatchAll(client);
       return R.ok;

@@ -232,7 +232,7 @@ const INTER_COST =
 const DIFF_COST =
   "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.";
 const ALGEBRA_ARGS =
-  "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]";
+  "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]";
 
 /** ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES] */
 export const zunionCommand = opSpec("zunion", Op.Union, false, {
@@ -246,7 +246,8 @@ export const zunionCommand = opSpec("zunion", Op.Union, false, {
 export const zunionstoreCommand = opSpec("zunionstore", Op.Union, true, {
   summary: "Add multiple sorted sets and store the resulting sorted set in a new key",
   since: "2.0.0",
-  complexity: UNION_COST,
+  // Redis 7.0 writes this one without the `*`.
+  complexity: UNION_COST.replace("M*log", "M log"),
   args: `destination ${ALGEBRA_ARGS}`,
 });
 

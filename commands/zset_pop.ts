@@ -161,7 +161,7 @@ export const zmpopCommand: CommandSpec = {
     group: "sorted-set",
     complexity:
       "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-    args: "numkeys key [key ...] MIN | MAX [COUNT count]",
+    args: "numkeys key [key ...] <MIN | MAX> [COUNT count]",
   },
   execute(client, argv) {
     const { keys, max, count } = parseZmpopArgs(argv, 1);

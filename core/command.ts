@@ -9,6 +9,7 @@
 import type { Client } from "./client.ts";
 import type { Reply } from "./resp/reply.ts";
 import { commandCategoryBits } from "./acl/categories.ts";
+import type { KeySpec, KeySpecFlag } from "./key_spec.ts";
 
 /** Command flags, as Redis names them in `COMMAND INFO`. */
 export type CommandFlag =
@@ -23,10 +24,12 @@ export type CommandFlag =
   | "stale"
   | "skip_monitor"
   | "skip_slowlog"
+  | "asking"
   | "fast"
   | "no_auth"
   | "may_replicate"
   | "no_mandatory_keys"
+  | "no_async_loading"
   | "no_multi"
   | "allow_busy"
   | "movablekeys";
@@ -44,19 +47,6 @@ export interface KeyRange {
 /** What ACL key patterns a key of a command needs: read, write, both, or neither. */
 export type KeyAccess = "R" | "W" | "RW" | "-";
 
-/**
- * A key specification as `COMMAND INFO` shows it (Redis 7's key specs), for a command whose keys
- * one position range does not describe (MIGRATE: the key argument, or the list after KEYS).
- */
-export interface KeySpec {
-  /** Flags as Redis names them (`RW`, `access`, `delete`, `incomplete`...). */
-  flags: readonly string[];
-  /** Where the search begins: an argument index, or a keyword searched from `startfrom`. */
-  begin: { index: number } | { keyword: string; startfrom: number };
-  /** The keys from there: a range (`lastkey` relative to the first key, or < 0 from the end). */
-  find: { lastkey: number; keystep: number; limit: number };
-}
-
 /** Documentation of a command, for `COMMAND DOCS` and `redis-cli` hints. */
 export interface CommandDocs {
   /** One-line summary. */
@@ -73,6 +63,18 @@ export interface CommandDocs {
    * placeholders, `[...]` is optional, `a | b` is a choice, `...` repeats.
    */
   args?: string;
+  /** Deprecation, history and audience; Redis's own commands take Redis's (see DocNotes). */
+  notes?: DocNotes;
+}
+
+/** What `COMMAND DOCS` says of a command besides its grammar: deprecation, audience, history. */
+export interface DocNotes {
+  /** Deprecated since a version, in favour of something else (`["6.2.0", "`GETRANGE`"]`). */
+  deprecated?: readonly [since: string, replacedBy: string];
+  /** A command servers send one another, not for users (REPLCONF): doc flag `syscmd`. */
+  syscmd?: boolean;
+  /** What changed in which version: `[["6.2.0", "Added the `GET` option."]]`. */
+  history?: readonly (readonly [version: string, change: string])[];
 }
 
 /** The handler: runs synchronously to completion and returns the reply. */
@@ -97,11 +99,24 @@ export interface CommandSpec {
   /** Key positions for commands whose keys move (`EVAL script numkeys key...`). */
   getKeys?: (argv: string[]) => number[];
   /**
-   * Key specs for `COMMAND INFO` and `COMMAND GETKEYSANDFLAGS` (the first one's flags), when the
-   * one spec derived from `keys` and the flags is not what Redis shows.
+   * Redis 7's key specs, for `COMMAND INFO`, `COMMAND GETKEYS` and `GETKEYSANDFLAGS`: where the
+   * keys are and what the command does with them (`keySpec("OW update")` for SET, see
+   * core/key_spec.ts). `COMMAND INFO`'s `first, last, step` and `movablekeys` follow from them as
+   * in Redis. When absent, one spec is derived from `keys`: `RW access update` for a `write`
+   * command, `RO access` otherwise. Dispatch still finds keys through `keys` and `getKeys`.
    */
   keySpecs?: readonly KeySpec[];
-  /** Hints for clients and proxies in `COMMAND INFO` (`nondeterministic_output`...). */
+  /**
+   * The flags of the key at `pos` of a call, for `COMMAND GETKEYSANDFLAGS` when the key specs
+   * cannot tell (one is `variable_flags` or `incomplete`) and the keys come from `getKeys` or
+   * `keys`, as Redis's key finders of SET, BITFIELD, SORT and MIGRATE give them. Default: none.
+   */
+  keyFlags?: (argv: string[], pos: number) => readonly KeySpecFlag[];
+  /**
+   * Hints for clients and proxies in `COMMAND INFO`: `nondeterministic_output`,
+   * `nondeterministic_output_order`, `request_policy:<all_shards|all_nodes|special|multi_shard>`,
+   * `response_policy:<one_succeeded|all_succeeded|agg_logical_and|agg_logical_or|agg_min|agg_max|agg_sum|special>`.
+   */
   tips?: readonly string[];
   /** The handler; a container command with subcommands has none. */
   execute?: Execute;

@@ -81,7 +81,7 @@ function syncCommand(parts: ReplicationParts, name: "psync" | "sync"): CommandSp
   return {
     name,
     arity: name === "psync" ? -3 : 1,
-    flags: ["admin", "no_multi", "noscript"],
+    flags: ["admin", "no_multi", "noscript", "no_async_loading"],
     docs: {
       summary: "Internal command used for replication",
       since: name === "psync" ? "2.8.0" : "1.0.0",
@@ -117,13 +117,13 @@ function replicaof(parts: ReplicationParts, name: "replicaof" | "slaveof"): Comm
   return {
     name,
     arity: 3,
-    flags: ["admin", "noscript", "stale"],
+    flags: ["admin", "noscript", "stale", "no_async_loading"],
     docs: {
       summary: "Make the server a replica of another instance, or promote it as master.",
       since: name === "replicaof" ? "5.0.0" : "1.0.0",
       group: "server",
       complexity: "O(1)",
-      args: "host port",
+      args: "<host port | NO ONE>",
     },
     execute(client, argv) {
       const server = client.server;

@@ -238,13 +238,24 @@ export function keyNeeds(cmd: Command, argv: string[], positions: number[]): num
   return positions.map((_, i) => (i === 0 ? first : rest));
 }
 
-function hasGet(argv: string[]): boolean {
+/**
+ * True when a SET call has the GET option (it reads its key too), as Redis's setGetKeys decides.
+ *
+ * @param argv the SET call
+ * @returns whether it reads the key
+ */
+export function hasGet(argv: string[]): boolean {
   for (let i = 3; i < argv.length; i++) if (argv[i]!.toLowerCase() === "get") return true;
   return false;
 }
 
-/** True unless BITFIELD only reads (GET and OVERFLOW), as Redis's bitfieldGetKeys decides. */
-function bitfieldWrites(argv: string[]): boolean {
+/**
+ * True unless BITFIELD only reads (GET and OVERFLOW), as Redis's bitfieldGetKeys decides.
+ *
+ * @param argv the BITFIELD call
+ * @returns whether it may write its key
+ */
+export function bitfieldWrites(argv: string[]): boolean {
   for (let i = 2; i < argv.length; i++) {
     const left = argv.length - i - 1;
     const op = argv[i]!.toLowerCase();
