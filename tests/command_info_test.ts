@@ -22,13 +22,12 @@ import { keySpec, legacyRange } from "../core/key_spec.ts";
 import { commandKeySpecs } from "../commands/command_keys.ts";
 
 /** Redis commands redeno does not have, and why. */
-const REDIS_ONLY: Record<string, string> = {
-  failover: "FAILOVER is issue 17's work; compared here once it exists",
-};
+const REDIS_ONLY: Record<string, string> = {};
 
 /** redeno's commands that Redis 7.0.15 does not have, and why. */
 const OURS_ONLY: Record<string, string> = {
   "client|setinfo": "Redis 7.2's CLIENT SETINFO, which clients send on connect",
+  "client|no-touch": "Redis 7.2's CLIENT NO-TOUCH",
   "group.": "the groups plugin's commands (GROUP.JOIN...)",
 };
 
@@ -211,6 +210,8 @@ const ARGS_DIFFER: Record<string, string> = {
   "client|list": "Redis makes ID a block of one repeated id (WEIGHTS, PREFIX are not blocks)",
   "command|getkeys": "Redis 7.0.15 declares no arguments for it",
   "command|getkeysandflags": "Redis 7.0.15 declares no arguments for it",
+  failover:
+    "Redis makes TO a block (token TO: host, port, optional FORCE); our grammar gives TO to host",
   "config|get": "Redis makes the parameter a block of one repeated argument",
   psubscribe: "Redis makes the pattern a block of one repeated argument",
   "module|loadex": "Redis makes ARGS a block of one repeated argument",
