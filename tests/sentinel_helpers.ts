@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { Redis } from "ioredis";
+import { Redis, ReplyError } from "ioredis";
 import { freePort, HOST, waitFor } from "./replication_helpers.ts";
 
 /** The sentinels' name for the master they watch. */
@@ -223,13 +223,32 @@ export async function startSentinels(
  * @param args the subcommand and its arguments
  * @returns the reply
  */
-export async function sentinelCall(port: number, ...args: string[]): Promise<unknown> {
-  const c = new Redis({ port, host: HOST, lazyConnect: true, maxRetriesPerRequest: 0 });
-  try {
-    await c.connect();
-    return await c.call("SENTINEL", ...args);
-  } finally {
-    c.disconnect();
+export function sentinelCall(port: number, ...args: string[]): Promise<unknown> {
+  return withClient(port, (c) => c.call("SENTINEL", ...args));
+}
+
+/**
+ * Runs `fn` with a connection to the server on `port`. A connection that breaks is tried again
+ * (up to 5 times, 100 ms apart): sentinel's `CLIENT KILL TYPE normal` on a failover closes
+ * every client of the instance it reconfigures, the test's own ones included.
+ *
+ * @param port the server's port
+ * @param fn what to do with the connection
+ * @returns what `fn` returned
+ */
+export async function withClient<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    const c = new Redis({ port, host: HOST, lazyConnect: true, maxRetriesPerRequest: 0 });
+    c.on("error", () => {});
+    try {
+      await c.connect();
+      return await fn(c);
+    } catch (e) {
+      if (attempt >= 5 || e instanceof ReplyError) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      c.disconnect();
+    }
   }
 }
 
@@ -278,19 +297,13 @@ export async function waitForNewMaster(
  * @returns the fields
  */
 export async function infoOf(port: number, section = "replication"): Promise<Map<string, string>> {
-  const c = new Redis({ port, host: HOST, lazyConnect: true, maxRetriesPerRequest: 0 });
-  try {
-    await c.connect();
-    const text = (await c.info(section)) as string;
-    const m = new Map<string, string>();
-    for (const line of text.split("\r\n")) {
-      const i = line.indexOf(":");
-      if (i > 0) m.set(line.slice(0, i), line.slice(i + 1));
-    }
-    return m;
-  } finally {
-    c.disconnect();
+  const text = await withClient(port, (c) => c.info(section));
+  const m = new Map<string, string>();
+  for (const line of text.split("\r\n")) {
+    const i = line.indexOf(":");
+    if (i > 0) m.set(line.slice(0, i), line.slice(i + 1));
   }
+  return m;
 }
 
 /** Kills every process still running (SIGKILL) and removes their directories. */
