@@ -5,8 +5,11 @@
  * the restarted old master turned into a replica, an ioredis client in sentinel mode writing
  * throughout with no WAIT-acknowledged write lost); the same with stock redis-server on either
  * side; node-redis `createSentinel` reading and writing through a failover of masters whose
- * SLAVEOF and CONFIG are renamed (sentinel's `rename-command`); and `SENTINEL FAILOVER` (which
- * in redis-sentinel 7.0 is SLAVEOF NO ONE and reconfiguration, not the FAILOVER command).
+ * SLAVEOF and CONFIG are renamed (sentinel's `rename-command`); a master stuck in a script,
+ * which sentinel ends with SCRIPT KILL; and `SENTINEL FAILOVER` (which in redis-sentinel 7.0 is
+ * SLAVEOF NO ONE and reconfiguration, not the FAILOVER command). Every setup waits until each
+ * sentinel knows the others, which it learns only from their hello messages on
+ * `__sentinel__:hello` of the servers.
  *
  * @module
  */
@@ -193,6 +196,41 @@ test(
         assert.equal((await infoOf(replica.port)).get("role"), "master");
       } finally {
         client.destroy();
+      }
+    } finally {
+      await stopAll();
+    }
+  },
+);
+
+test(
+  "a redeno master stuck in a script: the sentinels see BUSY and end it with SCRIPT KILL",
+  needs,
+  async () => {
+    try {
+      const master = await startNode("redeno", { lines: ["busy-reply-threshold 100"] });
+      await startSentinels(master.port);
+      const c = new Redis({ port: master.port, host: HOST, maxRetriesPerRequest: 0 });
+      c.on("error", () => {});
+      try {
+        // BUSY to every PING for down-after-milliseconds: subjectively down, then SCRIPT KILL.
+        const stuck = c.eval("while true do end", 0).then(
+          () => "returned",
+          (e: Error) => e.message,
+        );
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const bound = new Promise<string>((r) => {
+          timer = setTimeout(() => r("still running after 20 s"), 20000);
+        });
+        try {
+          const outcome = await Promise.race([stuck, bound]);
+          assert.match(outcome, /^ERR Script killed by user with SCRIPT KILL/);
+        } finally {
+          clearTimeout(timer);
+        }
+        assert.equal(await withClient(master.port, (w) => w.ping()), "PONG");
+      } finally {
+        c.disconnect();
       }
     } finally {
       await stopAll();
