@@ -166,7 +166,8 @@ export interface SentinelSettings {
 /**
  * Starts `count` redis-sentinel processes watching the master on `masterPort`, and waits until
  * each knows the other sentinels and `replicas` replicas. Hello messages go out every 500 ms
- * (SENTINEL DEBUG publish-period) so that they find each other quickly; failure detection and
+ * and INFO every second (SENTINEL DEBUG publish-period and info-period, 2 s and 10 s by default)
+ * so that they find each other, and a restarted old master, quickly; failure detection and
  * failover keep the settings given.
  *
  * @param masterPort the master's port
@@ -199,7 +200,9 @@ export async function startSentinels(
     out.push(launch("sentinel", port, conf, "+monitor master"));
   }
   await Promise.all(out.map((s) => s.start()));
-  for (const s of out) await sentinelCall(s.port, "DEBUG", "publish-period", "500");
+  for (const s of out) {
+    await sentinelCall(s.port, "DEBUG", "publish-period", "500", "info-period", "1000");
+  }
   const replicas = options.replicas ?? 0;
   await waitFor(
     async () => {

@@ -36,6 +36,8 @@ import { type FailoverRun, killMasterScenario } from "./sentinel_scenario.ts";
 after(stopAll);
 
 const needs = { skip: missing("redis-server", "redis-sentinel") };
+/** Writing before the kill and after the failover (bench/failover.ts writes longer). */
+const WRITE_MS = 500;
 
 function counterOn(port: number): Promise<number> {
   return withClient(port, async (c) => Number(await c.get("counter")));
@@ -100,7 +102,11 @@ test(
   "kill -9 of a redeno master: a replica is promoted, the other follows partially, the old master rejoins, no acknowledged write is lost",
   needs,
   async () => {
-    const run = await killMasterScenario({ master: "redeno", replicas: ["redeno", "redeno"] });
+    const run = await killMasterScenario(
+      { master: "redeno", replicas: ["redeno", "redeno"] },
+      {},
+      WRITE_MS,
+    );
     try {
       assert.ok(run.replicas.some((r) => r.port === run.newMasterPort), "a replica was promoted");
       assert.ok(run.acked > 0, "writes were acknowledged");
@@ -130,7 +136,7 @@ for (
     `mixed: kill -9 of a ${master} master fails over to its ${replica} replica, and the old master rejoins`,
     needs,
     async () => {
-      const run = await killMasterScenario({ master, replicas: [replica] });
+      const run = await killMasterScenario({ master, replicas: [replica] }, {}, WRITE_MS);
       try {
         assert.equal(run.newMasterPort, run.replicas[0]!.port);
         assert.ok(run.acked > 0);
