@@ -1,6 +1,7 @@
 /**
  * Failover under real redis-sentinel, redeno beside redis-server: a master and two replicas of
- * one kind, three sentinels (down-after-milliseconds 1000, failover-timeout 6000, quorum 2), an
+ * one kind, three sentinels (down-after-milliseconds 1000, failover-timeout 6000, quorum 2; hello
+ * every 500 ms and INFO every second through SENTINEL DEBUG, for both kinds alike), an
  * ioredis client in sentinel mode writing `INCR` + `WAIT 1 200` throughout; the master is killed
  * with SIGKILL. Reported per kind: the failover time (from the kill to the first INCR the new
  * master answered), median over the runs, and the acknowledged writes lost (must be 0).
@@ -24,6 +25,7 @@ function option(name: string, fallback: string): string {
 }
 
 const runs = Number(option("runs", "5"));
+const SETTINGS = { downAfterMs: 1000, failoverTimeoutMs: 6000 };
 const kinds = option("kinds", "redeno,redis").split(",") as Array<"redeno" | "redis">;
 const rows: string[][] = [];
 for (const kind of kinds) {
@@ -32,7 +34,7 @@ for (const kind of kinds) {
   let acked = 0;
   for (let i = 0; i < runs; i++) {
     try {
-      const r = await killMasterScenario({ master: kind, replicas: [kind, kind] });
+      const r = await killMasterScenario({ master: kind, replicas: [kind, kind] }, SETTINGS);
       const offsets = r.before.map((m, k) =>
         `${r.replicas[k]!.port}:${m.get("slave_repl_offset")}`
       );

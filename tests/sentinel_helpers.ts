@@ -156,6 +156,11 @@ export async function startNode(
 
 /** Settings of the sentinels, per master. */
 export interface SentinelSettings {
+  /**
+   * `down-after-milliseconds`, 2000 by default: at 1000 a loaded machine (tsx, other tests)
+   * sometimes kept a just-promoted master from answering a sentinel's new link in time, and the
+   * sentinels failed over a second time.
+   */
   downAfterMs?: number;
   failoverTimeoutMs?: number;
   quorum?: number;
@@ -191,7 +196,7 @@ export async function startSentinels(
         `bind ${HOST}`,
         `dir ${dir}`,
         `sentinel monitor ${MASTER_NAME} ${HOST} ${masterPort} ${options.quorum ?? 2}`,
-        `sentinel down-after-milliseconds ${MASTER_NAME} ${options.downAfterMs ?? 1000}`,
+        `sentinel down-after-milliseconds ${MASTER_NAME} ${options.downAfterMs ?? 2000}`,
         `sentinel failover-timeout ${MASTER_NAME} ${options.failoverTimeoutMs ?? 6000}`,
         `sentinel parallel-syncs ${MASTER_NAME} 1`,
         ...(options.lines ?? []),

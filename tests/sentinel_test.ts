@@ -1,6 +1,6 @@
 /**
  * redeno under real redis-sentinel 7.0 processes (three of them, quorum 2,
- * down-after-milliseconds 1000, failover-timeout 6000), all on 127.0.0.1: SIGKILL of a redeno
+ * down-after-milliseconds 2000, failover-timeout 6000), all on 127.0.0.1: SIGKILL of a redeno
  * master with two redeno replicas (one promoted, the other following it with a partial resync,
  * the restarted old master turned into a replica, an ioredis client in sentinel mode writing
  * throughout with no WAIT-acknowledged write lost); the same with stock redis-server on either
