@@ -64,9 +64,18 @@ export class Channel {
     return this.queued + this.transport.pendingBytes;
   }
 
-  /** Queues stream bytes (never blocks); checks the limits. */
+  /**
+   * Queues stream bytes (never blocks); checks the limits. With nothing queued and the socket
+   * drained, the bytes go to the socket at once: a reply written after them (see state.ts)
+   * cannot overtake them.
+   */
   push(bytes: Uint8Array): void {
     if (this.closed || bytes.length === 0) return;
+    // The writer is parked (wake set) only with nothing queued.
+    if (this.wake !== undefined && this.transport.pendingBytes <= HIGH_WATER) {
+      this.transport.write(bytes);
+      return;
+    }
     this.items.push(bytes);
     this.queued += bytes.length;
     this.check(this.now());

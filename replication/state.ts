@@ -8,11 +8,18 @@
  * master is proxied byte for byte instead (so chained replicas share the master's ids and
  * offsets, as in Redis's PSYNC2).
  *
+ * While replicas are attached, the replies of a batch that wrote are held until that flush has
+ * handed the stream to the replicas' sockets, as Redis writes to its replicas before its clients
+ * in one beforeSleep: a client never sees a write acknowledged that a master killed right after
+ * did not send on. Without it, a master killed between the reply and the flush lost the write
+ * while its client moved on, and a `WAIT` the client then sent to the promoted replica (counting
+ * from offset 0 on that new connection) reported it as replicated.
+ *
  * @module
  */
 
 import { setImmediate } from "node:timers";
-import type { Client } from "../core/client.ts";
+import { type Client, holdReplies, releaseReplies } from "../core/client.ts";
 import { randomHex } from "../core/bytes.ts";
 import { ReplyWriter } from "../core/resp/writer.ts";
 import type { Server } from "../core/server.ts";
@@ -49,6 +56,8 @@ export class ReplState {
   private readonly out = new ReplyWriter(16 * 1024);
   private flushScheduled = false;
   private listening = false;
+  /** Client replies are held until the scheduled flush (see the module doc). */
+  private holding = false;
 
   /** @param server the server whose writes form the stream */
   constructor(private readonly server: Server) {}
@@ -59,6 +68,7 @@ export class ReplState {
     if (!this.listening) {
       this.listening = true;
       this.server.on("propagate", this.onPropagate);
+      this.server.on("beforeReplies", this.beforeReplies);
     }
   }
 
@@ -69,6 +79,7 @@ export class ReplState {
     if (this.listening) {
       this.listening = false;
       this.server.hooks.off("propagate", this.onPropagate);
+      this.server.hooks.off("beforeReplies", this.beforeReplies);
     }
   }
 
@@ -124,16 +135,34 @@ export class ReplState {
       this.flushScheduled = true;
       // One append to the backlog and one write to each replica per event-loop turn, after the
       // callbacks of every socket that was ready (setImmediate), not per client's batch.
-      setImmediate(() => this.flush());
+      setImmediate(this.endOfTurn);
     }
   }
+
+  /** The turn's flush, then the replies it held. */
+  private readonly endOfTurn = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+    if (!this.holding) return;
+    this.holding = false;
+    releaseReplies(this.server);
+  };
+
+  /** Before a batch's replies: hold them while its writes wait for the turn's flush. */
+  private readonly beforeReplies = (): void => {
+    if (this.out.length === 0 || this.holding) return;
+    let attached = false;
+    for (const s of this.sinks) attached ||= s.streaming;
+    if (!attached) return;
+    this.holding = true;
+    holdReplies(this.server);
+  };
 
   /**
    * Moves the encoded stream to the backlog and the replicas' channels. Called before anything
    * reads the backlog or attaches a replica, so they see every byte up to `offset`.
    */
   flush(): void {
-    this.flushScheduled = false;
     if (this.out.length === 0) return;
     this.deliver(this.out.take());
   }

@@ -28,6 +28,7 @@ export type RedisTool =
   | "redis-server"
   | "redis-cli"
   | "redis-benchmark"
+  | "redis-sentinel"
   | "redis-check-rdb"
   | "redis-check-aof"
   | "openssl";
