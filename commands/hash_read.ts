@@ -23,6 +23,20 @@ function readHash(client: Client, key: string): HashValue | undefined {
   return client.db.getTyped<HashValue>(key, "hash");
 }
 
+/** Visits the fields of `hash` that have not expired (Redis 7.4 skips them, deleting none). */
+function forEachLive(
+  client: Client,
+  hash: HashValue | undefined,
+  fn: (f: string, v: string) => void,
+) {
+  if (hash === undefined) return;
+  if (hash.ttls === undefined || hash.ttls.size === 0) return hash.forEach(fn);
+  const now = client.server.now();
+  hash.forEach((f, v) => {
+    if (!hash.expiredAt(f, now)) fn(f, v);
+  });
+}
+
 /** HKEYS key */
 export const hkeysCommand: CommandSpec = {
   name: "hkeys",
@@ -38,7 +52,7 @@ export const hkeysCommand: CommandSpec = {
   },
   execute(client, argv) {
     const out: string[] = [];
-    readHash(client, argv[1]!)?.forEach((f) => out.push(f));
+    forEachLive(client, readHash(client, argv[1]!), (f) => out.push(f));
     return out;
   },
 };
@@ -58,7 +72,7 @@ export const hvalsCommand: CommandSpec = {
   },
   execute(client, argv) {
     const out: string[] = [];
-    readHash(client, argv[1]!)?.forEach((_, v) => out.push(v));
+    forEachLive(client, readHash(client, argv[1]!), (_, v) => out.push(v));
     return out;
   },
 };
@@ -78,7 +92,7 @@ export const hgetallCommand: CommandSpec = {
   },
   execute(client, argv) {
     const out: string[] = [];
-    readHash(client, argv[1]!)?.forEach((f, v) => out.push(f, v));
+    forEachLive(client, readHash(client, argv[1]!), (f, v) => out.push(f, v));
     return new MapReply(out);
   },
 };
@@ -215,7 +229,9 @@ export const hscanCommand: CommandSpec = {
     if (hash === undefined) return ["0", []];
     const { count, pattern } = parseScanOptions(argv, 3, false);
     const out: string[] = [];
+    const now = client.server.now();
     const next = hash.scan(cursor, count, (f, v) => {
+      if (hash.ttls !== undefined && hash.expiredAt(f, now)) return;
       if (pattern === undefined || globMatch(pattern, f)) out.push(f, v);
     });
     return [String(next), out];

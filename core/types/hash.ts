@@ -11,6 +11,10 @@
  * A hash converts, one way, when it grows past `hash-max-listpack-entries` or a field or value
  * longer than `hash-max-listpack-value` arrives.
  *
+ * Redis 7.4's field expiration (HEXPIRE...) keeps the fields' expiry times in a side map,
+ * {@linkcode HashValue.ttls}, created the first time a field TTL command touches the hash (as
+ * 7.4 turns a `listpack` into `listpackex` then): a hash that never had one pays one empty slot.
+ *
  * @module
  */
 
@@ -70,10 +74,27 @@ export class HashValue implements TypedValue {
   private count = 0;
   /** Fields of the hashtable encoding; undefined while a listpack. */
   private table: DenseMap<string> | undefined;
+  /**
+   * Expiry times (Unix ms) of the fields that have one; undefined until a field TTL command
+   * touched the hash (see `hash_ttl.ts`).
+   */
+  ttls: Map<string, number> | undefined;
 
-  /** `listpack` or `hashtable`, as OBJECT ENCODING reports it. */
+  /** `listpack` (`listpackex` once fields may expire) or `hashtable`, as OBJECT ENCODING says. */
   encoding(): string {
-    return this.small !== undefined ? "listpack" : "hashtable";
+    if (this.small === undefined) return "hashtable";
+    return this.ttls === undefined ? "listpack" : "listpackex";
+  }
+
+  /** The field expiry map, created when absent (Redis 7.4's conversion to `listpackex`). */
+  enableTtls(): Map<string, number> {
+    return this.ttls ??= new Map();
+  }
+
+  /** True when `field` has an expiry time at or before `now` (ms). */
+  expiredAt(field: string, now: number): boolean {
+    const at = this.ttls?.get(field);
+    return at !== undefined && at < now;
   }
 
   /** Number of fields. */
@@ -117,6 +138,8 @@ export class HashValue implements TypedValue {
    * @returns true when the field is new
    */
   set(field: string, value: string, limits: HashLimits = DEFAULT_HASH_LIMITS): boolean {
+    // Setting a field clears its TTL, as Redis 7.4's HSET does.
+    if (this.ttls !== undefined) this.ttls.delete(field);
     const s = this.small;
     if (s === undefined) return this.table!.set(field, value);
     if (field.length > limits.value || value.length > limits.value) {
@@ -137,6 +160,7 @@ export class HashValue implements TypedValue {
 
   /** Removes `field`; true when it existed. */
   delete(field: string): boolean {
+    if (this.ttls !== undefined) this.ttls.delete(field);
     const s = this.small;
     if (s === undefined) return this.table!.delete(field);
     const at = this.find(field);
@@ -238,16 +262,18 @@ export class HashValue implements TypedValue {
       this.forEach((f, v) => table.set(f, v));
       copy.table = table;
     }
+    if (this.ttls !== undefined) copy.ttls = new Map(this.ttls);
     return copy;
   }
 
   /**
    * Approximate bytes of the JavaScript representation (MEMORY USAGE), O(1) for a listpack and
-   * from a sample of five fields for a hashtable: the object (5 fields), plus the packed string,
+   * from a sample of five fields for a hashtable: the object (6 fields), the field TTLs, plus the packed string,
    * or plus per field its two strings and {@linkcode TABLE_PER_FIELD}.
    */
   memoryUsage(): number {
-    const base = OBJECT_HEADER + 5 * 8;
+    // A field TTL costs a Map entry (key, value, chain) and a heap number.
+    const base = OBJECT_HEADER + 6 * 8 + (this.ttls === undefined ? 0 : 64 + 40 * this.ttls.size);
     if (this.small !== undefined) return base + stringBytes(this.small.length);
     const t = this.table!;
     const n = t.size;

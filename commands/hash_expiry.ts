@@ -1,0 +1,129 @@
+/**
+ * Expiry of hash fields (Redis 7.4): lazily when a command reads a field, and actively from the
+ * server tick. An expired field is deleted, its deletion goes to replicas and the AOF as
+ * `HDEL key field`, and the `hexpired` event is raised; a hash left empty is deleted (`del`).
+ *
+ * Like keys, fields only expire on a master: a replica reports them gone but keeps them until
+ * its master's HDEL, and a paused server keeps them too.
+ *
+ * The active cycle walks, per database, the keys of the hashes that had field TTLs set through
+ * this server's commands (or that a command read since they arrived by RENAME, RESTORE or a
+ * load); a key that no longer holds such a hash leaves the set when the cycle meets it.
+ *
+ * @module
+ */
+
+import type { Client } from "../core/client.ts";
+import type { Database } from "../core/keyspace/database.ts";
+import { N } from "../core/notify.ts";
+import type { Server } from "../core/server.ts";
+import type { HashValue } from "../core/types/hash.ts";
+
+/** Keys with field TTLs, per database, of each server that ever set one. */
+const tracked = new WeakMap<Server, Map<Database, Set<string>>>();
+
+/** Fields the active cycle may delete per tick, so that a tick stays short. */
+const FIELDS_PER_TICK = 1000;
+
+/** Remembers that `key` of `db` holds a hash with field TTLs (starts the active cycle). */
+export function trackFieldTtls(server: Server, db: Database, key: string): void {
+  let dbs = tracked.get(server);
+  if (dbs === undefined) {
+    dbs = new Map();
+    tracked.set(server, dbs);
+    const all = dbs;
+    server.on("cron", () => activeFieldExpiry(server, all));
+  }
+  let keys = dbs.get(db);
+  if (keys === undefined) dbs.set(db, keys = new Set());
+  keys.add(key);
+}
+
+/** True when this server deletes expired fields now (a master, not paused). */
+function deletesNow(server: Server): boolean {
+  return !server.keepsExpiredKeys();
+}
+
+/**
+ * Deletes one expired field: propagate `HDEL`, and when the hash is left empty delete the key.
+ * Returns true when the key was deleted.
+ */
+function dropField(server: Server, db: Database, key: string, hash: HashValue, field: string) {
+  hash.delete(field);
+  server.propagateNow(db.id, ["HDEL", key, field]);
+  server.stats.expiredSubkeys++;
+  if (hash.size !== 0) return false;
+  db.delete(key);
+  return true;
+}
+
+/**
+ * What a single-field read finds: `live` (no TTL or not yet due), `expired` (due: deleted unless
+ * this server keeps expired data) or `deleted` (the field was the hash's last: the key is gone).
+ * With `notify` false the caller raises `hexpired` (and `del`) once for several fields (HMGET).
+ */
+export function checkField(
+  client: Client,
+  key: string,
+  hash: HashValue,
+  field: string,
+  notify = true,
+): "live" | "expired" | "deleted" {
+  const server = client.server;
+  if (!hash.expiredAt(field, server.now())) return "live";
+  // Our master's commands see the field until its HDEL arrives.
+  if (server.isReplica()) return server.fromMaster() ? "live" : "expired";
+  if (!deletesNow(server)) return "expired";
+  const db = client.db;
+  const gone = dropField(server, db, key, hash, field);
+  if (notify) {
+    db.notify(N.hash, "hexpired", key);
+    if (gone) db.notify(N.generic, "del", key);
+  }
+  if (!gone) db.touch(key);
+  return gone ? "deleted" : "expired";
+}
+
+/** True when `hash` has fields that are due at `now` (whole-hash reads skip them). */
+export function hasDueFields(hash: HashValue, now: number): boolean {
+  const ttls = hash.ttls;
+  if (ttls === undefined || ttls.size === 0) return false;
+  for (const at of ttls.values()) if (at < now) return true;
+  return false;
+}
+
+/** One tick of active field expiry over the tracked keys. */
+function activeFieldExpiry(server: Server, dbs: Map<Database, Set<string>>): void {
+  if (!server.activeExpireEnabled || server.isReplica() || !deletesNow(server)) return;
+  const now = server.now();
+  let budget = FIELDS_PER_TICK;
+  for (const [db, keys] of dbs) {
+    for (const key of keys) {
+      if (budget <= 0) return;
+      const v = db.peek(key);
+      if (v === undefined || typeof v === "string" || v.type !== "hash") {
+        keys.delete(key);
+        continue;
+      }
+      const hash = v as HashValue;
+      if (hash.ttls === undefined) {
+        keys.delete(key);
+        continue;
+      }
+      let expired = 0;
+      let gone = false;
+      for (const [field, at] of hash.ttls) {
+        if (at >= now) continue;
+        expired++;
+        budget--;
+        if ((gone = dropField(server, db, key, hash, field)) || budget <= 0) break;
+      }
+      if (expired === 0) continue;
+      db.notify(N.hash, "hexpired", key);
+      if (gone) {
+        db.notify(N.generic, "del", key);
+        keys.delete(key);
+      } else db.touch(key);
+    }
+  }
+}
