@@ -10,36 +10,16 @@ import { i64Arg } from "../core/args.ts";
 import { fitsI64, parseI64 } from "../core/bytes.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandFlag, CommandSpec, Execute } from "../core/command.ts";
-import type { Config } from "../core/config.ts";
 import { N } from "../core/notify.ts";
 import { E, fail, R } from "../core/resp/reply.ts";
-import { type HashLimits, HashValue } from "../core/types/hash.ts";
+import { HashValue } from "../core/types/hash.ts";
+import { hashLimits } from "./hash_limits.ts";
+import { hashExCommands } from "./hash_ex.ts";
 import { hashReadCommands } from "./hash_read.ts";
 import { addLongDouble, formatLongDouble, parseLongDouble } from "./long_double.ts";
 import { removeElements } from "./collection.ts";
 import { checkField } from "./hash_expiry.ts";
 import { hashTtlCommands } from "./hash_ttl.ts";
-
-/** Each server's listpack thresholds, kept current by a config listener (no lookups per write). */
-const limitsOf = new WeakMap<Config, HashLimits>();
-
-function hashLimits(client: Client): HashLimits {
-  const config = client.server.config;
-  let limits = limitsOf.get(config);
-  if (limits === undefined) {
-    const l: HashLimits = {
-      entries: config.num("hash-max-listpack-entries"),
-      value: config.num("hash-max-listpack-value"),
-    };
-    config.onChange((name, value) => {
-      if (name === "hash-max-listpack-entries") l.entries = value as number;
-      else if (name === "hash-max-listpack-value") l.value = value as number;
-    });
-    limitsOf.set(config, l);
-    limits = l;
-  }
-  return limits;
-}
 
 /** The hash at `key` for reading: undefined when absent, WRONGTYPE for another type. */
 function readHash(client: Client, key: string): HashValue | undefined {
@@ -316,4 +296,5 @@ export const hashCommands: CommandSpec[] = [
   hincrbyfloatCommand,
   ...hashReadCommands,
   ...hashTtlCommands,
+  ...hashExCommands,
 ];
