@@ -121,7 +121,8 @@ export const hgetexCommand: CommandSpec = {
     const present = fields.filter((f, j) => out[j] !== null && hash.has(f));
     if (present.length === 0) return out;
     if (expiry === "PERSIST") {
-      const persisted = present.filter((f) => hash.ttls?.delete(f) === true);
+      const persisted = present.filter((f) => hash.ttls?.has(f) === true);
+      for (const f of persisted) hash.setFieldTtl(f, undefined);
       if (persisted.length === 0) return out;
       server.dirty += persisted.length;
       server.replicate(db.id, ["HPERSIST", key, "FIELDS", String(persisted.length), ...persisted]);
@@ -139,9 +140,8 @@ export const hgetexCommand: CommandSpec = {
       dropIfEmpty(client, key, hash);
       return out;
     }
-    const ttls = hash.enableTtls();
     trackFieldTtls(server, db, key);
-    for (const f of present) ttls.set(f, at);
+    for (const f of present) hash.setFieldTtl(f, at);
     server.replicate(db.id, [
       "HPEXPIREAT",
       key,
@@ -223,7 +223,7 @@ export const hsetexCommand: CommandSpec = {
       const old = expiry === "KEEPTTL" ? hash.ttls?.get(f) : undefined;
       hash.set(f, pairs[j + 1]!, hashLimits(client));
       if (old !== undefined) {
-        hash.ttls!.set(f, old);
+        hash.setFieldTtl(f, old);
         kept.push([f, old]);
       }
     }
@@ -242,9 +242,8 @@ export const hsetexCommand: CommandSpec = {
         dropIfEmpty(client, key, hash);
         return 1;
       }
-      const ttls = hash.enableTtls();
       trackFieldTtls(server, db, key);
-      for (const f of fields) ttls.set(f, expiry);
+      for (const f of fields) hash.setFieldTtl(f, expiry);
       server.replicate(db.id, [
         "HPEXPIREAT",
         key,

@@ -32,7 +32,8 @@ export function trackFieldTtls(server: Server, db: Database, key: string): void 
     dbs = new Map();
     tracked.set(server, dbs);
     const all = dbs;
-    server.on("cron", () => activeFieldExpiry(server, all));
+    // Core work, not a plugin's: its effects are the HDELs it propagates itself.
+    server.on("cron", () => server.untracked(() => activeFieldExpiry(server, all)));
   }
   let keys = dbs.get(db);
   if (keys === undefined) dbs.set(db, keys = new Set());

@@ -98,7 +98,7 @@ function hexpire(name: string, unit: number, relative: boolean): CommandSpec["ex
     const at = cond === "" ? 4 : 5;
     const fields = fieldsArg(argv, at, "Parameter `numFields` should be greater than 0");
     if (hash === undefined) return fields.map(() => NO_FIELD);
-    const ttls = hash.enableTtls();
+    hash.enableTtls();
     trackFieldTtls(server, db, key);
     // Past times delete on a master; a replica keeps the field for its master's HDEL (and an AOF
     // load runs at time 0, so nothing is past).
@@ -115,7 +115,7 @@ function hexpire(name: string, unit: number, relative: boolean): CommandSpec["ex
         deleted++;
         return 2;
       }
-      ttls.set(field, expire);
+      hash.setFieldTtl(field, expire);
       set.push(field);
       return 1;
     });
@@ -181,7 +181,7 @@ export const hpersistCommand: CommandSpec = spec("hpersist", -5, true, {
     const at = hash.ttls?.get(field);
     if (at === undefined) return -1;
     if (at < now) return NO_FIELD;
-    hash.ttls!.delete(field);
+    hash.setFieldTtl(field, undefined);
     changed = true;
     return 1;
   });

@@ -138,8 +138,17 @@ export class HashValue implements TypedValue {
    * @returns true when the field is new
    */
   set(field: string, value: string, limits: HashLimits = DEFAULT_HASH_LIMITS): boolean {
-    // Setting a field clears its TTL, as Redis 7.4's HSET does.
-    if (this.ttls !== undefined) this.ttls.delete(field);
+    // Setting a field clears its TTL, as Redis 7.4's HSET does (and moves it to the end).
+    if (this.ttls !== undefined && this.ttls.has(field)) {
+      const added = this.setValue(field, value, limits);
+      this.setFieldTtl(field, undefined);
+      return added;
+    }
+    return this.setValue(field, value, limits);
+  }
+
+  /** {@linkcode set} without the TTL rule. */
+  private setValue(field: string, value: string, limits: HashLimits): boolean {
     const s = this.small;
     if (s === undefined) return this.table!.set(field, value);
     if (field.length > limits.value || value.length > limits.value) {
@@ -168,6 +177,36 @@ export class HashValue implements TypedValue {
     this.small = flat(s.slice(0, at), s.slice(foundEnd));
     this.count--;
     return true;
+  }
+
+  /**
+   * Sets (or with undefined removes) the expiry time of an existing `field`. A listpack keeps
+   * Redis 7.4's `listpackex` order: fields with a TTL first, soonest first (a field goes before
+   * those of an equal time), then those without, in the order they lost or never had one.
+   */
+  setFieldTtl(field: string, at: number | undefined): void {
+    const ttls = this.enableTtls();
+    if (at === undefined) ttls.delete(field);
+    else ttls.set(field, at);
+    const s = this.small;
+    if (s === undefined) return;
+    const pos = this.find(field);
+    if (pos < 0) return;
+    const chunk = s.slice(pos, foundEnd);
+    const rest = s.slice(0, pos) + s.slice(foundEnd);
+    let to = rest.length;
+    if (at !== undefined) {
+      for (let p = 0; p < rest.length;) {
+        const next = readHeader(rest, p);
+        const other = ttls.get(rest.slice(packedAt, next));
+        if (other === undefined || other >= at) {
+          to = p;
+          break;
+        }
+        p = readHeader(rest, next);
+      }
+    }
+    this.small = flat(rest.slice(0, to), chunk, rest.slice(to));
   }
 
   /** Turns a listpack into a hashtable (one way, as in Redis). */
