@@ -101,7 +101,7 @@ test("redeno saves and loads hashes with field TTLs (types 24 and 25)", async ()
   }
 });
 
-test("DUMP of a hash with field TTLs carries RDB 12 and RESTOREs with its TTLs", async () => {
+test("DUMP of a hash with field TTLs carries RDB 12 and RESTOREs with its TTLs", () => {
   const server = createServer();
   for (const cmd of WRITES) server.dispatch(cmd);
   const payload = server.dispatch(["DUMP", "small"]) as string;
