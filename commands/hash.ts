@@ -18,7 +18,7 @@ import { hashExCommands } from "./hash_ex.ts";
 import { hashReadCommands } from "./hash_read.ts";
 import { addLongDouble, formatLongDouble, parseLongDouble } from "./long_double.ts";
 import { removeElements } from "./collection.ts";
-import { checkField } from "./hash_expiry.ts";
+import { checkField } from "../core/types/hash_expiry.ts";
 import { hashTtlCommands } from "./hash_ttl.ts";
 
 /** The hash at `key` for reading: undefined when absent, WRONGTYPE for another type. */

@@ -15,7 +15,7 @@ import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
 import { E, fail } from "../core/resp/reply.ts";
 import { HashValue } from "../core/types/hash.ts";
-import { checkField, trackFieldTtls } from "./hash_expiry.ts";
+import { checkField, trackFieldTtls } from "../core/types/hash_expiry.ts";
 import { fieldsArg, MAX_FIELD_EXPIRE_MS } from "./hash_ttl.ts";
 import { hashLimits } from "./hash_limits.ts";
 

@@ -19,7 +19,7 @@ import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
 import { fail } from "../core/resp/reply.ts";
 import type { HashValue } from "../core/types/hash.ts";
-import { trackFieldTtls } from "./hash_expiry.ts";
+import { trackFieldTtls } from "../core/types/hash_expiry.ts";
 
 /** Redis 7.4's largest field expiry time (ms): its 48-bit expiry time shifted right by two. */
 export const MAX_FIELD_EXPIRE_MS = 70368744177663;

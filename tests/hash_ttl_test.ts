@@ -344,3 +344,21 @@ test("a RESP3 client gets the same integer arrays", async () => {
     await ours.close();
   }
 });
+
+test("a renamed or restored hash's fields still expire in the active cycle", () => {
+  const { server, clock, prop } = local();
+  server.dispatch(["HSET", "h", "a", "1", "b", "2"]);
+  server.dispatch(["HPEXPIRE", "h", "50", "FIELDS", "1", "a"]);
+  server.dispatch(["RENAME", "h", "moved"]);
+  const payload = server.dispatch(["DUMP", "moved"]) as string;
+  server.dispatch(["RESTORE", "copy", "0", payload]);
+  prop.length = 0;
+  clock.advance(51);
+  server.cron();
+  assert.deepEqual(prop.filter((argv) => argv[0] === "HDEL").sort(), [
+    ["HDEL", "copy", "a"],
+    ["HDEL", "moved", "a"],
+  ]);
+  assert.equal(server.dispatch(["HLEN", "moved"]), 1);
+  assert.equal(server.dispatch(["HLEN", "copy"]), 1);
+});

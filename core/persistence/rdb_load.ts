@@ -22,6 +22,7 @@ import { crc64 } from "../crc64.ts";
 import { lfuInit, lruClock } from "../keyspace/access.ts";
 import type { Database, Value } from "../keyspace/database.ts";
 import { RDB_READ_VERSION } from "../rdb/payload.ts";
+import { trackIfFieldTtls } from "../types/hash_expiry.ts";
 import { RdbEmptyValueError, readLimits, readValue } from "../rdb/read_value.ts";
 import { RdbFormatError, RdbReader, RdbTruncatedError } from "../rdb/strings.ts";
 import type { Server } from "../server.ts";
@@ -389,6 +390,7 @@ class Loader {
       db.expires.delete(key);
     }
     if (this.expire !== -1) db.expires.set(key, this.expire);
+    trackIfFieldTtls(server, db, key, value);
     this.result.keysLoaded++;
   }
 

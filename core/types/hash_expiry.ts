@@ -6,24 +6,29 @@
  * Like keys, fields only expire on a master: a replica reports them gone but keeps them until
  * its master's HDEL, and a paused server keeps them too.
  *
- * The active cycle walks, per database, the keys of the hashes that had field TTLs set through
- * this server's commands (or that a command read since they arrived by RENAME, RESTORE or a
- * load); a key that no longer holds such a hash leaves the set when the cycle meets it.
+ * The active cycle walks, per database, the keys of the hashes known to have field TTLs: set by a
+ * command, loaded, restored, or read since. Keys that got there another way (RENAME, MOVE, COPY,
+ * SWAPDB) are found by a slow scan of the keyspace the cycle also does, a few keys per tick. A
+ * key that no longer holds such a hash leaves the set when the cycle meets it.
  *
  * @module
  */
 
-import type { Client } from "../core/client.ts";
-import type { Database } from "../core/keyspace/database.ts";
-import { N } from "../core/notify.ts";
-import type { Server } from "../core/server.ts";
-import type { HashValue } from "../core/types/hash.ts";
+import type { Client } from "../client.ts";
+import type { Database } from "../keyspace/database.ts";
+import { N } from "../notify.ts";
+import type { Server } from "../server.ts";
+import type { HashValue } from "./hash.ts";
 
-/** Keys with field TTLs, per database, of each server that ever set one. */
+/** Keys with field TTLs, per database, of each server that ever had one. */
 const tracked = new WeakMap<Server, Map<Database, Set<string>>>();
+/** Where the discovery scan of each database stands. */
+const scanCursor = new WeakMap<Database, number>();
 
 /** Fields the active cycle may delete per tick, so that a tick stays short. */
 const FIELDS_PER_TICK = 1000;
+/** Keyspace slots the discovery scan visits per database and tick. */
+const SCAN_PER_TICK = 100;
 
 /** Remembers that `key` of `db` holds a hash with field TTLs (starts the active cycle). */
 export function trackFieldTtls(server: Server, db: Database, key: string): void {
@@ -33,7 +38,11 @@ export function trackFieldTtls(server: Server, db: Database, key: string): void 
     tracked.set(server, dbs);
     const all = dbs;
     // Core work, not a plugin's: its effects are the HDELs it propagates itself.
-    server.on("cron", () => server.untracked(() => activeFieldExpiry(server, all)));
+    server.on("cron", () =>
+      server.untracked(() => {
+        discover(server, all);
+        activeFieldExpiry(server, all);
+      }));
   }
   let keys = dbs.get(db);
   if (keys === undefined) dbs.set(db, keys = new Set());
@@ -72,6 +81,7 @@ export function checkField(
 ): "live" | "expired" | "deleted" {
   const server = client.server;
   if (!hash.expiredAt(field, server.now())) return "live";
+  trackFieldTtls(server, client.db, key);
   // Our master's commands see the field until its HDEL arrives.
   if (server.isReplica()) return server.fromMaster() ? "live" : "expired";
   if (!deletesNow(server)) return "expired";
@@ -91,6 +101,37 @@ export function hasDueFields(hash: HashValue, now: number): boolean {
   if (ttls === undefined || ttls.size === 0) return false;
   for (const at of ttls.values()) if (at < now) return true;
   return false;
+}
+
+/** One step of the discovery scan: hashes with field TTLs the set does not hold yet. */
+function discover(server: Server, dbs: Map<Database, Set<string>>): void {
+  for (const db of server.dbs) {
+    if (db.size === 0) continue;
+    let keys: Set<string> | undefined = dbs.get(db);
+    const next = db.dict.scan(scanCursor.get(db) ?? 0, SCAN_PER_TICK, (key, v) => {
+      if (typeof v === "string" || v.type !== "hash") return;
+      const ttls = (v as HashValue).ttls;
+      if (ttls === undefined || ttls.size === 0) return;
+      if (keys === undefined) dbs.set(db, keys = new Set());
+      keys.add(key);
+    });
+    scanCursor.set(db, next);
+  }
+}
+
+/**
+ * Tracks `key` when `value` is a hash with field TTLs (a loaded or restored value).
+ *
+ * @param server the server
+ * @param db the key's database
+ * @param key the key
+ * @param value its value
+ */
+export function trackIfFieldTtls(server: Server, db: Database, key: string, value: unknown): void {
+  const ttls = (value as { type?: string; ttls?: Map<string, number> }).ttls;
+  if ((value as { type?: string }).type === "hash" && ttls !== undefined && ttls.size !== 0) {
+    trackFieldTtls(server, db, key);
+  }
 }
 
 /** One tick of active field expiry over the tracked keys. */
