@@ -11,7 +11,7 @@
 
 import { i64Arg } from "../core/args.ts";
 import type { Client } from "../core/client.ts";
-import type { CommandSpec } from "../core/command.ts";
+import type { CommandSpec, KeySpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
 import { E, fail } from "../core/resp/reply.ts";
 import { HashValue } from "../core/types/hash.ts";
@@ -35,6 +35,11 @@ function expiryTime(client: Client, word: string, text: string, name: string): n
   const base = word === "EX" || word === "PX" ? client.server.now() : 0;
   if (ms > MAX_FIELD_EXPIRE_MS - base) return fail(timeError);
   return ms + base;
+}
+
+/** The key spec of a command whose one key is its first argument. */
+function keySpec(flags: string[]): KeySpec {
+  return { flags, begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } };
 }
 
 /** Reads the hash's field values, expiring due fields first (null for missing ones). */
@@ -61,6 +66,8 @@ export const hgetdelCommand: CommandSpec = {
   arity: -5,
   flags: ["write", "fast"],
   keys: { first: 1, last: 1, step: 1 },
+  aclKeys: "RW",
+  keySpecs: [keySpec(["RW", "access", "delete"])],
   docs: {
     summary: "Returns the value of a field and deletes it from the hash.",
     since: "8.0.0",
@@ -90,6 +97,8 @@ export const hgetexCommand: CommandSpec = {
   arity: -5,
   flags: ["write", "fast"],
   keys: { first: 1, last: 1, step: 1 },
+  aclKeys: "RW",
+  keySpecs: [keySpec(["RW", "access", "update"])],
   docs: {
     summary:
       "Get the value of one or more fields of a given hash key, and optionally set their expiration.",
@@ -165,6 +174,7 @@ export const hsetexCommand: CommandSpec = {
   arity: -6,
   flags: ["write", "denyoom", "fast"],
   keys: { first: 1, last: 1, step: 1 },
+  aclKeys: "W", // RW UPDATE, as the write flag implies
   docs: {
     summary:
       "Set the value of one or more fields of a given hash key, and optionally set their expiration.",

@@ -55,6 +55,8 @@ function spec(
     arity,
     flags: write ? ["write", "denyoom", "fast"] : ["readonly", "fast"],
     keys: { first: 1, last: 1, step: 1 },
+    // Redis 7.4's key specs: RW UPDATE for the writes, RO ACCESS for the reads.
+    aclKeys: write ? "W" : "R",
     docs: { ...docs, since: "7.4.0", group: "hash" },
     execute,
   };
