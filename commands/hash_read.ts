@@ -12,6 +12,7 @@ import type { HashValue } from "../core/types/hash.ts";
 import { parseScanCursor, parseScanOptions } from "./keys.ts";
 import { randomCountArg } from "./set_random.ts";
 import { MIN_ELEMENT_BYTES } from "../core/output_limits.ts";
+import { expireAllDue } from "../core/types/hash_expiry.ts";
 
 const ONE_KEY = { first: 1, last: 1, step: 1 } as const;
 const WHOLE_HASH = "O(N) where N is the size of the hash.";
@@ -192,7 +193,10 @@ export const hrandfieldCommand: CommandSpec = {
   execute(client, argv) {
     if (argv.length === 2) {
       const hash = readHash(client, argv[1]!);
-      return hash === undefined ? null : hash.randomPair()[0];
+      if (hash === undefined || (hash.ttls !== undefined && expireAllDue(client, argv[1]!, hash))) {
+        return null;
+      }
+      return hash.randomPair()[0];
     }
     const l = randomCountArg(argv[2]!);
     if (argv.length > 4 || (argv.length === 4 && argv[3]!.toUpperCase() !== "WITHVALUES")) {
@@ -203,7 +207,9 @@ export const hrandfieldCommand: CommandSpec = {
       return fail("ERR value is out of range");
     }
     const hash = readHash(client, argv[1]!);
-    if (hash === undefined || l === 0n) return [];
+    if (hash === undefined) return [];
+    if (hash.ttls !== undefined && expireAllDue(client, argv[1]!, hash)) return [];
+    if (l === 0n) return [];
     return randomFields(client, hash, Number(l < 0n ? -l : l), l > 0n, withValues);
   },
 };

@@ -362,3 +362,18 @@ test("a renamed or restored hash's fields still expire in the active cycle", () 
   assert.equal(server.dispatch(["HLEN", "moved"]), 1);
   assert.equal(server.dispatch(["HLEN", "copy"]), 1);
 });
+
+test("HRANDFIELD deletes every due field first, as Redis 7.4 does", () => {
+  const { server, clock, prop, events } = local();
+  server.dispatch(["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+  server.dispatch(["HPEXPIRE", "h", "10", "FIELDS", "2", "a", "b"]);
+  clock.advance(11);
+  prop.length = events.length = 0;
+  assert.equal(server.dispatch(["HRANDFIELD", "h"]), "c");
+  assert.deepEqual(prop, [["MULTI"], ["HDEL", "h", "a"], ["HDEL", "h", "b"], ["EXEC"]]);
+  assert.deepEqual(events, ["hexpired:h"]);
+  server.dispatch(["HPEXPIRE", "h", "10", "FIELDS", "1", "c"]);
+  clock.advance(11);
+  assert.deepEqual(server.dispatch(["HRANDFIELD", "h", "5"]), []);
+  assert.equal(server.dispatch(["EXISTS", "h"]), 0);
+});

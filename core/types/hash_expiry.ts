@@ -103,6 +103,42 @@ export function hasDueFields(hash: HashValue, now: number): boolean {
   return false;
 }
 
+/**
+ * Deletes up to `budget` due fields of `hash` (one `hexpired` event for them, `del` when the hash
+ * went with them). Returns how many expired and whether the key is gone.
+ */
+function expireDue(
+  server: Server,
+  db: Database,
+  key: string,
+  hash: HashValue,
+  now: number,
+  budget: number,
+): { expired: number; gone: boolean } {
+  let expired = 0;
+  let gone = false;
+  for (const [field, at] of hash.ttls!) {
+    if (at >= now) continue;
+    expired++;
+    if ((gone = dropField(server, db, key, hash, field)) || expired >= budget) break;
+  }
+  if (expired === 0) return { expired, gone };
+  db.notify(N.hash, "hexpired", key);
+  if (gone) db.notify(N.generic, "del", key);
+  else db.touch(key);
+  return { expired, gone };
+}
+
+/**
+ * Deletes every due field of `hash` first, as Redis 7.4's HRANDFIELD does; true when that took
+ * the whole hash. A replica or a paused server deletes nothing.
+ */
+export function expireAllDue(client: Client, key: string, hash: HashValue): boolean {
+  const server = client.server;
+  if (server.isReplica() || !deletesNow(server) || !hasDueFields(hash, server.now())) return false;
+  return expireDue(server, client.db, key, hash, server.now(), Infinity).gone;
+}
+
 /** One step of the discovery scan: hashes with field TTLs the set does not hold yet. */
 function discover(server: Server, dbs: Map<Database, Set<string>>): void {
   for (const db of server.dbs) {
@@ -152,20 +188,9 @@ function activeFieldExpiry(server: Server, dbs: Map<Database, Set<string>>): voi
         keys.delete(key);
         continue;
       }
-      let expired = 0;
-      let gone = false;
-      for (const [field, at] of hash.ttls) {
-        if (at >= now) continue;
-        expired++;
-        budget--;
-        if ((gone = dropField(server, db, key, hash, field)) || budget <= 0) break;
-      }
-      if (expired === 0) continue;
-      db.notify(N.hash, "hexpired", key);
-      if (gone) {
-        db.notify(N.generic, "del", key);
-        keys.delete(key);
-      } else db.touch(key);
+      const res = expireDue(server, db, key, hash, now, budget);
+      budget -= res.expired;
+      if (res.gone) keys.delete(key);
     }
   }
 }
