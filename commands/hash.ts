@@ -242,7 +242,7 @@ export const hincrbyCommand = spec("hincrby", 4, WRITE, {
     const n = Number(sum);
     next = Number.isSafeInteger(n) ? n : sum;
   }
-  hash.set(argv[2]!, String(next), hashLimits(client));
+  hash.set(argv[2]!, String(next), hashLimits(client), true);
   touched(client, key, created);
   client.db.notify(N.hash, "hincrby", key);
   client.server.dirty++;
@@ -272,7 +272,7 @@ export const hincrbyfloatCommand = spec("hincrbyfloat", 4, WRITE, {
   const sum = typeof value === "string" ? undefined : addLongDouble(value, incr);
   if (sum === undefined) return fail("ERR increment would produce NaN or Infinity");
   const text = formatLongDouble(sum);
-  hash.set(field, text, hashLimits(client));
+  hash.set(field, text, hashLimits(client), true);
   touched(client, key, created);
   client.db.notify(N.hash, "hincrbyfloat", key);
   client.server.dirty++;

@@ -168,7 +168,7 @@ function randomCases(seed: number, n: number, listpackOnly: boolean): string[][]
     const cond = pick(conds);
     const time = pick([String(FAR + Math.floor(rnd() * 3) * 1000), "1", "0"]);
     const withCond = (argv: string[]) => cond === "" ? argv : [...argv, cond];
-    switch (Math.floor(rnd() * 12)) {
+    switch (Math.floor(rnd() * 15)) {
       case 0:
       case 1:
         out.push(["HSET", key, ...fs.flatMap((f) => [f, String(i)])]);
@@ -204,6 +204,15 @@ function randomCases(seed: number, n: number, listpackOnly: boolean): string[][]
         break;
       case 10:
         out.push(["HMGET", key, ...fs]);
+        break;
+      case 12:
+        out.push(["HINCRBY", key, fs[0]!, "1"], ["HSETNX", key, fs[0]!, "n"]);
+        break;
+      case 13:
+        out.push(["HEXISTS", key, fs[0]!], ["HSTRLEN", key, fs[0]!], ["HGET", key, fs[0]!]);
+        break;
+      case 14:
+        out.push(["HTTL", key, "FIELDS", String(fs.length), ...fs.map((f) => f + "x")]);
         break;
       default:
         out.push(["HLEN", key], ["EXISTS", key]);
@@ -292,6 +301,9 @@ test("HSET clears a field's TTL; HINCRBY on an expired field starts from zero", 
   server.dispatch(["HEXPIRE", "h", "10", "FIELDS", "2", "a", "b"]);
   server.dispatch(["HSET", "h", "b", "2"]);
   assert.deepEqual(server.dispatch(["HTTL", "h", "FIELDS", "2", "a", "b"]), [10, -1]);
+  // HINCRBY keeps the TTL (Redis 7.4 sets with KEEP_TTL there).
+  assert.equal(server.dispatch(["HINCRBY", "h", "a", "1"]), 6);
+  assert.deepEqual(server.dispatch(["HTTL", "h", "FIELDS", "1", "a"]), [10]);
   clock.advance(10_001);
   prop.length = 0;
   assert.equal(server.dispatch(["HINCRBY", "h", "a", "3"]), 3);

@@ -135,11 +135,18 @@ export class HashValue implements TypedValue {
    * @param field the field
    * @param value its value
    * @param limits the listpack thresholds (default: Redis's, 128 entries of 64 bytes)
+   * @param keepTtl keep the field's expiry time (HINCRBY), instead of clearing it (HSET)
    * @returns true when the field is new
    */
-  set(field: string, value: string, limits: HashLimits = DEFAULT_HASH_LIMITS): boolean {
-    // Setting a field clears its TTL, as Redis 7.4's HSET does (and moves it to the end).
-    if (this.ttls !== undefined && this.ttls.has(field)) {
+  set(
+    field: string,
+    value: string,
+    limits: HashLimits = DEFAULT_HASH_LIMITS,
+    keepTtl = false,
+  ): boolean {
+    // Setting a field clears its TTL, as Redis 7.4's HSET does (and moves it to the end);
+    // HINCRBY and HINCRBYFLOAT keep it, in place.
+    if (this.ttls !== undefined && !keepTtl && this.ttls.has(field)) {
       const added = this.setValue(field, value, limits);
       this.setFieldTtl(field, undefined);
       return added;
