@@ -231,11 +231,9 @@ export const hsetexCommand: CommandSpec = {
     for (let j = 0; j < pairs.length; j += 2) {
       const f = pairs[j]!;
       const old = expiry === "KEEPTTL" ? hash.ttls?.get(f) : undefined;
-      hash.set(f, pairs[j + 1]!, hashLimits(client));
-      if (old !== undefined) {
-        hash.setFieldTtl(f, old);
-        kept.push([f, old]);
-      }
+      hash.set(f, pairs[j + 1]!, hashLimits(client), expiry === "KEEPTTL");
+      // The HSET that replicas get clears the TTL: an HPEXPIREAT after it restores it.
+      if (old !== undefined) kept.push([f, old]);
     }
     server.dirty += pairs.length / 2;
     server.replicate(db.id, ["HSET", key, ...pairs]);
