@@ -22,6 +22,7 @@ import { writeOptions } from "../core/rdb/write_value.ts";
 import { E, fail, R, type Reply } from "../core/resp/reply.ts";
 import { BIG_ERROR, bigArg, BigString } from "../core/types/big_string.ts";
 import { bytesReply, replicateBigSet } from "./string_big.ts";
+import { trackIfFieldTtls } from "../core/types/hash_expiry.ts";
 
 const LRU_CLOCK_MAX = (1 << 24) - 1;
 
@@ -153,6 +154,7 @@ export const restoreCommand: CommandSpec = {
       return R.ok;
     }
     db.add(key, value);
+    trackIfFieldTtls(server, db, key, value);
     const stamp = restoredStamp(client, opts);
     if (stamp !== undefined) db.dict.set(key, value, stamp);
     if (value instanceof BigString && big !== undefined) {

@@ -10,38 +10,38 @@ import { i64Arg } from "../core/args.ts";
 import { fitsI64, parseI64 } from "../core/bytes.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandFlag, CommandSpec, Execute } from "../core/command.ts";
-import type { Config } from "../core/config.ts";
 import { N } from "../core/notify.ts";
 import { E, fail, R } from "../core/resp/reply.ts";
-import { type HashLimits, HashValue } from "../core/types/hash.ts";
+import { HashValue } from "../core/types/hash.ts";
+import { hashLimits } from "./hash_limits.ts";
+import { hashExCommands } from "./hash_ex.ts";
 import { hashReadCommands } from "./hash_read.ts";
 import { addLongDouble, formatLongDouble, parseLongDouble } from "./long_double.ts";
 import { removeElements } from "./collection.ts";
-
-/** Each server's listpack thresholds, kept current by a config listener (no lookups per write). */
-const limitsOf = new WeakMap<Config, HashLimits>();
-
-function hashLimits(client: Client): HashLimits {
-  const config = client.server.config;
-  let limits = limitsOf.get(config);
-  if (limits === undefined) {
-    const l: HashLimits = {
-      entries: config.num("hash-max-listpack-entries"),
-      value: config.num("hash-max-listpack-value"),
-    };
-    config.onChange((name, value) => {
-      if (name === "hash-max-listpack-entries") l.entries = value as number;
-      else if (name === "hash-max-listpack-value") l.value = value as number;
-    });
-    limitsOf.set(config, l);
-    limits = l;
-  }
-  return limits;
-}
+import { checkField } from "../core/types/hash_expiry.ts";
+import { hashTtlCommands } from "./hash_ttl.ts";
 
 /** The hash at `key` for reading: undefined when absent, WRONGTYPE for another type. */
 function readHash(client: Client, key: string): HashValue | undefined {
   return client.db.getTyped<HashValue>(key, "hash");
+}
+
+/**
+ * The hash at `key` for reading `field`: undefined when absent or when the field has expired
+ * (Redis 7.4 deletes it then, see hash_expiry.ts).
+ */
+function readField(client: Client, key: string, field: string): HashValue | undefined {
+  const hash = readHash(client, key);
+  if (hash === undefined || hash.ttls === undefined) return hash;
+  return checkField(client, key, hash, field) === "live" ? hash : undefined;
+}
+
+/**
+ * Lazily expires `field` before a write reads it; true when it expired. The write command must
+ * then replicate itself after the HDEL (the effects list no longer holds only its own argv).
+ */
+function expireBeforeWrite(client: Client, key: string, hash: HashValue, field: string): boolean {
+  return hash.ttls !== undefined && checkField(client, key, hash, field) !== "live";
 }
 
 /** The hash at `key` for writing, created (and added to the keyspace) when absent. */
@@ -120,12 +120,17 @@ export const hsetnxCommand = spec("hsetnx", 4, WRITE, {
   args: "key field value",
 }, (client, argv) => {
   const key = argv[1]!;
-  const { hash, created } = writeHash(client, key);
+  let { hash, created } = writeHash(client, key);
+  const expired = expireBeforeWrite(client, key, hash, argv[2]!);
+  if (expired && hash.size === 0 && !client.db.has(key)) {
+    ({ hash, created } = writeHash(client, key));
+  }
   if (hash.has(argv[2]!)) return 0;
   hash.set(argv[2]!, argv[3]!, hashLimits(client));
   touched(client, key, created);
   client.db.notify(N.hash, "hset", key);
   client.server.dirty++;
+  if (expired) client.server.replicate(client.db.id, argv);
   return 1;
 });
 
@@ -135,7 +140,7 @@ export const hgetCommand = spec("hget", 3, READ, {
   since: "2.0.0",
   complexity: "O(1)",
   args: "key field",
-}, (client, argv) => readHash(client, argv[1]!)?.get(argv[2]!) ?? null);
+}, (client, argv) => readField(client, argv[1]!, argv[2]!)?.get(argv[2]!) ?? null);
 
 /** HMGET key field [field ...] */
 export const hmgetCommand = spec("hmget", -3, READ, {
@@ -145,9 +150,29 @@ export const hmgetCommand = spec("hmget", -3, READ, {
   args: "key field [field ...]",
 }, (client, argv) => {
   // A missing key is an empty hash: one null per field.
-  const hash = readHash(client, argv[1]!);
+  const key = argv[1]!;
+  let hash = readHash(client, key);
   const out: (string | null)[] = [];
-  for (let i = 2; i < argv.length; i++) out.push(hash?.get(argv[i]!) ?? null);
+  if (hash?.ttls === undefined) {
+    for (let i = 2; i < argv.length; i++) out.push(hash?.get(argv[i]!) ?? null);
+    return out;
+  }
+  // Expired fields are nulls; one hexpired (and del when the hash went) for them all.
+  let expired = false;
+  let deleted = false;
+  for (let i = 2; i < argv.length; i++) {
+    const res = hash === undefined ? "live" : checkField(client, key, hash, argv[i]!, false);
+    if (res !== "live") expired = true;
+    if (res === "deleted") {
+      deleted = true;
+      hash = undefined;
+    }
+    out.push(res === "live" ? hash?.get(argv[i]!) ?? null : null);
+  }
+  if (expired) {
+    client.db.notify(N.hash, "hexpired", key);
+    if (deleted) client.db.notify(N.generic, "del", key);
+  }
   return out;
 });
 
@@ -181,7 +206,7 @@ export const hstrlenCommand = spec("hstrlen", 3, READ, {
   since: "3.2.0",
   complexity: "O(1)",
   args: "key field",
-}, (client, argv) => readHash(client, argv[1]!)?.get(argv[2]!)?.length ?? 0);
+}, (client, argv) => readField(client, argv[1]!, argv[2]!)?.get(argv[2]!)?.length ?? 0);
 
 /** HEXISTS key field */
 export const hexistsCommand = spec("hexists", 3, READ, {
@@ -189,7 +214,7 @@ export const hexistsCommand = spec("hexists", 3, READ, {
   since: "2.0.0",
   complexity: "O(1)",
   args: "key field",
-}, (client, argv) => readHash(client, argv[1]!)?.has(argv[2]!) ? 1 : 0);
+}, (client, argv) => readField(client, argv[1]!, argv[2]!)?.has(argv[2]!) ? 1 : 0);
 
 /** HINCRBY key field increment */
 export const hincrbyCommand = spec("hincrby", 4, WRITE, {
@@ -200,7 +225,11 @@ export const hincrbyCommand = spec("hincrby", 4, WRITE, {
 }, (client, argv) => {
   const incr = i64Arg(argv[3]!);
   const key = argv[1]!;
-  const { hash, created } = writeHash(client, key);
+  let { hash, created } = writeHash(client, key);
+  const expired = expireBeforeWrite(client, key, hash, argv[2]!);
+  if (expired && hash.size === 0 && !client.db.has(key)) {
+    ({ hash, created } = writeHash(client, key));
+  }
   const cur = hash.get(argv[2]!);
   const old = cur === undefined ? 0 : parseI64(cur);
   if (old === undefined) return fail("ERR hash value is not an integer");
@@ -213,10 +242,11 @@ export const hincrbyCommand = spec("hincrby", 4, WRITE, {
     const n = Number(sum);
     next = Number.isSafeInteger(n) ? n : sum;
   }
-  hash.set(argv[2]!, String(next), hashLimits(client));
+  hash.set(argv[2]!, String(next), hashLimits(client), true);
   touched(client, key, created);
   client.db.notify(N.hash, "hincrby", key);
   client.server.dirty++;
+  if (expired) client.server.replicate(client.db.id, argv);
   return next;
 });
 
@@ -232,14 +262,17 @@ export const hincrbyfloatCommand = spec("hincrbyfloat", 4, WRITE, {
   if (typeof incr === "string") return fail("ERR value is NaN or Infinity");
   const key = argv[1]!;
   const field = argv[2]!;
-  const { hash, created } = writeHash(client, key);
+  let { hash, created } = writeHash(client, key);
+  if (expireBeforeWrite(client, key, hash, field) && hash.size === 0 && !client.db.has(key)) {
+    ({ hash, created } = writeHash(client, key));
+  }
   const cur = hash.get(field);
   const value = cur === undefined ? { neg: false, m: 0n, e: 0 } : parseLongDouble(cur);
   if (value === undefined) return fail("ERR hash value is not a float");
   const sum = typeof value === "string" ? undefined : addLongDouble(value, incr);
   if (sum === undefined) return fail("ERR increment would produce NaN or Infinity");
   const text = formatLongDouble(sum);
-  hash.set(field, text, hashLimits(client));
+  hash.set(field, text, hashLimits(client), true);
   touched(client, key, created);
   client.db.notify(N.hash, "hincrbyfloat", key);
   client.server.dirty++;
@@ -262,4 +295,6 @@ export const hashCommands: CommandSpec[] = [
   hincrbyCommand,
   hincrbyfloatCommand,
   ...hashReadCommands,
+  ...hashTtlCommands,
+  ...hashExCommands,
 ];

@@ -12,6 +12,7 @@ import type { HashValue } from "../core/types/hash.ts";
 import { parseScanCursor, parseScanOptions } from "./keys.ts";
 import { randomCountArg } from "./set_random.ts";
 import { MIN_ELEMENT_BYTES } from "../core/output_limits.ts";
+import { expireAllDue } from "../core/types/hash_expiry.ts";
 
 const ONE_KEY = { first: 1, last: 1, step: 1 } as const;
 const WHOLE_HASH = "O(N) where N is the size of the hash.";
@@ -21,6 +22,20 @@ const HALF_LONG_MAX = 4611686018427387903n;
 
 function readHash(client: Client, key: string): HashValue | undefined {
   return client.db.getTyped<HashValue>(key, "hash");
+}
+
+/** Visits the fields of `hash` that have not expired (Redis 7.4 skips them, deleting none). */
+function forEachLive(
+  client: Client,
+  hash: HashValue | undefined,
+  fn: (f: string, v: string) => void,
+) {
+  if (hash === undefined) return;
+  if (hash.ttls === undefined || hash.ttls.size === 0) return hash.forEach(fn);
+  const now = client.server.now();
+  hash.forEach((f, v) => {
+    if (!hash.expiredAt(f, now)) fn(f, v);
+  });
 }
 
 /** HKEYS key */
@@ -38,7 +53,7 @@ export const hkeysCommand: CommandSpec = {
   },
   execute(client, argv) {
     const out: string[] = [];
-    readHash(client, argv[1]!)?.forEach((f) => out.push(f));
+    forEachLive(client, readHash(client, argv[1]!), (f) => out.push(f));
     return out;
   },
 };
@@ -58,7 +73,7 @@ export const hvalsCommand: CommandSpec = {
   },
   execute(client, argv) {
     const out: string[] = [];
-    readHash(client, argv[1]!)?.forEach((_, v) => out.push(v));
+    forEachLive(client, readHash(client, argv[1]!), (_, v) => out.push(v));
     return out;
   },
 };
@@ -78,7 +93,7 @@ export const hgetallCommand: CommandSpec = {
   },
   execute(client, argv) {
     const out: string[] = [];
-    readHash(client, argv[1]!)?.forEach((f, v) => out.push(f, v));
+    forEachLive(client, readHash(client, argv[1]!), (f, v) => out.push(f, v));
     return new MapReply(out);
   },
 };
@@ -178,7 +193,10 @@ export const hrandfieldCommand: CommandSpec = {
   execute(client, argv) {
     if (argv.length === 2) {
       const hash = readHash(client, argv[1]!);
-      return hash === undefined ? null : hash.randomPair()[0];
+      if (hash === undefined || (hash.ttls !== undefined && expireAllDue(client, argv[1]!, hash))) {
+        return null;
+      }
+      return hash.randomPair()[0];
     }
     const l = randomCountArg(argv[2]!);
     if (argv.length > 4 || (argv.length === 4 && argv[3]!.toUpperCase() !== "WITHVALUES")) {
@@ -189,7 +207,9 @@ export const hrandfieldCommand: CommandSpec = {
       return fail("ERR value is out of range");
     }
     const hash = readHash(client, argv[1]!);
-    if (hash === undefined || l === 0n) return [];
+    if (hash === undefined) return [];
+    if (hash.ttls !== undefined && expireAllDue(client, argv[1]!, hash)) return [];
+    if (l === 0n) return [];
     return randomFields(client, hash, Number(l < 0n ? -l : l), l > 0n, withValues);
   },
 };
@@ -215,7 +235,9 @@ export const hscanCommand: CommandSpec = {
     if (hash === undefined) return ["0", []];
     const { count, pattern } = parseScanOptions(argv, 3, false);
     const out: string[] = [];
+    const now = client.server.now();
     const next = hash.scan(cursor, count, (f, v) => {
+      if (hash.ttls !== undefined && hash.expiredAt(f, now)) return;
       if (pattern === undefined || globMatch(pattern, f)) out.push(f, v);
     });
     return [String(next), out];

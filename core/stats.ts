@@ -12,6 +12,8 @@ export class Stats {
   connectionsReceived = 0;
   rejectedConnections = 0;
   expiredKeys = 0;
+  /** Hash fields expired (Redis 7.4's expired_subkeys). */
+  expiredSubkeys = 0;
   evictedKeys = 0;
   /** Clients closed to keep client memory under `maxmemory-clients`. */
   evictedClients = 0;
@@ -69,6 +71,7 @@ export class Stats {
     this.connectionsReceived = 0;
     this.rejectedConnections = 0;
     this.expiredKeys = 0;
+    this.expiredSubkeys = 0;
     this.evictedKeys = 0;
     this.evictedClients = 0;
     this.lazyfreedObjects = 0;

@@ -145,6 +145,15 @@ function writeKey(out: ReplyWriter, key: string, value: Value): void {
       }
     }
     if (argv.length > 2) command(out, argv);
+  } else if (value instanceof HashValue && value.ttls !== undefined && value.ttls.size !== 0) {
+    // As Redis 7.4: a hash with field TTLs goes field by field, each TTL'd one followed by its
+    // HPEXPIREAT.
+    const ttls = value.ttls;
+    value.forEach((f, v) => {
+      command(out, ["HMSET", key, f, v]);
+      const at = ttls.get(f);
+      if (at !== undefined) command(out, ["HPEXPIREAT", key, String(at), "FIELDS", "1", f]);
+    });
   } else if (value instanceof HashValue) {
     let argv = ["HMSET", key];
     value.forEach((f, v) => {

@@ -21,7 +21,8 @@ import { bytesToStr } from "../bytes.ts";
 import { crc64 } from "../crc64.ts";
 import { lfuInit, lruClock } from "../keyspace/access.ts";
 import type { Database, Value } from "../keyspace/database.ts";
-import { RDB_VERSION } from "../rdb/payload.ts";
+import { RDB_READ_VERSION } from "../rdb/payload.ts";
+import { trackIfFieldTtls } from "../types/hash_expiry.ts";
 import { RdbEmptyValueError, readLimits, readValue } from "../rdb/read_value.ts";
 import { RdbFormatError, RdbReader, RdbTruncatedError } from "../rdb/strings.ts";
 import type { Server } from "../server.ts";
@@ -209,7 +210,7 @@ class Loader {
       throw new RdbLoadError("Wrong signature");
     }
     const version = /^\d{4}$/.test(magic.slice(5)) ? Number(magic.slice(5)) : 0;
-    if (version < 1 || version > RDB_VERSION) {
+    if (version < 1 || version > RDB_READ_VERSION) {
       log("warning", `Can't handle RDB format version ${version}`);
       throw new RdbLoadError(`Unsupported RDB version ${version}`);
     }
@@ -389,6 +390,7 @@ class Loader {
       db.expires.delete(key);
     }
     if (this.expire !== -1) db.expires.set(key, this.expire);
+    trackIfFieldTtls(server, db, key, value);
     this.result.keysLoaded++;
   }
 

@@ -12,8 +12,15 @@ import { isValueType, type ReadLimits, readValue } from "./read_value.ts";
 import { RdbFormatError, RdbReader, RdbWriter } from "./strings.ts";
 import { valueType, type WriteOptions, writeValue } from "./write_value.ts";
 
-/** The RDB format version Redis 7.0 writes (and the newest it reads). */
+/** The RDB format version Redis 7.0 writes. */
 export const RDB_VERSION = 10;
+/**
+ * The newest RDB version read: Redis 7.4's, so that its files and DUMP payloads load (the types
+ * it added that are read here: set listpacks, hashes with field TTLs).
+ */
+export const RDB_READ_VERSION = 12;
+/** The version a DUMP payload of Redis 7.4's hash types carries, as 7.4 writes it. */
+const HASH_TTL_VERSION = 12;
 /** Bytes of the trailer: version and CRC64. */
 const TRAILER = 10;
 
@@ -30,9 +37,9 @@ const TRAILER = 10;
  * sealPayload(w); // 0, 1, "v", 10, 0, then 8 bytes of CRC64
  * ```
  */
-export function sealPayload(w: RdbWriter): Uint8Array {
-  w.byte(RDB_VERSION & 0xff);
-  w.byte(RDB_VERSION >> 8);
+export function sealPayload(w: RdbWriter, version: number = RDB_VERSION): Uint8Array {
+  w.byte(version & 0xff);
+  w.byte(version >> 8);
   const crc = crc64(0n, w.view());
   for (let i = 0; i < 8; i++) w.byte(Number((crc >> BigInt(8 * i)) & 0xffn));
   return w.result();
@@ -49,7 +56,7 @@ export function verifyPayload(payload: Uint8Array, checksum: boolean): boolean {
   const len = payload.length;
   if (len < TRAILER) return false;
   const version = payload[len - 10]! | (payload[len - 9]! << 8);
-  if (version > RDB_VERSION) return false;
+  if (version > RDB_READ_VERSION) return false;
   if (!checksum) return true;
   const crc = crc64(0n, payload, 0, len - 8);
   for (let i = 0; i < 8; i++) {
@@ -68,9 +75,11 @@ export function verifyPayload(payload: Uint8Array, checksum: boolean): boolean {
  */
 export function dumpValue(value: Value, opts: WriteOptions): Uint8Array {
   const w = new RdbWriter();
-  w.byte(valueType(value));
+  const type = valueType(value);
+  w.byte(type);
   writeValue(w, value, opts);
-  return sealPayload(w);
+  // A 7.0 server must refuse a hash with field TTLs by its version, as it refuses 7.4's DUMPs.
+  return sealPayload(w, type >= 24 ? HASH_TTL_VERSION : RDB_VERSION);
 }
 
 /**

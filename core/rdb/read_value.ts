@@ -16,6 +16,7 @@ import { bytesToStr, parseFloatStrict } from "../bytes.ts";
 import type { Value } from "../keyspace/database.ts";
 import { BigString, MAX_STRING_LENGTH } from "../types/big_string.ts";
 import { HashValue } from "../types/hash.ts";
+import { HASH_TTL_TYPES, readHashTtl } from "./hash_ttl.ts";
 import { ListValue } from "../types/list.ts";
 import { SetValue } from "../types/set.ts";
 import { streamFromImage } from "../types/stream.ts";
@@ -77,7 +78,7 @@ export function readLimits(config: { num(name: string): number }): ReadLimits {
  * @returns whether it introduces a value
  */
 export function isValueType(type: number): boolean {
-  return (type >= 0 && type <= 7) || (type >= 9 && type <= 19);
+  return (type >= 0 && type <= 7) || (type >= 9 && type <= 20) || (type >= 22 && type <= 25);
 }
 
 /** A string value: a {@linkcode BigString} when longer than a JS string can be. */
@@ -148,6 +149,18 @@ export function readValue(r: RdbReader, type: number, limits: ReadLimits): Value
     }
     case RDB_TYPE.hash:
       return readHash(r, limits);
+    case HASH_TTL_TYPES.metadataPreGa:
+    case HASH_TTL_TYPES.listpackExPreGa:
+    case HASH_TTL_TYPES.metadata:
+    case HASH_TTL_TYPES.listpackEx:
+      return readHashTtl(r, type, limits.hashEntries) ?? emptyValue();
+    case RDB_TYPE.setListpack: {
+      // Redis 7.2's small sets (RDB 11): one listpack of members.
+      const set = new SetValue(false);
+      for (const m of listpackEntries(r.blob())) set.add(m, Infinity);
+      if (set.size === 0) return emptyValue();
+      return set;
+    }
     case RDB_TYPE.hashZipmap:
     case RDB_TYPE.hashZiplist:
     case RDB_TYPE.hashListpack: {
@@ -171,6 +184,10 @@ export function readValue(r: RdbReader, type: number, limits: ReadLimits): Value
     default:
       throw new RdbFormatError(`Unknown RDB value type ${type}`);
   }
+}
+
+function emptyValue(): never {
+  throw new RdbEmptyValueError();
 }
 
 function nonEmpty(items: string[]): string[] {

@@ -33,6 +33,7 @@ import { lzfCompress } from "./lzf.ts";
 import { ListpackBuilder } from "./listpack.ts";
 import type { RdbWriter } from "./strings.ts";
 import { writeStream } from "./stream.ts";
+import { HASH_TTL_TYPES, hashTtlType, writeHashTtl } from "./hash_ttl.ts";
 
 /** RDB type bytes of values (Redis's RDB_TYPE_*). */
 export const RDB_TYPE = {
@@ -55,6 +56,9 @@ export const RDB_TYPE = {
   zsetListpack: 17,
   listQuicklist2: 18,
   streamListpacks2: 19,
+  setListpack: 20,
+  hashMetadata: HASH_TTL_TYPES.metadata,
+  hashListpackEx: HASH_TTL_TYPES.listpackEx,
 } as const;
 
 /** How values are written, from the server's config. */
@@ -106,6 +110,8 @@ export function valueType(value: Value): number {
   if (typeof value === "string" || value instanceof BigString) return RDB_TYPE.string;
   if (value instanceof ListValue) return RDB_TYPE.listQuicklist2;
   if (value instanceof HashValue) {
+    // A hash that had field TTLs takes Redis 7.4's forms (see hash_ttl.ts).
+    if (value.ttls !== undefined) return hashTtlType(value) ?? RDB_TYPE.hash;
     return value.encoding() === "listpack" ? RDB_TYPE.hashListpack : RDB_TYPE.hash;
   }
   if (value instanceof SetValue) {
@@ -154,6 +160,10 @@ export function writeValue(w: RdbWriter, value: Value, opts: WriteOptions): numb
       w.encodedBlob(lp.view(), compress);
       break;
     }
+    case RDB_TYPE.hashMetadata:
+    case RDB_TYPE.hashListpackEx:
+      writeHashTtl(w, value as HashValue, type, compress);
+      break;
     case RDB_TYPE.hash: {
       const h = value as HashValue;
       w.length(h.size);

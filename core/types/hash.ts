@@ -11,6 +11,10 @@
  * A hash converts, one way, when it grows past `hash-max-listpack-entries` or a field or value
  * longer than `hash-max-listpack-value` arrives.
  *
+ * Redis 7.4's field expiration (HEXPIRE...) keeps the fields' expiry times in a side map,
+ * {@linkcode HashValue.ttls}, created the first time a field TTL command touches the hash (as
+ * 7.4 turns a `listpack` into `listpackex` then): a hash that never had one pays one empty slot.
+ *
  * @module
  */
 
@@ -70,10 +74,27 @@ export class HashValue implements TypedValue {
   private count = 0;
   /** Fields of the hashtable encoding; undefined while a listpack. */
   private table: DenseMap<string> | undefined;
+  /**
+   * Expiry times (Unix ms) of the fields that have one; undefined until a field TTL command
+   * touched the hash (see `hash_ttl.ts`).
+   */
+  ttls: Map<string, number> | undefined;
 
-  /** `listpack` or `hashtable`, as OBJECT ENCODING reports it. */
+  /** `listpack` (`listpackex` once fields may expire) or `hashtable`, as OBJECT ENCODING says. */
   encoding(): string {
-    return this.small !== undefined ? "listpack" : "hashtable";
+    if (this.small === undefined) return "hashtable";
+    return this.ttls === undefined ? "listpack" : "listpackex";
+  }
+
+  /** The field expiry map, created when absent (Redis 7.4's conversion to `listpackex`). */
+  enableTtls(): Map<string, number> {
+    return this.ttls ??= new Map();
+  }
+
+  /** True when `field` has an expiry time at or before `now` (ms). */
+  expiredAt(field: string, now: number): boolean {
+    const at = this.ttls?.get(field);
+    return at !== undefined && at < now;
   }
 
   /** Number of fields. */
@@ -114,9 +135,27 @@ export class HashValue implements TypedValue {
    * @param field the field
    * @param value its value
    * @param limits the listpack thresholds (default: Redis's, 128 entries of 64 bytes)
+   * @param keepTtl keep the field's expiry time (HINCRBY), instead of clearing it (HSET)
    * @returns true when the field is new
    */
-  set(field: string, value: string, limits: HashLimits = DEFAULT_HASH_LIMITS): boolean {
+  set(
+    field: string,
+    value: string,
+    limits: HashLimits = DEFAULT_HASH_LIMITS,
+    keepTtl = false,
+  ): boolean {
+    // Setting a field clears its TTL, as Redis 7.4's HSET does (and moves it to the end);
+    // HINCRBY and HINCRBYFLOAT keep it, in place.
+    if (this.ttls !== undefined && !keepTtl && this.ttls.has(field)) {
+      const added = this.setValue(field, value, limits);
+      this.setFieldTtl(field, undefined);
+      return added;
+    }
+    return this.setValue(field, value, limits);
+  }
+
+  /** {@linkcode set} without the TTL rule. */
+  private setValue(field: string, value: string, limits: HashLimits): boolean {
     const s = this.small;
     if (s === undefined) return this.table!.set(field, value);
     if (field.length > limits.value || value.length > limits.value) {
@@ -137,6 +176,7 @@ export class HashValue implements TypedValue {
 
   /** Removes `field`; true when it existed. */
   delete(field: string): boolean {
+    if (this.ttls !== undefined) this.ttls.delete(field);
     const s = this.small;
     if (s === undefined) return this.table!.delete(field);
     const at = this.find(field);
@@ -144,6 +184,36 @@ export class HashValue implements TypedValue {
     this.small = flat(s.slice(0, at), s.slice(foundEnd));
     this.count--;
     return true;
+  }
+
+  /**
+   * Sets (or with undefined removes) the expiry time of an existing `field`. A listpack keeps
+   * Redis 7.4's `listpackex` order: fields with a TTL first, soonest first (a field goes before
+   * those of an equal time), then those without, in the order they lost or never had one.
+   */
+  setFieldTtl(field: string, at: number | undefined): void {
+    const ttls = this.enableTtls();
+    if (at === undefined) ttls.delete(field);
+    else ttls.set(field, at);
+    const s = this.small;
+    if (s === undefined) return;
+    const pos = this.find(field);
+    if (pos < 0) return;
+    const chunk = s.slice(pos, foundEnd);
+    const rest = s.slice(0, pos) + s.slice(foundEnd);
+    let to = rest.length;
+    if (at !== undefined) {
+      for (let p = 0; p < rest.length;) {
+        const next = readHeader(rest, p);
+        const other = ttls.get(rest.slice(packedAt, next));
+        if (other === undefined || other >= at) {
+          to = p;
+          break;
+        }
+        p = readHeader(rest, next);
+      }
+    }
+    this.small = flat(rest.slice(0, to), chunk, rest.slice(to));
   }
 
   /** Turns a listpack into a hashtable (one way, as in Redis). */
@@ -238,16 +308,18 @@ export class HashValue implements TypedValue {
       this.forEach((f, v) => table.set(f, v));
       copy.table = table;
     }
+    if (this.ttls !== undefined) copy.ttls = new Map(this.ttls);
     return copy;
   }
 
   /**
    * Approximate bytes of the JavaScript representation (MEMORY USAGE), O(1) for a listpack and
-   * from a sample of five fields for a hashtable: the object (5 fields), plus the packed string,
+   * from a sample of five fields for a hashtable: the object (6 fields), the field TTLs, plus the packed string,
    * or plus per field its two strings and {@linkcode TABLE_PER_FIELD}.
    */
   memoryUsage(): number {
-    const base = OBJECT_HEADER + 5 * 8;
+    // A field TTL costs a Map entry (key, value, chain) and a heap number.
+    const base = OBJECT_HEADER + 6 * 8 + (this.ttls === undefined ? 0 : 64 + 40 * this.ttls.size);
     if (this.small !== undefined) return base + stringBytes(this.small.length);
     const t = this.table!;
     const n = t.size;
