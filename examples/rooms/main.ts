@@ -3,7 +3,7 @@
  * rooms created), and app instances (`app.ts`) as child processes on their own ports, each
  * talking to redeno over TCP only, as instances on several machines would.
  *
- * `deno task rooms` (or `deno run -A examples/rooms/main.ts --redis 6390 --apps 8001,8002`).
+ * `npm run rooms` (or `deno run -A examples/rooms/main.ts --redis 6390 --apps 8001,8002`).
  *
  * @module
  */
