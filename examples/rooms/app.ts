@@ -144,7 +144,7 @@ export function startApp(opts: { port: number; redisPort: number; hostname?: str
     const room = channel.slice("__group__:".length);
     broadcastRoom(room, `${room}: ${message}`).then(() => updatePositions(room), () => {});
   });
-  sub.psubscribe("__group__:*");
+  sub.psubscribe("__group__:*").catch(() => {}); // ioredis subscribes again on reconnect
   const timers = [
     setInterval(() => heartbeat().catch(() => {}), HEARTBEAT_MS),
     setInterval(() => {
@@ -159,11 +159,11 @@ export function startApp(opts: { port: number; redisPort: number; hostname?: str
       const { socket, response } = Deno.upgradeWebSocket(req);
       const name = (url.searchParams.get("name") ?? "").replace(/[^\w-]/g, "").slice(0, 24);
       const v: Visitor = { ws: socket, name: name || "guest", state: "idle" };
-      socket.onopen = async () => {
+      socket.onopen = () => {
         visitors.add(v);
         status(v);
-        for (const room of Object.keys(ROOMS)) {
-          send(v, { type: "room", room: await roomState(room) });
+        for (const name of Object.keys(ROOMS)) {
+          roomState(name).then((room) => send(v, { type: "room", room }), () => {});
         }
       };
       socket.onmessage = (e) => {
@@ -188,7 +188,7 @@ export function startApp(opts: { port: number; redisPort: number; hostname?: str
       for (const v of visitors) v.ws.close();
       await server.shutdown();
       sub.disconnect();
-      await db.quit();
+      db.disconnect();
     },
   };
 }
@@ -204,5 +204,7 @@ if (import.meta.main) {
   const app = startApp({ port: Number(values.port), redisPort: Number(values.redis) });
   // The launcher reads this line for the port (0 asks for any free one).
   console.log(`rooms app listening on http://127.0.0.1:${app.port}/`);
-  Deno.addSignalListener("SIGTERM", () => app.close().then(() => Deno.exit(0)));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => app.close().finally(() => Deno.exit(0)));
+  }
 }

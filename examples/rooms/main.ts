@@ -30,7 +30,10 @@ export async function startRooms(opts: { redisPort: number; appPorts: number[] }
   const children: Deno.ChildProcess[] = [];
   const close = async () => {
     for (const child of children) {
-      child.kill("SIGTERM");
+      try {
+        child.kill("SIGTERM");
+      } catch { // already gone (a Ctrl-C reaches the whole process group)
+      }
       await child.status;
     }
     await server.close();
@@ -79,5 +82,7 @@ if (import.meta.main) {
   });
   console.log(`redeno on 127.0.0.1:${rooms.redisPort}; open the rooms page on each instance:`);
   for (const url of rooms.urls) console.log(`  ${url}`);
-  Deno.addSignalListener("SIGINT", () => rooms.close().then(() => Deno.exit(0)));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => rooms.close().finally(() => Deno.exit(0)));
+  }
 }
