@@ -142,7 +142,15 @@ export function startApp(opts: { port: number; redisPort: number; hostname?: str
 
   sub.on("pmessage", (_pattern: string, channel: string, message: string) => {
     const room = channel.slice("__group__:".length);
-    broadcastRoom(room, `${room}: ${message}`).then(() => updatePositions(room), () => {});
+    const [event, member] = message.split(" ");
+    for (const v of visitors) { // out by a kick or a lease that passed: say so at once
+      if ((event === "kick" || event === "expire") && v.state === "in" && v.room === room) {
+        if (v.name !== member) continue;
+        Object.assign(v, { state: "idle", room: undefined, token: undefined });
+        status(v, { error: `Out of ${room}: ${event}` });
+      }
+    }
+    broadcastRoom(room, `${room}: ${message}`).then(() => updatePositions(room)).catch(() => {});
   });
   sub.psubscribe("__group__:*").catch(() => {}); // ioredis subscribes again on reconnect
   const timers = [
@@ -167,7 +175,11 @@ export function startApp(opts: { port: number; redisPort: number; hostname?: str
         }
       };
       socket.onmessage = (e) => {
-        const msg = JSON.parse(String(e.data)) as { type: string; room?: string };
+        let msg: { type?: string; room?: string } = {};
+        try {
+          msg = JSON.parse(String(e.data));
+        } catch { // not ours: ignored
+        }
         if (msg.type === "join") join(v, String(msg.room));
         if (msg.type === "leave") leave(v);
       };
