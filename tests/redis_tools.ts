@@ -22,7 +22,7 @@ import { test } from "node:test";
 
 /**
  * A program of Debian's `redis-server` and `redis-tools` packages that tests run (and `openssl`,
- * which makes the TLS tests' certificates).
+ * which makes the TLS tests' certificates, and `chromium`, which the rooms demo's test drives).
  */
 export type RedisTool =
   | "redis-server"
@@ -31,7 +31,8 @@ export type RedisTool =
   | "redis-sentinel"
   | "redis-check-rdb"
   | "redis-check-aof"
-  | "openssl";
+  | "openssl"
+  | "chromium";
 
 /** True when the tests run in CI, where a missing program is an error rather than a skip. */
 export const inCI: boolean = isSet(process.env.CI);
@@ -72,7 +73,7 @@ export function missing(...tools: RedisTool[]): string | false {
     failedInCI.add(reason);
     test(`${reason}: the tests that need it cannot be skipped in CI`, () => {
       throw new Error(
-        `Missing in CI: ${reason} on PATH (install Debian's redis-server and redis-tools, or ` +
+        `Missing in CI: ${reason} on PATH (install the Debian packages .ci/run installs, or ` +
           `unset CI to skip these tests)`,
       );
     });
@@ -85,14 +86,24 @@ function isSet(value: string | undefined): boolean {
 }
 
 function onPath(program: string): boolean {
+  return pathOf(program) !== undefined;
+}
+
+/**
+ * Where `program` is on PATH.
+ *
+ * @param program the program's name
+ * @returns its path, or undefined when no directory of PATH holds it
+ */
+export function pathOf(program: string): string | undefined {
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
       accessSync(join(dir, program), constants.X_OK);
-      return true;
+      return join(dir, program);
     } catch {
       // not in this directory
     }
   }
-  return false;
+  return undefined;
 }
