@@ -11,7 +11,8 @@
 
 import { i64Arg } from "../core/args.ts";
 import type { Client } from "../core/client.ts";
-import type { CommandSpec, KeySpec } from "../core/command.ts";
+import type { CommandSpec } from "../core/command.ts";
+import { keySpec } from "../core/key_spec.ts";
 import { N } from "../core/notify.ts";
 import { E, fail } from "../core/resp/reply.ts";
 import { HashValue } from "../core/types/hash.ts";
@@ -35,11 +36,6 @@ function expiryTime(client: Client, word: string, text: string, name: string): n
   const base = word === "EX" || word === "PX" ? client.server.now() : 0;
   if (ms > MAX_FIELD_EXPIRE_MS - base) return fail(timeError);
   return ms + base;
-}
-
-/** The key spec of a command whose one key is its first argument. */
-function keySpec(flags: string[]): KeySpec {
-  return { flags, begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } };
 }
 
 /** Reads the hash's field values, expiring due fields first (null for missing ones). */
@@ -67,7 +63,7 @@ export const hgetdelCommand: CommandSpec = {
   flags: ["write", "fast"],
   keys: { first: 1, last: 1, step: 1 },
   aclKeys: "RW",
-  keySpecs: [keySpec(["RW", "access", "delete"])],
+  keySpecs: [keySpec("RW access delete")],
   docs: {
     summary: "Returns the value of a field and deletes it from the hash.",
     since: "8.0.0",
@@ -98,7 +94,7 @@ export const hgetexCommand: CommandSpec = {
   flags: ["write", "fast"],
   keys: { first: 1, last: 1, step: 1 },
   aclKeys: "RW",
-  keySpecs: [keySpec(["RW", "access", "update"])],
+  keySpecs: [keySpec("RW access update")],
   docs: {
     summary:
       "Get the value of one or more fields of a given hash key, and optionally set their expiration.",

@@ -29,6 +29,22 @@ const OURS_ONLY: Record<string, string> = {
   "client|setinfo": "Redis 7.2's CLIENT SETINFO, which clients send on connect",
   "client|no-touch": "Redis 7.2's CLIENT NO-TOUCH",
   "group.": "the groups plugin's commands (GROUP.JOIN...)",
+  ...Object.fromEntries(
+    [
+      "hexpire",
+      "hpexpire",
+      "hexpireat",
+      "hpexpireat",
+      "hpersist",
+      "httl",
+      "hpttl",
+      "hexpiretime",
+      "hpexpiretime",
+    ].map((n) => [n, "Redis 7.4's hash field expiration (tests/hash_ttl_test.ts: beside 7.4.1)"]),
+  ),
+  ...Object.fromEntries(
+    ["hgetdel", "hgetex", "hsetex"].map((n) => [n, "Redis 8.0's hash commands (from its docs)"]),
+  ),
 };
 
 function deliberate(name: string, table: Record<string, string>): boolean {

@@ -190,13 +190,15 @@ export class StallProxy {
    * with `retarget`, for a server that must know the proxy's port before it starts).
    */
   static async start(target: number): Promise<StallProxy> {
-    let proxy: StallProxy | undefined;
+    // The proxy exists once the server listens: connections before that are refused.
+    const made: StallProxy[] = [];
     const server = net.createServer((inbound) => {
-      if (proxy !== undefined) proxy.link(inbound);
+      if (made.length !== 0) made[0]!.link(inbound);
       else inbound.destroy();
     });
     await new Promise<void>((r) => server.listen(0, HOST, r));
-    proxy = new StallProxy(server, (server.address() as net.AddressInfo).port, target);
+    const proxy = new StallProxy(server, (server.address() as net.AddressInfo).port, target);
+    made.push(proxy);
     return proxy;
   }
 
