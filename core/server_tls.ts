@@ -112,7 +112,16 @@ export class ServerTls {
    * any reopening in progress (see Reopenings).
    */
   private reopen(port: number): void {
-    void this.reopenings.run(async () => {
+    // A failure is logged by relisten(); the listeners stay closed, as Redis's do.
+    this.relisten(port).catch(() => {});
+  }
+
+  /**
+   * Closes the listeners and opens new ones on `port` (0: none), after any reopening in progress;
+   * rejects with a ConfigError (and logs why) when the port cannot be bound.
+   */
+  private relisten(port: number): Promise<void> {
+    return this.reopenings.run(async () => {
       // Stops accepting at once; clients of the old listeners stay connected.
       void this.close();
       if (port === 0) return;
@@ -120,6 +129,7 @@ export class ServerTls {
         await listenAgain(() => this.open(port));
       } catch (e) {
         this.server.log("warning", `Failed listening on port ${port} (TLS): ${e}`);
+        throw new ConfigError(LISTEN_FAILED);
       }
     });
   }
@@ -152,16 +162,7 @@ export class ServerTls {
     if (port === this.bound) return undefined;
     // From the files as they are now (Redis would keep a context built before, if any).
     if (port !== 0) this.configure();
-    return this.reopenings.run(async () => {
-      void this.close();
-      if (port === 0) return;
-      try {
-        await listenAgain(() => this.open(port));
-      } catch (e) {
-        this.server.log("warning", `Failed listening on port ${port} (TLS): ${e}`);
-        throw new ConfigError(LISTEN_FAILED);
-      }
-    });
+    return this.relisten(port);
   }
 
   /**
