@@ -6,50 +6,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Redis } from "ioredis";
-import { startServer } from "./helpers.ts";
-import { startRedis } from "./redis_compare.ts";
 import { missing } from "./redis_tools.ts";
-import { groups } from "../plugins/groups/mod.ts";
-import { replication } from "../replication/mod.ts";
+import { type CommandInfo, flattenCommands, onBoth } from "./command_compare.ts";
 import { KEY_ACCESS } from "../core/acl/key_access.ts";
-
-type Info = [
-  string,
-  number,
-  string[],
-  number,
-  number,
-  number,
-  string[],
-  unknown,
-  unknown[][],
-  Info[],
-];
-
-function flatten(list: Info[], out = new Map<string, Info>()): Map<string, Info> {
-  for (const e of list) {
-    if (!e) continue;
-    out.set(e[0], e);
-    if (e[9]) flatten(e[9], out);
-  }
-  return out;
-}
-
-async function both<T>(fn: (c: Redis) => Promise<T>): Promise<[T, T]> {
-  const redis = await startRedis();
-  const ours = await startServer({ plugins: [replication(), groups()] });
-  const a = new Redis(redis.port, "127.0.0.1");
-  const b = new Redis(ours.port, "127.0.0.1");
-  try {
-    return [await fn(a), await fn(b)];
-  } finally {
-    a.disconnect();
-    b.disconnect();
-    redis.stop();
-    await ours.close();
-  }
-}
 
 /** What a key spec's flags ask of ACL key patterns: R for ACCESS, W for INSERT/DELETE/UPDATE. */
 function need(flags: string[]): string {
@@ -61,7 +20,9 @@ function need(flags: string[]): string {
 test("COMMAND INFO lists Redis's ACL categories for every command", {
   skip: missing("redis-server"),
 }, async () => {
-  const [want, got] = await both(async (c) => flatten((await c.call("COMMAND")) as Info[]));
+  const [want, got] = await onBoth(async (c) =>
+    flattenCommands((await c.call("COMMAND")) as CommandInfo[])
+  );
   let compared = 0;
   for (const [name, info] of want) {
     const mine = got.get(name);
@@ -78,7 +39,9 @@ test("COMMAND INFO lists Redis's ACL categories for every command", {
 test("the key access table agrees with Redis's key specs", {
   skip: missing("redis-server"),
 }, async () => {
-  const [want] = await both(async (c) => flatten((await c.call("COMMAND")) as Info[]));
+  const [want] = await onBoth(async (c) =>
+    flattenCommands((await c.call("COMMAND")) as CommandInfo[])
+  );
   let compared = 0;
   for (const [name, info] of want) {
     const specs = (info[8] as unknown[][]).map((s) => {
@@ -104,16 +67,17 @@ test("the key access table agrees with Redis's key specs", {
 test("ACL CAT lists the same categories, and the same commands in each", {
   skip: missing("redis-server"),
 }, async () => {
-  const [want, got] = await both(async (c) => {
+  const [want, got] = await onBoth(async (c) => {
     const cats = (await c.call("ACL", "CAT")) as string[];
-    const names = flatten((await c.call("COMMAND")) as Info[]);
+    const names = flattenCommands((await c.call("COMMAND")) as CommandInfo[]);
     const each: Record<string, string[]> = {};
     for (const cat of cats) each[cat] = ((await c.call("ACL", "CAT", cat)) as string[]).sort();
     return { cats, names, each };
   });
   assert.deepEqual(got.cats, want.cats);
   for (const cat of want.cats) {
-    const shared = (list: string[], other: Map<string, Info>) => list.filter((n) => other.has(n));
+    const shared = (list: string[], other: Map<string, CommandInfo>) =>
+      list.filter((n) => other.has(n));
     assert.deepEqual(
       shared(got.each[cat]!, want.names),
       shared(want.each[cat]!, got.names),

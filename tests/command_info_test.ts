@@ -10,10 +10,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { RawConn, startServer } from "./helpers.ts";
 import { compareWithRedis, pipeline, script, startRedis } from "./redis_compare.ts";
 import { missing } from "./redis_tools.ts";
+import { type CommandInfo, flattenCommands, onBoth } from "./command_compare.ts";
 import { groups } from "../plugins/groups/mod.ts";
 import { replication } from "../replication/mod.ts";
 import { createServer, definePlugin } from "../mod.ts";
@@ -53,32 +54,6 @@ function deliberate(name: string, table: Record<string, string>): boolean {
   );
 }
 
-type Info = [string, number, string[], number, number, number, string[], string[], unknown, Info[]];
-
-function flatten(list: Info[], out = new Map<string, Info>()): Map<string, Info> {
-  for (const e of list) {
-    if (!e) continue;
-    out.set(e[0], e);
-    if (Array.isArray(e[9])) flatten(e[9], out);
-  }
-  return out;
-}
-
-async function both<T>(fn: (c: Redis) => Promise<T>): Promise<[T, T]> {
-  const redis = await startRedis();
-  const ours = await startServer({ plugins: [replication(), groups()] });
-  const a = new Redis(redis.port, "127.0.0.1");
-  const b = new Redis(ours.port, "127.0.0.1");
-  try {
-    return [await fn(a), await fn(b)];
-  } finally {
-    a.disconnect();
-    b.disconnect();
-    redis.stop();
-    await ours.close();
-  }
-}
-
 const FIELDS = [
   "name",
   "arity",
@@ -94,7 +69,9 @@ const FIELDS = [
 test("COMMAND INFO agrees with redis-server, field by field, for every command both have", {
   skip: missing("redis-server"),
 }, async () => {
-  const [want, got] = await both(async (c) => flatten((await c.call("COMMAND")) as Info[]));
+  const [want, got] = await onBoth(async (c) =>
+    flattenCommands((await c.call("COMMAND")) as CommandInfo[])
+  );
   let compared = 0;
   for (const [name, info] of want) {
     const mine = got.get(name);
@@ -106,7 +83,7 @@ test("COMMAND INFO agrees with redis-server, field by field, for every command b
       assert.deepEqual(mine[i], info[i], `${FIELDS[i]} of ${name}`);
     }
     // In Redis's hash table order, which changes from run to run.
-    const subs = (e: Info) => (Array.isArray(e[9]) ? e[9].map((s) => s[0]).sort() : []);
+    const subs = (e: CommandInfo) => (Array.isArray(e[9]) ? e[9].map((s) => s[0]).sort() : []);
     assert.deepEqual(
       subs(mine).filter((s) => !deliberate(s, OURS_ONLY)),
       subs(info),
@@ -131,8 +108,8 @@ test("COMMAND INFO replies the same bytes as redis-server in RESP3", {
 }, async () => {
   // Containers are left out: Redis lists subcommands in its hash table's order, which changes
   // from run to run; each subcommand is compared on its own (COMMAND INFO object|encoding).
-  const [names] = await both(async (c) =>
-    [...flatten((await c.call("COMMAND")) as Info[]).values()]
+  const [names] = await onBoth(async (c) =>
+    [...flattenCommands((await c.call("COMMAND")) as CommandInfo[]).values()]
       .filter((e) => !Array.isArray(e[9]) || e[9].length === 0).map((e) => e[0])
   );
   const shared = names.filter((n) => !deliberate(n, REDIS_ONLY));
@@ -191,7 +168,7 @@ test("COMMAND DOCS gives Redis's summary, since, group, complexity, notes and ke
     return out;
   };
   type Doc = { head: unknown[]; keys: number[] };
-  const [want, got] = await both(async (c) => {
+  const [want, got] = await onBoth(async (c) => {
     const out = new Map<string, Doc>();
     const walk = (docs: Map<string, unknown>) => {
       for (const [name, doc] of docs) {
@@ -258,7 +235,7 @@ test("COMMAND DOCS argument trees have Redis's shape", {
       }
       return out;
     });
-  const [want, got] = await both(async (c) => {
+  const [want, got] = await onBoth(async (c) => {
     const out = new Map<string, unknown>();
     const walk = (docs: unknown[]) => {
       for (let i = 0; i < docs.length; i += 2) {
@@ -318,9 +295,9 @@ test("GETKEYSANDFLAGS answers as redis-server for made-up calls of every command
 }, async () => {
   // Calls of every length from the arity to a few more, of three kinds of arguments: all names,
   // small numbers (key counts that fit or not), and STORE keywords between numbers.
-  const [infos] = await both(async (
+  const [infos] = await onBoth(async (
     c,
-  ) => [...flatten((await c.call("COMMAND")) as Info[]).values()]);
+  ) => [...flattenCommands((await c.call("COMMAND")) as CommandInfo[]).values()]);
   const cases: string[][] = [["HELLO", "3"]];
   for (const [name, arity, , , , , , , specs] of infos) {
     if ((specs as unknown[]).length === 0 || deliberate(name, REDIS_ONLY)) continue;
@@ -348,15 +325,15 @@ test("GETKEYSANDFLAGS answers as redis-server for made-up calls of every command
 test("COMMAND COUNT and LIST count and list what COMMAND shows, filtered as Redis does", {
   skip: missing("redis-server"),
 }, async () => {
-  const [want, got] = await both(async (c) => {
-    const all = (await c.call("COMMAND")) as Info[];
+  const [want, got] = await onBoth(async (c) => {
+    const all = (await c.call("COMMAND")) as CommandInfo[];
     const filter = async (...a: string[]) =>
       ((await c.call("COMMAND", "LIST", "FILTERBY", ...a)) as string[]).sort();
     return {
       all,
       count: await c.call("COMMAND", "COUNT"),
       list: ((await c.call("COMMAND", "LIST")) as string[]).sort(),
-      names: [...flatten(all).keys()].sort(),
+      names: [...flattenCommands(all).keys()].sort(),
       string: await filter("ACLCAT", "string"),
       dangerous: await filter("ACLCAT", "dangerous"),
       pattern: await filter("PATTERN", "*s?t*"),

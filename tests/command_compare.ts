@@ -1,0 +1,58 @@
+/**
+ * COMMAND side by side with a real redis-server 7.0: the tests of command metadata
+ * (command_info_test, acl_categories_test) ask both servers the same and compare.
+ */
+import { Redis } from "ioredis";
+import { startServer } from "./helpers.ts";
+import { startRedis } from "./redis_compare.ts";
+import { groups } from "../plugins/groups/mod.ts";
+import { replication } from "../replication/mod.ts";
+
+/**
+ * One command of a `COMMAND` / `COMMAND INFO` reply: name, arity, flags, first, last, step, ACL
+ * categories, tips, key specs, subcommands.
+ */
+export type CommandInfo = [
+  string,
+  number,
+  string[],
+  number,
+  number,
+  number,
+  string[],
+  string[],
+  unknown[][],
+  CommandInfo[],
+];
+
+/** Every command of a `COMMAND` reply by name, subcommands (`client|list`) included. */
+export function flattenCommands(
+  list: CommandInfo[],
+  out = new Map<string, CommandInfo>(),
+): Map<string, CommandInfo> {
+  for (const e of list) {
+    if (!e) continue;
+    out.set(e[0], e);
+    if (Array.isArray(e[9])) flattenCommands(e[9], out);
+  }
+  return out;
+}
+
+/**
+ * Runs `fn` with a client of a fresh redis-server, then with one of a fresh redeno (with the
+ * replication and groups plugins); returns both answers, Redis's first.
+ */
+export async function onBoth<T>(fn: (c: Redis) => Promise<T>): Promise<[T, T]> {
+  const redis = await startRedis();
+  const ours = await startServer({ plugins: [replication(), groups()] });
+  const a = new Redis(redis.port, "127.0.0.1");
+  const b = new Redis(ours.port, "127.0.0.1");
+  try {
+    return [await fn(a), await fn(b)];
+  } finally {
+    a.disconnect();
+    b.disconnect();
+    redis.stop();
+    await ours.close();
+  }
+}
