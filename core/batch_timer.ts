@@ -36,7 +36,12 @@ export class BatchTimer {
   private sampledUsec = 0;
   private sampledCalls = 0;
 
-  /** Starts a batch at wall time `nowMs`. */
+  /** True when the next batch reads the clock at its end: its start must be a fresh reading. */
+  get sampling(): boolean {
+    return this.batches % SAMPLE_EVERY === 0;
+  }
+
+  /** Starts a batch at wall time `nowMs` (only needed when {@linkcode sampling}). */
   begin(nowMs: number): void {
     this.start = nowMs;
     this.timedUsec = 0;

@@ -252,7 +252,7 @@ export class Client {
   onData(chunk: Uint8Array): void {
     if (this.flags & CF.closed) return;
     const server = this.server;
-    server.tick();
+    server.tick(true);
     this.lastInteraction = server.time;
     server.stats.netInput += chunk.length;
     server.stats.reads++;

@@ -13,7 +13,7 @@ import { LatencyMonitor, recordLatency } from "./latency.ts";
 import { ClientPause } from "./pause.ts";
 import { Transactions } from "./transactions.ts";
 import { CF, type Client } from "./client.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock, TurnClock } from "./clock.ts";
 import { type Command, type CommandSpec, F } from "./command.ts";
 import { Config } from "./config.ts";
 import { CommandRegistry } from "./registry.ts";
@@ -239,6 +239,7 @@ export class Server implements KeyspaceHost {
   private readonly jobs = new WriteJobs(this);
   private callDepth = 0;
   private readonly batch = new BatchTimer();
+  private readonly turnClock = new TurnClock();
   private sealed = false;
   private loaded = false;
   private local: LocalSession | undefined;
@@ -410,16 +411,21 @@ export class Server implements KeyspaceHost {
   /**
    * Reads the clock for the commands about to run (one batch of input, a timer, a wake-up).
    * Commands of one batch see one instant, as commands of one Redis event-loop iteration do.
+   *
+   * @param reuse the batch is input read from a socket: the reading of this event-loop turn will
+   *   do (see TurnClock in core/clock.ts)
    */
-  tick(): void {
+  tick(reuse = false): void {
     if (this.callDepth !== 0) return;
-    const now = this.clock.now();
+    const sampling = this.batch.sampling;
+    const system = this.clock === systemClock;
+    const now = system ? this.turnClock.read(reuse && !sampling) : this.clock.now();
     if (now !== this.time) {
       this.time = now;
       this.updateStamps();
     }
-    // The batch is timed with the wall clock, already read above for the system clock.
-    this.batch.begin(this.clock === systemClock ? now : Date.now());
+    // A sampled batch is timed with the wall clock, read fresh above for the system clock.
+    this.batch.begin(!sampling ? 0 : system ? now : Date.now());
     this.memoryGateSwitch?.update();
   }
 
@@ -590,6 +596,7 @@ export class Server implements KeyspaceHost {
       cmd.stats.usec += usec;
       if (this.latency.tracking) recordLatency(cmd, usec);
       if (usec >= 1000) {
+        this.turnClock.stale();
         this.latency.addIfNeeded(
           (cmd.bits & F.fast) !== 0 ? "fast-command" : "command",
           usec / 1000,
