@@ -18,8 +18,8 @@
  *   alone costs (no bar; it is included in every row's whole-load figure)
  *
  * Each row is loaded in two halves: the table gives the growth per item over the whole load (read
- * as the load ends, and again after three quiet seconds, once the command line's idle collection
- * has run) and over the second half alone (what one more item costs once the runtime's one-time growth, such
+ * as the load ends, and again after eight quiet seconds, once the command line's idle collections
+ * have run: the heap's at 1 s, the young generation's at 6 s) and over the second half alone (what one more item costs once the runtime's one-time growth, such
  * as a young generation grown to its maximum, is paid). Per row the first key's `MEMORY USAGE`
  * per item and its `OBJECT ENCODING` are shown too: the estimate redeno's eviction will rely on,
  * beside the measured growth.
@@ -218,7 +218,8 @@ function integerReply(text: string): number {
 }
 
 /**
- * Loads a row in two halves, reading RSS before, between and after: the whole growth per item
+ * Loads a row in two halves, reading RSS before (once the started server is quiet), between and
+ * after: the whole growth per item
  * includes what the first burst of work costs a runtime once (a young generation grown to its
  * maximum, compiled code, buffers), the second half's growth per item is what each further item
  * costs.
@@ -227,6 +228,9 @@ async function measure(server: ServerProc, row: Row): Promise<Measured> {
   try {
     const batch = row.commands === row.items ? 10_000 : 500;
     const half = Math.floor(row.commands / 2);
+    // The baseline is the started server settled as the end is: its start-up garbage collected
+    // and its young generation given back, so that neither counts as the load's.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     const anonBefore = anonBytes(server.pid);
     const first = await pipeLoad(server, { commands: half, render: row.render, batch });
     const second = await pipeLoad(server, {
@@ -255,8 +259,11 @@ async function measure(server: ServerProc, row: Row): Promise<Measured> {
   }
 }
 
-/** Quiet time before the settled reading (the command line collects its heap after 1 s). */
-const SETTLE_MS = 3000;
+/**
+ * Quiet time before the settled reading: the command line collects its heap after 1 s of quiet,
+ * and gives the young generation back after 6 s (core/memory/idle_gc.ts).
+ */
+const SETTLE_MS = 8000;
 
 /** A measurement's three figures, as the table shows them. */
 function figures(m: Measured): string {

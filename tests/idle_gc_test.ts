@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import * as net from "node:net";
-import { getHeapStatistics } from "node:v8";
+import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
 import { createServer } from "../mod.ts";
 import { startIdleGc } from "../core/memory/idle_gc.ts";
 import { releaseMemory } from "../core/memory/release.ts";
@@ -110,4 +110,27 @@ test("releaseMemory (MEMORY PURGE) collects, and on Deno on glibc trims the C al
   const s = createServer();
   assert.equal((s.dispatch(["MEMORY", "PURGE"]) as { value: string }).value, "OK");
   void s.close();
+});
+
+test("a longer quiet spell gives the young generation back once V8 sees the allocation stop", async () => {
+  const youngBytes = () =>
+    getHeapSpaceStatistics().find((s) => s.space_name === "new_space")!.physical_space_size;
+  const s = createServer();
+  const gc = startIdleGc(s);
+  // Small values that stay: their survival makes V8 grow the young generation to its cap.
+  for (let i = 0; i < 300_000; i++) s.dispatch(["SET", `young:${i}`, `v${i}`]);
+  const grown = youngBytes();
+  assert.ok(grown > 4 * 1024 * 1024, `the load grew the young generation (${grown} bytes)`);
+  const before = gc.collections;
+  for (let i = 0; i < 9 && youngBytes() > 2 * 1024 * 1024; i++) {
+    await sleep(1000);
+    s.cron();
+  }
+  assert.ok(
+    youngBytes() <= 2 * 1024 * 1024,
+    `young generation ${youngBytes()} bytes after the quiet`,
+  );
+  assert.ok(gc.collections > before);
+  assert.equal(s.dispatch(["GET", "young:299999"]), "v299999");
+  await s.close();
 });
