@@ -38,6 +38,7 @@ const REDIS_ONLY: Record<string, string> = {};
 const OURS_ONLY: Record<string, string> = {
   "client|setinfo": "Redis 7.2's CLIENT SETINFO, which clients send on connect",
   "client|no-touch": "Redis 7.2's CLIENT NO-TOUCH",
+  waitaof: "Redis 7.2's WAITAOF (tests/waitaof_test.ts)",
   "group.": "the groups plugin's commands (GROUP.JOIN...)",
   ...Object.fromEntries(
     [
