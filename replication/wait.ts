@@ -135,7 +135,7 @@ export class Waits {
   readonly command: CommandSpec = {
     name: "wait",
     arity: 3,
-    flags: ["noscript"],
+    flags: ["blocking"],
     acl: ["connection"],
     docs: {
       summary:

@@ -40,13 +40,28 @@ export function flattenCommands(
 }
 
 /**
- * Commands whose metadata follows Redis 7.2/7.4 on purpose where it differs from 7.0.15's (arity,
- * summary, history, arguments), and why. command_info_test leaves these out of its comparison
- * with 7.0.15; command_info_74_test compares them with the 7.4.1 reference instead.
+ * Commands whose `COMMAND INFO` (arity, flags, ACL categories) follows Redis 7.2/7.4 on purpose
+ * where it differs from 7.0.15's, and why. The tests comparing with 7.0.15 leave these out;
+ * command_info_74_test compares them with the 7.4.1 reference instead.
  */
 export const FOLLOWS_74: Record<string, string> = {
-  zrank: "Redis 7.2's WITHSCORE (arity -3, history, arguments) and 7.4.1's summary",
-  zrevrank: "Redis 7.2's WITHSCORE (arity -3, history, arguments) and 7.4.1's summary",
+  zrank: "Redis 7.2's WITHSCORE: arity -3",
+  zrevrank: "Redis 7.2's WITHSCORE: arity -3",
+  ...Object.fromEntries(
+    ["blpop", "brpop", "brpoplpush", "blmove", "bzpopmin", "bzpopmax", "wait"].map((n) => [
+      n,
+      "Redis 7.2 runs blocking commands in scripts as in MULTI: no `noscript` flag (WAIT: `blocking`)",
+    ]),
+  ),
+};
+
+/**
+ * Commands whose `COMMAND DOCS` (summary, history, arguments) follows Redis 7.2/7.4, and why;
+ * compared with the 7.4.1 reference instead of 7.0.15, as FOLLOWS_74.
+ */
+export const DOCS_FOLLOW_74: Record<string, string> = {
+  zrank: "Redis 7.2's WITHSCORE (history, arguments) and 7.4.1's summary",
+  zrevrank: "Redis 7.2's WITHSCORE (history, arguments) and 7.4.1's summary",
 };
 
 /**
