@@ -62,6 +62,7 @@ export const FOLLOWS_74: Record<string, string> = {
 export const DOCS_FOLLOW_74: Record<string, string> = {
   zrank: "Redis 7.2's WITHSCORE (history, arguments) and 7.4.1's summary",
   zrevrank: "Redis 7.2's WITHSCORE (history, arguments) and 7.4.1's summary",
+  quit: "deprecated by Redis 7.2 (just closing the connection), with 7.4.1's summary",
 };
 
 /**
