@@ -67,7 +67,14 @@ export class ReplState {
   constructor(private readonly server: Server) {
     this.aof = aofOf(server);
     this.aof.file.replOffset = () => this.offset;
-    server.on("propagate", this.onPropagate);
+    // Without a backlog the stream is not encoded, but while the AOF is on each effect it logs
+    // still counts one (see the module doc); no hook of ours runs on writes otherwise.
+    this.aof.onFeed = () => {
+      if (this.backlog !== undefined || this.server.masterHost !== undefined) return;
+      this.offset += 1;
+      const c = this.server.current;
+      if (c !== undefined) this.woff.set(c, this.offset);
+    };
   }
 
   /** Creates the backlog (first replica, or a replica's first sync); starts encoding writes. */
@@ -75,6 +82,7 @@ export class ReplState {
     this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.offset + 1);
     if (!this.listening) {
       this.listening = true;
+      this.server.on("propagate", this.onPropagate);
       this.server.on("beforeReplies", this.beforeReplies);
     }
   }
@@ -85,6 +93,7 @@ export class ReplState {
     this.backlog = undefined;
     if (this.listening) {
       this.listening = false;
+      this.server.hooks.off("propagate", this.onPropagate);
       this.server.hooks.off("beforeReplies", this.beforeReplies);
     }
   }
@@ -111,9 +120,7 @@ export class ReplState {
   private readonly onPropagate = (db: number, argv: string[]): void => {
     // A replica proxies its master's stream instead (see feedRaw).
     if (this.server.masterHost !== undefined) return;
-    if (this.backlog !== undefined) this.append(db, argv);
-    else if (this.aof.state !== "off") this.offset += 1;
-    else return;
+    this.append(db, argv);
     const c = this.server.current;
     if (c !== undefined) this.woff.set(c, this.offset);
   };

@@ -210,3 +210,53 @@ test("a 7.0.15 replica sends no FACK: WAIT counts it, WAITAOF does not", {
     await m.s.close();
   }
 });
+
+/** `master_repl_offset` of INFO replication on `port`. */
+async function replOffset(port: number): Promise<number> {
+  const c = client(port);
+  try {
+    return Number(/master_repl_offset:(\d+)/.exec(await c.info("replication"))![1]);
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** Two writes and a script of two writes (MULTI, SET, SET, EXEC), then the offset. */
+async function offsetAfterWrites(port: number): Promise<number> {
+  const c = client(port);
+  try {
+    await c.set("a", "1");
+    await c.set("b", "1");
+    await c.call("EVAL", "redis.call('set', 'x', 1) redis.call('set', 'y', 1)", "0");
+  } finally {
+    c.disconnect();
+  }
+  return await replOffset(port);
+}
+
+test("without replicas, the offset counts one per write effect while the AOF is on", async () => {
+  const a = tempDir();
+  const on = await redeno({ dir: a.dir, appendonly: "yes" });
+  const off = await redeno();
+  try {
+    assert.equal(await offsetAfterWrites(on.port), 6);
+    // With neither a backlog nor an AOF, nothing counts.
+    assert.equal(await offsetAfterWrites(off.port), 0);
+  } finally {
+    await on.s.close();
+    await off.s.close();
+    a.done();
+  }
+});
+
+test("the same offsets on the 7.4.1 reference", { skip: NO_REF }, async () => {
+  const on = await startReference(["--appendonly", "yes"]);
+  const off = await startReference();
+  try {
+    assert.equal(await offsetAfterWrites(on.port), 6);
+    assert.equal(await offsetAfterWrites(off.port), 0);
+  } finally {
+    on.stop();
+    off.stop();
+  }
+});

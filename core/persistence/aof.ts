@@ -81,6 +81,8 @@ export class Aof {
   fsyncedReploff = -1;
   /** Called when `fsyncedReploff` moves (WAITAOF waiters). */
   onFsynced: () => void = () => {};
+  /** Called for each effect fed to the AOF (the replication offset counts them without a backlog). */
+  onFeed: () => void = () => {};
   private started = false;
   private timestamps: boolean;
   private lastTimestamp = 0;
@@ -157,6 +159,7 @@ export class Aof {
 
   /** Appends one effect to the buffer (feedAppendOnlyFile). */
   private readonly feed = (db: number, argv: string[]): void => {
+    this.onFeed();
     // Waiting for a rewrite that has not started: the snapshot it takes will hold this write.
     if (this.state === "wait-rewrite" && this.job === undefined) return;
     const buf = this.file.buf;
