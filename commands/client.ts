@@ -238,33 +238,37 @@ export const clientCommand: CommandSpec = {
     list,
     kill,
     ...clientPauseCommands,
-    sub(
-      "setinfo",
-      4,
-      "Sets information specific to the client or connection.",
-      "7.2.0",
-      "LIB-NAME libname | LIB-VER libver",
-      (c, argv) => {
-        const attr = argv[2]!.toUpperCase();
-        const v = argv[3]!;
-        if (attr !== "LIB-NAME" && attr !== "LIB-VER") {
-          return fail(`ERR Unrecognized option '${argv[2]}'`);
-        }
-        for (let i = 0; i < v.length; i++) {
-          const ch = v.charCodeAt(i);
-          if (ch < 33 || ch > 126) {
-            return fail(
-              `ERR ${
-                attr === "LIB-NAME" ? "lib-name" : "lib-ver"
-              } cannot contain spaces, newlines or special characters.`,
-            );
+    {
+      // Redis sends it to every node of a cluster (tips), as clients do on connect.
+      ...sub(
+        "setinfo",
+        4,
+        "Sets information specific to the client or connection.",
+        "7.2.0",
+        "<LIB-NAME libname | LIB-VER libver>",
+        (c, argv) => {
+          const attr = argv[2]!.toUpperCase();
+          const v = argv[3]!;
+          if (attr !== "LIB-NAME" && attr !== "LIB-VER") {
+            return fail(`ERR Unrecognized option '${argv[2]}'`);
           }
-        }
-        if (attr === "LIB-NAME") c.libName = v;
-        else c.libVer = v;
-        return R.ok;
-      },
-    ),
+          for (let i = 0; i < v.length; i++) {
+            const ch = v.charCodeAt(i);
+            if (ch < 33 || ch > 126) {
+              return fail(
+                `ERR ${
+                  attr === "LIB-NAME" ? "lib-name" : "lib-ver"
+                } cannot contain spaces, newlines or special characters.`,
+              );
+            }
+          }
+          if (attr === "LIB-NAME") c.libName = v;
+          else c.libVer = v;
+          return R.ok;
+        },
+      ),
+      tips: ["request_policy:all_nodes", "response_policy:all_succeeded"],
+    },
     sub(
       "no-evict",
       3,
@@ -285,7 +289,7 @@ export const clientCommand: CommandSpec = {
       3,
       "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
       "7.2.0",
-      "ON | OFF",
+      "<ON | OFF>",
       (c, argv) => {
         const v = argv[2]!.toUpperCase();
         if (v === "ON") c.flags |= CF.noTouch;

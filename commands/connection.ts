@@ -73,10 +73,12 @@ export const quitCommand: CommandSpec = {
   arity: -1,
   flags: ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"],
   docs: {
-    summary: "Close the connection",
+    // Redis 7.2 deprecates it (clients just close the connection), with 7.4.1's summary.
+    summary: "Closes the connection.",
     since: "1.0.0",
     group: "connection",
     complexity: "O(1)",
+    notes: { deprecated: ["7.2.0", "just closing the connection"] },
   },
   execute(client) {
     client.flags |= CF.closeAfterReply;

@@ -6,12 +6,12 @@
  * @module
  */
 
-import { formatDouble } from "../core/bytes.ts";
+import { formatDouble, formatDouble72 } from "../core/bytes.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { globMatch } from "../core/glob.ts";
 import { N } from "../core/notify.ts";
-import { DoubleReply, E, fail, type Reply } from "../core/resp/reply.ts";
+import { DoubleReply, E, fail, R, type Reply } from "../core/resp/reply.ts";
 import {
   ZADD_GT,
   ZADD_INCR,
@@ -235,30 +235,42 @@ export const zmscoreCommand: CommandSpec = {
 function rankSpec(name: string, reverse: boolean): CommandSpec {
   return {
     name,
-    arity: 3,
+    arity: -3,
     flags: ["readonly", "fast"],
     keys: ONE_KEY,
     docs: {
+      // Redis 7.2's WITHSCORE, with 7.4.1's summaries and history.
       summary: reverse
-        ? "Determine the index of a member in a sorted set, with scores ordered from high to low"
-        : "Determine the index of a member in a sorted set",
+        ? "Returns the index of a member in a sorted set ordered by descending scores."
+        : "Returns the index of a member in a sorted set ordered by ascending scores.",
       since: "2.0.0",
       group: "sorted-set",
       complexity: "O(log(N))",
-      args: "key member",
+      args: "key member [WITHSCORE]",
+      notes: { history: [["7.2.0", "Added the optional `WITHSCORE` argument."]] },
     },
     execute(client, argv) {
+      // The option is checked before the key, as in Redis: a bad one is a syntax error even for
+      // a missing key or one of another type.
+      if (argv.length > 4) return fail(E.wrongArgs(name));
+      const withScore = argv.length === 4;
+      if (withScore && argv[3]!.toUpperCase() !== "WITHSCORE") return fail(E.syntax);
+      // Without the member, Redis answers a null array to WITHSCORE and a null bulk otherwise.
+      const none = withScore ? R.nullArray : null;
       const z = getZset(client, argv[1]!);
-      if (z === undefined) return null;
+      if (z === undefined) return none;
       const r = z.rank(argv[2]!, reverse);
-      return r < 0 ? null : r;
+      if (r < 0) return none;
+      // Redis 7.2 formats this double its new way (shortest digits), unlike ZSCORE here.
+      const score = z.score(argv[2]!)!;
+      return withScore ? [r, new DoubleReply(score, formatDouble72(score))] : r;
     },
   };
 }
 
-/** ZRANK key member */
+/** ZRANK key member [WITHSCORE] */
 export const zrankCommand: CommandSpec = rankSpec("zrank", false);
-/** ZREVRANK key member */
+/** ZREVRANK key member [WITHSCORE] */
 export const zrevrankCommand: CommandSpec = rankSpec("zrevrank", true);
 
 /** ZSCAN key cursor [MATCH pattern] [COUNT count] */

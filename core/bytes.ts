@@ -310,6 +310,43 @@ export function formatDouble(x: number): string {
   return (neg ? "-" : "") + trimZeros(body);
 }
 
+/**
+ * `x` as Redis 7.2+ replies a double (its `d2string`): an integral value within ±2^62 as an
+ * integer, otherwise the shortest digits that read back as `x`, in plain notation when short
+ * enough and as `1.25e-5` / `3e+20` otherwise. Redis 7.0 used `%.17g` ({@linkcode formatDouble}).
+ *
+ * @param x the double
+ * @returns its text
+ */
+export function formatDouble72(x: number): string {
+  if (Number.isNaN(x)) return "nan";
+  if (x === Infinity) return "inf";
+  if (x === -Infinity) return "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
+  if (Number.isInteger(x) && Math.abs(x) <= 2 ** 62) return BigInt(x).toString();
+  // toExponential() without an argument gives the shortest digits that round-trip.
+  const t = Math.abs(x).toExponential();
+  const e = t.indexOf("e");
+  const digits = t.slice(0, e).replace(".", "");
+  const n = digits.length;
+  const point = Number(t.slice(e + 1)); // exponent of the first digit
+  const k = point - n + 1; // exponent of the last digit
+  const sign = x < 0 ? "-" : "";
+  const mag = Math.abs(point);
+  // The thresholds of Redis's fpconv: plain integers up to 7 trailing zeros past the digits,
+  // plain fractions down to 7 places (or with a small integer part).
+  if (k >= 0 && mag < n + 7) return sign + digits + "0".repeat(k);
+  if (k < 0 && (k > -7 || mag < 4)) {
+    const whole = n + k;
+    return sign +
+      (whole <= 0
+        ? `0.${"0".repeat(-whole)}${digits}`
+        : `${digits.slice(0, whole)}.${digits.slice(whole)}`);
+  }
+  const mantissa = n > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+  return `${sign}${mantissa}e${point < 0 ? "-" : "+"}${mag}`;
+}
+
 /** `n` random lowercase hex digits (run ids, replication ids). */
 export function randomHex(n: number): string {
   const bytes = new Uint8Array(Math.ceil(n / 2));

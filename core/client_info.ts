@@ -36,7 +36,8 @@ function frameLength(argv: string[]): number {
 }
 
 /**
- * One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields in Redis's order. `running` is the
+ * One CLIENT LIST / CLIENT INFO line, with Redis 7.4's fields in its order (7.0's, and
+ * `watch`, the number of keys watched, after `multi`; 7.2's `lib-name`/`lib-ver` last). `running` is the
  * command the client is executing now. How the buffer fields are measured here:
  * - `qbuf`: input received and not yet run; the running command's frame counts until it
  *   completes, as in Redis;
@@ -62,7 +63,9 @@ export function clientInfoLine(c: Client, running?: string[]): string {
     `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} ` +
     `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flagLetters(c)} ` +
     `db=${c.dbIndex} sub=${c.subscriptions} psub=${c.patterns} ssub=${c.shardSubscriptions} ` +
-    `multi=${c.multiCount} qbuf=${unparsed + (running ? frameLength(running) : 0)} ` +
+    `multi=${c.multiCount} watch=${c.server.transactions.watchedCount(c)} qbuf=${
+      unparsed + (running ? frameLength(running) : 0)
+    } ` +
     `qbuf-free=${Math.max(0, mem.query - c.parser.pending)} argv-mem=${argvMem} ` +
     `multi-mem=${multiMem} ` +
     `rbs=${c.out.buf.length} rbp=${c.out.recentPeak} obl=${c.out.length} oll=0 ` +

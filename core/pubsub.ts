@@ -217,9 +217,29 @@ export class PubSub {
     return n;
   }
 
-  /** Sends a message; the client's output limits (core/output_limits.ts) apply as it goes out. */
+  /**
+   * Sends a message; the client's output limits (core/output_limits.ts) apply as it goes out.
+   * A message for the client whose command is running (PUBLISH to itself, its own keyspace
+   * events, in MULTI or a script too) follows that command's reply, as in Redis 7.2.
+   */
   private deliver(client: Client, items: Reply[]): void {
-    client.push(items);
+    if (client === this.server.caller) this.deferred.push([client, items]);
+    else client.push(items);
+  }
+
+  /** Messages held for the reply of the running command (see deliver). */
+  private deferred: Array<[Client, Reply[]]> = [];
+
+  /** True when messages wait for the running command's reply. */
+  get hasDeferred(): boolean {
+    return this.deferred.length !== 0;
+  }
+
+  /** Sends the messages held for the reply of the command that just ended. */
+  flushDeferred(): void {
+    const held = this.deferred;
+    this.deferred = [];
+    for (const [client, items] of held) client.push(items);
   }
 
   private keyspaceEvent(db: Database, type: number, event: string, key: string): void {

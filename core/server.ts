@@ -179,6 +179,8 @@ export class Server implements KeyspaceHost {
   masterHost: string | undefined;
   /** The client currently executing a command (undefined between commands). */
   current: Client | undefined;
+  /** The client whose top-level command (sent on its connection) is running. */
+  caller: Client | undefined;
   /** The argv of the command executing now (a command that blocks keeps it for the slow log). */
   runningArgv: string[] | undefined;
   /** The slow log, newest entry first. */
@@ -470,6 +472,8 @@ export class Server implements KeyspaceHost {
   /** Runs one command from `client`: resolve, gates, execute, reply, propagate. */
   call(client: Client, argv: string[]): void {
     if (client.replyMode === 2) client.replyMode = 3;
+    const top = this.callDepth === 0;
+    if (top) this.caller = client;
     const cmd = this.resolve(argv);
     let reply: Reply | undefined;
     if (typeof cmd === "string") {
@@ -488,8 +492,13 @@ export class Server implements KeyspaceHost {
       if (reply === undefined) reply = this.execute(client, cmd, argv);
     }
     client.reply(reply);
-    // Invalidations of keys the command changed for its own client go after its reply.
+    // Invalidations of keys the command changed for its own client go after its reply, then
+    // the pub/sub messages it published to itself.
     if (this.tracking.hasPending && this.callDepth === 0) this.tracking.flushPending();
+    if (top) {
+      this.caller = undefined;
+      if (this.pubsub.hasDeferred) this.pubsub.flushDeferred();
+    }
     if (client.replyMode === 3) client.replyMode = 0;
     if (this.blocking.hasReady && this.callDepth === 0) this.blocking.serveReady();
   }

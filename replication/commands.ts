@@ -59,7 +59,14 @@ function replconf(parts: ReplicationParts): CommandSpec {
           // No reply: the replica does not read any.
           if ((client.flags & CF.replica) === 0) return R.none;
           const offset = parseInteger(value);
-          if (offset !== undefined) parts.master.ack(client, offset);
+          if (offset === undefined) return R.none;
+          // Redis 7.2: `ACK <offset> FACK <aofoffset>`, the replica's AOF-synced offset.
+          let fack: number | undefined;
+          if (argv.length > j + 3 && argv[j + 2]!.toLowerCase() === "fack") {
+            fack = parseInteger(argv[j + 3]!);
+            if (fack === undefined) return R.none;
+          }
+          parts.master.ack(client, offset, fack);
           return R.none;
         } else if (opt === "getack") {
           if ((client.flags & CF.master) !== 0) parts.replica.getAck();

@@ -54,6 +54,8 @@ export class ReplicaLink implements StreamSink {
   streaming = false;
   /** The last offset it acknowledged (REPLCONF ACK). */
   ackOffset = 0;
+  /** The last offset it said its AOF synced (REPLCONF ACK ... FACK, Redis 7.2). */
+  aofOffset = 0;
   /** When it last acknowledged (ms). */
   ackTime: number;
   readonly channel: Channel;
@@ -103,9 +105,10 @@ export class ReplicaLink implements StreamSink {
     return new Promise((r) => (this.acked = r));
   }
 
-  /** An ACK arrived. */
-  ack(offset: number, now: number): void {
+  /** An ACK arrived, with the AOF's offset when the replica sent FACK. */
+  ack(offset: number, now: number, fack?: number): void {
     if (offset > this.ackOffset) this.ackOffset = offset;
+    if (fack !== undefined && fack > this.aofOffset) this.aofOffset = fack;
     this.ackTime = now;
     const w = this.acked;
     this.acked = undefined;
@@ -177,11 +180,11 @@ export class MasterSide {
     return conf;
   }
 
-  /** REPLCONF ACK <offset> from an attached replica. */
-  ack(client: Client, offset: number): void {
+  /** REPLCONF ACK <offset> [FACK <aofoffset>] from an attached replica. */
+  ack(client: Client, offset: number, fack?: number): void {
     const link = this.links.get(client);
     if (link === undefined) return;
-    link.ack(offset, this.server.clock.now());
+    link.ack(offset, this.server.clock.now(), fack);
     this.onAck();
   }
 
@@ -339,6 +342,15 @@ export class MasterSide {
     let n = 0;
     for (const link of this.links.values()) {
       if (link.state === "online" && link.ackOffset >= offset) n++;
+    }
+    return n;
+  }
+
+  /** Online replicas whose AOF synced up to `offset` (WAITAOF). */
+  countAofAcks(offset: number): number {
+    let n = 0;
+    for (const link of this.links.values()) {
+      if (link.state === "online" && link.aofOffset >= offset) n++;
     }
     return n;
   }

@@ -36,7 +36,7 @@ import { MasterSide } from "./master.ts";
 import { ReplicaSide } from "./replica.ts";
 import { dumpReplInfo, resumeFromDump } from "./resume.ts";
 import { ReplState } from "./state.ts";
-import { Waits } from "./wait.ts";
+import { waitaofCommand, Waits } from "./wait.ts";
 
 /**
  * The replication plugin: REPLICAOF/SLAVEOF, REPLCONF, PSYNC, SYNC, WAIT, ROLE, INFO
@@ -57,7 +57,12 @@ export function replication(): Plugin {
       const failover = new Failover(server, repl, master, replica);
       const parts = { repl, master, replica, failover };
       // Part of the core: these commands write nothing through the keyspace API.
-      const specs = [...replicationCommands(parts), waits.command, failover.command];
+      const specs = [
+        ...replicationCommands(parts),
+        waits.command,
+        waitaofCommand(waits),
+        failover.command,
+      ];
       markBuiltin(specs);
       for (const spec of specs) server.registerCommand(spec);
       const gates = new ReplicationGates(server, master, replica);

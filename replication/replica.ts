@@ -16,6 +16,7 @@
 import { CF, Client, ReplyMode } from "../core/client.ts";
 import { netAdapter, tlsAdapter } from "../core/net/runtime.ts";
 import type { Connection, Transport } from "../core/net/transport.ts";
+import { aofOf } from "../core/persistence/aof.ts";
 import { ErrorReply } from "../core/resp/reply.ts";
 import type { Server } from "../core/server.ts";
 import { handshake, PsyncRefused, receiveRdb, sendCommand } from "./handshake.ts";
@@ -443,10 +444,15 @@ export class ReplicaSide {
 
   private resumeQueued = false;
 
-  /** Sends `REPLCONF ACK <offset>` (the applied offset by default). */
+  /**
+   * Sends `REPLCONF ACK <offset>` (the applied offset by default), with `FACK <offset>` (what
+   * our AOF synced, for the master's WAITAOF) while the AOF is on, as Redis 7.2 does.
+   */
   sendAck(offset = this.reploff): void {
     if (this.state !== "connected") return;
-    sendCommand(this.conn!, ["REPLCONF", "ACK", String(offset)]);
+    const fsynced = aofOf(this.server).fsyncedReploff;
+    const fack = fsynced === -1 ? [] : ["FACK", String(fsynced)];
+    sendCommand(this.conn!, ["REPLCONF", "ACK", String(offset), ...fack]);
   }
 
   /** REPLCONF GETACK from our master: acknowledge what was applied before it. */

@@ -6,7 +6,9 @@
  * database changes) into a buffer that is flushed once per event-loop turn: appended to the
  * backlog and queued on each replica's channel. On a replica, the stream received from our
  * master is proxied byte for byte instead (so chained replicas share the master's ids and
- * offsets, as in Redis's PSYNC2).
+ * offsets, as in Redis's PSYNC2). A master without a backlog but with the AOF on still counts
+ * each effect as one byte of offset, as Redis 7.2 does, so that WAITAOF can tell which writes
+ * the AOF has synced.
  *
  * While replicas are attached, the replies of a batch that wrote are held until that flush has
  * handed the stream to the replicas' sockets, as Redis writes to its replicas before its clients
@@ -23,6 +25,7 @@ import { type Client, holdReplies, releaseReplies } from "../core/client.ts";
 import { randomHex } from "../core/bytes.ts";
 import { ReplyWriter } from "../core/resp/writer.ts";
 import type { Server } from "../core/server.ts";
+import { type Aof, aofOf } from "../core/persistence/aof.ts";
 import { Backlog } from "./backlog.ts";
 
 /** The id that means "none" (`master_replid2` without a previous history). */
@@ -58,9 +61,21 @@ export class ReplState {
   private listening = false;
   /** Client replies are held until the scheduled flush (see the module doc). */
   private holding = false;
+  private readonly aof: Aof;
 
   /** @param server the server whose writes form the stream */
-  constructor(private readonly server: Server) {}
+  constructor(private readonly server: Server) {
+    this.aof = aofOf(server);
+    this.aof.file.replOffset = () => this.offset;
+    // Without a backlog the stream is not encoded, but while the AOF is on each effect it logs
+    // still counts one (see the module doc); no hook of ours runs on writes otherwise.
+    this.aof.onFeed = () => {
+      if (this.backlog !== undefined || this.server.masterHost !== undefined) return;
+      this.offset += 1;
+      const c = this.server.current;
+      if (c !== undefined) this.woff.set(c, this.offset);
+    };
+  }
 
   /** Creates the backlog (first replica, or a replica's first sync); starts encoding writes. */
   createBacklog(): void {

@@ -5,16 +5,26 @@
  * doc flags, deprecation, history, which key spec each key argument points at); `COMMAND GETKEYS`
  * and `GETKEYSANDFLAGS` on representative calls and on made-up calls of every command with keys;
  * `COMMAND COUNT` and `LIST` (FILTERBY). The differences that are meant are listed below with
- * their reason. The tests needing redis-server are skipped without it; the plugin and dispatch
- * checks run always.
+ * their reason; the commands whose metadata follows Redis 7.2/7.4 (FOLLOWS_74, DOCS_FOLLOW_74) are compared with
+ * the 7.4.1 reference in command_info_74_test instead. The tests needing redis-server are
+ * skipped without it; the plugin and dispatch checks run always.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Redis } from "ioredis";
 import { RawConn, startServer } from "./helpers.ts";
 import { compareWithRedis, pipeline, script, startRedis } from "./redis_compare.ts";
 import { missing } from "./redis_tools.ts";
-import { type CommandInfo, flattenCommands, onBoth } from "./command_compare.ts";
+import {
+  argShape,
+  type CommandInfo,
+  DOC_HEAD as HEAD,
+  DOCS_FOLLOW_74,
+  flattenCommands,
+  FOLLOWS_74,
+  listed as deliberate,
+  onBoth,
+  pairs,
+} from "./command_compare.ts";
 import { groups } from "../plugins/groups/mod.ts";
 import { replication } from "../replication/mod.ts";
 import { createServer, definePlugin } from "../mod.ts";
@@ -29,6 +39,7 @@ const REDIS_ONLY: Record<string, string> = {};
 const OURS_ONLY: Record<string, string> = {
   "client|setinfo": "Redis 7.2's CLIENT SETINFO, which clients send on connect",
   "client|no-touch": "Redis 7.2's CLIENT NO-TOUCH",
+  waitaof: "Redis 7.2's WAITAOF (tests/waitaof_test.ts)",
   "group.": "the groups plugin's commands (GROUP.JOIN...)",
   ...Object.fromEntries(
     [
@@ -47,12 +58,6 @@ const OURS_ONLY: Record<string, string> = {
     ["hgetdel", "hgetex", "hsetex"].map((n) => [n, "Redis 8.0's hash commands (from its docs)"]),
   ),
 };
-
-function deliberate(name: string, table: Record<string, string>): boolean {
-  return Object.keys(table).some((k) =>
-    name === k || name.startsWith(`${k}|`) || (k.endsWith(".") && name.startsWith(k))
-  );
-}
 
 const FIELDS = [
   "name",
@@ -79,6 +84,7 @@ test("COMMAND INFO agrees with redis-server, field by field, for every command b
       assert.ok(deliberate(name, REDIS_ONLY), `${name} is missing and not listed as deliberate`);
       continue;
     }
+    if (deliberate(name, FOLLOWS_74)) continue;
     for (let i = 1; i < 9; i++) {
       assert.deepEqual(mine[i], info[i], `${FIELDS[i]} of ${name}`);
     }
@@ -112,7 +118,7 @@ test("COMMAND INFO replies the same bytes as redis-server in RESP3", {
     [...flattenCommands((await c.call("COMMAND")) as CommandInfo[]).values()]
       .filter((e) => !Array.isArray(e[9]) || e[9].length === 0).map((e) => e[0])
   );
-  const shared = names.filter((n) => !deliberate(n, REDIS_ONLY));
+  const shared = names.filter((n) => !deliberate(n, REDIS_ONLY) && !deliberate(n, FOLLOWS_74));
   assert.ok(shared.length > 300, `${shared.length} commands`);
   const cases = [["HELLO", "3"], ...shared.map((n) => ["COMMAND", "INFO", n])];
   const redis = await startRedis();
@@ -139,26 +145,9 @@ const DOCS_KEYS_DIFFER: Record<string, string> = {
   sort_ro: "the same as SORT",
 };
 
-const HEAD = [
-  "summary",
-  "since",
-  "group",
-  "complexity",
-  "doc_flags",
-  "deprecated_since",
-  "replaced_by",
-  "history",
-];
-
 test("COMMAND DOCS gives Redis's summary, since, group, complexity, notes and key arguments", {
   skip: missing("redis-server"),
 }, async () => {
-  const pairs = (x: unknown) => {
-    const a = x as unknown[];
-    const m = new Map<string, unknown>();
-    for (let i = 0; i < a.length; i += 2) m.set(a[i] as string, a[i + 1]);
-    return m;
-  };
   const indexes = (args: unknown, out = new Set<number>()): Set<number> => {
     for (const arg of (args ?? []) as unknown[]) {
       const m = pairs(arg);
@@ -186,7 +175,7 @@ test("COMMAND DOCS gives Redis's summary, since, group, complexity, notes and ke
   let compared = 0;
   for (const [name, doc] of want) {
     const mine = got.get(name);
-    if (mine === undefined) continue;
+    if (mine === undefined || deliberate(name, DOCS_FOLLOW_74)) continue;
     assert.deepEqual(mine.head, doc.head, `${HEAD.join(", ")} of ${name}`);
     if (doc.keys.length > 0 && !(name in DOCS_KEYS_DIFFER)) {
       assert.deepEqual(mine.keys, doc.keys, `key_spec_index of ${name}'s arguments`);
@@ -220,28 +209,13 @@ const ARGS_DIFFER: Record<string, string> = {
 test("COMMAND DOCS argument trees have Redis's shape", {
   skip: missing("redis-server"),
 }, async () => {
-  // Types (scalar types folded together), tokens, flags and key specs; not the names, which our
-  // grammar derives from the placeholders, nor each argument's `since`.
-  const shape = (args: unknown): unknown =>
-    ((args ?? []) as unknown[]).map((arg) => {
-      const a = arg as unknown[];
-      const out: Record<string, unknown> = {};
-      for (let i = 0; i < a.length; i += 2) {
-        const [k, v] = [a[i] as string, a[i + 1]];
-        if (k === "name" || k === "since" || k === "display_text") continue;
-        if (k === "type") {
-          out[k] = ["key", "pure-token", "block", "oneof"].includes(v as string) ? v : "scalar";
-        } else out[k] = k === "arguments" ? shape(v) : v;
-      }
-      return out;
-    });
   const [want, got] = await onBoth(async (c) => {
     const out = new Map<string, unknown>();
     const walk = (docs: unknown[]) => {
       for (let i = 0; i < docs.length; i += 2) {
         const d = docs[i + 1] as unknown[];
         for (let j = 0; j < d.length; j += 2) {
-          if (d[j] === "arguments") out.set(docs[i] as string, shape(d[j + 1]));
+          if (d[j] === "arguments") out.set(docs[i] as string, argShape(d[j + 1]));
           if (d[j] === "subcommands") walk(d[j + 1] as unknown[]);
         }
         if (!out.has(docs[i] as string)) out.set(docs[i] as string, []);
@@ -253,7 +227,7 @@ test("COMMAND DOCS argument trees have Redis's shape", {
   let compared = 0;
   for (const [name, args] of want) {
     const mine = got.get(name);
-    if (mine === undefined || name in ARGS_DIFFER) continue;
+    if (mine === undefined || name in ARGS_DIFFER || deliberate(name, DOCS_FOLLOW_74)) continue;
     assert.deepEqual(mine, args, `argument tree of ${name}`);
     compared++;
   }
@@ -300,7 +274,8 @@ test("GETKEYSANDFLAGS answers as redis-server for made-up calls of every command
   ) => [...flattenCommands((await c.call("COMMAND")) as CommandInfo[]).values()]);
   const cases: string[][] = [["HELLO", "3"]];
   for (const [name, arity, , , , , , , specs] of infos) {
-    if ((specs as unknown[]).length === 0 || deliberate(name, REDIS_ONLY)) continue;
+    const skip = deliberate(name, REDIS_ONLY) || deliberate(name, FOLLOWS_74);
+    if ((specs as unknown[]).length === 0 || skip) continue;
     const head = name.split("|");
     const least = Math.max(Math.abs(arity), 4) - head.length;
     for (const kind of ["names", "numbers", "store"]) {

@@ -12,7 +12,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { RawConn } from "./helpers.ts";
+import assert from "node:assert/strict";
+import { RawConn, startServer } from "./helpers.ts";
+import { pipeline } from "./redis_compare.ts";
+import type { ServerOptions } from "../mod.ts";
 import { freePort } from "./replication_helpers.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -58,4 +61,40 @@ export async function startReference(extra: string[] = []): Promise<ReferenceSer
   }
   stop();
   throw new Error("Could not start the reference redis-server 7.4.1");
+}
+
+/** How {@linkcode compareWithReference} starts the two servers. */
+export interface CompareOptions {
+  /** redeno's options (plugins, config). */
+  server?: ServerOptions;
+  /** The reference server's extra arguments. */
+  refArgs?: string[];
+}
+
+/**
+ * Sends `cases` pipelined to a fresh reference server and a fresh redeno, in RESP3 when `resp3`
+ * (after a HELLO 3 whose reply is not compared), and asserts the same raw reply to each.
+ */
+export async function compareWithReference(
+  cases: string[][],
+  resp3: boolean,
+  options: CompareOptions = {},
+): Promise<void> {
+  const ref = await startReference(options.refArgs);
+  const ours = await startServer(options.server);
+  const a = await RawConn.connect(ref.port);
+  const b = await RawConn.connect(ours.port);
+  try {
+    const sent = resp3 ? [["HELLO", "3"], ...cases] : cases;
+    const want = await pipeline(a, sent);
+    const got = await pipeline(b, sent);
+    for (let i = resp3 ? 1 : 0; i < sent.length; i++) {
+      assert.equal(got[i], want[i], `reply to ${JSON.stringify(sent[i])} (${i})`);
+    }
+  } finally {
+    a.close();
+    b.close();
+    ref.stop();
+    await ours.close();
+  }
 }

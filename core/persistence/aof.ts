@@ -74,6 +74,15 @@ export class Aof {
   lastRewriteTimeSec = -1;
   /** The database of the last SELECT written, -1 to force one. */
   selectedDb = -1;
+  /**
+   * fsynced_reploff: the replication offset known to be on disk; -1 while the AOF is off, 0 while
+   * turned on at runtime and waiting for its first rewrite (WAITAOF's local count).
+   */
+  fsyncedReploff = -1;
+  /** Called when `fsyncedReploff` moves (WAITAOF waiters). */
+  onFsynced: () => void = () => {};
+  /** Called for each effect fed to the AOF (the replication offset counts them without a backlog). */
+  onFeed: () => void = () => {};
   private started = false;
   private timestamps: boolean;
   private lastTimestamp = 0;
@@ -84,6 +93,7 @@ export class Aof {
   /** @param server the server whose writes are logged */
   constructor(readonly server: Server) {
     this.file = new AofFile(server, () => this.backgroundBusy(), () => this.updateGate());
+    this.file.onSynced = () => this.updateFsynced();
     this.timestamps = server.config.bool("aof-timestamp-enabled");
     server.config.onChange((name, value) => {
       if (name === "appendfsync") this.file.policy = value as string;
@@ -131,6 +141,7 @@ export class Aof {
     if (!on) return;
     loadOnStart(this);
     this.state = "on";
+    this.fsyncedReploff = 0;
     openOnStart(this);
     this.deleteHistory();
     this.listen(true);
@@ -148,6 +159,7 @@ export class Aof {
 
   /** Appends one effect to the buffer (feedAppendOnlyFile). */
   private readonly feed = (db: number, argv: string[]): void => {
+    this.onFeed();
     // Waiting for a rewrite that has not started: the snapshot it takes will hold this write.
     if (this.state === "wait-rewrite" && this.job === undefined) return;
     const buf = this.file.buf;
@@ -178,6 +190,7 @@ export class Aof {
   private readonly beforeReplies = (): void => {
     if (this.file.policy !== "always") {
       this.file.flush(false);
+      this.updateFsynced();
       return;
     }
     if (!this.file.writeUnsynced() || this.syncScheduled) return;
@@ -188,9 +201,21 @@ export class Aof {
     setImmediate(() => {
       this.syncScheduled = false;
       this.file.flush(false);
+      this.updateFsynced();
       releaseReplies(this.server);
     });
   };
+
+  /**
+   * Takes the offset of the last completed sync as the fsynced one (Redis does it in
+   * beforeSleep), not while the first rewrite is pending; tells the waiters when it moved.
+   */
+  updateFsynced(): void {
+    if (this.state !== "on" || this.fsyncedReploff === -1) return;
+    const before = this.fsyncedReploff;
+    this.fsyncedReploff = this.file.fsyncedPending;
+    if (this.fsyncedReploff !== before) this.onFsynced();
+  }
 
   /** True while a snapshot-based background job (rewrite, BGSAVE) runs: Redis's active child. */
   backgroundBusy(): boolean {
@@ -266,6 +291,9 @@ export class Aof {
       }
     }
     this.state = "wait-rewrite";
+    // Not on disk until the first rewrite is: from then on, what was written by now (rewriteDone).
+    this.fsyncedReploff = 0;
+    this.file.fsyncedPending = this.file.replOffset();
     this.listen(true);
     if (this.server.nested || this.backgroundBusy()) {
       this.scheduled = true;
@@ -277,6 +305,7 @@ export class Aof {
       );
     } else if (!RewriteJob.start(this)) {
       this.state = "off";
+      this.fsyncedReploff = -1;
       this.listen(false);
       log(
         "warning",
@@ -299,6 +328,8 @@ export class Aof {
     if (this.state === "wait-rewrite") removeQuietly(join(this.dir, this.tempIncr));
     this.selectedDb = -1;
     this.state = "off";
+    this.fsyncedReploff = -1;
+    this.file.fsyncedPending = 0;
     this.scheduled = false;
     this.job?.cancel();
     this.listen(false);
@@ -308,6 +339,7 @@ export class Aof {
   /** Postponed writes and fsyncs, scheduled and automatic rewrites (serverCron's AOF part). */
   private cron(): void {
     if (this.state !== "off") this.file.flush(false);
+    this.updateFsynced();
     if (this.backgroundBusy() || this.server.nested) return;
     if (this.scheduled) {
       if (!this.limited()) RewriteJob.start(this);

@@ -4,6 +4,8 @@
  * any reply; `everysec`: in the background at most once a second; `no`: never explicitly).
  * Syncing is fdatasync, as Redis's redis_fsync on Linux: the data and the file size, not the
  * times. Write and sync errors are kept so that writes are refused (MISCONF) until they clear.
+ * Each completed sync records the replication offset it covers (`fsyncedPending`, Redis's
+ * fsynced_reploff_pending), which WAITAOF waits on.
  *
  * @module
  */
@@ -37,6 +39,15 @@ export class AofFile {
   /** Set when the buffer could not be written, or a background fsync failed. */
   writeError: string | undefined;
   fsyncError: string | undefined;
+  /**
+   * The replication offset every write so far has reached (Redis's master_repl_offset): the
+   * replication plugin supplies it.
+   */
+  replOffset: () => number = () => 0;
+  /** The replication offset covered by the last completed sync (fsynced_reploff_pending). */
+  fsyncedPending = 0;
+  /** Called when a background sync completes. */
+  onSynced: () => void = () => {};
   private syncedSize = 0;
   private lastFsyncSec = 0;
   private postponedSec = 0;
@@ -73,6 +84,10 @@ export class AofFile {
     if (this.fd < 0) return;
     const everysec = this.policy === "everysec";
     if (this.buf.length === 0) {
+      if (this.syncedSize === this.size && this.policy !== "no" && !this.fsyncing) {
+        // All on disk: that covers the offset so far, even writes that never reach the AOF.
+        this.fsyncedPending = this.replOffset();
+      }
       // Nothing new, but what was written may still need its fsync.
       if (this.syncedSize === this.size || this.policy === "no") return;
       if (everysec && (nowSec() <= this.lastFsyncSec || this.fsyncing)) return;
@@ -109,9 +124,10 @@ export class AofFile {
       }
       this.syncedSize = this.size;
       this.lastFsyncSec = nowSec();
+      this.fsyncedPending = this.replOffset();
     } else if (everysec && nowSec() > this.lastFsyncSec) {
       if (!this.fsyncing) {
-        this.backgroundFsync(this.fd);
+        this.backgroundFsync(this.fd, this.replOffset());
         this.syncedSize = this.size;
       }
       this.lastFsyncSec = nowSec();
@@ -178,7 +194,7 @@ export class AofFile {
     this.errorsChanged();
   }
 
-  private backgroundFsync(fd: number): void {
+  private backgroundFsync(fd: number, offset: number): void {
     this.fsyncing = true;
     // libuv's thread pool runs it: Redis's bio thread.
     fdatasync(fd, (err) => {
@@ -189,6 +205,9 @@ export class AofFile {
       const before = this.fsyncError;
       this.fsyncError = err ? errText(err) : undefined;
       if (before !== this.fsyncError) this.errorsChanged();
+      if (err) return;
+      this.fsyncedPending = offset;
+      this.onSynced();
     });
   }
 

@@ -236,7 +236,11 @@ export class RewriteJob {
     aof.lastRewriteOk = true;
     aof.consecutiveFailures = 0;
     log("notice", "Background AOF rewrite finished successfully");
-    if (aof.state === "wait-rewrite") aof.state = "on";
+    if (aof.state === "wait-rewrite") {
+      aof.state = "on";
+      // What was synced meanwhile is now part of a complete AOF.
+      aof.updateFsynced();
+    }
     this.end();
   }
 
