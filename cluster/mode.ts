@@ -86,9 +86,7 @@ export class ClusterMode implements ClusterContext {
     if (text === undefined) this.saveConfig(true);
     // A master turns ok only after its first evaluations (2 s): evaluate while not ok.
     this.state.todo(Todo.UPDATE_STATE);
-    server.on("cron", () => {
-      if (this.state.state !== "ok") this.state.updateState();
-    });
+    server.on("cron", () => this.cron());
     config.onChange((name) => {
       if (name.startsWith("cluster-announce") || name === "port" || name === "cluster-port") {
         this.refreshMyself();
@@ -96,6 +94,22 @@ export class ClusterMode implements ClusterContext {
         this.refreshMyself();
       }
     });
+  }
+
+  /**
+   * The state side of Redis's clusterCron: a replica whose master is known replicates it (after a
+   * restart from nodes.conf, say), and a cluster not ok is evaluated again.
+   */
+  private cron(): void {
+    const me = this.state.myself;
+    const master = me.replicaOf;
+    if (
+      me.isReplica && master !== undefined && master.hasAddr && master.ip !== "" &&
+      this.server.masterHost === undefined && this.server.command("replicaof") !== undefined
+    ) {
+      this.run(["REPLICAOF", master.ip, String(master.port)]);
+    }
+    if (this.state.state !== "ok") this.state.updateState();
   }
 
   /** The path of nodes.conf (relative to `dir`). */

@@ -43,7 +43,8 @@ const keyless = new WeakMap<Command, boolean>();
 function hasNoKeys(cmd: Command): boolean {
   let none = keyless.get(cmd);
   if (none === undefined) {
-    none = cmd.spec.getKeys === undefined && commandKeySpecs(cmd).length === 0 &&
+    none = !SHARD_PUBSUB.has(cmd.name) && cmd.spec.getKeys === undefined &&
+      commandKeySpecs(cmd).length === 0 &&
       (cmd.spec.keys === undefined || cmd.spec.keys.first === 0);
     keyless.set(cmd, none);
   }
@@ -51,6 +52,13 @@ function hasNoKeys(cmd: Command): boolean {
 }
 
 function keyPositions(cmd: Command, argv: string[]): number[] {
+  // Shard channels count as keys (Redis's legacy key range of these commands names them).
+  if (cmd.parent === undefined && SHARD_PUBSUB.has(cmd.name)) {
+    const last = cmd.name === "spublish" ? 1 : argv.length - 1;
+    const out: number[] = [];
+    for (let i = 1; i <= last && i < argv.length; i++) out.push(i);
+    return out;
+  }
   try {
     return cmd.keyPositions(argv);
   } catch (e) {

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { createServer, type Server } from "../mod.ts";
 import { cluster } from "../cluster/mod.ts";
 import { replication } from "../replication/mod.ts";
+import { groups } from "../plugins/groups/mod.ts";
 import { RawConn } from "./helpers.ts";
 import { freePort } from "./replication_helpers.ts";
 
@@ -83,10 +84,11 @@ export async function startRedisCluster(extra: string[] = []): Promise<ClusterNo
 export async function startRedenoCluster(
   config: Record<string, string> = {},
   dir = mkdtempSync(join(tmpdir(), "redeno-cluster-")),
+  fixedPort?: number,
 ): Promise<ClusterNodeProc & { server: Server }> {
-  const port = await clusterPort();
+  const port = fixedPort ?? await clusterPort();
   const server = createServer({
-    plugins: [replication(), cluster()],
+    plugins: [replication(), groups(), cluster()],
     config: { "cluster-enabled": "yes", dir, port: String(port), ...config },
   });
   await server.listen({ port, hostname: "127.0.0.1" });
