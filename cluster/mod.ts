@@ -80,6 +80,7 @@ export function cluster(): Plugin {
         endpointType: () => mode.endpointType(),
       });
       server.addGate(routing.gate, ROUTING_ORDER);
+      server.scriptClusterCheck = routing.scriptCheck;
       server.addGate(restrictionsGate((c) => mode.isOwnClient(c)), ROUTING_ORDER);
       server.infoSections.set("cluster", {
         title: "Cluster",

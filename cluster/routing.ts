@@ -89,6 +89,11 @@ export class Routing {
    */
   constructor(private readonly state: ClusterState, private readonly settings: RoutingSettings) {}
 
+  /** The slot of the last request check() passed or refused (-1: no key). */
+  private slot = -1;
+  /** For the scripts a command runs: its slot (-1: none yet) and whether ASKING came before. */
+  private readonly running = new WeakMap<Client, { slot: number; asking: boolean }>();
+
   /** The gate: undefined to run the command here, or the redirection/error reply. */
   readonly gate = (client: Client, cmd: Command, argv: string[]): Reply | undefined => {
     const asking = (client.flags & CF.asking) !== 0;
@@ -103,7 +108,47 @@ export class Routing {
     if (!exec && hasNoKeys(cmd)) return undefined;
     const err = this.check(client, cmd, argv, asking);
     if (err !== undefined && exec) client.server.transactions.discard(client);
+    if (err === undefined) this.running.set(client, { slot: this.slot, asking });
     return err;
+  };
+
+  /**
+   * The check of a command a script runs (Redis's scriptVerifyClusterState): its keys must be
+   * served here, and (unless the script allows cross-slot keys) in the slot of the script's keys
+   * or of the first key it touched.
+   *
+   * @param caller the client running the script
+   * @param cmd the command the script calls
+   * @param argv its arguments
+   * @param allowCrossSlot the script may touch several slots
+   * @returns the script error, or undefined
+   */
+  readonly scriptCheck = (
+    caller: Client,
+    cmd: Command,
+    argv: string[],
+    allowCrossSlot: boolean,
+  ): string | undefined => {
+    if ((caller.flags & CF.master) !== 0 || hasNoKeys(cmd)) return undefined;
+    let run = this.running.get(caller);
+    if (run === undefined) this.running.set(caller, run = { slot: -1, asking: false });
+    const err = this.check(caller, cmd, argv, run.asking);
+    if (err !== undefined) {
+      if (err.message.startsWith("CLUSTERDOWN The cluster is down and only")) {
+        return "ERR Script attempted to execute a write command while the cluster is down and readonly";
+      }
+      if (err.message === "CLUSTERDOWN The cluster is down") {
+        return "ERR Script attempted to execute a command while the cluster is down";
+      }
+      return "ERR Script attempted to access a non local key in a cluster node";
+    }
+    if (this.slot !== -1 && !allowCrossSlot) {
+      if (run.slot === -1) run.slot = this.slot;
+      else if (run.slot !== this.slot) {
+        return "ERR Script attempted to access keys that do not hash to the same slot";
+      }
+    }
+    return undefined;
   };
 
   /**
@@ -137,6 +182,7 @@ export class Routing {
     let missing = 0;
     let existing = 0;
     let write = (cmd.bits & F.write) !== 0;
+    this.slot = -1;
     for (let i = 0; i < calls.length; i += 2) {
       const c = calls[i] as Command;
       const a = calls[i + 1] as string[];
@@ -165,6 +211,7 @@ export class Routing {
       }
     }
     if (owner === undefined) return undefined;
+    this.slot = slot;
     if (st.state !== "ok") {
       if (shardPubsub) {
         if (!this.settings.allowPubsubshardWhenDown()) {

@@ -209,11 +209,35 @@ test(
         ["SET", "a", "1"],
         ["SET", "b", "1"],
         ["EXEC"],
+        // Scripts: the keys they touch must be local, and in one slot unless they allow more.
+        ["EVAL", "redis.call('set', 'a', '1'); return redis.call('set', 'b', '1')", "0"],
+        ["EVAL", "#!lua\nreturn redis.call('set', 'a', '1')", "0"],
+        ["EVAL", "#!lua\nredis.call('set', 'a', '1'); return redis.call('set', 'b', '1')", "0"],
+        ["EVAL", "#!lua\nreturn redis.call('get', 'a')", "1", "b"],
+        ["EVAL", "#!lua\nreturn redis.call('get', KEYS[1])", "1", "b"],
+        [
+          "EVAL",
+          "#!lua flags=allow-cross-slot-keys\nredis.call('set', 'a', '1'); return redis.call('get', 'b')",
+          "0",
+        ],
+        ["EVAL", "#!lua flags=no-cluster\nreturn 1", "0"],
+        [
+          "FUNCTION",
+          "LOAD",
+          "#!lua name=lib\nredis.register_function('f', function(k) return redis.call('get', k[1]) end)",
+        ],
+        ["FCALL", "f", "1", "foo"],
+        ["FCALL", "f", "2", "foo", "bar"],
         ["FLUSHALL"],
         ["CLUSTER", "COUNTKEYSINSLOT", "12182"],
         ["SPUBLISH", "ch", "m"],
+        ["CLUSTER", "DELSLOTS", "15495"],
+        ["EVAL", "return redis.call('get', 'a')", "0"],
+        ["EVAL", "return redis.call('get', 'foo')", "0"],
         ["CLUSTER", "FLUSHSLOTS"],
         ["SET", "foo", "bar"],
+        ["EVAL", "return redis.call('get', 'foo')", "0"],
+        ["EVAL", "return redis.call('ping')", "0"],
       ]);
       // nodes.conf as Redis writes it: the same lines, ids and ports aside.
       await compare([redis, ours], [["CLUSTER", "ADDSLOTSRANGE", "0", "100", "7000", "7001"], [
