@@ -36,6 +36,11 @@ test("ioredis Cluster reads and writes every slot of a node serving them all", a
   const cl = new Cluster([{ host: HOST, port: node.port }], { lazyConnect: true });
   try {
     await admin.connect();
+    assert.match(await admin.info("server"), /redis_mode:cluster/);
+    assert.deepEqual(((await admin.call("HELLO", "2")) as string[]).slice(8, 10), [
+      "mode",
+      "cluster",
+    ]);
     assert.equal(await admin.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383"), "OK");
     await waitClusterOk(node.port);
     await cl.connect();
