@@ -87,6 +87,7 @@ export class ClusterMode implements ClusterContext {
     // A master turns ok only after its first evaluations (2 s): evaluate while not ok.
     this.state.todo(Todo.UPDATE_STATE);
     server.on("cron", () => this.cron());
+    server.on("load", () => this.verifyConfigWithData());
     config.onChange((name) => {
       if (name.startsWith("cluster-announce") || name === "port" || name === "cluster-port") {
         this.refreshMyself();
@@ -110,6 +111,47 @@ export class ClusterMode implements ClusterContext {
       this.run(["REPLICAOF", master.ip, String(master.port)]);
     }
     if (this.state.state !== "ok") this.state.updateState();
+  }
+
+  /**
+   * After the dataset is loaded (Redis's verifyClusterConfigWithData): keys may only be in db 0;
+   * a master with keys in a slot nobody serves takes the slot, and one with keys in another
+   * node's slot marks it as importing from that node.
+   *
+   * @throws Error when a database other than 0 holds keys (Redis exits)
+   */
+  private verifyConfigWithData(): void {
+    const st = this.state;
+    const me = st.myself;
+    if (me.isReplica) return;
+    for (const db of this.server.dbs) {
+      if (db.id !== 0 && db.size !== 0) {
+        throw new Error(
+          "You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.",
+        );
+      }
+    }
+    let changed = false;
+    for (let j = 0; j < st.slots.length; j++) {
+      if (this.slotKeys.count(j) === 0) continue;
+      const owner = st.slots[j];
+      if (owner === me || st.importingFrom[j] !== undefined) continue;
+      changed = true;
+      if (owner === undefined) {
+        this.server.log(
+          "warning",
+          `I have keys for unassigned slot ${j}. Taking responsibility for it.`,
+        );
+        st.assignSlot(me, j);
+      } else {
+        this.server.log(
+          "warning",
+          `I have keys for slot ${j}, but the slot is assigned to another node. Setting it to importing state.`,
+        );
+        st.importingFrom[j] = owner;
+      }
+    }
+    if (changed) this.saveConfig(true);
   }
 
   /** The path of nodes.conf (relative to `dir`). */

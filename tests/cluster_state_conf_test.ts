@@ -10,9 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { createServer } from "../mod.ts";
+import { rdbOf } from "../core/persistence/rdb_file.ts";
 import { cluster } from "../cluster/mod.ts";
 import { randomNodeId } from "../cluster/node.ts";
-import { clusterPort, startRedenoCluster } from "./cluster_state_helpers.ts";
+import { clusterPort, startRedenoCluster, waitClusterOk } from "./cluster_state_helpers.ts";
 
 test("a node restarted on its nodes.conf keeps its id, slots and epochs", async () => {
   const first = await startRedenoCluster();
@@ -103,5 +104,37 @@ test("a corrupted nodes.conf stops the server with Redis's message", () => {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("keys loaded for slots the node does not serve: it takes the unassigned ones", async () => {
+  const first = await startRedenoCluster();
+  const c1 = new Redis({ port: first.port, host: "127.0.0.1" });
+  await c1.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383");
+  await waitClusterOk(first.port);
+  await c1.set("foo", "1"); // slot 12182
+  await c1.set("bar", "2"); // slot 5061
+  assert.equal(await c1.call("SAVE"), "OK");
+  assert.equal(await c1.call("CLUSTER", "DELSLOTSRANGE", "0", "16383"), "OK");
+  assert.equal(await c1.call("CLUSTER", "SAVECONFIG"), "OK");
+  c1.disconnect();
+  await first.server.close();
+  const server = createServer({
+    plugins: [cluster()],
+    config: { "cluster-enabled": "yes", dir: first.dir },
+  });
+  rdbOf(server).loadOnStart();
+  const { port } = await server.listen({ port: 0, hostname: "127.0.0.1" });
+  const c2 = new Redis({ port, host: "127.0.0.1" });
+  try {
+    assert.match(
+      String(await c2.call("CLUSTER", "NODES")),
+      / myself,master - 0 0 0 connected 5061 12182\n$/,
+    );
+    assert.match(readFileSync(join(first.dir, "nodes.conf"), "latin1"), / connected 5061 12182\n/);
+  } finally {
+    c2.disconnect();
+    await server.close();
+    rmSync(first.dir, { recursive: true, force: true });
   }
 });
