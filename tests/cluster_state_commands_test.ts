@@ -256,3 +256,37 @@ test(
     }
   },
 );
+
+test(
+  "A client blocked on a key whose slot stops being served is unblocked as redis-server does it",
+  { skip: missing("redis-server") },
+  async () => {
+    const redis = await startRedisCluster();
+    const ours = await startRedenoCluster();
+    try {
+      const got: string[] = [];
+      for (const node of [redis, ours]) {
+        const admin = await RawConn.connect(node.port);
+        await pipeline(admin, [["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]]);
+        await waitClusterOk(node.port);
+        const blocked = await RawConn.connect(node.port);
+        blocked.command("BLPOP", "foo", "0");
+        // The client is blocked once CLIENT LIST shows it so.
+        for (let i = 0; i < 100; i++) {
+          const [list] = await pipeline(admin, [["CLIENT", "LIST"]]);
+          if (list!.includes("cmd=blpop")) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await pipeline(admin, [["CLUSTER", "DELSLOTS", "12182"]]);
+        got.push(await blocked.read("-CLUSTERDOWN The cluster is down\r\n".length));
+        blocked.close();
+        admin.close();
+      }
+      assert.equal(got[1], got[0]);
+      assert.equal(got[0], "-CLUSTERDOWN The cluster is down\r\n");
+    } finally {
+      await redis.stop();
+      await ours.stop();
+    }
+  },
+);
