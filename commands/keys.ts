@@ -193,18 +193,24 @@ export interface ScanOptions {
   pattern: string | undefined;
   /** TYPE filter (SCAN only), undefined when absent. */
   type: string | undefined;
+  /** NOVALUES (HSCAN only, Redis 7.4): fields without their values. */
+  noValues: boolean;
 }
 
+/** Which of the scan commands is parsing its options: each accepts a different extra. */
+export type ScanKind = "scan" | "sscan" | "hscan" | "zscan";
+
 /**
- * Parses `[MATCH pattern] [COUNT count] [TYPE type]` from `argv[from]` on, with Redis's errors.
+ * Parses `[MATCH pattern] [COUNT count] [TYPE type] [NOVALUES]` from `argv[from]` on, with
+ * Redis's errors: TYPE is SCAN's, NOVALUES HSCAN's.
  *
  * @param argv the command's arguments
  * @param from index of the first option
- * @param allowType whether TYPE is accepted (SCAN only)
+ * @param kind the command parsing them
  * @returns the options
  */
-export function parseScanOptions(argv: string[], from: number, allowType: boolean): ScanOptions {
-  const opts: ScanOptions = { count: 10, pattern: undefined, type: undefined };
+export function parseScanOptions(argv: string[], from: number, kind: ScanKind): ScanOptions {
+  const opts: ScanOptions = { count: 10, pattern: undefined, type: undefined, noValues: false };
   for (let i = from; i < argv.length; i += 2) {
     const opt = argv[i]!.toUpperCase();
     const hasValue = i + 1 < argv.length;
@@ -214,8 +220,12 @@ export function parseScanOptions(argv: string[], from: number, allowType: boolea
       opts.count = n;
     } else if (opt === "MATCH" && hasValue) {
       opts.pattern = argv[i + 1] === "*" ? undefined : argv[i + 1];
-    } else if (opt === "TYPE" && allowType && hasValue) {
+    } else if (opt === "TYPE" && kind === "scan" && hasValue) {
       opts.type = argv[i + 1]!.toLowerCase();
+    } else if (opt === "NOVALUES") {
+      if (kind !== "hscan") return fail("ERR NOVALUES option can only be used in HSCAN");
+      opts.noValues = true;
+      i--; // a flag: the loop's step of two would skip the next option
     } else return fail(E.syntax);
   }
   return opts;
@@ -237,7 +247,7 @@ export const scanCommand: CommandSpec = {
   },
   execute(client, argv) {
     const cursor = parseScanCursor(argv[1]!);
-    const opts = parseScanOptions(argv, 2, true);
+    const opts = parseScanOptions(argv, 2, "scan");
     const db = client.db;
     const found: string[] = [];
     // Collect first, filter after: filtering may delete expired keys, which moves entries.

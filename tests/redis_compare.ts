@@ -156,12 +156,25 @@ export function prng(seed: number): () => number {
  * the mark and both replies go through that mark's normaliser first; by default `~` (`~SMEMBERS
  * s`) compares the reply with elements sorted (hash-table order is arbitrary).
  */
-export async function compareWithRedis(
+export function compareWithRedis(
   cases: string[][],
   resp3: boolean,
   marks: Record<string, (reply: string) => string> = { "~": sortedReply },
 ): Promise<void> {
-  const redis = await startRedis();
+  return compareWith(() => startRedis(), cases, resp3, marks);
+}
+
+/**
+ * {@linkcode compareWithRedis} against the server `start` runs (the 7.4.1 reference build, say):
+ * the same cases, marks and byte comparison.
+ */
+export async function compareWith(
+  start: () => Promise<{ port: number; stop(): void }>,
+  cases: string[][],
+  resp3: boolean,
+  marks: Record<string, (reply: string) => string> = { "~": sortedReply },
+): Promise<void> {
+  const redis = await start();
   const ours = await startServer();
   const a = await RawConn.connect(redis.port);
   const b = await RawConn.connect(ours.port);

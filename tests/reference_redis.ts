@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RawConn } from "./helpers.ts";
+import { compareWith, sortedReply } from "./redis_compare.ts";
 import { freePort } from "./replication_helpers.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -58,4 +59,16 @@ export async function startReference(extra: string[] = []): Promise<ReferenceSer
   }
   stop();
   throw new Error("Could not start the reference redis-server 7.4.1");
+}
+
+/**
+ * Runs `cases` on a fresh reference server and a fresh redeno and asserts byte-equal replies, as
+ * `compareWithRedis` does with Debian's redis-server (the same `marks`).
+ */
+export function compareWithReference(
+  cases: string[][],
+  resp3: boolean,
+  marks: Record<string, (reply: string) => string> = { "~": sortedReply },
+): Promise<void> {
+  return compareWith(() => startReference(), cases, resp3, marks);
 }
