@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RawConn, startServer } from "./helpers.ts";
 import { pipeline, replyEnd, sortedReply } from "./redis_compare.ts";
-import { compareWithReference, REFERENCE_74 } from "./reference_redis.ts";
+import { compareWithReference, REFERENCE_74, startReference } from "./reference_redis.ts";
 
 const NO_REF = REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false;
 
@@ -84,4 +84,136 @@ test("HSCAN ... NOVALUES answers the fields alone, as Redis 7.4.1", async () => 
 
 test("HSCAN ... NOVALUES side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
   for (const resp3 of [false, true]) await compareWithReference(argvs(HSCAN_CASES), resp3, MARKS);
+});
+
+const PLUS_MEANINGLESS =
+  "-ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.\r\n";
+const S_25 = "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-5\r\n*2\r\n$1\r\nf\r\n$1\r\n2\r\n";
+const T_50 = "*2\r\n$1\r\nt\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$1\r\nf\r\n$1\r\nx\r\n";
+
+const XREAD_CASES: Array<[string, string]> = [
+  ["XADD s 1-1 f 1", "$3\r\n1-1\r\n"],
+  ["XADD s 2-5 f 2", "$3\r\n2-5\r\n"],
+  ["XREAD STREAMS s +", S_25],
+  ["XREAD COUNT 5 STREAMS s +", S_25],
+  ["XREAD COUNT 0 BLOCK 10 STREAMS s +", S_25],
+  ["XREAD STREAMS s nokey + +", S_25],
+  ["XREAD STREAMS nokey +", "*-1\r\n"],
+  ["XREAD STREAMS s +-", "-ERR Invalid stream ID specified as stream command argument\r\n"],
+  ["XADD t 5-0 f x", "$3\r\n5-0\r\n"],
+  ["XREAD STREAMS s t + 0", `*2\r\n${S_25.slice(4)}${T_50}`],
+  ["XREAD STREAMS t +", `*1\r\n${T_50}`],
+  // The last entry deleted: `+` stands for the ID before the stream's last ID, past what is left.
+  ["XDEL s 2-5", ":1\r\n"],
+  ["XREAD STREAMS s +", "*-1\r\n"],
+  ["XREAD STREAMS s t + +", `*1\r\n${T_50}`],
+  ["XADD u 0-1 a b", "$3\r\n0-1\r\n"],
+  [
+    "XREAD STREAMS u +",
+    "*1\r\n*2\r\n$1\r\nu\r\n*1\r\n*2\r\n$3\r\n0-1\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n",
+  ],
+  ["XGROUP CREATE e g $ MKSTREAM", "+OK\r\n"],
+  ["XREAD STREAMS e +", "-ERR the stream last element ID is 0-0\r\n"],
+  ["XREADGROUP GROUP g c STREAMS e +", PLUS_MEANINGLESS],
+  ["SET str v", "+OK\r\n"],
+  ["XREAD STREAMS str +", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"],
+];
+
+test("XREAD ... STREAMS key + reads the last entry, as Redis 7.4.1", async () => {
+  await assertReplies(XREAD_CASES);
+});
+
+test("XREAD ... + side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
+  for (const resp3 of [false, true]) await compareWithReference(argvs(XREAD_CASES), resp3);
+});
+
+/**
+ * On `port`: a reader blocks on `XREAD BLOCK 0 ... STREAMS b +` (after `setup`), then a
+ * MULTI adds `writes`; returns the reader's raw reply.
+ */
+async function blockedPlusRead(
+  port: number,
+  setup: string[][],
+  read: string[],
+  writes: string[][],
+): Promise<string> {
+  const reader = await RawConn.connect(port);
+  const writer = await RawConn.connect(port);
+  try {
+    await pipeline(writer, [["FLUSHALL"], ...setup]);
+    reader.command(...read);
+    for (let i = 0; i < 200; i++) {
+      const [info] = await pipeline(writer, [["INFO", "clients"]]);
+      if (/blocked_clients:1\r\n/.test(info!)) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await pipeline(writer, [["MULTI"], ...writes, ["EXEC"]]);
+    return await readOne(reader);
+  } finally {
+    reader.close();
+    writer.close();
+  }
+}
+
+/** Reads one whole reply from `c`. */
+async function readOne(c: RawConn): Promise<string> {
+  for (let i = 0; i < 500; i++) {
+    const end = replyEnd(c.pending, 0);
+    if (end > 0) return c.read(end);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`No whole reply: ${JSON.stringify(c.pending)}`);
+}
+
+const B_21 = "*1\r\n*2\r\n$1\r\nb\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nf\r\n$1\r\n2\r\n";
+const BLOCKED: Array<{ setup: string[][]; read: string; writes: string[][]; want: string }> = [
+  // Woken by two entries at once, `+` reads only the last of them.
+  {
+    setup: [],
+    read: "XREAD BLOCK 0 STREAMS b +",
+    writes: [["XADD", "b", "1-1", "f", "1"], ["XADD", "b", "2-1", "f", "2"]],
+    want: B_21,
+  },
+  {
+    setup: [],
+    read: "XREAD COUNT 10 BLOCK 0 STREAMS b +",
+    writes: [["XADD", "b", "1-1", "f", "1"], ["XADD", "b", "2-1", "f", "2"]],
+    want: B_21,
+  },
+  // The last entry deleted: the reader waits for the next one.
+  {
+    setup: [["XADD", "b", "1-1", "f", "1"], ["XADD", "b", "1-2", "f", "9"], ["XDEL", "b", "1-2"]],
+    read: "XREAD BLOCK 0 STREAMS b +",
+    writes: [["XADD", "b", "2-1", "f", "2"]],
+    want: B_21,
+  },
+];
+
+test("a blocked XREAD ... + wakes with the last entry only", async () => {
+  const ours = await startServer();
+  try {
+    for (const { setup, read, writes, want } of BLOCKED) {
+      assert.equal(await blockedPlusRead(ours.port, setup, read.split(" "), writes), want, read);
+    }
+  } finally {
+    await ours.close();
+  }
+});
+
+test("a blocked XREAD ... + side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
+  const ref = await startReference();
+  const ours = await startServer();
+  try {
+    for (const { setup, read, writes } of BLOCKED) {
+      const argv = read.split(" ");
+      assert.equal(
+        await blockedPlusRead(ours.port, setup, argv, writes),
+        await blockedPlusRead(ref.port, setup, argv, writes),
+        read,
+      );
+    }
+  } finally {
+    ref.stop();
+    await ours.close();
+  }
 });

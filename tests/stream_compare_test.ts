@@ -141,7 +141,7 @@ XREADGROUP GROUP g a FOO STREAMS x > ; XREADGROUP GROUP g a STREAMS x none > >
 XREADGROUP GROUP g a STREAMS none x > > ; XREADGROUP GROUP g a NOACK NOACK COUNT 0 STREAMS x >
 XREAD ; XREAD STREAMS ; XREAD STREAMS x ; XREAD STREAMS x 0 ; XREAD COUNT 2 STREAMS x 0
 XREAD COUNT 2 STREAMS x x 0 3 ; XREAD STREAMS x none 0 0 ; XREAD STREAMS none 0 ; XREAD STREAMS x $
-XREAD STREAMS x > ; XREAD STREAMS x 6-0 ; XREAD STREAMS x 5-0 ; XREAD STREAMS x - ; XREAD STREAMS x +
+XREAD STREAMS x > ; XREAD STREAMS x 6-0 ; XREAD STREAMS x 5-0 ; XREAD STREAMS x -
 XREAD STREAMS x 18446744073709551615-18446744073709551615 ; XREAD GROUP g a STREAMS x 0
 XREAD NOACK STREAMS x 0 ; XREAD COUNT -1 STREAMS x 0 ; XREAD COUNT x STREAMS x 0
 XREAD BLOCK x STREAMS x 0 ; XREAD BLOCK -1 STREAMS x 0 ; XREAD BLOCK 0 STREAMS x 0 ; XREAD FOO STREAMS x 0
@@ -251,6 +251,8 @@ function randomStreamCase(rand: () => number, clock: { ms: number }): string[] {
   const key = () => (rand() < 0.02 ? "str" : `s${int(0, 2)}`);
   const id = () => `${int(0, clock.ms + 5)}-${int(0, 3)}`;
   const bound = () => pick(["-", "+", id(), `(${id()}`, String(int(0, clock.ms))]);
+  // XREAD's `+` is Redis 7.4's last entry (7.0 refuses it): tests/redis74_commands_test.ts.
+  const readBound = () => ((b) => (b === "+" ? "-" : b))(bound());
   const fields = () => {
     const r = rand();
     if (r < 0.7) return ["f", String(int(0, 999))];
@@ -338,7 +340,7 @@ function randomStreamCase(rand: () => number, clock: { ms: number }): string[] {
     case 17:
       return ["XCLAIM", key(), pick(["g1", "g2"]), pick(["c2", "c5"]), "0", id(), id(), "JUSTID"];
     case 18:
-      return ["XREAD", "COUNT", String(int(1, 4)), "STREAMS", key(), key(), id(), bound()];
+      return ["XREAD", "COUNT", String(int(1, 4)), "STREAMS", key(), key(), id(), readBound()];
     default:
       return rand() < 0.3 ? ["DEL", key()] : ["XGROUP", "SETID", key(), pick(["g1", "g2"]), id()];
   }
