@@ -72,4 +72,5 @@ export async function onBothWith<T>(
  */
 export const CHANGED_IN_74: Record<string, string> = {
   hscan: "Redis 7.4's NOVALUES",
+  "client|kill": "Redis 7.4's MAXAGE",
 };

@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RawConn, startServer } from "./helpers.ts";
+import { ManualClock } from "../core/clock.ts";
 import { pipeline, replyEnd, sortedReply } from "./redis_compare.ts";
 import { compareWithReference, REFERENCE_74, startReference } from "./reference_redis.ts";
 
@@ -214,6 +215,57 @@ test("a blocked XREAD ... + side by side with the 7.4.1 reference", { skip: NO_R
     }
   } finally {
     ref.stop();
+    await ours.close();
+  }
+});
+
+const KILL_CASES: Array<[string, string]> = [
+  ["CLIENT KILL MAXAGE 0", "-ERR maxage should be greater than 0\r\n"],
+  ["CLIENT KILL MAXAGE -5", "-ERR maxage should be greater than 0\r\n"],
+  ["CLIENT KILL MAXAGE x", "-ERR maxage is not an integer or out of range\r\n"],
+  ["CLIENT KILL MAXAGE 99999999999999999999", "-ERR maxage is not an integer or out of range\r\n"],
+  ["CLIENT KILL MAXAGE 1 ID", "-ERR syntax error\r\n"],
+  ["CLIENT KILL ID x TYPE", "-ERR client-id should be greater than 0\r\n"],
+  ["CLIENT KILL MAXAGE 9223372036854775807 SKIPME no", ":0\r\n"],
+  ["CLIENT KILL MAXAGE 100000 TYPE normal", ":0\r\n"],
+  ["PING", "+PONG\r\n"],
+];
+
+test("CLIENT KILL ... MAXAGE checks its value as Redis 7.4.1", async () => {
+  await assertReplies(KILL_CASES);
+});
+
+test("CLIENT KILL ... MAXAGE side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
+  for (const resp3 of [false, true]) await compareWithReference(argvs(KILL_CASES), resp3);
+});
+
+test("CLIENT KILL MAXAGE kills the connections at least that many seconds old", async () => {
+  // Half a second into a second: Redis counts whole seconds of the clock, not elapsed time.
+  const clock = new ManualClock(1_000_000_000_500);
+  const ours = await startServer({ clock });
+  const old = await RawConn.connect(ours.port);
+  const mid = await RawConn.connect(ours.port);
+  const admin = await RawConn.connect(ours.port);
+  try {
+    await pipeline(old, [["PING"]]);
+    clock.advance(4_000);
+    mid.close();
+    const midConn = await RawConn.connect(ours.port);
+    await pipeline(midConn, [["PING"]]);
+    clock.advance(6_600); // old: 10.6 s and 11 clock seconds; midConn: 6.6 s and 7 seconds
+    const got = await pipeline(admin, [
+      ["CLIENT", "KILL", "MAXAGE", "12"],
+      ["CLIENT", "KILL", "MAXAGE", "11", "TYPE", "pubsub"],
+      ["CLIENT", "KILL", "MAXAGE", "11"],
+      ["CLIENT", "KILL", "MAXAGE", "8"],
+      ["CLIENT", "KILL", "MAXAGE", "7", "SKIPME", "no"],
+    ]);
+    assert.deepEqual(got, [":0\r\n", ":0\r\n", ":1\r\n", ":0\r\n", ":2\r\n"]);
+    assert.ok(await old.waitClosed(), "the 11 s old connection is closed");
+    assert.ok(await midConn.waitClosed(), "the 7 s old connection is closed");
+    assert.ok(await admin.waitClosed(), "SKIPME no closes the caller too");
+  } finally {
+    for (const c of [old, mid, admin]) c.close();
     await ours.close();
   }
 });
