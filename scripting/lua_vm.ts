@@ -8,6 +8,7 @@
 
 import { readFileSync } from "node:fs";
 import { bytesToStr, writeStr } from "../core/bytes.ts";
+import { cpuSeconds } from "../core/proc.ts";
 
 /** What the module calls back into. */
 export interface LuaHost {
@@ -94,6 +95,10 @@ export class LuaVM {
       host_log: (level: number, ptr: number, len: number) =>
         this.host.log(level, bytesToStr(this.bytes(), ptr, ptr + len)),
       host_set_repl: (flags: number) => this.host.setRepl(flags),
+      host_clock: () => {
+        const c = cpuSeconds();
+        return c.user + c.sys;
+      },
       host_call: (mode: number, argc: number, resp: number) => this.onCall(mode, argc, resp),
       host_register: (
         name: number,

@@ -269,3 +269,61 @@ test("CLIENT KILL MAXAGE kills the connections at least that many seconds old", 
     await ours.close();
   }
 });
+
+const LIB_AT_LOAD =
+  "#!lua name=lib\nlocal t = os.clock()\nredis.register_function('f', function() return 1 end)";
+const LIB = "#!lua name=lib\nredis.register_function('f', function() return type(os.clock()) end)";
+/** Busy Lua code between two readings of os.clock(). */
+const BUSY =
+  "local a = os.clock() local x = 0 for i = 1, 300000 do x = x + i end local b = os.clock()";
+
+/** Lua cases as argument vectors (scripts hold spaces) with redeno's expected RESP2 replies. */
+const LUA_CASES: Array<[string[], string]> = [
+  [["EVAL", "return type(os.clock())", "0"], "$6\r\nnumber\r\n"],
+  [["EVAL", "return type(os)", "0"], "$5\r\ntable\r\n"],
+  [
+    ["EVAL", "return {type(os.time), type(os.execute), type(os.getenv)}", "0"],
+    "*3\r\n$3\r\nnil\r\n$3\r\nnil\r\n$3\r\nnil\r\n",
+  ],
+  [["EVAL", "local n = 0 for k in pairs(os) do n = n + 1 end return n", "0"], ":1\r\n"],
+  [
+    ["EVAL", "return os.execute('id')", "0"],
+    "-ERR user_script:1: attempt to call field 'execute' (a nil value) script: 4b407f359772ac1a6d8c08af9b6f5a54ba99016b, on @user_script:1.\r\n",
+  ],
+  [
+    ["EVAL", "os.x = 1", "0"],
+    "-ERR user_script:1: Attempt to modify a readonly table script: 2a5bceba1602cf22d3cb01bd6c3da64c83831601, on @user_script:1.\r\n",
+  ],
+  [
+    ["EVAL", "os.clock = nil", "0"],
+    "-ERR user_script:1: Attempt to modify a readonly table script: cc08838557e822563d955497345b1210a6d6af0f, on @user_script:1.\r\n",
+  ],
+  [["EVAL", `${BUSY} return {b >= a, a > 0}`, "0"], "*2\r\n:1\r\n:1\r\n"],
+  [["EVAL_RO", "return type(os.clock(1, 2))", "0"], "$6\r\nnumber\r\n"],
+  // Not while a library loads: its code sees the library API alone.
+  [
+    ["FUNCTION", "LOAD", LIB_AT_LOAD],
+    "-ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'os'\r\n",
+  ],
+  [["FUNCTION", "LOAD", LIB], "$3\r\nlib\r\n"],
+  [["FCALL", "f", "0"], "$6\r\nnumber\r\n"],
+  [["FCALL_RO", "f", "0"], "-ERR Can not execute a script with write flag using *_ro command.\r\n"],
+];
+
+test("Lua's os.clock() in scripts and functions, as Redis 7.4.1", async () => {
+  const ours = await startServer();
+  const c = await RawConn.connect(ours.port);
+  try {
+    const got = await pipeline(c, LUA_CASES.map(([argv]) => argv));
+    LUA_CASES.forEach(([argv, want], i) => assert.equal(got[i], want, argv.join(" ")));
+  } finally {
+    c.close();
+    await ours.close();
+  }
+});
+
+test("Lua's os.clock() side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
+  for (const resp3 of [false, true]) {
+    await compareWithReference(LUA_CASES.map(([argv]) => argv), resp3);
+  }
+});
