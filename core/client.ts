@@ -304,6 +304,7 @@ export class Client {
         "warning",
         `Closing client that reached max query buffer length: ${this.describe()}`,
       );
+      server.stats.queryBufferLimitDisconnections++;
       this.close();
       return;
     }

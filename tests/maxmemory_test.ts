@@ -256,7 +256,9 @@ test("INFO memory has Redis 7.0's fields in Redis's order", {
   const redis = await stockRedis();
   try {
     const s = createServer();
-    const ours = fieldNames((s.dispatch(["INFO", "memory"]) as VerbatimReply).text);
+    // Redis 7.4's field is compared with the 7.4.1 reference in info74_test.
+    const ours = fieldNames((s.dispatch(["INFO", "memory"]) as VerbatimReply).text)
+      .filter((n) => n !== "mem_overhead_db_hashtable_rehashing");
     const theirs = fieldNames(await remoteInfo(redis.port, "memory"));
     assert.deepEqual(ours, theirs);
   } finally {

@@ -231,6 +231,10 @@ export class Acl {
       ? "key"
       : "channel";
     const object = d.reason === AclResult.command ? cmd.fullName : argv[d.pos]!;
+    const stats = this.server.stats;
+    if (reason === "command") stats.aclDeniedCommands++;
+    else if (reason === "key") stats.aclDeniedKeys++;
+    else stats.aclDeniedChannels++;
     this.addLog(client, reason, object, client.user.name, context, argv);
   }
 
