@@ -327,3 +327,40 @@ test("Lua's os.clock() side by side with the 7.4.1 reference", { skip: NO_REF },
     await compareWithReference(LUA_CASES.map(([argv]) => argv), resp3);
   }
 });
+
+const SYNTAX = "-ERR syntax error\r\n";
+const NOT_INT = "-ERR value is not an integer or out of range\r\n";
+/** BITCOUNT and BITPOS check their arguments before reading the key (Redis 7.4). */
+const BIT_CASES: Array<[string, string]> = [
+  ["BITCOUNT nokey 1", SYNTAX],
+  ["BITCOUNT nokey 0 x", NOT_INT],
+  ["BITCOUNT nokey 0 1 bad", SYNTAX],
+  ["BITCOUNT nokey 0 1 bit x", SYNTAX],
+  ["BITCOUNT nokey 0 1 BIT", ":0\r\n"],
+  ["BITCOUNT nokey", ":0\r\n"],
+  ["BITPOS nokey 2", "-ERR The bit argument must be 1 or 0.\r\n"],
+  ["BITPOS nokey 1 x", NOT_INT],
+  ["BITPOS nokey 1 0 x", NOT_INT],
+  ["BITPOS nokey 1 0 1 bad", SYNTAX],
+  ["BITPOS nokey 0 0 1 bad", SYNTAX],
+  ["BITPOS nokey 1 0 0 0 BIT x", SYNTAX],
+  ["BITPOS nokey 0 0 -1 BIT", ":0\r\n"],
+  ["BITPOS nokey 1 0", ":-1\r\n"],
+  ["SET c foobar", "+OK\r\n"],
+  ["BITCOUNT c -1 -5 nope", SYNTAX],
+  ["BITCOUNT c -1 -5 BIT", ":0\r\n"],
+  ["BITPOS c 1 5 2 nope", SYNTAX],
+  ["LPUSH l a", ":1\r\n"],
+  ["BITCOUNT l 0 x", NOT_INT],
+  ["BITCOUNT l -1 -5", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"],
+  ["BITPOS l 1 0 x", NOT_INT],
+  ["BITPOS l 1 0", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"],
+];
+
+test("BITCOUNT and BITPOS check their arguments before the key, as Redis 7.4.1", async () => {
+  await assertReplies(BIT_CASES);
+});
+
+test("BITCOUNT and BITPOS side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
+  for (const resp3 of [false, true]) await compareWithReference(argvs(BIT_CASES), resp3);
+});
