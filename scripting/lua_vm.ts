@@ -41,6 +41,7 @@ interface Exports {
   rd_reply(size: number): number;
   rd_name(): number;
   rd_init(engine: number): number;
+  rd_eval_unref(ref: number): void;
   rd_memory(engine: number): number;
   rd_eval_compile(sha: number, len: number, skip: number): number;
   rd_eval_start(ref: number, nkeys: number, nargs: number, resp: number, hook: number): number;
@@ -276,6 +277,11 @@ export class LuaVM {
     const ptr = this.ex.rd_io(code.length);
     writeStr(this.bytes(), ptr, code);
     return this.ex.rd_fn_load(code.length, hook ? 1 : 0) === 0 ? undefined : this.outputStr();
+  }
+
+  /** Releases a compiled EVAL script (evicted from the script cache). */
+  evalUnref(ref: number): void {
+    this.ex.rd_eval_unref(ref);
   }
 
   /** Releases a library function. */

@@ -8,6 +8,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RawConn, startServer } from "./helpers.ts";
 import { ManualClock } from "../core/clock.ts";
+import { createHash } from "node:crypto";
+import { field } from "./replication_helpers.ts";
 import { pipeline, replyEnd, sortedReply } from "./redis_compare.ts";
 import { compareWithReference, REFERENCE_74, startReference } from "./reference_redis.ts";
 
@@ -363,4 +365,69 @@ test("BITCOUNT and BITPOS check their arguments before the key, as Redis 7.4.1",
 
 test("BITCOUNT and BITPOS side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
   for (const resp3 of [false, true]) await compareWithReference(argvs(BIT_CASES), resp3);
+});
+
+const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
+const script = (i: number) => `return ${i}`;
+
+/**
+ * On `port`: one script SCRIPT LOAD made, 506 EVAL made (`return 0` loaded again after its
+ * EVAL), `return 5` run again by EVALSHA before the last EVAL; then the replies of EVALSHA, of
+ * SCRIPT EXISTS and INFO's evicted_scripts and number_of_cached_scripts.
+ */
+async function evictionRun(port: number): Promise<string[]> {
+  const c = await RawConn.connect(port);
+  try {
+    await pipeline(c, [
+      ["SCRIPT", "LOAD", "return 'kept'"],
+      ["EVAL", script(0), "0"],
+      ["SCRIPT", "LOAD", script(0)],
+    ]);
+    await pipeline(c, Array.from({ length: 504 }, (_, i) => ["EVAL", script(i + 1), "0"]));
+    const got = await pipeline(c, [
+      ["EVALSHA", sha1(script(5)), "0"],
+      ["EVAL", script(505), "0"],
+      [
+        "SCRIPT",
+        "EXISTS",
+        ...[0, 4, 5, 6, 7, 505].map((i) => sha1(script(i))),
+        sha1("return 'kept'"),
+      ],
+      ["INFO", "stats"],
+      ["INFO", "memory"],
+    ]);
+    return [
+      got[0]!,
+      got[2]!,
+      field(got[3]!, "evicted_scripts") ?? "",
+      field(got[4]!, "number_of_cached_scripts") ?? "",
+    ];
+  } finally {
+    c.close();
+  }
+}
+
+const EVICTION = [
+  ":5\r\n",
+  "*7\r\n:0\r\n:0\r\n:1\r\n:0\r\n:1\r\n:1\r\n:1\r\n",
+  "6",
+  "501",
+];
+
+test("EVAL's scripts past 500 are evicted, least recently run first (Redis 7.4)", async () => {
+  const ours = await startServer();
+  try {
+    assert.deepEqual(await evictionRun(ours.port), EVICTION);
+  } finally {
+    await ours.close();
+  }
+});
+
+test("EVAL's script eviction side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
+  const ref = await startReference();
+  try {
+    assert.deepEqual(await evictionRun(ref.port), EVICTION);
+  } finally {
+    ref.stop();
+  }
 });

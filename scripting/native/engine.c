@@ -1636,6 +1636,8 @@ EXPORT(rd_fn_load) int rd_fn_load(int len, int hook) {
 }
 
 EXPORT(rd_unref) void rd_unref(int ref) { luaL_unref(states[ENGINE_FUNCTIONS], LUA_REGISTRYINDEX, ref); }
+/* Releases an EVAL script's compiled function (evicted from the script cache). */
+EXPORT(rd_eval_unref) void rd_eval_unref(int ref) { luaL_unref(states[ENGINE_EVAL], LUA_REGISTRYINDEX, ref); }
 
 EXPORT(rd_sha1hex) char *rd_sha1hex(int len) {
   static char digest[41];
