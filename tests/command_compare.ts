@@ -74,3 +74,16 @@ export const CHANGED_IN_74: Record<string, string> = {
   hscan: "Redis 7.4's NOVALUES",
   "client|kill": "Redis 7.4's MAXAGE",
 };
+
+/**
+ * Commands whose COMMAND INFO (flags, arity, tips) Redis 7.2/7.4 changed and redeno follows, and
+ * why: compared with the 7.4.1 reference build instead of 7.0.15.
+ */
+export const INFO_CHANGED_IN_74: Record<string, string> = {
+  ...Object.fromEntries(
+    ["blpop", "brpop", "brpoplpush", "blmove", "bzpopmin", "bzpopmax"].map((n) => [
+      n,
+      "no longer noscript: in scripts they answer as a timeout when they would block",
+    ]),
+  ),
+};

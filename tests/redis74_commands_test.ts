@@ -431,3 +431,79 @@ test("EVAL's script eviction side by side with the 7.4.1 reference", { skip: NO_
     ref.stop();
   }
 });
+
+const call = (cmd: string) => `return redis.call(${cmd})`;
+/** Blocking commands in scripts, functions and MULTI: they answer at once, as with a timeout. */
+const SCRIPT_BLOCKING: string[][] = [
+  ["EVAL", call("'BLPOP', 'l', 0"), "0"],
+  ["RPUSH", "l", "a", "b"],
+  ["EVAL", call("'BLPOP', 'l', 0"), "0"],
+  ["EVAL", call("'BRPOPLPUSH', 'l', 'm', 0"), "0"],
+  ["EVAL", call("'BLMOVE', 'l', 'm', 'LEFT', 'RIGHT', 0"), "0"],
+  ["EVAL", call("'BRPOP', 'l', 0"), "0"],
+  ["EVAL", call("'BZPOPMIN', 'z', 0"), "0"],
+  ["ZADD", "z", "1", "a"],
+  ["EVAL", call("'BZPOPMAX', 'z', 0"), "0"],
+  ["EVAL", call("'BLMPOP', 0, 1, 'm', 'LEFT'"), "0"],
+  ["XADD", "s", "1-1", "f", "v"],
+  ["EVAL", call("'XREAD', 'BLOCK', 0, 'STREAMS', 's', 0"), "0"],
+  ["EVAL", call("'XREAD', 'BLOCK', 0, 'STREAMS', 's', '$'"), "0"],
+  ["XGROUP", "CREATE", "s", "g", "$"],
+  ["EVAL", call("'XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', 0, 'STREAMS', 's', '>'"), "1", "s"],
+  ["EVAL", call("'XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', 0, 'STREAMS', 's', 0"), "1", "s"],
+  ["EVAL", "return redis.pcall('BLPOP', 'l', -1)", "0"],
+  [
+    "FUNCTION",
+    "LOAD",
+    "#!lua name=b\nredis.register_function('bp', function(k) return redis.call('BLPOP', k[1], 0) end)",
+  ],
+  ["FCALL", "bp", "1", "nol"],
+  ["MULTI"],
+  ["BLPOP", "nol", "0"],
+  ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+  ["EXEC"],
+];
+
+const SCRIPT_BLOCKING_REPLIES = [
+  "$-1\r\n",
+  ":2\r\n",
+  "*2\r\n$1\r\nl\r\n$1\r\na\r\n",
+  "$1\r\nb\r\n",
+  "$-1\r\n",
+  "$-1\r\n",
+  "$-1\r\n",
+  ":1\r\n",
+  "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n",
+  "*2\r\n$1\r\nm\r\n*1\r\n$1\r\nb\r\n",
+  "$3\r\n1-1\r\n",
+  "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n",
+  "$-1\r\n",
+  "+OK\r\n",
+  "$-1\r\n",
+  "*1\r\n*2\r\n$1\r\ns\r\n*0\r\n",
+  "-ERR timeout is negative\r\n",
+  "$1\r\nb\r\n",
+  "$-1\r\n",
+  "+OK\r\n",
+  "+QUEUED\r\n",
+  "+QUEUED\r\n",
+  "*2\r\n*-1\r\n*-1\r\n",
+];
+
+test("blocking commands run in scripts and answer as a timeout when they would block (7.4)", async () => {
+  const ours = await startServer();
+  const c = await RawConn.connect(ours.port);
+  try {
+    assert.deepEqual(await pipeline(c, SCRIPT_BLOCKING), SCRIPT_BLOCKING_REPLIES);
+    assert.equal(ours.server.blocking.count, 0);
+  } finally {
+    c.close();
+    await ours.close();
+  }
+});
+
+test("blocking commands in scripts side by side with the 7.4.1 reference", {
+  skip: NO_REF,
+}, async () => {
+  for (const resp3 of [false, true]) await compareWithReference(SCRIPT_BLOCKING, resp3);
+});
