@@ -62,7 +62,9 @@ export function clientInfoLine(c: Client, running?: string[]): string {
     `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} ` +
     `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flagLetters(c)} ` +
     `db=${c.dbIndex} sub=${c.subscriptions} psub=${c.patterns} ssub=${c.shardSubscriptions} ` +
-    `multi=${c.multiCount} qbuf=${unparsed + (running ? frameLength(running) : 0)} ` +
+    `multi=${c.multiCount} watch=${c.server.transactions.watchedCount(c)} qbuf=${
+      unparsed + (running ? frameLength(running) : 0)
+    } ` +
     `qbuf-free=${Math.max(0, mem.query - c.parser.pending)} argv-mem=${argvMem} ` +
     `multi-mem=${multiMem} ` +
     `rbs=${c.out.buf.length} rbp=${c.out.recentPeak} obl=${c.out.length} oll=0 ` +
