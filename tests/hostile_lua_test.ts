@@ -3,7 +3,7 @@
  * The string metatable is read-only (a script cannot change what other scripts' strings do, nor
  * capture their data through it), getfenv/setfenv/newproxy are gone, the globals are read-only,
  * and there is no io, loadfile, dofile, require or print; `os` holds Redis 7.4's os.clock() alone
- * (tests/redis74_commands_test.ts, beside the 7.4.1 reference). Every case is compared byte for
+ * (tests/redis74_scripting_test.ts, beside the 7.4.1 reference). Every case is compared byte for
  * byte with redis-server.
  *
  * @module

@@ -99,7 +99,7 @@ const CONVERSIONS = [
   "return math.random(10)",
   "math.randomseed(42) return {math.random(100), math.random(100)}",
   "return _VERSION",
-  "return type(io)", // os is Redis 7.4's (os.clock): tests/redis74_commands_test.ts
+  "return type(io)", // os is Redis 7.4's (os.clock): tests/redis74_scripting_test.ts
   "return type(loadstring)",
   "return loadstring('return 7')()",
   "return pcall(function() error('inner') end)",
@@ -126,7 +126,7 @@ const ERRORS = [
   "return redis.call({})",
   "return redis.call('incr', 'h')",
   "return redis.call('incr', 'h', 'extra')",
-  // BLPOP in a script answers as a timeout in Redis 7.4 (7.0 refuses it): redis74_commands_test.
+  // BLPOP in a script answers as a timeout in Redis 7.4 (7.0 refuses it): redis74_scripting_test.
   "return redis.call('subscribe', 'c')",
   "return redis.call('multi')",
   "return redis.call('eval', 'return 1', 0)",
