@@ -15,6 +15,7 @@ import { type Database, typeName, type Value } from "../core/keyspace/database.t
 import { N } from "../core/notify.ts";
 import { E, fail, R, type Reply, SimpleString } from "../core/resp/reply.ts";
 import { objectCommand } from "./object.ts";
+import { parseU64 } from "../core/types/stream_id.ts";
 
 const SAME_OBJECT = "ERR source and destination objects are the same";
 const ONE_KEY = { first: 1, last: 1, step: 1 } as const;
@@ -166,23 +167,18 @@ export const keysCommand: CommandSpec = {
   },
 };
 
-const ULONG_MAX = 18446744073709551615n;
-
 /**
- * Parses a SCAN cursor as Redis's `strtoul` check does: an optional sign, decimal digits (none is
- * 0), nothing after them but a NUL; a negative value wraps modulo 2^64.
+ * Parses a SCAN cursor as Redis 7.4 does (`string2ull`): decimal digits, optionally after blanks
+ * and a sign (a negative one wraps modulo 2^64, but `-<n>` that fits a long long is refused), up
+ * to a NUL; nothing else, and not an empty string.
  *
  * @param text the cursor argument
  * @returns the cursor (positions past 2^53 lose precision, harmless: they exceed any size)
  */
 export function parseScanCursor(text: string): number {
   const nul = text.indexOf("\0");
-  const s = nul < 0 ? text : text.slice(0, nul);
-  if (s !== "" && !/^[+-]?\d+$/.test(s)) return fail("ERR invalid cursor");
-  let n = s === "" ? 0n : BigInt(s.charCodeAt(0) === 43 ? s.slice(1) : s);
-  if (n > ULONG_MAX || n < -ULONG_MAX) return fail("ERR invalid cursor");
-  if (n < 0n) n += ULONG_MAX + 1n;
-  return Number(n);
+  const n = parseU64(nul < 0 ? text : text.slice(0, nul));
+  return n === undefined ? fail("ERR invalid cursor") : Number(n);
 }
 
 /** The options of SCAN, SSCAN, HSCAN and ZSCAN. */

@@ -306,3 +306,37 @@ test("BITCOUNT and BITPOS check their arguments before the key, as Redis 7.4.1",
 test("BITCOUNT and BITPOS side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
   for (const resp3 of [false, true]) await compareWithReference(argvs(BIT_CASES), resp3);
 });
+
+/** SCAN-family cursors parsed as Redis 7.4 does (string2ull). */
+const CURSOR_CASES: Array<[string, string]> = [
+  ["HSET h a 1", ":1\r\n"],
+  ...["+0", "-0", "00", " 0", "18446744073709551615"].map((cur): [string, string] => [
+    `HSCAN|h|${cur}`,
+    "*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n",
+  ]),
+  ...["0 ", "-1", "18446744073709551616", "1a", "", "+"].map((cur): [string, string] => [
+    `HSCAN|h|${cur}`,
+    "-ERR invalid cursor\r\n",
+  ]),
+  ["SCAN|-1", "-ERR invalid cursor\r\n"],
+  ["SSCAN|nokey|", "-ERR invalid cursor\r\n"],
+];
+
+/** Cursor cases hold spaces and empty arguments: `|` separates their arguments. */
+const cursorArgv = () => CURSOR_CASES.map(([cmd]) => cmd.split(cmd.includes("|") ? "|" : " "));
+
+test("SCAN cursors are parsed as Redis 7.4.1 parses them", async () => {
+  const ours = await startServer();
+  const c = await RawConn.connect(ours.port);
+  try {
+    const got = await pipeline(c, cursorArgv());
+    CURSOR_CASES.forEach(([cmd, want], i) => assert.equal(got[i], want, JSON.stringify(cmd)));
+  } finally {
+    c.close();
+    await ours.close();
+  }
+});
+
+test("SCAN cursors side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
+  for (const resp3 of [false, true]) await compareWithReference(cursorArgv(), resp3);
+});
