@@ -340,3 +340,31 @@ test("SCAN cursors are parsed as Redis 7.4.1 parses them", async () => {
 test("SCAN cursors side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
   for (const resp3 of [false, true]) await compareWithReference(cursorArgv(), resp3);
 });
+
+/** XSETID below the stream's greatest deleted ID (Redis 7.4's check). */
+const XSETID_CASES: Array<[string, string]> = [
+  ["XADD u 1-1 f v", "$3\r\n1-1\r\n"],
+  ["XSETID u 100-1 MAXDELETEDID 50-1 ENTRIESADDED 77", "+OK\r\n"],
+  [
+    "XSETID u 0",
+    "-ERR The ID specified in XSETID is smaller than current max_deleted_entry_id\r\n",
+  ],
+  [
+    "XSETID u 50-0",
+    "-ERR The ID specified in XSETID is smaller than current max_deleted_entry_id\r\n",
+  ],
+  ["XSETID u 50-1", "+OK\r\n"],
+  ["XDEL u 1-1", ":1\r\n"],
+  [
+    "XSETID u 1-0",
+    "-ERR The ID specified in XSETID is smaller than current max_deleted_entry_id\r\n",
+  ],
+];
+
+test("XSETID refuses an ID below the greatest deleted one, as Redis 7.4.1", async () => {
+  await assertReplies(XSETID_CASES);
+});
+
+test("XSETID side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
+  for (const resp3 of [false, true]) await compareWithReference(argvs(XSETID_CASES), resp3);
+});
