@@ -65,7 +65,7 @@ export type {
   TlsVersion,
   Transport,
 } from "./core/net/transport.ts";
-export type { ListenAddress, ServerListenOptions } from "./core/server_net.ts";
+export type { ListenAddress, ListenerInfo, ServerListenOptions } from "./core/server_net.ts";
 export { type Clock, ManualClock, systemClock } from "./core/clock.ts";
 export {
   BigNumberReply,

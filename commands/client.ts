@@ -6,7 +6,7 @@
  * @module
  */
 
-import { intArg } from "../core/args.ts";
+import { i64Arg, intArg } from "../core/args.ts";
 import { CF, type Client, ReplyMode } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { E, fail, helpReply, R, VerbatimReply } from "../core/resp/reply.ts";
@@ -74,7 +74,7 @@ const kill: CommandSpec = {
     group: "connection",
     complexity: "O(N) where N is the number of client connections",
     args:
-      "ip:port | [ID client-id] [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>]",
+      "ip:port | [ID client-id] [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>] [MAXAGE maxage]",
   },
   execute(client, argv) {
     const server = client.server;
@@ -87,19 +87,24 @@ const kill: CommandSpec = {
       }
       return fail("ERR No such client");
     }
-    if (argv.length % 2 !== 0) return fail(E.syntax);
     let id: number | undefined;
+    let maxAge = 0n;
     let type: string | undefined;
     let user: string | undefined;
     let addr: string | undefined;
     let laddr: string | undefined;
     let skipme = true;
+    // Parsed in order, each option with its value, so the first bad one answers (as Redis does).
     for (let i = 2; i < argv.length; i += 2) {
       const opt = argv[i]!.toUpperCase();
+      if (i + 1 >= argv.length) return fail(E.syntax);
       const v = argv[i + 1]!;
       if (opt === "ID") {
         id = intArg(v, "ERR client-id should be greater than 0");
         if (id <= 0) return fail("ERR client-id should be greater than 0");
+      } else if (opt === "MAXAGE") {
+        maxAge = BigInt(i64Arg(v, "ERR maxage is not an integer or out of range"));
+        if (maxAge <= 0n) return fail("ERR maxage should be greater than 0");
       } else if (opt === "TYPE") type = parseType(v);
       else if (opt === "USER") {
         if (server.acl.user(v) === undefined) return fail(`ERR No such user '${v}'`);
@@ -113,6 +118,7 @@ const kill: CommandSpec = {
       } else return fail(E.syntax);
     }
     let killed = 0;
+    const nowSec = Math.floor(server.now() / 1000);
     for (const c of [...server.clients.values()]) {
       if (c.flags & CF.local) continue;
       if (id !== undefined && c.id !== id) continue;
@@ -121,6 +127,8 @@ const kill: CommandSpec = {
       if (addr !== undefined && c.addr !== addr) continue;
       if (laddr !== undefined && c.laddr !== laddr) continue;
       if (c === client && skipme) continue;
+      // Redis 7.4: whole seconds of the command's time less the second the client connected.
+      if (maxAge !== 0n && BigInt(nowSec - Math.floor(c.createdAt / 1000)) < maxAge) continue;
       killClient(client, c);
       killed++;
     }
@@ -168,9 +176,25 @@ const HELP = [
   "KILL <ip:port>",
   "    Kill connection made from <ip:port>.",
   "KILL <option> <value> [<option> <value> [...]]",
-  "    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME.",
+  "    Kill connections. Options are:",
+  "    * ADDR (<ip:port>|<unixsocket>:0)",
+  "      Kill connections made from the specified address",
+  "    * LADDR (<ip:port>|<unixsocket>:0)",
+  "      Kill connections made to specified local address",
+  "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+  "      Kill connections by type.",
+  "    * USER <username>",
+  "      Kill connections authenticated by <username>.",
+  "    * SKIPME (YES|NO)",
+  "      Skip killing current connection (default: yes).",
+  "    * ID <client-id>",
+  "      Kill connections by client id.",
+  "    * MAXAGE <maxage>",
+  "      Kill connections older than the specified age.",
   "LIST [options ...]",
-  "    Return information about client connections. Options: TYPE, ID.",
+  "    Return information about client connections. Options:",
+  "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+  "      Return clients of specified type.",
   "UNPAUSE",
   "    Stop the current client pause, resuming traffic.",
   "PAUSE <timeout> [WRITE|ALL]",

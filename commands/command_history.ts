@@ -1,7 +1,8 @@
 /**
  * Redis 7.0.15's documentation notes on its commands, for `COMMAND DOCS`: which are deprecated
  * (since when, and what replaces them), which are for servers rather than users (`syscmd`), and
- * what changed in which version. A command's own `docs` win; plugins declare theirs there.
+ * what changed in which version (with Redis 7.4's entries for what redeno took from 7.4). A
+ * command's own `docs` win; plugins declare theirs there.
  *
  * @module
  */
@@ -35,13 +36,20 @@ export const REDIS_DOC_NOTES: Readonly<Record<string, DocNotes>> = {
   bzpopmax: { history: [["6.0.0", "`timeout` is interpreted as a double instead of an integer."]] },
   bzpopmin: { history: [["6.0.0", "`timeout` is interpreted as a double instead of an integer."]] },
   "client|kill": {
-    history: [["2.8.12", "Added new filter format."], ["2.8.12", "`ID` option."], [
-      "3.2.0",
-      "Added `master` type in for `TYPE` option.",
-    ], [
-      "5.0.0",
-      "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility.",
-    ], ["6.2.0", "`LADDR` option."]],
+    history: [
+      ["2.8.12", "Added new filter format."],
+      ["2.8.12", "`ID` option."],
+      [
+        "3.2.0",
+        "Added `master` type in for `TYPE` option.",
+      ],
+      [
+        "5.0.0",
+        "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility.",
+      ],
+      ["6.2.0", "`LADDR` option."],
+      ["7.4.0", "`MAXAGE` option."],
+    ],
   },
   "client|list": {
     history: [

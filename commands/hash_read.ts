@@ -214,7 +214,7 @@ export const hrandfieldCommand: CommandSpec = {
   },
 };
 
-/** HSCAN key cursor [MATCH pattern] [COUNT count] */
+/** HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES] */
 export const hscanCommand: CommandSpec = {
   name: "hscan",
   arity: -3,
@@ -226,19 +226,21 @@ export const hscanCommand: CommandSpec = {
     group: "hash",
     complexity:
       "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-    args: "key cursor [MATCH pattern] [COUNT count]",
+    args: "key cursor [MATCH pattern] [COUNT count] [NOVALUES]",
   },
   execute(client, argv) {
     const cursor = parseScanCursor(argv[2]!);
     const hash = readHash(client, argv[1]!);
     // Like Redis, a missing key answers before the options are even parsed.
     if (hash === undefined) return ["0", []];
-    const { count, pattern } = parseScanOptions(argv, 3, false);
+    const { count, pattern, noValues } = parseScanOptions(argv, 3, "hscan");
     const out: string[] = [];
     const now = client.server.now();
     const next = hash.scan(cursor, count, (f, v) => {
       if (hash.ttls !== undefined && hash.expiredAt(f, now)) return;
-      if (pattern === undefined || globMatch(pattern, f)) out.push(f, v);
+      if (pattern !== undefined && !globMatch(pattern, f)) return;
+      if (noValues) out.push(f);
+      else out.push(f, v);
     });
     return [String(next), out];
   },

@@ -1,5 +1,6 @@
 /**
- * INFO [section ...]: the sections and fields clients parse, named and ordered as in Redis 7.0.
+ * INFO [section ...]: the sections and fields clients parse, named and ordered as in Redis 7.4 (the
+ * fields whose values redeno can honestly give; see the README for those it leaves out).
  * Plugins add or replace sections through `server.infoSections` (replication replaces
  * `replication`, persistence replaces `persistence`).
  *
@@ -51,6 +52,10 @@ function serverSection(s: Server): Fields {
     ["executable", executable()],
     ["config_file", s.configFile ?? ""],
     ["io_threads_active", 0],
+    ...s.listening().map((l): [string, string] => [
+      `listener${l.index}`,
+      `name=${l.name}${l.hosts.map((h) => `,bind=${h}`).join("")},port=${l.port}`,
+    ]),
     ["redeno_version", REDENO_VERSION],
     ["redeno_runtime", runtimeName],
   ];
@@ -60,11 +65,15 @@ function clientsSection(s: Server): Fields {
   let blocked = 0;
   let maxIn = 0;
   let maxOut = 0;
+  let pubsub = 0;
   for (const c of s.clients.values()) {
     if (c.flags & CF.blocked) blocked++;
+    if (c.flags & CF.pubsub) pubsub++;
     maxIn = Math.max(maxIn, c.parser.pending);
     maxOut = Math.max(maxOut, c.pendingOutput);
   }
+  const watching = s.transactions.watchStats();
+  const blocking = s.blocking.keyStats();
   return [
     ["connected_clients", countClients(s)],
     ["cluster_connections", 0],
@@ -73,8 +82,13 @@ function clientsSection(s: Server): Fields {
     ["client_recent_max_output_buffer", maxOut],
     ["blocked_clients", blocked],
     ["tracking_clients", s.tracking.clients],
+    ["pubsub_clients", pubsub],
+    ["watching_clients", watching.clients],
     // Postponed clients (CLIENT PAUSE) wait without a timeout.
     ["clients_in_timeout_table", blocked - s.pause.count],
+    ["total_watched_keys", watching.keys],
+    ["total_blocking_keys", blocking.keys],
+    ["total_blocking_keys_on_nokey", blocking.onNoKey],
   ];
 }
 
@@ -106,9 +120,12 @@ function statsSection(s: Server): Fields {
     ["sync_full", st.syncFull],
     ["sync_partial_ok", st.syncPartialOk],
     ["sync_partial_err", st.syncPartialErr],
+    ["expired_subkeys", st.expiredSubkeys],
     ["expired_keys", st.expiredKeys],
+    ["expired_time_cap_reached_count", st.expireTimeCapReached],
     ["evicted_keys", st.evictedKeys],
     ["evicted_clients", st.evictedClients],
+    ["evicted_scripts", st.evictedScripts],
     ["total_eviction_exceeded_time", s.evictor.exceededTimes().total],
     ["current_eviction_exceeded_time", s.evictor.exceededTimes().current],
     ["keyspace_hits", st.hits],
@@ -126,7 +143,12 @@ function statsSection(s: Server): Fields {
     ["total_error_replies", st.errorReplies],
     ["total_reads_processed", st.reads],
     ["total_writes_processed", st.writes],
+    ["client_query_buffer_limit_disconnections", st.queryBufferLimitDisconnections],
+    ["client_output_buffer_limit_disconnections", st.outputBufferLimitDisconnections],
     ["acl_access_denied_auth", st.authFailures],
+    ["acl_access_denied_cmd", st.aclDeniedCommands],
+    ["acl_access_denied_key", st.aclDeniedKeys],
+    ["acl_access_denied_channel", st.aclDeniedChannels],
   ];
 }
 

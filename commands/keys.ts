@@ -15,6 +15,7 @@ import { type Database, typeName, type Value } from "../core/keyspace/database.t
 import { N } from "../core/notify.ts";
 import { E, fail, R, type Reply, SimpleString } from "../core/resp/reply.ts";
 import { objectCommand } from "./object.ts";
+import { parseU64 } from "../core/types/stream_id.ts";
 
 const SAME_OBJECT = "ERR source and destination objects are the same";
 const ONE_KEY = { first: 1, last: 1, step: 1 } as const;
@@ -166,23 +167,18 @@ export const keysCommand: CommandSpec = {
   },
 };
 
-const ULONG_MAX = 18446744073709551615n;
-
 /**
- * Parses a SCAN cursor as Redis's `strtoul` check does: an optional sign, decimal digits (none is
- * 0), nothing after them but a NUL; a negative value wraps modulo 2^64.
+ * Parses a SCAN cursor as Redis 7.4 does (`string2ull`): decimal digits, optionally after blanks
+ * and a sign (a negative one wraps modulo 2^64, but `-<n>` that fits a long long is refused), up
+ * to a NUL; nothing else, and not an empty string.
  *
  * @param text the cursor argument
  * @returns the cursor (positions past 2^53 lose precision, harmless: they exceed any size)
  */
 export function parseScanCursor(text: string): number {
   const nul = text.indexOf("\0");
-  const s = nul < 0 ? text : text.slice(0, nul);
-  if (s !== "" && !/^[+-]?\d+$/.test(s)) return fail("ERR invalid cursor");
-  let n = s === "" ? 0n : BigInt(s.charCodeAt(0) === 43 ? s.slice(1) : s);
-  if (n > ULONG_MAX || n < -ULONG_MAX) return fail("ERR invalid cursor");
-  if (n < 0n) n += ULONG_MAX + 1n;
-  return Number(n);
+  const n = parseU64(nul < 0 ? text : text.slice(0, nul));
+  return n === undefined ? fail("ERR invalid cursor") : Number(n);
 }
 
 /** The options of SCAN, SSCAN, HSCAN and ZSCAN. */
@@ -193,18 +189,24 @@ export interface ScanOptions {
   pattern: string | undefined;
   /** TYPE filter (SCAN only), undefined when absent. */
   type: string | undefined;
+  /** NOVALUES (HSCAN only, Redis 7.4): fields without their values. */
+  noValues: boolean;
 }
 
+/** Which of the scan commands is parsing its options: each accepts a different extra. */
+export type ScanKind = "scan" | "sscan" | "hscan" | "zscan";
+
 /**
- * Parses `[MATCH pattern] [COUNT count] [TYPE type]` from `argv[from]` on, with Redis's errors.
+ * Parses `[MATCH pattern] [COUNT count] [TYPE type] [NOVALUES]` from `argv[from]` on, with
+ * Redis's errors: TYPE is SCAN's, NOVALUES HSCAN's.
  *
  * @param argv the command's arguments
  * @param from index of the first option
- * @param allowType whether TYPE is accepted (SCAN only)
+ * @param kind the command parsing them
  * @returns the options
  */
-export function parseScanOptions(argv: string[], from: number, allowType: boolean): ScanOptions {
-  const opts: ScanOptions = { count: 10, pattern: undefined, type: undefined };
+export function parseScanOptions(argv: string[], from: number, kind: ScanKind): ScanOptions {
+  const opts: ScanOptions = { count: 10, pattern: undefined, type: undefined, noValues: false };
   for (let i = from; i < argv.length; i += 2) {
     const opt = argv[i]!.toUpperCase();
     const hasValue = i + 1 < argv.length;
@@ -214,8 +216,12 @@ export function parseScanOptions(argv: string[], from: number, allowType: boolea
       opts.count = n;
     } else if (opt === "MATCH" && hasValue) {
       opts.pattern = argv[i + 1] === "*" ? undefined : argv[i + 1];
-    } else if (opt === "TYPE" && allowType && hasValue) {
+    } else if (opt === "TYPE" && kind === "scan" && hasValue) {
       opts.type = argv[i + 1]!.toLowerCase();
+    } else if (opt === "NOVALUES") {
+      if (kind !== "hscan") return fail("ERR NOVALUES option can only be used in HSCAN");
+      opts.noValues = true;
+      i--; // a flag: the loop's step of two would skip the next option
     } else return fail(E.syntax);
   }
   return opts;
@@ -237,7 +243,7 @@ export const scanCommand: CommandSpec = {
   },
   execute(client, argv) {
     const cursor = parseScanCursor(argv[1]!);
-    const opts = parseScanOptions(argv, 2, true);
+    const opts = parseScanOptions(argv, 2, "scan");
     const db = client.db;
     const found: string[] = [];
     // Collect first, filter after: filtering may delete expired keys, which moves entries.

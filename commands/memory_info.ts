@@ -99,6 +99,9 @@ export function memorySection(s: Server): Fields {
     // One of the values Redis reports (libc, jemalloc-*): the runtime's buffers come from libc
     // malloc, and clients (Redis's own suite) take jemalloc-only paths on "jemalloc" alone.
     ["mem_allocator", "libc"],
+    // Redis 7.4: the old table of a database dict being rehashed. redeno's key tables grow at
+    // once (core/keyspace/dense_map.ts), never halfway between two tables, so there is none.
+    ["mem_overhead_db_hashtable_rehashing", 0],
     ["active_defrag_running", 0],
     ["lazyfree_pending_objects", 0],
     ["lazyfreed_objects", s.stats.lazyfreedObjects],

@@ -44,8 +44,14 @@ export function parseShebang(body: string): { flags: number; skip: number } {
   return { flags, skip: end };
 }
 
-/** Compiles and caches `body` (SCRIPT LOAD, first EVAL). Returns its SHA. */
-function createScript(server: Server, body: string): string {
+/** How many scripts EVAL may keep cached before the least recently run goes (Redis 7.4). */
+const EVAL_SCRIPTS_KEPT = 500;
+
+/**
+ * Compiles and caches `body` (SCRIPT LOAD, or the first EVAL: `byEval`). Returns its SHA. A
+ * script EVAL created can be evicted, as Redis 7.4 does: past 500, the least recently run goes.
+ */
+function createScript(server: Server, body: string, byEval: boolean): string {
   const engine = scriptingOf(server);
   const sha = engine.vm.sha1hex(body);
   const cache = cacheOf(server);
@@ -53,6 +59,17 @@ function createScript(server: Server, body: string): string {
   const { flags, skip } = parseShebang(body);
   const ref = engine.vm.compile(sha, body, skip);
   if (typeof ref === "string") fail(`ERR ${ref}`);
+  if (byEval) {
+    const order = engine.evalOrder;
+    for (const oldest of order) {
+      if (order.size < EVAL_SCRIPTS_KEPT) break;
+      order.delete(oldest);
+      engine.vm.evalUnref(cache.get(oldest)!.ref);
+      cache.delete(oldest);
+      server.stats.evictedScripts++;
+    }
+    order.add(sha);
+  }
   cache.set(sha, { body, flags, ref });
   return sha;
 }
@@ -81,12 +98,14 @@ function evalGeneric(client: Client, argv: string[], evalsha: boolean, ro: boole
       return new ErrorReply("NOSCRIPT No matching script. Please use EVAL.");
     }
   } else {
-    sha = createScript(server, argv[1]!);
+    sha = createScript(server, argv[1]!, true);
     script = cache.get(sha)!;
   }
   const engine = scriptingOf(server);
   const err = engine.prepareError(script.flags, ro);
   if (err !== undefined) return err;
+  // A run makes an evictable script the most recently used.
+  if (engine.evalOrder.delete(sha)) engine.evalOrder.add(sha);
   const n = Number(numkeys);
   return engine.execute(
     client,
@@ -202,7 +221,7 @@ export const scriptingCommands: CommandSpec[] = [
           complexity: "O(N) with N being the length in bytes of the script body.",
           args: "script",
         },
-        execute: (client, argv) => createScript(client.server, argv[2]!),
+        execute: (client, argv) => createScript(client.server, argv[2]!, false),
       },
       {
         name: "exists",
@@ -240,6 +259,7 @@ export const scriptingCommands: CommandSpec[] = [
           const cache = cacheOf(server);
           cache.clear();
           const engine = scriptingOf(server);
+          engine.evalOrder.clear();
           if (engine.started) engine.vm.reset(0);
           return R.ok;
         },

@@ -175,7 +175,7 @@ export const sscanCommand = spec("sscan", -3, ["readonly"], {
   const set = readSet(client, argv[1]!);
   // Like Redis, a missing key answers before the options are even parsed.
   if (set === undefined) return ["0", []];
-  const { count, pattern } = parseScanOptions(argv, 3, false);
+  const { count, pattern } = parseScanOptions(argv, 3, "sscan");
   const out: string[] = [];
   const next = set.scan(cursor, count, (m) => {
     if (pattern === undefined || globMatch(pattern, m)) out.push(m);

@@ -268,6 +268,11 @@ const xsetidCommand: CommandSpec = {
     const key = argv[1]!;
     const stream = streamForWrite(client, key);
     if (stream === undefined) return fail(E.noSuchKey);
+    // Redis 7.4: the last ID cannot go below an ID already deleted.
+    const del = stream.maxDeletedId;
+    if (cmpId(id.ms, id.seq, del.ms, del.seq) < 0) {
+      return fail("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
+    }
     if (stream.length > 0) {
       const max = stream.edgeId(true, true);
       if (cmpId(id.ms, id.seq, max.ms, max.seq) < 0) {

@@ -15,13 +15,21 @@
 
 import { intArg } from "../core/args.ts";
 import { canBlock, parseTimeoutMs } from "../core/blocking.ts";
-import { CF, type Client } from "../core/client.ts";
+import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import type { Value } from "../core/keyspace/database.ts";
 import { E, ErrorReply, fail, MapReply, R, type Reply } from "../core/resp/reply.ts";
 import type { StreamValue } from "../core/types/stream.ts";
 import type { Consumer, ConsumerGroup } from "../core/types/stream_group.ts";
-import { cmpId, idKey, MAX_ID, MIN_ID, nextId, type StreamId } from "../core/types/stream_id.ts";
+import {
+  cmpId,
+  idKey,
+  MAX_ID,
+  MIN_ID,
+  nextId,
+  prevId,
+  type StreamId,
+} from "../core/types/stream_id.ts";
 import { advanceGroup, inc64 } from "../core/types/stream_lag.ts";
 import { entryReply, idArg, rangeReply, streamForRead, streamForWrite } from "./stream_args.ts";
 import { propagateClaim, propagateConsumer, propagateGroupId } from "./stream_claim.ts";
@@ -134,7 +142,7 @@ interface ReadArgs {
   group: GroupRead | undefined;
 }
 
-function parseRead(client: Client, argv: string[], grouped: boolean): ReadArgs {
+function parseRead(argv: string[], grouped: boolean): ReadArgs {
   const args: ReadArgs = { timeout: -1, count: 0, keys: [], idArgs: [], group: undefined };
   let streamsAt = 0;
   let groupName: string | undefined;
@@ -144,9 +152,7 @@ function parseRead(client: Client, argv: string[], grouped: boolean): ReadArgs {
     const more = argv.length - i - 1;
     const opt = argv[i]!.toUpperCase();
     if (opt === "BLOCK" && more > 0) {
-      if ((client.flags & CF.script) !== 0) {
-        fail(`ERR ${argv[0]} command is not allowed with BLOCK option from scripts`);
-      }
+      // Redis 7.4 lets scripts read with BLOCK: a read that would block answers as a timeout.
       args.timeout = parseTimeoutMs(argv[++i]!);
     } else if (opt === "COUNT" && more > 0) {
       args.count = Math.max(intArg(argv[++i]!), 0);
@@ -181,7 +187,7 @@ function parseRead(client: Client, argv: string[], grouped: boolean): ReadArgs {
   return args;
 }
 
-/** Resolves each stream's ID argument (`$`, `>` as the greatest ID, or an ID). */
+/** Resolves each stream's ID argument (`$`, `+`, `>` as the greatest ID, or an ID). */
 function resolveIds(client: Client, args: ReadArgs): StreamId[] {
   const grouped = args.group !== undefined;
   return args.keys.map((key, i) => {
@@ -202,6 +208,15 @@ function resolveIds(client: Client, args: ReadArgs): StreamId[] {
       }
       return stream?.lastId ?? MIN_ID;
     }
+    if (arg === "+") {
+      if (grouped) {
+        fail(
+          "ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.",
+        );
+      }
+      if (stream === undefined) return MIN_ID;
+      return lastEntryBound(stream) ?? fail("ERR the stream last element ID is 0-0");
+    }
     if (arg === ">") {
       if (!grouped) {
         fail(
@@ -212,6 +227,15 @@ function resolveIds(client: Client, args: ReadArgs): StreamId[] {
     }
     return idArg(arg);
   });
+}
+
+/**
+ * The bound that `+` (Redis 7.4: the last entry) stands for: the ID right before the stream's
+ * last ID, so that reading after it gives the last entry if it is still there; undefined when
+ * the last ID is 0-0.
+ */
+function lastEntryBound(stream: StreamValue): StreamId | undefined {
+  return prevId(stream.lastId);
 }
 
 /** The consumer a group read acts for, created (and for NOACK propagated) when new. */
@@ -274,6 +298,8 @@ interface Seen {
   value: Value | undefined;
   signals: number;
   id: StreamId;
+  /** Whether the ID was `+`: Redis resolves it again when the reader wakes (the last entry). */
+  plus: boolean;
 }
 
 function stamp(value: Value | undefined): number {
@@ -290,7 +316,7 @@ function block(client: Client, args: ReadArgs, ids: StreamId[]): Reply {
   args.keys.forEach((key, i) => {
     if (seen.has(key)) return; // the first ID given for a key counts, as in Redis
     const value = db.peek(key);
-    seen.set(key, { value, signals: stamp(value), id: ids[i]! });
+    seen.set(key, { value, signals: stamp(value), id: ids[i]!, plus: args.idArgs[i] === "+" });
   });
   const count = args.count || BLOCKED_DEFAULT_COUNT;
   const read = args.group;
@@ -320,7 +346,13 @@ function block(client: Client, args: ReadArgs, ids: StreamId[]): Reply {
         }
         gt = { ms: group.lastMs, seq: group.lastSeq };
       }
-      if (cmpId(stream.lastId.ms, stream.lastId.seq, gt.ms, gt.seq) <= 0) return undefined;
+      if (s.plus) {
+        const bound = lastEntryBound(stream);
+        if (bound === undefined || stream.length === 0) return undefined;
+        const max = stream.edgeId(true, true);
+        if (cmpId(max.ms, max.seq, bound.ms, bound.seq) <= 0) return undefined;
+        gt = bound;
+      } else if (cmpId(stream.lastId.ms, stream.lastId.seq, gt.ms, gt.seq) <= 0) return undefined;
       const start = nextId(gt) ?? MIN_ID;
       if (group === undefined) {
         return readReply(client, [key, rangeReply(stream, start, MAX_ID, count, false)]);
@@ -355,7 +387,7 @@ function readSpec(grouped: boolean): CommandSpec {
         : "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]",
     },
     execute(client, argv) {
-      const args = parseRead(client, argv, grouped);
+      const args = parseRead(argv, grouped);
       const ids = resolveIds(client, args);
       const now = readNow(client, args, ids);
       if (now !== undefined) return now;

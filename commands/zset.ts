@@ -291,7 +291,7 @@ export const zscanCommand: CommandSpec = {
     const cursor = parseScanCursor(argv[2]!);
     const z = getZset(client, argv[1]!);
     if (z === undefined) return ["0", []];
-    const { count, pattern } = parseScanOptions(argv, 3, false);
+    const { count, pattern } = parseScanOptions(argv, 3, "zscan");
     const out: string[] = [];
     const visit = (member: string, score: number) => {
       if (pattern === undefined || globMatch(pattern, member)) {

@@ -76,6 +76,22 @@ export class Blocking {
     return this.byClient.size;
   }
 
+  /**
+   * INFO clients' total_blocking_keys (distinct keys clients wait on, database by database) and
+   * total_blocking_keys_on_nokey (those that an XREADGROUP waits on: its deletion wakes it).
+   */
+  keyStats(): { keys: number; onNoKey: number } {
+    let keys = 0;
+    let onNoKey = 0;
+    for (const dbKeys of this.byKey.values()) {
+      keys += dbKeys.size;
+      for (const list of dbKeys.values()) {
+        if (list.some((w) => w.spec.command === "xreadgroup")) onNoKey++;
+      }
+    }
+    return { keys, onNoKey };
+  }
+
   /** True when some key was written that a client waits on. */
   get hasReady(): boolean {
     return this.ready.length !== 0;

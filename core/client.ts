@@ -303,11 +303,18 @@ export class Client {
     server.endBatch();
     this.parser.release();
     this.inBatch = false;
-    if (this.parser.pending > server.parserLimits.queryBufferLimit) {
+    // Redis 7.4 counts the commands a MULTI queued as part of the query buffer; its master's
+    // link is never cut for it.
+    const queued = this.multiCount >= 0 ? this.tx?.argvBytes ?? 0 : 0;
+    if (
+      this.parser.pending + queued > server.parserLimits.queryBufferLimit &&
+      (this.flags & CF.master) === 0
+    ) {
       server.log(
         "warning",
         `Closing client that reached max query buffer length: ${this.describe()}`,
       );
+      server.stats.queryBufferLimitDisconnections++;
       this.close();
       return;
     }

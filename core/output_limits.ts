@@ -113,6 +113,7 @@ export class OutputLimits {
         clientInfoLine(client)
       } scheduled to be closed ASAP for overcoming of output buffer limits.`,
     );
+    this.server.stats.outputBufferLimitDisconnections++;
     client.close();
     return true;
   }

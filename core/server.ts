@@ -24,7 +24,12 @@ import { type Gate, type HookMap, Hooks } from "./hooks.ts";
 import { GateList } from "./gates.ts";
 import { Database, type KeyspaceHost } from "./keyspace/database.ts";
 import type { TlsSettings, Transport } from "./net/transport.ts";
-import { type ListenAddress, type ServerListenOptions, ServerNet } from "./server_net.ts";
+import {
+  type ListenAddress,
+  type ListenerInfo,
+  type ServerListenOptions,
+  ServerNet,
+} from "./server_net.ts";
 import { ErrorReply, type Reply } from "./resp/reply.ts";
 import { Logger, type LogLevel } from "./log.ts";
 import type {
@@ -773,6 +778,11 @@ export class Server implements KeyspaceHost {
   /** Accepts a connection from a transport (the adapters call this). */
   accept(transport: Transport): Client {
     return this.net.accept(transport);
+  }
+
+  /** The open listeners, by kind (INFO server's `listener<n>` lines). */
+  listening(): ListenerInfo[] {
+    return this.net.listening();
   }
 
   /**

@@ -41,6 +41,18 @@ export interface ListenAddress {
   tlsPort?: number;
 }
 
+/** One kind of listener: what INFO server's `listener<index>` line shows. */
+export interface ListenerInfo {
+  /** Redis's number of the connection type: 0 TCP, 2 TLS. */
+  index: number;
+  /** The connection type's name: `tcp` or `tls`. */
+  name: string;
+  /** The addresses of `bind` (or the one the first listen was given). */
+  hosts: string[];
+  /** The port the listeners are bound to. */
+  port: number;
+}
+
 /** Why CONFIG SET bind is refused, in Redis's words. */
 const BIND_FAILED = "Failed to bind to specified addresses.";
 
@@ -86,6 +98,20 @@ export class ServerNet {
   /** The listen function of the first listen (a move then binds without waiting). */
   private listenFn: ListenFn | undefined;
   private readonly reopenings: Reopenings;
+
+  /**
+   * The open listeners as INFO server's `listener<n>` lines describe them (Redis 7.2): the
+   * connection type's number (0 TCP, 2 TLS), its name, the `bind` addresses and the port.
+   */
+  listening(): ListenerInfo[] {
+    const out: ListenerInfo[] = [];
+    if (this.listeners.length !== 0) {
+      out.push({ index: 0, name: "tcp", hosts: this.hosts, port: this.plainPort });
+    }
+    const tls = this.tls.listening;
+    if (tls !== undefined) out.push({ index: 2, name: "tls", ...tls });
+    return out;
+  }
 
   /** @param server the server this front serves */
   constructor(private readonly server: Server) {
@@ -253,10 +279,11 @@ export class ServerNet {
     ) {
       const hz = this.server.config.num("hz");
       const start = performance.now();
-      activeExpireCycle(server.dbs, {
+      const cycle = activeExpireCycle(server.dbs, {
         budgetMs: 250 / hz,
         effort: this.server.config.num("active-expire-effort"),
       });
+      if (cycle.timedOut) server.stats.expireTimeCapReached++;
       server.latency.addIfNeeded("expire-cycle", performance.now() - start);
     }
     const timeout = this.server.config.num("timeout");

@@ -33,6 +33,11 @@ export class ServerTls {
   private adapter: TlsAdapter | undefined;
   private readonly reopenings: Reopenings;
 
+  /** The addresses and port the TLS listeners are open on, or undefined when there are none. */
+  get listening(): { hosts: string[]; port: number } | undefined {
+    return this.listeners.length === 0 ? undefined : { hosts: this.hosts, port: this.bound };
+  }
+
   /** @param server the server whose config and log this uses */
   constructor(private readonly server: Server) {
     this.reopenings = new Reopenings(server);

@@ -17,13 +17,27 @@ export class Stats {
   evictedKeys = 0;
   /** Clients closed to keep client memory under `maxmemory-clients`. */
   evictedClients = 0;
+  /** EVAL scripts dropped from the script cache (Redis 7.4's evicted_scripts). */
+  evictedScripts = 0;
   /** Values deleted by UNLINK, FLUSHALL ASYNC or a lazyfree-* setting that Redis frees lazily. */
   lazyfreedObjects = 0;
   hits = 0;
   misses = 0;
   rejectedCalls = 0;
   errorReplies = 0;
+  /**
+   * Refusals by the ACL (INFO acl_access_denied_*): failed authentications, and commands, keys
+   * and channels a user may not use. Not reset by CONFIG RESETSTAT, as in Redis.
+   */
   authFailures = 0;
+  aclDeniedCommands = 0;
+  aclDeniedKeys = 0;
+  aclDeniedChannels = 0;
+  /** Clients closed for their query buffer or for their output buffer limits (Redis 7.4). */
+  queryBufferLimitDisconnections = 0;
+  outputBufferLimitDisconnections = 0;
+  /** Active expiry cycles that stopped at their time budget (expired_time_cap_reached_count). */
+  expireTimeCapReached = 0;
   netInput = 0;
   netOutput = 0;
   /** Socket reads handled and reply writes issued (INFO total_reads/writes_processed). */
@@ -74,12 +88,15 @@ export class Stats {
     this.expiredSubkeys = 0;
     this.evictedKeys = 0;
     this.evictedClients = 0;
+    this.evictedScripts = 0;
     this.lazyfreedObjects = 0;
     this.hits = 0;
     this.misses = 0;
     this.rejectedCalls = 0;
     this.errorReplies = 0;
-    this.authFailures = 0;
+    this.queryBufferLimitDisconnections = 0;
+    this.outputBufferLimitDisconnections = 0;
+    this.expireTimeCapReached = 0;
     this.netInput = 0;
     this.netOutput = 0;
     this.reads = 0;

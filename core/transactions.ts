@@ -177,6 +177,16 @@ export class Transactions {
     }
   }
 
+  /**
+   * INFO clients' watching_clients (clients watching some key) and total_watched_keys (distinct
+   * keys watched, database by database).
+   */
+  watchStats(): { clients: number; keys: number } {
+    let keys = 0;
+    for (const dbKeys of this.byKey.values()) keys += dbKeys.size;
+    return { clients: this.watches.size, keys };
+  }
+
   /** How many keys `client` watches. */
   watchedCount(client: Client): number {
     return this.watches.size === 0 ? 0 : this.watches.get(client)?.length ?? 0;

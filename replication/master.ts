@@ -86,6 +86,7 @@ export class ReplicaLink implements StreamSink {
             clientInfoLine(client)
           } scheduled to be closed ASAP for overcoming of output buffer limits.`,
         );
+        server.stats.outputBufferLimitDisconnections++;
         server.log("verbose", `Replica output buffer: ${reason}`);
         client.close();
       },

@@ -106,6 +106,11 @@ export class Scripting {
   readonly client: Client;
   /** EVAL scripts by SHA-1 (SCRIPT LOAD, first EVAL). */
   readonly scripts = new Map<string, Script>();
+  /**
+   * The SHA-1s of scripts that EVAL created (not SCRIPT LOAD), least recently run first: Redis
+   * 7.4 evicts the oldest past 500 of them.
+   */
+  readonly evalOrder = new Set<string>();
   /** The run in progress, if any. */
   run: RunCtx | undefined;
   /** The server closed while a script was paused: its slices stop. */

@@ -8,6 +8,7 @@
 
 import { readFileSync } from "node:fs";
 import { bytesToStr, writeStr } from "../core/bytes.ts";
+import { cpuSeconds } from "../core/proc.ts";
 
 /** What the module calls back into. */
 export interface LuaHost {
@@ -40,6 +41,7 @@ interface Exports {
   rd_reply(size: number): number;
   rd_name(): number;
   rd_init(engine: number): number;
+  rd_eval_unref(ref: number): void;
   rd_memory(engine: number): number;
   rd_eval_compile(sha: number, len: number, skip: number): number;
   rd_eval_start(ref: number, nkeys: number, nargs: number, resp: number, hook: number): number;
@@ -94,6 +96,10 @@ export class LuaVM {
       host_log: (level: number, ptr: number, len: number) =>
         this.host.log(level, bytesToStr(this.bytes(), ptr, ptr + len)),
       host_set_repl: (flags: number) => this.host.setRepl(flags),
+      host_clock: () => {
+        const c = cpuSeconds();
+        return c.user + c.sys;
+      },
       host_call: (mode: number, argc: number, resp: number) => this.onCall(mode, argc, resp),
       host_register: (
         name: number,
@@ -271,6 +277,11 @@ export class LuaVM {
     const ptr = this.ex.rd_io(code.length);
     writeStr(this.bytes(), ptr, code);
     return this.ex.rd_fn_load(code.length, hook ? 1 : 0) === 0 ? undefined : this.outputStr();
+  }
+
+  /** Releases a compiled EVAL script (evicted from the script cache). */
+  evalUnref(ref: number): void {
+    this.ex.rd_eval_unref(ref);
   }
 
   /** Releases a library function. */

@@ -63,6 +63,8 @@ export const DOCS_FOLLOW_74: Record<string, string> = {
   zrank: "Redis 7.2's WITHSCORE (history, arguments) and 7.4.1's summary",
   zrevrank: "Redis 7.2's WITHSCORE (history, arguments) and 7.4.1's summary",
   quit: "deprecated by Redis 7.2 (just closing the connection), with 7.4.1's summary",
+  hscan: "Redis 7.4's NOVALUES",
+  "client|kill": "Redis 7.4's MAXAGE",
 };
 
 /**

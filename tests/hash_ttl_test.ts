@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { createServer } from "../mod.ts";
 import { ManualClock } from "../core/clock.ts";
 import { hello3, RawConn, recordEffects, recordEvents, startServer } from "./helpers.ts";
-import { pipeline, prng, sortedReply } from "./redis_compare.ts";
-import { REFERENCE_74, startReference } from "./reference_redis.ts";
+import { pipeline, prng } from "./redis_compare.ts";
+import { compareWithReference, REFERENCE_74 } from "./reference_redis.ts";
 
 const NO_REF = REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false;
 /** A time far in the future (ms), so that no field expires while a test runs. */
@@ -119,30 +119,6 @@ test("the same commands side by side with the 7.4.1 reference", { skip: NO_REF }
     await compareWithReference(CASES.map(([cmd]) => split(cmd)), resp3);
   }
 });
-
-/** Sends `cases` to a fresh reference server and a fresh redeno and compares the raw replies. */
-async function compareWithReference(cases: string[][], resp3: boolean): Promise<void> {
-  const ref = await startReference();
-  const ours = await startServer();
-  const a = await RawConn.connect(ref.port);
-  const b = await RawConn.connect(ours.port);
-  try {
-    const all = resp3 ? [["HELLO", "3"], ...cases] : cases;
-    const sorted = all.map((cmd) => cmd[0]!.startsWith("~"));
-    const sent = all.map((cmd, i) => sorted[i] ? [cmd[0]!.slice(1), ...cmd.slice(1)] : cmd);
-    const want = await pipeline(a, sent);
-    const got = await pipeline(b, sent);
-    for (let i = resp3 ? 1 : 0; i < all.length; i++) {
-      const norm = sorted[i] ? sortedReply : (s: string) => s;
-      assert.equal(norm(got[i]!), norm(want[i]!), `reply to ${JSON.stringify(sent[i])} (${i})`);
-    }
-  } finally {
-    a.close();
-    b.close();
-    ref.stop();
-    await ours.close();
-  }
-}
 
 /** A random sequence over the field TTL commands with times that never fall due mid-test. */
 function randomCases(seed: number, n: number, listpackOnly: boolean): string[][] {

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeCommand, RawConn, startServer } from "./helpers.ts";
 import { freePort } from "./replication_helpers.ts";
+import type { ServerOptions } from "../mod.ts";
 
 /** Index just past the RESP value starting at `pos`, or -1 when it is incomplete. */
 export function replyEnd(buf: string, pos: number): number {
@@ -156,13 +157,27 @@ export function prng(seed: number): () => number {
  * the mark and both replies go through that mark's normaliser first; by default `~` (`~SMEMBERS
  * s`) compares the reply with elements sorted (hash-table order is arbitrary).
  */
-export async function compareWithRedis(
+export function compareWithRedis(
   cases: string[][],
   resp3: boolean,
   marks: Record<string, (reply: string) => string> = { "~": sortedReply },
 ): Promise<void> {
-  const redis = await startRedis();
-  const ours = await startServer();
+  return compareWith(() => startRedis(), cases, resp3, marks);
+}
+
+/**
+ * {@linkcode compareWithRedis} against the server `start` runs (the 7.4.1 reference build, say):
+ * the same cases, marks and byte comparison; redeno is started with `server`'s options.
+ */
+export async function compareWith(
+  start: () => Promise<{ port: number; stop(): void }>,
+  cases: string[][],
+  resp3: boolean,
+  marks: Record<string, (reply: string) => string> = { "~": sortedReply },
+  server?: ServerOptions,
+): Promise<void> {
+  const redis = await start();
+  const ours = await startServer(server);
   const a = await RawConn.connect(redis.port);
   const b = await RawConn.connect(ours.port);
   try {

@@ -12,9 +12,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import assert from "node:assert/strict";
-import { RawConn, startServer } from "./helpers.ts";
-import { pipeline } from "./redis_compare.ts";
+import { RawConn } from "./helpers.ts";
+import { compareWith, sortedReply } from "./redis_compare.ts";
 import type { ServerOptions } from "../mod.ts";
 import { freePort } from "./replication_helpers.ts";
 
@@ -63,38 +62,26 @@ export async function startReference(extra: string[] = []): Promise<ReferenceSer
   throw new Error("Could not start the reference redis-server 7.4.1");
 }
 
-/** How {@linkcode compareWithReference} starts the two servers. */
+/** How {@linkcode compareWithReference} starts the two servers and reads their replies. */
 export interface CompareOptions {
   /** redeno's options (plugins, config). */
   server?: ServerOptions;
   /** The reference server's extra arguments. */
   refArgs?: string[];
+  /** Reply normalisers by a case's first-character mark, as `compareWithRedis` takes them. */
+  marks?: Record<string, (reply: string) => string>;
 }
 
 /**
- * Sends `cases` pipelined to a fresh reference server and a fresh redeno, in RESP3 when `resp3`
- * (after a HELLO 3 whose reply is not compared), and asserts the same raw reply to each.
+ * Runs `cases` on a fresh reference server and a fresh redeno and asserts byte-equal replies, as
+ * `compareWithRedis` does with Debian's redis-server (in RESP3 after an uncompared HELLO 3 when
+ * `resp3`).
  */
-export async function compareWithReference(
+export function compareWithReference(
   cases: string[][],
   resp3: boolean,
   options: CompareOptions = {},
 ): Promise<void> {
-  const ref = await startReference(options.refArgs);
-  const ours = await startServer(options.server);
-  const a = await RawConn.connect(ref.port);
-  const b = await RawConn.connect(ours.port);
-  try {
-    const sent = resp3 ? [["HELLO", "3"], ...cases] : cases;
-    const want = await pipeline(a, sent);
-    const got = await pipeline(b, sent);
-    for (let i = resp3 ? 1 : 0; i < sent.length; i++) {
-      assert.equal(got[i], want[i], `reply to ${JSON.stringify(sent[i])} (${i})`);
-    }
-  } finally {
-    a.close();
-    b.close();
-    ref.stop();
-    await ours.close();
-  }
+  const { server, refArgs, marks = { "~": sortedReply } } = options;
+  return compareWith(() => startReference(refArgs), cases, resp3, marks, server);
 }

@@ -112,14 +112,15 @@ test("SCAN cursor and option errors match Redis", () => {
     assert.ok(r instanceof ErrorReply, `${argv.join(" ")}: ${JSON.stringify(r)}`);
     return r.message;
   };
-  for (const bad of [" 1", "1 ", "1x", "x", "-", "18446744073709551616"]) {
+  // Redis 7.4's string2ull: no empty cursor, no "-1" (a long long), nothing after the digits.
+  for (const bad of ["", "-1", "1 ", "1x", "x", "-", "18446744073709551616"]) {
     assert.equal(err("SCAN", bad), "ERR invalid cursor", JSON.stringify(bad));
   }
-  // strtoul accepts these: empty is 0, a sign is allowed, negatives wrap.
-  for (const ok of ["", "+0", "007", "-1", "18446744073709551615"]) {
+  // Leading blanks and a sign pass; a negative past a long long wraps.
+  for (const ok of [" 1", "+0", "-0", "007", "18446744073709551615", "-18446744073709551615"]) {
     assert.ok(Array.isArray(server.dispatch(["SCAN", ok])), JSON.stringify(ok));
   }
-  assert.deepEqual(server.dispatch(["SCAN", ""]), ["0", ["k"]]);
+  assert.deepEqual(server.dispatch(["SCAN", " 0"]), ["0", ["k"]]);
   assert.equal(err("SCAN", "0", "COUNT", "0"), "ERR syntax error");
   assert.equal(err("SCAN", "0", "COUNT", "x"), "ERR value is not an integer or out of range");
   assert.equal(err("SCAN", "0", "MATCH"), "ERR syntax error");

@@ -110,7 +110,7 @@ ZINTERSTORE a 2 a b ; ZRANGE a 0 -1 WITHSCORES ; OBJECT ENCODING d
 const SCAN_CASES = script(`
 ZADD z 1 a 2 b 3.5 c 1e20 d -inf e ; ZSCAN z 0 ; ZSCAN z 0 MATCH a* ; ZSCAN z 0 COUNT 1
 ZSCAN z x ; ZSCAN z 0 COUNT 0 ; ZSCAN z 0 COUNT x ; ZSCAN z 0 FOO ; ZSCAN nokey 0 ; ZSCAN nokey 0 FOO
-ZSCAN nokey x ; SET s v ; ZSCAN s 0 ; ZSCAN s 0 FOO ; ZSCAN z 0 MATCH ; ZSCAN z -1
+ZSCAN nokey x ; SET s v ; ZSCAN s 0 ; ZSCAN s 0 FOO ; ZSCAN z 0 MATCH
 `);
 
 for (

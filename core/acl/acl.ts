@@ -176,6 +176,27 @@ export class Acl {
     }
   }
 
+  /**
+   * After ACL LOAD replaced the users `old` (Redis 7.4): each one's clients move to the new user
+   * of its name, or are disconnected when there is none; a subscriber to a channel the new user
+   * does not allow is closed.
+   */
+  rebindAfterLoad(old: Set<User>): void {
+    const gone = new Set<User>();
+    for (const u of old) {
+      const next = this.users.get(u.name);
+      if (next === undefined) {
+        gone.add(u);
+        continue;
+      }
+      this.dropRevokedSubscribers(u, next);
+      for (const c of this.server.clients.values()) {
+        if (c.user === u && (c.flags & CF.closed) === 0) this.setClientUser(c, next);
+      }
+    }
+    this.disconnectUsers(gone);
+  }
+
   /** After a user's rules changed: its clients' `restricted` flags follow. */
   changed(user: User): void {
     for (const c of this.server.clients.values()) {
@@ -231,6 +252,10 @@ export class Acl {
       ? "key"
       : "channel";
     const object = d.reason === AclResult.command ? cmd.fullName : argv[d.pos]!;
+    const stats = this.server.stats;
+    if (reason === "command") stats.aclDeniedCommands++;
+    else if (reason === "key") stats.aclDeniedKeys++;
+    else stats.aclDeniedChannels++;
     this.addLog(client, reason, object, client.user.name, context, argv);
   }
 

@@ -91,8 +91,10 @@ export function parseAclFile(
 }
 
 /**
- * ACL LOAD: replaces every user by the file's. Clients of the users replaced are disconnected
- * (the default user's are kept: it is updated in place).
+ * ACL LOAD: replaces every user by the file's. As in Redis 7.4, a client stays connected under
+ * the new user of its user's name; the clients of users the file no longer has, and subscribers
+ * to a channel their new user does not allow, are disconnected (the default user is updated in
+ * place).
  *
  * @returns Redis's error text (without `ERR`), or undefined when loaded
  */
@@ -118,7 +120,7 @@ export function loadAclFile(acl: Acl, path: string, name = path): string | undef
   }
   users.set("default", d);
   acl.users = users;
-  acl.disconnectUsers(old);
+  acl.rebindAfterLoad(old);
   acl.changed(d);
   return undefined;
 }

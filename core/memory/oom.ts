@@ -1,8 +1,8 @@
 /**
  * The maxmemory check before a command (Redis's processCommand): evict by the policy when
  * over `maxmemory`, and when memory cannot be freed refuse the commands that may grow it with
- * Redis's `-OOM` error: `denyoom` commands, every command queued inside MULTI, and EXEC when its
- * queue holds a `denyoom` command. Scripts decide for themselves from the state recorded here
+ * Redis's `-OOM` error: `denyoom` commands, queued in MULTI or not, and EXEC when its queue holds
+ * a `denyoom` command (Redis 7.4: a read-only transaction runs out of memory). Scripts decide for themselves from the state recorded here
  * (scripting/engine.ts: a script's first `denyoom` call fails when the server was out of memory
  * as the script started, unless its flags allow it).
  *
@@ -25,9 +25,6 @@ import { clientsLimit, evictClients } from "./clients.ts";
 export const OOM_ERROR: ErrorReply = new ErrorReply(
   "OOM command not allowed when used memory > 'maxmemory'.",
 );
-
-/** Commands a client in MULTI may still send when out of memory. */
-const MULTI_ALLOWED = new Set(["exec", "discard", "quit", "reset"]);
 
 /** True when the transaction queued a `denyoom` command. */
 function queuedDenyOom(client: Client): boolean {
@@ -92,10 +89,10 @@ export function memoryGate(
     server.preCommandOom = oom;
     if (!oom) return undefined;
     if ((cmd.bits & F.denyoom) !== 0) return OOM_ERROR;
-    if ((client.flags & CF.multi) !== 0) {
-      const name = cmd.parent?.name ?? cmd.name;
-      if (!MULTI_ALLOWED.has(name)) return OOM_ERROR;
-      if (name === "exec" && queuedDenyOom(client)) return OOM_ERROR;
+    // Redis 7.4 queues what would run outside MULTI (read-only transactions run out of memory);
+    // EXEC is refused when its queue holds a command that may grow memory.
+    if ((client.flags & CF.multi) !== 0 && cmd.name === "exec" && queuedDenyOom(client)) {
+      return OOM_ERROR;
     }
     return undefined;
   };

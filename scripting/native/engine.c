@@ -43,6 +43,8 @@ IMPORT(host_set_repl) void host_set_repl(int flags);
 IMPORT(host_register) int host_register(const char *name, int name_len, const char *desc,
                                         int desc_len, int flags, int ref);
 IMPORT(host_throw) _Noreturn void host_throw(void);
+/* CPU seconds this process has used (user and system), for os.clock(). */
+IMPORT(host_clock) double host_clock(void);
 
 /* ---- setjmp/longjmp support for LLVM's Emscripten-style SjLj lowering ---------------------- */
 
@@ -930,9 +932,10 @@ static int register_function(lua_State *L) {
 /* ---- the sandbox ----------------------------------------------------------------------------- */
 
 /* Redis 7.0.15 with its 2025 security fixes (Debian's build): getfenv, setfenv and newproxy are
- * gone, as they let a script reach another script's environment or make shared userdata. */
+ * gone, as they let a script reach another script's environment or make shared userdata. Redis
+ * 7.4 adds `os`, which holds os.clock() alone. */
 static const char *const allowed_globals[] = {
-    "string", "cjson", "bit", "cmsgpack", "math", "table", "struct", "redis",
+    "string", "cjson", "bit", "cmsgpack", "math", "table", "struct", "os", "redis",
     "xpcall", "tostring", "setmetatable", "next", "assert", "tonumber", "rawequal",
     "collectgarbage", "getmetatable", "rawset", "pcall", "coroutine", "type", "_G", "select",
     "unpack", "gcinfo", "pairs", "rawget", "loadstring", "ipairs", "_VERSION", "load",
@@ -1005,6 +1008,13 @@ static void register_log_and_version(lua_State *L) {
   lua_setfield(L, -2, "REDIS_VERSION");
 }
 
+/* os.clock() (Redis 7.4): the CPU time the server has used, in seconds, as C's clock() gives
+ * it; the rest of Lua's os library stays out of the sandbox. */
+static int os_clock(lua_State *L) {
+  lua_pushnumber(L, (lua_Number)host_clock());
+  return 1;
+}
+
 static void load_lib(lua_State *L, const char *name, lua_CFunction f) {
   lua_pushcfunction(L, f);
   lua_pushstring(L, name);
@@ -1034,6 +1044,9 @@ static lua_State *new_state(int engine) {
   load_lib(L, "cmsgpack", luaopen_cmsgpack);
   load_lib(L, "bit", luaopen_bit);
   lua_settop(L, 0);
+  lua_newtable(L);
+  set_field_fn(L, "clock", os_clock);
+  lua_setglobal(L, "os");
 
   install_pcall(L);
 
@@ -1623,6 +1636,8 @@ EXPORT(rd_fn_load) int rd_fn_load(int len, int hook) {
 }
 
 EXPORT(rd_unref) void rd_unref(int ref) { luaL_unref(states[ENGINE_FUNCTIONS], LUA_REGISTRYINDEX, ref); }
+/* Releases an EVAL script's compiled function (evicted from the script cache). */
+EXPORT(rd_eval_unref) void rd_eval_unref(int ref) { luaL_unref(states[ENGINE_EVAL], LUA_REGISTRYINDEX, ref); }
 
 EXPORT(rd_sha1hex) char *rd_sha1hex(int len) {
   static char digest[41];

@@ -1,0 +1,76 @@
+/**
+ * CLIENT LIST and CLIENT INFO: Redis 7.4's `watch` field (the keys a client watches), and the
+ * fields in 7.4.1's order, compared with the reference build when it is present.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RawConn, startServer } from "./helpers.ts";
+import { pipeline } from "./redis_compare.ts";
+import { REFERENCE_74, startReference } from "./reference_redis.ts";
+
+const NO_REF = REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false;
+
+/** The `name=value` pairs of a CLIENT INFO reply. */
+function pairs(raw: string): Array<[string, string]> {
+  const text = raw.slice(raw.indexOf("\r\n") + 2).trim();
+  return text.split(" ").map((kv) => {
+    const i = kv.indexOf("=");
+    return [kv.slice(0, i), kv.slice(i + 1)];
+  });
+}
+
+/** `watch` after WATCH, a repeated WATCH, a write to a watched key, and UNWATCH; field names. */
+async function watchRun(port: number): Promise<{ watch: string[]; names: string[] }> {
+  const c = await RawConn.connect(port);
+  const other = await RawConn.connect(port);
+  try {
+    const watch: string[] = [];
+    const info = async () => {
+      const [raw] = await pipeline(c, [["CLIENT", "INFO"]]);
+      return pairs(raw!);
+    };
+    const seen = async () => watch.push((await info()).find(([k]) => k === "watch")![1]);
+    await seen();
+    await pipeline(c, [["WATCH", "a", "b"]]);
+    await seen();
+    await pipeline(c, [["WATCH", "b", "c"]]);
+    await seen();
+    await pipeline(other, [["SET", "c", "1"]]);
+    await seen();
+    await pipeline(c, [["WATCH", "x"], ["UNWATCH"]]);
+    await seen();
+    return { watch, names: (await info()).map(([k]) => k) };
+  } finally {
+    c.close();
+    other.close();
+  }
+}
+
+const WATCH = ["0", "2", "3", "0", "0"];
+
+test("CLIENT INFO's watch counts the keys a client watches (Redis 7.4)", async () => {
+  const ours = await startServer();
+  try {
+    const { watch, names } = await watchRun(ours.port);
+    assert.deepEqual(watch, WATCH);
+    assert.equal(names[names.indexOf("multi") + 1], "watch");
+  } finally {
+    await ours.close();
+  }
+});
+
+test("CLIENT INFO's fields and watch side by side with the 7.4.1 reference", {
+  skip: NO_REF,
+}, async () => {
+  const ref = await startReference();
+  const ours = await startServer();
+  try {
+    const theirs = await watchRun(ref.port);
+    const mine = await watchRun(ours.port);
+    assert.deepEqual(theirs.watch, WATCH);
+    assert.deepEqual(mine.names, theirs.names);
+  } finally {
+    ref.stop();
+    await ours.close();
+  }
+});
