@@ -69,7 +69,7 @@ const kill: CommandSpec = {
   arity: -3,
   flags: ["admin", "noscript", "loading", "stale"],
   docs: {
-    summary: "Kill the connection of a client",
+    summary: "Terminates open connections.",
     since: "2.4.0",
     group: "connection",
     complexity: "O(N) where N is the number of client connections",

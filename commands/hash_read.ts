@@ -221,11 +221,12 @@ export const hscanCommand: CommandSpec = {
   flags: ["readonly"],
   keys: ONE_KEY,
   docs: {
-    summary: "Incrementally iterate hash fields and associated values",
+    // Redis 7.4.1's summary and complexity, as its NOVALUES (tests/command_compare.ts).
+    summary: "Iterates over fields and values of a hash.",
     since: "2.8.0",
     group: "hash",
     complexity:
-      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
     args: "key cursor [MATCH pattern] [COUNT count] [NOVALUES]",
   },
   execute(client, argv) {

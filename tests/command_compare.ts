@@ -63,8 +63,8 @@ export const DOCS_FOLLOW_74: Record<string, string> = {
   zrank: "Redis 7.2's WITHSCORE (history, arguments) and 7.4.1's summary",
   zrevrank: "Redis 7.2's WITHSCORE (history, arguments) and 7.4.1's summary",
   quit: "deprecated by Redis 7.2 (just closing the connection), with 7.4.1's summary",
-  hscan: "Redis 7.4's NOVALUES",
-  "client|kill": "Redis 7.4's MAXAGE",
+  hscan: "Redis 7.4's NOVALUES, with 7.4.1's summary",
+  "client|kill": "Redis 7.4's MAXAGE, with 7.4.1's summary",
 };
 
 /**
@@ -139,3 +139,24 @@ export async function onBoth<T>(
     await ours.close();
   }
 }
+
+/** Commands whose COMMAND DOCS argument tree has another shape than Redis's, and why. */
+export const ARGS_DIFFER: Record<string, string> = {
+  bitfield: "Redis nests OVERFLOW before each SET/INCRBY block; our one-line grammar cannot",
+  "client|kill": "Redis marks the old `ip:port` form with its own deprecated_since",
+  "client|list": "Redis makes ID a block of one repeated id (WEIGHTS, PREFIX are not blocks)",
+  "command|getkeys": "Redis 7.0.15 declares no arguments for it",
+  "command|getkeysandflags": "Redis 7.0.15 declares no arguments for it",
+  failover:
+    "Redis makes TO a block (token TO: host, port, optional FORCE); our grammar gives TO to host",
+  "config|get": "Redis makes the parameter a block of one repeated argument",
+  psubscribe: "Redis makes the pattern a block of one repeated argument",
+  "module|loadex": "Redis makes ARGS a block of one repeated argument",
+  geosearch: "Redis makes FROMLONLAT a block with its token but not BYRADIUS",
+  geosearchstore: "the same as GEOSEARCH",
+  migrate: 'Redis gives the `""` key alternative as an empty token',
+  sort: "Redis counts the BY and GET patterns as keys",
+  sort_ro: "the same as SORT",
+  xread: "Redis makes STREAMS a block of the keys and the ids",
+  xreadgroup: "Redis makes GROUP and STREAMS blocks",
+};

@@ -15,6 +15,7 @@ import { RawConn, startServer } from "./helpers.ts";
 import { compareWithRedis, pipeline, script, startRedis } from "./redis_compare.ts";
 import { missing } from "./redis_tools.ts";
 import {
+  ARGS_DIFFER,
   argShape,
   type CommandInfo,
   DOC_HEAD as HEAD,
@@ -184,27 +185,6 @@ test("COMMAND DOCS gives Redis's summary, since, group, complexity, notes and ke
   }
   assert.ok(compared > 360, `compared ${compared} commands`);
 });
-
-/** Commands whose COMMAND DOCS argument tree has another shape than Redis's, and why. */
-const ARGS_DIFFER: Record<string, string> = {
-  bitfield: "Redis nests OVERFLOW before each SET/INCRBY block; our one-line grammar cannot",
-  "client|kill": "Redis marks the old `ip:port` form with its own deprecated_since",
-  "client|list": "Redis makes ID a block of one repeated id (WEIGHTS, PREFIX are not blocks)",
-  "command|getkeys": "Redis 7.0.15 declares no arguments for it",
-  "command|getkeysandflags": "Redis 7.0.15 declares no arguments for it",
-  failover:
-    "Redis makes TO a block (token TO: host, port, optional FORCE); our grammar gives TO to host",
-  "config|get": "Redis makes the parameter a block of one repeated argument",
-  psubscribe: "Redis makes the pattern a block of one repeated argument",
-  "module|loadex": "Redis makes ARGS a block of one repeated argument",
-  geosearch: "Redis makes FROMLONLAT a block with its token but not BYRADIUS",
-  geosearchstore: "the same as GEOSEARCH",
-  migrate: 'Redis gives the `""` key alternative as an empty token',
-  sort: "Redis counts the BY and GET patterns as keys",
-  sort_ro: "the same as SORT",
-  xread: "Redis makes STREAMS a block of the keys and the ids",
-  xreadgroup: "Redis makes GROUP and STREAMS blocks",
-};
 
 test("COMMAND DOCS argument trees have Redis's shape", {
   skip: missing("redis-server"),
