@@ -82,27 +82,12 @@
  * @module
  */
 
-import * as net from "node:net";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
-import {
-  attemptList,
-  type Audit,
-  audit,
-  connectionsPerClient,
-  type Counters,
-  createGroups,
-  type FlowName,
-  FLOWS,
-  joinFor,
-  newCounters,
-  type Order,
-  ORDERS,
-} from "./groups_flows.ts";
+import { type FlowName, FLOWS, type Order, ORDERS } from "./groups_flows.ts";
+import { LABELS, pairedRatio, problems, type Result, resultTable, runFlow } from "./groups_run.ts";
 import type { Runtime } from "./options.ts";
-import { cpuSeconds, installCleanup } from "./procs.ts";
-import { median, table } from "./report.ts";
+import { installCleanup } from "./procs.ts";
 import { freePort, type ServerProc, startRedeno, startRedis } from "./servers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
@@ -128,6 +113,10 @@ interface Options {
   stockOn: ServerName[];
   runtime: Runtime;
   warmup: boolean;
+  /** Measured rounds; each plays every flow once, the flows' order rotating by round. */
+  rounds: number;
+  /** A checking run of every flow first (false FULLs). */
+  check: boolean;
 }
 
 const DEFAULTS: Options = {
@@ -146,6 +135,8 @@ const DEFAULTS: Options = {
   stockOn: ["redis", "redeno"],
   runtime: "deno",
   warmup: true,
+  rounds: 1,
+  check: true,
 };
 
 const USAGE = `Usage: deno run -A bench/groups.ts [flags]   (or: npx tsx bench/groups.ts [flags])
@@ -169,6 +160,11 @@ redis-server (and redeno), and with GROUP.JOIN on redeno; same attempts, same cl
   --flows a,b       among ${FLOWS.join(",")} (default all)
   --stock-on a,b    servers for the stock flows: redis,redeno (default both)
   --runtime R       what runs redeno: deno (default) or node
+  --rounds N        measured rounds (default ${DEFAULTS.rounds}): each runs every flow once, in an
+                    order rotating by round; the table shows each flow's median round and the
+                    ratios are medians of the rounds' ratios
+  --no-check        skip the checking run of every flow (false FULLs: each decision reads the
+                    group's member count in the same atomic step; unmeasured, it warms up too)
   --no-warmup       skip the unmeasured pass (a fifth of the groups) of every flow first
   --help            this text
 
@@ -208,186 +204,11 @@ function parseOptions(argv: string[]): Options | undefined {
     else if (flag === "--stock-on") o.stockOn = list(flag, value(), ["redis", "redeno"] as const);
     else if (flag === "--runtime") o.runtime = list(flag, value(), ["deno", "node"] as const)[0]!;
     else if (flag === "--no-warmup") o.warmup = false;
+    else if (flag === "--no-check") o.check = false;
+    else if (flag === "--rounds") o.rounds = int(flag, value(), 1);
     else throw new RangeError(`Unknown flag: ${flag}`);
   }
   return o;
-}
-
-/** One flow's figures on one server. */
-interface Result {
-  flow: FlowName;
-  server: string;
-  attempts: number;
-  seconds: number;
-  cpuSeconds: number;
-  clientCpuSeconds: number;
-  /** Median PING round trip of one client before the run, in ms. */
-  rttMs: number;
-  /** Each attempt's time from its first command to its outcome, in ms, sorted. */
-  timesMs: Float64Array;
-  counters: Counters;
-  audit: Audit;
-}
-
-/**
- * A TCP relay in front of `port` that holds every chunk `ms` milliseconds in each direction, as a
- * network between app servers and the data server would (chunks keep their order: timers of one
- * delay fire in the order they were set).
- */
-async function delayRelay(port: number, ms: number): Promise<{ port: number; close(): void }> {
-  const sockets = new Set<net.Socket>();
-  const relay = net.createServer((down) => {
-    const up = net.connect({ port, host: "127.0.0.1" });
-    for (const [from, to] of [[down, up], [up, down]] as const) {
-      sockets.add(from);
-      from.setNoDelay(true);
-      from.on("data", (chunk) => setTimeout(() => to.write(chunk), ms));
-      from.on("error", () => to.destroy());
-      from.on("close", () => to.destroy());
-    }
-  });
-  await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (relay.address() as net.AddressInfo).port,
-    close() {
-      for (const s of sockets) s.destroy();
-      relay.close();
-    },
-  };
-}
-
-/** The median of 21 PINGs in a row, in milliseconds. */
-async function idleRoundTrip(c: Redis): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < 21; i++) {
-    const t = performance.now();
-    await c.ping();
-    times.push(performance.now() - t);
-  }
-  return median(times);
-}
-
-async function connect(port: number): Promise<Redis> {
-  const c = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 0 });
-  await c.ping();
-  return c;
-}
-
-async function runFlow(server: ServerProc, flow: FlowName, o: Options): Promise<Result> {
-  const attempts = attemptList(o);
-  const admin = await connect(server.port);
-  const clients: Redis[] = [];
-  let relay: { port: number; close(): void } | undefined;
-  try {
-    await createGroups(admin, flow, o);
-    relay = o.latency > 0 ? await delayRelay(server.port, o.latency) : undefined;
-    // Client i's pool: connections i*size .. i*size+size-1.
-    const size = connectionsPerClient(flow, o.concurrency);
-    for (let i = 0; i < o.clients; i++) {
-      const pool = Array.from({ length: size }, () => connect(relay?.port ?? server.port));
-      clients.push(...await Promise.all(pool));
-    }
-    const rtt = await idleRoundTrip(clients[0]!);
-    const n: Counters = newCounters();
-    const redlock = { retryCount: 1000, retryDelay: o.retryDelay, retryJitter: o.retryJitter };
-    const joins = clients.map((client) => joinFor(flow, { client, counters: n, redlock }));
-    const cpuBefore = cpuSeconds(server.pid);
-    const clientCpuBefore = cpuSeconds(process.pid);
-    const started = performance.now();
-    // Client i plays attempts i, i + clients, ... with `concurrency` of them in flight: each of
-    // its slots takes the next one as soon as its last one ended.
-    const next = Array.from({ length: o.clients }, (_, i) => i);
-    const times = new Float64Array(attempts.length);
-    const slot = async (i: number, s: number): Promise<void> => {
-      const join = joins[i * size + (s % size)]!;
-      for (let j = next[i]!; j < attempts.length; j = next[i]!) {
-        next[i] = j + o.clients;
-        const t = performance.now();
-        try {
-          n.tally[await join(attempts[j]!)]++;
-        } catch (e) {
-          n.tally.failed++;
-          n.error ??= (e as Error).message;
-        }
-        times[j] = performance.now() - t;
-      }
-    };
-    const slots = Array.from({ length: o.clients * o.concurrency }, (_, k) => k);
-    await Promise.all(slots.map((k) => slot(Math.floor(k / o.concurrency), k % o.concurrency)));
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = cpuSeconds(server.pid) - cpuBefore;
-    const clientCpu = cpuSeconds(process.pid) - clientCpuBefore;
-    return {
-      flow,
-      server: server.name,
-      attempts: attempts.length,
-      seconds,
-      cpuSeconds: cpu,
-      clientCpuSeconds: clientCpu,
-      rttMs: rtt,
-      timesMs: times.sort(),
-      counters: n,
-      audit: await audit(admin, flow, o),
-    };
-  } finally {
-    for (const c of [admin, ...clients]) c.disconnect();
-    relay?.close();
-  }
-}
-
-const LABELS: Record<FlowName, string> = {
-  watch: "WATCH/MULTI",
-  lua: "Lua script",
-  redlock: "Redlock",
-  group: "GROUP.JOIN",
-};
-
-/** What went wrong in a run besides overbooking, or nothing. */
-function problems(r: Result): string[] {
-  const { audit: a, counters: n } = r;
-  const out: string[] = [];
-  if (a.inconsistent > 0) out.push(`${a.inconsistent} groups with size != members`);
-  if (a.underbooked > 0) out.push(`${a.underbooked} groups with fewer members than expected`);
-  if (a.members !== n.tally.admitted) {
-    out.push(`${n.tally.admitted} replied admitted, ${a.members} stored`);
-  }
-  if (n.tally.failed > 0) out.push(`${n.tally.failed} attempts failed, first: ${n.error}`);
-  return out.map((p) => `${LABELS[r.flow]} on ${r.server}: ${p}`);
-}
-
-function resultTable(results: Result[]): string {
-  const head = ["flow", "server", "RTT ms", "attempts/s", "admitted/s", "p50 ms", "p99 ms"];
-  head.push(
-    "RT/attempt",
-    "cmds/attempt",
-    "retries",
-    "server CPU us",
-    "client CPU us",
-    "overbooked (excess seats)",
-  );
-  return table(
-    head,
-    results.map((r) => {
-      const per = (x: number) => (x / r.attempts).toFixed(2);
-      const { audit: a, counters: n } = r;
-      const ms = (q: number) => r.timesMs[Math.floor(q * (r.attempts - 1))]!.toFixed(1);
-      return [
-        LABELS[r.flow],
-        r.server,
-        r.rttMs.toFixed(2),
-        Math.round(r.attempts / r.seconds).toString(),
-        Math.round(n.tally.admitted / r.seconds).toString(),
-        ms(0.5),
-        ms(0.99),
-        per(n.roundTrips),
-        per(n.commands),
-        n.retries.toString(),
-        ((r.cpuSeconds * 1e6) / r.attempts).toFixed(1),
-        ((r.clientCpuSeconds * 1e6) / r.attempts).toFixed(1),
-        `${a.overbooked} (${a.excessSeats})`,
-      ];
-    }),
-  );
 }
 
 function log(text: string): void {
@@ -426,44 +247,56 @@ async function main(): Promise<void> {
         `redeno on ${o.runtime}; Redlock tries every ` +
         `${o.retryDelay} +/- ${o.retryJitter} ms`,
     );
-    if (o.warmup) {
+    const id = ([flow, s]: [FlowName, ServerName]) => `${flow}@${s}`;
+    const checked = new Map<string, Result>();
+    if (o.check) {
+      for (const step of plan) {
+        const r = await runFlow(servers.get(step[1])!, step[0], o, true);
+        checked.set(id(step), r);
+        for (const line of problems(r)) console.log(`problem (checking run): ${line}`);
+      }
+      log("checking runs done");
+    } else if (o.warmup) {
       const small = { ...o, groups: Math.max(1, Math.floor(o.groups / 5)) };
       for (const [flow, s] of plan) await runFlow(servers.get(s)!, flow, small).catch(() => {});
       log("warm-up done");
     }
-    const results: Result[] = [];
-    for (const [flow, s] of plan) {
-      try {
-        const r = await runFlow(servers.get(s)!, flow, o);
-        log(`${LABELS[flow]} on ${s}: ${r.seconds.toFixed(2)}s`);
-        results.push(r);
-      } catch (e) {
-        // A server without GROUP.* fails its flow alone (the table leaves it out).
-        console.log(`${LABELS[flow]} on ${s} failed: ${(e as Error).message}`);
+    const rounds = new Map<string, Result[]>(plan.map((step) => [id(step), []]));
+    for (let round = 0; round < o.rounds; round++) {
+      const order = plan.map((_, i) => plan[(i + round) % plan.length]!);
+      for (const step of order) {
+        const r = await runFlow(servers.get(step[1])!, step[0], o);
+        log(`round ${round + 1}: ${LABELS[step[0]]} on ${step[1]}: ${r.seconds.toFixed(2)}s`);
+        rounds.get(id(step))!.push(r);
       }
     }
-    console.log(`\n${resultTable(results)}`);
+    console.log(`\n${resultTable(rounds, checked)}`);
     console.log(
-      "p50/p99: time of one attempt, retries included; " +
-        "CPU: microseconds per attempt, of the server and of this load generator\n",
+      `attempts/s, admitted/s and the columns after them: the median of ${o.rounds} round(s); ` +
+        "p50/p99: time of one attempt, retries included; adm p50/p99: time to admission; CPU: " +
+        "microseconds per attempt, of the server and of this load generator; overbooked: over " +
+        "all rounds; false FULLs: of all FULLs in the checking run\n",
     );
-    for (const line of results.flatMap(problems)) console.log(`problem: ${line}`);
-    const rate = (flow: FlowName, s: ServerName) => {
-      const r = results.find((x) => x.flow === flow && x.server === s);
-      return r === undefined ? undefined : r.attempts / r.seconds;
-    };
-    const group = rate("group", "redeno");
-    for (const flow of ["redlock", "lua", "watch"] as const) {
-      const stock = rate(flow, "redis");
-      if (group === undefined || stock === undefined) continue;
-      const ratio = group / stock;
-      const target = flow === "redlock"
-        ? `  (target >= 10x: ${ratio >= 10 ? "met" : "NOT met"})`
-        : "";
-      console.log(`GROUP.JOIN on redeno / ${LABELS[flow]} on redis: ${ratio.toFixed(1)}x${target}`);
+    for (const line of [...rounds.values()].flat().flatMap(problems)) {
+      console.log(`problem: ${line}`);
     }
-    const over = results.reduce((sum, r) => sum + r.audit.overbooked, 0);
-    console.log(`overbooked groups over all runs: ${over}`);
+    const group = rounds.get("group@redeno");
+    for (const flow of ["redlock", "lua", "watch"] as const) {
+      const stock = rounds.get(`${flow}@redis`);
+      if (group === undefined || stock === undefined) continue;
+      const [ratio, low, high] = pairedRatio(group, stock);
+      const target = flow === "redlock" ? ">= 10x" : flow === "lua" ? ">= 1.0x" : undefined;
+      const met = flow === "redlock" ? ratio >= 10 : ratio >= 1;
+      console.log(
+        `GROUP.JOIN on redeno / ${LABELS[flow]} on redis: ${ratio.toFixed(2)}x ` +
+          `(rounds ${low.toFixed(2)}-${high.toFixed(2)})` +
+          (target === undefined ? "" : `  (target ${target}: ${met ? "met" : "NOT met"})`),
+      );
+    }
+    const over = [...rounds.values()].flat().reduce((sum, r) => sum + r.audit.overbooked, 0);
+    const falseFulls = [...checked.values()].reduce((sum, r) => sum + r.counters.falseFulls, 0);
+    console.log(`overbooked groups over all rounds: ${over}`);
+    if (o.check) console.log(`false FULLs over the checking runs: ${falseFulls}`);
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
   }
