@@ -209,10 +209,16 @@ export function problems(r: Result): string[] {
 
 const attemptsPerSecond = (r: Result) => r.attempts / r.seconds;
 
+/** CPU seconds over all rounds per attempt over all rounds, in microseconds (ticks add up). */
+function perAttempt(rs: Result[], cpu: (r: Result) => number): string {
+  const attempts = rs.reduce((s, r) => s + r.attempts, 0);
+  return ((rs.reduce((s, r) => s + cpu(r), 0) * 1e6) / attempts).toFixed(1);
+}
+
 /**
  * The table: per flow and server, the round with the median attempts/s (its other figures with
- * it), the spread of attempts/s over the rounds, overbookings over all rounds and the false
- * FULLs of the checking run.
+ * it), the spread of attempts/s over the rounds, CPU per attempt and overbookings over all
+ * rounds, and the false FULLs of the checking run.
  *
  * @param rounds per flow and server (same key as `checked`), each round's result
  * @param checked per flow and server, the checking run, if one was made
@@ -248,8 +254,8 @@ export function resultTable(rounds: Map<string, Result[]>, checked: Map<string, 
       per(n.roundTrips),
       per(n.commands),
       n.retries.toString(),
-      ((r.cpuSeconds * 1e6) / r.attempts).toFixed(1),
-      ((r.clientCpuSeconds * 1e6) / r.attempts).toFixed(1),
+      perAttempt(rs, (x) => x.cpuSeconds),
+      perAttempt(rs, (x) => x.clientCpuSeconds),
       `${over} (${excess})`,
       check === undefined ? "-" : `${check.counters.falseFulls}/${check.counters.tally.full}`,
     ];

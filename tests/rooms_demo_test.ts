@@ -114,7 +114,7 @@ test("rooms demo: a room fills, the next visitors wait in line and get in, all p
 });
 
 test(
-  "rooms demo: reserve then confirm, an unconfirmed reservation expires, a party joins all or none, presence metadata",
+  "rooms demo: reserve then confirm, a reservation expiring, a party, presence metadata",
   {
     skip,
   },
