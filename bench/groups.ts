@@ -36,73 +36,81 @@
  *
  * The stock flows run on redis-server and on redeno (a drop-in: same clients, same replies),
  * GROUP.JOIN on redeno. Measured: attempts and admissions per second, the median and 99th
- * percentile time of an attempt (retries and queueing included), round trips and commands
- * (every command an ioredis client sent) per attempt, retries, server and load-generator CPU per
- * attempt; then every group is audited from its keys: overbooked (members > capacity, with the
- * excess seats), `size` != member count, fewer members than min(capacity, would-be members), and
- * admissions replied != members stored.
+ * percentile time of an attempt (retries and queueing included) and of an admitted one (the time
+ * to admission), round trips and commands (every command an ioredis client sent) per attempt,
+ * retries, server and load-generator CPU per attempt; then every group is audited from its keys:
+ * overbooked (members > capacity, with the excess seats), `size` != member count, fewer members
+ * than min(capacity, would-be members), and admissions replied != members stored.
+ *
+ * False FULLs (a refusal while the group had a seat free that no one ahead in line was owed) are
+ * counted in a checking run of every flow before the measured rounds (it warms up too): each
+ * decision reads the group's member count in the same atomic step as the decision. GROUP.JOIN is
+ * sent as MULTI GROUP.JOIN GROUP.INFO EXEC (free = capacity - members - reservations - waiters);
+ * the script as MULTI EVALSHA SCARD HGET capacity EXEC; Redlock adds SCARD to its read under the
+ * lock; WATCH/MULTI, on a refusal, sends MULTI SCARD EXEC instead of UNWATCH, which EXEC answers
+ * only if nothing changed since WATCH (else the attempt runs again). A FULL with fewer members
+ * than free seats is false. The checking run is not measured (it sends more commands).
+ *
+ * `--rounds N` runs every flow N times, interleaved (round r starts at the r-th flow), since this
+ * 2-CPU box is shared and short runs swing by a factor of two: the table shows each flow's median
+ * round, and a ratio is the median of the rounds' ratios (paired: the same round's runs).
  *
  * `--latency MS` puts a relay between the clients and the server that holds every chunk MS ms
  * each way (timer-grained: the table shows the round trip it really gives), as a network between
  * app servers and the data server does.
  *
- * The default run (2-core shared box, redis-server 7.0.15, redeno on Deno; RTT 0.05 ms; times
- * in ms, CPU in microseconds per attempt; columns as the table printed, RTT and admitted/s left
- * out):
+ * Issue 18's table (session of 7 Dec 2026: redis-server 7.0.15, redeno on Deno 2.9.6, 2 CPUs
+ * shared with other sessions at a load average of 10-15; `--stock-on redis --rounds 7` plus the
+ * scenario's flags; times in ms; CPU in microseconds per attempt, over all rounds; FF: false
+ * FULLs of all FULLs in the checking run; no overbooking, no failed attempt in any run):
  *
- *     flow         server  att/s   p50    p99  RT/att  cmds/att  retries  srv CPU  cli CPU  over
- *     WATCH/MULTI  redis    7640  54.2  242.8    3.31      5.72     3095     43.7    110.7  0 (0)
- *     WATCH/MULTI  redeno  10835  39.9  149.7    3.31      5.72     3067     57.3     94.0  0 (0)
- *     Lua script   redis   45313  10.2   33.4    1.00      1.00        0     10.7     23.7  0 (0)
- *     Lua script   redeno  44375   9.3   34.9    1.00      1.00        0     15.0     22.3  0 (0)
- *     Redlock      redis   10091  17.7  382.8    3.46      4.79     3682     42.7     93.3  0 (0)
- *     Redlock      redeno  10351  15.0  394.3    3.46      4.79     3764     56.7     87.7  0 (0)
- *     GROUP.JOIN   redeno  46292  10.5   23.8    1.00      1.00        0     10.3     21.7  0 (0)
+ *     scenario          flow         att/s   adm p50  adm p99  RT/att  cmds/att  srv CPU  FF
+ *     uncontended       WATCH/MULTI   3878     83.1    421.1    3.32      5.74     48.0  0/20000
+ *     (default flags)   Lua script   16905     16.3     94.1    1.00      1.00     11.0  0/20000
+ *                       Redlock       3654    100.5    717.1    3.53      4.87     42.2  0/20000
+ *                       GROUP.JOIN   19829     25.1    240.5    1.00      1.00     12.0  0/20000
+ *     uncontended       WATCH/MULTI   1261    354.2   1479.8    3.33      5.76     52.6  0/20000
+ *     --latency 1       Lua script   13322     20.3     64.4    1.00      1.00      8.0  0/20000
+ *     (RTT 4.6 ms)      Redlock       2899     88.1    741.6    3.59      4.92     26.1  0/20000
+ *                       GROUP.JOIN   13668     35.7     88.3    1.00      1.00     10.5  0/20000
+ *     hot room          WATCH/MULTI    698    334.0   1128.6   14.21     30.21    182.9  0/1960
+ *     --order rush      Lua script    9736     47.8     67.7    1.00      1.00     10.0  0/1960
+ *     --groups 4        Redlock       1012      0.2    117.1    3.82      4.84     82.1  0/1960
+ *     --members 500     GROUP.JOIN   19442     12.9     39.6    1.00      1.00     11.4  0/1960
+ *     hot room          WATCH/MULTI    390    427.8   1941.5   14.84     31.68    188.6  0/1960
+ *     --latency 1       Lua script    8111     26.3    126.1    1.00      1.00      6.4  0/1960
+ *                       Redlock        152     22.4    255.4   13.75     14.77    304.3  0/1960
+ *                       GROUP.JOIN   13802     25.3     57.0    1.00      1.00      9.3  0/1960
  *
- * GROUP.JOIN on redeno's attempts/s over each stock flow's on redis-server, by scenario (runs vary
- * by about ±25% on this box; zero overbookings in every run; hot rooms run `--stock-on redis`):
+ * GROUP.JOIN's attempts/s over the stock flow's, median of the rounds' ratios (range):
  *
- *     scenario                                             Redlock  Lua    WATCH/MULTI  10x Redlock
- *     default, --concurrency 1                             4.1x     1.3x   3.3x         not met
- *     default (--concurrency 10)                           4.6x     1.0x   6.1x         not met
- *     --latency 1 (4.4 ms round trip)                      4.6x     1.0x   7.7x         not met
- *     --order rush                                         4.0x     1.0x   5.4x         not met
- *     --order rush --groups 4 --members 500 (a hot room)   31.7x    1.2x   23.8x        met
- *     the same with --latency 1                            134x     1.3x   29.2x        met
+ *     scenario           Redlock                Lua, 7 rounds      Lua, 31 rounds (*)
+ *     uncontended        5.4x (2.5-10.2)        1.06x (0.58-3.74)  1.04x (0.45-1.99)
+ *     uncontended, 1 ms  4.0x (2.6-8.4)         1.02x (0.48-2.24)  1.14x (0.69-2.42)
+ *     hot room           18.6x (10.4-26.2) met  1.83x (0.42-3.12)  1.08x (0.33-5.36)
+ *     hot room, 1 ms     95.9x (46.5-114) met   1.30x (0.94-3.58)  1.12x (0.21-5.45)
  *
- * Where every attempt wants a different group most of the time (1000 groups, 500 attempts in
- * flight), a lock is rarely contended: a Redlock attempt whose try failed sleeps ~200 ms while
- * the instance's other slots go on, so Redlock's joins/s are bound by CPU, and the one load
- * generator on the server's machine runs out first (Redlock sends 4.8 commands per attempt,
- * GROUP.JOIN one): the ratio is then that of CPU per attempt, ~4-5x. Its cost shows in the join
- * time instead (p99 ~400 ms, against ~25 ms). When many users want the same few groups at once
- * (a hot room), every Redlock and WATCH/MULTI join waits behind the others and GROUP.JOIN is
- * 30-130x faster. The Lua script is one atomic round trip like GROUP.JOIN, at the same speed.
+ * (*) `--flows lua,group --rounds 31`: only the two one-round-trip flows, interleaved.
+ *
+ * The 10x bar over Redlock holds in the hot room with and without latency (in an uncontended
+ * spread a Redlock join is ~3.5 round trips and one load generator's CPU bounds both, see the
+ * issue). Against the Lua script the medians are at or above 1.0x everywhere, but single rounds
+ * fall to 0.2-0.6x either way: both are one round trip, and the one load generator (~20-30 us of
+ * CPU per attempt, against ~10 us of server CPU) bounds both. GROUP.JOIN spends ~10% more server
+ * CPU per attempt than the script on redis-server at ~10 commands per read (10.7 against 9.7 us,
+ * 31 rounds uncontended), and less at 200 per read (a pipelined refusal: 3.2 us against 3.9;
+ * a re-join: 1.6 against 3.8, from /proc CPU over 160,000 commands): the difference is the cost
+ * of a read and a write on the socket, not the join. The waitlist scenario: bench/groups_wait.ts.
  *
  * @module
  */
 
-import * as net from "node:net";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
-import {
-  attemptList,
-  type Audit,
-  audit,
-  connectionsPerClient,
-  type Counters,
-  createGroups,
-  type FlowName,
-  FLOWS,
-  joinFor,
-  newCounters,
-  type Order,
-  ORDERS,
-} from "./groups_flows.ts";
+import { type FlowName, FLOWS, type Order, ORDERS } from "./groups_flows.ts";
+import { LABELS, pairedRatio, problems, type Result, resultTable, runFlow } from "./groups_run.ts";
 import type { Runtime } from "./options.ts";
-import { cpuSeconds, installCleanup } from "./procs.ts";
-import { median, table } from "./report.ts";
+import { installCleanup } from "./procs.ts";
 import { freePort, type ServerProc, startRedeno, startRedis } from "./servers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
@@ -128,6 +136,10 @@ interface Options {
   stockOn: ServerName[];
   runtime: Runtime;
   warmup: boolean;
+  /** Measured rounds; each plays every flow once, the flows' order rotating by round. */
+  rounds: number;
+  /** A checking run of every flow first (false FULLs). */
+  check: boolean;
 }
 
 const DEFAULTS: Options = {
@@ -146,6 +158,8 @@ const DEFAULTS: Options = {
   stockOn: ["redis", "redeno"],
   runtime: "deno",
   warmup: true,
+  rounds: 1,
+  check: true,
 };
 
 const USAGE = `Usage: deno run -A bench/groups.ts [flags]   (or: npx tsx bench/groups.ts [flags])
@@ -169,6 +183,11 @@ redis-server (and redeno), and with GROUP.JOIN on redeno; same attempts, same cl
   --flows a,b       among ${FLOWS.join(",")} (default all)
   --stock-on a,b    servers for the stock flows: redis,redeno (default both)
   --runtime R       what runs redeno: deno (default) or node
+  --rounds N        measured rounds (default ${DEFAULTS.rounds}): each runs every flow once, in an
+                    order rotating by round; the table shows each flow's median round and the
+                    ratios are medians of the rounds' ratios
+  --no-check        skip the checking run of every flow (false FULLs: each decision reads the
+                    group's member count in the same atomic step; unmeasured, it warms up too)
   --no-warmup       skip the unmeasured pass (a fifth of the groups) of every flow first
   --help            this text
 
@@ -208,186 +227,11 @@ function parseOptions(argv: string[]): Options | undefined {
     else if (flag === "--stock-on") o.stockOn = list(flag, value(), ["redis", "redeno"] as const);
     else if (flag === "--runtime") o.runtime = list(flag, value(), ["deno", "node"] as const)[0]!;
     else if (flag === "--no-warmup") o.warmup = false;
+    else if (flag === "--no-check") o.check = false;
+    else if (flag === "--rounds") o.rounds = int(flag, value(), 1);
     else throw new RangeError(`Unknown flag: ${flag}`);
   }
   return o;
-}
-
-/** One flow's figures on one server. */
-interface Result {
-  flow: FlowName;
-  server: string;
-  attempts: number;
-  seconds: number;
-  cpuSeconds: number;
-  clientCpuSeconds: number;
-  /** Median PING round trip of one client before the run, in ms. */
-  rttMs: number;
-  /** Each attempt's time from its first command to its outcome, in ms, sorted. */
-  timesMs: Float64Array;
-  counters: Counters;
-  audit: Audit;
-}
-
-/**
- * A TCP relay in front of `port` that holds every chunk `ms` milliseconds in each direction, as a
- * network between app servers and the data server would (chunks keep their order: timers of one
- * delay fire in the order they were set).
- */
-async function delayRelay(port: number, ms: number): Promise<{ port: number; close(): void }> {
-  const sockets = new Set<net.Socket>();
-  const relay = net.createServer((down) => {
-    const up = net.connect({ port, host: "127.0.0.1" });
-    for (const [from, to] of [[down, up], [up, down]] as const) {
-      sockets.add(from);
-      from.setNoDelay(true);
-      from.on("data", (chunk) => setTimeout(() => to.write(chunk), ms));
-      from.on("error", () => to.destroy());
-      from.on("close", () => to.destroy());
-    }
-  });
-  await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (relay.address() as net.AddressInfo).port,
-    close() {
-      for (const s of sockets) s.destroy();
-      relay.close();
-    },
-  };
-}
-
-/** The median of 21 PINGs in a row, in milliseconds. */
-async function idleRoundTrip(c: Redis): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < 21; i++) {
-    const t = performance.now();
-    await c.ping();
-    times.push(performance.now() - t);
-  }
-  return median(times);
-}
-
-async function connect(port: number): Promise<Redis> {
-  const c = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 0 });
-  await c.ping();
-  return c;
-}
-
-async function runFlow(server: ServerProc, flow: FlowName, o: Options): Promise<Result> {
-  const attempts = attemptList(o);
-  const admin = await connect(server.port);
-  const clients: Redis[] = [];
-  let relay: { port: number; close(): void } | undefined;
-  try {
-    await createGroups(admin, flow, o);
-    relay = o.latency > 0 ? await delayRelay(server.port, o.latency) : undefined;
-    // Client i's pool: connections i*size .. i*size+size-1.
-    const size = connectionsPerClient(flow, o.concurrency);
-    for (let i = 0; i < o.clients; i++) {
-      const pool = Array.from({ length: size }, () => connect(relay?.port ?? server.port));
-      clients.push(...await Promise.all(pool));
-    }
-    const rtt = await idleRoundTrip(clients[0]!);
-    const n: Counters = newCounters();
-    const redlock = { retryCount: 1000, retryDelay: o.retryDelay, retryJitter: o.retryJitter };
-    const joins = clients.map((client) => joinFor(flow, { client, counters: n, redlock }));
-    const cpuBefore = cpuSeconds(server.pid);
-    const clientCpuBefore = cpuSeconds(process.pid);
-    const started = performance.now();
-    // Client i plays attempts i, i + clients, ... with `concurrency` of them in flight: each of
-    // its slots takes the next one as soon as its last one ended.
-    const next = Array.from({ length: o.clients }, (_, i) => i);
-    const times = new Float64Array(attempts.length);
-    const slot = async (i: number, s: number): Promise<void> => {
-      const join = joins[i * size + (s % size)]!;
-      for (let j = next[i]!; j < attempts.length; j = next[i]!) {
-        next[i] = j + o.clients;
-        const t = performance.now();
-        try {
-          n.tally[await join(attempts[j]!)]++;
-        } catch (e) {
-          n.tally.failed++;
-          n.error ??= (e as Error).message;
-        }
-        times[j] = performance.now() - t;
-      }
-    };
-    const slots = Array.from({ length: o.clients * o.concurrency }, (_, k) => k);
-    await Promise.all(slots.map((k) => slot(Math.floor(k / o.concurrency), k % o.concurrency)));
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = cpuSeconds(server.pid) - cpuBefore;
-    const clientCpu = cpuSeconds(process.pid) - clientCpuBefore;
-    return {
-      flow,
-      server: server.name,
-      attempts: attempts.length,
-      seconds,
-      cpuSeconds: cpu,
-      clientCpuSeconds: clientCpu,
-      rttMs: rtt,
-      timesMs: times.sort(),
-      counters: n,
-      audit: await audit(admin, flow, o),
-    };
-  } finally {
-    for (const c of [admin, ...clients]) c.disconnect();
-    relay?.close();
-  }
-}
-
-const LABELS: Record<FlowName, string> = {
-  watch: "WATCH/MULTI",
-  lua: "Lua script",
-  redlock: "Redlock",
-  group: "GROUP.JOIN",
-};
-
-/** What went wrong in a run besides overbooking, or nothing. */
-function problems(r: Result): string[] {
-  const { audit: a, counters: n } = r;
-  const out: string[] = [];
-  if (a.inconsistent > 0) out.push(`${a.inconsistent} groups with size != members`);
-  if (a.underbooked > 0) out.push(`${a.underbooked} groups with fewer members than expected`);
-  if (a.members !== n.tally.admitted) {
-    out.push(`${n.tally.admitted} replied admitted, ${a.members} stored`);
-  }
-  if (n.tally.failed > 0) out.push(`${n.tally.failed} attempts failed, first: ${n.error}`);
-  return out.map((p) => `${LABELS[r.flow]} on ${r.server}: ${p}`);
-}
-
-function resultTable(results: Result[]): string {
-  const head = ["flow", "server", "RTT ms", "attempts/s", "admitted/s", "p50 ms", "p99 ms"];
-  head.push(
-    "RT/attempt",
-    "cmds/attempt",
-    "retries",
-    "server CPU us",
-    "client CPU us",
-    "overbooked (excess seats)",
-  );
-  return table(
-    head,
-    results.map((r) => {
-      const per = (x: number) => (x / r.attempts).toFixed(2);
-      const { audit: a, counters: n } = r;
-      const ms = (q: number) => r.timesMs[Math.floor(q * (r.attempts - 1))]!.toFixed(1);
-      return [
-        LABELS[r.flow],
-        r.server,
-        r.rttMs.toFixed(2),
-        Math.round(r.attempts / r.seconds).toString(),
-        Math.round(n.tally.admitted / r.seconds).toString(),
-        ms(0.5),
-        ms(0.99),
-        per(n.roundTrips),
-        per(n.commands),
-        n.retries.toString(),
-        ((r.cpuSeconds * 1e6) / r.attempts).toFixed(1),
-        ((r.clientCpuSeconds * 1e6) / r.attempts).toFixed(1),
-        `${a.overbooked} (${a.excessSeats})`,
-      ];
-    }),
-  );
 }
 
 function log(text: string): void {
@@ -426,44 +270,62 @@ async function main(): Promise<void> {
         `redeno on ${o.runtime}; Redlock tries every ` +
         `${o.retryDelay} +/- ${o.retryJitter} ms`,
     );
-    if (o.warmup) {
+    const id = ([flow, s]: [FlowName, ServerName]) => `${flow}@${s}`;
+    const checked = new Map<string, Result>();
+    if (o.check) {
+      for (const step of plan) {
+        const r = await runFlow(servers.get(step[1])!, step[0], o, true);
+        checked.set(id(step), r);
+        for (const line of problems(r)) console.log(`problem (checking run): ${line}`);
+      }
+      log("checking runs done");
+    } else if (o.warmup) {
       const small = { ...o, groups: Math.max(1, Math.floor(o.groups / 5)) };
       for (const [flow, s] of plan) await runFlow(servers.get(s)!, flow, small).catch(() => {});
       log("warm-up done");
     }
-    const results: Result[] = [];
-    for (const [flow, s] of plan) {
-      try {
-        const r = await runFlow(servers.get(s)!, flow, o);
-        log(`${LABELS[flow]} on ${s}: ${r.seconds.toFixed(2)}s`);
-        results.push(r);
-      } catch (e) {
-        // A server without GROUP.* fails its flow alone (the table leaves it out).
-        console.log(`${LABELS[flow]} on ${s} failed: ${(e as Error).message}`);
+    const rounds = new Map<string, Result[]>(plan.map((step) => [id(step), []]));
+    for (let round = 0; round < o.rounds; round++) {
+      const order = plan.map((_, i) => plan[(i + round) % plan.length]!);
+      for (const step of order) {
+        const r = await runFlow(servers.get(step[1])!, step[0], o);
+        log(`round ${round + 1}: ${LABELS[step[0]]} on ${step[1]}: ${r.seconds.toFixed(2)}s`);
+        rounds.get(id(step))!.push(r);
       }
     }
-    console.log(`\n${resultTable(results)}`);
+    console.log(`\n${resultTable(rounds, checked)}`);
     console.log(
-      "p50/p99: time of one attempt, retries included; " +
-        "CPU: microseconds per attempt, of the server and of this load generator\n",
+      `attempts/s, admitted/s and the columns after them: the median of ${o.rounds} round(s); ` +
+        "p50/p99: time of one attempt, retries included; adm p50/p99: time to admission; CPU: " +
+        "microseconds per attempt over all rounds, of the server and of this load generator; " +
+        "overbooked: over all rounds; false FULLs: of all FULLs in the checking run\n",
     );
-    for (const line of results.flatMap(problems)) console.log(`problem: ${line}`);
-    const rate = (flow: FlowName, s: ServerName) => {
-      const r = results.find((x) => x.flow === flow && x.server === s);
-      return r === undefined ? undefined : r.attempts / r.seconds;
-    };
-    const group = rate("group", "redeno");
-    for (const flow of ["redlock", "lua", "watch"] as const) {
-      const stock = rate(flow, "redis");
-      if (group === undefined || stock === undefined) continue;
-      const ratio = group / stock;
-      const target = flow === "redlock"
-        ? `  (target >= 10x: ${ratio >= 10 ? "met" : "NOT met"})`
-        : "";
-      console.log(`GROUP.JOIN on redeno / ${LABELS[flow]} on redis: ${ratio.toFixed(1)}x${target}`);
+    for (const line of [...rounds.values()].flat().flatMap(problems)) {
+      console.log(`problem: ${line}`);
     }
-    const over = results.reduce((sum, r) => sum + r.audit.overbooked, 0);
-    console.log(`overbooked groups over all runs: ${over}`);
+    const group = rounds.get("group@redeno");
+    for (const flow of ["redlock", "lua", "watch"] as const) {
+      const stock = rounds.get(`${flow}@redis`);
+      if (group === undefined || stock === undefined) continue;
+      const [ratio, low, high] = pairedRatio(group, stock);
+      // The issue's 10x bar over Redlock is for a hot room (few groups, rushed).
+      const hot = o.order === "rush" && o.groups <= 10;
+      const target = flow === "redlock"
+        ? (hot ? ">= 10x" : undefined)
+        : flow === "lua"
+        ? ">= 1.0x"
+        : undefined;
+      const met = flow === "redlock" ? ratio >= 10 : ratio >= 1;
+      console.log(
+        `GROUP.JOIN on redeno / ${LABELS[flow]} on redis: ${ratio.toFixed(2)}x ` +
+          `(rounds ${low.toFixed(2)}-${high.toFixed(2)})` +
+          (target === undefined ? "" : `  (target ${target}: ${met ? "met" : "NOT met"})`),
+      );
+    }
+    const over = [...rounds.values()].flat().reduce((sum, r) => sum + r.audit.overbooked, 0);
+    const falseFulls = [...checked.values()].reduce((sum, r) => sum + r.counters.falseFulls, 0);
+    console.log(`overbooked groups over all rounds: ${over}`);
+    if (o.check) console.log(`false FULLs over the checking runs: ${falseFulls}`);
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
   }

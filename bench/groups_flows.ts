@@ -104,6 +104,11 @@ export interface Counters {
   commands: number;
   retries: number;
   tally: Record<Outcome, number>;
+  /**
+   * Checked runs only: FULL refusals decided while the group had a seat free that no one ahead
+   * in line was owed, by a count of the members read in the same atomic step as the decision.
+   */
+  falseFulls: number;
   /** The first unexpected error, if any. */
   error?: string;
 }
@@ -120,7 +125,7 @@ export interface Counters {
  */
 export function newCounters(): Counters {
   const tally = { admitted: 0, member: 0, full: 0, closed: 0, failed: 0 };
-  return { roundTrips: 0, commands: 0, retries: 0, tally };
+  return { roundTrips: 0, commands: 0, retries: 0, tally, falseFulls: 0 };
 }
 
 /** Redlock's retry settings (lock TTL aside). */
@@ -142,13 +147,18 @@ interface State {
   capacity: number;
   size: number;
   member: boolean;
+  /** Checked runs: the member set's cardinality, read with the rest. */
+  count?: number;
 }
 
-async function readState(c: Redis, g: string, member: string): Promise<State> {
-  const replies = await c.pipeline().hmget(g, "open", "capacity", "size").sismember(
+/** The group as one pipeline reads it; `check`: with the member set's cardinality too. */
+async function readState(c: Redis, g: string, member: string, check = false): Promise<State> {
+  const batch = c.pipeline().hmget(g, "open", "capacity", "size").sismember(
     `${g}:members`,
     member,
-  ).exec();
+  );
+  if (check) batch.scard(`${g}:members`);
+  const replies = await batch.exec();
   const failed = replies?.find(([e]) => e !== null);
   if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error("pipeline failed");
   const [open, capacity, size] = replies[0]![1] as Array<string | null>;
@@ -158,7 +168,25 @@ async function readState(c: Redis, g: string, member: string): Promise<State> {
     capacity: Number(capacity),
     size: Number(size),
     member: replies[1]![1] === 1,
+    count: check ? replies[2]![1] as number : undefined,
   };
+}
+
+/** Checked runs: a FULL refusal while the member set had fewer members than seats is false. */
+function checkRefusal(n: Counters, s: State, outcome: Outcome | undefined): void {
+  if (outcome === "full" && s.count !== undefined && s.count < s.capacity) n.falseFulls++;
+}
+
+/**
+ * GROUP.INFO's reply (RESP2: flat pairs) as the seats a newcomer could take: capacity less
+ * members and reservations, less the waiters who are owed free seats first.
+ */
+function seatsForNewcomer(flat: unknown[]): number {
+  const f = new Map<string, unknown>();
+  for (let i = 0; i + 1 < flat.length; i += 2) f.set(String(flat[i]), flat[i + 1]);
+  const pairs = (k: string) => (f.get(k) as unknown[]).length / 2;
+  return Number(f.get("capacity")) - pairs("members") - pairs("reservations") -
+    Number(f.get("waiters"));
 }
 
 /** The same checks, in the same order, as GROUP.JOIN; undefined when the member may join. */
@@ -189,16 +217,29 @@ return redis.call("HINCRBY", KEYS[1], "size", 1)`;
 /** The join of one client connection; several may be in flight at once, except for `watch`. */
 export type Join = (a: Attempt) => Promise<Outcome>;
 
-type JoinFactory = (c: Redis, n: Counters, redlock: RedlockSettings) => Join;
+type JoinFactory = (c: Redis, n: Counters, redlock: RedlockSettings, check: boolean) => Join;
 
 /** By flow, the join of one client connection, counting its round trips and retries. */
 const JOINS: Record<FlowName, JoinFactory> = {
-  watch: (c, n) => async ({ group, member }) => {
+  watch: (c, n, _redlock, check) => async ({ group, member }) => {
     const g = key(group);
     for (;;) {
       await c.watch(g, `${g}:members`);
-      const refused = refusal(await readState(c, g, member));
+      const state = await readState(c, g, member);
       n.roundTrips += 2;
+      const refused = refusal(state);
+      if (refused !== undefined && check) {
+        // Instead of UNWATCH: a count in a MULTI, which EXEC answers only when nothing changed
+        // since WATCH, so it is the count the refusal was read from; a change: the attempt again.
+        const done = await c.multi().scard(`${g}:members`).exec();
+        n.roundTrips++;
+        if (done === null) {
+          n.retries++;
+          continue;
+        }
+        checkRefusal(n, { ...state, count: done[0]![1] as number }, refused);
+        return refused;
+      }
       if (refused !== undefined) {
         await c.unwatch();
         n.roundTrips++;
@@ -212,13 +253,31 @@ const JOINS: Record<FlowName, JoinFactory> = {
   },
   // An integer reply counts as an admission for the script and GROUP.JOIN: the attempt lists
   // hold no re-joins, and the audit compares admissions with the members stored.
-  lua: (c, n) => {
+  lua: (c, n, _redlock, check) => {
     c.defineCommand("groupJoin", { numberOfKeys: 2, lua: JOIN_LUA });
     const script = c as unknown as {
       groupJoin(g: string, m: string, member: string): Promise<number>;
     };
     return async ({ group, member }) => {
       n.roundTrips++;
+      if (check) {
+        // The script and a count of the members in one MULTI: the count is the one it decided on.
+        const m = c.multi() as unknown as {
+          groupJoin(g: string, m: string, member: string): unknown;
+          scard(k: string): unknown;
+          hget(k: string, f: string): unknown;
+          exec(): Promise<Array<[Error | null, unknown]> | null>;
+        };
+        m.groupJoin(key(group), `${key(group)}:members`, member);
+        m.scard(`${key(group)}:members`);
+        m.hget(key(group), "capacity");
+        const replies = (await m.exec()) as Array<[Error | null, unknown]>;
+        const [e, count, capacity] = [replies[0]![0], replies[1]![1], replies[2]![1]];
+        if (e === null) return "admitted";
+        const outcome = refusedBy(e);
+        if (outcome === "full" && Number(count) < Number(capacity)) n.falseFulls++;
+        return outcome;
+      }
       try {
         await script.groupJoin(key(group), `${key(group)}:members`, member);
         return "admitted";
@@ -227,7 +286,7 @@ const JOINS: Record<FlowName, JoinFactory> = {
       }
     };
   },
-  redlock: (c, n, settings) => {
+  redlock: (c, n, settings, check) => {
     const redlock = new Redlock([c], settings);
     return async ({ group, member }) => {
       const g = key(group);
@@ -235,7 +294,10 @@ const JOINS: Record<FlowName, JoinFactory> = {
       n.roundTrips += lock.attempts.length + 2;
       n.retries += lock.attempts.length - 1;
       try {
-        const refused = refusal(await readState(c, g, member));
+        // Under the lock no other join writes: the count is the one the refusal saw.
+        const state = await readState(c, g, member, check);
+        const refused = refusal(state);
+        checkRefusal(n, state, refused);
         if (refused !== undefined) return refused;
         const done = await c.pipeline().sadd(`${g}:members`, member).hincrby(g, "size", 1).exec();
         n.roundTrips++;
@@ -248,8 +310,20 @@ const JOINS: Record<FlowName, JoinFactory> = {
       }
     };
   },
-  group: (c, n) => async ({ group, member }) => {
+  group: (c, n, _redlock, check) => async ({ group, member }) => {
     n.roundTrips++;
+    if (check) {
+      // GROUP.JOIN and GROUP.INFO in one MULTI: INFO shows the group the refusal was decided on.
+      const replies = await c.multi().call("GROUP.JOIN", key(group), member).call(
+        "GROUP.INFO",
+        key(group),
+      ).exec();
+      const [e, info] = [replies![0]![0], replies![1]![1]];
+      if (e === null) return "admitted";
+      const outcome = refusedBy(e);
+      if (outcome === "full" && seatsForNewcomer(info as unknown[]) > 0) n.falseFulls++;
+      return outcome;
+    }
     try {
       await c.call("GROUP.JOIN", key(group), member);
       return "admitted";
@@ -261,7 +335,9 @@ const JOINS: Record<FlowName, JoinFactory> = {
 
 /**
  * The join of one client connection for `flow`: from now on the client's commands, round trips
- * and retries are added to `options.counters`.
+ * and retries are added to `options.counters`. With `options.check` every decision also reads
+ * the group's member count in the same atomic step (a MULTI, or under the flow's lock) and
+ * counts false FULLs: a checking run, slower, not a measured one.
  *
  * @param flow the flow
  * @param options the client, the counters and Redlock's settings
@@ -274,7 +350,7 @@ const JOINS: Record<FlowName, JoinFactory> = {
  */
 export function joinFor(
   flow: FlowName,
-  options: { client: Redis; counters: Counters; redlock: RedlockSettings },
+  options: { client: Redis; counters: Counters; redlock: RedlockSettings; check?: boolean },
 ): Join {
   const { client, counters } = options;
   const send = client.sendCommand.bind(client);
@@ -282,7 +358,7 @@ export function joinFor(
     counters.commands++;
     return send(...args);
   };
-  return JOINS[flow](client, counters, options.redlock);
+  return JOINS[flow](client, counters, options.redlock, options.check ?? false);
 }
 
 /**

@@ -134,8 +134,9 @@ test(
         "a",
         "TTL",
         "300",
+        // Long enough for the three datasets to be read while a is away, on a loaded machine.
         "GRACE",
-        "300",
+        "3000",
         "WITHTOKEN",
         "META",
         "k",

@@ -20,8 +20,13 @@ export interface Rooms {
   close(): Promise<void>;
 }
 
-/** Starts redeno on `redisPort` and one app instance per port of `appPorts` (0: any free one). */
-export async function startRooms(opts: { redisPort: number; appPorts: number[] }): Promise<Rooms> {
+/**
+ * Starts redeno on `redisPort` and one app instance per port of `appPorts` (0: any free one);
+ * `reserveMs`: how long a seat reserved from the lobby waits for its page (app.ts's default).
+ */
+export async function startRooms(
+  opts: { redisPort: number; appPorts: number[]; reserveMs?: number },
+): Promise<Rooms> {
   const server = createServer({ plugins: [groups()] });
   const { port: redisPort } = await server.listen({ port: opts.redisPort, hostname: "127.0.0.1" });
   for (const [room, capacity] of Object.entries(ROOMS)) {
@@ -42,7 +47,8 @@ export async function startRooms(opts: { redisPort: number; appPorts: number[] }
     const urls = await Promise.all(opts.appPorts.map(async (port) => {
       const child = new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", new URL("./app.ts", import.meta.url).pathname, "--port", String(port)]
-          .concat(["--redis", String(redisPort)]),
+          .concat(["--redis", String(redisPort)])
+          .concat(opts.reserveMs === undefined ? [] : ["--reserve-ms", String(opts.reserveMs)]),
         cwd: new URL("../..", import.meta.url).pathname, // deno.json: the node_modules imports
         stdout: "piped",
       }).spawn();

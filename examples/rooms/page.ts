@@ -1,7 +1,10 @@
 /**
  * The rooms page: one HTML document with its script. The script opens a WebSocket to the app
- * instance that served it, renders the rooms it is told about, and sends `join` and `leave`.
- * The elements carry their state in `data-` attributes, which the demo's test reads.
+ * instance that served it, renders the rooms it is told about, and sends `join`, `party` and
+ * `leave`; Reserve posts to `/reserve` and opens the room page (`?room=`), whose socket confirms
+ * the seat. Query parameters: `name` (the member), `display` (the name shown), `party` (names
+ * joining with this visitor, comma-separated), `room` (set by Reserve). The elements carry their
+ * state in `data-` attributes, which the demo's test reads.
  *
  * @module
  */
@@ -29,9 +32,16 @@ export const PAGE = `<!doctype html>
 <script>
 const params = new URLSearchParams(location.search);
 const name = params.get("name") || "guest" + Math.floor(Math.random() * 1e4);
-document.getElementById("me").textContent = name;
+const display = params.get("display") || name;
+const party = (params.get("party") || "").split(",").filter((p) => p !== "");
+document.getElementById("me").textContent = display + " (" + name + ")";
 document.getElementById("instance").textContent = location.host;
-const ws = new WebSocket("ws://" + location.host + "/ws?name=" + encodeURIComponent(name));
+const query = (extra) => new URLSearchParams({ name, display, party: party.join(","), ...extra });
+const ws = new WebSocket("ws://" + location.host + "/ws?" + query(
+  params.get("room") ? { room: params.get("room") } : {},
+));
+// A reload must not confirm the seat again: the room page becomes a plain page.
+if (params.get("room")) history.replaceState(null, "", "?" + query({}));
 const rooms = new Map();
 const status = document.getElementById("status");
 const leave = document.getElementById("leave");
@@ -44,16 +54,34 @@ function render() {
     const li = document.createElement("li");
     li.id = "room-" + r.name;
     li.dataset.members = r.members.join(",");
+    li.dataset.presence = r.presence.join(",");
     li.dataset.waiters = String(r.waiters);
-    li.className = r.members.length >= r.capacity ? "full" : "";
+    li.dataset.reserved = String(r.reserved);
+    li.className = r.members.length + r.reserved >= r.capacity ? "full" : "";
     li.textContent = r.name + ": " + r.members.length + "/" + r.capacity + " seats taken, " +
-      r.waiters + " waiting. In: " + (r.members.join(", ") || "nobody") + " ";
-    const join = document.createElement("button");
-    join.textContent = "Join";
-    join.dataset.room = r.name;
-    join.disabled = status.dataset.state !== "idle";
-    join.onclick = () => ws.send(JSON.stringify({ type: "join", room: r.name }));
-    li.append(join);
+      r.reserved + " reserved, " + r.waiters + " waiting. In: " +
+      (r.presence.join(", ") || "nobody") + " ";
+    const button = (text, data, onclick) => {
+      const b = document.createElement("button");
+      b.textContent = text;
+      b.dataset[data] = r.name;
+      b.disabled = status.dataset.state !== "idle";
+      b.onclick = onclick;
+      li.append(b);
+    };
+    button("Join", "room", () => ws.send(JSON.stringify({ type: "join", room: r.name })));
+    button("Reserve", "reserve", async () => {
+      const res = await fetch("/reserve?" + new URLSearchParams({ room: r.name, name }), {
+        method: "POST",
+      });
+      const body = await res.json();
+      if (res.ok) location.href = "?" + query({ room: r.name });
+      else status.textContent = "Cannot reserve: " + body.error;
+    });
+    if (party.length !== 0) {
+      button("Join with " + party.join(", "), "party", () =>
+        ws.send(JSON.stringify({ type: "party", room: r.name, with: party })));
+    }
     ul.append(li);
   }
 }
