@@ -9,6 +9,7 @@ import { CF, type Client, ReplyMode } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { redactAuth, redactHello } from "../core/redact.ts";
 import { E, fail, MapReply, R, type Reply, SimpleString } from "../core/resp/reply.ts";
+import { reportedVersion } from "../core/version.ts";
 
 const WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
 
@@ -209,7 +210,7 @@ function helloReply(client: Client): Reply {
     "server",
     "redis",
     "version",
-    "7.0.15",
+    reportedVersion(client.server.config),
     "proto",
     client.resp,
     "id",

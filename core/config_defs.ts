@@ -9,6 +9,7 @@
 import { type ConfigDef, ConfigError, type ConfigParam } from "./config_types.ts";
 import { bool, choice, flags, int, INT_MAX, oneArg, str } from "./config_kinds.ts";
 import { TLS_DEFS } from "./tls_defs.ts";
+import { REDIS_COMPAT_VERSION } from "./version.ts";
 
 const LLONG_MAX = Number.MAX_SAFE_INTEGER;
 
@@ -325,6 +326,15 @@ export const DEPRECATED_DIRECTIVES: readonly string[] = [
   "lua-replicate-commands",
 ];
 
+/** A version as Redis prints its own: `major.minor.patch`, numbers only. */
+function parseVersion(args: string[]): string {
+  const v = oneArg(args);
+  if (!/^\d{1,5}\.\d{1,5}\.\d{1,5}$/.test(v)) {
+    throw new ConfigError("argument must be a version: major.minor.patch");
+  }
+  return v;
+}
+
 /** Every directive redeno knows, in the order CONFIG GET * lists them. */
 export const CONFIG_DEFS: ConfigDef[] = [
   int("port", 6379, 0, 65535),
@@ -481,6 +491,8 @@ export const CONFIG_DEFS: ConfigDef[] = [
     inert: true,
     hidden: true,
   }),
+  // redeno's own: the version INFO, HELLO, LOLWUT and RDB files report (clients gate on it).
+  str("reported-redis-version", REDIS_COMPAT_VERSION, { parse: parseVersion }),
   ...TLS_DEFS,
   ...UNSUPPORTED,
 ];

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeCommand, RawConn, startServer } from "./helpers.ts";
 import { freePort } from "./replication_helpers.ts";
+import type { ServerOptions } from "../mod.ts";
 
 /** Index just past the RESP value starting at `pos`, or -1 when it is incomplete. */
 export function replyEnd(buf: string, pos: number): number {
@@ -154,15 +155,17 @@ export function prng(seed: number): () => number {
  * Runs `cases` on a fresh redis-server and a fresh redeno (after `HELLO 3` when `resp3`) and
  * asserts byte-equal replies. A command whose name starts with one of the `marks` is sent without
  * the mark and both replies go through that mark's normaliser first; by default `~` (`~SMEMBERS
- * s`) compares the reply with elements sorted (hash-table order is arbitrary).
+ * s`) compares the reply with elements sorted (hash-table order is arbitrary). `options` configure
+ * redeno (e.g. `reported-redis-version` to answer as the 7.0.15 it is compared with).
  */
 export async function compareWithRedis(
   cases: string[][],
   resp3: boolean,
   marks: Record<string, (reply: string) => string> = { "~": sortedReply },
+  options: ServerOptions = {},
 ): Promise<void> {
   const redis = await startRedis();
-  const ours = await startServer();
+  const ours = await startServer(options);
   const a = await RawConn.connect(redis.port);
   const b = await RawConn.connect(ours.port);
   try {
