@@ -9,6 +9,7 @@
 import { type ConfigDef, ConfigError, type ConfigParam } from "./config_types.ts";
 import { bool, choice, flags, int, INT_MAX, oneArg, str } from "./config_kinds.ts";
 import { TLS_DEFS } from "./tls_defs.ts";
+import { DEFS_72_74 } from "./config_defs_74.ts";
 import { REDIS_COMPAT_VERSION } from "./version.ts";
 
 const LLONG_MAX = Number.MAX_SAFE_INTEGER;
@@ -493,6 +494,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   }),
   // redeno's own: the version INFO, HELLO, LOLWUT and RDB files report (clients gate on it).
   str("reported-redis-version", REDIS_COMPAT_VERSION, { parse: parseVersion }),
+  ...DEFS_72_74,
   ...TLS_DEFS,
   ...UNSUPPORTED,
 ];
