@@ -64,7 +64,7 @@ function bpopSpec(name: string, left: boolean): CommandSpec {
   return {
     name,
     arity: -3,
-    flags: ["write", "noscript", "blocking"],
+    flags: ["write", "blocking"],
     keys: { first: 1, last: -2, step: 1 },
     docs: {
       summary: `Remove and get the ${
@@ -118,7 +118,7 @@ function blockingMove(
 const brpoplpushCommand: CommandSpec = {
   name: "brpoplpush",
   arity: 4,
-  flags: ["write", "denyoom", "noscript", "blocking"],
+  flags: ["write", "denyoom", "blocking"],
   keys: { first: 1, last: 2, step: 1 },
   docs: {
     summary:
@@ -138,7 +138,7 @@ const brpoplpushCommand: CommandSpec = {
 const blmoveCommand: CommandSpec = {
   name: "blmove",
   arity: 6,
-  flags: ["write", "denyoom", "noscript", "blocking"],
+  flags: ["write", "denyoom", "blocking"],
   keys: { first: 1, last: 2, step: 1 },
   docs: {
     summary:

@@ -37,7 +37,7 @@ function bzpopSpec(name: string, max: boolean): CommandSpec {
   return {
     name,
     arity: -3,
-    flags: ["write", "noscript", "blocking", "fast"],
+    flags: ["write", "blocking", "fast"],
     keys: { first: 1, last: -2, step: 1 },
     docs: {
       summary: `Remove and return the member with the ${

@@ -15,7 +15,7 @@
 
 import { intArg } from "../core/args.ts";
 import { canBlock, parseTimeoutMs } from "../core/blocking.ts";
-import { CF, type Client } from "../core/client.ts";
+import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import type { Value } from "../core/keyspace/database.ts";
 import { E, ErrorReply, fail, MapReply, R, type Reply } from "../core/resp/reply.ts";
@@ -134,7 +134,7 @@ interface ReadArgs {
   group: GroupRead | undefined;
 }
 
-function parseRead(client: Client, argv: string[], grouped: boolean): ReadArgs {
+function parseRead(argv: string[], grouped: boolean): ReadArgs {
   const args: ReadArgs = { timeout: -1, count: 0, keys: [], idArgs: [], group: undefined };
   let streamsAt = 0;
   let groupName: string | undefined;
@@ -144,9 +144,7 @@ function parseRead(client: Client, argv: string[], grouped: boolean): ReadArgs {
     const more = argv.length - i - 1;
     const opt = argv[i]!.toUpperCase();
     if (opt === "BLOCK" && more > 0) {
-      if ((client.flags & CF.script) !== 0) {
-        fail(`ERR ${argv[0]} command is not allowed with BLOCK option from scripts`);
-      }
+      // From a script, as in MULTI, BLOCK reads once and answers as a timeout (Redis 7.2).
       args.timeout = parseTimeoutMs(argv[++i]!);
     } else if (opt === "COUNT" && more > 0) {
       args.count = Math.max(intArg(argv[++i]!), 0);
@@ -355,7 +353,7 @@ function readSpec(grouped: boolean): CommandSpec {
         : "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]",
     },
     execute(client, argv) {
-      const args = parseRead(client, argv, grouped);
+      const args = parseRead(argv, grouped);
       const ids = resolveIds(client, args);
       const now = readNow(client, args, ids);
       if (now !== undefined) return now;

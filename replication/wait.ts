@@ -74,7 +74,8 @@ export class Waits {
   readonly command: CommandSpec = {
     name: "wait",
     arity: 3,
-    flags: ["noscript"],
+    // Redis 7.2 lets scripts call it (it answers at once there, as in MULTI).
+    flags: ["blocking"],
     acl: ["connection"],
     docs: {
       summary:

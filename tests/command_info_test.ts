@@ -10,11 +10,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Redis } from "ioredis";
 import { RawConn, startServer } from "./helpers.ts";
 import { compareWithRedis, pipeline, script, startRedis } from "./redis_compare.ts";
 import { missing } from "./redis_tools.ts";
 import { type CommandInfo, flattenCommands, onBoth } from "./command_compare.ts";
+import { as74, CHANGED_SINCE_70 } from "./command_changes_74.ts";
+import { REFERENCE_74, startReference } from "./reference_redis.ts";
 import { groups } from "../plugins/groups/mod.ts";
 import { replication } from "../replication/mod.ts";
 import { createServer, definePlugin } from "../mod.ts";
@@ -73,12 +74,13 @@ test("COMMAND INFO agrees with redis-server, field by field, for every command b
     flattenCommands((await c.call("COMMAND")) as CommandInfo[])
   );
   let compared = 0;
-  for (const [name, info] of want) {
+  for (const [name, info70] of want) {
     const mine = got.get(name);
     if (mine === undefined) {
       assert.ok(deliberate(name, REDIS_ONLY), `${name} is missing and not listed as deliberate`);
       continue;
     }
+    const info = as74(name, info70);
     for (let i = 1; i < 9; i++) {
       assert.deepEqual(mine[i], info[i], `${FIELDS[i]} of ${name}`);
     }
@@ -112,7 +114,7 @@ test("COMMAND INFO replies the same bytes as redis-server in RESP3", {
     [...flattenCommands((await c.call("COMMAND")) as CommandInfo[]).values()]
       .filter((e) => !Array.isArray(e[9]) || e[9].length === 0).map((e) => e[0])
   );
-  const shared = names.filter((n) => !deliberate(n, REDIS_ONLY));
+  const shared = names.filter((n) => !deliberate(n, REDIS_ONLY) && !(n in CHANGED_SINCE_70));
   assert.ok(shared.length > 300, `${shared.length} commands`);
   const cases = [["HELLO", "3"], ...shared.map((n) => ["COMMAND", "INFO", n])];
   const redis = await startRedis();
@@ -129,6 +131,31 @@ test("COMMAND INFO replies the same bytes as redis-server in RESP3", {
     a.close();
     b.close();
     redis.stop();
+    await ours.close();
+  }
+});
+
+test("COMMAND INFO of the commands 7.2 and 7.4 changed is the 7.4.1 reference's, in RESP3", {
+  skip: REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false,
+}, async () => {
+  const cases = [
+    ["HELLO", "3"],
+    ...Object.keys(CHANGED_SINCE_70).map((n) => ["COMMAND", "INFO", n]),
+  ];
+  const ref = await startReference();
+  const ours = await startServer({ plugins: [replication()] });
+  const a = await RawConn.connect(ref.port);
+  const b = await RawConn.connect(ours.port);
+  try {
+    const want = await pipeline(a, cases);
+    const got = await pipeline(b, cases);
+    for (let i = 1; i < cases.length; i++) {
+      assert.equal(JSON.stringify(got[i]), JSON.stringify(want[i]), `COMMAND INFO ${cases[i]![2]}`);
+    }
+  } finally {
+    a.close();
+    b.close();
+    ref.stop();
     await ours.close();
   }
 });
