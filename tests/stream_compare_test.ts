@@ -24,9 +24,21 @@ function maskTimes(raw: string): string {
     .replace(/(\*4\r\n\$\d+\r\n[^\r]*\r\n\$\d+\r\n[^\r]*\r\n):\d+(\r\n:\d+\r\n)/g, "$1:I$2");
 }
 
-/** Runs `cases` on redis-server and redeno; a `%` before a command masks times in its reply. */
+/**
+ * An error whose wording Redis 7.2 changed, reduced to its kind: `Unbalanced XREAD list ...`
+ * (7.0) and `Unbalanced 'xread' list ...` (7.4, which redeno answers; tests/stream_74_test.ts
+ * checks its text beside the 7.4.1 reference).
+ */
+function reworded(raw: string): string {
+  return raw.replace(/^-ERR Unbalanced \S+ list of streams: [^\r]*\r\n$/, "-ERR Unbalanced\r\n");
+}
+
+/**
+ * Runs `cases` on redis-server and redeno; a `%` before a command masks times in its reply, a `^`
+ * compares an error 7.2 reworded without its wording.
+ */
 function compareStreams(cases: string[][], resp3: boolean): Promise<void> {
-  return compareWithRedis(cases, resp3, { "%": maskTimes });
+  return compareWithRedis(cases, resp3, { "%": maskTimes, "^": reworded });
 }
 
 const ADD_AND_RANGE = script(`
@@ -132,21 +144,21 @@ XINFO GROUPS x ; %XINFO CONSUMERS x g ; XPENDING x g ; XGROUP SETID x g 0 ; XINF
 XREADGROUP GROUP g erin COUNT 2 STREAMS x > ; XPENDING x g ; XDEL x 1-0 ; XREADGROUP GROUP g erin STREAMS x 0
 XINFO GROUPS x ; %XINFO STREAM x FULL ; %XINFO STREAM x FULL COUNT 1 ; XGROUP DELCONSUMER x g erin
 XPENDING x g ; XINFO GROUPS x
-XREADGROUP ; XREADGROUP GROUP g a ; XREADGROUP GROUP g a STREAMS ; XREADGROUP GROUP g a STREAMS x
+XREADGROUP ; XREADGROUP GROUP g a ; XREADGROUP GROUP g a STREAMS ; ^XREADGROUP GROUP g a STREAMS x
 XREADGROUP GROUP g a STREAMS x $ ; XREADGROUP GROUP g a STREAMS x y ; XREADGROUP GROUP g STREAMS x >
 XREADGROUP GROUP nog a STREAMS x > ; XREADGROUP GROUP g a STREAMS none > ; XREADGROUP GROUP g a STREAMS str >
 XREADGROUP STREAMS x > ; XREADGROUP COUNT 1 STREAMS x > ; XREADGROUP GROUP g a COUNT x STREAMS x >
 XREADGROUP GROUP g a BLOCK x STREAMS x > ; XREADGROUP GROUP g a BLOCK -1 STREAMS x >
 XREADGROUP GROUP g a FOO STREAMS x > ; XREADGROUP GROUP g a STREAMS x none > >
 XREADGROUP GROUP g a STREAMS none x > > ; XREADGROUP GROUP g a NOACK NOACK COUNT 0 STREAMS x >
-XREAD ; XREAD STREAMS ; XREAD STREAMS x ; XREAD STREAMS x 0 ; XREAD COUNT 2 STREAMS x 0
+XREAD ; XREAD STREAMS ; ^XREAD STREAMS x ; XREAD STREAMS x 0 ; XREAD COUNT 2 STREAMS x 0
 XREAD COUNT 2 STREAMS x x 0 3 ; XREAD STREAMS x none 0 0 ; XREAD STREAMS none 0 ; XREAD STREAMS x $
 XREAD STREAMS x > ; XREAD STREAMS x 6-0 ; XREAD STREAMS x 5-0 ; XREAD STREAMS x - ; XREAD STREAMS x +
 XREAD STREAMS x 18446744073709551615-18446744073709551615 ; XREAD GROUP g a STREAMS x 0
 XREAD NOACK STREAMS x 0 ; XREAD COUNT -1 STREAMS x 0 ; XREAD COUNT x STREAMS x 0
 XREAD BLOCK x STREAMS x 0 ; XREAD BLOCK -1 STREAMS x 0 ; XREAD BLOCK 0 STREAMS x 0 ; XREAD FOO STREAMS x 0
 XREAD STREAMS str 0 ; XREAD STREAMS x str 0 0 ; XREAD BLOCK 10 COUNT 1 STREAMS x 0
-XREAD STREAMS STREAMS x 0 ; XREAD COUNT 1 COUNT 2 STREAMS x 0
+^XREAD STREAMS STREAMS x 0 ; XREAD COUNT 1 COUNT 2 STREAMS x 0
 COMMAND GETKEYS XREAD STREAMS a b 0 0 ; COMMAND GETKEYS XREADGROUP GROUP g c COUNT 1 STREAMS a 0
 COMMAND GETKEYS XREAD COUNT 1 BLOCK 5 STREAMS a b c 1 2 3 ; COMMAND GETKEYS XREAD STREAMS a
 COMMAND GETKEYS XADD k * a b ; COMMAND GETKEYS XGROUP CREATE k g $ ; COMMAND GETKEYS XINFO STREAM k
