@@ -116,15 +116,16 @@ export const bitcountCommand: CommandSpec = {
     args: "key [start end [BYTE | BIT]]",
   },
   execute(client, argv) {
-    // The key is read before the range is parsed: a missing key answers 0 whatever follows.
+    // The range is parsed before the key is read, as Redis 7.2 does (7.0 answered 0 for a
+    // missing key whatever followed).
+    if (argv.length > 5 || argv.length === 3) return fail(E.syntax);
+    const start = argv.length > 2 ? i64Arg(argv[2]!) : 0;
+    const end = argv.length > 2 ? i64Arg(argv[3]!) : -1;
+    const isBit = argv.length === 5 && unitIsBit(argv[4]!);
     const s = client.db.getString(argv[1]!);
     if (s === undefined) return 0;
     if (argv.length === 2) return s.length === 0 ? 0 : countBits(s, 0, s.length * 8 - 1);
-    if (argv.length > 5 || argv.length === 3) return fail(E.syntax);
-    const start = i64Arg(argv[2]!);
-    const end = i64Arg(argv[3]!);
     if (start < 0 && end < 0 && start > end) return 0;
-    const isBit = argv.length === 5 && unitIsBit(argv[4]!);
     const [from, to] = clampRange(start, end, isBit ? s.length * 8 : s.length);
     if (from > to) return 0;
     return isBit ? countBits(s, from, to) : countBits(s, from * 8, to * 8 + 7);
@@ -148,26 +149,24 @@ export const bitposCommand: CommandSpec = {
     const bitArg = i64Arg(argv[2]!);
     if (bitArg !== 0 && bitArg !== 1) return fail("ERR The bit argument must be 1 or 0.");
     const bit = Number(bitArg);
+    // The range is parsed before the key is read (Redis 7.2), in Redis's order: start, unit, end.
+    const ranged = argv.length >= 4 && argv.length <= 6;
+    if (!ranged && argv.length !== 3) return fail(E.syntax);
+    const start = ranged ? i64Arg(argv[3]!) : 0;
+    const isBit = argv.length === 6 && unitIsBit(argv[5]!);
+    const endGiven = argv.length >= 5;
+    const endArg = endGiven ? i64Arg(argv[4]!) : undefined;
     // A missing key is an endless run of zeros.
     const s = client.db.getString(argv[1]!);
     if (s === undefined) return bit ? -1 : 0;
     let from = 0;
     let to = s.length * 8 - 1;
-    let endGiven = false;
-    if (argv.length >= 4 && argv.length <= 6) {
-      const start = i64Arg(argv[3]!);
-      const isBit = argv.length === 6 && unitIsBit(argv[5]!);
-      let end: number | bigint = isBit ? s.length * 8 + 7 : s.length - 1;
-      if (argv.length >= 5) {
-        end = i64Arg(argv[4]!);
-        endGiven = true;
-      }
+    if (ranged) {
+      const end = endArg ?? (isBit ? s.length * 8 + 7 : s.length - 1);
       const [a, b] = clampRange(start, end, isBit ? s.length * 8 : s.length);
       if (a > b) return -1;
       from = isBit ? a : a * 8;
       to = isBit ? b : b * 8 + 7;
-    } else if (argv.length !== 3) {
-      return fail(E.syntax);
     }
     if (from > to) return -1;
     const pos = findBit(s, from, to, bit);

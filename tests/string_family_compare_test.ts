@@ -76,17 +76,19 @@ SET x2 CGTTAGCATGCAGCGTGACATTTAGGCA ; LCS x1 x2 ; LCS x1 x2 IDX WITHMATCHLEN
 LCS x2 x1 IDX MINMATCHLEN 2
 `);
 
+// Arguments Redis 7.2 checks before the key (a missing key, a range before a bad unit) are in
+// tests/bits_74_test.ts, beside the 7.4.1 reference.
 const BIT_CASES = cases(`
 SETBIT b 7 1 ; SETBIT b 7 1 ; SETBIT b 100 0 ; GET b ; GETBIT b 7 ; GETBIT b 6 ; GETBIT b 100000
 GETBIT nb 0 ; SETBIT b -1 1 ; SETBIT b 1 2 ; SETBIT b 1 -1 ; SETBIT b x 1 ; SETBIT b 4294967296 1
 SETBIT b 4294967295 x ; GETBIT b 4294967296 ; SET c foobar ; BITCOUNT c ; BITCOUNT c 0 0
 BITCOUNT c 1 1 ; BITCOUNT c 1 1 BYTE ; BITCOUNT c 5 30 BIT ; BITCOUNT c -5 -1 bit
-BITCOUNT c -1 -5 ; BITCOUNT c -1 -5 nope ; BITCOUNT c 0 1 nope ; BITCOUNT c 0
-BITCOUNT c 0 1 BIT x ; BITCOUNT none a ; BITCOUNT c a 1 ; BITCOUNT c 100 200 ; BITCOUNT e2
+BITCOUNT c -1 -5 ; BITCOUNT c 0 1 nope ; BITCOUNT c 0
+BITCOUNT c 0 1 BIT x ; BITCOUNT c a 1 ; BITCOUNT c 100 200 ; BITCOUNT e2
 SET e2 "" ; BITCOUNT e2 0 -1 ; BITPOS e2 0 ; BITPOS e2 1 ; SET p "\xff\xf0\x00" ; BITPOS p 0
 BITPOS p 1 ; BITPOS p 1 2 ; BITPOS p 0 0 0 ; BITPOS p 0 0 ; BITPOS p 0 1 -1 ; BITPOS p 1 3 7 BIT
 BITPOS p 0 3 7 BIT ; BITPOS p 0 2 11 bit ; BITPOS p 1 -3 -1 BIT ; BITPOS p 0 -3 -1 BIT
-BITPOS p 2 ; BITPOS p 1 0 0 WORD ; BITPOS p 1 0 0 BIT x ; BITPOS none 1 x ; BITPOS none 0
+BITPOS p 2 ; BITPOS p 1 0 0 WORD ; BITPOS p 1 0 0 BIT x ; BITPOS none 0
 BITPOS p x ; SET ones "\xff\xff" ; BITPOS ones 0 ; BITPOS ones 0 0 ; BITPOS ones 0 0 -1
 BITPOS ones 0 3 12 BIT ; BITPOS ones 0 5 2 BIT ; SET a1 "\x0f\xf0abc" ; SET a2 "\xff\x0f"
 BITOP AND d a1 a2 ; GET d ; BITOP or d a1 a2 missing ; GET d ; BITOP XOR d a1 a2 ; GET d
