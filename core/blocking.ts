@@ -252,13 +252,26 @@ export class Blocking {
  * milliseconds; `timeout is negative` below zero. Returns milliseconds, 0 for "forever".
  */
 export function parseTimeoutSeconds(text: string): number {
-  const v = parseFloatStrict(text);
-  if (v === undefined || !Number.isFinite(v)) {
-    throw new ErrorReply("ERR timeout is not a float or out of range");
-  }
+  const v = parseFloatStrict(text) ?? hexFloat(text);
+  if (v === undefined) throw new ErrorReply("ERR timeout is not a float or out of range");
+  // Redis 7.2 refuses what would overflow its 64-bit milliseconds (7.0 wrapped to "negative").
+  if (v * 1000 > LLONG_MAX) throw new ErrorReply("ERR timeout is out of range");
   const ms = Math.ceil(v * 1000);
   if (ms < 0) throw new ErrorReply("ERR timeout is negative");
   return ms;
+}
+
+const LLONG_MAX = 9223372036854775807;
+const HEX_FLOAT = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i;
+
+/** A hexadecimal float as `strtold` reads one (`0x7FFFFFFFFFFFFF`, `0x1.8p3`), else undefined. */
+function hexFloat(text: string): number | undefined {
+  const m = HEX_FLOAT.exec(text);
+  if (m === null || m[2]! + (m[3] ?? "") === "") return undefined;
+  const frac = m[3] ?? "";
+  const mantissa = parseInt((m[2]! + frac) || "0", 16) / 16 ** frac.length;
+  const v = mantissa * 2 ** Number(m[4] ?? "0");
+  return m[1] === "-" ? -v : v;
 }
 
 /** Parses a timeout in milliseconds (XREAD BLOCK, WAIT). */

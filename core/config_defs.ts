@@ -427,7 +427,8 @@ export const CONFIG_DEFS: ConfigDef[] = [
   bool("lazyfree-lazy-server-del", false, { inert: true }),
   bool("lazyfree-lazy-user-del", false),
   bool("lazyfree-lazy-user-flush", false),
-  int("list-max-listpack-size", -2, -5, INT_MAX, { alias: "list-max-ziplist-size" }),
+  // Any int, as Redis: below -5 counts as -5 (the RDB writer clamps it).
+  int("list-max-listpack-size", -2, -2147483648, INT_MAX, { alias: "list-max-ziplist-size" }),
   int("list-compress-depth", 0, 0, INT_MAX, { inert: true }),
   int("hash-max-listpack-entries", 512, 0, LLONG_MAX, { alias: "hash-max-ziplist-entries" }),
   mem("hash-max-listpack-value", 64, 0, LLONG_MAX, { alias: "hash-max-ziplist-value" }),
