@@ -130,6 +130,7 @@ export class Blocking {
     client.reply(reply);
     this.server.beforeReplies();
     client.flush();
+    client.releasePushes();
     this.scheduleResume(client);
     return true;
   }
@@ -206,6 +207,7 @@ export class Blocking {
           w.client.flush();
           // Invalidations of what it changed for its own cache follow its reply.
           if (this.server.tracking.hasPending) this.server.tracking.flushPending();
+          w.client.releasePushes();
           this.scheduleResume(w.client);
         }
       }

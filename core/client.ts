@@ -73,6 +73,16 @@ export const enum ReplyMode {
 
 let nextId = 1;
 
+/** Commands whose replies are pushes (Redis's cmdHasPushAsReply). */
+const PUSH_REPLIES: ReadonlySet<string> = new Set([
+  "subscribe",
+  "unsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "ssubscribe",
+  "sunsubscribe",
+]);
+
 /** A client connection (or the in-process client used by `server.dispatch`). */
 export class Client {
   /** Unique client ID (CLIENT ID), increasing from 1. */
@@ -133,6 +143,8 @@ export class Client {
    * @internal
    */
   readonly out: ReplyWriter = new ReplyWriter(0);
+  /** Pushes held until the reply of this client's running command (see sendOutOfBand). */
+  private heldPushes: Reply[] | undefined;
   /** Buffer for pushes sent outside this client's own batch (see push()). */
   private pushOut: ReplyWriter | undefined;
   /** True while this client's commands run (pushes then join the batch's replies). */
@@ -372,6 +384,13 @@ export class Client {
       this.captured.push(msg);
       return;
     }
+    // Redis 7.2: a push to the client whose command runs waits for that command's reply (a
+    // PUBLISH to itself in MULTI or a script comes after EXEC's or EVAL's reply), except for
+    // the SUBSCRIBE family, whose replies are pushes.
+    if (this.server.running && this.runsNow() && !PUSH_REPLIES.has(this.lastCommand)) {
+      (this.heldPushes ??= []).push(msg);
+      return;
+    }
     // During its own batch, or while its replies are held, a push queues behind them.
     if (this.inBatch || this.server.heldReplies?.has(this)) {
       this.out.reply(msg, this.resp);
@@ -384,6 +403,27 @@ export class Client {
     this.server.stats.netOutput += w.length;
     t.write(w.take());
     this.server.outputLimits.check(this, t.pendingBytes);
+  }
+
+  /** True when the running command is this client's (directly, in EXEC, or in its script). */
+  private runsNow(): boolean {
+    const cur = this.server.current;
+    if (cur === this) return true;
+    return cur !== undefined && (cur.flags & CF.script) !== 0 &&
+      this.server.tracking.scriptRun()?.caller === this;
+  }
+
+  /**
+   * Sends the pushes held while this client's command ran (the server calls it after the
+   * command's reply).
+   *
+   * @internal
+   */
+  releasePushes(): void {
+    const held = this.heldPushes;
+    if (held === undefined) return;
+    this.heldPushes = undefined;
+    for (const msg of held) this.sendOutOfBand(msg);
   }
 
   /** Output not yet taken by the kernel (Redis's `omem`): in the socket, or a replica's channel. */

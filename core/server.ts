@@ -484,6 +484,9 @@ export class Server implements KeyspaceHost {
     client.reply(reply);
     // Invalidations of keys the command changed for its own client go after its reply.
     if (this.tracking.hasPending && this.callDepth === 0) this.tracking.flushPending();
+    // Then the pushes it caused for itself (a PUBLISH to its own channel), unless it blocked
+    // (a script run in slices sends them after its reply).
+    if (this.callDepth === 0 && (client.flags & CF.blocked) === 0) client.releasePushes();
     if (client.replyMode === 3) client.replyMode = 0;
     if (this.blocking.hasReady && this.callDepth === 0) this.blocking.serveReady();
   }

@@ -266,6 +266,7 @@ export class Scripting {
     server.beforeReplies();
     caller.flush();
     if (server.tracking.hasPending) server.tracking.flushPending();
+    caller.releasePushes();
     queueMicrotask(() => caller.resumeInput());
   }
 
