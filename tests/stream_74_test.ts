@@ -2,14 +2,16 @@
  * Stream reads as Redis 7.2 changed them: a blocked XREADGROUP woken by its key's deletion, a
  * type change, a flush, a rename or its group's destruction runs again and fails as a new call
  * (NOGROUP, WRONGTYPE; 7.0 answered UNBLOCKED ...); a read of a consumer's history is not a
- * change (`rdb_changes_since_last_save`); the `Unbalanced` errors name the command in lower case.
+ * change (`rdb_changes_since_last_save`); the `Unbalanced` errors name the command in lower case;
+ * XSETID refuses an ID below the greatest deleted one; XADD `<ms>-*` past the last sequence of
+ * that millisecond is "equal or smaller" (7.0: "Elements are too large").
  * Asserted directly, and byte for byte beside the 7.4.1 reference build when it is present.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RawConn, startServer } from "./helpers.ts";
 import { pipeline, replyEnd } from "./redis_compare.ts";
-import { REFERENCE_74, startReference } from "./reference_redis.ts";
+import { assertReplies, REFERENCE_74, startReference } from "./reference_redis.ts";
 
 const NO_REF = REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false;
 
@@ -125,6 +127,48 @@ test("the same as the 7.4.1 reference build", { skip: NO_REF }, async () => {
   const ref = await startReference();
   try {
     assert.deepEqual(await transcript(ref.port), WANT);
+  } finally {
+    ref.stop();
+  }
+});
+
+const SETID = "-ERR The ID specified in XSETID is smaller than current max_deleted_entry_id\r\n";
+
+/** XSETID and XADD IDs, with Redis 7.4.1's replies. */
+const ID_CASES: Array<[string[], string]> = [
+  [["XADD", "x", "1-1", "a", "1"], "$3\r\n1-1\r\n"],
+  [["XADD", "x", "1-2", "b", "2"], "$3\r\n1-2\r\n"],
+  [["XADD", "x", "1-3", "c", "3"], "$3\r\n1-3\r\n"],
+  [["XDEL", "x", "1-2", "1-3"], ":2\r\n"],
+  [["XSETID", "x", "1-2"], SETID],
+  [["XSETID", "x", "1-1"], SETID],
+  [["XSETID", "x", "1-3"], "+OK\r\n"],
+  [
+    ["XSETID", "x", "1-2", "MAXDELETEDID", "1-3"],
+    "-ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id\r\n",
+  ],
+  [["XSETID", "x", "1-4", "MAXDELETEDID", "1-2"], "+OK\r\n"],
+  [["XADD", "y", "1-18446744073709551615", "f", "v"], "$22\r\n1-18446744073709551615\r\n"],
+  [
+    ["XADD", "y", "1-*", "f", "v"],
+    "-ERR The ID specified in XADD is equal or smaller than the target stream top item\r\n",
+  ],
+  [["XADD", "y", "2-*", "f", "v"], "$3\r\n2-0\r\n"],
+];
+
+test("XSETID and XADD IDs as Redis 7.2 checks them", async () => {
+  const ours = await startServer();
+  try {
+    await assertReplies(ours.port, ID_CASES);
+  } finally {
+    await ours.close();
+  }
+});
+
+test("XSETID and XADD IDs as the 7.4.1 reference build", { skip: NO_REF }, async () => {
+  const ref = await startReference();
+  try {
+    await assertReplies(ref.port, ID_CASES);
   } finally {
     ref.stop();
   }
