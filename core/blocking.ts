@@ -13,6 +13,7 @@
  */
 
 import { CF, type Client } from "./client.ts";
+import type { Command } from "./command.ts";
 import type { Database } from "./keyspace/database.ts";
 import { parseFloatStrict, parseInteger } from "./bytes.ts";
 import { ErrorReply, R, type Reply } from "./resp/reply.ts";
@@ -48,6 +49,8 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Served with its keyspace writes logged (a plugin's command). */
   tracked: boolean;
+  /** The command that blocked (`config|set`, not `config`), counted when it is unblocked. */
+  cmd?: Command;
 }
 
 /** The blocked clients of one server. */
@@ -107,9 +110,16 @@ export class Blocking {
     }
   }
 
-  /** True when `client` is blocked. */
-  isBlocked(client: Client): boolean {
-    return this.byClient.has(client);
+  /**
+   * True when `client` is blocked; with `cmd`, notes that command as the one that blocked it.
+   *
+   * @param client the client
+   * @param cmd the command it ran, to be counted when it is unblocked
+   */
+  isBlocked(client: Client, cmd?: Command): boolean {
+    const w = this.byClient.get(client);
+    if (w !== undefined && cmd !== undefined) w.cmd = cmd;
+    return w !== undefined;
   }
 
   /**
@@ -120,11 +130,12 @@ export class Blocking {
     const w = this.byClient.get(client);
     if (!w) return false;
     this.remove(w);
+    const cmd = w.cmd ?? this.server.command(w.spec.command);
+    this.counted(w, cmd, 0);
     if (reply === "error") {
       reply = new ErrorReply("UNBLOCKED client unblocked via CLIENT UNBLOCK");
       // The blocked command failed: counted as Redis counts it (errorstat_UNBLOCKED).
       this.server.stats.countError(reply);
-      const cmd = this.server.command(w.spec.command);
       if (cmd !== undefined) cmd.stats.failed++;
     }
     client.reply(reply);
@@ -133,6 +144,16 @@ export class Blocking {
     client.releasePushes();
     this.scheduleResume(client);
     return true;
+  }
+
+  /**
+   * Counts an unblocked command as Redis 7.2 does, now rather than when it blocked: one call,
+   * and the slow log (as sent: BLPOP, not the LPOP it propagates).
+   */
+  private counted(w: Waiter, cmd: Command | undefined, usec: number): void {
+    if (cmd !== undefined) cmd.stats.calls++;
+    this.server.stats.commands++;
+    if (w.argv !== undefined) logIfSlow(this.server, w.client, undefined, w.argv, usec);
   }
 
   /** True when `client` is blocked and CLIENT UNBLOCK may unblock it. */
@@ -191,14 +212,13 @@ export class Blocking {
           // Served, it ran as a command of its own: the slow log shows it as sent (BLPOP, not
           // the LPOP it propagates), as Redis's call() on unblocking does.
           const usec = Math.round((performance.now() - start) * 1000);
-          if (w.argv !== undefined) logIfSlow(this.server, w.client, undefined, w.argv, usec);
-          const served = this.server.command(w.spec.command);
+          const served = w.cmd ?? this.server.command(w.spec.command);
+          this.counted(w, served, usec);
           if (served !== undefined && this.server.latency.tracking) recordLatency(served, usec);
           if (reply instanceof ErrorReply) {
             // The blocked command failed after all: counted like a failed call, as Redis does.
             this.server.stats.countError(reply);
-            const cmd = this.server.command(w.spec.command);
-            if (cmd !== undefined) cmd.stats.failed++;
+            if (served !== undefined) served.stats.failed++;
           }
           this.remove(w);
           w.client.reply(reply);

@@ -25,7 +25,7 @@ import { GateList } from "./gates.ts";
 import { Database, type KeyspaceHost } from "./keyspace/database.ts";
 import type { TlsSettings, Transport } from "./net/transport.ts";
 import { type ListenAddress, type ServerListenOptions, ServerNet } from "./server_net.ts";
-import { ErrorReply, type Reply } from "./resp/reply.ts";
+import { ErrorReply, R, type Reply } from "./resp/reply.ts";
 import { Logger, type LogLevel } from "./log.ts";
 import type {
   InfoSection,
@@ -605,8 +605,12 @@ export class Server implements KeyspaceHost {
     this.current = prev;
     this.callDepth--;
     const stats = cmd.stats;
-    stats.calls++;
-    this.stats.commands++;
+    // A command that blocked is counted (calls, slow log) when it is unblocked (Redis 7.2).
+    const blocked = reply === R.none && this.blocking.isBlocked(client, cmd);
+    if (!blocked) {
+      stats.calls++;
+      this.stats.commands++;
+    }
     if (reply instanceof ErrorReply) {
       stats.failed++;
       this.stats.countError(reply);
@@ -619,7 +623,9 @@ export class Server implements KeyspaceHost {
     ) {
       this.effects.add(client.db.id, argv);
     }
-    if (timed && (cmd.bits & F.skipSlowlog) === 0) logIfSlow(this, client, cmd, argv, usec);
+    if (timed && !blocked && (cmd.bits & F.skipSlowlog) === 0) {
+      logIfSlow(this, client, cmd, argv, usec);
+    }
     if (this.hooks.afterCommand.length !== 0) {
       for (const h of this.hooks.afterCommand) h(client, cmd, argv, reply);
     }
