@@ -17,7 +17,7 @@ import {
 } from "./core/daemon.ts";
 import { watchMachineMemory } from "./core/heap.ts";
 import { followLauncher, heapOrigin, relaunchWithHeap } from "./core/heap_launch.ts";
-import { REDENO_VERSION, REDIS_COMPAT_VERSION } from "./core/version.ts";
+import { REDENO_VERSION, reportedVersion } from "./core/version.ts";
 import type { Server } from "./core/server.ts";
 
 // First, before the server's modules load: a copy of this process with a heap sized from the
@@ -111,7 +111,9 @@ if (daemonize && supervised === undefined && !daemon) {
 server.log("notice", "oO0OoO0OoO0Oo redeno is starting oO0OoO0OoO0Oo");
 server.log(
   "notice",
-  `redeno version=${REDENO_VERSION}, redis=${REDIS_COMPAT_VERSION}, runtime=${runtimeVersion()}, pid=${pid()}, just started`,
+  `redeno version=${REDENO_VERSION}, redis=${
+    reportedVersion(server.config)
+  }, runtime=${runtimeVersion()}, pid=${pid()}, just started`,
 );
 server.log("warning", configFile ? "Configuration loaded" : noConfigWarning());
 server.log("notice", heapOrigin());

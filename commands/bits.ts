@@ -116,15 +116,12 @@ export const bitcountCommand: CommandSpec = {
     args: "key [start end [BYTE | BIT]]",
   },
   execute(client, argv) {
-    // Redis 7.4 checks the arguments before it reads the key: a missing key no longer hides them.
-    let start: number | bigint = 0;
-    let end: number | bigint = 0;
-    let isBit = false;
-    if (argv.length === 4 || argv.length === 5) {
-      start = i64Arg(argv[2]!);
-      end = i64Arg(argv[3]!);
-      if (argv.length === 5) isBit = unitIsBit(argv[4]!);
-    } else if (argv.length !== 2) return fail(E.syntax);
+    // The range is parsed before the key is read, as Redis 7.2 does (7.0 answered 0 for a
+    // missing key whatever followed).
+    if (argv.length > 5 || argv.length === 3) return fail(E.syntax);
+    const start = argv.length > 2 ? i64Arg(argv[2]!) : 0;
+    const end = argv.length > 2 ? i64Arg(argv[3]!) : -1;
+    const isBit = argv.length === 5 && unitIsBit(argv[4]!);
     const s = client.db.getString(argv[1]!);
     if (s === undefined) return 0;
     if (argv.length === 2) return s.length === 0 ? 0 : countBits(s, 0, s.length * 8 - 1);
@@ -152,27 +149,21 @@ export const bitposCommand: CommandSpec = {
     const bitArg = i64Arg(argv[2]!);
     if (bitArg !== 0 && bitArg !== 1) return fail("ERR The bit argument must be 1 or 0.");
     const bit = Number(bitArg);
-    // Redis 7.4 checks the range before it reads the key (a missing key hides no error).
-    let start: number | bigint = 0;
-    let end: number | bigint | undefined;
-    let isBit = false;
+    // The range is parsed before the key is read (Redis 7.2), in Redis's order: start, unit, end.
     const ranged = argv.length >= 4 && argv.length <= 6;
-    if (ranged) {
-      start = i64Arg(argv[3]!);
-      isBit = argv.length === 6 && unitIsBit(argv[5]!);
-      if (argv.length >= 5) end = i64Arg(argv[4]!);
-    } else if (argv.length !== 3) {
-      return fail(E.syntax);
-    }
-    const endGiven = end !== undefined;
+    if (!ranged && argv.length !== 3) return fail(E.syntax);
+    const start = ranged ? i64Arg(argv[3]!) : 0;
+    const isBit = argv.length === 6 && unitIsBit(argv[5]!);
+    const endGiven = argv.length >= 5;
+    const endArg = endGiven ? i64Arg(argv[4]!) : undefined;
     // A missing key is an endless run of zeros.
     const s = client.db.getString(argv[1]!);
     if (s === undefined) return bit ? -1 : 0;
     let from = 0;
     let to = s.length * 8 - 1;
     if (ranged) {
-      const last = end ?? (isBit ? s.length * 8 + 7 : s.length - 1);
-      const [a, b] = clampRange(start, last, isBit ? s.length * 8 : s.length);
+      const end = endArg ?? (isBit ? s.length * 8 + 7 : s.length - 1);
+      const [a, b] = clampRange(start, end, isBit ? s.length * 8 : s.length);
       if (a > b) return -1;
       from = isBit ? a : a * 8;
       to = isBit ? b : b * 8 + 7;

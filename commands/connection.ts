@@ -9,6 +9,7 @@ import { CF, type Client, ReplyMode } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { redactAuth, redactHello } from "../core/redact.ts";
 import { E, fail, MapReply, R, type Reply, SimpleString } from "../core/resp/reply.ts";
+import { reportedVersion } from "../core/version.ts";
 
 const WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
 
@@ -211,7 +212,7 @@ function helloReply(client: Client): Reply {
     "server",
     "redis",
     "version",
-    "7.0.15",
+    reportedVersion(client.server.config),
     "proto",
     client.resp,
     "id",

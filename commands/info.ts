@@ -17,7 +17,7 @@ import type { InfoSection, Server } from "../core/server.ts";
 import { runtimeName } from "../core/net/runtime.ts";
 import { aofOf } from "../core/persistence/aof.ts";
 import { rdbInfoFields } from "../core/persistence/rdb_file.ts";
-import { REDENO_VERSION, REDIS_COMPAT_VERSION } from "../core/version.ts";
+import { REDENO_VERSION, reportedVersion } from "../core/version.ts";
 import { latencyPercentile } from "../core/latency.ts";
 
 type Fields = Array<[string, string | number]>;
@@ -26,8 +26,8 @@ function serverSection(s: Server): Fields {
   const now = s.clock.now();
   const uptime = Math.floor((now - s.startedAt) / 1000);
   return [
-    // Clients parse redis_version to pick features: it is the Redis version redeno answers as.
-    ["redis_version", REDIS_COMPAT_VERSION],
+    // Clients parse redis_version to pick features: the Redis version redeno answers as.
+    ["redis_version", reportedVersion(s.config)],
     ["redis_git_sha1", "00000000"],
     ["redis_git_dirty", 0],
     ["redis_build_id", "0"],

@@ -291,6 +291,8 @@ export const ltrimCommand: CommandSpec = {
 
 const LONG_MIN = -9223372036854775808n;
 
+const LLONG_MIN = -(2n ** 63n);
+
 /** LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] */
 export const lposCommand: CommandSpec = {
   name: "lpos",
@@ -314,6 +316,12 @@ export const lposCommand: CommandSpec = {
       const more = j + 1 < argv.length;
       if (opt === "RANK" && more) {
         rank = i64Arg(argv[++j]!);
+        // Redis 7.2 takes -LONG_MAX..LONG_MAX (7.0 also took LLONG_MIN).
+        if (rank === LLONG_MIN) {
+          return fail(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+          );
+        }
         if (rank === 0) {
           return fail(
             "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",

@@ -11,7 +11,7 @@ import { utf8ToStr } from "../core/bytes.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { schotter, skyline } from "../core/lolwut_art.ts";
 import { VerbatimReply } from "../core/resp/reply.ts";
-import { REDIS_COMPAT_VERSION } from "../core/version.ts";
+import { reportedVersion } from "../core/version.ts";
 
 /** An optional numeric argument, clamped as Redis clamps it. */
 function arg(args: string[], i: number, dflt: number, max: number): number {
@@ -30,8 +30,9 @@ export const lolwutCommand: CommandSpec = {
     group: "server",
     args: "[VERSION version]",
   },
-  execute(_client, argv) {
-    let major = REDIS_COMPAT_VERSION;
+  execute(client, argv) {
+    const version = reportedVersion(client.server.config);
+    let major = version;
     let args = argv.slice(1);
     if (argv.length >= 3 && argv[1]!.toLowerCase() === "version") {
       // Redis prints the number as a C unsigned int: "-1" becomes "4294967295".
@@ -39,7 +40,7 @@ export const lolwutCommand: CommandSpec = {
       args = argv.slice(3);
     }
     const [a, b, c] = major;
-    const ver = ` Redis ver. ${REDIS_COMPAT_VERSION}\n`;
+    const ver = ` Redis ver. ${version}\n`;
     if ((a === "5" && b === "." && c !== "9") || (a === "4" && b === "." && c === "9")) {
       const art = schotter(arg(args, 0, 66, 1000), arg(args, 1, 8, 200), arg(args, 2, 12, 200));
       return new VerbatimReply(
@@ -53,6 +54,6 @@ export const lolwutCommand: CommandSpec = {
           "Original 8 bit image from Plaguemon by hikikomori." + ver,
       );
     }
-    return new VerbatimReply(`Redis ver. ${REDIS_COMPAT_VERSION}\n`);
+    return new VerbatimReply(`Redis ver. ${version}\n`);
   },
 };

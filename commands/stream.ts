@@ -39,15 +39,17 @@ function newId(stream: StreamValue, given: ParsedId | undefined, now: number): S
   if (!given.seqGiven) {
     // `<ms>-*`: the next sequence in the last ID's millisecond, 0 in a later one.
     if (given.ms === last.ms) {
-      if (isMax(last.seq)) return "ERR Elements are too large to be stored";
+      // Redis 7.2's text for an exhausted sequence (7.0 said "Elements are too large").
+      if (isMax(last.seq)) return TOO_SMALL;
       id = { ms: last.ms, seq: inc(last.seq) };
     } else id = { ms: given.ms, seq: 0 };
   }
-  if (cmpId(id.ms, id.seq, last.ms, last.seq) <= 0) {
-    return "ERR The ID specified in XADD is equal or smaller than the target stream top item";
-  }
+  if (cmpId(id.ms, id.seq, last.ms, last.seq) <= 0) return TOO_SMALL;
   return id;
 }
+
+const TOO_SMALL =
+  "ERR The ID specified in XADD is equal or smaller than the target stream top item";
 
 /** XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value ...] */
 const xaddCommand: CommandSpec = {
@@ -268,7 +270,7 @@ const xsetidCommand: CommandSpec = {
     const key = argv[1]!;
     const stream = streamForWrite(client, key);
     if (stream === undefined) return fail(E.noSuchKey);
-    // Redis 7.4: the last ID cannot go below an ID already deleted.
+    // Redis 7.2: never below an ID already deleted.
     const del = stream.maxDeletedId;
     if (cmpId(id.ms, id.seq, del.ms, del.seq) < 0) {
       return fail("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");

@@ -152,7 +152,7 @@ function parseRead(argv: string[], grouped: boolean): ReadArgs {
     const more = argv.length - i - 1;
     const opt = argv[i]!.toUpperCase();
     if (opt === "BLOCK" && more > 0) {
-      // Redis 7.4 lets scripts read with BLOCK: a read that would block answers as a timeout.
+      // From a script, as in MULTI, BLOCK reads once and answers as a timeout (Redis 7.2).
       args.timeout = parseTimeoutMs(argv[++i]!);
     } else if (opt === "COUNT" && more > 0) {
       args.count = Math.max(intArg(argv[++i]!), 0);
@@ -160,7 +160,11 @@ function parseRead(argv: string[], grouped: boolean): ReadArgs {
       streamsAt = i + 1;
       if ((argv.length - streamsAt) % 2 !== 0) {
         fail(
-          "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
+          `ERR Unbalanced '${
+            grouped ? "xreadgroup" : "xread"
+          }' list of streams: for each stream key an ID or '${
+            grouped ? ">" : "$"
+          }' must be specified.`,
         );
       }
       break;
@@ -282,12 +286,13 @@ function readNow(client: Client, args: ReadArgs, ids: StreamId[]): Reply | undef
       continue;
     }
     const consumer = readerOf(client, key, read!, group);
-    served.push(
-      key,
-      historyRead
-        ? history(client, stream, group, consumer, start, args.count)
-        : deliver(client, key, stream, read!, group, consumer, start, args.count),
-    );
+    if (historyRead) {
+      // A read of the consumer's history changes only delivery counts and times, which Redis
+      // 7.2 neither propagates nor counts as a change.
+      served.push(key, history(client, stream, group, consumer, start, args.count));
+      continue;
+    }
+    served.push(key, deliver(client, key, stream, read!, group, consumer, start, args.count));
     client.server.dirty++;
   }
   return served.length === 0 ? undefined : readReply(client, served);
@@ -306,6 +311,25 @@ function stamp(value: Value | undefined): number {
   return value !== undefined && typeof value !== "string" && value.type === "stream"
     ? (value as StreamValue).signals
     : 0;
+}
+
+/**
+ * The error a blocked XREADGROUP's call would now get, checking its keys in order as Redis does:
+ * WRONGTYPE for a key that is no longer a stream, NOGROUP for one gone or without the group.
+ */
+function lostGroupRead(client: Client, keys: string[], name: string): Reply | undefined {
+  for (const key of keys) {
+    const value = client.db.peek(key);
+    if (value !== undefined && (typeof value === "string" || value.type !== "stream")) {
+      return new ErrorReply(E.wrongType);
+    }
+    if (value === undefined || groupOf(value as StreamValue, name) === undefined) {
+      return new ErrorReply(
+        `NOGROUP No such key '${key}' or consumer group '${name}' in XREADGROUP with GROUP option`,
+      );
+    }
+  }
+  return undefined;
 }
 
 /** Blocks the reader (or answers as a timeout where blocking is not allowed). */
@@ -331,19 +355,18 @@ function block(client: Client, args: ReadArgs, ids: StreamId[]): Reply {
       if (value === s.value && stamp(value) === s.signals) return undefined;
       s.value = value;
       s.signals = stamp(value);
+      // Redis 7.2 runs a woken XREADGROUP again: a key deleted, replaced or without the group
+      // any more fails it as a new call would.
+      const lost = read ? lostGroupRead(client, args.keys, read.name) : undefined;
+      if (lost !== undefined) return lost;
       if (value === undefined || typeof value === "string" || value.type !== "stream") {
-        return read ? new ErrorReply("UNBLOCKED the stream key no longer exists") : undefined;
+        return undefined;
       }
       const stream = value as StreamValue;
       let gt = s.id;
       let group: ConsumerGroup | undefined;
       if (read) {
-        group = groupOf(stream, read.name);
-        if (group === undefined) {
-          return new ErrorReply(
-            "NOGROUP the consumer group this client was blocked on no longer exists",
-          );
-        }
+        group = groupOf(stream, read.name)!;
         gt = { ms: group.lastMs, seq: group.lastSeq };
       }
       if (s.plus) {

@@ -13,6 +13,7 @@
  */
 
 import { CF, type Client } from "./client.ts";
+import type { Command } from "./command.ts";
 import type { Database } from "./keyspace/database.ts";
 import { parseFloatStrict, parseInteger } from "./bytes.ts";
 import { ErrorReply, R, type Reply } from "./resp/reply.ts";
@@ -48,6 +49,8 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Served with its keyspace writes logged (a plugin's command). */
   tracked: boolean;
+  /** The command that blocked (`config|set`, not `config`), counted when it is unblocked. */
+  cmd?: Command;
 }
 
 /** The blocked clients of one server. */
@@ -130,9 +133,16 @@ export class Blocking {
     }
   }
 
-  /** True when `client` is blocked. */
-  isBlocked(client: Client): boolean {
-    return this.byClient.has(client);
+  /**
+   * True when `client` is blocked; with `cmd`, notes that command as the one that blocked it.
+   *
+   * @param client the client
+   * @param cmd the command it ran, to be counted when it is unblocked
+   */
+  isBlocked(client: Client, cmd?: Command): boolean {
+    const w = this.byClient.get(client);
+    if (w !== undefined && cmd !== undefined) w.cmd = cmd;
+    return w !== undefined;
   }
 
   /**
@@ -143,11 +153,12 @@ export class Blocking {
     const w = this.byClient.get(client);
     if (!w) return false;
     this.remove(w);
+    const cmd = w.cmd ?? this.server.command(w.spec.command);
+    this.counted(w, cmd, 0);
     if (reply === "error") {
       reply = new ErrorReply("UNBLOCKED client unblocked via CLIENT UNBLOCK");
       // The blocked command failed: counted as Redis counts it (errorstat_UNBLOCKED).
       this.server.stats.countError(reply);
-      const cmd = this.server.command(w.spec.command);
       if (cmd !== undefined) cmd.stats.failed++;
     }
     client.reply(reply);
@@ -155,6 +166,16 @@ export class Blocking {
     client.flush();
     this.scheduleResume(client);
     return true;
+  }
+
+  /**
+   * Counts an unblocked command as Redis 7.2 does, now rather than when it blocked: one call,
+   * and the slow log (as sent: BLPOP, not the LPOP it propagates).
+   */
+  private counted(w: Waiter, cmd: Command | undefined, usec: number): void {
+    if (cmd !== undefined) cmd.stats.calls++;
+    this.server.stats.commands++;
+    if (w.argv !== undefined) logIfSlow(this.server, w.client, undefined, w.argv, usec);
   }
 
   /** True when `client` is blocked and CLIENT UNBLOCK may unblock it. */
@@ -213,14 +234,13 @@ export class Blocking {
           // Served, it ran as a command of its own: the slow log shows it as sent (BLPOP, not
           // the LPOP it propagates), as Redis's call() on unblocking does.
           const usec = Math.round((performance.now() - start) * 1000);
-          if (w.argv !== undefined) logIfSlow(this.server, w.client, undefined, w.argv, usec);
-          const served = this.server.command(w.spec.command);
+          const served = w.cmd ?? this.server.command(w.spec.command);
+          this.counted(w, served, usec);
           if (served !== undefined && this.server.latency.tracking) recordLatency(served, usec);
           if (reply instanceof ErrorReply) {
             // The blocked command failed after all: counted like a failed call, as Redis does.
             this.server.stats.countError(reply);
-            const cmd = this.server.command(w.spec.command);
-            if (cmd !== undefined) cmd.stats.failed++;
+            if (served !== undefined) served.stats.failed++;
           }
           this.remove(w);
           w.client.reply(reply);
@@ -275,13 +295,26 @@ export class Blocking {
  * milliseconds; `timeout is negative` below zero. Returns milliseconds, 0 for "forever".
  */
 export function parseTimeoutSeconds(text: string): number {
-  const v = parseFloatStrict(text);
-  if (v === undefined || !Number.isFinite(v)) {
-    throw new ErrorReply("ERR timeout is not a float or out of range");
-  }
+  const v = parseFloatStrict(text) ?? hexFloat(text);
+  if (v === undefined) throw new ErrorReply("ERR timeout is not a float or out of range");
+  // Redis 7.2 refuses what would overflow its 64-bit milliseconds (7.0 wrapped to "negative").
+  if (v * 1000 > LLONG_MAX) throw new ErrorReply("ERR timeout is out of range");
   const ms = Math.ceil(v * 1000);
   if (ms < 0) throw new ErrorReply("ERR timeout is negative");
   return ms;
+}
+
+const LLONG_MAX = 9223372036854775807;
+const HEX_FLOAT = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i;
+
+/** A hexadecimal float as `strtold` reads one (`0x7FFFFFFFFFFFFF`, `0x1.8p3`), else undefined. */
+function hexFloat(text: string): number | undefined {
+  const m = HEX_FLOAT.exec(text);
+  if (m === null || m[2]! + (m[3] ?? "") === "") return undefined;
+  const frac = m[3] ?? "";
+  const mantissa = parseInt((m[2]! + frac) || "0", 16) / 16 ** frac.length;
+  const v = mantissa * 2 ** Number(m[4] ?? "0");
+  return m[1] === "-" ? -v : v;
 }
 
 /** Parses a timeout in milliseconds (XREAD BLOCK, WAIT). */

@@ -297,7 +297,7 @@ export function specialAction(args: string[]): "help" | "version" | undefined {
  * @example
  * ```ts
  * import { versionLine } from "./cli.ts";
- * versionLine("node 20.19.0"); // "redeno server v=0.2.0 redis=7.0.15 runtime=node 20.19.0"
+ * versionLine("node 20.19.0"); // "redeno server v=0.2.0 redis=7.4.1 runtime=node 20.19.0"
  * ```
  */
 export function versionLine(runtime: string): string {

@@ -9,6 +9,8 @@
 import { type ConfigDef, ConfigError, type ConfigParam } from "./config_types.ts";
 import { bool, choice, flags, int, INT_MAX, oneArg, str } from "./config_kinds.ts";
 import { TLS_DEFS } from "./tls_defs.ts";
+import { DEFS_72_74 } from "./config_defs_74.ts";
+import { REDIS_COMPAT_VERSION } from "./version.ts";
 
 const LLONG_MAX = Number.MAX_SAFE_INTEGER;
 
@@ -326,6 +328,15 @@ export const DEPRECATED_DIRECTIVES: readonly string[] = [
   "lua-replicate-commands",
 ];
 
+/** A version as Redis prints its own: `major.minor.patch`, numbers only. */
+function parseVersion(args: string[]): string {
+  const v = oneArg(args);
+  if (!/^\d{1,5}\.\d{1,5}\.\d{1,5}$/.test(v)) {
+    throw new ConfigError("argument must be a version: major.minor.patch");
+  }
+  return v;
+}
+
 /** Every directive redeno knows, in the order CONFIG GET * lists them. */
 export const CONFIG_DEFS: ConfigDef[] = [
   int("port", 6379, 0, 65535),
@@ -417,7 +428,8 @@ export const CONFIG_DEFS: ConfigDef[] = [
   bool("lazyfree-lazy-server-del", false, { inert: true }),
   bool("lazyfree-lazy-user-del", false),
   bool("lazyfree-lazy-user-flush", false),
-  int("list-max-listpack-size", -2, -5, INT_MAX, { alias: "list-max-ziplist-size" }),
+  // Any int, as Redis: below -5 counts as -5 (the RDB writer clamps it).
+  int("list-max-listpack-size", -2, -2147483648, INT_MAX, { alias: "list-max-ziplist-size" }),
   int("list-compress-depth", 0, 0, INT_MAX, { inert: true }),
   int("hash-max-listpack-entries", 512, 0, LLONG_MAX, { alias: "hash-max-ziplist-entries" }),
   mem("hash-max-listpack-value", 64, 0, LLONG_MAX, { alias: "hash-max-ziplist-value" }),
@@ -482,6 +494,9 @@ export const CONFIG_DEFS: ConfigDef[] = [
     inert: true,
     hidden: true,
   }),
+  // redeno's own: the version INFO, HELLO, LOLWUT and RDB files report (clients gate on it).
+  str("reported-redis-version", REDIS_COMPAT_VERSION, { parse: parseVersion }),
+  ...DEFS_72_74,
   ...TLS_DEFS,
   ...UNSUPPORTED,
 ];

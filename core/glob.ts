@@ -24,8 +24,11 @@ function lower(c: number): number {
 export function globMatch(pattern: string, str: string, nocase = false): boolean {
   if (pattern === "*") return true;
   const skip = { longer: false };
-  return match(pattern, 0, str, 0, nocase, skip);
+  return match(pattern, 0, str, 0, nocase, skip, 0);
 }
+
+/** How deep `*`s may nest before a pattern stops matching (Redis 7.4, CVE-2024-31228). */
+const MAX_NESTING = 1000;
 
 function match(
   p: string,
@@ -34,7 +37,10 @@ function match(
   si: number,
   nocase: boolean,
   skip: { longer: boolean },
+  nesting: number,
 ): boolean {
+  // An abusive pattern (thousands of `*`) matches nothing instead of recursing without end.
+  if (nesting > MAX_NESTING) return false;
   const plen = p.length;
   const slen = s.length;
   while (pi < plen && si < slen) {
@@ -43,7 +49,7 @@ function match(
       while (pi + 1 < plen && p.charCodeAt(pi + 1) === 42) pi++;
       if (pi + 1 === plen) return true;
       while (si < slen) {
-        if (match(p, pi + 1, s, si, nocase, skip)) return true;
+        if (match(p, pi + 1, s, si, nocase, skip, nesting + 1)) return true;
         if (skip.longer) return false;
         si++;
       }

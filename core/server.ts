@@ -30,7 +30,7 @@ import {
   type ServerListenOptions,
   ServerNet,
 } from "./server_net.ts";
-import { ErrorReply, type Reply } from "./resp/reply.ts";
+import { ErrorReply, R, type Reply } from "./resp/reply.ts";
 import { Logger, type LogLevel } from "./log.ts";
 import type {
   InfoSection,
@@ -636,8 +636,12 @@ export class Server implements KeyspaceHost {
     this.current = prev;
     this.callDepth--;
     const stats = cmd.stats;
-    stats.calls++;
-    this.stats.commands++;
+    // A command that blocked is counted (calls, slow log) when it is unblocked (Redis 7.2).
+    const blocked = reply === R.none && this.blocking.isBlocked(client, cmd);
+    if (!blocked) {
+      stats.calls++;
+      this.stats.commands++;
+    }
     if (reply instanceof ErrorReply) {
       stats.failed++;
       this.stats.countError(reply);
@@ -650,7 +654,9 @@ export class Server implements KeyspaceHost {
     ) {
       this.effects.add(client.db.id, argv);
     }
-    if (timed && (cmd.bits & F.skipSlowlog) === 0) logIfSlow(this, client, cmd, argv, usec);
+    if (timed && !blocked && (cmd.bits & F.skipSlowlog) === 0) {
+      logIfSlow(this, client, cmd, argv, usec);
+    }
     if (this.hooks.afterCommand.length !== 0) {
       for (const h of this.hooks.afterCommand) h(client, cmd, argv, reply);
     }

@@ -170,17 +170,14 @@ export class Tracking {
   /** Remembers the keys a tracking client read (default mode), after each command. */
   private afterCommand(client: Client, cmd: Command, argv: string[]): void {
     const top = !this.server.running;
-    if ((cmd.bits & F.readonly) !== 0) {
-      if ((client.flags & CF.script) !== 0) {
-        // A script's read remembers the keys the script declared, for the script's caller.
-        const run = this.scriptRun();
-        if (run !== undefined) this.remember(run.caller, scriptKeys(run.argv));
-      } else if (client.tracking !== undefined && !SCRIPT_RO.has(cmd.name)) {
-        if ((cmd.bits & F.pubsub) === 0) {
-          const keys: string[] = [];
-          for (const pos of cmd.keyPositions(argv)) keys.push(argv[pos]!);
-          this.remember(client, keys);
-        }
+    if ((cmd.bits & F.readonly) !== 0 && (cmd.bits & F.pubsub) === 0) {
+      // A script's read remembers the keys that command read, for the script's caller (Redis
+      // 7.2; 7.0 took every key the script declared). A read-only script itself tracks nothing.
+      const tracking = (client.flags & CF.script) !== 0 ? this.scriptRun()?.caller : client;
+      if (tracking?.tracking !== undefined && !SCRIPT_RO.has(cmd.name)) {
+        const keys: string[] = [];
+        for (const pos of cmd.keyPositions(argv)) keys.push(argv[pos]!);
+        this.remember(tracking, keys);
       }
     }
     // CACHING applies to the next command or transaction only (CLIENT itself keeps it).
@@ -349,11 +346,4 @@ export class Tracking {
     else if (to !== c && (to.flags & CF.pubsub) !== 0) to.push(["message", CHANNEL, value]);
     // A RESP2 client without a redirect cannot be told anything.
   }
-}
-
-/** The keys an EVAL/EVALSHA/FCALL line declares. */
-function scriptKeys(argv: string[]): string[] {
-  const n = Number(argv[2]);
-  if (!Number.isInteger(n) || n <= 0) return [];
-  return argv.slice(3, 3 + n);
 }

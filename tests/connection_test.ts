@@ -48,7 +48,7 @@ test("HELLO 3 switches to RESP3 maps, doubles and nulls; HELLO 4 is NOPROTO", as
     const rest = c.pending;
     assert.match(
       rest,
-      /^7\r\n\$6\r\nserver\r\n\$5\r\nredis\r\n\$7\r\nversion\r\n\$6\r\n7\.0\.15\r\n\$5\r\nproto\r\n:3\r\n/,
+      /^7\r\n\$6\r\nserver\r\n\$5\r\nredis\r\n\$7\r\nversion\r\n\$5\r\n7\.4\.1\r\n\$5\r\nproto\r\n:3\r\n/,
     );
     await c.read(rest.length);
     c.command("GET", "missing");

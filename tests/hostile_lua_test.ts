@@ -48,12 +48,28 @@ const SCRIPTS = [
   "cjson.encode = nil return 1",
   "return type(loadstring)",
   "return loadstring('return 1')()",
+  // CVE-2024-31449: tohex's width negated past INT32_MAX wrote past its buffer.
+  "return bit.tohex(65535, -2147483648)",
+  "return {bit.tohex(65535, -2147483647), bit.tohex(65535, 2147483647), bit.tohex(-1, -3)}",
 ];
 
 test("the Lua sandbox refuses what redis-server 7.0.15 refuses, with its errors", {
   skip: missing("redis-server"),
 }, async () => {
   await compareWithRedis(SCRIPTS.map((s) => ["EVAL", s, "0"]), false);
+});
+
+test("bit.tohex with the smallest width answers and leaves the server whole (CVE-2024-31449)", async () => {
+  const { port, close } = await startServer();
+  const c = new Redis({ port, host: "127.0.0.1" });
+  try {
+    assert.equal(await c.eval("return bit.tohex(65535, -2147483648)", 0), "0000FFFF");
+    assert.equal(await c.eval("return bit.tohex(255)", 0), "000000ff");
+    assert.equal(await c.ping(), "PONG");
+  } finally {
+    c.disconnect();
+    await close();
+  }
 });
 
 test("a script cannot change the string metatable other clients' scripts use", async () => {

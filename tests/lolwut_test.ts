@@ -1,6 +1,7 @@
 /**
- * LOLWUT beside redis-server 7.0.15: the version-agnostic reply, argument errors, and the art of
- * versions 5 and 6 wherever Redis's drawing is deterministic (rows without random moves), byte
+ * LOLWUT beside redis-server 7.0.15 (redeno reporting 7.0.15 through `reported-redis-version`,
+ * since the caption prints the version): the version-agnostic reply, argument errors, and the art
+ * of versions 5 and 6 wherever Redis's drawing is deterministic (rows without random moves), byte
  * for byte; the random rows of a full drawing keep Redis's shape (line count, caption).
  */
 
@@ -14,33 +15,40 @@ const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]+m`, "g");
 import { missing } from "./redis_tools.ts";
 
 const skip = missing("redis-server");
+/** redeno answering as the redis-server 7.0.15 it is compared with. */
+const AS_7015 = { config: { "reported-redis-version": "7.0.15" } };
 
 test("LOLWUT replies as redis-server where the drawing is deterministic", { skip }, async () => {
-  await compareWithRedis([
-    ["LOLWUT"],
-    ["LOLWUT", "foo"],
-    ["LOLWUT", "VERSION"],
-    ["LOLWUT", "VERSION", "x"],
-    ["LOLWUT", "VERSION", "7"],
-    ["LOLWUT", "VERSION", "4"],
-    ["LOLWUT", "VERSION", "-1"],
-    ["LOLWUT", "VERSION", "56"],
-    ["LOLWUT", "VERSION", "5", "abc"],
-    ["LOLWUT", "VERSION", "5", "1", "1", "1"],
-    ["LOLWUT", "VERSION", "5", "66", "8", "2"],
-    ["LOLWUT", "VERSION", "5", "20", "3", "2"],
-    ["LOLWUT", "VERSION", "5", "5000", "500", "1"],
-    ["LOLWUT", "VERSION", "6", "1", "1"],
-    ["LOLWUT", "VERSION", "6", "7", "1"],
-    ["LOLWUT", "VERSION", "6", "0", "0"],
-    ["LOLWUT", "VERSION", "6", "x"],
-  ], false);
-  await compareWithRedis([["LOLWUT", "VERSION", "5", "10", "2", "2"]], true);
+  await compareWithRedis(
+    [
+      ["LOLWUT"],
+      ["LOLWUT", "foo"],
+      ["LOLWUT", "VERSION"],
+      ["LOLWUT", "VERSION", "x"],
+      ["LOLWUT", "VERSION", "7"],
+      ["LOLWUT", "VERSION", "4"],
+      ["LOLWUT", "VERSION", "-1"],
+      ["LOLWUT", "VERSION", "56"],
+      ["LOLWUT", "VERSION", "5", "abc"],
+      ["LOLWUT", "VERSION", "5", "1", "1", "1"],
+      ["LOLWUT", "VERSION", "5", "66", "8", "2"],
+      ["LOLWUT", "VERSION", "5", "20", "3", "2"],
+      ["LOLWUT", "VERSION", "5", "5000", "500", "1"],
+      ["LOLWUT", "VERSION", "6", "1", "1"],
+      ["LOLWUT", "VERSION", "6", "7", "1"],
+      ["LOLWUT", "VERSION", "6", "0", "0"],
+      ["LOLWUT", "VERSION", "6", "x"],
+    ],
+    false,
+    undefined,
+    AS_7015,
+  );
+  await compareWithRedis([["LOLWUT", "VERSION", "5", "10", "2", "2"]], true, undefined, AS_7015);
 });
 
 test("LOLWUT VERSION 5 and 6 full drawings keep Redis's shape", { skip }, async () => {
   const redis = await startRedis();
-  const ours = await startServer();
+  const ours = await startServer(AS_7015);
   try {
     const shapes: string[][] = [];
     for (const port of [redis.port, ours.port]) {

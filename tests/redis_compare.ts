@@ -155,14 +155,16 @@ export function prng(seed: number): () => number {
  * Runs `cases` on a fresh redis-server and a fresh redeno (after `HELLO 3` when `resp3`) and
  * asserts byte-equal replies. A command whose name starts with one of the `marks` is sent without
  * the mark and both replies go through that mark's normaliser first; by default `~` (`~SMEMBERS
- * s`) compares the reply with elements sorted (hash-table order is arbitrary).
+ * s`) compares the reply with elements sorted (hash-table order is arbitrary). `options` configure
+ * redeno (e.g. `reported-redis-version` to answer as the 7.0.15 it is compared with).
  */
 export function compareWithRedis(
   cases: string[][],
   resp3: boolean,
   marks: Record<string, (reply: string) => string> = { "~": sortedReply },
+  options: ServerOptions = {},
 ): Promise<void> {
-  return compareWith(() => startRedis(), cases, resp3, marks);
+  return compareWith(() => startRedis(), cases, resp3, marks, options);
 }
 
 /**

@@ -12,8 +12,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
 import { RawConn } from "./helpers.ts";
-import { compareWith, sortedReply } from "./redis_compare.ts";
+import { compareWith, pipeline, sortedReply } from "./redis_compare.ts";
 import type { ServerOptions } from "../mod.ts";
 import { freePort } from "./replication_helpers.ts";
 
@@ -84,4 +85,24 @@ export function compareWithReference(
 ): Promise<void> {
   const { server, refArgs, marks = { "~": sortedReply } } = options;
   return compareWith(() => startReference(refArgs), cases, resp3, marks, server);
+}
+
+/**
+ * Sends `cases` on one fresh connection to `port` (after `HELLO 3` when `resp3`) and asserts each
+ * reply is the expected one, byte for byte: run on redeno and on the reference with the same
+ * table, it shows the table is 7.4.1's and that redeno answers it.
+ */
+export async function assertReplies(
+  port: number,
+  cases: ReadonlyArray<readonly [string[], string]>,
+  resp3 = false,
+): Promise<void> {
+  const c = await RawConn.connect(port);
+  try {
+    if (resp3) await pipeline(c, [["HELLO", "3"]]);
+    const got = await pipeline(c, cases.map(([argv]) => argv));
+    cases.forEach(([argv, want], i) => assert.equal(got[i], want, argv.join(" ")));
+  } finally {
+    c.close();
+  }
 }

@@ -1,70 +1,137 @@
 /**
- * Redis 7.2 runs the blocking commands that were `noscript` (BLPOP, BRPOP, BRPOPLPUSH, BLMOVE,
- * BZPOPMIN, BZPOPMAX, WAIT) inside scripts and functions as it does inside MULTI: they never
- * block, and answer what they can at once. Exact replies asserted directly, then side by side
- * with the 7.4.1 reference.
+ * Blocking commands called from scripts and functions (Redis 7.2 dropped their `noscript` flag):
+ * BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP, WAIT and XREAD/XREADGROUP
+ * ... BLOCK run once without blocking, as in MULTI: what is there is served, else the timeout's
+ * reply. Byte for byte beside the 7.4.1 reference build when it is present, RESP2 and RESP3.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RawConn, startServer } from "./helpers.ts";
 import { pipeline } from "./redis_compare.ts";
-import { compareWithReference, REFERENCE_74 } from "./reference_redis.ts";
+import { REFERENCE_74, startReference } from "./reference_redis.ts";
 import { replication } from "../replication/mod.ts";
 
 const NO_REF = REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false;
 
-const evalCall = (call: string) => ["EVAL", `return redis.call(${call})`, "0"];
-const bulk = (s: string) => `$${s.length}\r\n${s}\r\n`;
+const evalCase = (body: string, ...keys: string[]) => [
+  "EVAL",
+  body,
+  String(keys.length),
+  ...keys,
+];
+const NIL = "$-1\r\n";
+const STREAM_ENTRY = "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n";
+const FUNCTION = "#!lua name=blk\n" +
+  "redis.register_function('bl', function(keys) return redis.call('blpop', keys[1], 0) end)";
 
-/** Each case: a command and its raw RESP2 reply. */
+/** Each command and Redis 7.4.1's reply in RESP2. */
 const CASES: Array<[string[], string]> = [
-  [evalCall("'blpop', 'l', 0"), "$-1\r\n"],
+  // Nothing to pop: the timeout's reply (a null, nil to the script).
+  [evalCase("return redis.call('blpop', KEYS[1], 0)", "l"), NIL],
+  [evalCase("return redis.pcall('brpop', KEYS[1], 0)", "l"), NIL],
+  [evalCase("return redis.call('brpoplpush', KEYS[1], KEYS[2], 0)", "l", "m"), NIL],
+  [evalCase("return redis.call('blmove', KEYS[1], KEYS[2], 'LEFT', 'LEFT', 0)", "l", "m"), NIL],
+  [evalCase("return redis.call('bzpopmin', KEYS[1], 0)", "z"), NIL],
+  [evalCase("return redis.call('bzpopmax', KEYS[1], 0)", "z"), NIL],
+  [evalCase("return redis.call('blmpop', 0, 1, KEYS[1], 'LEFT')", "l"), NIL],
+  [evalCase("return redis.call('bzmpop', 0, 1, KEYS[1], 'MIN')", "z"), NIL],
+  [evalCase("return redis.call('wait', 1, 0)"), ":0\r\n"],
+  [evalCase("return redis.call('xread', 'BLOCK', 0, 'STREAMS', KEYS[1], '$')", "s"), NIL],
+  [["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"], "+OK\r\n"],
+  [
+    evalCase(
+      "return redis.call('xreadgroup', 'GROUP', 'g', 'c', 'BLOCK', 0, 'STREAMS', KEYS[1], '>')",
+      "s",
+    ),
+    NIL,
+  ],
+  // With data: served at once.
   [["RPUSH", "l", "a", "b", "c"], ":3\r\n"],
-  [evalCall("'blpop', 'l', 0"), `*2\r\n${bulk("l")}${bulk("a")}`],
-  [evalCall("'brpop', 'l', 1"), `*2\r\n${bulk("l")}${bulk("c")}`],
-  [evalCall("'brpoplpush', 'l', 'l2', 0"), bulk("b")],
-  [evalCall("'brpoplpush', 'l', 'l2', 0"), "$-1\r\n"],
-  [evalCall("'blmove', 'l2', 'l', 'LEFT', 'RIGHT', 0"), bulk("b")],
-  [evalCall("'bzpopmin', 'z', 0"), "$-1\r\n"],
-  [["ZADD", "z", "1", "a", "2", "b"], ":2\r\n"],
-  [evalCall("'bzpopmax', 'z', 0"), `*3\r\n${bulk("z")}${bulk("b")}${bulk("2")}`],
-  [evalCall("'bzpopmin', 'z', 0"), `*3\r\n${bulk("z")}${bulk("a")}${bulk("1")}`],
-  // WAIT counts the replicas that have the writes now, without waiting.
-  [evalCall("'wait', 1, 0"), ":0\r\n"],
-  [["EVAL_RO", "return redis.call('blpop', 'l', 0)", "0"], ""],
-  [["FUNCTION", "FLUSH"], "+OK\r\n"],
-  [[
-    "FUNCTION",
-    "LOAD",
-    "#!lua name=lib\nredis.register_function('f', function() return redis.call('blpop', 'l', 0) end)",
-  ], bulk("lib")],
-  [["FCALL", "f", "0"], `*2\r\n${bulk("l")}${bulk("b")}`],
-  [["FCALL", "f", "0"], "$-1\r\n"],
-  [["MULTI"], "+OK\r\n"],
-  [["BLPOP", "nokey", "0"], "+QUEUED\r\n"],
-  [["WAIT", "1", "0"], "+QUEUED\r\n"],
-  [["EXEC"], "*2\r\n*-1\r\n:0\r\n"],
+  [["ZADD", "z", "1", "x", "2", "y", "3", "w"], ":3\r\n"],
+  [["XADD", "s", "1-1", "f", "v"], "$3\r\n1-1\r\n"],
+  [evalCase("return redis.call('blpop', KEYS[1], 0)", "l"), "*2\r\n$1\r\nl\r\n$1\r\na\r\n"],
+  [evalCase("return redis.call('brpoplpush', KEYS[1], KEYS[2], 0)", "l", "m"), "$1\r\nc\r\n"],
+  [
+    evalCase("return redis.call('bzpopmax', KEYS[1], 0)", "z"),
+    "*3\r\n$1\r\nz\r\n$1\r\nw\r\n$1\r\n3\r\n",
+  ],
+  [
+    evalCase("return redis.call('xread', 'BLOCK', 0, 'STREAMS', KEYS[1], '0-0')", "s"),
+    STREAM_ENTRY,
+  ],
+  [
+    evalCase(
+      "return redis.call('xreadgroup', 'GROUP', 'g', 'c', 'BLOCK', 0, 'STREAMS', KEYS[1], '>')",
+      "s",
+    ),
+    STREAM_ENTRY,
+  ],
+  // A function the same.
+  [["FUNCTION", "LOAD", FUNCTION], "$3\r\nblk\r\n"],
+  [["FCALL", "bl", "1", "l"], "*2\r\n$1\r\nl\r\n$1\r\nb\r\n"],
+  [["FCALL", "bl", "1", "nothing"], NIL],
+  // No client was left blocked.
+  [
+    ["EVAL", "return string.match(redis.call('info', 'clients'), 'blocked_clients:%d+')", "0"],
+    "$17\r\nblocked_clients:0\r\n",
+  ],
 ];
 
-const WITH_WAIT = { plugins: [replication()] };
-
-test("blocking commands answer at once inside scripts and functions, as in MULTI", async () => {
-  const ours = await startServer(WITH_WAIT);
-  const c = await RawConn.connect(ours.port);
+/** The replies to CASES on a fresh connection, in RESP2 or RESP3. */
+async function replies(port: number, resp3: boolean): Promise<string[]> {
+  const c = await RawConn.connect(port);
   try {
-    const got = await pipeline(c, CASES.map(([cmd]) => cmd));
-    CASES.forEach(([cmd, want], i) => {
-      if (want !== "") assert.equal(got[i], want, JSON.stringify(cmd));
-    });
-    // A read-only script still cannot run a write command.
-    assert.match(got[12]!, /^-ERR Write commands are not allowed from read-only scripts\./);
+    await pipeline(c, resp3 ? [["HELLO", "3"]] : []);
+    return await pipeline(c, CASES.map(([argv]) => argv));
   } finally {
     c.close();
+  }
+}
+
+/** Redis's RESP3 form of a RESP2 reply of CASES: nulls are `_`. */
+const resp3Of = (reply: string) => (reply === NIL ? "_\r\n" : reply);
+
+test("blocking commands run once, without blocking, in scripts and functions", async () => {
+  const ours = await startServer({ plugins: [replication()] });
+  try {
+    for (const resp3 of [false, true]) {
+      const got = await replies(ours.port, resp3);
+      ours.server.dispatch(["FLUSHALL"]);
+      ours.server.dispatch(["FUNCTION", "FLUSH"]);
+      CASES.forEach(([argv, want], i) =>
+        assert.equal(
+          got[i],
+          resp3 ? resp3Of(want) : want,
+          `${argv.join(" ")} (RESP${resp3 ? 3 : 2})`,
+        )
+      );
+    }
+  } finally {
     await ours.close();
   }
 });
 
-test("the same commands side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
-  await compareWithReference(CASES.map(([cmd]) => cmd), false, { server: WITH_WAIT });
-  await compareWithReference(CASES.map(([cmd]) => cmd), true, { server: WITH_WAIT });
-});
+test(
+  "blocking commands in scripts reply as the 7.4.1 reference build's",
+  { skip: NO_REF },
+  async () => {
+    const ref = await startReference();
+    try {
+      for (const resp3 of [false, true]) {
+        const c = await RawConn.connect(ref.port);
+        await pipeline(c, [["FLUSHALL"], ["FUNCTION", "FLUSH"]]);
+        c.close();
+        const theirs = await replies(ref.port, resp3);
+        CASES.forEach(([argv, want], i) =>
+          assert.equal(
+            theirs[i],
+            resp3 ? resp3Of(want) : want,
+            `${argv.join(" ")} (RESP${resp3 ? 3 : 2})`,
+          )
+        );
+      }
+    } finally {
+      ref.stop();
+    }
+  },
+);

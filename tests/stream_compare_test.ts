@@ -24,15 +24,36 @@ function maskTimes(raw: string): string {
     .replace(/(\*4\r\n\$\d+\r\n[^\r]*\r\n\$\d+\r\n[^\r]*\r\n):\d+(\r\n:\d+\r\n)/g, "$1:I$2");
 }
 
-/** Runs `cases` on redis-server and redeno; a `%` before a command masks times in its reply. */
+/**
+ * An error whose wording Redis 7.2 changed, reduced to its kind: `Unbalanced XREAD list ...`
+ * (7.0) and `Unbalanced 'xread' list ...` (7.4, which redeno answers); XADD's `<ms>-*` past the
+ * last sequence, "Elements are too large" in 7.0; XSETID below a deleted ID, which 7.0 did not
+ * check first. tests/stream_74_test.ts checks 7.4's texts
+ * beside the 7.4.1 reference.
+ */
+function reworded(raw: string): string {
+  return raw.replace(/^-ERR Unbalanced \S+ list of streams: [^\r]*\r\n$/, "-ERR Unbalanced\r\n")
+    .replace(
+      /^-ERR (?:Elements are too large to be stored|The ID specified in XADD is equal or smaller than the target stream top item)\r\n$/,
+      "-ERR XADD ID\r\n",
+    )
+    .replace(/^-ERR The ID specified in XSETID is smaller than [^\r]*\r\n$/, "-ERR XSETID ID\r\n");
+}
+
+/**
+ * Runs `cases` on redis-server and redeno; a `%` before a command masks times in its reply, a `^`
+ * compares an error 7.2 reworded without its wording, a `!` leaves out the reply of a call 7.2
+ * answers otherwise (XSETID below the greatest deleted ID: an error since 7.2, see
+ * tests/stream_74_test.ts).
+ */
 function compareStreams(cases: string[][], resp3: boolean): Promise<void> {
-  return compareWithRedis(cases, resp3, { "%": maskTimes });
+  return compareWithRedis(cases, resp3, { "%": maskTimes, "^": reworded, "!": () => "" });
 }
 
 const ADD_AND_RANGE = script(`
 XADD s ; XADD s 1-1 ; XADD s 1-1 f ; XADD s 1-1 f v x ; XADD s MAXLEN ; XADD s MAXLEN 1 1-1
 XADD s 0-0 f v ; XADD s 0 f v ; XADD s -0 f v ; EXISTS s ; XADD s 0-* f v ; XADD s 0-* f v
-XADD s 1-18446744073709551615 f v ; XADD s 1-* f v ; XADD s 2-* f v ; XADD s 1-5 f v
+XADD s 1-18446744073709551615 f v ; ^XADD s 1-* f v ; XADD s 2-* f v ; XADD s 1-5 f v
 XADD s 2 f v ; XADD s 2-0 f v ; XADD s 3-1-1 f v ; XADD s 3- f v ; XADD s -3 f v
 XADD s " 7" f v ; XADD s "+8" a b ; XADD s 009-1 a b ; XADD s 10-+2 a b ; XADD s "11-\\x00x" a b
 XADD s 12-01 a b ; XADD s 13-18446744073709551616 a b ; XADD s 18446744073709551616-1 a b
@@ -82,8 +103,8 @@ XSETID u ; XSETID none 1-1 ; XSETID u x ; XSETID u 1-1 ; XSETID u 100-1 ; XINFO 
 XSETID u 100-1 ENTRIESADDED ; XSETID u 100-1 ENTRIESADDED x ; XSETID u 100-1 ENTRIESADDED -1
 XSETID u 100-1 ENTRIESADDED 1 ; XSETID u 100-1 ENTRIESADDED 1000 ; XSETID u 100-1 MAXDELETEDID
 XSETID u 100-1 MAXDELETEDID 200-1 ; XSETID u 100-1 MAXDELETEDID x ; XSETID u 100-1 FOO 1
-XSETID u 100-1 MAXDELETEDID 50-1 ENTRIESADDED 77 ; XINFO STREAM u
-XSETID u 100-1 MAXDELETEDID 0-0 ; XINFO STREAM u ; XADD u 100-1 a b
+XSETID u 100-1 MAXDELETEDID 50-1 ENTRIESADDED 77 ; XINFO STREAM u ; ^XSETID u 0
+XSETID u 100-1 MAXDELETEDID 0-0 ; XINFO STREAM u ; !XSETID u 5-1 ; XSETID u 50-1 ; XADD u 100-1 a b
 XADD u 100-2 a b ; XSETID u 18446744073709551615-18446744073709551615 ; %XADD u * a b
 XINFO STREAM u ; XSETID u 1 2 ; XSETID u 200-1 ENTRIESADDED 9223372036854775807 ; XINFO STREAM u
 XADD e MAXLEN 0 1-1 a b ; XINFO STREAM e ; XSETID e 5-5 ; XINFO STREAM e ; XADD e 5-5 a b
@@ -133,21 +154,21 @@ XINFO GROUPS x ; %XINFO CONSUMERS x g ; XPENDING x g ; XGROUP SETID x g 0 ; XINF
 XREADGROUP GROUP g erin COUNT 2 STREAMS x > ; XPENDING x g ; XDEL x 1-0 ; XREADGROUP GROUP g erin STREAMS x 0
 XINFO GROUPS x ; %XINFO STREAM x FULL ; %XINFO STREAM x FULL COUNT 1 ; XGROUP DELCONSUMER x g erin
 XPENDING x g ; XINFO GROUPS x
-XREADGROUP ; XREADGROUP GROUP g a ; XREADGROUP GROUP g a STREAMS ; XREADGROUP GROUP g a STREAMS x
+XREADGROUP ; XREADGROUP GROUP g a ; XREADGROUP GROUP g a STREAMS ; ^XREADGROUP GROUP g a STREAMS x
 XREADGROUP GROUP g a STREAMS x $ ; XREADGROUP GROUP g a STREAMS x y ; XREADGROUP GROUP g STREAMS x >
 XREADGROUP GROUP nog a STREAMS x > ; XREADGROUP GROUP g a STREAMS none > ; XREADGROUP GROUP g a STREAMS str >
 XREADGROUP STREAMS x > ; XREADGROUP COUNT 1 STREAMS x > ; XREADGROUP GROUP g a COUNT x STREAMS x >
 XREADGROUP GROUP g a BLOCK x STREAMS x > ; XREADGROUP GROUP g a BLOCK -1 STREAMS x >
 XREADGROUP GROUP g a FOO STREAMS x > ; XREADGROUP GROUP g a STREAMS x none > >
 XREADGROUP GROUP g a STREAMS none x > > ; XREADGROUP GROUP g a NOACK NOACK COUNT 0 STREAMS x >
-XREAD ; XREAD STREAMS ; XREAD STREAMS x ; XREAD STREAMS x 0 ; XREAD COUNT 2 STREAMS x 0
+XREAD ; XREAD STREAMS ; ^XREAD STREAMS x ; XREAD STREAMS x 0 ; XREAD COUNT 2 STREAMS x 0
 XREAD COUNT 2 STREAMS x x 0 3 ; XREAD STREAMS x none 0 0 ; XREAD STREAMS none 0 ; XREAD STREAMS x $
 XREAD STREAMS x > ; XREAD STREAMS x 6-0 ; XREAD STREAMS x 5-0 ; XREAD STREAMS x -
 XREAD STREAMS x 18446744073709551615-18446744073709551615 ; XREAD GROUP g a STREAMS x 0
 XREAD NOACK STREAMS x 0 ; XREAD COUNT -1 STREAMS x 0 ; XREAD COUNT x STREAMS x 0
 XREAD BLOCK x STREAMS x 0 ; XREAD BLOCK -1 STREAMS x 0 ; XREAD BLOCK 0 STREAMS x 0 ; XREAD FOO STREAMS x 0
 XREAD STREAMS str 0 ; XREAD STREAMS x str 0 0 ; XREAD BLOCK 10 COUNT 1 STREAMS x 0
-XREAD STREAMS STREAMS x 0 ; XREAD COUNT 1 COUNT 2 STREAMS x 0
+^XREAD STREAMS STREAMS x 0 ; XREAD COUNT 1 COUNT 2 STREAMS x 0
 COMMAND GETKEYS XREAD STREAMS a b 0 0 ; COMMAND GETKEYS XREADGROUP GROUP g c COUNT 1 STREAMS a 0
 COMMAND GETKEYS XREAD COUNT 1 BLOCK 5 STREAMS a b c 1 2 3 ; COMMAND GETKEYS XREAD STREAMS a
 COMMAND GETKEYS XADD k * a b ; COMMAND GETKEYS XGROUP CREATE k g $ ; COMMAND GETKEYS XINFO STREAM k

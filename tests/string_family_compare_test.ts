@@ -76,8 +76,8 @@ SET x2 CGTTAGCATGCAGCGTGACATTTAGGCA ; LCS x1 x2 ; LCS x1 x2 IDX WITHMATCHLEN
 LCS x2 x1 IDX MINMATCHLEN 2
 `);
 
-// Redis 7.4 checks BITCOUNT's and BITPOS's arguments before it reads the key (a missing key or
-// an empty range no longer hides a bad one): those cases are in tests/redis74_commands_test.ts.
+// Arguments Redis 7.2 checks before the key (a missing key, a range before a bad unit) are in
+// tests/bits_74_test.ts, beside the 7.4.1 reference.
 const BIT_CASES = cases(`
 SETBIT b 7 1 ; SETBIT b 7 1 ; SETBIT b 100 0 ; GET b ; GETBIT b 7 ; GETBIT b 6 ; GETBIT b 100000
 GETBIT nb 0 ; SETBIT b -1 1 ; SETBIT b 1 2 ; SETBIT b 1 -1 ; SETBIT b x 1 ; SETBIT b 4294967296 1

@@ -23,6 +23,7 @@ import type { Server } from "../server.ts";
 import { aofOf } from "./aof.ts";
 import type { BaseWriter, RdbBaseCodec } from "./aof_rewrite.ts";
 import { errText } from "./aof_manifest.ts";
+import { reportedVersion } from "../version.ts";
 import { loadRdbFile, RdbLoadError, type RdbLoadOptions, type RdbLoadResult } from "./rdb_load.ts";
 import {
   databaseSources,
@@ -225,6 +226,7 @@ export class RdbPersistence {
     const opts: RdbImageOptions = {
       ...writeOptions(config),
       checksum: config.bool("rdbchecksum"),
+      redisVer: reportedVersion(config),
       aofBase,
       ctime: Math.floor(now / 1000),
       usedMem: server.memory.used(),

@@ -40,9 +40,6 @@ export const RDB_OPCODE = {
   eof: 255,
 } as const;
 
-/** The `redis-ver` written in the header: the Redis version redeno speaks. */
-export const RDB_REDIS_VERSION = "7.0.15";
-
 /** One database as the writer walks it: entries by dense position. */
 export interface RdbDbSource {
   readonly id: number;
@@ -60,6 +57,8 @@ export interface RdbDbSource {
 export interface RdbImageOptions extends WriteOptions {
   /** `rdbchecksum`: a CRC64 footer (else eight zero bytes). */
   checksum: boolean;
+  /** The `redis-ver` aux field: the Redis version the server reports. */
+  redisVer: string;
   /** The `aof-base` aux field: the image is the base of an AOF. */
   aofBase: boolean;
   /** Unix seconds for the `ctime` aux field. */
@@ -207,7 +206,7 @@ export class RdbImageWriter {
     const w = this.w;
     const o = this.opts;
     w.bytes(MAGIC);
-    this.aux("redis-ver", RDB_REDIS_VERSION);
+    this.aux("redis-ver", o.redisVer);
     this.aux("redis-bits", "64");
     this.aux("ctime", String(o.ctime));
     this.aux("used-mem", String(o.usedMem));
