@@ -262,6 +262,11 @@ export class Client {
     this.inRead = false;
   }
 
+  /** Where the next read may go (see RequestParser.readTarget). */
+  readTarget(): Uint8Array | undefined {
+    return this.flags & CF.closed ? undefined : this.parser.readTarget();
+  }
+
   /** Runs what an unblocked client had pipelined behind its blocking command. */
   resumeInput(): void {
     if (this.flags & (CF.closed | CF.blocked)) return;

@@ -88,13 +88,17 @@ class DenoTransport implements Connection {
     let peak = 0;
     try {
       while (!this.closed) {
-        const buf = this.readBuf;
+        // The rest of a big argument is read straight into its own buffer.
+        const target = this.handler?.readTarget?.();
+        const buf = target ?? this.readBuf;
         const n = await this.conn.read(buf);
         if (n === null) break;
         this.inHandler = true;
         this.handler?.onData(buf.subarray(0, n));
         this.inHandler = false;
-        if (n === buf.length && n < READ_MAX) {
+        if (target !== undefined) {
+          // Not a read of the connection's own buffer: nothing to learn for its size.
+        } else if (n === buf.length && n < READ_MAX) {
           // More bytes are most likely waiting: they, and the next batches, go in one read.
           this.readBuf = new Uint8Array(n * 2);
           reads = peak = 0;
