@@ -14,6 +14,7 @@ import type { Transport } from "./net/transport.ts";
 import { ProtocolError, RequestParser } from "./resp/parser.ts";
 import { PushReply, RawReply, type Reply } from "./resp/reply.ts";
 import { decodeResp } from "./resp/decode.ts";
+import { strToBytes } from "./bytes.ts";
 import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
 import type { TxState } from "./transactions.ts";
@@ -355,7 +356,10 @@ export class Client {
   reply(r: Reply): void {
     if (this.replyMode !== ReplyMode.On) return;
     if (this.captured) {
-      this.captured.push(r instanceof RawReply ? decodeResp(r.bytes) : r);
+      const raw = r instanceof RawReply ? r.bytes : undefined;
+      this.captured.push(
+        raw === undefined ? r : decodeResp(typeof raw === "string" ? strToBytes(raw) : raw),
+      );
       return;
     }
     this.out.reply(r, this.resp);
