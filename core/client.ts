@@ -391,7 +391,7 @@ export class Client {
     const w = (this.pushOut ??= new ReplyWriter(0));
     w.reply(msg, this.resp);
     this.server.stats.netOutput += w.length;
-    t.write(w.take());
+    w.flushTo(t, false);
     this.server.outputLimits.check(this, t.pendingBytes);
   }
 
@@ -423,7 +423,7 @@ export class Client {
       if (this.server.outputLimits.check(this, n + t.pendingBytes)) return;
       this.server.stats.netOutput += n;
       this.server.stats.writes++;
-      t.write(this.inRead && t.sendsBeforeNextData ? this.out.lend() : this.out.take());
+      this.out.flushTo(t, this.inRead && t.sendsBeforeNextData);
     }
     if (this.flags & CF.closeAfterReply) this.close(true);
   }

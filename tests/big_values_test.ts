@@ -183,3 +183,59 @@ test("ioredis SET and GET of big binary and text values, and APPEND to one", asy
     await close();
   }
 });
+
+test("big replies keep their order among small ones: EXEC, pub/sub messages, RESP3", async () => {
+  const { port, close } = await startServer();
+  const c = await Bytes.connect(port);
+  const sub = await Bytes.connect(port);
+  try {
+    const big = values()[1]![1];
+    const mid = values()[2]![1];
+    const req = Buffer.concat([
+      command("SET", "b", big),
+      command("MULTI"),
+      command("GET", "b"),
+      command("PING"),
+      command("GET", "b"),
+      command("EXEC"),
+    ]);
+    await c.write(req, [req.length]);
+    const head = "+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n";
+    const exec = Buffer.concat([Buffer.from(head), bulk(big), Buffer.from("+PONG\r\n"), bulk(big)]);
+    assert.ok((await c.read(exec.length)).equals(exec), "EXEC reply differs");
+    // RESP3: HELLO's map (it ends with its empty module list), then a big value and a small one.
+    await c.write(command("HELLO", "3"), [64]);
+    let hello = "";
+    while (!hello.endsWith("modules\r\n*0\r\n")) {
+      hello += (await c.read(1)).toString("latin1");
+      assert.ok(hello.length < 2000, "no end to HELLO's reply");
+    }
+    const more = Buffer.concat([command("GET", "b"), command("ECHO", "after")]);
+    await c.write(more, [more.length]);
+    const after = Buffer.concat([bulk(big), Buffer.from("$5\r\nafter\r\n")]);
+    assert.ok((await c.read(after.length)).equals(after), "RESP3 replies differ");
+
+    await sub.write(command("SUBSCRIBE", "ch"), [64]);
+    const subscribed = "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n";
+    assert.equal((await sub.read(subscribed.length)).toString(), subscribed);
+    const pubs = Buffer.concat([
+      command("PUBLISH", "ch", big),
+      command("PUBLISH", "ch", mid),
+      command("PUBLISH", "ch", "small"),
+    ]);
+    await c.write(pubs, [pubs.length]);
+    const messages = Buffer.concat([
+      Buffer.from("*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n"),
+      bulk(big),
+      Buffer.from("*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n"),
+      bulk(mid),
+      Buffer.from("*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$5\r\nsmall\r\n"),
+    ]);
+    assert.ok((await sub.read(messages.length)).equals(messages), "messages differ");
+    assert.equal((await c.read(12)).toString(), ":1\r\n:1\r\n:1\r\n");
+  } finally {
+    c.close();
+    sub.close();
+    await close();
+  }
+});
