@@ -110,6 +110,12 @@ function values(): Array<[string, Buffer]> {
     ["ascii 40 KiB but NUL first", withByte(40 * 1024, 0, 0)],
     ["binary 5000 bytes", binary(5000)],
     ["ascii 4096 bytes", ascii(4096)],
+    // Shorter values take the same writer (core/bytes.ts writeStr) around its thresholds.
+    ...[17, 63, 64, 65, 100, 1000].flatMap((n): Array<[string, Buffer]> => [
+      [`ascii ${n} bytes`, ascii(n)],
+      [`binary ${n} bytes`, binary(n)],
+      [`ascii ${n} bytes but 0x80 last`, withByte(n, n - 1, 0x80)],
+    ]),
   ];
 }
 
