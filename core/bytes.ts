@@ -89,14 +89,49 @@ export function bytesToStr(buf: Uint8Array, start = 0, end = buf.length): string
   return native.latin1Slice.call(buf, start, end);
 }
 
+/**
+ * Whether the runtime's Buffer#latin1Write is native code. Node's is (a copy at memory speed);
+ * Deno's is JavaScript that allocates per call (measured on Deno 2.9: 0.94 us for 100 bytes,
+ * 5.1 us for 1 KiB, ~3 ms per MiB; a plain loop takes 0.07 us and 3.4 us, encodeInto 0.10 us and
+ * 0.35 us), so there writeStr does without it. Function#toString marks built-in and host
+ * functions as `[native code]`.
+ */
+const nativeWrite = native !== undefined &&
+  /\[native code\]/.test(Function.prototype.toString.call(native.latin1Write));
+/** Without a native latin1Write, strings at least this long try {@linkcode writeAscii} first. */
+const ASCII_MIN = 64;
+/** The prefix {@linkcode writeAscii} tries before committing to the whole string. */
+const ASCII_PROBE = 4096;
+const asciiEncoder = new TextEncoder();
+
+/**
+ * Writes `s` with the runtime's native UTF-8 encoder when every character is ASCII (UTF-8 and
+ * latin1 agree there), else writes nothing useful and returns false. A prefix goes first, so a
+ * binary value costs at most that much wasted work before the caller's fallback.
+ */
+function writeAscii(buf: Uint8Array, offset: number, s: string): boolean {
+  const len = s.length;
+  const probe = Math.min(len, ASCII_PROBE);
+  const head = asciiEncoder.encodeInto(
+    probe === len ? s : s.substring(0, probe),
+    buf.subarray(offset, offset + probe),
+  );
+  if (head.read !== probe || head.written !== probe) return false;
+  if (probe === len) return true;
+  const rest = asciiEncoder.encodeInto(
+    s.substring(probe),
+    buf.subarray(offset + probe, offset + len),
+  );
+  return rest.read === len - probe && rest.written === len - probe;
+}
+
 /** Writes binary string `s` into `buf` at `offset`; the caller guarantees room. */
 export function writeStr(buf: Uint8Array, offset: number, s: string): number {
   const len = s.length;
-  if (len <= 16 || native === undefined) {
-    for (let i = 0; i < len; i++) buf[offset + i] = s.charCodeAt(i);
-    return len;
-  }
-  return native.latin1Write.call(buf, s, offset, len);
+  if (len > 16 && nativeWrite) return native!.latin1Write.call(buf, s, offset, len);
+  if (len >= ASCII_MIN && writeAscii(buf, offset, s)) return len;
+  for (let i = 0; i < len; i++) buf[offset + i] = s.charCodeAt(i);
+  return len;
 }
 
 /** A binary string as a fresh byte array. */

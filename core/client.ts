@@ -14,6 +14,7 @@ import type { Transport } from "./net/transport.ts";
 import { ProtocolError, RequestParser } from "./resp/parser.ts";
 import { PushReply, RawReply, type Reply } from "./resp/reply.ts";
 import { decodeResp } from "./resp/decode.ts";
+import { strToBytes } from "./bytes.ts";
 import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
 import type { TxState } from "./transactions.ts";
@@ -266,6 +267,11 @@ export class Client {
     this.inRead = false;
   }
 
+  /** Where the next read may go (see RequestParser.readTarget). */
+  readTarget(): Uint8Array | undefined {
+    return this.flags & CF.closed ? undefined : this.parser.readTarget();
+  }
+
   /** Runs what an unblocked client had pipelined behind its blocking command. */
   resumeInput(): void {
     if (this.flags & (CF.closed | CF.blocked)) return;
@@ -361,7 +367,10 @@ export class Client {
   reply(r: Reply): void {
     if (this.replyMode !== ReplyMode.On) return;
     if (this.captured) {
-      this.captured.push(r instanceof RawReply ? decodeResp(r.bytes) : r);
+      const raw = r instanceof RawReply ? r.bytes : undefined;
+      this.captured.push(
+        raw === undefined ? r : decodeResp(typeof raw === "string" ? strToBytes(raw) : raw),
+      );
       return;
     }
     this.out.reply(r, this.resp);
@@ -393,7 +402,7 @@ export class Client {
     const w = (this.pushOut ??= new ReplyWriter(0));
     w.reply(msg, this.resp);
     this.server.stats.netOutput += w.length;
-    t.write(w.take());
+    w.flushTo(t, false);
     this.server.outputLimits.check(this, t.pendingBytes);
   }
 
@@ -425,7 +434,7 @@ export class Client {
       if (this.server.outputLimits.check(this, n + t.pendingBytes)) return;
       this.server.stats.netOutput += n;
       this.server.stats.writes++;
-      t.write(this.inRead && t.sendsBeforeNextData ? this.out.lend() : this.out.take());
+      this.out.flushTo(t, this.inRead && t.sendsBeforeNextData);
     }
     if (this.flags & CF.closeAfterReply) this.close(true);
   }

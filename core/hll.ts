@@ -49,6 +49,9 @@ export const HLL_EMPTY = "HYLL\x01" + "\x00".repeat(11) + "\x7f\xff";
  * ```
  */
 export function isHll(s: string): boolean {
+  // The value last loaded or saved was checked (or made) here already; reading its bytes again
+  // would also flatten a dense value's rope (see saveHll).
+  if (s === cachedStr) return true;
   if (s.length < HLL_HDR || !s.startsWith("HYLL")) return false;
   const enc = s.charCodeAt(4);
   return enc === HLL_SPARSE || (enc === HLL_DENSE && s.length === HLL_DENSE_SIZE);
@@ -56,6 +59,22 @@ export function isHll(s: string): boolean {
 
 let cachedStr: string | undefined;
 let cached: Hll = { buf: new Uint8Array(0), len: 0 };
+
+/**
+ * A dense value is saved as the join of pieces of this many bytes, which V8 keeps as a rope of
+ * the pieces instead of copying them: a PFADD that raises a register rebuilds the one piece it
+ * changed. Building the whole 12 KiB string on every change was PFADD's largest cost (CPU
+ * profile: latin1Slice under saveHll, and the GC of those strings). The rope is flattened once,
+ * when something reads the value's bytes (GET, PFCOUNT, DUMP...).
+ */
+const PIECE = 1024;
+const PIECES = Math.ceil(HLL_DENSE_SIZE / PIECE);
+const ALL_PIECES = (1 << PIECES) - 1;
+/** The pieces of the dense buffer `piecesOf` (the cached one), as strings. */
+const pieces: string[] = new Array<string>(PIECES).fill("");
+let piecesOf: Uint8Array | null = null;
+/** Pieces of `piecesOf` written since their strings were made (bit i: piece i). */
+let dirty = 0;
 
 /**
  * The working buffer of string `s` (a valid HyperLogLog). The last buffer loaded is reused when
@@ -71,6 +90,8 @@ let cached: Hll = { buf: new Uint8Array(0), len: 0 };
  */
 export function loadHll(s: string): Hll {
   if (s === cachedStr) return cached;
+  // Another value: the cached buffer may be reused below, and its pieces describe nothing now.
+  piecesOf = null;
   const len = s.length;
   if (cached.buf.length >= len + 1 && len < 512) {
     // The previous value is saved as a string: its buffer is free, and creating a typed array
@@ -114,7 +135,24 @@ export function hllFromString(s: string): Hll {
  * ```
  */
 export function saveHll(h: Hll): string {
-  const s = bytesToStr(h.buf, 0, h.len);
+  let s: string;
+  if (h.buf[4] === HLL_DENSE && h.len === HLL_DENSE_SIZE) {
+    if (h.buf !== piecesOf) {
+      piecesOf = h.buf;
+      dirty = ALL_PIECES;
+    }
+    s = "";
+    for (let i = 0; i < PIECES; i++) {
+      if (dirty & (1 << i)) {
+        pieces[i] = bytesToStr(h.buf, i * PIECE, Math.min(HLL_DENSE_SIZE, (i + 1) * PIECE));
+      }
+      s += pieces[i]!;
+    }
+    dirty = 0;
+  } else {
+    piecesOf = null;
+    s = bytesToStr(h.buf, 0, h.len);
+  }
   cached = h;
   cachedStr = s;
   return s;
@@ -123,10 +161,12 @@ export function saveHll(h: Hll): string {
 /** Marks the cached cardinality stale. */
 export function invalidateCard(h: Hll): void {
   h.buf[15]! |= 0x80;
+  if (h.buf === piecesOf) dirty |= 1;
 }
 
 /** Stores `card` as the cached cardinality (which makes it valid). */
 export function setCachedCard(h: Hll, card: number): void {
+  if (h.buf === piecesOf) dirty |= 1;
   for (let i = 8; i < 16; i++) {
     h.buf[i] = card % 256;
     card = Math.floor(card / 256);
@@ -149,6 +189,7 @@ export function denseSetRaw(buf: Uint8Array, off: number, i: number, val: number
   buf[byte] = (buf[byte]! & ~(63 << fb)) | (val << fb);
   const fb8 = 8 - fb;
   if (byte + 1 < buf.length) buf[byte + 1] = (buf[byte + 1]! & ~(63 >>> fb8)) | (val >>> fb8);
+  if (buf === piecesOf) dirty |= (1 << ((byte / PIECE) | 0)) | (1 << (((byte + 1) / PIECE) | 0));
 }
 
 /** Raises dense register `index` to `count`; 1 when it changed, else 0 (`hllDenseSet`). */

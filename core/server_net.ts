@@ -75,6 +75,9 @@ class ClientHandler implements ConnectionHandler {
   onClose(): void {
     this.client.onTransportClosed();
   }
+  readTarget(): Uint8Array | undefined {
+    return this.client.readTarget();
+  }
 }
 
 /** Listeners, the tick timer and shutdown for one server. */

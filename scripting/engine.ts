@@ -288,14 +288,15 @@ export class Scripting {
     }
     if (ctx.killed) this.server.log("warning", "Lua script killed by user with SCRIPT KILL.");
     const out = this.vm.output();
-    const type = out[0];
+    const type = typeof out === "string" ? out.charCodeAt(0) : out[0];
     if (type === 45 || type === 33) {
       // An error: a value of its own, so the stats and MULTI see it (`!`: already counted).
-      const e = new ErrorReply(bytesToStr(out, 1, out.length - 2));
+      const text = typeof out === "string" ? out.slice(1, -2) : bytesToStr(out, 1, out.length - 2);
+      const e = new ErrorReply(text);
       e.noStats = type === 33;
       return e;
     }
-    return new RawReply(out.slice());
+    return new RawReply(out);
   }
 
   /** SCRIPT KILL (isEval) or FUNCTION KILL. */
@@ -366,7 +367,7 @@ export class Scripting {
   }
 
   /** redis.call / redis.pcall / redis.acl_check_cmd from the running script. */
-  private scriptCall(mode: number, argv: string[], resp: number): Uint8Array | number {
+  private scriptCall(mode: number, argv: string[], resp: number): ReplyWriter | number {
     if (mode === 2) return this.aclCheck(argv);
     const found = this.lookup(argv);
     const ctx = this.run;
@@ -426,7 +427,7 @@ export class Scripting {
     const w = this.writer;
     w.truncate(0);
     w.reply(reply, resp);
-    return w.buf.subarray(0, w.length);
+    return w;
   }
 
   /**

@@ -154,3 +154,27 @@ test("corrupted HyperLogLogs give Redis's replies and bytes (fuzz)", {
   }
   await compareWithRedis(cases, false);
 });
+
+test("PFADDs to dense values between reads leave Redis's bytes (keys interleaved)", {
+  skip: missing("redis-server"),
+}, async () => {
+  // Dense values are saved as a rope of pieces rebuilt where a register changed (core/hll.ts):
+  // many changes between reads, to two keys in turn, with the cached count and a merge between.
+  const rnd = prng(7);
+  const el = (): string => `e${Math.floor(rnd() * 1e9)}`;
+  const cases: string[][] = [
+    ["PFADD", "x", "seed"],
+    ["PFDEBUG", "TODENSE", "x"],
+    ...adds("y", 3000, 300, 8),
+  ];
+  for (let i = 0; i < 600; i++) {
+    cases.push(["PFADD", i % 2 === 0 ? "x" : "y", el(), ...(i % 5 === 0 ? [el(), el()] : [])]);
+    if (i % 97 === 0) cases.push(["PFCOUNT", "x"]);
+    if (i % 151 === 0) cases.push(["PFMERGE", "x", "y"]);
+  }
+  cases.push(["GET", "x"], ["GET", "y"], ["PFCOUNT", "x", "y"], ["DUMP", "x"]);
+  for (let i = 0; i < 200; i++) cases.push(["PFADD", "x", el()]);
+  cases.push(["STRLEN", "x"], ["GET", "x"], ["PFCOUNT", "x"], ["GET", "x"]);
+  cases.push(["PFMERGE", "z", "x", "y"], ["PFADD", "z", el(), el()], ["GET", "z"]);
+  await compareWithRedis(cases, false);
+});

@@ -296,3 +296,42 @@ test(
     await compareWithRedis(cases(), true);
   },
 );
+
+/**
+ * Replies of every length around the point where a script's result and a redis.call reply stop
+ * being copied as strings and become bytes (64 bytes, scripting/lua_vm.ts), with binary bytes,
+ * errors, and several scripts' replies held by one EXEC.
+ */
+function replySizes(): string[][] {
+  const out: string[][] = [];
+  for (const n of [0, 1, 50, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 70, 200]) {
+    const value = Array.from({ length: n }, (_, i) => String.fromCharCode((i * 37 + n) & 255))
+      .join("");
+    out.push(
+      ["SET", `k${n}`, value],
+      ["EVAL", "return redis.call('GET', KEYS[1])", "1", `k${n}`],
+      ["EVAL", "return redis.pcall('GET', KEYS[1])", "1", `k${n}`],
+      ["EVAL", "return {ARGV[1], redis.call('STRLEN', KEYS[1])}", "1", `k${n}`, value],
+      ["EVAL", "return redis.status_reply(ARGV[1])", "0", "s".repeat(n)],
+      ["EVAL", "return redis.error_reply(ARGV[1])", "0", `E${"e".repeat(n)}`],
+      ["EVAL", "return redis.call('LPUSH', KEYS[1], ARGV[1])", "1", `k${n}`, "x"],
+      ["EVAL", "return redis.pcall('LPUSH', KEYS[1], ARGV[1])", "1", `k${n}`, "x"],
+    );
+  }
+  out.push(
+    ["MULTI"],
+    ["EVAL", "return redis.call('GET', KEYS[1])", "1", "k1"],
+    ["EVAL", "return redis.call('GET', KEYS[1])", "1", "k70"],
+    ["EVAL", "return ARGV[1]", "0", "short"],
+    ["EVAL", "return {err=ARGV[1]}", "0", "ERR held error"],
+    ["EXEC"],
+  );
+  return out;
+}
+
+test("script replies short and long, binary and errors, alone and in EXEC, as Redis's", {
+  skip: missing("redis-server"),
+}, async () => {
+  await compareWithRedis(replySizes(), false);
+  await compareWithRedis(replySizes(), true);
+});

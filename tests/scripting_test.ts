@@ -243,3 +243,13 @@ test("FUNCTION KILL stops a slow function and FUNCTION STATS shows it running", 
     await close();
   }
 });
+
+test("dispatch() decodes a script's reply whether it came back as a string or as bytes", () => {
+  const server = createServer();
+  const long = "v".repeat(100);
+  server.dispatch(["SET", "short", "abc"]);
+  server.dispatch(["SET", "long", long]);
+  assert.equal(server.dispatch(["EVAL", "return redis.call('GET', KEYS[1])", "1", "short"]), "abc");
+  assert.equal(server.dispatch(["EVAL", "return redis.call('GET', KEYS[1])", "1", "long"]), long);
+  assert.deepEqual(server.dispatch(["EVAL", "return {1, ARGV[1]}", "0", long]), [1, long]);
+});

@@ -34,6 +34,8 @@ import { heapExhausted } from "../heap.ts";
 const READ_MIN = 1024;
 /** A connection that keeps filling its buffer gets a bigger one, up to this. */
 const READ_MAX = 64 * 1024;
+/** Queued writes shorter than this are joined into one write; longer ones go as they are. */
+const CONCAT_MAX = 64 * 1024;
 /** Reads after which a connection's buffer is fitted to the largest of them. */
 const READ_WINDOW = 16;
 
@@ -88,13 +90,17 @@ class DenoTransport implements Connection {
     let peak = 0;
     try {
       while (!this.closed) {
-        const buf = this.readBuf;
+        // The rest of a big argument is read straight into its own buffer.
+        const target = this.handler?.readTarget?.();
+        const buf = target ?? this.readBuf;
         const n = await this.conn.read(buf);
         if (n === null) break;
         this.inHandler = true;
         this.handler?.onData(buf.subarray(0, n));
         this.inHandler = false;
-        if (n === buf.length && n < READ_MAX) {
+        if (target !== undefined) {
+          // Not a read of the connection's own buffer: nothing to learn for its size.
+        } else if (n === buf.length && n < READ_MAX) {
           // More bytes are most likely waiting: they, and the next batches, go in one read.
           this.readBuf = new Uint8Array(n * 2);
           reads = peak = 0;
@@ -143,8 +149,21 @@ class DenoTransport implements Connection {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && !this.closed) {
-      const chunk = this.queue.length === 1 ? this.queue[0]! : concat(this.queue);
-      this.queue = [];
+      // Small writes in a row are joined into one; a big one (a big value's reply, see
+      // ReplyWriter's parts) goes out as it is, without being copied.
+      const q = this.queue;
+      let n = 0;
+      while (n < q.length && q[n]!.length < CONCAT_MAX) n++;
+      let chunk: Uint8Array;
+      if (n === q.length && n > 1) {
+        chunk = concat(q);
+        this.queue = [];
+      } else if (n > 1) {
+        chunk = concat(q.slice(0, n));
+        this.queue = q.slice(n);
+      } else {
+        chunk = q.shift()!;
+      }
       let rest = chunk;
       while (rest.length > 0) rest = rest.subarray(await this.conn.write(rest));
       this.queued -= chunk.length;

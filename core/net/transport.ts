@@ -47,6 +47,12 @@ export interface ConnectionHandler {
   onData(chunk: Uint8Array): void;
   /** The peer closed or the connection failed. */
   onClose(): void;
+  /**
+   * A buffer the next read may fill instead of the adapter's own (the rest of a big argument
+   * being received); the bytes read into it are then passed to `onData` as a view of it. An
+   * adapter that cannot read into a given buffer ignores this.
+   */
+  readTarget?(): Uint8Array | undefined;
 }
 
 /** A listening socket. */

@@ -139,9 +139,29 @@ export class RequestParser {
     return before - this.own.length;
   }
 
+  /**
+   * Where the next read may go instead of the transport's own buffer: the unfilled rest of a big
+   * argument being received (undefined otherwise). A read into it, then fed as usual, lands in
+   * the argument's final buffer without being copied there, as Redis reads a big argument
+   * straight into its string.
+   */
+  readTarget(): Uint8Array | undefined {
+    const big = this.big;
+    if (big === null || this.pos !== this.end) return undefined;
+    return big.subarray(this.bigFill);
+  }
+
   /** Adds received bytes. The chunk may be reused by the caller after {@linkcode release}. */
   feed(chunk: Uint8Array): void {
     if (this.big !== null) {
+      if (
+        chunk.buffer === this.big.buffer &&
+        chunk.byteOffset === this.big.byteOffset + this.bigFill
+      ) {
+        // Read in place through readTarget(): the bytes are already where they belong.
+        this.bigFill += chunk.length;
+        return;
+      }
       const need = this.big.length - this.bigFill;
       const n = Math.min(need, chunk.length);
       this.big.set(chunk.subarray(0, n), this.bigFill);

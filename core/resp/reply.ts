@@ -145,9 +145,9 @@ export class RawReply {
   /**
    * Wraps encoded bytes.
    *
-   * @param bytes the RESP bytes
+   * @param bytes the RESP bytes, or a binary string of them (cheaper to make when short)
    */
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(readonly bytes: Uint8Array | string) {}
 }
 
 /**
