@@ -12,6 +12,11 @@
  * @module
  */
 
+import { NodeFlag } from "../node.ts";
+
+/** Node flags (`CLUSTER_NODE_*`), as carried in headers and gossip entries. */
+export { NodeFlag };
+
 /** Message types (`CLUSTERMSG_TYPE_*`). */
 export const MsgType = {
   PING: 0,
@@ -41,20 +46,6 @@ export const MSG_TYPE_NAMES: readonly string[] = [
   "module",
   "publishshard",
 ];
-
-/** Node flags (`CLUSTER_NODE_*`), as carried in headers and gossip entries. */
-export const NodeFlag = {
-  MASTER: 1,
-  SLAVE: 2,
-  PFAIL: 4,
-  FAIL: 8,
-  MYSELF: 16,
-  HANDSHAKE: 32,
-  NOADDR: 64,
-  MEET: 128,
-  MIGRATE_TO: 256,
-  NOFAILOVER: 512,
-} as const;
 
 /** `mflags[0]` bits. */
 export const MsgFlag0 = { PAUSED: 1, FORCEACK: 2, EXT_DATA: 4 } as const;
