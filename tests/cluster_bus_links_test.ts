@@ -50,7 +50,7 @@ async function ourNode(timeout = 15000, fakePort = 7999) {
     listen: net.listen,
     connect: net.connect,
   });
-  cport = await bus.start("127.0.0.1", 0);
+  cport = await bus.start(["127.0.0.1"], 0);
   return { state, bus, cport };
 }
 

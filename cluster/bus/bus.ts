@@ -9,6 +9,7 @@ import type { ClusterState } from "../state.ts";
 import type { ClusterNode } from "../node.ts";
 import type { ConnectFn, Listener, ListenFn } from "../../core/net/transport.ts";
 import { BusLink, type LinkOwner } from "./link.ts";
+import { listenAll } from "../../core/listen_all.ts";
 import { decodeMessage } from "./codec.ts";
 import { type Announce, buildFail, buildPing, buildPublish, buildUpdate } from "./messages.ts";
 import { handleMessage } from "./receive.ts";
@@ -35,7 +36,7 @@ export class ClusterBus implements LinkOwner {
   readonly links = new Set<BusLink>();
   /** Nodes in PFAIL with an address, as the last cron counted them. */
   pfailNodes = 0;
-  #listener: Listener | undefined;
+  #listeners: Listener[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Number of cron runs. */
   iteration = 0;
@@ -61,19 +62,19 @@ export class ClusterBus implements LinkOwner {
   /**
    * Listens on the bus port and starts the cron.
    *
-   * @param hostname the address to bind
+   * @param hosts the addresses to bind (as `bind`: a leading `-` makes one optional)
    * @param port the bus port (0: any)
    * @returns the bound port
    */
-  async start(hostname: string, port: number): Promise<number> {
-    this.#listener = await this.options.listen({ hostname, port }, (transport) => {
+  async start(hosts: string[], port: number): Promise<number> {
+    this.#listeners = await listenAll(this.options.listen, { hosts, port }, (transport) => {
       const link = new BusLink(this, undefined, this.now());
       link.attach(transport);
       this.links.add(link);
       return { onData: (c) => link.onData(c), onClose: () => link.close() };
     });
     this.#timer = setInterval(() => clusterCron(this), 100);
-    return this.#listener.port;
+    return this.#listeners[0]!.port;
   }
 
   /** Stops the cron, the listener and every link. */
@@ -81,8 +82,9 @@ export class ClusterBus implements LinkOwner {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     for (const l of [...this.links]) l.close();
-    await this.#listener?.close();
-    this.#listener = undefined;
+    const listeners = this.#listeners;
+    this.#listeners = [];
+    await Promise.all(listeners.map((l) => l.close()));
   }
 
   // ---- LinkOwner -----------------------------------------------------------------------------
