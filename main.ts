@@ -34,6 +34,7 @@ const { aofOf } = await import("./core/persistence/aof.ts");
 const { rdbOf } = await import("./core/persistence/rdb_file.ts");
 const { groups } = await import("./plugins/groups/mod.ts");
 const { replication } = await import("./replication/mod.ts");
+const { cluster } = await import("./cluster/mod.ts");
 const { startIdleGc } = await import("./core/memory/idle_gc.ts");
 const { loadConfiguredUsers } = await import("./core/acl/file.ts");
 const { TlsStartError } = await import("./core/server_tls.ts");
@@ -46,7 +47,8 @@ if (action === "version") {
   console.log(usage("main.ts"));
   exit(0);
 }
-const plugins = [groups(), replication()];
+// The cluster plugin does nothing unless `cluster-enabled yes`.
+const plugins = [groups(), replication(), cluster()];
 /** redis-server's default save points. */
 const REDIS_SAVE_POINTS = ["3600", "1", "300", "100", "60", "10000"];
 const { config, error, configFile, renames, ignored, users } = await parseCommandLine(argvOf(), {

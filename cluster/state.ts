@@ -90,8 +90,8 @@ export class ClusterState {
   lastVoteEpoch = 0;
   /** "ok" or "fail" (a node starts in fail). */
   state: "ok" | "fail" = "fail";
-  /** Number of masters serving at least one slot. */
-  size = 0;
+  /** Number of masters serving at least one slot (1 until the state is first computed, as Redis). */
+  size = 1;
   /** Every known node, by id (myself included). */
   readonly nodes = new Map<string, ClusterNode>();
   /** Node ids not to re-add, with their expiry (Unix seconds). */
@@ -108,6 +108,8 @@ export class ClusterState {
   readonly statsSent: number[] = new Array(MSG_TYPE_COUNT).fill(0);
   /** Bus messages received, by type. */
   readonly statsReceived: number[] = new Array(MSG_TYPE_COUNT).fill(0);
+  /** Links freed for going over cluster-link-sendbuf-limit. */
+  linksBufferLimitExceeded = 0;
   /** Pending `Todo` bits. */
   private todoFlags = 0;
   private firstUpdateTime = 0;

@@ -7,11 +7,38 @@
  * @module
  */
 
+import type { Client } from "../core/client.ts";
 import type { CommandFlag, CommandSpec } from "../core/command.ts";
-import { fail } from "../core/resp/reply.ts";
+import { fail, type Reply } from "../core/resp/reply.ts";
+import type { Server } from "../core/server.ts";
 import { restoreCommand } from "./dump.ts";
 
 const DISABLED = "ERR This instance has cluster support disabled";
+
+/** Cluster mode's answer to READONLY, READWRITE, ASKING or a CLUSTER subcommand. */
+export type ClusterHandler = (client: Client, argv: string[]) => Reply;
+
+/** The handlers of servers in cluster mode, by name (`asking`, `cluster|nodes`...). */
+const clusterModes = new WeakMap<Server, Map<string, ClusterHandler>>();
+
+/**
+ * Turns on cluster mode's answers on `server` (the cluster plugin does, with `cluster-enabled
+ * yes`): each command named in `handlers` answers through its handler instead of refusing.
+ *
+ * @param server the server
+ * @param handlers by name: `readonly`, `readwrite`, `asking`, `cluster|<subcommand>`
+ */
+export function enableClusterCommands(server: Server, handlers: Map<string, ClusterHandler>): void {
+  clusterModes.set(server, handlers);
+}
+
+/** The command's cluster-mode handler when the server has one, else the disabled error. */
+function clusterAnswer(name: string): (client: Client, argv: string[]) => Reply {
+  return (client, argv) => {
+    const handler = clusterModes.get(client.server)?.get(name);
+    return handler !== undefined ? handler(client, argv) : fail(DISABLED);
+  };
+}
 
 function connectionCommand(name: string, summary: string): CommandSpec {
   return {
@@ -20,7 +47,7 @@ function connectionCommand(name: string, summary: string): CommandSpec {
     flags: ["loading", "stale", "fast"],
     acl: ["connection"],
     docs: { summary, since: "3.0.0", group: "cluster", complexity: "O(1)" },
-    execute: () => fail(DISABLED),
+    execute: clusterAnswer(name),
   };
 }
 
@@ -40,7 +67,7 @@ function clusterSub(
     arity,
     flags,
     docs: { summary, since, group: "cluster", complexity, ...(args ? { args } : {}) },
-    execute: () => fail(DISABLED),
+    execute: clusterAnswer(`cluster|${name}`),
   };
 }
 
@@ -52,7 +79,7 @@ const SLOT_RANGE = {
   args: "start-slot end-slot [start-slot end-slot ...]",
 };
 
-/** CLUSTER subcommand: every subcommand answers that cluster support is disabled. */
+/** CLUSTER: without cluster mode, every subcommand answers that cluster support is disabled. */
 export const clusterCommand: CommandSpec = {
   name: "cluster",
   arity: -2,

@@ -215,7 +215,7 @@ function helloReply(client: Client): Reply {
     "id",
     client.id,
     "mode",
-    "standalone",
+    client.server.config.bool("cluster-enabled") ? "cluster" : "standalone",
     "role",
     client.server.isReplica() ? "replica" : "master",
     "modules",

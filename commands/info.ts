@@ -30,7 +30,7 @@ function serverSection(s: Server): Fields {
     ["redis_git_sha1", "00000000"],
     ["redis_git_dirty", 0],
     ["redis_build_id", "0"],
-    ["redis_mode", "standalone"],
+    ["redis_mode", s.config.bool("cluster-enabled") ? "cluster" : "standalone"],
     ["os", osName()],
     ["arch_bits", 64],
     ["monotonic_clock", "POSIX clock_gettime"],

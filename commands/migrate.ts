@@ -132,6 +132,8 @@ export const migrateCommand: CommandSpec = {
     const opts = writeOptions(server.config);
     const items: Item[] = [];
     const restores: Uint8Array[] = [];
+    // In cluster mode the target takes the keys into a slot it is importing (as Redis sends it).
+    const restore = server.config.bool("cluster-enabled") ? "RESTORE-ASKING" : "RESTORE";
     for (const item of found) {
       const at = db.getExpire(item.key);
       let ttl = 0;
@@ -141,7 +143,7 @@ export const migrateCommand: CommandSpec = {
         if (ttl < 1) ttl = 1;
       }
       items.push(item);
-      const cmd = [strToBytes("RESTORE"), strToBytes(item.key), strToBytes(String(ttl))];
+      const cmd = [strToBytes(restore), strToBytes(item.key), strToBytes(String(ttl))];
       cmd.push(serialize(item.value, opts));
       if (args.replace) cmd.push(strToBytes("REPLACE"));
       restores.push(encodeCommand(cmd));

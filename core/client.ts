@@ -57,6 +57,10 @@ export const CF = {
   restricted: 16384,
   /** CLIENT NO-TOUCH on: its commands leave keys' LRU/LFU stamps alone (TOUCH excepted). */
   noTouch: 65536,
+  /** Cluster mode: ASKING was sent (the next command, or the transaction, may use an importing slot). */
+  asking: 131072,
+  /** Cluster mode: READONLY (a replica serves reads of its master's slots). */
+  readonlyCluster: 262144,
 } as const;
 
 /** CLIENT REPLY modes. */

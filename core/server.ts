@@ -209,6 +209,19 @@ export class Server implements KeyspaceHost {
    * while too few replicas are good, else undefined. Scripts check it before their first write.
    */
   noReplicasError: (() => ErrorReply | undefined) | undefined;
+  /**
+   * Set by the cluster plugin in cluster mode: checks a command a script runs against the slot
+   * table (the keys must be served here, and in one slot unless `allowCrossSlot`). Returns the
+   * script error text, or undefined.
+   */
+  scriptClusterCheck:
+    | ((
+      caller: Client,
+      cmd: Command,
+      argv: string[],
+      allowCrossSlot: boolean,
+    ) => string | undefined)
+    | undefined;
   /** Path of the config file the server started from, for CONFIG REWRITE. */
   configFile: string | undefined;
   /** False after `DEBUG SET-ACTIVE-EXPIRE 0`: keys then expire only when accessed. */

@@ -73,6 +73,8 @@ export interface RunCtx {
   dirty: boolean;
   /** The `allow-oom` flag: `denyoom` commands run even when the server is out of memory. */
   allowOom: boolean;
+  /** Cluster mode: the script's commands may use keys of several slots (EVAL without shebang). */
+  allowCrossSlot: boolean;
   /** redis.set_repl flags: 3 all, 0 none. */
   repl: number;
   start: number;
@@ -167,6 +169,9 @@ export class Scripting {
   prepareError(flags: number, ro: boolean): ErrorReply | undefined {
     const server = this.server;
     if ((flags & SF.evalCompat) !== 0) return undefined;
+    if ((flags & SF.noCluster) !== 0 && server.config.bool("cluster-enabled")) {
+      return new ErrorReply("ERR Can not run script on cluster, 'no-cluster' flag is set.");
+    }
     if ((flags & SF.noWrites) === 0) {
       if (server.isReplica() && server.config.bool("replica-read-only") && !server.fromMaster()) {
         return new ErrorReply("READONLY Can not run script with write flag on readonly replica");
@@ -207,6 +212,7 @@ export class Scripting {
       readOnly: ro || ((flags & SF.evalCompat) === 0 && (flags & SF.noWrites) !== 0),
       dirty: false,
       allowOom: (flags & SF.evalCompat) === 0 && (flags & SF.allowOom) !== 0,
+      allowCrossSlot: (flags & (SF.evalCompat | SF.allowCrossSlot)) !== 0,
       repl: 3,
       start: now,
       sliceStart: now,
@@ -397,6 +403,9 @@ export class Scripting {
       ) {
         // Out of memory when the script started, and it has not written yet: it may still stop.
         err = OOM_ERROR.message;
+      }
+      if (err === undefined && server.scriptClusterCheck !== undefined) {
+        err = server.scriptClusterCheck(caller, cmd, argv, ctx.allowCrossSlot);
       }
       if (err !== undefined) {
         reply = this.reject(cmd, err);
