@@ -13,6 +13,7 @@ import { netAdapter } from "../../core/net/runtime.ts";
 import { bytesToStr, strToBytes } from "../../core/bytes.ts";
 import { ErrorReply } from "../../core/resp/reply.ts";
 import { ClusterBus } from "./bus.ts";
+import { PausePurpose, PauseType } from "../../core/pause.ts";
 
 /** What the bus needs of the server's cluster mode (cluster/mode.ts). */
 export interface BusHost {
@@ -22,8 +23,15 @@ export interface BusHost {
   readonly state: ClusterState;
   /** Our replication offset. */
   replOffset(): number;
+  /** Stops replicating, keeping the data (a replica that won a failover). */
+  stopReplicating?(): void;
   /** The bus's part of the CLUSTER commands, set here. */
-  bus: { broadcastPong?(): void } | undefined;
+  bus:
+    | {
+      broadcastPong?(): void;
+      failover?(mode: "default" | "force" | "takeover"): void;
+    }
+    | undefined;
 }
 
 /** The port the bus listens on: `cluster-port`, or the client port + 10000. */
@@ -42,14 +50,14 @@ export function busPort(server: Server): number {
 export function attachBus(host: BusHost): ClusterBus {
   const { server, state } = host;
   const c = server.config;
-  const bus = new ClusterBus(state, {
+  const bus: ClusterBus = new ClusterBus(state, {
     announce: {
       port: () => c.num("cluster-announce-port") || c.num("port"),
       pport: () => 0,
       cport: () => c.num("cluster-announce-bus-port") || busPort(server),
       ip: () => c.str("cluster-announce-ip"),
       replOffset: () => host.replOffset(),
-      paused: () => false,
+      paused: (): boolean => bus.election.mfEnd !== 0,
     },
     // Filled in at start: the runtime's adapter is loaded asynchronously.
     listen: () => Promise.reject(new Error("Cluster bus not started")),
@@ -58,8 +66,21 @@ export function attachBus(host: BusHost): ClusterBus {
       server.pubsub.publish(bytesToStr(channel), bytesToStr(message), sharded);
     },
     log: (level, message) => server.log(level, message),
+    stopReplicating: () => host.stopReplicating?.(),
+    pauseWrites: (end) => {
+      if (end === 0) server.pause.unpause(PausePurpose.Failover);
+      else server.pause.pause(end, PauseType.Write, PausePurpose.Failover);
+    },
   });
-  host.bus = { ...host.bus, broadcastPong: () => bus.broadcastPong() };
+  host.bus = {
+    ...host.bus,
+    broadcastPong: () => bus.broadcastPong(),
+    failover: (mode) => bus.election.startManual(mode),
+  };
+  state.hooks.failover = (manual) => {
+    if (manual) bus.election.handleManual();
+    else bus.election.handle();
+  };
   let started = false;
   server.on("cron", () => {
     if (started) return;

@@ -14,6 +14,7 @@ import { decodeMessage } from "./codec.ts";
 import { type Announce, buildFail, buildPing, buildPublish, buildUpdate } from "./messages.ts";
 import { handleMessage } from "./receive.ts";
 import { clusterCron } from "./cron.ts";
+import { Election } from "./election.ts";
 import { NodeFlag } from "../node.ts";
 
 /** What the bus needs from the server. */
@@ -28,6 +29,10 @@ export interface BusOptions {
   publish?: (sharded: boolean, channel: Uint8Array, message: Uint8Array) => void;
   /** A line for the server log. */
   log?: (level: "warning" | "notice" | "verbose", message: string) => void;
+  /** Stops replicating, keeping the data (a replica that won a failover). */
+  stopReplicating?: () => void;
+  /** Pauses writes until `end` (ms), or lifts the pause when `end` is 0 (manual failover). */
+  pauseWrites?: (end: number) => void;
 }
 
 /** The cluster bus. */
@@ -47,7 +52,15 @@ export class ClusterBus implements LinkOwner {
    * @param state the cluster state
    * @param options the server's side
    */
-  constructor(readonly state: ClusterState, readonly options: BusOptions) {}
+  constructor(readonly state: ClusterState, readonly options: BusOptions) {
+    this.election = new Election(this, {
+      stopReplicating: () => options.stopReplicating?.(),
+      pauseWrites: (end) => options.pauseWrites?.(end),
+    });
+  }
+
+  /** Elections and manual failovers. */
+  readonly election: Election;
 
   /** The clock's now. */
   now(): number {

@@ -65,6 +65,14 @@ export function clusterCron(bus: ClusterBus): void {
       bus.sendPing(node.link as BusLink, MsgType.PING);
       continue;
     }
+    // A master in a manual failover pings the replica continuously (it carries our offset).
+    if (
+      bus.election.mfEnd !== 0 && state.myself.isMaster && bus.election.mfReplica === node &&
+      node.link !== undefined
+    ) {
+      bus.sendPing(node.link as BusLink, MsgType.PING);
+      continue;
+    }
     if (node.pingSent === 0) continue;
     if (
       Math.min(pingDelay, dataDelay) > timeout &&
@@ -80,5 +88,6 @@ export function clusterCron(bus: ClusterBus): void {
   if (me.isReplica && me.replicaOf !== undefined && me.replicaOf.hasAddr) {
     bus.ensureReplicating?.(me.replicaOf);
   }
+  bus.election.cron();
   if (updateState || state.state === "fail") state.updateState();
 }

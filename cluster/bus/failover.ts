@@ -18,25 +18,21 @@ import { buildEmpty } from "./messages.ts";
  * Handles FAILOVER_AUTH_REQUEST, FAILOVER_AUTH_ACK and MFSTART from a known sender.
  *
  * @param bus the bus
- * @param _link the link it came on
+ * @param link the link it came on
  * @param msg the message
  * @param sender its sender
  * @param now the time
  */
 export function handleFailoverMessage(
   bus: ClusterBus,
-  _link: BusLink,
+  link: BusLink,
   msg: BusMessage,
   sender: ClusterNode,
   now: number,
 ): void {
   if (msg.header.type === MsgType.FAILOVER_AUTH_REQUEST) voteIfNeeded(bus, sender, msg, now);
-  else if (msg.header.type === MsgType.FAILOVER_AUTH_ACK) {
-    // The replica side of an election is not built: a vote for us is only counted in the log.
-    bus.log("verbose", `Failover auth ack from ${sender.id} ignored (no election in progress)`);
-  } else if (msg.header.type === MsgType.MFSTART) {
-    bus.log("warning", `Manual failover requested by replica ${sender.id}: not supported, ignored`);
-  }
+  else if (msg.header.type === MsgType.FAILOVER_AUTH_ACK) bus.election.onAck(sender, msg);
+  else if (msg.header.type === MsgType.MFSTART) bus.election.onMfStart(sender, link);
 }
 
 function voteIfNeeded(bus: ClusterBus, node: ClusterNode, msg: BusMessage, now: number): void {

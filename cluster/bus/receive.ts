@@ -78,6 +78,7 @@ export function handleMessage(bus: ClusterBus, link: BusLink, msg: BusMessage): 
     }
     sender.replOffset = h.offset;
     sender.replOffsetTime = now;
+    bus.election.observe(sender, msg);
   }
   const isPing = h.type === MsgType.PING || h.type === MsgType.MEET;
   if (isPing) {
