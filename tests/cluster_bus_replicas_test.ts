@@ -108,15 +108,33 @@ test(
         20000,
       );
       for (const r of replicas) assert.equal(await selfRole(r.port), "myself,slave");
-      await waitFor(async () => {
-        for (const n of [...masters, ...replicas]) {
-          const c = client(n.port);
-          const info = String(await c.call("CLUSTER", "INFO"));
-          c.disconnect();
-          if (!info.includes("cluster_state:ok")) return false;
-        }
-        return true;
-      }, "cluster_state:ok everywhere", 20000);
+      // Every node knows every replica's role (a master takes MFSTART only from its replica).
+      const replicaPorts = new Set(replicas.map((r) => r.port));
+      await waitFor(
+        async () => {
+          for (const n of [...masters, ...replicas]) {
+            for (const f of await clusterNodes(n.port)) {
+              if (!f[2]!.includes(replicaPorts.has(portOf(f)) ? "slave" : "master")) return false;
+            }
+          }
+          return true;
+        },
+        "every node to see the same roles",
+        20000,
+      );
+      await waitFor(
+        async () => {
+          for (const n of [...masters, ...replicas]) {
+            const c = client(n.port);
+            const info = String(await c.call("CLUSTER", "INFO"));
+            c.disconnect();
+            if (!info.includes("cluster_state:ok")) return false;
+          }
+          return true;
+        },
+        "cluster_state:ok everywhere",
+        20000,
+      );
 
       // Writes on a stock master reach its redeno replica.
       const r0 = replicas[0]!;
