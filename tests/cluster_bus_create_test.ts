@@ -128,6 +128,31 @@ test(
       }));
       assert.ok(perMaster.every((n) => n > 0), `keys on every master: ${perMaster}`);
 
+      // SPUBLISH on a redeno master reaches a shard subscriber on its stock replica.
+      const m1 = masters[1]!;
+      const m1Nodes = await clusterNodes(m1.port);
+      const m1Id = m1Nodes.find((f) => f[2]!.includes("myself"))![0]!;
+      const [lo, hi] = m1Nodes.find((f) => f[0] === m1Id)![8]!.split("-").map(Number);
+      const replicaLine = m1Nodes.find((f) => f[3] === m1Id)!;
+      const replicaPort = Number(replicaLine[1]!.split(":")[1]!.split("@")[0]);
+      const probe = client(m1.port);
+      let channel = "";
+      for (let i = 0; channel === "" && i < 100000; i++) {
+        const slot = Number(await probe.call("CLUSTER", "KEYSLOT", `ch${i}`));
+        if (slot >= lo! && slot <= hi!) channel = `ch${i}`;
+      }
+      probe.disconnect();
+      const sub = client(replicaPort);
+      const got: string[] = [];
+      sub.on("smessage", (ch: string, m: string) => got.push(`${ch}:${m}`));
+      await sub.call("SSUBSCRIBE", channel);
+      const pub = client(m1.port);
+      await pub.call("SPUBLISH", channel, "hello shard");
+      await waitFor(() => got.length === 1, "the shard message on the replica");
+      assert.deepEqual(got, [`${channel}:hello shard`]);
+      pub.disconnect();
+      sub.disconnect();
+
       // The first redeno master goes away: its stock replica wins the election.
       const gone = masters[0]!;
       const goneId = (await clusterNodes(gone.port)).find((f) => f[2]!.includes("myself"))![0]!;

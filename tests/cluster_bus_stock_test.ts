@@ -148,6 +148,23 @@ test(
         assert.match(out.stdout, /\[OK\] All 16384 slots covered\./);
         assert.equal(out.status, 0, out.stdout);
       }
+
+      // PUBLISH crosses the bus both ways.
+      const subA = client(a.port);
+      const subR = client(r.port);
+      const gotA: string[] = [];
+      const gotR: string[] = [];
+      subA.on("message", (ch: string, m: string) => gotA.push(`${ch}:${m}`));
+      subR.on("message", (ch: string, m: string) => gotR.push(`${ch}:${m}`));
+      await subA.subscribe("news");
+      await subR.subscribe("news");
+      assert.equal(await r.c.publish("news", "from redeno"), 1); // local subscribers only
+      await b.c.publish("news", "from stock");
+      await waitFor(() => gotA.length === 2 && gotR.length === 2, "messages on both nodes");
+      assert.deepEqual(gotA.sort(), ["news:from redeno", "news:from stock"]);
+      assert.deepEqual(gotR.sort(), ["news:from redeno", "news:from stock"]);
+      subA.disconnect();
+      subR.disconnect();
     } finally {
       for (const n of all) n.c.disconnect();
       for (const n of all) await n.stop();
