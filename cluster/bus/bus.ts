@@ -218,45 +218,4 @@ export class ClusterBus implements LinkOwner {
       this.send(n.link as BusLink | undefined, bytes);
     }
   }
-
-  // ---- MEET ----------------------------------------------------------------------------------
-
-  /**
-   * Starts a handshake with `ip:port@cport` (CLUSTER MEET): a node with a random id flagged
-   * HANDSHAKE and MEET, renamed when its first PONG arrives.
-   *
-   * @returns "ok", "invalid" (bad address or port) or "inprogress" (already meeting it)
-   */
-  meet(ip: string, port: number, cport: number): "ok" | "invalid" | "inprogress" {
-    const norm = normalizeIp(ip);
-    if (norm === undefined) return "invalid";
-    if (port <= 0 || port > 65535 || cport <= 0 || cport > 65535) return "invalid";
-    for (const n of this.state.nodes.values()) {
-      if (n.inHandshake && n.ip.toLowerCase() === norm && n.port === port && n.cport === cport) {
-        return "inprogress";
-      }
-    }
-    const node = this.state.createNode(undefined, NodeFlag.HANDSHAKE | NodeFlag.MEET);
-    node.ip = norm;
-    node.port = port;
-    node.cport = cport;
-    this.state.addNode(node);
-    return "ok";
-  }
-}
-
-/**
- * The address as inet_pton takes it and inet_ntop prints it (IPv6 compressed, lowercase), or
- * undefined when it is not an address.
- */
-export function normalizeIp(ip: string): string | undefined {
-  if (/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(ip)) {
-    return ip;
-  }
-  if (!ip.includes(":") || /[^0-9a-fA-F:.]/.test(ip)) return undefined;
-  try {
-    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-  } catch {
-    return undefined;
-  }
 }
