@@ -18,13 +18,17 @@ import {
   writeSync,
 } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import { CF, type Client } from "../core/client.ts";
+import { F } from "../core/command.ts";
 import { KEYSPACE_MEASURE } from "../core/memory/cost.ts";
+import { ErrorReply } from "../core/resp/reply.ts";
 import type { LocalSession } from "../core/server_types.ts";
 import type { Server } from "../core/server.ts";
 import type { Value } from "../core/keyspace/database.ts";
 import type { ClusterBusHooks, ClusterContext } from "./context.ts";
 import { type ClusterNode, NodeFlag } from "./node.ts";
 import { loadNodesConf, nodesConfText } from "./nodes_conf.ts";
+import { preferredEndpoint } from "./routing.ts";
 import { type SlotKeys, SlottedMap } from "./slot_keys.ts";
 import { keyHashSlot } from "./slots.ts";
 import { type ClusterHooks, type ClusterSettings, ClusterState, Todo } from "./state.ts";
@@ -111,6 +115,42 @@ export class ClusterMode implements ClusterContext {
       this.run(["REPLICAOF", master.ip, String(master.port)]);
     }
     if (this.state.state !== "ok") this.state.updateState();
+    if (this.server.blocking.count !== 0) this.redirectBlocked();
+  }
+
+  /**
+   * Redis's clusterRedirectBlockedClientIfNeeded, for every client blocked on keys: when the
+   * cluster is down, or the slot of its keys is no longer served here (nor imported), it is
+   * unblocked with CLUSTERDOWN or MOVED, as a key change it waits for may never come.
+   */
+  private redirectBlocked(): void {
+    const st = this.state;
+    const me = st.myself;
+    const refused: Array<[Client, string]> = [];
+    for (const { client, keys, command } of this.server.blocking.blocked()) {
+      if (keys.length === 0) continue;
+      if (st.state === "fail") {
+        refused.push([client, "CLUSTERDOWN The cluster is down"]);
+        continue;
+      }
+      const slot = keyHashSlot(keys[0]!);
+      let node = st.slots[slot];
+      const write = ((this.server.command(command)?.bits ?? 0) & F.write) !== 0;
+      if (
+        (client.flags & CF.readonlyCluster) !== 0 && !write && me.isReplica && me.replicaOf === node
+      ) node = me;
+      if (node === me || st.importingFrom[slot] !== undefined) continue;
+      refused.push([
+        client,
+        node === undefined
+          ? "CLUSTERDOWN Hash slot not served"
+          : `MOVED ${slot} ${preferredEndpoint(node, this.endpointType())}:${node.port}`,
+      ]);
+    }
+    for (const [client, message] of refused) {
+      this.server.tick();
+      this.server.blocking.unblock(client, new ErrorReply(message));
+    }
   }
 
   /**

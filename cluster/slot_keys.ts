@@ -45,20 +45,18 @@ export class SlotKeys {
   }
 
   /**
-   * Up to `max` keys of `slot`.
+   * Up to `max` keys of `slot`, the newest first (as Redis lists them).
    *
    * @param slot the slot
    * @param max how many at most
    * @returns the keys
    */
   keys(slot: number, max: number): string[] {
-    const out: string[] = [];
     const set = this.bySlot[slot];
-    if (set === undefined) return out;
-    for (const k of set) {
-      if (out.length >= max) break;
-      out.push(k);
-    }
+    if (set === undefined || max <= 0) return [];
+    const all = [...set];
+    const out: string[] = [];
+    for (let i = all.length - 1; i >= 0 && out.length < max; i--) out.push(all[i]!);
     return out;
   }
 }

@@ -13,6 +13,21 @@
 
 import type { Clock } from "../core/clock.ts";
 import {
+  BLACKLIST_TTL,
+  type ClusterHooks,
+  type ClusterSettings,
+  defaultSettings,
+  MSG_TYPE_COUNT,
+  Todo,
+} from "./state_types.ts";
+import {
+  applySlotClaims,
+  clearFailIfNeeded,
+  computeState,
+  freshFailureReports,
+  markFailIfNeeded,
+} from "./state_rules.ts";
+import {
   bitClear,
   bitSet,
   bitTest,
@@ -23,62 +38,8 @@ import {
   randomNodeId,
 } from "./node.ts";
 
-/** `CLUSTER_TODO_*` bits. */
-export const Todo = {
-  HANDLE_FAILOVER: 1,
-  UPDATE_STATE: 2,
-  SAVE_CONFIG: 4,
-  FSYNC_CONFIG: 8,
-  HANDLE_MANUALFAILOVER: 16,
-} as const;
-
-/** Number of bus message types (CLUSTERMSG_TYPE_COUNT). */
-export const MSG_TYPE_COUNT = 11;
-
-/** Seconds a forgotten node stays out of the table (CLUSTER_BLACKLIST_TTL). */
-export const BLACKLIST_TTL = 60;
-
-const WRITABLE_DELAY = 2000;
-const MAX_REJOIN_DELAY = 5000;
-const MIN_REJOIN_DELAY = 500;
-const FAIL_REPORT_VALIDITY_MULT = 2;
-const FAIL_UNDO_TIME_MULT = 2;
-
-/** What the state reads from the server and asks of it. Every member is optional. */
-export interface ClusterHooks {
-  /** Runs `beforeSleep` soon (default: a microtask). */
-  schedule?: (run: () => void) => void;
-  /** Writes nodes.conf (`fsync` when asked). */
-  save?: (fsync: boolean) => void;
-  /** Runs the replica's failover handler (the bus). */
-  failover?: (manual: boolean) => void;
-  /** Makes this server replicate `master` (REPLICAOF ip port). */
-  replicate?: (master: ClusterNode) => void;
-  /** Number of keys in `slot`. */
-  countKeysInSlot?: (slot: number) => number;
-  /** Deletes the keys in `slot`; returns how many. */
-  delKeysInSlot?: (slot: number) => number;
-  /** Drops the shard channels of `slot` (when a slot we serve is deleted). */
-  removeChannelsInSlot?: (slot: number) => void;
-  /** A line for the server log. */
-  log?: (level: "warning" | "notice" | "verbose", message: string) => void;
-}
-
-/** Settings the state reads each time (config can change them at run time). */
-export interface ClusterSettings {
-  /** cluster-node-timeout, ms. */
-  nodeTimeout(): number;
-  /** cluster-require-full-coverage. */
-  requireFullCoverage(): boolean;
-  /** cluster-allow-replica-migration. */
-  allowReplicaMigration(): boolean;
-}
-
-const defaultSettings: ClusterSettings = {
-  nodeTimeout: () => 15000,
-  requireFullCoverage: () => true,
-  allowReplicaMigration: () => true,
-};
+export { BLACKLIST_TTL, MSG_TYPE_COUNT, Todo } from "./state_types.ts";
+export type { ClusterHooks, ClusterSettings } from "./state_types.ts";
 
 /** The cluster state of this node. */
 export class ClusterState {
@@ -110,10 +71,24 @@ export class ClusterState {
   readonly statsReceived: number[] = new Array(MSG_TYPE_COUNT).fill(0);
   /** Links freed for going over cluster-link-sendbuf-limit. */
   linksBufferLimitExceeded = 0;
-  /** Pending `Todo` bits. */
-  private todoFlags = 0;
-  private firstUpdateTime = 0;
-  private amongMinorityTime = 0;
+  /**
+   * Pending `Todo` bits.
+   *
+   * @internal
+   */
+  todoFlags = 0;
+  /**
+   * Unix ms of the first state evaluation (the writable delay counts from it).
+   *
+   * @internal
+   */
+  firstUpdateTime = 0;
+  /**
+   * Unix ms we last saw ourselves in a minority partition.
+   *
+   * @internal
+   */
+  amongMinorityTime = 0;
 
   /**
    * @param clock the server's clock
@@ -381,63 +356,7 @@ export class ClusterState {
    * @param claimed the slots it claims (2048-byte bitmap)
    */
   updateSlotsConfigWith(sender: ClusterNode, senderConfigEpoch: number, claimed: Uint8Array): void {
-    const me = this.myself;
-    if (sender === me) {
-      this.hooks.log?.("warning", "Discarding UPDATE message about myself.");
-      return;
-    }
-    const curMaster = me.isMaster ? me : me.replicaOf;
-    let newMaster: ClusterNode | undefined;
-    const dirty: number[] = [];
-    let senderSlots = 0;
-    let migratedOurSlots = 0;
-    for (let j = 0; j < CLUSTER_SLOTS; j++) {
-      if (bitTest(claimed, j)) {
-        senderSlots++;
-        const owner = this.slots[j];
-        if (owner === sender) {
-          bitClear(this.ownerNotClaimingSlot, j);
-          continue;
-        }
-        if (this.importingFrom[j] !== undefined) continue;
-        if (
-          this.isSlotUnclaimed(j) || (owner !== undefined && owner.configEpoch < senderConfigEpoch)
-        ) {
-          if (owner === me && (this.hooks.countKeysInSlot?.(j) ?? 0) > 0) dirty.push(j);
-          if (owner !== undefined && owner === curMaster) {
-            newMaster = sender;
-            migratedOurSlots++;
-          }
-          this.unassignSlot(j);
-          this.assignSlot(sender, j);
-          bitClear(this.ownerNotClaimingSlot, j);
-          this.todo(Todo.SAVE_CONFIG | Todo.UPDATE_STATE | Todo.FSYNC_CONFIG);
-        }
-      } else if (this.slots[j] === sender) {
-        bitSet(this.ownerNotClaimingSlot, j);
-      }
-    }
-    if (
-      newMaster !== undefined && curMaster !== undefined && curMaster.numSlots === 0 &&
-      (this.settings.allowReplicaMigration() || senderSlots === migratedOurSlots)
-    ) {
-      this.hooks.log?.(
-        "warning",
-        `Configuration change detected. Reconfiguring myself as a replica of ${sender.id}`,
-      );
-      this.setMyMaster(sender);
-      this.todo(Todo.SAVE_CONFIG | Todo.UPDATE_STATE | Todo.FSYNC_CONFIG);
-    } else if (me.replicaOf?.replicaOf !== undefined && me.replicaOf.replicaOf !== me) {
-      const grand = me.replicaOf.replicaOf;
-      this.hooks.log?.(
-        "warning",
-        `I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${grand.id}`,
-      );
-      this.setMyMaster(grand);
-      this.todo(Todo.SAVE_CONFIG | Todo.UPDATE_STATE | Todo.FSYNC_CONFIG);
-    } else {
-      for (const j of dirty) this.hooks.delKeysInSlot?.(j);
-    }
+    applySlotClaims(this, sender, senderConfigEpoch, claimed);
   }
 
   // ---- epochs --------------------------------------------------------------------------------
@@ -503,22 +422,13 @@ export class ClusterState {
    */
   delFailureReport(node: ClusterNode, sender: ClusterNode): boolean {
     if (!node.failReports.delete(sender)) return false;
-    this.cleanupFailureReports(node);
+    freshFailureReports(this, node);
     return true;
   }
 
   /** Number of fresh failure reports about `node` (older ones are dropped first). */
   failureReportsCount(node: ClusterNode): number {
-    this.cleanupFailureReports(node);
-    return node.failReports.size;
-  }
-
-  private cleanupFailureReports(node: ClusterNode): void {
-    const maxAge = this.settings.nodeTimeout() * FAIL_REPORT_VALIDITY_MULT;
-    const now = this.clock.now();
-    for (const [sender, time] of node.failReports) {
-      if (now - time > maxAge) node.failReports.delete(sender);
-    }
+    return freshFailureReports(this, node);
   }
 
   /** Flags `node` PFAIL (no pong within the node timeout). */
@@ -534,14 +444,7 @@ export class ClusterState {
    * @returns true when the node was just marked FAIL (the bus then broadcasts FAIL)
    */
   markFailIfNeeded(node: ClusterNode): boolean {
-    if (!node.timedOut || node.failed) return false;
-    const quorum = Math.floor(this.size / 2) + 1;
-    let failures = this.failureReportsCount(node);
-    if (this.myself.isMaster) failures++;
-    if (failures < quorum) return false;
-    this.hooks.log?.("notice", `Marking node ${node.id} as failing (quorum reached).`);
-    this.markFail(node);
-    return true;
+    return markFailIfNeeded(this, node);
   }
 
   /** Flags `node` FAIL (quorum reached here, or a FAIL message). */
@@ -563,16 +466,7 @@ export class ClusterState {
    * master with slots once the FAIL is older than twice the node timeout.
    */
   clearFailIfNeeded(node: ClusterNode): void {
-    if (!node.failed) return;
-    if (node.isReplica || node.numSlots === 0) {
-      node.flags &= ~NodeFlag.FAIL;
-      this.todo(Todo.UPDATE_STATE | Todo.SAVE_CONFIG);
-      return;
-    }
-    if (this.clock.now() - node.failTime > this.settings.nodeTimeout() * FAIL_UNDO_TIME_MULT) {
-      node.flags &= ~NodeFlag.FAIL;
-      this.todo(Todo.UPDATE_STATE | Todo.SAVE_CONFIG);
-    }
+    clearFailIfNeeded(this, node);
   }
 
   // ---- cluster state -------------------------------------------------------------------------
@@ -584,42 +478,7 @@ export class ClusterState {
    * leaving a minority partition waits the rejoin delay (node timeout, clamped to 0.5–5 s).
    */
   updateState(): void {
-    const now = this.clock.now();
-    this.todoFlags &= ~Todo.UPDATE_STATE;
-    if (this.firstUpdateTime === 0) this.firstUpdateTime = now;
-    if (
-      this.myself.isMaster && this.state === "fail" && now - this.firstUpdateTime < WRITABLE_DELAY
-    ) return;
-    let next: "ok" | "fail" = "ok";
-    if (this.settings.requireFullCoverage()) {
-      for (let j = 0; j < CLUSTER_SLOTS; j++) {
-        const owner = this.slots[j];
-        if (owner === undefined || owner.failed) {
-          next = "fail";
-          break;
-        }
-      }
-    }
-    let reachable = 0;
-    this.size = 0;
-    for (const n of this.nodes.values()) {
-      if (n.isMaster && n.numSlots > 0) {
-        this.size++;
-        if ((n.flags & (NodeFlag.FAIL | NodeFlag.PFAIL)) === 0) reachable++;
-      }
-    }
-    if (reachable < Math.floor(this.size / 2) + 1) {
-      next = "fail";
-      this.amongMinorityTime = now;
-    }
-    if (next === this.state) return;
-    const rejoinDelay = Math.min(
-      MAX_REJOIN_DELAY,
-      Math.max(MIN_REJOIN_DELAY, this.settings.nodeTimeout()),
-    );
-    if (next === "ok" && this.myself.isMaster && now - this.amongMinorityTime < rejoinDelay) return;
-    this.hooks.log?.("warning", `Cluster state changed: ${next}`);
-    this.state = next;
+    computeState(this);
   }
 
   // ---- reset ---------------------------------------------------------------------------------

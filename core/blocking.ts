@@ -107,6 +107,13 @@ export class Blocking {
     }
   }
 
+  /** Each blocked client with the keys it waits on and its command's name (cluster mode). */
+  *blocked(): Generator<{ client: Client; keys: readonly string[]; command: string }> {
+    for (const w of this.byClient.values()) {
+      yield { client: w.client, keys: w.spec.keys, command: w.spec.command };
+    }
+  }
+
   /** True when `client` is blocked. */
   isBlocked(client: Client): boolean {
     return this.byClient.has(client);

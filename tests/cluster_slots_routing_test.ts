@@ -215,3 +215,56 @@ test("MOVED, ASK, ASKING, TRYAGAIN and READONLY between nodes whose tables come 
 async function slotOwner(a: Redis, key: string): Promise<number> {
   return (await a.call("CLUSTER", "KEYSLOT", key) as number) < 8192 ? 0 : 1;
 }
+
+test("CLUSTER REPLICATE makes an empty master replicate another; CLUSTER RESET turns it back", async () => {
+  const ids = [randomNodeId(), randomNodeId()];
+  const ports = [await clusterPort(), await clusterPort()];
+  const root = mkdtempSync(join(tmpdir(), "redeno-cluster-replicate-"));
+  const nodes = [];
+  for (let i = 0; i < 2; i++) {
+    const dir = join(root, String(i));
+    mkdirSync(dir);
+    const line = (j: number, slots: string) =>
+      `${ids[j]} ${HOST}:${ports[j]}@${ports[j]! + 10000} ${j === i ? "myself," : ""}master - 0 0 ${
+        j + 1
+      } connected${slots}`;
+    writeFileSync(
+      join(dir, "nodes.conf"),
+      `${line(0, " 0-16383")}\n${line(1, "")}\nvars currentEpoch 2 lastVoteEpoch 0\n`,
+    );
+    nodes.push(await startRedenoCluster({}, dir, ports[i]));
+  }
+  const [a, b] = nodes.map((n) => client(n.port)) as [Redis, Redis];
+  try {
+    await a.connect();
+    await b.connect();
+    await waitClusterOk(ports[0]!);
+    await a.set("k", "v");
+    assert.equal(
+      await reply(a, "CLUSTER", "REPLICATE", ids[1]!),
+      "error: ERR To set a master the node must be empty and without assigned slots.",
+    );
+    assert.equal(await reply(b, "CLUSTER", "REPLICATE", ids[0]!), "OK");
+    await waitFor(async () => (await b.dbsize()) === 1, "B to sync from A");
+    assert.match(String(await b.info("replication")), /role:slave\r\nmaster_host:127\.0\.0\.1\r\n/);
+    assert.match(String(await b.call("CLUSTER", "NODES")), new RegExp(`myself,slave ${ids[0]} `));
+    assert.equal(
+      await reply(b, "GET", "k"),
+      `error: MOVED ${keyHashSlot("k")} ${HOST}:${ports[0]}`,
+    );
+    assert.equal(await reply(b, "READONLY"), "OK");
+    assert.equal(await reply(b, "GET", "k"), "v");
+    assert.equal(await reply(b, "CLUSTER", "RESET"), "OK");
+    assert.equal(await b.dbsize(), 0);
+    assert.match(String(await b.info("replication")), /role:master/);
+    assert.equal(
+      String(await b.call("CLUSTER", "NODES")).trim().split("\n").length,
+      1,
+      "a reset node knows only itself",
+    );
+  } finally {
+    a.disconnect();
+    b.disconnect();
+    for (const n of nodes) await n.stop();
+  }
+});

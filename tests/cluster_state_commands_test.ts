@@ -197,6 +197,8 @@ test(
         ["CLUSTER", "COUNTKEYSINSLOT", "15891"],
         ["CLUSTER", "GETKEYSINSLOT", "12182", "5"],
         ["CLUSTER", "GETKEYSINSLOT", "15891", "0"],
+        ["CLUSTER", "GETKEYSINSLOT", "15891", "10"],
+        ["CLUSTER", "GETKEYSINSLOT", "15891", "2"],
         ["DEL", "{t}b"],
         ["CLUSTER", "COUNTKEYSINSLOT", "15891"],
         ["CLUSTER", "FLUSHSLOTS"],
@@ -250,6 +252,49 @@ test(
         normaliser(ids[1]!, ours.port)(files[1]!),
         normaliser(ids[0]!, redis.port)(files[0]!),
       );
+    } finally {
+      await redis.stop();
+      await ours.stop();
+    }
+  },
+);
+
+test(
+  "A client blocked on a key whose slot stops being served is unblocked as redis-server does it",
+  { skip: missing("redis-server") },
+  async () => {
+    const redis = await startRedisCluster();
+    const ours = await startRedenoCluster();
+    try {
+      const got: string[] = [];
+      for (const node of [redis, ours]) {
+        const admin = await RawConn.connect(node.port);
+        await pipeline(admin, [["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]]);
+        await waitClusterOk(node.port);
+        const blocked = await RawConn.connect(node.port);
+        blocked.command("BLPOP", "foo", "0");
+        // The client is blocked once CLIENT LIST shows it so.
+        for (let i = 0; i < 100; i++) {
+          const [list] = await pipeline(admin, [["CLIENT", "LIST"]]);
+          if (list!.includes("cmd=blpop")) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await pipeline(admin, [["CLUSTER", "DELSLOTS", "12182"]]);
+        const line = await blocked.read(1);
+        let rest = "";
+        for (let i = 0; i < 100 && !rest.endsWith("\r\n"); i++) rest += await blocked.read(1);
+        got.push(line + rest);
+        blocked.close();
+        admin.close();
+      }
+      // Which check sees the change first depends on when Redis's cron runs: the cluster state
+      // (down) or the slot (unassigned). Both are Redis's answers; each server gives one.
+      const texts = [
+        "-CLUSTERDOWN The cluster is down\r\n",
+        "-CLUSTERDOWN Hash slot not served\r\n",
+      ];
+      assert.ok(texts.includes(got[0]!), `redis-server answered ${JSON.stringify(got[0])}`);
+      assert.ok(texts.includes(got[1]!), `redeno answered ${JSON.stringify(got[1])}`);
     } finally {
       await redis.stop();
       await ours.stop();
