@@ -283,6 +283,11 @@ export class ClusterMode implements ClusterContext {
     queueMicrotask(() => this.run(["REPLICAOF", master.ip, String(master.port)]));
   }
 
+  /** Stops replicating and keeps the dataset (a replica that won a failover). */
+  stopReplicating(): void {
+    if (this.server.command("replicaof") !== undefined) this.run(["REPLICAOF", "NO", "ONE"]);
+  }
+
   /** Stops replicating and empties the dataset (a replica's CLUSTER RESET). */
   becomeEmptyMaster(): void {
     if (this.server.command("replicaof") !== undefined) this.run(["REPLICAOF", "NO", "ONE"]);
