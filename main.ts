@@ -35,6 +35,7 @@ const { rdbOf } = await import("./core/persistence/rdb_file.ts");
 const { groups } = await import("./plugins/groups/mod.ts");
 const { replication } = await import("./replication/mod.ts");
 const { cluster } = await import("./cluster/mod.ts");
+const { clusterBus } = await import("./cluster/bus/plugin.ts");
 const { startIdleGc } = await import("./core/memory/idle_gc.ts");
 const { loadConfiguredUsers } = await import("./core/acl/file.ts");
 const { TlsStartError } = await import("./core/server_tls.ts");
@@ -47,8 +48,8 @@ if (action === "version") {
   console.log(usage("main.ts"));
   exit(0);
 }
-// The cluster plugin does nothing unless `cluster-enabled yes`.
-const plugins = [groups(), replication(), cluster()];
+// The cluster plugins (cluster mode, then its bus) do nothing unless `cluster-enabled yes`.
+const plugins = [groups(), replication(), cluster(), clusterBus()];
 /** redis-server's default save points. */
 const REDIS_SAVE_POINTS = ["3600", "1", "300", "100", "60", "10000"];
 const { config, error, configFile, renames, ignored, users } = await parseCommandLine(argvOf(), {
