@@ -15,21 +15,7 @@ import { CLUSTER_SLOTS, type ClusterNode } from "./node.ts";
 import { nodeDescription, nodesDescription } from "./nodes_conf.ts";
 import { preferredEndpoint } from "./routing.ts";
 import { keyHashSlot } from "./slots.ts";
-import { MSG_TYPE_COUNT } from "./state.ts";
-
-const MSG_TYPE_NAMES = [
-  "ping",
-  "pong",
-  "meet",
-  "fail",
-  "publish",
-  "auth-req",
-  "auth-ack",
-  "update",
-  "mfstart",
-  "module",
-  "publishshard",
-];
+import { MSG_TYPE_COUNT, MSG_TYPE_NAMES } from "./state_types.ts";
 
 /**
  * A slot argument (Redis's getSlotOrReply).

@@ -18,6 +18,21 @@ export const Todo = {
 /** Number of bus message types (CLUSTERMSG_TYPE_COUNT). */
 export const MSG_TYPE_COUNT = 11;
 
+/** The names Redis gives the types (CLUSTER INFO's `cluster_stats_messages_*`, CLUSTER LINKS). */
+export const MSG_TYPE_NAMES: readonly string[] = [
+  "ping",
+  "pong",
+  "meet",
+  "fail",
+  "publish",
+  "auth-req",
+  "auth-ack",
+  "update",
+  "mfstart",
+  "module",
+  "publishshard",
+];
+
 /** Seconds a forgotten node stays out of the table (CLUSTER_BLACKLIST_TTL). */
 export const BLACKLIST_TTL = 60;
 

@@ -32,21 +32,6 @@ export const MsgType = {
   PUBLISHSHARD: 10,
 } as const;
 
-/** The names Redis gives the types (CLUSTER INFO's `cluster_stats_messages_*`, CLUSTER LINKS). */
-export const MSG_TYPE_NAMES: readonly string[] = [
-  "ping",
-  "pong",
-  "meet",
-  "fail",
-  "publish",
-  "auth-req",
-  "auth-ack",
-  "update",
-  "mfstart",
-  "module",
-  "publishshard",
-];
-
 /** `mflags[0]` bits. */
 export const MsgFlag0 = { PAUSED: 1, FORCEACK: 2, EXT_DATA: 4 } as const;
 
