@@ -4,13 +4,10 @@
  * then one call and one entry once it is served or times out. Beside the 7.4.1 reference build
  * when it is present, and asserted directly.
  */
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RawConn, startServer } from "./helpers.ts";
+import { RawConn } from "./helpers.ts";
 import { pipeline, replyEnd } from "./redis_compare.ts";
-import { REFERENCE_74, startReference } from "./reference_redis.ts";
-
-const NO_REF = REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false;
+import { transcriptTests } from "./reference_redis.ts";
 
 /** BLPOP's commandstats calls and how many slow log entries name BLPOP. */
 async function stats(c: RawConn): Promise<string> {
@@ -71,20 +68,4 @@ const WANT = [
   "calls=2 slowlog=2",
 ];
 
-test("a blocked BLPOP is counted and slow-logged when unblocked", async () => {
-  const ours = await startServer();
-  try {
-    assert.deepEqual(await transcript(ours.port), WANT);
-  } finally {
-    await ours.close();
-  }
-});
-
-test("the same as the 7.4.1 reference build", { skip: NO_REF }, async () => {
-  const ref = await startReference();
-  try {
-    assert.deepEqual(await transcript(ref.port), WANT);
-  } finally {
-    ref.stop();
-  }
-});
+transcriptTests("a blocked BLPOP is counted and slow-logged when unblocked", transcript, WANT);

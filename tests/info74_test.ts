@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { RawConn, startServer } from "./helpers.ts";
 import { pipeline } from "./redis_compare.ts";
-import { REFERENCE_74, startReference } from "./reference_redis.ts";
+import { REFERENCE_74, startReference, transcriptTests } from "./reference_redis.ts";
 import { field, fieldNames, waitFor } from "./replication_helpers.ts";
 
 const NO_REF = REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false;
@@ -216,23 +216,11 @@ const EXPECTED: Figures[] = [
   },
 ];
 
-test("INFO's 7.4 client and stats figures follow pub/sub, WATCH, blocking, ACL and limits", async () => {
-  const ours = await startServer();
-  try {
-    assert.deepEqual(await scenario(ours.port), EXPECTED);
-  } finally {
-    await ours.close();
-  }
-});
-
-test("INFO's 7.4 figures side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
-  const ref = await startReference();
-  try {
-    assert.deepEqual(await scenario(ref.port), EXPECTED);
-  } finally {
-    ref.stop();
-  }
-});
+transcriptTests(
+  "INFO's 7.4 client and stats figures follow pub/sub, WATCH, blocking, ACL and limits",
+  scenario,
+  EXPECTED,
+);
 
 test("INFO server's listener line names the bound address and port", async () => {
   const ours = await startServer();

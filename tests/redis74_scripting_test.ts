@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { RawConn, startServer } from "./helpers.ts";
 import { pipeline } from "./redis_compare.ts";
-import { compareWithReference, REFERENCE_74, startReference } from "./reference_redis.ts";
+import { compareWithReference, REFERENCE_74, transcriptTests } from "./reference_redis.ts";
 import { field } from "./replication_helpers.ts";
 
 const NO_REF = REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false;
@@ -117,23 +117,11 @@ const EVICTION = [
   "501",
 ];
 
-test("EVAL's scripts past 500 are evicted, least recently run first (Redis 7.4)", async () => {
-  const ours = await startServer();
-  try {
-    assert.deepEqual(await evictionRun(ours.port), EVICTION);
-  } finally {
-    await ours.close();
-  }
-});
-
-test("EVAL's script eviction side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
-  const ref = await startReference();
-  try {
-    assert.deepEqual(await evictionRun(ref.port), EVICTION);
-  } finally {
-    ref.stop();
-  }
-});
+transcriptTests(
+  "EVAL's scripts past 500 are evicted, least recently run first (Redis 7.4)",
+  evictionRun,
+  EVICTION,
+);
 
 const call = (cmd: string) => `return redis.call(${cmd})`;
 /** Blocking commands in scripts, functions and MULTI: they answer at once, as with a timeout. */

@@ -13,7 +13,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
-import { RawConn } from "./helpers.ts";
+import { test } from "node:test";
+import { RawConn, startServer } from "./helpers.ts";
 import { compareWith, pipeline, sortedReply } from "./redis_compare.ts";
 import type { ServerOptions } from "../mod.ts";
 import { freePort } from "./replication_helpers.ts";
@@ -105,4 +106,38 @@ export async function assertReplies(
   } finally {
     c.close();
   }
+}
+
+/**
+ * Two tests of one transcript: on a fresh redeno, then on the 7.4.1 reference build (skipped when
+ * it is absent), each asserted equal to `want`. The expected replies mean something without the
+ * reference; the reference shows they are 7.4.1's.
+ *
+ * @param name the first test's name (the second adds "on the 7.4.1 reference")
+ * @param transcript what to run against a server's port, returning what is compared
+ * @param want the expected result
+ */
+export function transcriptTests<T>(
+  name: string,
+  transcript: (port: number) => Promise<T>,
+  want: T,
+): void {
+  test(name, async () => {
+    const ours = await startServer();
+    try {
+      assert.deepEqual(await transcript(ours.port), want);
+    } finally {
+      await ours.close();
+    }
+  });
+  test(`${name}: the same on the 7.4.1 reference`, {
+    skip: REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false,
+  }, async () => {
+    const ref = await startReference();
+    try {
+      assert.deepEqual(await transcript(ref.port), want);
+    } finally {
+      ref.stop();
+    }
+  });
 }

@@ -11,7 +11,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RawConn, startServer } from "./helpers.ts";
 import { pipeline, replyEnd } from "./redis_compare.ts";
-import { assertReplies, REFERENCE_74, startReference } from "./reference_redis.ts";
+import { assertReplies, REFERENCE_74, startReference, transcriptTests } from "./reference_redis.ts";
 
 const NO_REF = REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false;
 
@@ -114,23 +114,11 @@ const WANT = [
   "-ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.\r\n",
 ];
 
-test("woken XREADGROUPs fail as new calls; history reads are no change; 7.2's error texts", async () => {
-  const ours = await startServer();
-  try {
-    assert.deepEqual(await transcript(ours.port), WANT);
-  } finally {
-    await ours.close();
-  }
-});
-
-test("the same as the 7.4.1 reference build", { skip: NO_REF }, async () => {
-  const ref = await startReference();
-  try {
-    assert.deepEqual(await transcript(ref.port), WANT);
-  } finally {
-    ref.stop();
-  }
-});
+transcriptTests(
+  "woken XREADGROUPs fail as new calls; history reads are no change; 7.2's error texts",
+  transcript,
+  WANT,
+);
 
 const SETID = "-ERR The ID specified in XSETID is smaller than current max_deleted_entry_id\r\n";
 

@@ -4,13 +4,9 @@
  * nothing, and a read-only script's own line, track nothing. Byte for byte beside the 7.4.1
  * reference build when it is present, and asserted directly.
  */
-import { test } from "node:test";
-import assert from "node:assert/strict";
-import { RawConn, startServer } from "./helpers.ts";
+import { RawConn } from "./helpers.ts";
 import { pipeline } from "./redis_compare.ts";
-import { REFERENCE_74, startReference } from "./reference_redis.ts";
-
-const NO_REF = REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false;
+import { transcriptTests } from "./reference_redis.ts";
 
 /** The scripts the tracking client runs (two keys declared), each followed by a write of all. */
 const SCRIPTS: string[][] = [
@@ -66,20 +62,8 @@ const WANT = [
   push("k2") + "+PONG\r\n",
 ];
 
-test("a script's caller tracks the keys its reads read, not the keys it declares", async () => {
-  const ours = await startServer();
-  try {
-    assert.deepEqual(await transcript(ours.port), WANT);
-  } finally {
-    await ours.close();
-  }
-});
-
-test("script tracking as the 7.4.1 reference build's", { skip: NO_REF }, async () => {
-  const ref = await startReference();
-  try {
-    assert.deepEqual(await transcript(ref.port), WANT);
-  } finally {
-    ref.stop();
-  }
-});
+transcriptTests(
+  "a script's caller tracks the keys its reads read, not the keys it declares",
+  transcript,
+  WANT,
+);
