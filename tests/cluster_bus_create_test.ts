@@ -5,57 +5,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { spawn } from "node:child_process";
 import { Cluster } from "ioredis";
-import { createServer, type Server } from "../mod.ts";
-import { cluster } from "../cluster/mod.ts";
-import { clusterBus } from "../cluster/bus/plugin.ts";
-import { replication } from "../replication/mod.ts";
 import { client, freePort, stockRedis, waitFor } from "./replication_helpers.ts";
 import { missing } from "./redis_tools.ts";
-
-const TIMEOUT = "2000";
-
-function run(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout }));
-  });
-}
-
-async function redenoNode(): Promise<{ port: number; server: Server; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), "redeno-cluster-"));
-  const server = createServer({
-    plugins: [replication(), cluster(), clusterBus()],
-    config: {
-      "cluster-enabled": "yes",
-      "cluster-config-file": join(dir, "nodes.conf"),
-      "cluster-port": String(await freePort()),
-      "cluster-node-timeout": TIMEOUT,
-      bind: "127.0.0.1",
-      dir,
-    },
-  });
-  const { port } = await server.listen({ port: 0, hostname: "127.0.0.1" });
-  return { port, server, dir };
-}
-
-async function clusterNodes(port: number): Promise<string[][]> {
-  const c = client(port);
-  try {
-    const text = String(await c.call("CLUSTER", "NODES"));
-    return text.trim().split("\n").map((l) => l.split(" "));
-  } finally {
-    c.disconnect();
-  }
-}
+import { rmSync } from "node:fs";
+import type { Server } from "../mod.ts";
+import { clusterNodes, redenoNode, run, TIMEOUT } from "./cluster_bus_helpers.ts";
 
 test(
   "redis-cli --cluster create over 3 redeno masters and 3 stock replicas, then a failover",
