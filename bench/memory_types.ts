@@ -24,12 +24,14 @@
  * per item and its `OBJECT ENCODING` are shown too: the estimate redeno's eviction will rely on,
  * beside the measured growth.
  *
+ * Before the baseline, each server runs a warm-up of the row's first 1% of commands, then
+ * `FLUSHALL SYNC`: RSS also counts the pages of the runtime's executable that a load runs for the
+ * first time (on Deno ~5 MB of the `deno` binary's code, once per process whatever the dataset)
+ * and the code the JIT compiles for it, which are a constant per process rather than a cost per
+ * item. Redis gets the same warm-up.
+ *
  * The fourth figure is the growth of private memory (RssAnon) over the whole load, after the
- * quiet time. RSS also counts the pages of the runtime's executable that the load ran for the
- * first time: on Deno ~5 MB of the `deno` binary's code, the bulk of the ECHO row's growth
- * (its private memory does not grow). Those pages are file-backed and clean (shared, dropped by
- * the kernel under pressure), so they are a constant per process rather than a cost per item;
- * the private figure is what the dataset itself holds.
+ * quiet time: file-backed pages left out entirely, it is what the dataset itself holds.
  *
  * @module
  */
@@ -228,8 +230,13 @@ async function measure(server: ServerProc, row: Row): Promise<Measured> {
   try {
     const batch = row.commands === row.items ? 10_000 : 500;
     const half = Math.floor(row.commands / 2);
-    // The baseline is the started server settled as the end is: its start-up garbage collected
-    // and its young generation given back, so that neither counts as the load's.
+    // A warm-up of the row's first commands, then FLUSHALL: the code the load runs is paged in
+    // and compiled before the baseline, so neither counts as the dataset's.
+    const warm = Math.max(1, Math.floor(row.commands / WARMUP_SHARE));
+    await pipeLoad(server, { commands: warm, render: row.render, batch: Math.min(batch, warm) });
+    await request(server.port, ["FLUSHALL", "SYNC"]);
+    // The baseline is the started server settled as the end is: its start-up and warm-up garbage
+    // collected and its young generation given back, so that neither counts as the load's.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const anonBefore = anonBytes(server.pid);
     const first = await pipeLoad(server, { commands: half, render: row.render, batch });
@@ -258,6 +265,9 @@ async function measure(server: ServerProc, row: Row): Promise<Measured> {
     await server.stop();
   }
 }
+
+/** The warm-up before the baseline loads this share (1/N) of the row's commands. */
+const WARMUP_SHARE = 100;
 
 /**
  * Quiet time before the settled reading: the command line collects its heap after 1 s of quiet,
