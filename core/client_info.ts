@@ -11,7 +11,9 @@ import { argvLength, clientMemoryParts } from "./client_memory.ts";
 
 function flagLetters(c: Client): string {
   let f = "";
-  if (c.flags & CF.replica) f += "S";
+  // A MONITOR client is a replica with the monitor flag in Redis: `O` stands for both.
+  if (c.flags & CF.monitor) f += "O";
+  else if (c.flags & CF.replica) f += "S";
   if (c.flags & CF.master) f += "M";
   if (c.flags & CF.pubsub) f += "P";
   if (c.flags & CF.multi) f += "x";
@@ -22,7 +24,9 @@ function flagLetters(c: Client): string {
     if (t.flags & TF.brokenRedir) f += "R";
     if (t.flags & TF.bcast) f += "B";
   }
+  if (c.flags & CF.dirtyCas) f += "d";
   if (c.flags & CF.closeAfterReply) f += "c";
+  if (c.flags & CF.readonlyCluster) f += "r";
   if (c.flags & CF.noEvict) f += "e";
   if (c.flags & CF.noTouch) f += "T";
   return f === "" ? "N" : f;

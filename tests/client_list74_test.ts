@@ -1,11 +1,13 @@
 /**
  * CLIENT LIST and CLIENT INFO: Redis 7.4's `watch` field (the keys a client watches), and the
  * fields in 7.4.1's order, compared with the reference build when it is present.
+ * Also the flags letters of a MONITOR client and of a client whose watched key changed.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RawConn, startServer } from "./helpers.ts";
-import { pipeline } from "./redis_compare.ts";
+import { pipeline, startRedis } from "./redis_compare.ts";
+import { missing } from "./redis_tools.ts";
 import { REFERENCE_74, startReference } from "./reference_redis.ts";
 
 const NO_REF = REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false;
@@ -74,3 +76,48 @@ test("CLIENT INFO's fields and watch side by side with the 7.4.1 reference", {
     await ours.close();
   }
 });
+
+/** The flags CLIENT LIST shows for a MONITOR client and for a client whose watched key changed. */
+async function flagsRun(port: number): Promise<{ monitor: string; dirty: string }> {
+  const mon = await RawConn.connect(port);
+  const watcher = await RawConn.connect(port);
+  const other = await RawConn.connect(port);
+  try {
+    const [monId, watcherId] = await Promise.all(
+      [mon, watcher].map(async (c) => (await pipeline(c, [["CLIENT", "ID"]]))[0]!.slice(1).trim()),
+    );
+    await pipeline(mon, [["MONITOR"]]);
+    await pipeline(watcher, [["WATCH", "k"]]);
+    await pipeline(other, [["SET", "k", "1"]]);
+    const [list] = await pipeline(other, [["CLIENT", "LIST"]]);
+    const flagsOf = (id: string) =>
+      / flags=(\S+) /.exec(list!.split("\n").find((l) => l.startsWith(`id=${id} `))!)![1]!;
+    return { monitor: flagsOf(monId!), dirty: flagsOf(watcherId!) };
+  } finally {
+    mon.close();
+    watcher.close();
+    other.close();
+  }
+}
+
+test("CLIENT LIST flags: O for a MONITOR client, d once a watched key changed", async () => {
+  const ours = await startServer();
+  try {
+    assert.deepEqual(await flagsRun(ours.port), { monitor: "O", dirty: "d" });
+  } finally {
+    await ours.close();
+  }
+});
+
+test(
+  "CLIENT LIST flags O and d as redis-server shows them",
+  { skip: missing("redis-server") },
+  async () => {
+    const redis = await startRedis();
+    try {
+      assert.deepEqual(await flagsRun(redis.port), { monitor: "O", dirty: "d" });
+    } finally {
+      redis.stop();
+    }
+  },
+);

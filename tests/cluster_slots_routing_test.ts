@@ -194,6 +194,8 @@ test("MOVED, ASK, ASKING, TRYAGAIN and READONLY between nodes whose tables come 
       `error: MOVED ${keyHashSlot("k1")} ${HOST}:${layout.ports[await slotOwner(a, "k1")]}`,
     );
     assert.equal(await reply(c, "READONLY"), "OK");
+    // CLIENT LIST's `r`: a READONLY client (Redis's CLIENT_READONLY), gone after READWRITE.
+    assert.match(String(await reply(c, "CLIENT", "INFO")), / flags=r /);
     const onA = (await a.keys("k*"))[0]!;
     assert.equal(await reply(c, "GET", onA), await a.get(onA));
     assert.match(String(await reply(c, "SET", onA, "x")), /^error: MOVED /);
@@ -203,6 +205,7 @@ test("MOVED, ASK, ASKING, TRYAGAIN and READONLY between nodes whose tables come 
       "B's slots are not C's master's",
     );
     assert.equal(await reply(c, "READWRITE"), "OK");
+    assert.match(String(await reply(c, "CLIENT", "INFO")), / flags=N /);
     assert.match(String(await reply(c, "GET", onA)), /^error: MOVED /);
   } finally {
     cl.disconnect();
