@@ -1,6 +1,7 @@
 /**
  * What the cluster bus tests with `redis-cli --cluster create` share: redeno nodes with the bus
- * (2 s node timeout), a program run to its end, and CLUSTER NODES split in fields.
+ * (2 s node timeout, and the groups plugin as main.ts loads it), a program run to its end, the
+ * creation of a cluster until every node agrees, and CLUSTER NODES split in fields.
  *
  * @module
  */
@@ -12,7 +13,8 @@ import { createServer, type Server } from "../mod.ts";
 import { cluster } from "../cluster/mod.ts";
 import { clusterBus } from "../cluster/bus/plugin.ts";
 import { replication } from "../replication/mod.ts";
-import { client, freePort } from "./replication_helpers.ts";
+import { groups } from "../plugins/groups/mod.ts";
+import { client, freePort, waitFor } from "./replication_helpers.ts";
 
 /** The cluster-node-timeout of the nodes (ms), short so failures are seen fast. */
 export const TIMEOUT = "2000";
@@ -32,11 +34,11 @@ export function run(
   });
 }
 
-/** A redeno node with replication, cluster mode and the bus, in a fresh directory. */
+/** A redeno node with replication, groups, cluster mode and the bus, in a fresh directory. */
 export async function redenoNode(): Promise<{ port: number; server: Server; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "redeno-cluster-"));
   const server = createServer({
-    plugins: [replication(), cluster(), clusterBus()],
+    plugins: [replication(), groups(), cluster(), clusterBus()],
     config: {
       "cluster-enabled": "yes",
       "cluster-config-file": join(dir, "nodes.conf"),
@@ -59,4 +61,61 @@ export async function clusterNodes(port: number): Promise<string[][]> {
   } finally {
     c.disconnect();
   }
+}
+
+/**
+ * `redis-cli --cluster create` over `ports` (masters first) with `replicas` replicas per master,
+ * then waits until `redis-cli --cluster check` passes with every node agreeing and every master
+ * has its replicas.
+ */
+export async function createCluster(ports: number[], replicas: number): Promise<void> {
+  const created = await run("redis-cli", [
+    "--cluster",
+    "create",
+    ...ports.map((p) => `127.0.0.1:${p}`),
+    "--cluster-replicas",
+    String(replicas),
+    "--cluster-yes",
+  ]);
+  if (!created.stdout.includes("[OK] All 16384 slots covered.")) {
+    throw new Error(`redis-cli --cluster create failed: ${created.stdout}`);
+  }
+  const masters = ports.length / (replicas + 1);
+  await waitFor(
+    async () => {
+      const out = await run("redis-cli", ["--cluster", "check", `127.0.0.1:${ports[0]}`]);
+      return out.status === 0 && out.stdout.includes("[OK] All nodes agree") &&
+        (out.stdout.match(new RegExp(` ${replicas} slaves\\.`, "g")) ?? []).length === masters;
+    },
+    "redis-cli --cluster check to pass",
+    20000,
+  );
+}
+
+/** One line of CLUSTER NODES, read. */
+export interface NodeLine {
+  /** Node id. */
+  id: string;
+  /** Client port. */
+  port: number;
+  /** Flags (`myself,master`...). */
+  flags: string;
+  /** Its master's id, `-` for a master. */
+  master: string;
+  /** Slot ranges, `[first, last]` each. */
+  slots: Array<[number, number]>;
+}
+
+/** CLUSTER NODES of `port`, each line read. */
+export async function nodeLines(port: number): Promise<NodeLine[]> {
+  return (await clusterNodes(port)).map((f) => ({
+    id: f[0]!,
+    port: Number(f[1]!.split(":")[1]!.split("@")[0]),
+    flags: f[2]!,
+    master: f[3]!,
+    slots: f.slice(8).filter((r) => !r.startsWith("[")).map((r) => {
+      const [lo, hi] = r.split("-").map(Number);
+      return [lo!, hi ?? lo!];
+    }),
+  }));
 }
