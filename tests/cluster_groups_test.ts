@@ -4,12 +4,15 @@
  * `Cluster` clients joining at once. Every room ends exact (never over capacity, the members the
  * joins admitted), and its notifications arrive as sharded messages on its own shard only: an
  * `SSUBSCRIBE` client on each master and on each replica sees every event of that shard's rooms
- * in order, plain and pattern subscribers see none, and no plain PUBLISH crosses the bus.
+ * in order, plain and pattern subscribers see none, and no plain PUBLISH crosses the bus. Then
+ * node-redis `createCluster` over three redeno masters: GROUP.JOIN on each, and `sSubscribe` to the
+ * group channels lands on each group's master.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { Cluster, type Redis } from "ioredis";
+import { createCluster as nodeRedisCluster } from "redis";
 import { keyHashSlot, slotChannel } from "../mod.ts";
 import { client, freePort, stockRedis, waitFor } from "./replication_helpers.ts";
 import { missing } from "./redis_tools.ts";
@@ -248,6 +251,63 @@ test(
         rmSync(m.dir, { recursive: true, force: true });
       }
       for (const s of stock) await s.stop();
+    }
+  },
+);
+
+test(
+  "node-redis createCluster: GROUP.JOIN on every master, the events through sSubscribe on each group's shard",
+  { skip: missing("redis-cli") },
+  async () => {
+    const masters = [await redenoNode(), await redenoNode(), await redenoNode()];
+    const cl = nodeRedisCluster({
+      rootNodes: [{ socket: { host: "127.0.0.1", port: masters[1]!.port } }],
+    });
+    cl.on("error", () => {}); // a connection the test's end closes
+    try {
+      await createCluster(masters.map((m) => m.port), 0);
+      const lines = await nodeLines(masters[0]!.port);
+      const masterLines = masters.map((m) => lines.find((l) => l.port === m.port)!);
+      await cl.connect();
+      const names = Array.from({ length: 30 }, (_, i) => roomName(i));
+      const shard = names.map((n) => shardOf(masterLines, keyHashSlot(n)));
+      assert.deepEqual(new Set(shard).size, 3, "rooms on every master");
+      const heard = new Map<string, string[]>();
+      for (const n of names) {
+        const ch = slotChannel("__group__:", n);
+        await cl.sSubscribe(ch, (message, channel) => {
+          heard.set(channel, [...(heard.get(channel) ?? []), message]);
+        });
+      }
+      const join = (n: string, m: string) => cl.sendCommand(n, false, ["GROUP.JOIN", n, m]);
+      for (const n of names) {
+        assert.equal(await cl.sendCommand(n, false, ["GROUP.CREATE", n, "2"]), "OK");
+        assert.equal(await join(n, "alice"), 1);
+        assert.equal(await join(n, "bob"), 2);
+        await assert.rejects(join(n, "carol"), new RegExp(`FULL group '${escape(n)}' is full`));
+        assert.equal(await cl.sendCommand(n, false, ["GROUP.LEAVE", n, "alice"]), 1);
+      }
+      await waitFor(
+        () => names.every((n) => heard.get(slotChannel("__group__:", n))?.length === 3),
+        "every group's events",
+      );
+      for (const [i, n] of names.entries()) {
+        const ch = slotChannel("__group__:", n);
+        assert.deepEqual(heard.get(ch), ["join alice 1", "join bob 2", "leave alice 1"]);
+        // The subscription is on the master that serves the group, and only there.
+        for (const [s, m] of masters.entries()) {
+          const c = client(m.port);
+          const [, subs] = await c.call("PUBSUB", "SHARDNUMSUB", ch) as [string, number];
+          c.disconnect();
+          assert.equal(subs, s === shard[i] ? 1 : 0, `${ch} on master ${s}`);
+        }
+      }
+    } finally {
+      cl.destroy();
+      for (const m of masters) {
+        await m.server.close();
+        rmSync(m.dir, { recursive: true, force: true });
+      }
     }
   },
 );
