@@ -68,39 +68,43 @@ export function slotChannel(prefix: string, key: string): string {
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/** The first tag of each slot (rule 3 of slotChannel), built on first use. */
-let tags: string[] | undefined;
+/** The first tag found of each slot (rule 3 of slotChannel). */
+const tags: Array<string | undefined> = new Array(16384);
+/** How many strings of the sequence the search has hashed so far. */
+let scanned = 0;
 
 /**
- * The first string of ALPHABET characters, by length then in order, that hashes to `slot`.
+ * The first string of ALPHABET characters, by length then in order, that hashes to `slot`. The
+ * search goes on from where the last one stopped, keeping the first string of each slot it meets:
+ * at most the 238,390 strings of length 1 to 3 in all (every slot has one of length 3 at most).
  *
  * @param slot a hash slot, 0..16383
  * @returns the tag
  */
 export function slotTag(slot: number): string {
-  if (tags === undefined) tags = buildTags();
-  return tags[slot]!;
+  let tag = tags[slot];
+  while (tag === undefined) {
+    const s = nth(scanned++);
+    const at = crc16(s) & 0x3fff;
+    tags[at] ??= s;
+    tag = tags[slot];
+  }
+  return tag;
 }
 
-function buildTags(): string[] {
-  const found: string[] = new Array(16384);
-  let left = 16384;
-  // Strings of length 1, 2, 3 in order; length 3 (238,328 strings) covers every slot.
-  let level = [""];
-  while (left > 0) {
-    const next: string[] = [];
-    for (const head of level) {
-      for (const c of ALPHABET) {
-        const s = head + c;
-        next.push(s);
-        const slot = crc16(s) & 0x3fff;
-        if (found[slot] === undefined) {
-          found[slot] = s;
-          left--;
-        }
-      }
-    }
-    level = next;
+/** The `n`th string of the sequence (0: `0`, 62: `00`). */
+function nth(n: number): string {
+  let len = 1;
+  let count = ALPHABET.length;
+  while (n >= count) {
+    n -= count;
+    len++;
+    count *= ALPHABET.length;
   }
-  return found;
+  let s = "";
+  for (let i = 0; i < len; i++) {
+    s = ALPHABET[n % ALPHABET.length]! + s;
+    n = Math.floor(n / ALPHABET.length);
+  }
+  return s;
 }

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { hashTag, keyHashSlot, slotChannel } from "../mod.ts";
 import { slotTag } from "../core/shard_channel.ts";
-import { startRedenoCluster, waitClusterOk } from "./cluster_state_helpers.ts";
+import { startRedenoCluster, startRedisCluster, waitClusterOk } from "./cluster_state_helpers.ts";
+import { missing } from "./redis_tools.ts";
 import { waitFor } from "./replication_helpers.ts";
 import { createServer } from "../mod.ts";
 
@@ -50,6 +51,31 @@ test("slotChannel puts the channel in the key's slot for 50,000 random names", (
   }
   assert.ok(ruled.every((n) => n > 1000), `every rule was taken: ${ruled}`);
 });
+
+test(
+  "redis-server's CLUSTER KEYSLOT agrees: each random name and its channel are in one slot",
+  { skip: missing("redis-server") },
+  async () => {
+    const node = await startRedisCluster();
+    const c = new Redis({ port: node.port, host: "127.0.0.1" });
+    try {
+      const keys = Array.from({ length: 2000 }, randomName);
+      // Binary strings go out as their bytes, one per character.
+      const bytes = (s: string) => Buffer.from(s, "latin1");
+      const slots = await Promise.all(keys.flatMap((k) => [
+        c.call("CLUSTER", "KEYSLOT", bytes(k)),
+        c.call("CLUSTER", "KEYSLOT", bytes(slotChannel(P, k))),
+      ]));
+      for (const [i, k] of keys.entries()) {
+        assert.equal(slots[2 * i], keyHashSlot(k), `key ${JSON.stringify(k)}`);
+        assert.equal(slots[2 * i + 1], slots[2 * i], `channel of ${JSON.stringify(k)}`);
+      }
+    } finally {
+      c.disconnect();
+      await node.stop();
+    }
+  },
+);
 
 test("slotChannel on the names of each rule, and hashTag as Redis reads a tag", () => {
   assert.equal(slotChannel(P, "{game:7}:room"), "__group__:{game:7}:room");
