@@ -15,6 +15,7 @@ import { clusterBus } from "../cluster/bus/plugin.ts";
 import { replication } from "../replication/mod.ts";
 import { groups } from "../plugins/groups/mod.ts";
 import { client, freePort, waitFor } from "./replication_helpers.ts";
+import { waitClusterOk } from "./cluster_state_helpers.ts";
 
 /** The cluster-node-timeout of the nodes (ms), short so failures are seen fast. */
 export const TIMEOUT = "2000";
@@ -34,8 +35,13 @@ export function run(
   });
 }
 
-/** A redeno node with replication, groups, cluster mode and the bus, in a fresh directory. */
-export async function redenoNode(): Promise<{ port: number; server: Server; dir: string }> {
+/**
+ * A redeno node with replication, groups, cluster mode and the bus, in a fresh directory;
+ * `config` adds or overrides directives (a longer `cluster-node-timeout`...).
+ */
+export async function redenoNode(
+  config: Record<string, string> = {},
+): Promise<{ port: number; server: Server; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "redeno-cluster-"));
   const server = createServer({
     plugins: [replication(), groups(), cluster(), clusterBus()],
@@ -46,6 +52,7 @@ export async function redenoNode(): Promise<{ port: number; server: Server; dir:
       "cluster-node-timeout": TIMEOUT,
       bind: "127.0.0.1",
       dir,
+      ...config,
     },
   });
   const { port } = await server.listen({ port: 0, hostname: "127.0.0.1" });
@@ -65,8 +72,8 @@ export async function clusterNodes(port: number): Promise<string[][]> {
 
 /**
  * `redis-cli --cluster create` over `ports` (masters first) with `replicas` replicas per master,
- * then waits until `redis-cli --cluster check` passes with every node agreeing and every master
- * has its replicas.
+ * then waits until `redis-cli --cluster check` passes with every node agreeing, every node sees
+ * each master with its replicas, and every node says `cluster_state:ok`.
  */
 export async function createCluster(ports: number[], replicas: number): Promise<void> {
   const created = await run("redis-cli", [
@@ -90,6 +97,23 @@ export async function createCluster(ports: number[], replicas: number): Promise<
     "redis-cli --cluster check to pass",
     20000,
   );
+  // Each node's own view too: a master sends its shard's messages to the replicas it knows.
+  await waitFor(
+    async () => {
+      for (const port of ports) {
+        const lines = await nodeLines(port);
+        const held = lines.filter((l) => l.flags.includes("master") && l.slots.length !== 0);
+        const full = held.every((m) =>
+          lines.filter((l) => l.master === m.id && l.flags.includes("slave")).length === replicas
+        );
+        if (held.length !== masters || !full) return false;
+      }
+      return true;
+    },
+    "every node to see each master with its replicas",
+    20000,
+  );
+  for (const port of ports) await waitClusterOk(port);
 }
 
 /** One line of CLUSTER NODES, read. */
