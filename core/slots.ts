@@ -1,6 +1,6 @@
 /**
- * Hash slots of keys (Redis Cluster): CRC16 (the XMODEM variant: polynomial 0x1021, initial value 0, no
- * reflection, as Redis's crc16.c) of the key, or of its `{hashtag}`, modulo 16384.
+ * Hash slots of keys (Redis Cluster): CRC16 (the XMODEM variant: polynomial 0x1021, initial
+ * value 0, no reflection, as Redis's crc16.c) of the key, or of its `{hashtag}`, modulo 16384.
  *
  * @module
  */
@@ -36,6 +36,14 @@ export function crc16(s: string, start = 0, end = s.length): number {
 /**
  * The hash slot of a key: only the part between the first `{` and the first `}` after it is
  * hashed, when that part is not empty.
+ *
+ * @example
+ * ```ts
+ * import { keyHashSlot } from "./slots.ts";
+ *
+ * keyHashSlot("foo"); // 12182, as CLUSTER KEYSLOT foo answers
+ * keyHashSlot("{user:1}:cart") === keyHashSlot("user:1"); // true
+ * ```
  *
  * @param key the key (a binary string)
  * @returns the slot, 0..16383
