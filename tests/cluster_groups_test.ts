@@ -276,6 +276,7 @@ test(
       const heard = new Map<string, string[]>();
       for (const n of names) {
         const ch = slotChannel("__group__:", n);
+        assert.equal(await cl.sendCommand(n, true, ["GROUP.CHANNEL", n]), ch);
         await cl.sSubscribe(ch, (message, channel) => {
           heard.set(channel, [...(heard.get(channel) ?? []), message]);
         });

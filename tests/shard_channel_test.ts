@@ -11,6 +11,7 @@ import { startRedenoCluster, startRedisCluster, waitClusterOk } from "./cluster_
 import { missing } from "./redis_tools.ts";
 import { waitFor } from "./replication_helpers.ts";
 import { createServer } from "../mod.ts";
+import { groups } from "../plugins/groups/mod.ts";
 
 const P = "__group__:";
 
@@ -100,10 +101,12 @@ test("slotTag gives every slot a short tag of letters and digits that hashes to 
   }
 });
 
-test("outside cluster mode a plugin's notification channel is prefix + key", () => {
-  const server = createServer();
+test("outside cluster mode a plugin's notification channel is prefix + key, and GROUP.CHANNEL says it", () => {
+  const server = createServer({ plugins: [groups()] });
   assert.equal(server.pubsub.keyChannel(P, "room:1"), "__group__:room:1");
   assert.equal(server.pubsub.keyChannel(P, "a}b"), "__group__:a}b");
+  assert.equal(server.dispatch(["GROUP.CHANNEL", "room:1"]), "__group__:room:1");
+  assert.equal(server.dispatch(["GROUP.CHANNEL", "{game}:1"]), "__group__:{game}:1");
 });
 
 test("in cluster mode GROUP notifications are sharded messages on the key's slot channel", async () => {
@@ -115,6 +118,10 @@ test("in cluster mode GROUP notifications are sharded messages on the key's slot
     await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383");
     await waitClusterOk(node.port);
     assert.equal(node.server.pubsub.keyChannel(P, "room:1"), "__group__:{room:1}");
+    // GROUP.CHANNEL answers for any name, the group need not exist yet.
+    assert.equal(await c.call("GROUP.CHANNEL", "room:1"), "__group__:{room:1}");
+    assert.equal(await c.call("GROUP.CHANNEL", "{game}:2"), "__group__:{game}:2");
+    assert.equal(await c.call("GROUP.CHANNEL", "a}b"), slotChannel(P, "a}b"));
     const sharded: string[] = [];
     const plain: string[] = [];
     ssub.on("smessage", (ch: string, m: string) => sharded.push(`${ch} ${m}`));
