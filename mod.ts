@@ -89,6 +89,8 @@ export {
 export { ArgCursor, floatArg, intArg } from "./core/args.ts";
 export { blockOnKeys, canBlock, parseTimeoutSeconds } from "./core/blocking.ts";
 export { N as NotifyClass } from "./core/notify.ts";
+export { hashTag, slotChannel } from "./core/shard_channel.ts";
+export { keyHashSlot } from "./core/slots.ts";
 
 /**
  * Creates a server with every built-in command and the given plugins.

@@ -12,6 +12,7 @@ import { globMatch } from "./glob.ts";
 import type { Database } from "./keyspace/database.ts";
 import { N, notifyFlags } from "./notify.ts";
 import { ErrorReply, type Reply } from "./resp/reply.ts";
+import { slotChannel } from "./shard_channel.ts";
 import type { Server } from "./server.ts";
 
 /** A client's subscriptions. */
@@ -52,6 +53,11 @@ export class PubSub {
   private readonly subs = new Map<Client, Subs>();
   /** The classes enabled by `notify-keyspace-events`. */
   notifyBits = 0;
+  /**
+   * Set by the cluster bus: sends a sharded message to the other nodes of this node's shard (its
+   * master and replicas), as a SPUBLISH run here is sent.
+   */
+  shardPeers: ((channel: string, message: string) => void) | undefined;
 
   /** @param server the server to deliver for */
   constructor(private readonly server: Server) {
@@ -215,6 +221,54 @@ export class PubSub {
       }
     }
     return n;
+  }
+
+  /**
+   * The channel a plugin's notifications about `key` go on: `prefix + key`, or in cluster mode
+   * the channel in `key`'s hash slot that {@linkcode slotChannel} gives (`__group__:{room:1}` for
+   * the prefix `__group__:` and the key `room:1`).
+   *
+   * @example
+   * ```ts
+   * import { createServer } from "../mod.ts";
+   *
+   * const server = createServer();
+   * server.pubsub.keyChannel("__votes__:", "poll:1"); // "__votes__:poll:1"
+   * ```
+   *
+   * @param prefix the channel's prefix, without `{` or `}`
+   * @param key the key the notification is about
+   * @returns the channel
+   */
+  keyChannel(prefix: string, key: string): string {
+    return this.server.config.bool("cluster-enabled") ? slotChannel(prefix, key) : prefix + key;
+  }
+
+  /**
+   * Publishes a plugin's notification about `key` on {@linkcode PubSub.keyChannel}. In cluster
+   * mode it is a sharded message, as SPUBLISH sends one: to the `SSUBSCRIBE` clients of the
+   * channel here and, over the cluster bus, on the other nodes of this shard (its replicas), so
+   * the notifications about a key stay on the shard that serves it. Otherwise it is a message as
+   * PUBLISH sends one, to the `SUBSCRIBE` and `PSUBSCRIBE` clients here.
+   *
+   * @example
+   * ```ts
+   * import { createServer } from "../mod.ts";
+   *
+   * const server = createServer();
+   * server.pubsub.publishAbout("__votes__:", "poll:1", "yes 12"); // 0: nobody subscribed
+   * ```
+   *
+   * @param prefix the channel's prefix, without `{` or `}`
+   * @param key the key the notification is about
+   * @param message the message
+   * @returns how many subscriptions on this server received it
+   */
+  publishAbout(prefix: string, key: string, message: string): number {
+    if (!this.server.config.bool("cluster-enabled")) return this.publish(prefix + key, message);
+    const channel = slotChannel(prefix, key);
+    this.shardPeers?.(channel, message);
+    return this.publish(channel, message, true);
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * What the cluster bus tests with `redis-cli --cluster create` share: redeno nodes with the bus
- * (2 s node timeout), a program run to its end, and CLUSTER NODES split in fields.
+ * (2 s node timeout, and the groups plugin as main.ts loads it), a program run to its end, the
+ * creation of a cluster until every node agrees, and CLUSTER NODES split in fields.
  *
  * @module
  */
@@ -12,7 +13,9 @@ import { createServer, type Server } from "../mod.ts";
 import { cluster } from "../cluster/mod.ts";
 import { clusterBus } from "../cluster/bus/plugin.ts";
 import { replication } from "../replication/mod.ts";
-import { client, freePort } from "./replication_helpers.ts";
+import { groups } from "../plugins/groups/mod.ts";
+import { client, freePort, waitFor } from "./replication_helpers.ts";
+import { waitClusterOk } from "./cluster_state_helpers.ts";
 
 /** The cluster-node-timeout of the nodes (ms), short so failures are seen fast. */
 export const TIMEOUT = "2000";
@@ -32,11 +35,16 @@ export function run(
   });
 }
 
-/** A redeno node with replication, cluster mode and the bus, in a fresh directory. */
-export async function redenoNode(): Promise<{ port: number; server: Server; dir: string }> {
+/**
+ * A redeno node with replication, groups, cluster mode and the bus, in a fresh directory;
+ * `config` adds or overrides directives (a longer `cluster-node-timeout`...).
+ */
+export async function redenoNode(
+  config: Record<string, string> = {},
+): Promise<{ port: number; server: Server; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "redeno-cluster-"));
   const server = createServer({
-    plugins: [replication(), cluster(), clusterBus()],
+    plugins: [replication(), groups(), cluster(), clusterBus()],
     config: {
       "cluster-enabled": "yes",
       "cluster-config-file": join(dir, "nodes.conf"),
@@ -44,6 +52,7 @@ export async function redenoNode(): Promise<{ port: number; server: Server; dir:
       "cluster-node-timeout": TIMEOUT,
       bind: "127.0.0.1",
       dir,
+      ...config,
     },
   });
   const { port } = await server.listen({ port: 0, hostname: "127.0.0.1" });
@@ -59,4 +68,78 @@ export async function clusterNodes(port: number): Promise<string[][]> {
   } finally {
     c.disconnect();
   }
+}
+
+/**
+ * `redis-cli --cluster create` over `ports` (masters first) with `replicas` replicas per master,
+ * then waits until `redis-cli --cluster check` passes with every node agreeing, every node sees
+ * each master with its replicas, and every node says `cluster_state:ok`.
+ */
+export async function createCluster(ports: number[], replicas: number): Promise<void> {
+  const created = await run("redis-cli", [
+    "--cluster",
+    "create",
+    ...ports.map((p) => `127.0.0.1:${p}`),
+    "--cluster-replicas",
+    String(replicas),
+    "--cluster-yes",
+  ]);
+  if (!created.stdout.includes("[OK] All 16384 slots covered.")) {
+    throw new Error(`redis-cli --cluster create failed: ${created.stdout}`);
+  }
+  const masters = ports.length / (replicas + 1);
+  await waitFor(
+    async () => {
+      const out = await run("redis-cli", ["--cluster", "check", `127.0.0.1:${ports[0]}`]);
+      return out.status === 0 && out.stdout.includes("[OK] All nodes agree") &&
+        (out.stdout.match(new RegExp(` ${replicas} slaves\\.`, "g")) ?? []).length === masters;
+    },
+    "redis-cli --cluster check to pass",
+    20000,
+  );
+  // Each node's own view too: a master sends its shard's messages to the replicas it knows.
+  await waitFor(
+    async () => {
+      for (const port of ports) {
+        const lines = await nodeLines(port);
+        const held = lines.filter((l) => l.flags.includes("master") && l.slots.length !== 0);
+        const full = held.every((m) =>
+          lines.filter((l) => l.master === m.id && l.flags.includes("slave")).length === replicas
+        );
+        if (held.length !== masters || !full) return false;
+      }
+      return true;
+    },
+    "every node to see each master with its replicas",
+    20000,
+  );
+  for (const port of ports) await waitClusterOk(port);
+}
+
+/** One line of CLUSTER NODES, read. */
+export interface NodeLine {
+  /** Node id. */
+  id: string;
+  /** Client port. */
+  port: number;
+  /** Flags (`myself,master`...). */
+  flags: string;
+  /** Its master's id, `-` for a master. */
+  master: string;
+  /** Slot ranges, `[first, last]` each. */
+  slots: Array<[number, number]>;
+}
+
+/** CLUSTER NODES of `port`, each line read. */
+export async function nodeLines(port: number): Promise<NodeLine[]> {
+  return (await clusterNodes(port)).map((f) => ({
+    id: f[0]!,
+    port: Number(f[1]!.split(":")[1]!.split("@")[0]),
+    flags: f[2]!,
+    master: f[3]!,
+    slots: f.slice(8).filter((r) => !r.startsWith("[")).map((r) => {
+      const [lo, hi] = r.split("-").map(Number);
+      return [lo!, hi ?? lo!];
+    }),
+  }));
 }

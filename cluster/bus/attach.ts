@@ -89,6 +89,10 @@ export function attachBus(host: BusHost): ClusterBus {
       server.log("warning", `Could not listen on the cluster bus port: ${e.message}`);
     });
   });
+  // A plugin's notifications in cluster mode (PubSub.publishAbout) go to the shard as SPUBLISH's.
+  server.pubsub.shardPeers = (channel, message) => {
+    bus.propagatePublish(true, strToBytes(channel), strToBytes(message));
+  };
   server.on("shutdown", () => bus.close());
   server.on("afterCommand", (_client, command, argv, reply) => {
     if (reply instanceof ErrorReply) return;

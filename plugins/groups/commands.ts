@@ -13,6 +13,7 @@ import { group, type Groups } from "./context.ts";
 import {
   CAPACITY,
   capacityOf,
+  CHANNEL_PREFIX,
   createGroup,
   findGroup,
   isOpen,
@@ -187,6 +188,15 @@ function specs(g: Groups): CommandSpec[] {
         group(client, g, argv[1]!);
         return g.waitlist.position(client.db, argv[1]!, argv[2]!) ?? null;
       },
+    ),
+    spec(
+      "group.channel",
+      2,
+      READ,
+      "Returns the channel a group's notifications are published on (sharded in cluster mode).",
+      "group",
+      // The channel depends on the name alone: no group needed, so one can subscribe first.
+      (client, argv) => client.server.pubsub.keyChannel(CHANNEL_PREFIX, argv[1]!),
     ),
   ];
 }

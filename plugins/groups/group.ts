@@ -40,10 +40,12 @@ export const DEADLINES = [MEMBER, RESERVED, AWAY, BANNED];
 /** The fields of a member besides `m:<member>`, removed with it. */
 const MEMBER_EXTRAS = [MEMBER_TOKEN, GRACE, AWAY, META];
 
-/** The channel a group's membership changes are published on. */
-export function channelOf(key: string): string {
-  return `__group__:${key}`;
-}
+/**
+ * The prefix of the channel a group's changes are published on: `__group__:<key>`, or in cluster
+ * mode the channel in the key's slot (`__group__:{<key>}` for a key without a hash tag; see
+ * core/shard_channel.ts).
+ */
+export const CHANNEL_PREFIX = "__group__:";
 
 /** The limits new hashes are encoded with (Redis's listpack thresholds). */
 export function hashLimits(server: Server): HashLimits {
@@ -204,7 +206,10 @@ export function countersOf(hash: HashValue): Counters {
   return c;
 }
 
-/** Counts the notification's event, then publishes `event member size` on the group's channel. */
+/**
+ * Counts the notification's event, then publishes `event member size` on the group's channel (a
+ * sharded message in cluster mode).
+ */
 export function publish(
   server: Server,
   key: string,
@@ -216,7 +221,7 @@ export function publish(
   if (event === "join") c.joins++;
   else if (event === "expire" || event === "reserve-expire") c.expiries++;
   else if (event === "kick") c.kicks++;
-  server.pubsub.publish(channelOf(key), `${event} ${member} ${sizeOf(hash)}`);
+  server.pubsub.publishAbout(CHANNEL_PREFIX, key, `${event} ${member} ${sizeOf(hash)}`);
 }
 
 /** The fields that hold `member` in a group (its seat and what belongs to it). */
