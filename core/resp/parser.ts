@@ -37,6 +37,15 @@ const NO_ARGS: string[] = [];
  */
 const names: string[] = new Array<string>(16).fill("");
 
+/** Arguments up to this long are looked up in {@linkcode recent} (see Parser.recentArg). */
+const RECENT_MAX = 32;
+/**
+ * Recently parsed short arguments (keys, members, fields), shared by every parser, by length and
+ * first and last byte: requests keep naming the same keys, and a string met again is reused, so
+ * it is not allocated again and its hash (computed by the first Map lookup) is kept.
+ */
+const recent: string[] = new Array<string>(256).fill("");
+
 /** Raised for a malformed request; the message is Redis's, sent before closing the connection. */
 export class ProtocolError extends Error {}
 
@@ -314,8 +323,10 @@ export class RequestParser {
       if (len > MAX_STRING_LENGTH) this.pushBig(this.buf.slice(this.pos, this.pos + len));
       else {
         this.argv.push(
-          this.argv.length === 0 && len <= 16
-            ? this.commandName(len)
+          this.argv.length === 0
+            ? (len <= 16 ? this.commandName(len) : bytesToStr(this.buf, this.pos, this.pos + len))
+            : len <= RECENT_MAX && len > 0
+            ? this.recentArg(len)
             : bytesToStr(this.buf, this.pos, this.pos + len),
         );
       }
@@ -354,6 +365,25 @@ export class RequestParser {
       if (same) return known;
     }
     return (names[slot] = bytesToStr(buf, p, p + len));
+  }
+
+  /**
+   * The argument at `pos` (1 to {@linkcode RECENT_MAX} bytes), reused from {@linkcode recent}
+   * when the same bytes came lately. The bytes are compared from the end: keys that differ tend
+   * to differ in their last chars (`user:1001`, `user:1002`).
+   */
+  private recentArg(len: number): string {
+    const buf = this.buf;
+    const p = this.pos;
+    const last = buf[p + len - 1]!;
+    const slot = (len * 31 + last * 7 + buf[p]!) & 255;
+    const known = recent[slot]!;
+    if (known.length === len) {
+      let i = len - 1;
+      while (i >= 0 && buf[p + i] === known.charCodeAt(i)) i--;
+      if (i < 0) return known;
+    }
+    return (recent[slot] = bytesToStr(buf, p, p + len));
   }
 
   /**
