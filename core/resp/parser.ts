@@ -38,9 +38,9 @@ const NO_ARGS: string[] = [];
 const names: string[] = new Array<string>(16).fill("");
 
 /** Arguments up to this long are looked up in {@linkcode recent} (see Parser.recentArg). */
-const RECENT_MAX = 32;
+const RECENT_MAX = 48;
 /**
- * Recently parsed short arguments (keys, members, fields), shared by every parser, by length and
+ * Recently parsed short arguments (keys, members, fields, script SHAs), shared by every parser, by length and
  * first and last byte: requests keep naming the same keys, and a string met again is reused, so
  * it is not allocated again and its hash (computed by the first Map lookup) is kept.
  */
