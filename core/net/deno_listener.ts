@@ -146,7 +146,14 @@ class DenoTransport implements Connection {
     if (this.flushing !== undefined) return this.flushing;
     if (this.queue.length === 1 && !this.closed) {
       const chunk = this.queue.pop()!;
-      this.flushing = this.conn.write(chunk).then((n) => this.wrote(chunk, n), this.failed);
+      let written: Promise<number>;
+      try {
+        written = this.conn.write(chunk);
+      } catch (e) {
+        // As a rejection: an op that fails before it starts (a closed resource) may throw.
+        written = Promise.reject(e);
+      }
+      this.flushing = written.then((n) => this.wrote(chunk, n), this.failed);
     } else {
       this.flushing = this.drain().then(this.drained, this.failed);
     }
