@@ -45,6 +45,8 @@ const RECENT_MAX = 48;
  * it is not allocated again and its hash (computed by the first Map lookup) is kept.
  */
 const recent: string[] = new Array<string>(256).fill("");
+/** The bytes of each string of {@linkcode recent}, {@linkcode RECENT_MAX} per slot. */
+const recentBytes = new Uint8Array(256 * RECENT_MAX);
 
 /** Raised for a malformed request; the message is Redis's, sent before closing the connection. */
 export class ProtocolError extends Error {}
@@ -378,11 +380,14 @@ export class RequestParser {
     const last = buf[p + len - 1]!;
     const slot = (len * 31 + last * 7 + buf[p]!) & 255;
     const known = recent[slot]!;
+    const at = slot * RECENT_MAX;
     if (known.length === len) {
+      // Against a byte copy of the string: typed array loads beat charCodeAt.
       let i = len - 1;
-      while (i >= 0 && buf[p + i] === known.charCodeAt(i)) i--;
+      while (i >= 0 && buf[p + i] === recentBytes[at + i]) i--;
       if (i < 0) return known;
     }
+    for (let i = 0; i < len; i++) recentBytes[at + i] = buf[p + i]!;
     return (recent[slot] = bytesToStr(buf, p, p + len));
   }
 
