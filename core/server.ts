@@ -188,6 +188,11 @@ export class Server implements KeyspaceHost {
   caller: Client | undefined;
   /** The argv of the command executing now (a command that blocks keeps it for the slow log). */
   runningArgv: string[] | undefined;
+  /**
+   * When the last command to start was started (performance.now()), if it is timed, else 0: a
+   * script's start time without a second clock read (~0.1 µs on Deno).
+   */
+  commandStart = 0;
   /** The slow log, newest entry first. */
   readonly slowlog: SlowlogEntry[] = [];
   /** ID of the next slow log entry. */
@@ -591,7 +596,7 @@ export class Server implements KeyspaceHost {
     client.lastCommand = cmd.fullName;
     // O(1) commands are timed per batch (endBatch) unless the slow log wants sub-ms precision.
     const timed = cmd.timed || this.stats.slowlogThreshold < 1000;
-    const start = timed ? performance.now() : 0;
+    const start = this.commandStart = timed ? performance.now() : 0;
     const prevArgv = this.runningArgv;
     this.runningArgv = argv;
     const prevWrites = this.writes;

@@ -208,7 +208,10 @@ export class Scripting {
     start: (resp: number, hook: boolean) => Run,
   ): Reply {
     const server = this.server;
-    const now = performance.now();
+    // The start time of the command running this script, when it was read for its timing.
+    const now = server.runningArgv === argv && server.commandStart !== 0
+      ? server.commandStart
+      : performance.now();
     const ctx: RunCtx = {
       caller,
       argv,

@@ -168,9 +168,13 @@ export class LuaVM {
     ex.rd_init(1);
   }
 
-  /** The memory as bytes (re-read after anything that may have grown it). */
+  /**
+   * The memory as bytes (re-read after anything that may have grown it). Growing the memory
+   * detaches its old buffer, whose views then have length 0: that is checked instead of reading
+   * `memory.buffer`, a call into the engine (~0.1 µs, 4% of an EVALSHA in the profile).
+   */
   private bytes(): Uint8Array {
-    if (this.u8.buffer !== this.ex.memory.buffer) {
+    if (this.u8.length === 0) {
       this.u8 = new Uint8Array(this.ex.memory.buffer);
       this.view = new DataView(this.ex.memory.buffer);
     }

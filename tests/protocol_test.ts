@@ -141,6 +141,35 @@ test("a pipeline of 3000 commands in one write is answered in order", async () =
   }
 });
 
+test("arguments that differ only inside (same length, first and last byte) stay distinct", async () => {
+  // The parser reuses recently seen short arguments: only equal bytes may give the same string.
+  const t = await target();
+  const c = await connect(t.port);
+  try {
+    const mids = ["\x00", "\x01", "b", "\xff", "\x80"];
+    const keys = [
+      ...mids.map((m) => `k${m}z`),
+      ...mids.map((m) => `key:${m}${"0".repeat(20)}9`),
+      "a".repeat(32),
+      "a".repeat(15) + "b" + "a".repeat(16),
+    ];
+    let input = "";
+    let want = "";
+    for (const k of keys) input += encodeCommand(["SET", k, `v:${k}`]);
+    for (const k of keys) {
+      input += encodeCommand(["GET", k]);
+      input += encodeCommand(["ECHO", k]);
+    }
+    for (const _ of keys) want += "+OK\r\n";
+    for (const k of keys) want += `$${k.length + 2}\r\nv:${k}\r\n$${k.length}\r\n${k}\r\n`;
+    c.send(input);
+    assert.equal(await c.expect(want), want);
+  } finally {
+    c.close();
+    await t.close();
+  }
+});
+
 test("replies larger than the socket buffers arrive complete while the client reads slowly", async () => {
   const t = await target();
   const c = await connect(t.port);

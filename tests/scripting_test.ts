@@ -253,3 +253,17 @@ test("dispatch() decodes a script's reply whether it came back as a string or as
   assert.equal(server.dispatch(["EVAL", "return redis.call('GET', KEYS[1])", "1", "long"]), long);
   assert.deepEqual(server.dispatch(["EVAL", "return {1, ARGV[1]}", "0", long]), [1, long]);
 });
+
+test("a script that grows the Lua engine's memory past 96 MB still passes arguments and replies", () => {
+  // Growing the WebAssembly memory replaces its buffer: the bridge must notice and use the new one.
+  const server = createServer();
+  const grow = "local t = {} for i = 1, tonumber(ARGV[1]) do " +
+    "t[i] = string.rep(string.char(64 + i % 26), 1048576) end " +
+    "redis.call('SET', KEYS[1], t[#t]:sub(1, 5) .. #t) return redis.call('GET', KEYS[1])";
+  for (const mb of [8, 32, 96]) {
+    const want = String.fromCharCode(64 + mb % 26).repeat(5) + mb;
+    assert.equal(String(server.dispatch(["EVAL", grow, "1", "k", String(mb)])), want);
+  }
+  assert.equal(String(server.dispatch(["EVAL", "return ARGV[1] .. 'z'", "0", "arg"])), "argz");
+  assert.equal(String(server.dispatch(["GET", "k"])), "RRRRR96");
+});

@@ -37,6 +37,17 @@ const NO_ARGS: string[] = [];
  */
 const names: string[] = new Array<string>(16).fill("");
 
+/** Arguments up to this long are looked up in {@linkcode recent} (see Parser.recentArg). */
+const RECENT_MAX = 48;
+/**
+ * Recently parsed short arguments (keys, members, fields, script SHAs), shared by every parser, by length and
+ * first and last byte: requests keep naming the same keys, and a string met again is reused, so
+ * it is not allocated again and its hash (computed by the first Map lookup) is kept.
+ */
+const recent: string[] = new Array<string>(256).fill("");
+/** The bytes of each string of {@linkcode recent}, {@linkcode RECENT_MAX} per slot. */
+const recentBytes = new Uint8Array(256 * RECENT_MAX);
+
 /** Raised for a malformed request; the message is Redis's, sent before closing the connection. */
 export class ProtocolError extends Error {}
 
@@ -314,8 +325,10 @@ export class RequestParser {
       if (len > MAX_STRING_LENGTH) this.pushBig(this.buf.slice(this.pos, this.pos + len));
       else {
         this.argv.push(
-          this.argv.length === 0 && len <= 16
-            ? this.commandName(len)
+          this.argv.length === 0
+            ? (len <= 16 ? this.commandName(len) : bytesToStr(this.buf, this.pos, this.pos + len))
+            : len <= RECENT_MAX && len > 0
+            ? this.recentArg(len)
             : bytesToStr(this.buf, this.pos, this.pos + len),
         );
       }
@@ -354,6 +367,28 @@ export class RequestParser {
       if (same) return known;
     }
     return (names[slot] = bytesToStr(buf, p, p + len));
+  }
+
+  /**
+   * The argument at `pos` (1 to {@linkcode RECENT_MAX} bytes), reused from {@linkcode recent}
+   * when the same bytes came lately. The bytes are compared from the end: keys that differ tend
+   * to differ in their last chars (`user:1001`, `user:1002`).
+   */
+  private recentArg(len: number): string {
+    const buf = this.buf;
+    const p = this.pos;
+    const last = buf[p + len - 1]!;
+    const slot = (len * 31 + last * 7 + buf[p]!) & 255;
+    const known = recent[slot]!;
+    const at = slot * RECENT_MAX;
+    if (known.length === len) {
+      // Against a byte copy of the string: typed array loads beat charCodeAt.
+      let i = len - 1;
+      while (i >= 0 && buf[p + i] === recentBytes[at + i]) i--;
+      if (i < 0) return known;
+    }
+    for (let i = 0; i < len; i++) recentBytes[at + i] = buf[p + i]!;
+    return (recent[slot] = bytesToStr(buf, p, p + len));
   }
 
   /**
