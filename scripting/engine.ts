@@ -21,6 +21,7 @@ import { ReplyWriter } from "../core/resp/writer.ts";
 import type { Server } from "../core/server.ts";
 import { LuaVM, Run } from "./lua_vm.ts";
 import { bytesToStr } from "../core/bytes.ts";
+import { reportedVersion } from "../core/version.ts";
 
 /** Script flags (shebang `flags=` and register_function's `flags`), by bit. */
 export const SCRIPT_FLAG_NAMES = [
@@ -130,6 +131,7 @@ export class Scripting {
     this.threshold = server.config.num("busy-reply-threshold");
     server.config.onChange((name, value) => {
       if (name === "busy-reply-threshold") this.threshold = value as number;
+      else if (name === "reported-redis-version") this.vmInstance?.setVersion(value as string);
     });
     this.client = new Client(server, null);
     this.client.flags |= CF.script;
@@ -154,6 +156,7 @@ export class Scripting {
       },
       register: (name, desc, flags, ref) => this.onRegister?.(name, desc, flags, ref),
     });
+    this.vmInstance.setVersion(reportedVersion(this.server.config));
     return this.vmInstance;
   }
 

@@ -54,6 +54,7 @@ interface Exports {
   rd_reply(size: number): number;
   rd_name(): number;
   rd_init(engine: number): number;
+  rd_set_version(num: number): void;
   rd_eval_unref(ref: number): void;
   rd_memory(engine: number): number;
   rd_eval_compile(sha: number, len: number, skip: number): number;
@@ -310,6 +311,18 @@ export class LuaVM {
   /** Releases a library function. */
   unref(ref: number): void {
     this.ex.rd_unref(ref);
+  }
+
+  /**
+   * Sets the version scripts see as `redis.REDIS_VERSION` and `redis.REDIS_VERSION_NUM` (the one
+   * the server reports), in both engines now and after a reset.
+   *
+   * @param version `major.minor.patch`
+   */
+  setVersion(version: string): void {
+    const [major = 0, minor = 0, patch = 0] = version.split(".").map(Number);
+    this.putName(version);
+    this.ex.rd_set_version((major << 16) | (minor << 8) | patch);
   }
 
   /** Resets one engine: 0 (EVAL scripts) or 1 (functions). */

@@ -997,15 +997,34 @@ static void set_field_num(lua_State *L, const char *name, lua_Number n) {
   lua_setfield(L, -2, name);
 }
 
+/* The version redis.REDIS_VERSION and redis.REDIS_VERSION_NUM give: the one the server reports
+ * (rd_set_version). */
+static char version_str[32] = "7.4.1";
+static lua_Number version_num = 0x00070401;
+
+static void set_version_fields(lua_State *L) {
+  set_field_num(L, "REDIS_VERSION_NUM", version_num);
+  lua_pushstring(L, version_str);
+  lua_setfield(L, -2, "REDIS_VERSION");
+}
+
 static void register_log_and_version(lua_State *L) {
   set_field_fn(L, "log", redis_log);
   set_field_num(L, "LOG_DEBUG", 0);
   set_field_num(L, "LOG_VERBOSE", 1);
   set_field_num(L, "LOG_NOTICE", 2);
   set_field_num(L, "LOG_WARNING", 3);
-  set_field_num(L, "REDIS_VERSION_NUM", 0x0007000f);
-  lua_pushstring(L, "7.0.15");
-  lua_setfield(L, -2, "REDIS_VERSION");
+  set_version_fields(L);
+}
+
+/* Rewrites the version fields of the read-only `redis` table on the top of the stack, and pops it. */
+static void update_version_fields(lua_State *L) {
+  if (lua_istable(L, -1)) {
+    lua_enablereadonlytable(L, -1, 0);
+    set_version_fields(L);
+    lua_enablereadonlytable(L, -1, 1);
+  }
+  lua_pop(L, 1);
 }
 
 /* os.clock() (Redis 7.4): the CPU time the server has used, in seconds, as C's clock() gives
@@ -1129,6 +1148,31 @@ EXPORT(rd_init) int rd_init(int engine) {
   lua_setfield(L, LUA_REGISTRYINDEX, REG_SCRIPT_NAMES);
   states[engine] = L;
   return 0;
+}
+
+/* Sets the version scripts see (the name area holds it, NUL-terminated; `num` is Redis's
+ * REDIS_VERSION_NUM, 0x00MMmmpp), in the engines that exist and in those created later. */
+EXPORT(rd_set_version) void rd_set_version(int num) {
+  strncpy(version_str, rd_name(), sizeof(version_str) - 1);
+  version_str[sizeof(version_str) - 1] = 0;
+  version_num = num;
+  for (int engine = 0; engine < 2; engine++) {
+    lua_State *L = states[engine];
+    if (!L) continue;
+    if (engine == ENGINE_FUNCTIONS) {
+      lua_getfield(L, LUA_REGISTRYINDEX, REG_GLOBALS_API);
+      lua_getfield(L, -1, "redis");
+      update_version_fields(L);
+      lua_pop(L, 1);
+      lua_getfield(L, LUA_REGISTRYINDEX, REG_LIBRARY_API);
+      lua_getfield(L, -1, "redis");
+      update_version_fields(L);
+      lua_pop(L, 1);
+    } else {
+      lua_getglobal(L, "redis");
+      update_version_fields(L);
+    }
+  }
 }
 
 EXPORT(rd_memory) double rd_memory(int engine) {
