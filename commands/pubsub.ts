@@ -7,6 +7,7 @@
  */
 
 import type { CommandFlag, CommandSpec } from "../core/command.ts";
+import { CF } from "../core/client.ts";
 import type { SubKind } from "../core/pubsub.ts";
 import { E, fail, helpReply, R, type Reply } from "../core/resp/reply.ts";
 
@@ -25,6 +26,11 @@ function subscribeSpec(
     docs: { ...docs, group: "pubsub" },
     execute(client, argv) {
       const pubsub = client.server.pubsub;
+      // EXEC runs its commands denying blocking, which SSUBSCRIBE refuses (SUBSCRIBE and
+      // PSUBSCRIBE make an exception for MULTI, as Redis 7.4 does).
+      if (subscribe && kind === "shard" && (client.flags & CF.multi) !== 0) {
+        return fail("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+      }
       if (subscribe) pubsub.subscribe(client, kind, argv.slice(1));
       else pubsub.unsubscribe(client, kind, argv.slice(1));
       return R.none;
