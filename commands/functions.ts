@@ -20,6 +20,8 @@ import {
 import type { Client } from "../core/client.ts";
 import { SCRIPT_FLAG_NAMES, scriptingOf } from "../scripting/engine.ts";
 import { librariesOf, LibraryError } from "../scripting/functions.ts";
+import { flushIsAsync, lazyFreedEntries } from "../core/memory/lazyfree.ts";
+import { compat } from "../core/compat.ts";
 import { numkeysPositions } from "./numkeys.ts";
 import { fcallCallFlags } from "../scripting/call_flags.ts";
 
@@ -296,8 +298,18 @@ export const functionCommands: CommandSpec[] = [
           if (argv.length === 3 && !/^(a?sync)$/i.test(argv[2]!)) {
             return new ErrorReply("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
           }
-          librariesOf(client.server).flush();
-          client.server.dirty++;
+          const server = client.server;
+          const libraries = librariesOf(server);
+          const functions = libraries.functions.size;
+          libraries.flush();
+          // Redis 7.4 frees the Lua engine it rebuilds with them.
+          lazyFreedEntries(
+            server,
+            flushIsAsync(server, argv[2]),
+            functions,
+            compat(server.config).v74 ? 1 : 0,
+          );
+          server.dirty++;
           return R.ok;
         },
       },

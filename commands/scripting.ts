@@ -13,6 +13,7 @@ import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
 import { type Script, SCRIPT_FLAG_NAMES, scriptingOf, SF } from "../scripting/engine.ts";
 import { numkeysPositions } from "./numkeys.ts";
+import { flushIsAsync, lazyFreedEntries } from "../core/memory/lazyfree.ts";
 import { evalCallFlags } from "../scripting/call_flags.ts";
 
 function cacheOf(server: Server): Map<string, Script> {
@@ -257,6 +258,7 @@ export const scriptingCommands: CommandSpec[] = [
           }
           const server = client.server;
           const cache = cacheOf(server);
+          lazyFreedEntries(server, flushIsAsync(server, argv[2]), cache.size);
           cache.clear();
           const engine = scriptingOf(server);
           engine.evalOrder.clear();
