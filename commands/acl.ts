@@ -11,7 +11,8 @@ import { intArg } from "../core/args.ts";
 import { redactFrom } from "../core/redact.ts";
 import { randomHex } from "../core/bytes.ts";
 import { CATEGORIES, categoryBit } from "../core/acl/categories.ts";
-import { AclResult, checkCommand } from "../core/acl/check.ts";
+import { aclErrorMessage, AclResult, checkCommand } from "../core/acl/check.ts";
+import { compat } from "../core/compat.ts";
 import { describeChannels, describeCommands, describeKeys } from "../core/acl/describe.ts";
 import { aclFilePath, loadAclFile, saveAclFile } from "../core/acl/file.ts";
 import type { Selector } from "../core/acl/selector.ts";
@@ -155,6 +156,7 @@ export const aclCommand: CommandSpec = {
       }
       const d = checkCommand(user, cmd, inner);
       if (d === undefined) return R.ok;
+      if (compat(client.server.config).v72) return aclErrorMessage(d, user, cmd, inner[d.pos]);
       if (d.reason === AclResult.command) {
         return `This user has no permissions to run the '${cmd.fullName}' command`;
       }

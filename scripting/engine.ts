@@ -22,6 +22,7 @@ import type { Server } from "../core/server.ts";
 import { LuaVM, Run } from "./lua_vm.ts";
 import { bytesToStr } from "../core/bytes.ts";
 import { reportedVersion } from "../core/version.ts";
+import { compat } from "../core/compat.ts";
 
 /** Script flags (shebang `flags=` and register_function's `flags`), by bit. */
 export const SCRIPT_FLAG_NAMES = [
@@ -395,7 +396,7 @@ export class Scripting {
         err = "ERR This Redis command is not allowed from script";
       } else if (denied !== undefined) {
         server.acl.logDenial(caller, denied, cmd, argv, "lua");
-        err = `ERR The user executing the script ${scriptDenialText(denied)}`;
+        err = `ERR ${scriptDenialText(denied, caller.user, cmd, compat(server.config).v72)}`;
       } else if (ctx.readOnly && (bits & (F.write | F.mayReplicate)) !== 0) {
         err = "ERR Write commands are not allowed from read-only scripts.";
       } else if ((bits & F.write) !== 0 && !ctx.dirty && (ctx.caller.flags & CF.master) === 0) {
