@@ -5,6 +5,7 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { intArg } from "../core/args.ts";
@@ -16,7 +17,7 @@ import { compat } from "../core/compat.ts";
 import { describeChannels, describeCommands, describeKeys } from "../core/acl/describe.ts";
 import { aclFilePath, loadAclFile, saveAclFile } from "../core/acl/file.ts";
 import type { Selector } from "../core/acl/selector.ts";
-import { fail, helpReply, MapReply, R, type Reply, SetReply } from "../core/resp/reply.ts";
+import { fail, MapReply, R, type Reply, SetReply } from "../core/resp/reply.ts";
 
 const ADMIN: CommandSpec["flags"] = ["admin", "noscript", "loading", "stale"];
 const PLAIN: CommandSpec["flags"] = ["noscript", "loading", "stale"];
@@ -97,7 +98,7 @@ const HELP = [
   "WHOAMI",
   "    Return the current connection username.",
   "HELP",
-  "    Prints this help.",
+  "    Print this help.",
 ];
 
 /** ACL <subcommand> */
@@ -268,6 +269,6 @@ export const aclCommand: CommandSpec = {
     sub("help", 2, ["loading", "stale"], {
       summary: "Show helpful text about the different subcommands",
       complexity: "O(1)",
-    }, () => helpReply(HELP)),
+    }, (client) => helpFor(client, HELP)),
   ],
 };

@@ -6,10 +6,11 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import type { CommandFlag, CommandSpec } from "../core/command.ts";
 import { CF } from "../core/client.ts";
 import type { SubKind } from "../core/pubsub.ts";
-import { E, fail, helpReply, R, type Reply } from "../core/resp/reply.ts";
+import { E, fail, R, type Reply } from "../core/resp/reply.ts";
 
 const SUB_FLAGS: CommandFlag[] = ["pubsub", "noscript", "loading", "stale"];
 
@@ -70,7 +71,7 @@ const HELP = [
   "SHARDNUMSUB [<shardchannel> ...]",
   "    Return the number of subscribers for the specified shard level channel(s)",
   "HELP",
-  "    Prints this help.",
+  "    Print this help.",
 ];
 
 function channelsSpec(name: string, shard: boolean): CommandSpec {
@@ -156,7 +157,7 @@ export const pubsubCommand: CommandSpec = {
         group: "pubsub",
         complexity: "O(1)",
       },
-      execute: () => helpReply(HELP),
+      execute: (client) => helpFor(client, HELP),
     },
   ],
 };

@@ -5,9 +5,10 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import type { CommandFlag, CommandSpec } from "../core/command.ts";
 import { parseI64 } from "../core/bytes.ts";
-import { E, ErrorReply, fail, helpReply, R, type Reply } from "../core/resp/reply.ts";
+import { E, ErrorReply, fail, R, type Reply } from "../core/resp/reply.ts";
 import { splitArgs } from "../core/resp/parser.ts";
 import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
@@ -136,7 +137,7 @@ const SCRIPT_HELP = [
   "LOAD <script>",
   "    Load a script into the scripts cache without executing it.",
   "HELP",
-  "    Prints this help.",
+  "    Print this help.",
 ];
 
 const evalKeys = (argv: string[]) => {
@@ -308,7 +309,7 @@ export const scriptingCommands: CommandSpec[] = [
           group: "scripting",
           complexity: "O(1)",
         },
-        execute: () => helpReply(SCRIPT_HELP),
+        execute: (client) => helpFor(client, SCRIPT_HELP),
       },
     ],
   },

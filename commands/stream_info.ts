@@ -191,7 +191,7 @@ function consumersInfo(client: Client, argv: string[], s: StreamValue): Reply {
 /** Every XINFO subcommand, as Redis's xinfoCommand runs them. */
 function xinfo(client: Client, argv: string[]): Reply {
   const sub = argv[1]!.toUpperCase();
-  if (sub === "HELP") return helpLines(argv, XINFO_HELP);
+  if (sub === "HELP") return helpLines(client, argv, XINFO_HELP);
   const s = streamForRead(client, argv[2]!);
   if (s === undefined) return fail(E.noSuchKey);
   if (sub === "CONSUMERS" && argv.length === 4) return consumersInfo(client, argv, s);

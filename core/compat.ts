@@ -10,6 +10,7 @@
 
 import type { Config } from "./config.ts";
 import { reportedVersion } from "./version.ts";
+import { helpReply, type Reply } from "./resp/reply.ts";
 
 /** What a server behaves as. */
 export interface Compat {
@@ -56,4 +57,20 @@ export function compat(config: Config): Compat {
     c = fresh;
   }
   return c;
+}
+
+const PRINT_72 = "    Print this help.";
+const PRINT_70 = "    Prints this help.";
+
+/**
+ * A HELP reply as the server's version words it: `lines` are Redis 7.2's (which end `HELP` /
+ * `    Print this help.`); Redis 7.0 said `Prints this help.`.
+ *
+ * @param client the client asking (its server's version decides)
+ * @param lines the reply's lines, in 7.2's words
+ * @returns the reply
+ */
+export function helpFor(client: { server: { config: Config } }, lines: string[]): Reply {
+  if (compat(client.server.config).v72) return helpReply(lines);
+  return helpReply(lines.map((l) => (l === PRINT_72 ? PRINT_70 : l)));
 }
