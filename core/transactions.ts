@@ -46,6 +46,7 @@ function confirmationsOf(client: Client, run: () => Reply): Reply {
   if (pushed.length === 0) return reply;
   if (pushed.length === 1) return pushed[0]!;
   const w = new ReplyWriter(0);
+  w.compat = client.out.compat;
   for (const p of pushed) w.reply(p, client.resp);
   return new RawReply(w.take());
 }

@@ -20,7 +20,7 @@ import { ErrorReply, R, RawReply, type Reply } from "../core/resp/reply.ts";
 import { ReplyWriter } from "../core/resp/writer.ts";
 import type { Server } from "../core/server.ts";
 import { LuaVM, Run } from "./lua_vm.ts";
-import { bytesToStr } from "../core/bytes.ts";
+import { bytesToStr, formatDouble, formatDouble72 } from "../core/bytes.ts";
 import { reportedVersion } from "../core/version.ts";
 import { compat } from "../core/compat.ts";
 
@@ -134,6 +134,7 @@ export class Scripting {
       if (name === "busy-reply-threshold") this.threshold = value as number;
       else if (name === "reported-redis-version") this.vmInstance?.setVersion(value as string);
     });
+    this.writer.compat = compat(server.config);
     this.client = new Client(server, null);
     this.client.flags |= CF.script;
     server.tracking.scriptRun = () => this.run;
@@ -156,6 +157,7 @@ export class Scripting {
         if (this.run) this.run.repl = flags;
       },
       register: (name, desc, flags, ref) => this.onRegister?.(name, desc, flags, ref),
+      formatDouble: (d) => compat(this.server.config).v72 ? formatDouble72(d) : formatDouble(d),
     });
     this.vmInstance.setVersion(reportedVersion(this.server.config));
     return this.vmInstance;

@@ -33,6 +33,8 @@ export interface LuaHost {
   setRepl(flags: number): void;
   /** redis.register_function during FUNCTION LOAD: an error message, or undefined. */
   register(name: string, desc: string | undefined, flags: number, ref: number): string | undefined;
+  /** A script's `{double=...}` reply as the server writes doubles (ASCII, < 64 bytes). */
+  formatDouble(d: number): string;
 }
 
 /** Results of starting or resuming a script. */
@@ -115,6 +117,11 @@ export class LuaVM {
         return c.user + c.sys;
       },
       host_call: (mode: number, argc: number, resp: number) => this.onCall(mode, argc, resp),
+      host_format_double: (d: number, out: number) => {
+        const text = this.host.formatDouble(d);
+        writeStr(this.bytes(), out, text);
+        return text.length;
+      },
       host_register: (
         name: number,
         nameLen: number,

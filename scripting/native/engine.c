@@ -45,6 +45,9 @@ IMPORT(host_register) int host_register(const char *name, int name_len, const ch
 IMPORT(host_throw) _Noreturn void host_throw(void);
 /* CPU seconds this process has used (user and system), for os.clock(). */
 IMPORT(host_clock) double host_clock(void);
+/* Writes a script's {double=...} as the server writes doubles (at most 63 bytes at `out`);
+ * returns the length. */
+IMPORT(host_format_double) int host_format_double(double d, char *out);
 
 /* ---- setjmp/longjmp support for LLVM's Emscripten-style SjLj lowering ---------------------- */
 
@@ -1273,10 +1276,7 @@ static void encode_value(lua_State *L) {
     if (lua_type(L, -1) == LUA_TNUMBER) {
       char tmp[64];
       double d = lua_tonumber(L, -1);
-      int n;
-      if (isinf(d)) n = snprintf(tmp, sizeof(tmp), "%s", d > 0 ? "inf" : "-inf");
-      else if (d != d) n = snprintf(tmp, sizeof(tmp), "nan");
-      else n = snprintf(tmp, sizeof(tmp), "%.17g", d);
+      int n = host_format_double(d, tmp);
       if (caller_resp == 3) {
         buf_put(&io, ",", 1);
         buf_put(&io, tmp, (size_t)n);
