@@ -85,7 +85,7 @@ export const debugCommand: CommandSpec = {
     }
     if (sub === "DIGEST" && argv.length === 2) return new SimpleString(datasetDigest(server));
     if (sub === "DIGEST-VALUE") {
-      return argv.slice(2).map((key) => new SimpleString(valueDigest(client.db, key)));
+      return argv.slice(2).map((key) => new SimpleString(valueDigest(server, client.db, key)));
     }
     if (sub === "OBJECT" && argv.length === 3) {
       const v = client.db.peek(argv[2]!);

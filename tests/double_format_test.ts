@@ -68,3 +68,17 @@ test("doubles beside Debian's redis-server 7.0.15, RESP2 and RESP3", {
   await compareWithRedis(argvs, false);
   await compareWithRedis(argvs, true);
 });
+
+/** DEBUG DIGEST-VALUE hashes a sorted set's scores as the version writes them (fpconv in 7.2+). */
+const DIGESTS = [
+  ["ZADD", "z", "0.1", "a", "1e10", "b", "3", "c", "1e-7", "d", "12345678901234567890", "e"],
+  ["DEBUG", "DIGEST-VALUE", "z"],
+  ["DEBUG", "DIGEST"],
+];
+
+test("DEBUG DIGEST of scores beside the 7.4.1 reference", { skip: NO_REF }, async () => {
+  await compareWithReference(DIGESTS, false, {
+    server: { config: { "enable-debug-command": "yes" } },
+    refArgs: ["--enable-debug-command", "yes"],
+  });
+});
