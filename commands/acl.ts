@@ -5,17 +5,19 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { intArg } from "../core/args.ts";
 import { redactFrom } from "../core/redact.ts";
 import { randomHex } from "../core/bytes.ts";
 import { CATEGORIES, categoryBit } from "../core/acl/categories.ts";
-import { AclResult, checkCommand } from "../core/acl/check.ts";
+import { aclErrorMessage, AclResult, checkCommand } from "../core/acl/check.ts";
+import { compat } from "../core/compat.ts";
 import { describeChannels, describeCommands, describeKeys } from "../core/acl/describe.ts";
 import { aclFilePath, loadAclFile, saveAclFile } from "../core/acl/file.ts";
 import type { Selector } from "../core/acl/selector.ts";
-import { fail, helpReply, MapReply, R, type Reply, SetReply } from "../core/resp/reply.ts";
+import { fail, MapReply, R, type Reply, SetReply } from "../core/resp/reply.ts";
 
 const ADMIN: CommandSpec["flags"] = ["admin", "noscript", "loading", "stale"];
 const PLAIN: CommandSpec["flags"] = ["noscript", "loading", "stale"];
@@ -96,7 +98,7 @@ const HELP = [
   "WHOAMI",
   "    Return the current connection username.",
   "HELP",
-  "    Prints this help.",
+  "    Print this help.",
 ];
 
 /** ACL <subcommand> */
@@ -155,6 +157,7 @@ export const aclCommand: CommandSpec = {
       }
       const d = checkCommand(user, cmd, inner);
       if (d === undefined) return R.ok;
+      if (compat(client.server.config).v72) return aclErrorMessage(d, user, cmd, inner[d.pos]);
       if (d.reason === AclResult.command) {
         return `This user has no permissions to run the '${cmd.fullName}' command`;
       }
@@ -266,6 +269,6 @@ export const aclCommand: CommandSpec = {
     sub("help", 2, ["loading", "stale"], {
       summary: "Show helpful text about the different subcommands",
       complexity: "O(1)",
-    }, () => helpReply(HELP)),
+    }, (client) => helpFor(client, HELP)),
   ],
 };

@@ -6,10 +6,11 @@
  * @module
  */
 
+import { compat, helpFor } from "../core/compat.ts";
 import { i64Arg, intArg } from "../core/args.ts";
 import { CF, type Client, ReplyMode } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
-import { E, fail, helpReply, R, VerbatimReply } from "../core/resp/reply.ts";
+import { E, fail, R, VerbatimReply } from "../core/resp/reply.ts";
 import { clientInfoLine } from "../core/client_info.ts";
 import { validateClientName } from "./connection.ts";
 import { clientPauseCommands } from "./client_pause.ts";
@@ -203,8 +204,12 @@ const HELP = [
   "    Control the replies sent to the current connection.",
   "SETNAME <name>",
   "    Assign the name <name> to the current connection.",
-  "SETINFO <LIB-NAME|LIB-VER> <value>",
-  "    Set client library name or version.",
+  "SETINFO <option> <value>",
+  "    Set client meta attr. Options are:",
+  "    * LIB-NAME: the client lib name.",
+  "    * LIB-VER: the client lib version.",
+  "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+  "    Unblock the specified blocked client.",
   "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
   "         [OPTIN] [OPTOUT] [NOLOOP]",
   "    Control server assisted client side caching.",
@@ -217,6 +222,23 @@ const HELP = [
   "HELP",
   "    Print this help.",
 ];
+
+/** HELP lines Redis 7.2 added (SETINFO, NO-TOUCH) and 7.4 added (KILL ID and MAXAGE). */
+const HELP_72 = helpSpan("SETINFO <option> <value>", 4).concat(helpSpan("NO-TOUCH (ON|OFF)", 2));
+const HELP_74 = helpSpan("    * ID <client-id>", 4);
+
+/** `n` lines of HELP from `first`. */
+function helpSpan(first: string, n: number): string[] {
+  const i = HELP.indexOf(first);
+  return HELP.slice(i, i + n);
+}
+
+/** CLIENT HELP as the server's version lists it. */
+function clientHelp(client: Client): string[] {
+  const { v72, v74 } = compat(client.server.config);
+  if (v74) return HELP;
+  return HELP.filter((l) => !HELP_74.includes(l) && (v72 || !HELP_72.includes(l)));
+}
 
 /** CLIENT <subcommand> */
 export const clientCommand: CommandSpec = {
@@ -380,7 +402,7 @@ export const clientCommand: CommandSpec = {
       "Show helpful text about the different subcommands",
       "5.0.0",
       undefined,
-      () => helpReply(HELP),
+      (client) => helpFor(client, clientHelp(client)),
       ["loading", "stale"],
     ),
   ],

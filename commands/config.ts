@@ -4,12 +4,13 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { CommandSpec } from "../core/command.ts";
 import { ConfigError, type ConfigValue } from "../core/config.ts";
 import { maxclientsLimit } from "../core/daemon.ts";
 import { protectedActionAllowed } from "../core/protected.ts";
-import { ErrorReply, fail, helpReply, MapReply, R, type Reply } from "../core/resp/reply.ts";
+import { ErrorReply, fail, MapReply, R, type Reply } from "../core/resp/reply.ts";
 import { canBlock } from "../core/blocking.ts";
 import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
@@ -269,7 +270,7 @@ const configHelp: CommandSpec = {
     group: "server",
     complexity: "O(1)",
   },
-  execute: () => helpReply(HELP),
+  execute: (client) => helpFor(client, HELP),
 };
 
 /** CONFIG <subcommand> */

@@ -9,17 +9,28 @@
 
 import { i32Arg } from "../core/args.ts";
 import type { CommandSpec } from "../core/command.ts";
-import type { Server } from "../core/server.ts";
+import type { Client } from "../core/client.ts";
+import { canBlock } from "../core/blocking.ts";
+import { compat } from "../core/compat.ts";
 import { E, fail, R } from "../core/resp/reply.ts";
 import { rdbOf } from "../core/persistence/rdb_file.ts";
 
-/** Checks the optional `ASYNC | SYNC` argument of FLUSHDB and FLUSHALL. */
-/** Checks FLUSHDB/FLUSHALL's argument; true when the flush is asynchronous (Redis's rule). */
-function checkFlushArgs(server: Server, argv: string[]): boolean {
-  if (argv.length === 1) return server.config.bool("lazyfree-lazy-user-flush");
-  const mode = argv[1]!.toUpperCase();
-  if (argv.length > 2 || (mode !== "ASYNC" && mode !== "SYNC")) fail(E.syntax);
-  return mode === "ASYNC";
+/**
+ * Checks FLUSHDB/FLUSHALL's `ASYNC | SYNC` argument; true when Redis frees the data lazily (what
+ * `lazyfreed_objects` counts): ASYNC, or no argument with `lazyfree-lazy-user-flush`, and since
+ * Redis 7.4 also a synchronous flush by a client that may block, which Redis runs as a blocking
+ * asynchronous one (not in MULTI or a script).
+ */
+function checkFlushArgs(client: Client, argv: string[]): boolean {
+  const server = client.server;
+  let lazy: boolean;
+  if (argv.length === 1) lazy = server.config.bool("lazyfree-lazy-user-flush");
+  else {
+    const mode = argv[1]!.toUpperCase();
+    if (argv.length > 2 || (mode !== "ASYNC" && mode !== "SYNC")) fail(E.syntax);
+    lazy = mode === "ASYNC";
+  }
+  return lazy || (compat(server.config).v74 && canBlock(client));
 }
 
 /** DBSIZE */
@@ -53,7 +64,7 @@ export const flushdbCommand: CommandSpec = {
   },
   execute(client, argv) {
     const server = client.server;
-    const lazy = checkFlushArgs(server, argv);
+    const lazy = checkFlushArgs(client, argv);
     const removed = client.db.flush();
     // An asynchronous flush frees every value lazily in Redis: each key counts as lazyfreed.
     if (lazy) server.stats.lazyfreedObjects += removed;
@@ -79,7 +90,7 @@ export const flushallCommand: CommandSpec = {
   },
   execute(client, argv) {
     const server = client.server;
-    const lazy = checkFlushArgs(server, argv);
+    const lazy = checkFlushArgs(client, argv);
     let removed = 0;
     for (const db of server.dbs) removed += db.flush();
     if (lazy) server.stats.lazyfreedObjects += removed;

@@ -7,11 +7,12 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import { floatArg, intArg } from "../core/args.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { encodingOf } from "../core/keyspace/database.ts";
 import { rewriteConfigFile } from "./config.ts";
-import { E, fail, helpReply, R, SimpleString } from "../core/resp/reply.ts";
+import { E, fail, R, SimpleString } from "../core/resp/reply.ts";
 import { datasetDigest, valueDigest } from "./debug_digest.ts";
 
 /** Blocks the whole event loop for `ms`, as DEBUG SLEEP blocks Redis. */
@@ -59,7 +60,7 @@ export const debugCommand: CommandSpec = {
   execute(client, argv) {
     const sub = argv[1]!.toUpperCase();
     const server = client.server;
-    if (sub === "HELP" && argv.length === 2) return helpReply(HELP);
+    if (sub === "HELP" && argv.length === 2) return helpFor(client, HELP);
     if (sub === "SLEEP" && argv.length === 3) {
       blockFor(floatArg(argv[2]!) * 1000);
       return R.ok;
@@ -84,7 +85,7 @@ export const debugCommand: CommandSpec = {
     }
     if (sub === "DIGEST" && argv.length === 2) return new SimpleString(datasetDigest(server));
     if (sub === "DIGEST-VALUE") {
-      return argv.slice(2).map((key) => new SimpleString(valueDigest(client.db, key)));
+      return argv.slice(2).map((key) => new SimpleString(valueDigest(server, client.db, key)));
     }
     if (sub === "OBJECT" && argv.length === 3) {
       const v = client.db.peek(argv[2]!);

@@ -12,7 +12,8 @@
  */
 
 import { createHash } from "node:crypto";
-import { formatDouble, strToBytes } from "../core/bytes.ts";
+import { formatDouble, shortestDouble, strToBytes } from "../core/bytes.ts";
+import { compat } from "../core/compat.ts";
 import type { Database, Value } from "../core/keyspace/database.ts";
 import type { Server } from "../core/server.ts";
 import { BigString } from "../core/types/big_string.ts";
@@ -48,8 +49,17 @@ function typeNumber(value: Value): number {
   return 5;
 }
 
-/** Adds `value` (with its type and TTL) to `digest` (xorObjectDigest). */
-function addValue(digest: Uint8Array, db: Database, key: string, value: Value): void {
+/**
+ * Adds `value` (with its type and TTL) to `digest` (xorObjectDigest); `v72`: scores as Redis
+ * 7.2+ writes them there (fpconv_dtoa), else 7.0's `%.17g`.
+ */
+function addValue(
+  digest: Uint8Array,
+  db: Database,
+  key: string,
+  value: Value,
+  v72: boolean,
+): void {
   const type = new Uint8Array(4);
   new DataView(type.buffer).setUint32(0, typeNumber(value));
   mixDigest(digest, type);
@@ -62,7 +72,7 @@ function addValue(digest: Uint8Array, db: Database, key: string, value: Value): 
     for (const c = value.list.first(); c.valid; c.next()) {
       const ele = new Uint8Array(20);
       mixStr(ele, c.member);
-      mixStr(ele, formatDouble(c.score));
+      mixStr(ele, v72 ? shortestDouble(c.score) : formatDouble(c.score));
       xorDigest(digest, ele);
     }
   } else if (value instanceof HashValue) {
@@ -91,6 +101,7 @@ const hex = (d: Uint8Array) => Array.from(d, (b) => b.toString(16).padStart(2, "
  */
 export function datasetDigest(server: Server): string {
   const final = new Uint8Array(20);
+  const v72 = compat(server.config).v72;
   for (const db of server.dbs) {
     if (db.size === 0) continue;
     const id = new Uint8Array(4);
@@ -101,7 +112,7 @@ export function datasetDigest(server: Server): string {
     for (let i = 0; i < keys.length; i++) {
       const digest = new Uint8Array(20);
       mixStr(digest, keys[i]!);
-      addValue(digest, db, keys[i]!, values[i]!);
+      addValue(digest, db, keys[i]!, values[i]!, v72);
       xorDigest(final, digest);
     }
   }
@@ -112,13 +123,14 @@ export function datasetDigest(server: Server): string {
  * DEBUG DIGEST-VALUE: the digest of one key's value (type, value, TTL; not the name), or 40
  * zeros when the key does not exist.
  *
+ * @param server the server (its version decides how scores are written)
  * @param db the client's database
  * @param key the key (logically expired keys count)
  * @returns 40 hex digits
  */
-export function valueDigest(db: Database, key: string): string {
+export function valueDigest(server: Server, db: Database, key: string): string {
   const digest = new Uint8Array(20);
   const value = db.dict.get(key);
-  if (value !== undefined) addValue(digest, db, key, value);
+  if (value !== undefined) addValue(digest, db, key, value, compat(server.config).v72);
   return hex(digest);
 }

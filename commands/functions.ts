@@ -5,21 +5,15 @@
  * @module
  */
 
+import { compat, helpFor } from "../core/compat.ts";
 import type { CommandFlag, CommandSpec } from "../core/command.ts";
 import { bytesToStr, parseI64, strToBytes } from "../core/bytes.ts";
 import { globMatch } from "../core/glob.ts";
-import {
-  ErrorReply,
-  helpReply,
-  MapReply,
-  R,
-  type Reply,
-  SetReply,
-  SimpleString,
-} from "../core/resp/reply.ts";
+import { ErrorReply, MapReply, R, type Reply, SetReply, SimpleString } from "../core/resp/reply.ts";
 import type { Client } from "../core/client.ts";
 import { SCRIPT_FLAG_NAMES, scriptingOf } from "../scripting/engine.ts";
 import { librariesOf, LibraryError } from "../scripting/functions.ts";
+import { flushIsAsync, lazyFreedEntries } from "../core/memory/lazyfree.ts";
 import { numkeysPositions } from "./numkeys.ts";
 import { fcallCallFlags } from "../scripting/call_flags.ts";
 
@@ -150,7 +144,6 @@ const FUNCTION_HELP = [
   "    Return general information on all the libraries:",
   "    * Library name",
   "    * The engine used to run the Library",
-  "    * Library description",
   "    * Functions list",
   "    * Library code (if WITHCODE is given)",
   "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
@@ -180,8 +173,13 @@ const FUNCTION_HELP = [
   "      libraries with the new libraries (notice that even on this option there is a chance of failure",
   "      in case of functions name collision with another library).",
   "HELP",
-  "    Prints this help.",
+  "    Print this help.",
 ];
+
+/** FUNCTION HELP as Redis 7.0 and 7.2 gave it: LIST's reply had a library description. */
+const FUNCTION_HELP_70 = FUNCTION_HELP.flatMap((l) =>
+  l === "    * The engine used to run the Library" ? [l, "    * Library description"] : [l]
+);
 
 const doc = (summary: string, complexity: string, args?: string) => ({
   summary,
@@ -296,8 +294,18 @@ export const functionCommands: CommandSpec[] = [
           if (argv.length === 3 && !/^(a?sync)$/i.test(argv[2]!)) {
             return new ErrorReply("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
           }
-          librariesOf(client.server).flush();
-          client.server.dirty++;
+          const server = client.server;
+          const libraries = librariesOf(server);
+          const functions = libraries.functions.size;
+          libraries.flush();
+          // Redis 7.4 frees the Lua engine it rebuilds with them.
+          lazyFreedEntries(
+            server,
+            flushIsAsync(server, argv[2]),
+            functions,
+            compat(server.config).v74 ? 1 : 0,
+          );
+          server.dirty++;
           return R.ok;
         },
       },
@@ -378,7 +386,11 @@ export const functionCommands: CommandSpec[] = [
         arity: 2,
         flags: ["loading", "stale"],
         docs: doc("Show helpful text about the different subcommands", "O(1)"),
-        execute: () => helpReply(FUNCTION_HELP),
+        execute: (client) =>
+          helpFor(
+            client,
+            compat(client.server.config).v74 ? FUNCTION_HELP : FUNCTION_HELP_70,
+          ),
       },
     ],
   },

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { compat } from "../core/compat.ts";
+import { fieldTtlKeyCount } from "../core/types/hash_expiry.ts";
 import { migrateLinkCount } from "../core/migrate_links.ts";
 import { CF } from "../core/client.ts";
 import type { Command, CommandSpec } from "../core/command.ts";
@@ -233,9 +235,11 @@ function keyspaceSection(s: Server): Fields {
   const out: Fields = [];
   for (const db of s.dbs) {
     if (db.size === 0) continue;
+    const line = `keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`;
+    // Redis 7.4 counts the hashes with field TTLs.
     out.push([
       `db${db.id}`,
-      `keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`,
+      compat(s.config).v74 ? `${line},subexpiry=${fieldTtlKeyCount(s, db)}` : line,
     ]);
   }
   return out;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import type { Client } from "../core/client.ts";
 import type { Command, CommandFlag, CommandSpec, DocNotes } from "../core/command.ts";
 import { REDIS_DOC_NOTES } from "./command_history.ts";
@@ -17,15 +18,7 @@ import {
   keySpecsReply,
 } from "./command_keys.ts";
 import { globMatch } from "../core/glob.ts";
-import {
-  E,
-  fail,
-  helpReply,
-  MapReply,
-  type Reply,
-  SetReply,
-  SimpleString,
-} from "../core/resp/reply.ts";
+import { E, fail, MapReply, type Reply, SetReply, SimpleString } from "../core/resp/reply.ts";
 import { argReply, parseArgs } from "./command_docs.ts";
 import { categoryNames } from "../core/acl/categories.ts";
 
@@ -291,7 +284,7 @@ export const commandCommand: CommandSpec = {
         group: "server",
         complexity: "O(1)",
       },
-      execute: () => helpReply(HELP),
+      execute: (client) => helpFor(client, HELP),
     }),
   ],
 };

@@ -5,10 +5,11 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import type { Command, CommandSpec } from "../core/command.ts";
 import { histogramEntries, LatencyMonitor } from "../core/latency.ts";
 import { latencyDoctor, latencyGraph } from "../core/latency_report.ts";
-import { fail, helpReply, MapReply, type Reply, VerbatimReply } from "../core/resp/reply.ts";
+import { fail, MapReply, type Reply, VerbatimReply } from "../core/resp/reply.ts";
 import type { Server } from "../core/server.ts";
 
 const FLAGS = ["admin", "noscript", "loading", "stale"] as const;
@@ -80,7 +81,7 @@ const HELP = [
   "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
   "    If no commands are specified then all histograms are replied.",
   "HELP",
-  "    Prints this help.",
+  "    Print this help.",
 ];
 
 /** LATENCY <subcommand> */
@@ -171,7 +172,7 @@ export const latencyCommand: CommandSpec = {
         group: "server",
         complexity: "O(1)",
       },
-      execute: () => helpReply(HELP),
+      execute: (client) => helpFor(client, HELP),
     },
   ],
 };

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { compat } from "../core/compat.ts";
 import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
 import { memory, systemMemory } from "../core/proc.ts";
 import type { Server } from "../core/server.ts";
@@ -108,7 +109,7 @@ export function memorySection(s: Server): Fields {
   ];
 }
 
-/** MEMORY STATS: Redis 7.0's map, with one entry per database that has keys. */
+/** MEMORY STATS: Redis 7.4's map (7.0's when reporting 7.0.x), one entry per database with keys. */
 export function memoryStats(s: Server): Reply {
   const f = s.memory.figures();
   const d = derived(s, f);
@@ -135,6 +136,7 @@ export function memoryStats(s: Server): Reply {
     "functions.caches",
     f.functionsCaches,
   ];
+  const v74 = compat(s.config).v74;
   for (const [id, , main, expires] of f.dbs) {
     out.push(
       `db.${id}`,
@@ -143,14 +145,19 @@ export function memoryStats(s: Server): Reply {
         main,
         "overhead.hashtable.expires",
         expires,
-        "overhead.hashtable.slot-to-keys",
-        0,
+        // Redis 7.4 dropped the slot-to-keys figure (its cluster keyspace is split per slot).
+        ...(v74 ? [] : ["overhead.hashtable.slot-to-keys", 0]),
       ]),
     );
   }
+  if (v74) {
+    // Redis 7.4 counts its dicts' bucket arrays apart; here each key's entry cost above holds
+    // its share of the table, and a JS Map rehashes at once, never incrementally: all zero.
+    out.push("overhead.db.hashtable.lut", 0, "overhead.db.hashtable.rehashing", 0);
+  }
+  out.push("overhead.total", d.overhead);
+  if (v74) out.push("db.dict.rehashing.count", 0);
   out.push(
-    "overhead.total",
-    d.overhead,
     "keys.count",
     f.keys,
     "keys.bytes-per-key",
@@ -167,6 +174,8 @@ export function memoryStats(s: Server): Reply {
     p.active,
     "allocator.resident",
     p.rss,
+    // jemalloc's muzzy pages (Redis 7.4): no such pages here.
+    ...(v74 ? ["allocator.muzzy", 0] : []),
     "allocator-fragmentation.ratio",
     new DoubleReply(p.used === 0 ? 0 : p.active / p.used),
     "allocator-fragmentation.bytes",

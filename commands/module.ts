@@ -7,8 +7,9 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import type { CommandSpec } from "../core/command.ts";
-import { fail, helpReply } from "../core/resp/reply.ts";
+import { fail } from "../core/resp/reply.ts";
 
 const HELP = [
   "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -21,7 +22,7 @@ const HELP = [
   "UNLOAD <name>",
   "    Unload a module.",
   "HELP",
-  "    Prints this help.",
+  "    Print this help.",
 ];
 
 const PROTECTED = "enable-module-command";
@@ -98,7 +99,7 @@ export const moduleCommand: CommandSpec = {
         group: "server",
         complexity: "O(1)",
       },
-      execute: () => helpReply(HELP),
+      execute: (client) => helpFor(client, HELP),
     },
   ],
 };

@@ -7,13 +7,14 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import { parseI64 } from "../core/bytes.ts";
 import { idleSeconds, lfuCounter } from "../core/keyspace/access.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec, Execute } from "../core/command.ts";
 import type { Config } from "../core/config.ts";
 import type { Value } from "../core/keyspace/database.ts";
-import { fail, helpReply } from "../core/resp/reply.ts";
+import { fail } from "../core/resp/reply.ts";
 
 const HELP = [
   "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -30,7 +31,7 @@ const HELP = [
   "    Return the number of references of the value associated with the specified",
   "    <key>.",
   "HELP",
-  "    Prints this help.",
+  "    Print this help.",
 ];
 
 /** Redis's refcount of its shared objects (integers 0..9999). */
@@ -151,7 +152,7 @@ export const objectCommand: CommandSpec = {
         group: "generic",
         complexity: "O(1)",
       },
-      execute: () => helpReply(HELP),
+      execute: (client) => helpFor(client, HELP),
     },
   ],
 };

@@ -6,9 +6,11 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import type { CommandFlag, CommandSpec } from "../core/command.ts";
+import { CF } from "../core/client.ts";
 import type { SubKind } from "../core/pubsub.ts";
-import { E, fail, helpReply, R, type Reply } from "../core/resp/reply.ts";
+import { E, fail, R, type Reply } from "../core/resp/reply.ts";
 
 const SUB_FLAGS: CommandFlag[] = ["pubsub", "noscript", "loading", "stale"];
 
@@ -25,6 +27,11 @@ function subscribeSpec(
     docs: { ...docs, group: "pubsub" },
     execute(client, argv) {
       const pubsub = client.server.pubsub;
+      // EXEC runs its commands denying blocking, which SSUBSCRIBE refuses (SUBSCRIBE and
+      // PSUBSCRIBE make an exception for MULTI, as Redis 7.4 does).
+      if (subscribe && kind === "shard" && (client.flags & CF.multi) !== 0) {
+        return fail("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+      }
       if (subscribe) pubsub.subscribe(client, kind, argv.slice(1));
       else pubsub.unsubscribe(client, kind, argv.slice(1));
       return R.none;
@@ -64,7 +71,7 @@ const HELP = [
   "SHARDNUMSUB [<shardchannel> ...]",
   "    Return the number of subscribers for the specified shard level channel(s)",
   "HELP",
-  "    Prints this help.",
+  "    Print this help.",
 ];
 
 function channelsSpec(name: string, shard: boolean): CommandSpec {
@@ -150,7 +157,7 @@ export const pubsubCommand: CommandSpec = {
         group: "pubsub",
         complexity: "O(1)",
       },
-      execute: () => helpReply(HELP),
+      execute: (client) => helpFor(client, HELP),
     },
   ],
 };

@@ -5,14 +5,16 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import type { CommandFlag, CommandSpec } from "../core/command.ts";
 import { parseI64 } from "../core/bytes.ts";
-import { E, ErrorReply, fail, helpReply, R, type Reply } from "../core/resp/reply.ts";
+import { E, ErrorReply, fail, R, type Reply } from "../core/resp/reply.ts";
 import { splitArgs } from "../core/resp/parser.ts";
 import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
 import { type Script, SCRIPT_FLAG_NAMES, scriptingOf, SF } from "../scripting/engine.ts";
 import { numkeysPositions } from "./numkeys.ts";
+import { flushIsAsync, lazyFreedEntries } from "../core/memory/lazyfree.ts";
 import { evalCallFlags } from "../scripting/call_flags.ts";
 
 function cacheOf(server: Server): Map<string, Script> {
@@ -135,7 +137,7 @@ const SCRIPT_HELP = [
   "LOAD <script>",
   "    Load a script into the scripts cache without executing it.",
   "HELP",
-  "    Prints this help.",
+  "    Print this help.",
 ];
 
 const evalKeys = (argv: string[]) => {
@@ -257,6 +259,7 @@ export const scriptingCommands: CommandSpec[] = [
           }
           const server = client.server;
           const cache = cacheOf(server);
+          lazyFreedEntries(server, flushIsAsync(server, argv[2]), cache.size);
           cache.clear();
           const engine = scriptingOf(server);
           engine.evalOrder.clear();
@@ -306,7 +309,7 @@ export const scriptingCommands: CommandSpec[] = [
           group: "scripting",
           complexity: "O(1)",
         },
-        execute: () => helpReply(SCRIPT_HELP),
+        execute: (client) => helpFor(client, SCRIPT_HELP),
       },
     ],
   },

@@ -4,12 +4,13 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import { latencyCommand } from "./latency.ts";
 import { lolwutCommand } from "./lolwut.ts";
 import { intArg } from "../core/args.ts";
 import { CF } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
-import { E, fail, helpReply, R, VerbatimReply } from "../core/resp/reply.ts";
+import { E, fail, R, VerbatimReply } from "../core/resp/reply.ts";
 import { entryBytes } from "../core/memory/cost.ts";
 import { doctorReport, mallocStats, memoryStats } from "./memory_info.ts";
 import { releaseMemory } from "../core/memory/release.ts";
@@ -165,8 +166,8 @@ export const memoryCommand: CommandSpec = {
         group: "server",
         complexity: "O(1)",
       },
-      execute: () =>
-        helpReply([
+      execute: (client) =>
+        helpFor(client, [
           "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
           "DOCTOR",
           "    Return memory problems reports.",
@@ -262,8 +263,8 @@ export const slowlogCommand: CommandSpec = {
         group: "server",
         complexity: "O(1)",
       },
-      execute: () =>
-        helpReply([
+      execute: (client) =>
+        helpFor(client, [
           "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
           "GET [<count>]",
           "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { compat } from "../core/compat.ts";
 import { i64Arg, intArg } from "../core/args.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
@@ -154,6 +155,11 @@ export const xclaimCommand: CommandSpec = {
     // A time in the future (or before 1970) is taken as now, as Redis does.
     const delivery = time === -1 || time < 0 || time > now ? now : time;
     const server = client.server;
+    // Redis 7.2 creates the consumer (and refreshes its seen-time) even when nothing is claimed;
+    // 7.0 only when something is.
+    let consumer = compat(server.config).v72
+      ? lookupOrCreateConsumer(client, group, argv[3]!, argv[1]!)
+      : undefined;
     const out: Reply[] = [];
     for (let k = 0; k < ids.length; k++) {
       const id = ids[k]!;
@@ -172,7 +178,9 @@ export const xclaimCommand: CommandSpec = {
       if (nack.consumer !== undefined && minIdle !== 0 && now - nack.deliveryTime < minIdle) {
         continue;
       }
-      group.assign(nack, lookupOrCreateConsumer(client, group, argv[3]!, argv[1]!));
+      consumer ??= lookupOrCreateConsumer(client, group, argv[3]!, argv[1]!);
+      group.assign(nack, consumer);
+      consumer.activeTime = now;
       nack.deliveryTime = delivery;
       if (retryCount >= 0) nack.deliveryCount = retryCount;
       else if (!justId) nack.deliveryCount = inc64(nack.deliveryCount);
@@ -227,6 +235,9 @@ export const xautoclaimCommand: CommandSpec = {
     const [stream, group] = claimTarget(client, argv);
     const now = client.server.time;
     const server = client.server;
+    let consumer = compat(server.config).v72
+      ? lookupOrCreateConsumer(client, group, argv[3]!, argv[1]!)
+      : undefined;
     const claimed: Reply[] = [];
     const deleted: Reply[] = [];
     let attempts = count * 10;
@@ -244,7 +255,9 @@ export const xautoclaimCommand: CommandSpec = {
       }
       c.next();
       if (minIdle !== 0 && now - nack.deliveryTime < minIdle) continue;
-      group.assign(nack, lookupOrCreateConsumer(client, group, argv[3]!, argv[1]!));
+      consumer ??= lookupOrCreateConsumer(client, group, argv[3]!, argv[1]!);
+      group.assign(nack, consumer);
+      consumer.activeTime = now;
       nack.deliveryTime = now;
       if (!justId) nack.deliveryCount = inc64(nack.deliveryCount);
       claimed.push(justId ? nack.idText : entry!);

@@ -5,11 +5,12 @@
  * @module
  */
 
+import { helpFor } from "../core/compat.ts";
 import { i64Arg, intArg } from "../core/args.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
-import { E, fail, R, type Reply, SimpleString } from "../core/resp/reply.ts";
+import { E, fail, R, type Reply } from "../core/resp/reply.ts";
 import { StreamValue } from "../core/types/stream.ts";
 import { Consumer, ConsumerGroup, type I64 } from "../core/types/stream_group.ts";
 import { cmpId, idKey, type StreamId } from "../core/types/stream_id.ts";
@@ -60,13 +61,13 @@ export function subcommandError(argv: string[]): never {
 }
 
 /** The HELP reply of a container command: Redis's header, the lines, its footer. */
-export function helpLines(argv: string[], lines: string[]): Reply {
-  return [
+export function helpLines(client: Client, argv: string[], lines: string[]): Reply {
+  return helpFor(client, [
     `${argv[0]!.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`,
     ...lines,
     "HELP",
-    "    Prints this help.",
-  ].map((l) => new SimpleString(l));
+    "    Print this help.",
+  ]);
 }
 
 const XGROUP_HELP = [
@@ -89,7 +90,7 @@ const XGROUP_HELP = [
 /** Every XGROUP subcommand, as Redis's xgroupCommand runs them. */
 function xgroup(client: Client, argv: string[]): Reply {
   const sub = argv[1]!.toUpperCase();
-  if (sub === "HELP") return helpLines(argv, XGROUP_HELP);
+  if (sub === "HELP") return helpLines(client, argv, XGROUP_HELP);
   const argc = argv.length;
   const key = argv[2]!;
   const name = argv[3]!;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { compat } from "../core/compat.ts";
 import { intArg } from "../core/args.ts";
 import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
@@ -68,13 +69,20 @@ function pendingRows(
   return out;
 }
 
-function fullGroup(s: StreamValue, name: string, g: ConsumerGroup, count: number): Reply {
+function fullGroup(
+  s: StreamValue,
+  name: string,
+  g: ConsumerGroup,
+  count: number,
+  v72: boolean,
+): Reply {
   const consumers = g.sortedConsumers().map((c) =>
     new MapReply([
       "name",
       c.name,
       "seen-time",
       c.seenTime,
+      ...(v72 ? ["active-time", c.activeTime] : []),
       "pel-count",
       c.pel.size,
       "pending",
@@ -105,7 +113,7 @@ function fullGroup(s: StreamValue, name: string, g: ConsumerGroup, count: number
 }
 
 /** XINFO STREAM key [FULL [COUNT count]] */
-function streamInfo(argv: string[], s: StreamValue): Reply {
+function streamInfo(client: Client, argv: string[], s: StreamValue): Reply {
   const opts = argv.length - 3;
   if (opts === 0) {
     const first = rangeReply(s, MIN_ID, MAX_ID, 1, false);
@@ -122,6 +130,7 @@ function streamInfo(argv: string[], s: StreamValue): Reply {
   }
   if (opts !== 1 && opts !== 3) return subcommandError(argv);
   if (argv[3]!.toUpperCase() !== "FULL") return subcommandError(argv);
+  const v72 = compat(client.server.config).v72;
   let count = 10;
   if (opts === 3) {
     if (argv[4]!.toUpperCase() !== "COUNT") return subcommandError(argv);
@@ -133,7 +142,7 @@ function streamInfo(argv: string[], s: StreamValue): Reply {
     "entries",
     rangeReply(s, MIN_ID, MAX_ID, count, false),
     "groups",
-    sortedGroups(s).map(([name, g]) => fullGroup(s, name, g, count)),
+    sortedGroups(s).map(([name, g]) => fullGroup(s, name, g, count, v72)),
   ]);
 }
 
@@ -164,20 +173,30 @@ function consumersInfo(client: Client, argv: string[], s: StreamValue): Reply {
     return fail(`NOGROUP No such consumer group '${argv[3]}' for key name '${argv[2]}'`);
   }
   const now = client.server.time;
+  const v72 = compat(client.server.config).v72;
+  // Redis 7.2: `idle` since the last attempt to read or claim, `inactive` since the last success.
   return g.sortedConsumers().map((c) =>
-    new MapReply(["name", c.name, "pending", c.pel.size, "idle", Math.max(now - c.seenTime, 0)])
+    new MapReply([
+      "name",
+      c.name,
+      "pending",
+      c.pel.size,
+      "idle",
+      Math.max(now - c.seenTime, 0),
+      ...(v72 ? ["inactive", c.activeTime === -1 ? -1 : Math.max(now - c.activeTime, 0)] : []),
+    ])
   );
 }
 
 /** Every XINFO subcommand, as Redis's xinfoCommand runs them. */
 function xinfo(client: Client, argv: string[]): Reply {
   const sub = argv[1]!.toUpperCase();
-  if (sub === "HELP") return helpLines(argv, XINFO_HELP);
+  if (sub === "HELP") return helpLines(client, argv, XINFO_HELP);
   const s = streamForRead(client, argv[2]!);
   if (s === undefined) return fail(E.noSuchKey);
   if (sub === "CONSUMERS" && argv.length === 4) return consumersInfo(client, argv, s);
   if (sub === "GROUPS" && argv.length === 3) return groupsInfo(s);
-  if (sub === "STREAM") return streamInfo(argv, s);
+  if (sub === "STREAM") return streamInfo(client, argv, s);
   return subcommandError(argv);
 }
 

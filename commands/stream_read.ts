@@ -13,6 +13,7 @@
  * @module
  */
 
+import { compat } from "../core/compat.ts";
 import { intArg } from "../core/args.ts";
 import { canBlock, parseTimeoutMs } from "../core/blocking.ts";
 import type { Client } from "../core/client.ts";
@@ -91,6 +92,8 @@ function deliver(
     }
     out.push(entryReply(node, it.i));
     if (!read.noack) {
+      // Redis 7.2's active-time: an entry it now owns (not with NOACK).
+      consumer.activeTime = now;
       const k = idKey(ms, seq);
       let nack = group.nack(k);
       if (nack === undefined) nack = group.addNack(ms, seq, consumer, now, k);
@@ -270,6 +273,11 @@ function readNow(client: Client, args: ReadArgs, ids: StreamId[]): Reply | undef
     if (stream === undefined) continue;
     let gt = ids[i]!;
     const group = read ? groupOf(stream, read.name)! : undefined;
+    // Redis 7.2 creates the consumer (and refreshes its seen-time) even when nothing is read;
+    // 7.0 only when something is.
+    let consumer = group !== undefined && compat(client.server.config).v72
+      ? readerOf(client, key, read!, group)
+      : undefined;
     // `>` is the greatest ID; any other ID reads the consumer's history.
     const historyRead = group !== undefined && cmpId(gt.ms, gt.seq, MAX_ID.ms, MAX_ID.seq) !== 0;
     if (!historyRead) {
@@ -285,7 +293,7 @@ function readNow(client: Client, args: ReadArgs, ids: StreamId[]): Reply | undef
       served.push(key, rangeReply(stream, start, MAX_ID, args.count, false));
       continue;
     }
-    const consumer = readerOf(client, key, read!, group);
+    consumer ??= readerOf(client, key, read!, group);
     if (historyRead) {
       // A read of the consumer's history changes only delivery counts and times, which Redis
       // 7.2 neither propagates nor counts as a change.

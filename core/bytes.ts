@@ -354,11 +354,25 @@ export function formatDouble(x: number): string {
  * @returns its text
  */
 export function formatDouble72(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) <= 2 ** 62 && !Object.is(x, -0)) {
+    return BigInt(x).toString();
+  }
+  return shortestDouble(x);
+}
+
+/**
+ * `x` as Redis 7.2+'s `fpconv_dtoa` writes it (DEBUG DIGEST's scores): the shortest digits that
+ * read back as `x`, plain when short enough, else `1e+10`; {@linkcode formatDouble72} without
+ * its integer case.
+ *
+ * @param x the double
+ * @returns its text
+ */
+export function shortestDouble(x: number): string {
   if (Number.isNaN(x)) return "nan";
   if (x === Infinity) return "inf";
   if (x === -Infinity) return "-inf";
   if (x === 0) return Object.is(x, -0) ? "-0" : "0";
-  if (Number.isInteger(x) && Math.abs(x) <= 2 ** 62) return BigInt(x).toString();
   // toExponential() without an argument gives the shortest digits that round-trip.
   const t = Math.abs(x).toExponential();
   const e = t.indexOf("e");

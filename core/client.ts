@@ -16,6 +16,7 @@ import { PushReply, RawReply, type Reply } from "./resp/reply.ts";
 import { decodeResp } from "./resp/decode.ts";
 import { strToBytes } from "./bytes.ts";
 import { ReplyWriter } from "./resp/writer.ts";
+import { compat } from "./compat.ts";
 import type { Server } from "./server.ts";
 import type { TxState } from "./transactions.ts";
 import type { TrackingState } from "./tracking.ts";
@@ -186,6 +187,7 @@ export class Client {
     this.createdAt = server.clock.now();
     this.lastInteraction = this.createdAt;
     this.parser = new RequestParser(server.parserLimits);
+    this.out.compat = compat(server.config);
     server.acl.initClient(this);
     if (!transport) this.flags |= CF.local;
   }
@@ -399,7 +401,11 @@ export class Client {
     }
     const t = this.transport;
     if (t === null) return;
-    const w = (this.pushOut ??= new ReplyWriter(0));
+    let w = this.pushOut;
+    if (w === undefined) {
+      w = this.pushOut = new ReplyWriter(0);
+      w.compat = this.out.compat;
+    }
     w.reply(msg, this.resp);
     this.server.stats.netOutput += w.length;
     w.flushTo(t, false);

@@ -12,9 +12,44 @@ import { checkCommand, execDenialText } from "./acl/check.ts";
 import { CF, type Client } from "./client.ts";
 import { type Command, F } from "./command.ts";
 import type { Database } from "./keyspace/database.ts";
-import { ErrorReply, R, type Reply } from "./resp/reply.ts";
+import { ErrorReply, R, RawReply, type Reply } from "./resp/reply.ts";
+import { ReplyWriter } from "./resp/writer.ts";
 import type { Server } from "./server.ts";
 import { argvCost } from "./client_memory.ts";
+
+/** Commands whose replies are their pub/sub confirmations, pushed one per channel. */
+const CONFIRMED = new Set([
+  "subscribe",
+  "unsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "ssubscribe",
+  "sunsubscribe",
+]);
+
+/**
+ * The reply of a (un)subscribe command run by EXEC: Redis writes its confirmations where the
+ * command's reply goes, so they sit inside EXEC's array. One per channel: a command naming
+ * several channels puts several where one was counted, and breaks the array as Redis does
+ * (redis/redis#12207).
+ */
+function confirmationsOf(client: Client, run: () => Reply): Reply {
+  const outer = client.captured;
+  const pushed: Reply[] = [];
+  client.captured = pushed;
+  let reply: Reply;
+  try {
+    reply = run();
+  } finally {
+    client.captured = outer;
+  }
+  if (pushed.length === 0) return reply;
+  if (pushed.length === 1) return pushed[0]!;
+  const w = new ReplyWriter(0);
+  w.compat = client.out.compat;
+  for (const p of pushed) w.reply(p, client.resp);
+  return new RawReply(w.take());
+}
 
 /** One watched key of one client. */
 interface Watch {
@@ -152,7 +187,9 @@ export class Transactions {
         replies[i] = new ErrorReply(execDenialText(denied));
         continue;
       }
-      replies[i] = this.server.execute(client, cmd, argv);
+      replies[i] = CONFIRMED.has(cmd.name)
+        ? confirmationsOf(client, () => this.server.execute(client, cmd, argv))
+        : this.server.execute(client, cmd, argv);
     }
     this.discard(client);
     return replies;

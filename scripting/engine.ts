@@ -20,7 +20,9 @@ import { ErrorReply, R, RawReply, type Reply } from "../core/resp/reply.ts";
 import { ReplyWriter } from "../core/resp/writer.ts";
 import type { Server } from "../core/server.ts";
 import { LuaVM, Run } from "./lua_vm.ts";
-import { bytesToStr } from "../core/bytes.ts";
+import { bytesToStr, formatDouble, formatDouble72 } from "../core/bytes.ts";
+import { reportedVersion } from "../core/version.ts";
+import { compat } from "../core/compat.ts";
 
 /** Script flags (shebang `flags=` and register_function's `flags`), by bit. */
 export const SCRIPT_FLAG_NAMES = [
@@ -130,7 +132,9 @@ export class Scripting {
     this.threshold = server.config.num("busy-reply-threshold");
     server.config.onChange((name, value) => {
       if (name === "busy-reply-threshold") this.threshold = value as number;
+      else if (name === "reported-redis-version") this.vmInstance?.setVersion(value as string);
     });
+    this.writer.compat = compat(server.config);
     this.client = new Client(server, null);
     this.client.flags |= CF.script;
     server.tracking.scriptRun = () => this.run;
@@ -153,7 +157,9 @@ export class Scripting {
         if (this.run) this.run.repl = flags;
       },
       register: (name, desc, flags, ref) => this.onRegister?.(name, desc, flags, ref),
+      formatDouble: (d) => compat(this.server.config).v72 ? formatDouble72(d) : formatDouble(d),
     });
+    this.vmInstance.setVersion(reportedVersion(this.server.config));
     return this.vmInstance;
   }
 
@@ -395,7 +401,7 @@ export class Scripting {
         err = "ERR This Redis command is not allowed from script";
       } else if (denied !== undefined) {
         server.acl.logDenial(caller, denied, cmd, argv, "lua");
-        err = `ERR The user executing the script ${scriptDenialText(denied)}`;
+        err = `ERR ${scriptDenialText(denied, caller.user, cmd, compat(server.config).v72)}`;
       } else if (ctx.readOnly && (bits & (F.write | F.mayReplicate)) !== 0) {
         err = "ERR Write commands are not allowed from read-only scripts.";
       } else if ((bits & F.write) !== 0 && !ctx.dirty && (ctx.caller.flags & CF.master) === 0) {

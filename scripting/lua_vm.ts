@@ -33,6 +33,8 @@ export interface LuaHost {
   setRepl(flags: number): void;
   /** redis.register_function during FUNCTION LOAD: an error message, or undefined. */
   register(name: string, desc: string | undefined, flags: number, ref: number): string | undefined;
+  /** A script's `{double=...}` reply as the server writes doubles (ASCII, < 64 bytes). */
+  formatDouble(d: number): string;
 }
 
 /** Results of starting or resuming a script. */
@@ -54,6 +56,7 @@ interface Exports {
   rd_reply(size: number): number;
   rd_name(): number;
   rd_init(engine: number): number;
+  rd_set_version(num: number): void;
   rd_eval_unref(ref: number): void;
   rd_memory(engine: number): number;
   rd_eval_compile(sha: number, len: number, skip: number): number;
@@ -114,6 +117,11 @@ export class LuaVM {
         return c.user + c.sys;
       },
       host_call: (mode: number, argc: number, resp: number) => this.onCall(mode, argc, resp),
+      host_format_double: (d: number, out: number) => {
+        const text = this.host.formatDouble(d);
+        writeStr(this.bytes(), out, text);
+        return text.length;
+      },
       host_register: (
         name: number,
         nameLen: number,
@@ -314,6 +322,18 @@ export class LuaVM {
   /** Releases a library function. */
   unref(ref: number): void {
     this.ex.rd_unref(ref);
+  }
+
+  /**
+   * Sets the version scripts see as `redis.REDIS_VERSION` and `redis.REDIS_VERSION_NUM` (the one
+   * the server reports), in both engines now and after a reset.
+   *
+   * @param version `major.minor.patch`
+   */
+  setVersion(version: string): void {
+    const [major = 0, minor = 0, patch = 0] = version.split(".").map(Number);
+    this.putName(version);
+    this.ex.rd_set_version((major << 16) | (minor << 8) | patch);
   }
 
   /** Resets one engine: 0 (EVAL scripts) or 1 (functions). */

@@ -126,7 +126,10 @@ test("user directives of the config file create users at startup", async () => {
       "user default on nopass sanitize-payload ~* &* +@all -flushall",
       "user frank on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~f:* resetchannels -@all +get",
     ]);
-    await assert.rejects(c.flushall(), /NOPERM this user has no permissions to run the 'flushall'/);
+    await assert.rejects(
+      c.flushall(),
+      /NOPERM User default has no permissions to run the 'flushall'/,
+    );
   } finally {
     c.disconnect();
     await p.kill();

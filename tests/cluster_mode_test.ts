@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { startServer } from "./helpers.ts";
-import { startRedis } from "./redis_compare.ts";
+import { as7015, startRedis } from "./redis_compare.ts";
 import { missing } from "./redis_tools.ts";
 
 const ASKS: (string | number)[][] = [
@@ -56,7 +56,7 @@ test(
   },
   async () => {
     const redis = await startRedis();
-    const ours = await startServer();
+    const ours = await startServer(as7015());
     try {
       const want = await answers(redis.port);
       const got = await answers(ours.port);

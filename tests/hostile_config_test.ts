@@ -13,13 +13,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, ErrorReply, type SimpleString } from "../mod.ts";
 import { RawConn, startServer } from "./helpers.ts";
-import { pipeline, startRedis } from "./redis_compare.ts";
+import { as7015, pipeline, startRedis } from "./redis_compare.ts";
 import { missing } from "./redis_tools.ts";
 
 /** Sends `cases` to redis-server and to redeno, both started with `config`; compares replies. */
 async function sideBySide(config: Record<string, string>, cases: string[][]): Promise<string[]> {
   const redis = await startRedis(Object.entries(config).flatMap(([k, v]) => [`--${k}`, v]));
-  const ours = await startServer({ config });
+  const ours = await startServer(as7015({ config }));
   const a = await RawConn.connect(redis.port);
   const b = await RawConn.connect(ours.port);
   try {

@@ -300,7 +300,7 @@ test("OBJECT HELP and bad subcommands answer like Redis on the wire", async () =
       "    Return the number of references of the value associated with the specified",
       "    <key>.",
       "HELP",
-      "    Prints this help.",
+      "    Print this help.",
     ];
     c.command("OBJECT", "help");
     const want = `*${help.length}\r\n` + help.map((l) => `+${l}\r\n`).join("");

@@ -198,3 +198,49 @@ test("blocking commands in scripts side by side with the 7.4.1 reference", {
 }, async () => {
   for (const resp3 of [false, true]) await compareWithReference(SCRIPT_BLOCKING, resp3);
 });
+
+const VERSION_LIB =
+  "#!lua name=v\nlocal at_load = {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}\n" +
+  "redis.register_function('ver', function() return {at_load[1], at_load[2], " +
+  "redis.REDIS_VERSION, redis.REDIS_VERSION_NUM} end)";
+/** What scripts and functions see of the version, as the server reports it. */
+const VERSION_CASES: string[][] = [
+  ["EVAL", "return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}", "0"],
+  ["FUNCTION", "LOAD", VERSION_LIB],
+  ["FCALL", "ver", "0"],
+];
+/** The replies to VERSION_CASES from a server reporting `v` (REDIS_VERSION_NUM: 0x00MMmmpp). */
+const versionReplies = (v: string, num: number) => {
+  const s = `$${v.length}\r\n${v}\r\n:${num}\r\n`;
+  return [`*2\r\n${s}`, "$1\r\nv\r\n", `*4\r\n${s}${s}`];
+};
+
+test("redis.REDIS_VERSION and REDIS_VERSION_NUM follow reported-redis-version", async () => {
+  const ours = await startServer();
+  const c = await RawConn.connect(ours.port);
+  try {
+    assert.deepEqual(await pipeline(c, VERSION_CASES), versionReplies("7.4.1", 0x070401));
+    // Changed while the engines exist: scripts, functions and libraries loaded later see it.
+    await pipeline(c, [
+      ["CONFIG", "SET", "reported-redis-version", "7.2.4"],
+      ["FUNCTION", "DELETE", "v"],
+    ]);
+    assert.deepEqual(await pipeline(c, VERSION_CASES), versionReplies("7.2.4", 0x070204));
+  } finally {
+    c.close();
+    await ours.close();
+  }
+  const old = await startServer({ config: { "reported-redis-version": "7.0.15" } });
+  const d = await RawConn.connect(old.port);
+  try {
+    await pipeline(d, [["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"]]);
+    assert.deepEqual(await pipeline(d, VERSION_CASES), versionReplies("7.0.15", 0x07000f));
+  } finally {
+    d.close();
+    await old.close();
+  }
+});
+
+test("redis.REDIS_VERSION side by side with the 7.4.1 reference", { skip: NO_REF }, async () => {
+  for (const resp3 of [false, true]) await compareWithReference(VERSION_CASES, resp3);
+});

@@ -156,7 +156,8 @@ export function prng(seed: number): () => number {
  * asserts byte-equal replies. A command whose name starts with one of the `marks` is sent without
  * the mark and both replies go through that mark's normaliser first; by default `~` (`~SMEMBERS
  * s`) compares the reply with elements sorted (hash-table order is arbitrary). `options` configure
- * redeno (e.g. `reported-redis-version` to answer as the 7.0.15 it is compared with).
+ * redeno, which reports (and so behaves as) the 7.0.15 it is compared with unless
+ * `reported-redis-version` says otherwise.
  */
 export function compareWithRedis(
   cases: string[][],
@@ -164,7 +165,12 @@ export function compareWithRedis(
   marks: Record<string, (reply: string) => string> = { "~": sortedReply },
   options: ServerOptions = {},
 ): Promise<void> {
-  return compareWith(() => startRedis(), cases, resp3, marks, options);
+  return compareWith(() => startRedis(), cases, resp3, marks, as7015(options));
+}
+
+/** `options` with `reported-redis-version 7.0.15` (Debian's redis-server) unless they set it. */
+export function as7015(options: ServerOptions = {}): ServerOptions {
+  return { ...options, config: { "reported-redis-version": "7.0.15", ...options.config } };
 }
 
 /**

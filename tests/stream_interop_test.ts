@@ -41,7 +41,8 @@ interface Peer {
  */
 async function redeno(dir?: string): Promise<Peer> {
   const own = dir ?? tempDir();
-  const config = { "repl-diskless-sync-delay": "0" };
+  // Reporting (and so answering as) the 7.0.15 it is compared with: XINFO without 7.2's times.
+  const config = { "repl-diskless-sync-delay": "0", "reported-redis-version": "7.0.15" };
   const { server } = serverIn(own, { plugins: [replication()], config });
   rdbOf(server).loadOnStart();
   const { port } = await server.listen({ port: 0, hostname: HOST });

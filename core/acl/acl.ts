@@ -15,6 +15,7 @@ import { globMatch } from "../glob.ts";
 import { ErrorReply, type Reply } from "../resp/reply.ts";
 import type { Server } from "../server.ts";
 import { type AclDenial, AclResult, checkCommand, nopermMessage } from "./check.ts";
+import { compat } from "../compat.ts";
 import { flatten } from "./describe.ts";
 import { AclLog, type LogContext } from "./log.ts";
 import { type AclCommands, AclRuleError, hasSpaces } from "./selector.ts";
@@ -287,7 +288,7 @@ export class Acl {
     // Redis names the refused command in CLIENT LIST's `cmd` (it sets lastcmd before checking).
     client.lastCommand = cmd.fullName;
     this.logDenial(client, d, cmd, argv, (client.flags & CF.multi) !== 0 ? "multi" : "toplevel");
-    return new ErrorReply(nopermMessage(d, cmd));
+    return new ErrorReply(nopermMessage(d, client.user, cmd, compat(this.server.config).v72));
   }
 }
 

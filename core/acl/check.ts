@@ -147,8 +147,27 @@ export function channelAllowed(user: User, channel: string, isPattern: boolean):
   return user.selectors.some((s) => s.channelAllowed(channel, isPattern));
 }
 
-/** The `-NOPERM` text of a refused command (processCommand in server.c). */
-export function nopermMessage(d: AclDenial, cmd: Command): string {
+/**
+ * Redis 7.2's text for a denial (getAclErrorMessage in acl.c): the user and the command by name;
+ * `arg`, when given (ACL DRYRUN), names the key or channel refused.
+ */
+export function aclErrorMessage(d: AclDenial, user: User, cmd: Command, arg?: string): string {
+  if (d.reason === AclResult.command) {
+    return `User ${user.name} has no permissions to run the '${cmd.fullName}' command`;
+  }
+  const what = d.reason === AclResult.key ? "key" : "channel";
+  if (arg !== undefined) {
+    return `User ${user.name} has no permissions to access the '${arg}' ${what}`;
+  }
+  return `No permissions to access a ${what}`;
+}
+
+/**
+ * The `-NOPERM` text of a refused command (processCommand in server.c): 7.2's, or with `v72`
+ * false Redis 7.0's.
+ */
+export function nopermMessage(d: AclDenial, user: User, cmd: Command, v72: boolean): string {
+  if (v72) return `NOPERM ${aclErrorMessage(d, user, cmd)}`;
   switch (d.reason) {
     case AclResult.command:
       return `NOPERM this user has no permissions to run the '${cmd.fullName}' command`;
@@ -159,15 +178,20 @@ export function nopermMessage(d: AclDenial, cmd: Command): string {
   }
 }
 
-/** The reason a script is told (getAclErrorMessage in acl.c). */
-export function scriptDenialText(d: AclDenial): string {
+/**
+ * What a script is told of a refused call (scriptVerifyACL in script.c), after `ERR `: 7.2's, or
+ * with `v72` false Redis 7.0's.
+ */
+export function scriptDenialText(d: AclDenial, user: User, cmd: Command, v72: boolean): string {
+  if (v72) return `ACL failure in script: ${aclErrorMessage(d, user, cmd)}`;
   switch (d.reason) {
     case AclResult.command:
-      return "can't run this command or subcommand";
+      return "The user executing the script can't run this command or subcommand";
     case AclResult.key:
-      return "can't access at least one of the keys mentioned in the command arguments";
+      return "The user executing the script can't access at least one of the keys mentioned in " +
+        "the command arguments";
     default:
-      return "can't publish to the channel mentioned in the command";
+      return "The user executing the script can't publish to the channel mentioned in the command";
   }
 }
 

@@ -56,3 +56,21 @@ export function lazyFreed(server: Server, value: Value | undefined): void {
     server.stats.lazyfreedObjects++;
   }
 }
+
+/**
+ * Whether SCRIPT FLUSH or FUNCTION FLUSH frees asynchronously: `ASYNC`, or no mode with
+ * `lazyfree-lazy-user-flush` (the argument is already checked to be SYNC or ASYNC).
+ */
+export function flushIsAsync(server: Server, mode: string | undefined): boolean {
+  return mode === undefined
+    ? server.config.bool("lazyfree-lazy-user-flush")
+    : mode.toLowerCase() === "async";
+}
+
+/**
+ * Counts a script cache or a function set flushed asynchronously, as Redis: more than 64 entries
+ * go to its lazyfree thread, which counts each, plus `extra` objects freed with them.
+ */
+export function lazyFreedEntries(server: Server, async: boolean, entries: number, extra = 0): void {
+  if (async && entries > LAZYFREE_THRESHOLD) server.stats.lazyfreedObjects += entries + extra;
+}

@@ -252,9 +252,9 @@ function readGroupBody(
     if (names.has(cname)) throw new RdbFormatError("Duplicate stream consumer detected");
     names.add(cname);
     const seenTime = readTime(r);
-    // Redis 7.2's active time (last successful read or claim) has no 7.0 counterpart.
-    if (type === STREAM_RDB_TYPE.v3) readTime(r);
-    consumers.push({ name: cname, seenTime });
+    // Redis 7.2's active time (last successful read or claim); older types have the seen time.
+    const activeTime = type === STREAM_RDB_TYPE.v3 ? readTime(r) : seenTime;
+    consumers.push({ name: cname, seenTime, activeTime });
     for (let k = r.count(); k > 0; k--) {
       const key = bytesToStr(r.bytes(16));
       const nack = pel.get(key);
@@ -347,6 +347,9 @@ export function writeStream(w: RdbWriter, image: StreamImage, opts: StreamWriteO
     w.length(consumers.length);
     for (const c of consumers) {
       w.encodedString(c.name, opts.compress);
+      // Type 19, which Redis 7.0 loads, has no active time (7.2's type 21 does): a stream with
+      // consumer groups stays loadable by a 7.0 replica, and its consumers come back with the
+      // seen time as their active time, as Redis 7.2 loads a 7.0 file.
       writeTime(w, c.seenTime);
       const own = owned.get(c.name) ?? [];
       owned.delete(c.name);

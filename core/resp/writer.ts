@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatDouble, writeStr } from "../bytes.ts";
+import { formatDouble, formatDouble72, writeStr } from "../bytes.ts";
 import {
   BigNumberReply,
   BoolReply,
@@ -54,6 +54,11 @@ export class ReplyWriter {
   private parts: Uint8Array[] | undefined;
   /** Bytes in `parts`. */
   private partsLength = 0;
+  /**
+   * What the server behaves as (core/compat.ts): doubles are written as Redis 7.2+ writes them
+   * (the shortest text that reads back) when `v72`, else as 7.0's `%.17g`. Unset: 7.2's.
+   */
+  compat: { readonly v72: boolean } | undefined;
 
   /**
    * @param size initial capacity in bytes; 0 allocates nothing until the first write (a
@@ -369,7 +374,10 @@ export class ReplyWriter {
       return;
     }
     if (r instanceof DoubleReply) {
-      const text = r.text ?? formatDouble(r.value);
+      const text = r.text ??
+        (this.compat === undefined || this.compat.v72
+          ? formatDouble72(r.value)
+          : formatDouble(r.value));
       if (resp === 3) return this.simpleLine(44, text);
       return this.bulk(text);
     }

@@ -194,3 +194,25 @@ function activeFieldExpiry(server: Server, dbs: Map<Database, Set<string>>): voi
     }
   }
 }
+
+/**
+ * How many keys of `db` hold a hash with field TTLs (INFO keyspace's `subexpiry`, Redis 7.4):
+ * the tracked keys that still hold a hash with a TTL table. One whose TTLs HPERSIST removed
+ * still counts, as Redis counts it until its active expiry passes by. A hash that reached its
+ * key by RENAME, MOVE, COPY or SWAPDB counts once the discovery scan has found it (a few keys
+ * per tick).
+ *
+ * @param server the server
+ * @param db the database
+ * @returns the number of such keys
+ */
+export function fieldTtlKeyCount(server: Server, db: Database): number {
+  const keys = tracked.get(server)?.get(db);
+  if (keys === undefined) return 0;
+  let n = 0;
+  for (const key of keys) {
+    const v = db.peek(key) as { type?: string; ttls?: Map<string, number> } | undefined;
+    if (v !== undefined && v.type === "hash" && v.ttls !== undefined) n++;
+  }
+  return n;
+}

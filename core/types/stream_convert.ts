@@ -52,6 +52,7 @@ function groupImage(name: string, g: ConsumerGroup): GroupImage {
   const consumers: ConsumerImage[] = g.sortedConsumers().map((c) => ({
     name: c.name,
     seenTime: c.seenTime,
+    activeTime: c.activeTime,
   }));
   return {
     name,
@@ -104,7 +105,9 @@ export function streamFromImage(
   s.entriesAdded = u64(image.entriesAdded);
   for (const gi of image.groups) {
     const g = new ConsumerGroup(u64(gi.lastId.ms), u64(gi.lastId.seq), i64(gi.entriesRead));
-    for (const ci of gi.consumers) g.consumers.set(ci.name, new Consumer(ci.name, ci.seenTime));
+    for (const ci of gi.consumers) {
+      g.consumers.set(ci.name, new Consumer(ci.name, ci.seenTime, ci.activeTime ?? ci.seenTime));
+    }
     for (const p of gi.pending) {
       let owner = g.consumers.get(p.consumer);
       if (owner === undefined) g.consumers.set(p.consumer, owner = new Consumer(p.consumer, 0));

@@ -81,9 +81,11 @@ export class Consumer {
 
   /**
    * @param name the consumer's name
-   * @param seenTime when it last did something (ms)
+   * @param seenTime when it last tried to read or claim (ms): `seen-time`
+   * @param activeTime when it last read or claimed something (ms), -1 never: Redis 7.2's
+   *   `active-time`
    */
-  constructor(readonly name: string, public seenTime: number) {}
+  constructor(readonly name: string, public seenTime: number, public activeTime = -1) {}
 }
 
 /** A consumer group. */
@@ -153,7 +155,7 @@ export class ConsumerGroup {
     const g = new ConsumerGroup(this.lastMs, this.lastSeq, this.entriesRead);
     const mapped = new Map<Consumer, Consumer>();
     for (const c of this.consumers.values()) {
-      const copy = new Consumer(c.name, c.seenTime);
+      const copy = new Consumer(c.name, c.seenTime, c.activeTime);
       mapped.set(c, copy);
       g.consumers.set(c.name, copy);
     }

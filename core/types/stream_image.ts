@@ -32,8 +32,13 @@ export interface PendingImage {
 /** A consumer of a group. */
 export interface ConsumerImage {
   name: string;
-  /** When it last did something (ms): Redis 7.0's `seen-time`. */
+  /** When it last tried to read or claim (ms): `seen-time`. */
   seenTime: number;
+  /**
+   * When it last read or claimed something (ms), -1 never: Redis 7.2's `active-time` (RDB stream
+   * type 21). Without it (older types) it is the seen time, as Redis loads them.
+   */
+  activeTime?: number;
 }
 
 /** A consumer group. */

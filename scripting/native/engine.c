@@ -45,6 +45,9 @@ IMPORT(host_register) int host_register(const char *name, int name_len, const ch
 IMPORT(host_throw) _Noreturn void host_throw(void);
 /* CPU seconds this process has used (user and system), for os.clock(). */
 IMPORT(host_clock) double host_clock(void);
+/* Writes a script's {double=...} as the server writes doubles (at most 63 bytes at `out`);
+ * returns the length. */
+IMPORT(host_format_double) int host_format_double(double d, char *out);
 
 /* ---- setjmp/longjmp support for LLVM's Emscripten-style SjLj lowering ---------------------- */
 
@@ -997,15 +1000,34 @@ static void set_field_num(lua_State *L, const char *name, lua_Number n) {
   lua_setfield(L, -2, name);
 }
 
+/* The version redis.REDIS_VERSION and redis.REDIS_VERSION_NUM give: the one the server reports
+ * (rd_set_version). */
+static char version_str[32] = "7.4.1";
+static lua_Number version_num = 0x00070401;
+
+static void set_version_fields(lua_State *L) {
+  set_field_num(L, "REDIS_VERSION_NUM", version_num);
+  lua_pushstring(L, version_str);
+  lua_setfield(L, -2, "REDIS_VERSION");
+}
+
 static void register_log_and_version(lua_State *L) {
   set_field_fn(L, "log", redis_log);
   set_field_num(L, "LOG_DEBUG", 0);
   set_field_num(L, "LOG_VERBOSE", 1);
   set_field_num(L, "LOG_NOTICE", 2);
   set_field_num(L, "LOG_WARNING", 3);
-  set_field_num(L, "REDIS_VERSION_NUM", 0x0007000f);
-  lua_pushstring(L, "7.0.15");
-  lua_setfield(L, -2, "REDIS_VERSION");
+  set_version_fields(L);
+}
+
+/* Rewrites the version fields of the read-only `redis` table on the top of the stack, and pops it. */
+static void update_version_fields(lua_State *L) {
+  if (lua_istable(L, -1)) {
+    lua_enablereadonlytable(L, -1, 0);
+    set_version_fields(L);
+    lua_enablereadonlytable(L, -1, 1);
+  }
+  lua_pop(L, 1);
 }
 
 /* os.clock() (Redis 7.4): the CPU time the server has used, in seconds, as C's clock() gives
@@ -1131,6 +1153,31 @@ EXPORT(rd_init) int rd_init(int engine) {
   return 0;
 }
 
+/* Sets the version scripts see (the name area holds it, NUL-terminated; `num` is Redis's
+ * REDIS_VERSION_NUM, 0x00MMmmpp), in the engines that exist and in those created later. */
+EXPORT(rd_set_version) void rd_set_version(int num) {
+  strncpy(version_str, rd_name(), sizeof(version_str) - 1);
+  version_str[sizeof(version_str) - 1] = 0;
+  version_num = num;
+  for (int engine = 0; engine < 2; engine++) {
+    lua_State *L = states[engine];
+    if (!L) continue;
+    if (engine == ENGINE_FUNCTIONS) {
+      lua_getfield(L, LUA_REGISTRYINDEX, REG_GLOBALS_API);
+      lua_getfield(L, -1, "redis");
+      update_version_fields(L);
+      lua_pop(L, 1);
+      lua_getfield(L, LUA_REGISTRYINDEX, REG_LIBRARY_API);
+      lua_getfield(L, -1, "redis");
+      update_version_fields(L);
+      lua_pop(L, 1);
+    } else {
+      lua_getglobal(L, "redis");
+      update_version_fields(L);
+    }
+  }
+}
+
 EXPORT(rd_memory) double rd_memory(int engine) {
   lua_State *L = states[engine];
   if (!L) return 0;
@@ -1229,10 +1276,7 @@ static void encode_value(lua_State *L) {
     if (lua_type(L, -1) == LUA_TNUMBER) {
       char tmp[64];
       double d = lua_tonumber(L, -1);
-      int n;
-      if (isinf(d)) n = snprintf(tmp, sizeof(tmp), "%s", d > 0 ? "inf" : "-inf");
-      else if (d != d) n = snprintf(tmp, sizeof(tmp), "nan");
-      else n = snprintf(tmp, sizeof(tmp), "%.17g", d);
+      int n = host_format_double(d, tmp);
       if (caller_resp == 3) {
         buf_put(&io, ",", 1);
         buf_put(&io, tmp, (size_t)n);
