@@ -8,6 +8,7 @@
 import { CF, type Client } from "./client.ts";
 import { TF } from "./tracking.ts";
 import { argvLength, clientMemoryParts } from "./client_memory.ts";
+import { compat } from "./compat.ts";
 
 function flagLetters(c: Client): string {
   let f = "";
@@ -41,7 +42,8 @@ function frameLength(argv: string[]): number {
 
 /**
  * One CLIENT LIST / CLIENT INFO line, with Redis 7.4's fields in its order (7.0's, and
- * `watch`, the number of keys watched, after `multi`; 7.2's `lib-name`/`lib-ver` last). `running` is the
+ * `watch`, the number of keys watched, after `multi`; 7.2's `lib-name`/`lib-ver` last); a server
+ * reporting 7.0.x leaves out the fields 7.2 and 7.4 added, as 7.0 does. `running` is the
  * command the client is executing now. How the buffer fields are measured here:
  * - `qbuf`: input received and not yet run; the running command's frame counts until it
  *   completes, as in Redis;
@@ -63,18 +65,19 @@ export function clientInfoLine(c: Client, running?: string[]): string {
   const argvMem = running ? argvLength(running) : c.parser.argsPending;
   const multiMem = c.multiCount >= 0 ? c.tx?.argvBytes ?? 0 : 0;
   const cmd = c.lastCommand;
+  const { v72, v74 } = compat(c.server.config);
+  const watch = v74 ? ` watch=${c.server.transactions.watchedCount(c)}` : "";
+  const lib = v72 ? ` lib-name=${c.libName} lib-ver=${c.libVer}` : "";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.transport ? c.id + 7 : -1} ` +
     `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} ` +
     `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flagLetters(c)} ` +
     `db=${c.dbIndex} sub=${c.subscriptions} psub=${c.patterns} ssub=${c.shardSubscriptions} ` +
-    `multi=${c.multiCount} watch=${c.server.transactions.watchedCount(c)} qbuf=${
-      unparsed + (running ? frameLength(running) : 0)
-    } ` +
+    `multi=${c.multiCount}${watch} qbuf=${unparsed + (running ? frameLength(running) : 0)} ` +
     `qbuf-free=${Math.max(0, mem.query - c.parser.pending)} argv-mem=${argvMem} ` +
     `multi-mem=${multiMem} ` +
     `rbs=${c.out.buf.length} rbp=${c.out.recentPeak} obl=${c.out.length} oll=0 ` +
     `omem=${c.pendingOutput} tot-mem=${mem.query + mem.output + mem.argv + mem.state} ` +
     `events=r cmd=${cmd} user=${c.user.name} redir=${
       c.tracking?.redirect ?? -1
-    } resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`;
+    } resp=${c.resp}${lib}`;
 }

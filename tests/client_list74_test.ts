@@ -121,3 +121,38 @@ test(
     }
   },
 );
+
+/** The field names of a CLIENT INFO line. */
+async function fieldNames(port: number): Promise<string[]> {
+  const c = await RawConn.connect(port);
+  try {
+    const [raw] = await pipeline(c, [["CLIENT", "INFO"]]);
+    return pairs(raw!).map(([k]) => k);
+  } finally {
+    c.close();
+  }
+}
+
+test("a server reporting 7.0.15 lists 7.0's fields: no watch, lib-name or lib-ver", async () => {
+  const ours = await startServer({ config: { "reported-redis-version": "7.0.15" } });
+  try {
+    const names = await fieldNames(ours.port);
+    for (const added of ["watch", "lib-name", "lib-ver"]) assert.ok(!names.includes(added), added);
+    assert.equal(names.at(-1), "resp");
+  } finally {
+    await ours.close();
+  }
+});
+
+test("CLIENT INFO's fields as redis-server 7.0.15's when reporting 7.0.15", {
+  skip: missing("redis-server"),
+}, async () => {
+  const redis = await startRedis();
+  const ours = await startServer({ config: { "reported-redis-version": "7.0.15" } });
+  try {
+    assert.deepEqual(await fieldNames(ours.port), await fieldNames(redis.port));
+  } finally {
+    redis.stop();
+    await ours.close();
+  }
+});
