@@ -1,6 +1,6 @@
 /**
  * DEBUG: the cheap, useful subcommands (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, DIGEST,
- * DIGEST-VALUE, CONFIG-REWRITE-FORCE-ALL, HELP).
+ * DIGEST-VALUE, CONFIG-REWRITE-FORCE-ALL, DROP-CLUSTER-PACKET-FILTER, HELP).
  * Like Redis, it is refused unless `enable-debug-command` is `yes` (or `local` for loopback and
  * in-process clients): see core/protected.ts.
  *
@@ -31,6 +31,8 @@ const HELP = [
   "    Output a hex signature representing the current DB content.",
   "DIGEST-VALUE <key> [<key> ...]",
   "    Output a hex signature of the values of all the specified keys.",
+  "DROP-CLUSTER-PACKET-FILTER <packet-type>",
+  "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
   "OBJECT <key>",
   "    Show low level info about the key and associated value.",
   "SET-ACTIVE-EXPIRE <0|1>",
@@ -66,6 +68,10 @@ export const debugCommand: CommandSpec = {
     }
     if (sub === "SET-ACTIVE-EXPIRE" && argv.length === 3) {
       server.activeExpireEnabled = intArg(argv[2]!) !== 0;
+      return R.ok;
+    }
+    if (sub === "DROP-CLUSTER-PACKET-FILTER" && argv.length === 3) {
+      server.clusterDropPacketFilter = intArg(argv[2]!);
       return R.ok;
     }
     if (sub === "CONFIG-REWRITE-FORCE-ALL" && argv.length === 2) {

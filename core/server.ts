@@ -233,6 +233,8 @@ export class Server implements KeyspaceHost {
   configFile: string | undefined;
   /** False after `DEBUG SET-ACTIVE-EXPIRE 0`: keys then expire only when accessed. */
   activeExpireEnabled = true;
+  /** `DEBUG DROP-CLUSTER-PACKET-FILTER <type>`: cluster bus messages of that type are dropped (-1: none). */
+  clusterDropPacketFilter = -1;
   /** Which socket layer to use on Deno (`deno` = Deno.listen, `node` = node:net). */
   netAdapterName: "deno" | "node" | undefined;
   private readonly registry = new CommandRegistry();

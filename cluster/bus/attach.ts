@@ -66,6 +66,7 @@ export function attachBus(host: BusHost): ClusterBus {
       server.pubsub.publish(bytesToStr(channel), bytesToStr(message), sharded);
     },
     log: (level, message) => server.log(level, message),
+    dropPacketFilter: () => server.clusterDropPacketFilter,
     stopReplicating: () => host.stopReplicating?.(),
     pauseWrites: (end) => {
       if (end === 0) server.pause.unpause(PausePurpose.Failover);
