@@ -39,7 +39,7 @@ const { cluster } = await import("./cluster/mod.ts");
 const { clusterBus } = await import("./cluster/bus/plugin.ts");
 const { startIdleGc } = await import("./core/memory/idle_gc.ts");
 const { loadConfiguredUsers } = await import("./core/acl/file.ts");
-const { TlsStartError } = await import("./core/server_tls.ts");
+const { StartError } = await import("./core/server_types.ts");
 
 const action = specialAction(argvOf());
 if (action === "version") {
@@ -162,7 +162,7 @@ try {
 } catch (e) {
   server.log(
     "warning",
-    e instanceof TlsStartError
+    e instanceof StartError
       ? e.message
       : `Failed listening on port ${server.config.num("port")} (tcp): ${e}`,
   );
