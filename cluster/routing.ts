@@ -170,7 +170,9 @@ export class Routing {
     } else {
       calls = [cmd, argv];
     }
-    const shardPubsub = SHARD_PUBSUB.has(cmd.name);
+    // As Redis 7.4: a transaction with a sharded PUBLISH/SUBSCRIBE queued counts as sharded pub/sub
+    // (a replica serves it for its master's slots).
+    let shardPubsub = SHARD_PUBSUB.has(cmd.name);
     const db = client.server.dbs[0]!;
     const now = client.server.time;
     let first: string | undefined;
@@ -187,6 +189,7 @@ export class Routing {
       const c = calls[i] as Command;
       const a = calls[i + 1] as string[];
       if (c !== cmd && (c.bits & F.write) !== 0) write = true;
+      if (c !== cmd && (c.name === "spublish" || c.name === "ssubscribe")) shardPubsub = true;
       for (const pos of keyPositions(c, a)) {
         const key = a[pos]!;
         const keySlot = keyHashSlot(key);
