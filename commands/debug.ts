@@ -1,6 +1,7 @@
 /**
  * DEBUG: the cheap, useful subcommands (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, DIGEST,
- * DIGEST-VALUE, CONFIG-REWRITE-FORCE-ALL, DROP-CLUSTER-PACKET-FILTER, HELP).
+ * DIGEST-VALUE, CONFIG-REWRITE-FORCE-ALL, DROP-CLUSTER-PACKET-FILTER, CLUSTERLINK KILL,
+ * HELP).
  * Like Redis, it is refused unless `enable-debug-command` is `yes` (or `local` for loopback and
  * in-process clients): see core/protected.ts.
  *
@@ -24,6 +25,8 @@ const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "CHANGE-REPL-ID",
   "    Change the replication IDs of the instance.",
+  "CLUSTERLINK KILL <to|from|all> <node-id>",
+  "    Kills the link based on the direction to/from (both) with the provided node.",
   "CONFIG-REWRITE-FORCE-ALL",
   "    Like CONFIG REWRITE but writes all configuration options, including",
   "    keywords not listed in original configuration file or default values.",
@@ -73,6 +76,14 @@ export const debugCommand: CommandSpec = {
     if (sub === "DROP-CLUSTER-PACKET-FILTER" && argv.length === 3) {
       server.clusterDropPacketFilter = intArg(argv[2]!);
       return R.ok;
+    }
+    if (sub === "CLUSTERLINK" && argv.length === 5 && argv[2]!.toUpperCase() === "KILL") {
+      const kill = server.clusterLinkKill;
+      if (kill === undefined) {
+        return fail("ERR Debug option only available for cluster mode enabled setup!");
+      }
+      const err = kill(argv[3]!, argv[4]!);
+      return err === undefined ? R.ok : fail(`ERR ${err}`);
     }
     if (sub === "CONFIG-REWRITE-FORCE-ALL" && argv.length === 2) {
       const path = server.configFile;

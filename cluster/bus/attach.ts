@@ -82,6 +82,15 @@ export function attachBus(host: BusHost): ClusterBus {
     if (manual) bus.election.handleManual();
     else bus.election.handle();
   };
+  server.clusterLinkKill = (direction, nodeId) => {
+    const node = state.lookupNode(nodeId);
+    if (node === undefined) return `Unknown node ${nodeId}`;
+    const dir = direction.toLowerCase();
+    if (dir !== "to" && dir !== "from" && dir !== "all") return `Unknown direction ${direction}`;
+    if (dir !== "from") node.link?.close();
+    if (dir !== "to") node.inboundLink?.close();
+    return undefined;
+  };
   // As Redis: a node that cannot listen on its bus port does not start.
   server.on("listened", async () => {
     try {
