@@ -1,7 +1,7 @@
 /**
  * DEBUG: the cheap, useful subcommands (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, DIGEST,
  * DIGEST-VALUE, CONFIG-REWRITE-FORCE-ALL, DROP-CLUSTER-PACKET-FILTER, CLUSTERLINK KILL,
- * HELP).
+ * POPULATE, HELP).
  * Like Redis, it is refused unless `enable-debug-command` is `yes` (or `local` for loopback and
  * in-process clients): see core/protected.ts.
  *
@@ -10,7 +10,7 @@
 
 import { floatArg, intArg } from "../core/args.ts";
 import type { CommandSpec } from "../core/command.ts";
-import { encodingOf } from "../core/keyspace/database.ts";
+import { type Database, encodingOf } from "../core/keyspace/database.ts";
 import { rewriteConfigFile } from "./config.ts";
 import { E, fail, helpReply, R, SimpleString } from "../core/resp/reply.ts";
 import { datasetDigest, valueDigest } from "./debug_digest.ts";
@@ -19,6 +19,30 @@ import { datasetDigest, valueDigest } from "./debug_digest.ts";
 function blockFor(ms: number): void {
   if (ms <= 0) return;
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Redis's getPositiveLongFromObjectOrReply: 0 or more, one error for anything else. */
+function nonNegative(s: string): number {
+  const n = intArg(s, "ERR value is out of range, must be positive");
+  return n < 0 ? fail("ERR value is out of range, must be positive") : n;
+}
+
+/**
+ * DEBUG POPULATE: keys `prefix:0` .. `prefix:count-1` that do not exist yet get `value:<n>`
+ * (padded with zero bytes or cut to `size` when given), written straight into the keyspace, in no
+ * slot check, as Redis does.
+ */
+function populate(db: Database, count: number, prefix: string, size: string | undefined): void {
+  const len = size === undefined ? 0 : nonNegative(size);
+  for (let j = 0; j < count; j++) {
+    const key = `${prefix}:${j}`;
+    if (db.has(key)) continue;
+    const v = `value:${j}`;
+    db.add(
+      key,
+      len === 0 ? v : len <= v.length ? v.slice(0, len) : v + "\0".repeat(len - v.length),
+    );
+  }
 }
 
 const HELP = [
@@ -38,6 +62,11 @@ const HELP = [
   "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
   "OBJECT <key>",
   "    Show low level info about the key and associated value.",
+  "POPULATE <count> [<prefix>] [<size>]",
+  "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+  "    it is used instead of the 'key' prefix. These are not propagated to",
+  "    replicas. Cluster slots are not respected so keys not belonging to the",
+  "    current node can be created in cluster mode.",
   "SET-ACTIVE-EXPIRE <0|1>",
   "    Setting it to 0 disables expiring keys in background when they are not",
   "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -71,6 +100,10 @@ export const debugCommand: CommandSpec = {
     }
     if (sub === "SET-ACTIVE-EXPIRE" && argv.length === 3) {
       server.activeExpireEnabled = intArg(argv[2]!) !== 0;
+      return R.ok;
+    }
+    if (sub === "POPULATE" && argv.length >= 3 && argv.length <= 5) {
+      populate(client.db, nonNegative(argv[2]!), argv[3] ?? "key", argv[4]);
       return R.ok;
     }
     if (sub === "DROP-CLUSTER-PACKET-FILTER" && argv.length === 3) {

@@ -121,3 +121,30 @@ test("a node whose cluster bus port is taken does not start, as Redis", async ()
     await new Promise((r) => holder.close(r));
   }
 });
+
+test("DEBUG POPULATE writes prefix:n = value:n (padded or cut to size), in no slot check", async () => {
+  const n = await redenoNode();
+  n.server.config.set("enable-debug-command", "yes");
+  const c = client(n.port);
+  try {
+    assert.equal(await c.call("DEBUG", "POPULATE", "2"), "OK");
+    assert.equal(await c.call("DEBUG", "POPULATE", "3", "k", "10"), "OK");
+    assert.equal(await c.call("DEBUG", "POPULATE", "2", "p", "3"), "OK");
+    assert.equal(await c.call("DBSIZE"), 7);
+    // No slot is served here: read through the server, not a command that checks slots.
+    const slot = String(await c.call("CLUSTER", "KEYSLOT", "k:1"));
+    assert.equal(await c.call("CLUSTER", "COUNTKEYSINSLOT", slot), 1);
+    const db = n.server.dbs[0]!;
+    assert.equal(db.peek("key:1"), "value:1");
+    assert.equal(db.peek("k:1"), "value:1\0\0\0");
+    assert.equal(db.peek("p:1"), "val");
+    for (const bad of ["-1", "x"]) {
+      await assert.rejects(c.call("DEBUG", "POPULATE", bad), {
+        message: "ERR value is out of range, must be positive",
+      });
+    }
+  } finally {
+    c.disconnect();
+    await n.server.close();
+  }
+});
