@@ -234,7 +234,7 @@ export class Server implements KeyspaceHost {
   /** False after `DEBUG SET-ACTIVE-EXPIRE 0`: keys then expire only when accessed. */
   activeExpireEnabled = true;
   /** `DEBUG DROP-CLUSTER-PACKET-FILTER <type>`: cluster bus messages of that type are dropped (-1: none). */
-  clusterDropPacketFilter = -1;
+  clusterDropPacketFilter: number = -1;
   /**
    * `DEBUG CLUSTERLINK KILL <to|from|all> <node-id>` (set by the cluster bus): closes the links
    * with that node; returns the error text, if any.
