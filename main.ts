@@ -5,6 +5,7 @@
  */
 
 import { appendFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import {
   adjustMaxclients,
   DEFAULT_PID_FILE,
@@ -38,7 +39,7 @@ const { cluster } = await import("./cluster/mod.ts");
 const { clusterBus } = await import("./cluster/bus/plugin.ts");
 const { startIdleGc } = await import("./core/memory/idle_gc.ts");
 const { loadConfiguredUsers } = await import("./core/acl/file.ts");
-const { TlsStartError } = await import("./core/server_tls.ts");
+const { StartError } = await import("./core/server_types.ts");
 
 const action = specialAction(argvOf());
 if (action === "version") {
@@ -70,11 +71,18 @@ if (users !== undefined && users.length !== 0 && (config.aclfile?.[0] ?? "") !==
   exit(1);
 }
 let server: Server;
+/** Redis works in `dir` (it chdirs there), so a relative logfile is in `dir`, the current one. */
+function logPath(file: string): string {
+  if (isAbsolute(file)) return file;
+  // Unset while createServer() runs: the directive then.
+  const current = (server as Server | undefined)?.config.str("dir");
+  return join(current ?? config.dir?.[0] ?? ".", file);
+}
 try {
   server = createServer({
     config,
     // Daemonized with logfile "", Redis logs to /dev/null.
-    log: logfile ? (line) => appendFileSync(logfile, line + "\n") : !daemon,
+    log: logfile ? (line) => appendFileSync(logPath(logfile), line + "\n") : !daemon,
     plugins,
     ...(configFile ? { configFile } : {}),
     ...(net === "node" || net === "deno" ? { net } : {}),
@@ -154,7 +162,7 @@ try {
 } catch (e) {
   server.log(
     "warning",
-    e instanceof TlsStartError
+    e instanceof StartError
       ? e.message
       : `Failed listening on port ${server.config.num("port")} (tcp): ${e}`,
   );

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { type Command, F } from "../core/command.ts";
+import { type Command, F, flagBits } from "../core/command.ts";
 import { CF, type Client } from "../core/client.ts";
 import { ErrorReply, type Reply } from "../core/resp/reply.ts";
 import { commandKeySpecs } from "../commands/command_keys.ts";
@@ -33,6 +33,15 @@ export interface RoutingSettings {
   allowPubsubshardWhenDown(): boolean;
   /** cluster-preferred-endpoint-type */
   endpointType(): string;
+}
+
+/**
+ * A command's flags for this call, as Redis's getCommandFlags: a script's declared flags (a
+ * shebang, a function's flags) stand for EVAL's and FCALL's own, so a writing script is a write.
+ */
+function callBits(client: Client, cmd: Command, argv: string[]): number {
+  const flags = cmd.spec.callFlags?.(client, argv);
+  return flags === undefined ? cmd.bits : flagBits(flags);
 }
 
 const SHARD_PUBSUB = new Set(["ssubscribe", "sunsubscribe", "spublish"]);
@@ -170,7 +179,9 @@ export class Routing {
     } else {
       calls = [cmd, argv];
     }
-    const shardPubsub = SHARD_PUBSUB.has(cmd.name);
+    // As Redis 7.4: a transaction with a sharded PUBLISH/SUBSCRIBE queued counts as sharded pub/sub
+    // (a replica serves it for its master's slots).
+    let shardPubsub = SHARD_PUBSUB.has(cmd.name);
     const db = client.server.dbs[0]!;
     const now = client.server.time;
     let first: string | undefined;
@@ -181,12 +192,13 @@ export class Routing {
     let multipleKeys = false;
     let missing = 0;
     let existing = 0;
-    let write = (cmd.bits & F.write) !== 0;
+    let write = (callBits(client, cmd, argv) & F.write) !== 0;
     this.slot = -1;
     for (let i = 0; i < calls.length; i += 2) {
       const c = calls[i] as Command;
       const a = calls[i + 1] as string[];
-      if (c !== cmd && (c.bits & F.write) !== 0) write = true;
+      if (c !== cmd && (callBits(client, c, a) & F.write) !== 0) write = true;
+      if (c !== cmd && (c.name === "spublish" || c.name === "ssubscribe")) shardPubsub = true;
       for (const pos of keyPositions(c, a)) {
         const key = a[pos]!;
         const keySlot = keyHashSlot(key);

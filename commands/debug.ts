@@ -1,6 +1,7 @@
 /**
  * DEBUG: the cheap, useful subcommands (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, DIGEST,
- * DIGEST-VALUE, CONFIG-REWRITE-FORCE-ALL, HELP).
+ * DIGEST-VALUE, CONFIG-REWRITE-FORCE-ALL, DROP-CLUSTER-PACKET-FILTER, CLUSTERLINK KILL,
+ * POPULATE, HELP).
  * Like Redis, it is refused unless `enable-debug-command` is `yes` (or `local` for loopback and
  * in-process clients): see core/protected.ts.
  *
@@ -10,7 +11,7 @@
 import { helpFor } from "../core/compat.ts";
 import { floatArg, intArg } from "../core/args.ts";
 import type { CommandSpec } from "../core/command.ts";
-import { encodingOf } from "../core/keyspace/database.ts";
+import { type Database, encodingOf } from "../core/keyspace/database.ts";
 import { rewriteConfigFile } from "./config.ts";
 import { E, fail, R, SimpleString } from "../core/resp/reply.ts";
 import { datasetDigest, valueDigest } from "./debug_digest.ts";
@@ -21,10 +22,36 @@ function blockFor(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Redis's getPositiveLongFromObjectOrReply: 0 or more, one error for anything else. */
+function nonNegative(s: string): number {
+  const n = intArg(s, "ERR value is out of range, must be positive");
+  return n < 0 ? fail("ERR value is out of range, must be positive") : n;
+}
+
+/**
+ * DEBUG POPULATE: keys `prefix:0` .. `prefix:count-1` that do not exist yet get `value:<n>`
+ * (padded with zero bytes or cut to `size` when given), written straight into the keyspace, in no
+ * slot check, as Redis does.
+ */
+function populate(db: Database, count: number, prefix: string, size: string | undefined): void {
+  const len = size === undefined ? 0 : nonNegative(size);
+  for (let j = 0; j < count; j++) {
+    const key = `${prefix}:${j}`;
+    if (db.has(key)) continue;
+    const v = `value:${j}`;
+    db.add(
+      key,
+      len === 0 ? v : len <= v.length ? v.slice(0, len) : v + "\0".repeat(len - v.length),
+    );
+  }
+}
+
 const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "CHANGE-REPL-ID",
   "    Change the replication IDs of the instance.",
+  "CLUSTERLINK KILL <to|from|all> <node-id>",
+  "    Kills the link based on the direction to/from (both) with the provided node.",
   "CONFIG-REWRITE-FORCE-ALL",
   "    Like CONFIG REWRITE but writes all configuration options, including",
   "    keywords not listed in original configuration file or default values.",
@@ -32,8 +59,15 @@ const HELP = [
   "    Output a hex signature representing the current DB content.",
   "DIGEST-VALUE <key> [<key> ...]",
   "    Output a hex signature of the values of all the specified keys.",
+  "DROP-CLUSTER-PACKET-FILTER <packet-type>",
+  "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
   "OBJECT <key>",
   "    Show low level info about the key and associated value.",
+  "POPULATE <count> [<prefix>] [<size>]",
+  "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+  "    it is used instead of the 'key' prefix. These are not propagated to",
+  "    replicas. Cluster slots are not respected so keys not belonging to the",
+  "    current node can be created in cluster mode.",
   "SET-ACTIVE-EXPIRE <0|1>",
   "    Setting it to 0 disables expiring keys in background when they are not",
   "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -68,6 +102,22 @@ export const debugCommand: CommandSpec = {
     if (sub === "SET-ACTIVE-EXPIRE" && argv.length === 3) {
       server.activeExpireEnabled = intArg(argv[2]!) !== 0;
       return R.ok;
+    }
+    if (sub === "POPULATE" && argv.length >= 3 && argv.length <= 5) {
+      populate(client.db, nonNegative(argv[2]!), argv[3] ?? "key", argv[4]);
+      return R.ok;
+    }
+    if (sub === "DROP-CLUSTER-PACKET-FILTER" && argv.length === 3) {
+      server.clusterDropPacketFilter = intArg(argv[2]!);
+      return R.ok;
+    }
+    if (sub === "CLUSTERLINK" && argv.length === 5 && argv[2]!.toUpperCase() === "KILL") {
+      const kill = server.clusterLinkKill;
+      if (kill === undefined) {
+        return fail("ERR Debug option only available for cluster mode enabled setup!");
+      }
+      const err = kill(argv[3]!, argv[4]!);
+      return err === undefined ? R.ok : fail(`ERR ${err}`);
     }
     if (sub === "CONFIG-REWRITE-FORCE-ALL" && argv.length === 2) {
       const path = server.configFile;

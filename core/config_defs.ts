@@ -94,6 +94,15 @@ function plainName(name: string): (v: unknown) => void {
   };
 }
 
+/** Redis's check of `cluster-announce-hostname`: shorter than NET_HOST_STR_LEN, a safe charset. */
+function announcedHostname(v: unknown): void {
+  const s = String(v);
+  if (s.length >= 256) throw new ConfigError("Hostnames must be less than 256 characters");
+  if (!/^[A-Za-z0-9.-]*$/.test(s)) {
+    throw new ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots");
+  }
+}
+
 /** SHUTDOWN's flags, as `shutdown-on-sigint` and `shutdown-on-sigterm` take them. */
 const SHUTDOWN_FLAGS = ["save", "nosave", "now", "force"];
 const SHUTDOWN_EXTRA: Partial<ConfigDef> = {
@@ -310,7 +319,7 @@ const UNSUPPORTED: ConfigDef[] = [
   bool("cluster-allow-pubsubshard-when-down", true),
   bool("cluster-allow-replica-migration", true),
   str("cluster-announce-ip", ""),
-  str("cluster-announce-hostname", ""),
+  str("cluster-announce-hostname", "", { validate: announcedHostname }),
   int("cluster-announce-port", 0, 0, 65535),
   int("cluster-announce-bus-port", 0, 0, 65535, inert),
   int("cluster-announce-tls-port", 0, 0, 65535, inert),

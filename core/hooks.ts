@@ -45,6 +45,11 @@ export interface HookMap {
   beforeReplies: () => void;
   /** Load the data from disk, once, before the server first listens; throw to refuse to start. */
   load: () => void;
+  /**
+   * The server listens on its ports (its first listen), awaited before it ticks: a plugin's own
+   * listeners (the cluster bus); throw a StartError to refuse to start.
+   */
+  listened: () => void | Promise<void>;
   /** `used_memory` is being computed: add what the plugin holds (backlog, replica output...). */
   memory: (parts: MemoryParts) => void;
 }
@@ -68,6 +73,7 @@ export class Hooks {
   shutdown: HookMap["shutdown"][] = [];
   beforeReplies: HookMap["beforeReplies"][] = [];
   load: HookMap["load"][] = [];
+  listened: HookMap["listened"][] = [];
   memory: HookMap["memory"][] = [];
 
   /**

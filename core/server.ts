@@ -238,6 +238,13 @@ export class Server implements KeyspaceHost {
   configFile: string | undefined;
   /** False after `DEBUG SET-ACTIVE-EXPIRE 0`: keys then expire only when accessed. */
   activeExpireEnabled = true;
+  /** `DEBUG DROP-CLUSTER-PACKET-FILTER <type>`: cluster bus messages of that type are dropped (-1: none). */
+  clusterDropPacketFilter: number = -1;
+  /**
+   * `DEBUG CLUSTERLINK KILL <to|from|all> <node-id>` (set by the cluster bus): closes the links
+   * with that node; returns the error text, if any.
+   */
+  clusterLinkKill: ((direction: string, nodeId: string) => string | undefined) | undefined;
   /** Which socket layer to use on Deno (`deno` = Deno.listen, `node` = node:net). */
   netAdapterName: "deno" | "node" | undefined;
   private readonly registry = new CommandRegistry();

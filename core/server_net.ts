@@ -256,6 +256,7 @@ export class ServerNet {
       if (config.num("port") !== first.port) config.set("port", first.port);
     }
     const tls = await this.tls.listen(tlsPort, hosts, accept);
+    for (const h of this.server.hooks.listened) await h();
     this.startCron();
     const at = { port: first?.port ?? 0, hostname: first?.hostname ?? tls!.hostname };
     return tls ? { ...at, tlsPort: tls.port } : at;

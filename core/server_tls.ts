@@ -14,11 +14,12 @@ import { checkTls } from "./net/node_tls.ts";
 import { type TlsAdapter, tlsAdapter } from "./net/runtime.ts";
 import type { ConnectionHandler, Listener, TlsSettings, Transport } from "./net/transport.ts";
 import type { Server } from "./server.ts";
+import { StartError } from "./server_types.ts";
 import { TLS_CONTEXT_DIRECTIVES } from "./tls_defs.ts";
 import { TLS_UPDATE_FAILED, type TlsEnds, tlsSettings, tlsWanted } from "./tls_settings.ts";
 
 /** The TLS side could not start: its message is the whole report (Redis's wording). */
-export class TlsStartError extends Error {}
+export class TlsStartError extends StartError {}
 
 /** TLS listeners and settings for one server. */
 export class ServerTls {

@@ -13,6 +13,12 @@ import type { LogSink } from "./log.ts";
 import type { Reply } from "./resp/reply.ts";
 import type { Server } from "./server.ts";
 
+/**
+ * The server cannot start (a port it must listen on is taken...): its message is the whole
+ * report, in Redis's wording.
+ */
+export class StartError extends Error {}
+
 /** A plugin: commands and hooks registered at setup, before the server listens. */
 export interface Plugin {
   /** Unique plugin name. */

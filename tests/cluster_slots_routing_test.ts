@@ -199,6 +199,11 @@ test("MOVED, ASK, ASKING, TRYAGAIN and READONLY between nodes whose tables come 
     const onA = (await a.keys("k*"))[0]!;
     assert.equal(await reply(c, "GET", onA), await a.get(onA));
     assert.match(String(await reply(c, "SET", onA, "x")), /^error: MOVED /);
+    // A script that declares no no-writes flag is a write: MOVED, as Redis (legacy test 16).
+    const writer = "#!lua\nreturn redis.call('del', KEYS[1])";
+    assert.match(String(await reply(c, "EVAL", writer, "1", onA)), /^error: MOVED /);
+    const reader = "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])";
+    assert.equal(await reply(c, "EVAL", reader, "1", onA), await a.get(onA));
     assert.match(
       String(await reply(c, "GET", "foo")),
       /^error: MOVED 12182 /,

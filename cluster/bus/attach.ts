@@ -1,13 +1,14 @@
 /**
  * Runs the cluster bus for a server in cluster mode: listens on the bus port (`cluster-port`, or
- * `port` + 10000) once the server listens, announces the ports the directives say, delivers
- * PUBLISH and SPUBLISH that arrive over the bus, propagates the ones clients run here, and stops
- * with the server.
+ * `port` + 10000) once the server listens (a bus port taken stops the server from starting),
+ * announces the ports the directives say, delivers PUBLISH and SPUBLISH that arrive over the bus,
+ * propagates the ones clients run here, and stops with the server.
  *
  * @module
  */
 
 import type { Server } from "../../core/server.ts";
+import { StartError } from "../../core/server_types.ts";
 import type { ClusterState } from "../state.ts";
 import { netAdapter } from "../../core/net/runtime.ts";
 import { bytesToStr, strToBytes } from "../../core/bytes.ts";
@@ -41,8 +42,7 @@ export function busPort(server: Server): number {
 }
 
 /**
- * Sets up the bus of `host`; it starts listening at the server's first tick (the server then
- * listens and knows its port).
+ * Sets up the bus of `host`; it starts listening once the server listens (and knows its port).
  *
  * @param host the server's cluster mode
  * @returns the bus (not yet listening)
@@ -66,6 +66,7 @@ export function attachBus(host: BusHost): ClusterBus {
       server.pubsub.publish(bytesToStr(channel), bytesToStr(message), sharded);
     },
     log: (level, message) => server.log(level, message),
+    dropPacketFilter: () => server.clusterDropPacketFilter,
     stopReplicating: () => host.stopReplicating?.(),
     pauseWrites: (end) => {
       if (end === 0) server.pause.unpause(PausePurpose.Failover);
@@ -81,13 +82,22 @@ export function attachBus(host: BusHost): ClusterBus {
     if (manual) bus.election.handleManual();
     else bus.election.handle();
   };
-  let started = false;
-  server.on("cron", () => {
-    if (started) return;
-    started = true;
-    start(bus, server).catch((e: Error) => {
-      server.log("warning", `Could not listen on the cluster bus port: ${e.message}`);
-    });
+  server.clusterLinkKill = (direction, nodeId) => {
+    const node = state.lookupNode(nodeId);
+    if (node === undefined) return `Unknown node ${nodeId}`;
+    const dir = direction.toLowerCase();
+    if (dir !== "to" && dir !== "from" && dir !== "all") return `Unknown direction ${direction}`;
+    if (dir !== "from") node.link?.close();
+    if (dir !== "to") node.inboundLink?.close();
+    return undefined;
+  };
+  // As Redis: a node that cannot listen on its bus port does not start.
+  server.on("listened", async () => {
+    try {
+      await start(bus, server);
+    } catch {
+      throw new StartError(`Failed listening on port ${busPort(server)} (cluster), aborting.`);
+    }
   });
   // A plugin's notifications in cluster mode (PubSub.publishAbout) go to the shard as SPUBLISH's.
   server.pubsub.shardPeers = (channel, message) => {

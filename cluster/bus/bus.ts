@@ -33,6 +33,8 @@ export interface BusOptions {
   stopReplicating?: () => void;
   /** Pauses writes until `end` (ms), or lifts the pause when `end` is 0 (manual failover). */
   pauseWrites?: (end: number) => void;
+  /** The message type `DEBUG DROP-CLUSTER-PACKET-FILTER` drops on receipt (-1: none). */
+  dropPacketFilter?: () => number;
 }
 
 /** The cluster bus. */
@@ -111,6 +113,10 @@ export class ClusterBus implements LinkOwner {
     const msg = decodeMessage(frame);
     if (typeof msg === "string") {
       this.log("warning", `Received invalid cluster bus packet (${msg}), ignored`);
+      return;
+    }
+    if (msg.header.type === this.options.dropPacketFilter?.()) {
+      this.log("warning", "Dropping packet that matches debug drop filter");
       return;
     }
     handleMessage(this, link, msg);

@@ -78,9 +78,14 @@ export function clusterCron(bus: ClusterBus): void {
       Math.min(pingDelay, dataDelay) > timeout &&
       (node.flags & (NodeFlag.PFAIL | NodeFlag.FAIL)) === 0
     ) {
-      bus.log("verbose", `*** NODE ${node.id} possibly failing`);
       node.flags |= NodeFlag.PFAIL;
       updateState = true;
+      // As Redis 7.2+: the only slot-serving master is a quorum of its own.
+      if (state.myself.isMaster && state.size === 1) {
+        if (state.markFailIfNeeded(node)) bus.sendFail(node);
+      } else {
+        bus.log("verbose", `*** NODE ${node.id} possibly failing`);
+      }
     }
   }
 
