@@ -11,14 +11,16 @@ import { isIP } from "node:net";
 import { parseInteger } from "../core/bytes.ts";
 import { intArg } from "../core/args.ts";
 import { CF } from "../core/client.ts";
-import { E, fail, helpReply, R, type Reply, SimpleString } from "../core/resp/reply.ts";
+import { E, fail, R, type Reply, SimpleString } from "../core/resp/reply.ts";
+import { compat, helpFor } from "../core/compat.ts";
 import type { ClusterHandler } from "../commands/cluster_mode.ts";
 import type { ClusterContext } from "./context.ts";
 import { CLUSTER_SLOTS, type ClusterNode, NodeFlag } from "./node.ts";
 import { slotArg } from "./commands_view.ts";
 import { Todo } from "./state.ts";
 
-const HELP = [
+/** CLUSTER HELP of Redis 7.0. */
+const HELP_70 = [
   "ADDSLOTS <slot> [<slot> ...]",
   "    Assign slots to current node.",
   "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
@@ -69,6 +71,65 @@ const HELP = [
   "    start, end, master and replicas IP addresses, ports and ids",
   "SHARDS",
   "    Return information about slot range mappings and the nodes associated with them.",
+  "LINKS",
+  "    Return information about all network links between this node and its peers.",
+  "    Output format is an array where each array element is a map containing attributes of a link",
+];
+
+/** CLUSTER HELP of Redis 7.4 (generic subcommands first, MYSHARDID, NODES with bus port and hostname). */
+const HELP_74 = [
+  "COUNTKEYSINSLOT <slot>",
+  "    Return the number of keys in <slot>.",
+  "GETKEYSINSLOT <slot> <count>",
+  "    Return key names stored by current node in a slot.",
+  "INFO",
+  "    Return information about the cluster.",
+  "KEYSLOT <key>",
+  "    Return the hash slot for <key>.",
+  "MYID",
+  "    Return the node id.",
+  "MYSHARDID",
+  "    Return the node's shard id.",
+  "NODES",
+  "    Return cluster configuration seen by node. Output format:",
+  "    <id> <ip:port@bus-port[,hostname]> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+  "REPLICAS <node-id>",
+  "    Return <node-id> replicas.",
+  "SLOTS",
+  "    Return information about slots range mappings. Each range is made of:",
+  "    start, end, master and replicas IP addresses, ports and ids",
+  "SHARDS",
+  "    Return information about slot range mappings and the nodes associated with them.",
+  "ADDSLOTS <slot> [<slot> ...]",
+  "    Assign slots to current node.",
+  "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+  "    Assign slots which are between <start-slot> and <end-slot> to current node.",
+  "BUMPEPOCH",
+  "    Advance the cluster config epoch.",
+  "COUNT-FAILURE-REPORTS <node-id>",
+  "    Return number of failure reports for <node-id>.",
+  "DELSLOTS <slot> [<slot> ...]",
+  "    Delete slots information from current node.",
+  "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+  "    Delete slots information which are between <start-slot> and <end-slot> from current node.",
+  "FAILOVER [FORCE|TAKEOVER]",
+  "    Promote current replica node to being a master.",
+  "FORGET <node-id>",
+  "    Remove a node from the cluster.",
+  "FLUSHSLOTS",
+  "    Delete current node own slots information.",
+  "MEET <ip> <port> [<bus-port>]",
+  "    Connect nodes into a working cluster.",
+  "REPLICATE <node-id>",
+  "    Configure current node as replica to <node-id>.",
+  "RESET [HARD|SOFT]",
+  "    Reset current node (default: soft).",
+  "SET-CONFIG-EPOCH <epoch>",
+  "    Set config epoch of current node.",
+  "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+  "    Set slot state.",
+  "SAVECONFIG",
+  "    Force saving cluster configuration on disk.",
   "LINKS",
   "    Return information about all network links between this node and its peers.",
   "    Output format is an array where each array element is a map containing attributes of a link",
@@ -265,13 +326,13 @@ export function adminCommands(ctx: ClusterContext): Array<[string, ClusterHandle
   const st = ctx.state;
   const db0Size = () => ctx.server.dbs[0]!.size;
   return [
-    ["help", (_c, argv) => {
+    ["help", (c, argv) => {
       const name = argv[0]!.toUpperCase();
-      return helpReply([
+      return helpFor(c, [
         `${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`,
-        ...HELP,
+        ...(compat(c.server.config).v74 ? HELP_74 : HELP_70),
         "HELP",
-        "    Prints this help.",
+        "    Print this help.",
       ]);
     }],
     ["addslots", (_c, argv) => updateSlots(ctx, slotsToUpdate(ctx, argv, false, false), false)],

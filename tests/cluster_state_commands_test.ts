@@ -9,12 +9,16 @@ import { join } from "node:path";
 import { RawConn } from "./helpers.ts";
 import { pipeline } from "./redis_compare.ts";
 import { missing } from "./redis_tools.ts";
+import { REFERENCE_74, startReference } from "./reference_redis.ts";
 import {
   type ClusterNodeProc,
   startRedenoCluster,
   startRedisCluster,
   waitClusterOk,
 } from "./cluster_state_helpers.ts";
+
+/** The stock server is 7.0.15: redeno answers as 7.0 does (HELP texts, doubles; core/compat.ts). */
+const AS_70 = { "reported-redis-version": "7.0.15" };
 
 async function myId(port: number): Promise<string> {
   const c = await RawConn.connect(port);
@@ -163,7 +167,7 @@ test(
   { skip: missing("redis-server") },
   async () => {
     const redis = await startRedisCluster();
-    const ours = await startRedenoCluster();
+    const ours = await startRedenoCluster(AS_70);
     try {
       await compare([redis, ours], BEFORE_SLOTS);
       await compare([redis, ours], [["CLUSTER", "SHARDS"], ["CLUSTER", "SLOTS"], [
@@ -182,7 +186,7 @@ test(
   { skip: missing("redis-server") },
   async () => {
     const redis = await startRedisCluster();
-    const ours = await startRedenoCluster();
+    const ours = await startRedenoCluster(AS_70);
     try {
       await compare([redis, ours], [["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]]);
       await waitClusterOk(redis.port);
@@ -264,7 +268,7 @@ test(
   { skip: missing("redis-server") },
   async () => {
     const redis = await startRedisCluster();
-    const ours = await startRedenoCluster();
+    const ours = await startRedenoCluster(AS_70);
     try {
       const got: string[] = [];
       for (const node of [redis, ours]) {
@@ -301,3 +305,24 @@ test(
     }
   },
 );
+
+test("CLUSTER HELP as Redis 7.4.1 words it, against the reference", {
+  skip: REFERENCE_74 === undefined ? "the redis 7.4.1 reference build is absent" : false,
+}, async () => {
+  const ours = await startRedenoCluster();
+  const ref = await startReference(["--cluster-enabled", "yes"]);
+  try {
+    const read = async (port: number) => {
+      const c = await RawConn.connect(port);
+      const [r] = await pipeline(c, [["CLUSTER", "HELP"]]);
+      c.close();
+      return r;
+    };
+    const theirs = await read(ref.port);
+    assert.match(theirs!, /MYSHARDID\r\n/);
+    assert.equal(await read(ours.port), theirs);
+  } finally {
+    ref.stop();
+    await ours.stop();
+  }
+});
