@@ -155,7 +155,8 @@ try {
 }
 try {
   const { port, hostname, tlsPort } = await server.listen();
-  server.log("notice", `Running mode=standalone, port=${port || tlsPort}.`);
+  const mode = server.config.bool("cluster-enabled") ? "cluster" : "standalone";
+  server.log("notice", `Running mode=${mode}, port=${port || tlsPort}.`);
   server.log("notice", `Server initialized, listening on ${hostname}:${port || tlsPort}`);
   if (port !== 0) server.log("notice", "Ready to accept connections tcp");
   if (tlsPort !== undefined) server.log("notice", "Ready to accept connections tls");

@@ -5,10 +5,13 @@
  * not the one last selected on the cached connection, core/migrate_links.ts); each key the target
  * acknowledged is deleted here unless COPY, and the deletions propagate as one `DEL`.
  *
- * One difference from Redis: Redis blocks the whole server during the exchange, so nobody can
- * touch the keys in between. Here only the calling client waits (blocked, like WAIT); others run
- * on. A key is therefore deleted only if it still holds the value that was serialized: one
- * written meanwhile is kept on both sides. Inside MULTI/EXEC and scripts, where nothing can
+ * Redis blocks the whole server during the exchange, so nobody can touch the keys in between.
+ * In cluster mode, where resharding depends on it (a key written on the source after it was
+ * sent would be on both nodes, and the next MIGRATE of it fail with BUSYKEY), every other client
+ * waits too: a pause of every command (core/pause.ts) lasts until the exchange ends. Out of
+ * cluster mode only the calling client waits (blocked, like WAIT); others run on, and a key is
+ * deleted only if it still holds the value that was serialized: one written meanwhile is kept on
+ * both sides. Inside MULTI/EXEC and scripts, where nothing can
  * wait, MIGRATE answers an error instead of running (Redis runs it there, blocking everything).
  * While it waits, the client counts in INFO's `blocked_clients` (CLIENT UNBLOCK leaves it alone).
  * Plain TCP only (Redis uses TLS here only with `tls-cluster`), and RESTORE, never the cluster
@@ -25,6 +28,8 @@ import type { CommandSpec } from "../core/command.ts";
 import type { Database, Value } from "../core/keyspace/database.ts";
 import { type MigrateLink, migrateLinksOf } from "../core/migrate_links.ts";
 import { N } from "../core/notify.ts";
+import { PausePurpose, PauseType } from "../core/pause.ts";
+import type { Server } from "../core/server.ts";
 import { dumpValue } from "../core/rdb/payload.ts";
 import { writeOptions } from "../core/rdb/write_value.ts";
 import { E, ErrorReply, fail, R, type Reply, SimpleString } from "../core/resp/reply.ts";
@@ -157,14 +162,34 @@ export const migrateCommand: CommandSpec = {
       unblockable: false,
     });
     const links = migrateLinksOf(server);
+    const cluster = restore === "RESTORE-ASKING";
+    if (cluster) pauseFor(server, +1);
     links.exclusive(`${args.host}:${args.port}`, () => exchange(client, args, restores))
       .then(
         (outcome) => finish(client, db, args, items, outcome),
         (e) => finish(client, db, args, items, { reply: errorOf(e), acked: [] }),
-      );
+      ).finally(() => {
+        if (cluster) pauseFor(server, -1);
+      });
     return R.none;
   },
 };
+
+/** MIGRATEs waiting for their target, per server (cluster mode). */
+const inFlight = new WeakMap<Server, number>();
+
+/**
+ * Counts a MIGRATE in (+1) or out (-1); every other client's commands are postponed while one
+ * is in flight.
+ */
+function pauseFor(server: Server, delta: 1 | -1): void {
+  const n = (inFlight.get(server) ?? 0) + delta;
+  inFlight.set(server, n);
+  if (n === 0) server.pause.unpause(PausePurpose.Migrate);
+  else if (delta === 1 && n === 1) {
+    server.pause.pause(Number.MAX_SAFE_INTEGER, PauseType.All, PausePurpose.Migrate);
+  }
+}
 
 /** The DUMP payload of `value`, or DUMP's error for a value it cannot serialize. */
 function serialize(value: Value, opts: ReturnType<typeof writeOptions>): Uint8Array {

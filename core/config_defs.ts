@@ -304,9 +304,9 @@ const UNSUPPORTED: ConfigDef[] = [
   },
   // TLS for the cluster bus: there is no cluster.
   bool("tls-cluster", false, inert),
-  // Cluster mode (cluster/): the ones it reads are live, the bus's are still inert.
+  // Cluster mode and its bus (cluster/): the ones they read are live, the others inert.
   str("cluster-config-file", "nodes.conf", { immutable: true }),
-  int("cluster-port", 0, 0, 65535, fixed),
+  int("cluster-port", 0, 0, 65535, { immutable: true }),
   int("cluster-node-timeout", 15000, 0, LLONG_MAX),
   int("cluster-migration-barrier", 1, 0, INT_MAX, inert),
   int("cluster-replica-validity-factor", 10, 0, INT_MAX, {
@@ -321,7 +321,7 @@ const UNSUPPORTED: ConfigDef[] = [
   str("cluster-announce-ip", ""),
   str("cluster-announce-hostname", "", { validate: announcedHostname }),
   int("cluster-announce-port", 0, 0, 65535),
-  int("cluster-announce-bus-port", 0, 0, 65535, inert),
+  int("cluster-announce-bus-port", 0, 0, 65535),
   int("cluster-announce-tls-port", 0, 0, 65535, inert),
   choice("cluster-preferred-endpoint-type", "ip", ["ip", "hostname", "unknown-endpoint"]),
   mem("cluster-link-sendbuf-limit", 0, 0, LLONG_MAX, inert),

@@ -37,6 +37,8 @@ export const enum PausePurpose {
   Client = 0,
   /** FAILOVER, until the failover ends or is aborted. */
   Failover = 1,
+  /** MIGRATE in cluster mode, while it waits for the target (Redis blocks the whole server). */
+  Migrate = 2,
 }
 
 /** One purpose's pause. */

@@ -16,6 +16,7 @@ import { replication } from "../replication/mod.ts";
 import { groups } from "../plugins/groups/mod.ts";
 import { client, freePort, waitFor } from "./replication_helpers.ts";
 import { waitClusterOk } from "./cluster_state_helpers.ts";
+import { type Proc, startNode } from "./sentinel_helpers.ts";
 
 /** The cluster-node-timeout of the nodes (ms), short so failures are seen fast. */
 export const TIMEOUT = "2000";
@@ -70,12 +71,54 @@ export async function clusterNodes(port: number): Promise<string[][]> {
   }
 }
 
+/** The client port of a CLUSTER NODES line (`ip:port@cport`). */
+export const portOf = (f: string[]): number => Number(f[1]!.split(":")[1]!.split("@")[0]);
+
+/** The line `port` gives itself in its CLUSTER NODES. */
+export async function selfLine(port: number): Promise<string[]> {
+  return (await clusterNodes(port)).find((f) => f[2]!.includes("myself"))!;
+}
+
+/**
+ * A cluster node as a process of its own, which the test can SIGKILL: main.ts (on the runtime
+ * running the tests) or redis-server, from a config file with cluster mode on.
+ *
+ * @param kind which server
+ * @param timeout its cluster-node-timeout (ms)
+ * @returns the running process (stopAll() of tests/sentinel_helpers.ts ends it)
+ */
+export async function clusterProcess(
+  kind: "redeno" | "redis",
+  timeout: string = TIMEOUT,
+): Promise<Proc> {
+  return await startNode(kind, {
+    lines: [
+      "cluster-enabled yes",
+      "cluster-config-file nodes.conf",
+      `cluster-port ${await freePort()}`,
+      `cluster-node-timeout ${timeout}`,
+    ],
+  });
+}
+
+/** `redis-cli --cluster check` through `port`: whether it passed, and its output. */
+export async function clusterCheck(port: number): Promise<{ ok: boolean; stdout: string }> {
+  const out = await run("redis-cli", ["--cluster", "check", `127.0.0.1:${port}`]);
+  const ok = out.status === 0 && out.stdout.includes("[OK] All nodes agree") &&
+    out.stdout.includes("[OK] All 16384 slots covered.") && !out.stdout.includes("[WARNING]") &&
+    !out.stdout.includes("[ERR]");
+  return { ok, stdout: out.stdout };
+}
+
 /**
  * `redis-cli --cluster create` over `ports` (masters first) with `replicas` replicas per master,
  * then waits until `redis-cli --cluster check` passes with every node agreeing, every node sees
  * each master with its replicas, and every node says `cluster_state:ok`.
+ *
+ * @param ports the nodes' ports
+ * @param replicas replicas per master
  */
-export async function createCluster(ports: number[], replicas: number): Promise<void> {
+export async function createCluster(ports: number[], replicas = 0): Promise<void> {
   const created = await run("redis-cli", [
     "--cluster",
     "create",
@@ -88,15 +131,19 @@ export async function createCluster(ports: number[], replicas: number): Promise<
     throw new Error(`redis-cli --cluster create failed: ${created.stdout}`);
   }
   const masters = ports.length / (replicas + 1);
+  let last = "";
   await waitFor(
     async () => {
-      const out = await run("redis-cli", ["--cluster", "check", `127.0.0.1:${ports[0]}`]);
-      return out.status === 0 && out.stdout.includes("[OK] All nodes agree") &&
-        (out.stdout.match(new RegExp(` ${replicas} slaves\\.`, "g")) ?? []).length === masters;
+      const check = await clusterCheck(ports[0]!);
+      last = check.stdout;
+      return check.ok &&
+        (last.match(new RegExp(` ${replicas} slaves\\.`, "g")) ?? []).length === masters;
     },
     "redis-cli --cluster check to pass",
-    20000,
-  );
+    30000,
+  ).catch((e) => {
+    throw new Error(`${(e as Error).message}\n${last}`);
+  });
   // Each node's own view too: a master sends its shard's messages to the replicas it knows.
   await waitFor(
     async () => {
@@ -134,7 +181,7 @@ export interface NodeLine {
 export async function nodeLines(port: number): Promise<NodeLine[]> {
   return (await clusterNodes(port)).map((f) => ({
     id: f[0]!,
-    port: Number(f[1]!.split(":")[1]!.split("@")[0]),
+    port: portOf(f),
     flags: f[2]!,
     master: f[3]!,
     slots: f.slice(8).filter((r) => !r.startsWith("[")).map((r) => {

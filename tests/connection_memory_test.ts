@@ -4,6 +4,7 @@ import { ManualClock } from "../mod.ts";
 import type { Client } from "../core/client.ts";
 import { RequestParser } from "../core/resp/parser.ts";
 import { ReplyWriter } from "../core/resp/writer.ts";
+import { VerbatimReply } from "../core/resp/reply.ts";
 import type { Server } from "../core/server.ts";
 import { encodeCommand, RawConn, startServer } from "./helpers.ts";
 
@@ -284,3 +285,15 @@ async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+test("a RESP3 verbatim reply ending exactly at the end of the buffer keeps its final CRLF", () => {
+  // CLUSTER INFO of 502 bytes filled a 512-byte buffer to the last byte: the CRLF after it was
+  // lost, and the client waited for it forever.
+  for (let n = 200; n < 1100; n++) {
+    const w = new ReplyWriter(0);
+    const text = "x".repeat(n);
+    w.reply(new VerbatimReply(text), 3);
+    const out = new TextDecoder().decode(w.take());
+    assert.equal(out, `=${n + 4}\r\ntxt:${text}\r\n`, `text of ${n} bytes`);
+  }
+});

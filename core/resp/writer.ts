@@ -395,6 +395,7 @@ export class ReplyWriter {
       this.header(61, r.text.length + 4);
       this.rawStr(r.format + ":");
       this.rawStr(r.text);
+      this.ensure(2); // the text may end exactly at the end of the buffer
       this.crlf();
       return;
     }
