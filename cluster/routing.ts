@@ -100,8 +100,16 @@ export class Routing {
 
   /** The slot of the last request check() passed or refused (-1: no key). */
   private slot = -1;
-  /** For the scripts a command runs: its slot (-1: none yet) and whether ASKING came before. */
-  private readonly running = new WeakMap<Client, { slot: number; asking: boolean }>();
+  /**
+   * For the scripts a command runs: the client whose command last passed the gate, its slot (-1:
+   * none yet) and whether ASKING came before. One record, overwritten: a command's scripts run
+   * right after its gate, in the same call, so no other client's command comes between.
+   */
+  private readonly running: { client: Client | undefined; slot: number; asking: boolean } = {
+    client: undefined,
+    slot: -1,
+    asking: false,
+  };
 
   /** The gate: undefined to run the command here, or the redirection/error reply. */
   readonly gate = (client: Client, cmd: Command, argv: string[]): Reply | undefined => {
@@ -117,7 +125,12 @@ export class Routing {
     if (!exec && hasNoKeys(cmd)) return undefined;
     const err = this.check(client, cmd, argv, asking);
     if (err !== undefined && exec) client.server.transactions.discard(client);
-    if (err === undefined) this.running.set(client, { slot: this.slot, asking });
+    if (err === undefined) {
+      const run = this.running;
+      run.client = client;
+      run.slot = this.slot;
+      run.asking = asking;
+    }
     return err;
   };
 
@@ -139,8 +152,12 @@ export class Routing {
     allowCrossSlot: boolean,
   ): string | undefined => {
     if ((caller.flags & CF.master) !== 0 || hasNoKeys(cmd)) return undefined;
-    let run = this.running.get(caller);
-    if (run === undefined) this.running.set(caller, run = { slot: -1, asking: false });
+    const run = this.running;
+    if (run.client !== caller) {
+      run.client = caller;
+      run.slot = -1;
+      run.asking = false;
+    }
     const err = this.check(caller, cmd, argv, run.asking);
     if (err !== undefined) {
       if (err.message.startsWith("CLUSTERDOWN The cluster is down and only")) {
