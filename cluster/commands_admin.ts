@@ -76,64 +76,37 @@ const HELP_70 = [
   "    Output format is an array where each array element is a map containing attributes of a link",
 ];
 
-/** CLUSTER HELP of Redis 7.4 (generic subcommands first, MYSHARDID, NODES with bus port and hostname). */
-const HELP_74 = [
-  "COUNTKEYSINSLOT <slot>",
-  "    Return the number of keys in <slot>.",
-  "GETKEYSINSLOT <slot> <count>",
-  "    Return key names stored by current node in a slot.",
+/** The subcommands Redis 7.4's CLUSTER HELP lists first (the generic ones), in its order. */
+const GENERIC_74 = [
+  "COUNTKEYSINSLOT",
+  "GETKEYSINSLOT",
   "INFO",
-  "    Return information about the cluster.",
-  "KEYSLOT <key>",
-  "    Return the hash slot for <key>.",
+  "KEYSLOT",
   "MYID",
-  "    Return the node id.",
   "MYSHARDID",
-  "    Return the node's shard id.",
   "NODES",
-  "    Return cluster configuration seen by node. Output format:",
-  "    <id> <ip:port@bus-port[,hostname]> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
-  "REPLICAS <node-id>",
-  "    Return <node-id> replicas.",
+  "REPLICAS",
   "SLOTS",
-  "    Return information about slots range mappings. Each range is made of:",
-  "    start, end, master and replicas IP addresses, ports and ids",
   "SHARDS",
-  "    Return information about slot range mappings and the nodes associated with them.",
-  "ADDSLOTS <slot> [<slot> ...]",
-  "    Assign slots to current node.",
-  "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
-  "    Assign slots which are between <start-slot> and <end-slot> to current node.",
-  "BUMPEPOCH",
-  "    Advance the cluster config epoch.",
-  "COUNT-FAILURE-REPORTS <node-id>",
-  "    Return number of failure reports for <node-id>.",
-  "DELSLOTS <slot> [<slot> ...]",
-  "    Delete slots information from current node.",
-  "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
-  "    Delete slots information which are between <start-slot> and <end-slot> from current node.",
-  "FAILOVER [FORCE|TAKEOVER]",
-  "    Promote current replica node to being a master.",
-  "FORGET <node-id>",
-  "    Remove a node from the cluster.",
-  "FLUSHSLOTS",
-  "    Delete current node own slots information.",
-  "MEET <ip> <port> [<bus-port>]",
-  "    Connect nodes into a working cluster.",
-  "REPLICATE <node-id>",
-  "    Configure current node as replica to <node-id>.",
-  "RESET [HARD|SOFT]",
-  "    Reset current node (default: soft).",
-  "SET-CONFIG-EPOCH <epoch>",
-  "    Set config epoch of current node.",
-  "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
-  "    Set slot state.",
-  "SAVECONFIG",
-  "    Force saving cluster configuration on disk.",
-  "LINKS",
-  "    Return information about all network links between this node and its peers.",
-  "    Output format is an array where each array element is a map containing attributes of a link",
 ];
+
+/**
+ * CLUSTER HELP of Redis 7.4, made from 7.0's: the generic subcommands first, then the others in
+ * 7.0's order; MYSHARDID added; NODES's format line with the bus port and hostname.
+ */
+const HELP_74: string[] = (() => {
+  const entries = new Map<string, string[]>();
+  let lines: string[] = [];
+  for (const line of HELP_70) {
+    if (!line.startsWith(" ")) entries.set(line.split(" ")[0]!, lines = []);
+    lines.push(line);
+  }
+  entries.set("MYSHARDID", ["MYSHARDID", "    Return the node's shard id."]);
+  entries.get("NODES")![2] =
+    "    <id> <ip:port@bus-port[,hostname]> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...";
+  const rest = [...entries.keys()].filter((name) => !GENERIC_74.includes(name));
+  return [...GENERIC_74, ...rest].flatMap((name) => entries.get(name)!);
+})();
 
 /** Redis's reply when a subcommand's own argument count check fails. */
 function syntaxError(argv: string[]): never {

@@ -6,11 +6,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Cluster } from "ioredis";
-import { client, freePort, stockRedis, waitFor } from "./replication_helpers.ts";
+import { client, waitFor } from "./replication_helpers.ts";
 import { missing } from "./redis_tools.ts";
 import { rmSync } from "node:fs";
 import type { Server } from "../mod.ts";
-import { clusterNodes, redenoNode, run, TIMEOUT } from "./cluster_bus_helpers.ts";
+import { clusterNodes, redenoNode, run, stockClusterNode } from "./cluster_bus_helpers.ts";
 
 test(
   "redis-cli --cluster create over 3 redeno masters and 3 stock replicas, then a failover",
@@ -19,16 +19,7 @@ test(
     const masters = [await redenoNode(), await redenoNode(), await redenoNode()];
     const replicas: { port: number; stop(): Promise<void> }[] = [];
     for (let i = 0; i < 3; i++) {
-      replicas.push(
-        await stockRedis([
-          "--cluster-enabled",
-          "yes",
-          "--cluster-port",
-          String(await freePort()),
-          "--cluster-node-timeout",
-          TIMEOUT,
-        ]),
-      );
+      replicas.push(await stockClusterNode());
     }
     let ioredis: Cluster | undefined;
     const closed = new Set<Server>();

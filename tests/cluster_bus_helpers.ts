@@ -14,7 +14,7 @@ import { cluster } from "../cluster/mod.ts";
 import { clusterBus } from "../cluster/bus/plugin.ts";
 import { replication } from "../replication/mod.ts";
 import { groups } from "../plugins/groups/mod.ts";
-import { client, freePort, waitFor } from "./replication_helpers.ts";
+import { client, freePort, stockRedis, waitFor } from "./replication_helpers.ts";
 import { waitClusterOk } from "./cluster_state_helpers.ts";
 import { type Proc, startNode } from "./sentinel_helpers.ts";
 
@@ -58,6 +58,21 @@ export async function redenoNode(
   });
   const { port } = await server.listen({ port: 0, hostname: "127.0.0.1" });
   return { port, server, dir };
+}
+
+/**
+ * A stock redis-server in cluster mode with a bus port of its own, for `--cluster create`.
+ *
+ * @param timeout its cluster-node-timeout (ms)
+ * @returns the running server (stockRedis of tests/replication_helpers.ts)
+ */
+export async function stockClusterNode(
+  timeout: string = TIMEOUT,
+): Promise<{ port: number; stop(): Promise<void> }> {
+  const cport = String(await freePort());
+  return await stockRedis(
+    ["--cluster-enabled", "yes", "--cluster-port", cport, "--cluster-node-timeout", timeout],
+  );
 }
 
 /** CLUSTER NODES of `port`, each line split in fields. */

@@ -5,10 +5,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { client, freePort, stockRedis, waitFor } from "./replication_helpers.ts";
+import { client, waitFor } from "./replication_helpers.ts";
 import { missing } from "./redis_tools.ts";
 import { rmSync } from "node:fs";
-import { clusterNodes, redenoNode, run, TIMEOUT } from "./cluster_bus_helpers.ts";
+import { clusterNodes, redenoNode, run, stockClusterNode } from "./cluster_bus_helpers.ts";
 
 const portOf = (f: string[]) => Number(f[1]!.split(":")[1]!.split("@")[0]);
 
@@ -23,16 +23,7 @@ test(
   async () => {
     const masters: { port: number; stop(): Promise<void> }[] = [];
     for (let i = 0; i < 3; i++) {
-      masters.push(
-        await stockRedis([
-          "--cluster-enabled",
-          "yes",
-          "--cluster-port",
-          String(await freePort()),
-          "--cluster-node-timeout",
-          TIMEOUT,
-        ]),
-      );
+      masters.push(await stockClusterNode());
     }
     const replicas = [await redenoNode(), await redenoNode(), await redenoNode()];
     const stopped = new Set<number>();

@@ -14,9 +14,15 @@ import { rmSync } from "node:fs";
 import { Cluster, type Redis } from "ioredis";
 import { createCluster as nodeRedisCluster } from "redis";
 import { keyHashSlot, slotChannel } from "../mod.ts";
-import { client, freePort, stockRedis, waitFor } from "./replication_helpers.ts";
+import { client, waitFor } from "./replication_helpers.ts";
 import { missing } from "./redis_tools.ts";
-import { createCluster, type NodeLine, nodeLines, redenoNode } from "./cluster_bus_helpers.ts";
+import {
+  createCluster,
+  type NodeLine,
+  nodeLines,
+  redenoNode,
+  stockClusterNode,
+} from "./cluster_bus_helpers.ts";
 
 /**
  * cluster-node-timeout (ms): long, so that a machine slowed by other tests never fails a master
@@ -100,16 +106,7 @@ test(
     const listeners: Listener[] = [];
     try {
       for (let i = 0; i < 3; i++) {
-        stock.push(
-          await stockRedis([
-            "--cluster-enabled",
-            "yes",
-            "--cluster-port",
-            String(await freePort()),
-            "--cluster-node-timeout",
-            NODE_TIMEOUT,
-          ]),
-        );
+        stock.push(await stockClusterNode(NODE_TIMEOUT));
       }
       await createCluster([...masters, ...stock].map((n) => n.port), 1);
       const lines = await nodeLines(masters[0]!.port);

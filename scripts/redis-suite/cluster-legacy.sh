@@ -100,31 +100,8 @@ done
 chmod +x "$work/src/redis-server"
 ln -s "$cli" "$work/src/redis-cli"
 
-# Instances the harness leaves behind (a file killed by FILE_TIMEOUT) run in the work tree's
-# tests/cluster/tmp: only processes this run started have that working directory.
-stray_servers() {
-    local p
-    for p in /proc/[0-9]*; do
-        case "$(readlink "$p/cwd" 2>/dev/null)" in "$work"/*) echo "${p#/proc/}" ;; esac
-    done
-}
-stop_strays() {
-    local pids
-    read -r -a pids <<<"$(stray_servers | tr '\n' ' ')"
-    [ "${#pids[@]}" -gt 0 ] || return 0
-    kill "${pids[@]}" 2>/dev/null
-    sleep 2
-    read -r -a pids <<<"$(stray_servers | tr '\n' ' ')"
-    [ "${#pids[@]}" -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null
-    return 0
-}
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-    stop_strays
-    if [ "$KEEP_WORK" = 1 ]; then echo "# work tree kept: $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=scripts/redis-suite/strays.sh
+. "$here/strays.sh"
 
 # One harness log -> "ok err exc started aborted"; appends "file<TAB>result<TAB>name" rows to $2.
 parse_log() {

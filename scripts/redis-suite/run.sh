@@ -156,31 +156,8 @@ chmod +x "$work/src/redis-server"
 ln -s "$cli" "$work/src/redis-cli"
 [ -n "$bench" ] && ln -s "$bench" "$work/src/redis-benchmark"
 
-# Servers the runner leaves behind (a unit killed by UNIT_TIMEOUT) are found by their working
-# directory, the work tree: only processes this run started have it.
-stray_servers() {
-    local p
-    for p in /proc/[0-9]*; do
-        [ "$(readlink "$p/cwd" 2>/dev/null)" = "$work" ] && echo "${p#/proc/}"
-    done
-}
-stop_strays() {
-    local pids
-    read -r -a pids <<<"$(stray_servers | tr '\n' ' ')"
-    [ "${#pids[@]}" -gt 0 ] || return 0
-    kill "${pids[@]}" 2>/dev/null
-    sleep 2
-    read -r -a pids <<<"$(stray_servers | tr '\n' ' ')"
-    [ "${#pids[@]}" -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null
-    return 0
-}
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-    stop_strays
-    if [ "$KEEP_WORK" = 1 ]; then echo "# work tree kept: $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=scripts/redis-suite/strays.sh
+. "$here/strays.sh"
 
 # One runner log -> "ok err exc skip done aborted"; appends "unit<TAB>result<TAB>name" rows to $2.
 parse_log() {
