@@ -29,21 +29,26 @@ export function slotArg(arg: string): number {
   return n;
 }
 
-/** The slot ranges of each node from the slot table, ascending. */
-function rangesByOwner(ctx: ClusterContext): Map<ClusterNode, Array<[number, number]>> {
-  const out = new Map<ClusterNode, Array<[number, number]>>();
+/** The runs of consecutive slots served by one node, ascending: `[first, last, node]` each. */
+function* slotRuns(ctx: ClusterContext): Generator<[number, number, ClusterNode]> {
   const slots = ctx.state.slots;
   let j = 0;
   while (j < CLUSTER_SLOTS) {
     const n = slots[j];
     let k = j;
     while (k + 1 < CLUSTER_SLOTS && slots[k + 1] === n) k++;
-    if (n !== undefined) {
-      let list = out.get(n);
-      if (list === undefined) out.set(n, list = []);
-      list.push([j, k]);
-    }
+    if (n !== undefined) yield [j, k, n];
     j = k + 1;
+  }
+}
+
+/** The slot ranges of each node from the slot table, ascending. */
+function rangesByOwner(ctx: ClusterContext): Map<ClusterNode, Array<[number, number]>> {
+  const out = new Map<ClusterNode, Array<[number, number]>>();
+  for (const [first, last, n] of slotRuns(ctx)) {
+    let list = out.get(n);
+    if (list === undefined) out.set(n, list = []);
+    list.push([first, last]);
   }
   return out;
 }
@@ -111,18 +116,10 @@ function replicaAvailable(ctx: ClusterContext, n: ClusterNode): boolean {
 
 function clusterSlots(ctx: ClusterContext): Reply {
   const out: Reply[] = [];
-  const slots = ctx.state.slots;
-  let j = 0;
-  while (j < CLUSTER_SLOTS) {
-    const n = slots[j];
-    let k = j;
-    while (k + 1 < CLUSTER_SLOTS && slots[k + 1] === n) k++;
-    if (n !== undefined) {
-      const entry: Reply[] = [j, k, nodeEntry(ctx, n)];
-      for (const r of n.replicas) if (replicaAvailable(ctx, r)) entry.push(nodeEntry(ctx, r));
-      out.push(entry);
-    }
-    j = k + 1;
+  for (const [first, last, n] of slotRuns(ctx)) {
+    const entry: Reply[] = [first, last, nodeEntry(ctx, n)];
+    for (const r of n.replicas) if (replicaAvailable(ctx, r)) entry.push(nodeEntry(ctx, r));
+    out.push(entry);
   }
   return out;
 }

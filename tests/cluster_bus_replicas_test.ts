@@ -8,9 +8,13 @@ import assert from "node:assert/strict";
 import { client, waitFor } from "./replication_helpers.ts";
 import { missing } from "./redis_tools.ts";
 import { rmSync } from "node:fs";
-import { clusterNodes, redenoNode, run, stockClusterNode } from "./cluster_bus_helpers.ts";
-
-const portOf = (f: string[]) => Number(f[1]!.split(":")[1]!.split("@")[0]);
+import {
+  clusterNodes,
+  createCluster,
+  portOf,
+  redenoNode,
+  stockClusterNode,
+} from "./cluster_bus_helpers.ts";
 
 /** The role `port` gives itself in its CLUSTER NODES. */
 async function selfRole(port: number): Promise<string> {
@@ -28,29 +32,7 @@ test(
     const replicas = [await redenoNode(), await redenoNode(), await redenoNode()];
     const stopped = new Set<number>();
     try {
-      const addrs = [...masters, ...replicas].map((n) => `127.0.0.1:${n.port}`);
-      const created = await run("redis-cli", [
-        "--cluster",
-        "create",
-        ...addrs,
-        "--cluster-replicas",
-        "1",
-        "--cluster-yes",
-      ]);
-      assert.match(created.stdout, /\[OK\] All 16384 slots covered\./, created.stdout);
-      await waitFor(
-        async () => {
-          const out = await run("redis-cli", [
-            "--cluster",
-            "check",
-            `127.0.0.1:${replicas[0]!.port}`,
-          ]);
-          return out.status === 0 && out.stdout.includes("[OK] All nodes agree") &&
-            (out.stdout.match(/ 1 slaves\./g) ?? []).length === 3;
-        },
-        "redis-cli --cluster check to pass with a replica per master",
-        20000,
-      );
+      await createCluster([...masters, ...replicas].map((n) => n.port), 1);
       for (const r of replicas) assert.equal(await selfRole(r.port), "myself,slave");
       // Every node knows every replica's role (a master takes MFSTART only from its replica).
       const replicaPorts = new Set(replicas.map((r) => r.port));
