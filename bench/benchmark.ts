@@ -5,7 +5,7 @@
  * @module
  */
 
-import { cpuSeconds, spawnTracked } from "./procs.ts";
+import { cpuTimes, spawnTracked } from "./procs.ts";
 import type { ServerProc } from "./servers.ts";
 
 /** What one redis-benchmark run does. */
@@ -37,6 +37,10 @@ export interface RunResult {
   rps: number;
   /** Server CPU (user + system) per request, in microseconds. */
   cpuUsPerReq: number;
+  /** The user-space part of it, when measured apart. */
+  userUsPerReq?: number;
+  /** The kernel's part of it, when measured apart. */
+  systemUsPerReq?: number;
 }
 
 /**
@@ -92,7 +96,7 @@ export async function runBenchmark(server: ServerProc, spec: RunSpec): Promise<R
   if (spec.keyspace > 0) args.push("-r", String(spec.keyspace));
   if (spec.tracking) args.push("--enable-tracking");
   args.push("--csv", ...(spec.command ?? []));
-  const before = cpuSeconds(server.pid);
+  const before = cpuTimes(server.pid);
   const child = spawnTracked("redis-benchmark", args, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -102,7 +106,9 @@ export async function runBenchmark(server: ServerProc, spec: RunSpec): Promise<R
     child.once("error", reject);
     child.once("close", (c: number | null) => resolve(c ?? -1));
   });
-  const cpu = cpuSeconds(server.pid) - before;
+  const after = cpuTimes(server.pid);
+  const user = after.user - before.user;
+  const system = after.system - before.system;
   const rows = parseCsv(stdout);
   if (code !== 0 || rows.length === 0) {
     // redis-benchmark warns on stderr when CONFIG is missing; the error is the last line.
@@ -111,5 +117,11 @@ export async function runBenchmark(server: ServerProc, spec: RunSpec): Promise<R
     throw new Error(`redis-benchmark ${what} failed: ${why ?? `exit code ${code}`}`);
   }
   const rps = rows.reduce((sum, r) => sum + r.rps, 0) / rows.length;
-  return { rps, cpuUsPerReq: (cpu * 1e6) / (spec.requests * rows.length) };
+  const perReq = 1e6 / (spec.requests * rows.length);
+  return {
+    rps,
+    cpuUsPerReq: (user + system) * perReq,
+    userUsPerReq: user * perReq,
+    systemUsPerReq: system * perReq,
+  };
 }

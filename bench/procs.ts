@@ -56,9 +56,28 @@ function statFields(pid: number): string[] | undefined {
  * ```
  */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
+}
+
+/**
+ * CPU time a process has used over all its threads, user and system apart, in seconds: the
+ * system part is the kernel's work for it (socket reads and writes, mostly), which the server's
+ * own code does not control.
+ *
+ * @param pid the process
+ * @returns utime and stime in seconds
+ * @example
+ * ```ts
+ * import process from "node:process";
+ * import { cpuTimes } from "./procs.ts";
+ * console.log(cpuTimes(process.pid).user >= 0); // true
+ * ```
+ */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const f = statFields(pid);
   if (f === undefined) throw new Error(`Process ${pid} is gone`);
-  return (Number(f[11]) + Number(f[12])) / clockTicks();
+  return { user: Number(f[11]) / clockTicks(), system: Number(f[12]) / clockTicks() };
 }
 
 /**

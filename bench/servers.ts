@@ -166,6 +166,44 @@ export function startRedeno(
   });
 }
 
+/**
+ * Starts bench/floor_server.ts, the runtime's floor (a server that reads each request and
+ * answers `+PONG` without doing anything else), the way {@linkcode startRedeno} starts redeno.
+ *
+ * @param port the port to listen on
+ * @param options the runtime and the checkout's root directory
+ * @returns the running server, named `floor`
+ * @example
+ * ```ts
+ * import { freePort, startFloor } from "./servers.ts";
+ * const floor = await startFloor(await freePort(), { runtime: "deno", root: "." });
+ * await floor.stop();
+ * ```
+ */
+export function startFloor(
+  port: number,
+  options: { runtime: Runtime; root: string },
+): Promise<ServerProc> {
+  const { runtime, root } = options;
+  const marker = "floor_server.ts";
+  const script = `bench/${marker}`;
+  return runtime === "deno"
+    ? start(port, {
+      name: "floor",
+      cmd: `${root}/node_modules/deno/deno`,
+      args: ["run", "-A", script, String(port)],
+      marker,
+      cwd: root,
+    })
+    : start(port, {
+      name: "floor",
+      cmd: `${root}/node_modules/.bin/tsx`,
+      args: [script, String(port)],
+      marker,
+      cwd: root,
+    });
+}
+
 function version(cmd: string, args: string[], root: string): string {
   return execFileSync(cmd, args, { encoding: "utf8", cwd: root }).split("\n")[0]!.trim();
 }
