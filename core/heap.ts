@@ -41,9 +41,20 @@ const REFRESH_BYTES = MB;
 const HEAP_FRACTION = 0.75;
 /** ...minus this margin, for the young generation and one large reply. */
 const HEAP_MARGIN = 64 * MB;
-/** The machine's memory is read again after this long (ms)... */
+/**
+ * The machine's memory is read again after this long (ms) while what is available is within
+ * {@linkcode NEAR_FACTOR} times the reserve...
+ */
 const MACHINE_REFRESH_MS = 100;
-/** ...or as soon as this process's heap and buffers grew or shrank by this much. */
+/** ...and after this long (ms) while it is further from it... */
+const MACHINE_REFRESH_FAR_MS = 1000;
+/** ...("near": available memory under this many times the reserve)... */
+const NEAR_FACTOR = 4;
+/**
+ * ...or as soon as this process's heap and buffers grew or shrank by an eighth of the room left
+ * above the reserve, and at least this much. (Reading /proc/meminfo costs 0.1-0.5 ms: a fixed
+ * 8 MB step made a run of 1 MiB SETs read it every eighth command.)
+ */
 const MACHINE_REFRESH_STEP = 8 * MB;
 /** Forced collections: at most once a second... */
 const GC_MIN_INTERVAL_MS = 1000;
@@ -92,6 +103,9 @@ let exhausted = false;
 let watchMachine = false;
 let machine: MachineMemory | undefined;
 let machineAt = -Infinity;
+/** How long until the machine is read again, and how much growth of ours reads it sooner. */
+let machineEvery = MACHINE_REFRESH_MS;
+let machineStep = MACHINE_REFRESH_STEP;
 let forcedGcs = 0;
 let gcAt = -Infinity;
 let gcInterval = GC_MIN_INTERVAL_MS;
@@ -156,6 +170,8 @@ export function watchMachineMemory(on: boolean): void {
   watchMachine = on;
   machine = undefined;
   machineAt = -Infinity;
+  machineEvery = MACHINE_REFRESH_MS;
+  machineStep = MACHINE_REFRESH_STEP;
   refresh();
 }
 
@@ -167,12 +183,9 @@ function refresh(): void {
   const now = performance.now();
   if (
     watchMachine &&
-    (now - machineAt >= MACHINE_REFRESH_MS ||
-      Math.abs(footprint - footprintAtMachine) >= MACHINE_REFRESH_STEP)
+    (now - machineAt >= machineEvery || Math.abs(footprint - footprintAtMachine) >= machineStep)
   ) {
-    machine = machineMemory();
-    machineAt = now;
-    footprintAtMachine = footprint;
+    readMachine(now);
   }
   let short = used > threshold || machineShort();
   // Nearly out of machine memory, the kernel kills the process: garbage (refused writes make some
@@ -181,11 +194,7 @@ function refresh(): void {
   if (short && due && forceGc()) {
     const freed = performance.now();
     readHeap();
-    if (watchMachine) {
-      machine = machineMemory();
-      machineAt = freed;
-      footprintAtMachine = footprint;
-    }
+    if (watchMachine) readMachine(freed);
     short = used > threshold || machineShort();
     gcAt = freed;
     // A collection of a big heap takes seconds: while the live data really is that big (writes
@@ -204,6 +213,20 @@ function readHeap(): void {
     limit = s.heap_size_limit;
     threshold = Math.max(limit * HEAP_FRACTION - HEAP_MARGIN, limit / 2);
   }
+}
+
+/** Reads the machine's memory and sets when to read it next (see MACHINE_REFRESH_MS). */
+function readMachine(now: number): void {
+  machine = machineMemory();
+  machineAt = now;
+  footprintAtMachine = footprint;
+  if (machine === undefined) return;
+  const reserve = machineReserve(machine.total);
+  const room = Math.max(0, machine.available - reserve);
+  machineEvery = machine.available < reserve * NEAR_FACTOR
+    ? MACHINE_REFRESH_MS
+    : MACHINE_REFRESH_FAR_MS;
+  machineStep = Math.max(MACHINE_REFRESH_STEP, room / 8);
 }
 
 function machineShort(): boolean {
@@ -256,28 +279,67 @@ function statField(text: string | undefined, name: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** The cgroup's limit and usage (page cache that can be dropped left out), when it has a limit. */
-function cgroupMemory(): { limit: number; used: number; version: string } | undefined {
+/** Where a cgroup keeps its memory limit and usage. */
+interface CgroupFiles {
+  version: string;
+  limit: string;
+  usage: string;
+  stat: string;
+  /** The memory.stat field of page cache that can be dropped. */
+  inactive: string;
+}
+
+/** The cgroup's files, found once (null: none with a limit; undefined: not looked for yet). */
+let cgroupFiles: CgroupFiles | null | undefined;
+
+function findCgroupFiles(): CgroupFiles | null {
   const lines = readText("/proc/self/cgroup")?.split("\n") ?? [];
   const v2 = lines.find((l) => l.startsWith("0::"))?.slice(3);
   const v1 = lines.map((l) => l.split(":")).find((f) => f[1]?.split(",").includes("memory"))?.[2];
+  const candidates: CgroupFiles[] = [];
   // Inside a container the cgroup's own directory is usually mounted as the root.
   for (const dir of v2 === undefined ? [] : [`/sys/fs/cgroup${v2}`, "/sys/fs/cgroup"]) {
-    const max = readBytes(`${dir}/memory.max`);
-    const current = readBytes(`${dir}/memory.current`);
-    if (max === undefined || current === undefined) continue;
-    const inactive = statField(readText(`${dir}/memory.stat`), "inactive_file");
-    return { limit: max, used: Math.max(0, current - inactive), version: "cgroup v2" };
+    candidates.push({
+      version: "cgroup v2",
+      limit: `${dir}/memory.max`,
+      usage: `${dir}/memory.current`,
+      stat: `${dir}/memory.stat`,
+      inactive: "inactive_file",
+    });
   }
   const base = "/sys/fs/cgroup/memory";
   for (const dir of v1 === undefined ? [] : [`${base}${v1}`, base]) {
-    const max = readBytes(`${dir}/memory.limit_in_bytes`);
-    const usage = readBytes(`${dir}/memory.usage_in_bytes`);
-    if (max === undefined || usage === undefined) continue;
-    const inactive = statField(readText(`${dir}/memory.stat`), "total_inactive_file");
-    return { limit: max, used: Math.max(0, usage - inactive), version: "cgroup v1" };
+    candidates.push({
+      version: "cgroup v1",
+      limit: `${dir}/memory.limit_in_bytes`,
+      usage: `${dir}/memory.usage_in_bytes`,
+      stat: `${dir}/memory.stat`,
+      inactive: "total_inactive_file",
+    });
   }
-  return undefined;
+  return candidates.find((c) =>
+    readBytes(c.limit) !== undefined && readBytes(c.usage) !== undefined
+  ) ??
+    null;
+}
+
+/**
+ * The cgroup's limit and usage (page cache that can be dropped left out), when it has a limit.
+ * Which files hold them is found on the first call (a missing file costs an exception each time
+ * it is tried); a limit lifted later is looked for afresh.
+ */
+function cgroupMemory(): { limit: number; used: number; version: string } | undefined {
+  cgroupFiles ??= findCgroupFiles();
+  const files = cgroupFiles;
+  if (files === null) return undefined;
+  const limit = readBytes(files.limit);
+  const usage = readBytes(files.usage);
+  if (limit === undefined || usage === undefined) {
+    cgroupFiles = undefined;
+    return undefined;
+  }
+  const inactive = statField(readText(files.stat), files.inactive);
+  return { limit, used: Math.max(0, usage - inactive), version: files.version };
 }
 
 /**
