@@ -71,7 +71,8 @@ interleaved, reporting median ops/s and server CPU time per request.
   --tests a,b       extra tests besides the defaults ${DEFAULTS.tests.join(",")} (redis-benchmark
                     -t names, e.g. incr,mset,lpush). evalsha and multi are the harness's own: a
                     one-GET script called by EVALSHA, and MULTI/SET/EXEC transactions from its own
-                    client, each run with a fifth of the requests of --n and --pn
+                    client, each run with a fifth of the requests of --n and --pn; pfadd is
+                    PFADD of element:__rand_int__ to one HyperLogLog (random with --keyspace)
   --only a,b        run exactly these tests instead of the defaults (e.g. --only evalsha,multi)
   --keyspace N      random keys over N (-r); default: one key, as redis-benchmark does
   --data-size N     value size in bytes, -d (default ${DEFAULTS.dataSize})

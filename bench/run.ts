@@ -13,7 +13,8 @@
  * Besides redis-benchmark's own tests (`-t` names), two tests are the harness's: `evalsha`
  * (redis-benchmark calling a one-`GET` script loaded beforehand with SCRIPT LOAD) and `multi`
  * (MULTI/SET/EXEC transactions from the harness's own load generator; one request is one
- * transaction of three commands).
+ * transaction of three commands); `pfadd` is a command line redis-benchmark runs (it has no `-t`
+ * test for PFADD).
  *
  * Layout: options.ts (flags), procs.ts (/proc and process control), servers.ts (starting the
  * servers), benchmark.ts (one redis-benchmark run), scripting.ts (EVALSHA set-up), multi.ts
@@ -77,11 +78,23 @@ const HARNESS_TESTS: Record<string, number> = { evalsha: 0.2, multi: 0.2 };
 type Prepared = Map<string, string[] | Error>;
 
 /**
+ * Tests redis-benchmark has no `-t` name for, by name: the command line it runs instead. PFADD
+ * adds `element:__rand_int__` to one HyperLogLog: one element over and over (no register changes
+ * after the first call) unless `--keyspace` makes the elements random.
+ */
+const COMMAND_TESTS: Record<string, string[]> = {
+  pfadd: ["PFADD", "bench:hll", "element:__rand_int__"],
+};
+
+/**
  * Readies both servers for the tests that need it (EVALSHA: a key and a loaded script). Both
  * servers must agree on the script's SHA1.
  */
 async function prepare(pair: Pair, options: BenchOptions): Promise<Prepared> {
   const prepared: Prepared = new Map();
+  for (const [test, command] of Object.entries(COMMAND_TESTS)) {
+    if (options.tests.includes(test)) prepared.set(test, command);
+  }
   if (options.tests.includes("evalsha")) {
     try {
       const redis = await prepareEvalsha(pair.redis);
