@@ -146,7 +146,15 @@ export class Scripting {
 
   /** The VM, instantiated on first use (a few ms). */
   get vm(): LuaVM {
-    this.vmInstance ??= new LuaVM({
+    return this.vmInstance ?? this.createVM();
+  }
+
+  /**
+   * Instantiates the VM and gives it the reported version (kept across engine resets; a later
+   * change of reported-redis-version reaches it through the config listener).
+   */
+  private createVM(): LuaVM {
+    const vm = new LuaVM({
       call: (mode, argv, resp) => this.scriptCall(mode, argv, resp),
       tick: () => this.tick(),
       log: (level, message) => {
@@ -159,8 +167,9 @@ export class Scripting {
       register: (name, desc, flags, ref) => this.onRegister?.(name, desc, flags, ref),
       formatDouble: (d) => compat(this.server.config).v72 ? formatDouble72(d) : formatDouble(d),
     });
-    this.vmInstance.setVersion(reportedVersion(this.server.config));
-    return this.vmInstance;
+    vm.setVersion(reportedVersion(this.server.config));
+    this.vmInstance = vm;
+    return vm;
   }
 
   /** True once the VM exists. */
