@@ -155,7 +155,14 @@ export class Scripting {
    */
   private createVM(): LuaVM {
     const vm = new LuaVM({
-      call: (mode, argv, resp) => this.scriptCall(mode, argv, resp),
+      call: (argv, resp) => this.scriptCall(argv, resp),
+      encode: (reply, resp) => {
+        const w = this.writer;
+        w.truncate(0);
+        w.reply(reply, resp);
+        return w;
+      },
+      aclCheck: (argv) => this.aclCheck(argv),
       tick: () => this.tick(),
       log: (level, message) => {
         const levels = ["debug", "verbose", "notice", "warning"] as const;
@@ -384,9 +391,8 @@ export class Scripting {
     return found;
   }
 
-  /** redis.call / redis.pcall / redis.acl_check_cmd from the running script. */
-  private scriptCall(mode: number, argv: string[], resp: number): ReplyWriter | number {
-    if (mode === 2) return this.aclCheck(argv);
+  /** redis.call / redis.pcall from the running script: the command's reply. */
+  private scriptCall(argv: string[], resp: number): Reply {
     const found = this.lookup(argv);
     const ctx = this.run;
     const server = this.server;
@@ -442,10 +448,7 @@ export class Scripting {
         if (ctx.repl === 0) server.effects.truncate(effects);
       }
     }
-    const w = this.writer;
-    w.truncate(0);
-    w.reply(reply, resp);
-    return w;
+    return reply;
   }
 
   /**
