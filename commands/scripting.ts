@@ -109,15 +109,7 @@ function evalGeneric(client: Client, argv: string[], evalsha: boolean, ro: boole
   // A run makes an evictable script the most recently used.
   if (engine.evalOrder.delete(sha)) engine.evalOrder.add(sha);
   const n = Number(numkeys);
-  return engine.execute(
-    client,
-    argv,
-    true,
-    sha,
-    script.flags,
-    ro,
-    (resp, hook) => engine.vm.evalStart(script.ref, argv, 3, n, resp, hook),
-  );
+  return engine.execute(client, argv, true, sha, script.flags, ro, script.ref, n);
 }
 
 const SCRIPT_HELP = [

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { bytesToStr, writeStr } from "../core/bytes.ts";
 import { cpuSeconds } from "../core/proc.ts";
-import type { Reply } from "../core/resp/reply.ts";
+import { ErrorReply, RawReply, type Reply } from "../core/resp/reply.ts";
 
 /** A reply encoded in the host's buffer: bytes `[0, length)` of `buf`, valid until its next call. */
 export interface Encoded {
@@ -23,6 +23,8 @@ export interface Encoded {
  * string far less, and the reply encoder writes either.
  */
 const SHORT_OUTPUT = 64;
+/** A script's bulk string result up to this long is returned as a string (see result()). */
+const DECODED_BULK = 4096;
 
 /** What the module calls back into. */
 export interface LuaHost {
@@ -333,14 +335,41 @@ export class LuaVM {
   }
 
   /**
-   * A copy of the result or error left in io by the last run, as RESP: a binary string when
-   * short (see SHORT_OUTPUT), else bytes.
+   * The result or error the last run left in io (RESP; a leading `!` instead of `-` marks an
+   * error the module already counted, see engine.c). The commonest results, a bulk string up to
+   * {@linkcode DECODED_BULK} bytes and an integer, come back as a string and a number, which
+   * the reply writer encodes for less than a raw reply costs; anything else as a RawReply.
    */
-  output(): string | Uint8Array {
+  result(): Reply {
     const u8 = this.bytes();
     const ptr = this.view.getUint32(this.ioBuf, true);
     const end = ptr + this.view.getUint32(this.ioBuf + 4, true);
-    return end - ptr <= SHORT_OUTPUT ? bytesToStr(u8, ptr, end) : u8.slice(ptr, end);
+    const type = u8[ptr];
+    if (type === 45 || type === 33) {
+      const e = new ErrorReply(bytesToStr(u8, ptr + 1, end - 2));
+      e.noStats = type === 33;
+      return e;
+    }
+    if (type === 36 || type === 58) {
+      // `$<n>\r\n<n bytes>\r\n` or `:<n>\r\n`, n of at most 15 digits (an exact double).
+      let p = ptr + 1;
+      const neg = type === 58 && u8[p] === 45;
+      if (neg) p++;
+      const first = p;
+      let n = 0;
+      let c = 0;
+      while (p < end && (c = u8[p]!) >= 48 && c <= 57) {
+        n = n * 10 + c - 48;
+        p++;
+      }
+      if (p > first && p - first <= 15 && c === 13 && u8[p + 1] === 10) {
+        if (type === 58 && p + 2 === end) return neg ? -n : n;
+        if (type === 36 && n <= DECODED_BULK && p + 4 + n === end) {
+          return bytesToStr(u8, p + 2, p + 2 + n);
+        }
+      }
+    }
+    return new RawReply(end - ptr <= SHORT_OUTPUT ? bytesToStr(u8, ptr, end) : u8.slice(ptr, end));
   }
 
   /** io as a string (compile errors). */
