@@ -43,15 +43,7 @@ function fcall(client: Client, argv: string[], ro: boolean): Reply {
   const err = engine.prepareError(fn.flags, ro);
   if (err !== undefined) return err;
   const n = Number(numkeys);
-  return engine.execute(
-    client,
-    argv,
-    false,
-    fn.name,
-    fn.flags,
-    ro,
-    (resp, hook) => engine.vm.fcallStart(fn.ref, fn.name, argv, 3, n, resp, hook),
-  );
+  return engine.execute(client, argv, false, fn.name, fn.flags, ro, fn.ref, n);
 }
 
 function flagSet(flags: number): SetReply {

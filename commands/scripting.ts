@@ -86,7 +86,8 @@ function evalGeneric(client: Client, argv: string[], evalsha: boolean, ro: boole
     return new ErrorReply("ERR Number of keys can't be greater than number of args");
   }
   if (numkeys < 0) return new ErrorReply("ERR Number of keys can't be negative");
-  const cache = cacheOf(server);
+  const engine = scriptingOf(server);
+  const cache = engine.scripts;
   let sha: string;
   let script: Script | undefined;
   if (evalsha) {
@@ -103,21 +104,12 @@ function evalGeneric(client: Client, argv: string[], evalsha: boolean, ro: boole
     sha = createScript(server, argv[1]!, true);
     script = cache.get(sha)!;
   }
-  const engine = scriptingOf(server);
   const err = engine.prepareError(script.flags, ro);
   if (err !== undefined) return err;
   // A run makes an evictable script the most recently used.
   if (engine.evalOrder.delete(sha)) engine.evalOrder.add(sha);
   const n = Number(numkeys);
-  return engine.execute(
-    client,
-    argv,
-    true,
-    sha,
-    script.flags,
-    ro,
-    (resp, hook) => engine.vm.evalStart(script.ref, argv, 3, n, resp, hook),
-  );
+  return engine.execute(client, argv, true, sha, script.flags, ro, script.ref, n);
 }
 
 const SCRIPT_HELP = [

@@ -16,11 +16,11 @@ import { OOM_ERROR } from "../core/memory/oom.ts";
 import { CF, Client } from "../core/client.ts";
 import { type Command, F } from "../core/command.ts";
 import type { Gate } from "../core/hooks.ts";
-import { ErrorReply, R, RawReply, type Reply } from "../core/resp/reply.ts";
+import { ErrorReply, R, type Reply } from "../core/resp/reply.ts";
 import { ReplyWriter } from "../core/resp/writer.ts";
 import type { Server } from "../core/server.ts";
 import { LuaVM, Run } from "./lua_vm.ts";
-import { bytesToStr, formatDouble, formatDouble72 } from "../core/bytes.ts";
+import { formatDouble, formatDouble72 } from "../core/bytes.ts";
 import { reportedVersion } from "../core/version.ts";
 import { compat } from "../core/compat.ts";
 
@@ -146,8 +146,23 @@ export class Scripting {
 
   /** The VM, instantiated on first use (a few ms). */
   get vm(): LuaVM {
-    this.vmInstance ??= new LuaVM({
-      call: (mode, argv, resp) => this.scriptCall(mode, argv, resp),
+    return this.vmInstance ?? this.createVM();
+  }
+
+  /**
+   * Instantiates the VM and gives it the reported version (kept across engine resets; a later
+   * change of reported-redis-version reaches it through the config listener).
+   */
+  private createVM(): LuaVM {
+    const vm = new LuaVM({
+      call: (argv, resp) => this.scriptCall(argv, resp),
+      encode: (reply, resp) => {
+        const w = this.writer;
+        w.truncate(0);
+        w.reply(reply, resp);
+        return w;
+      },
+      aclCheck: (argv) => this.aclCheck(argv),
       tick: () => this.tick(),
       log: (level, message) => {
         const levels = ["debug", "verbose", "notice", "warning"] as const;
@@ -159,8 +174,9 @@ export class Scripting {
       register: (name, desc, flags, ref) => this.onRegister?.(name, desc, flags, ref),
       formatDouble: (d) => compat(this.server.config).v72 ? formatDouble72(d) : formatDouble(d),
     });
-    this.vmInstance.setVersion(reportedVersion(this.server.config));
-    return this.vmInstance;
+    vm.setVersion(reportedVersion(this.server.config));
+    this.vmInstance = vm;
+    return vm;
   }
 
   /** True once the VM exists. */
@@ -201,8 +217,9 @@ export class Scripting {
   }
 
   /**
-   * Runs a script for `caller`: `start` begins it in the VM. Returns its reply, or no reply when
-   * it was paused past busy-reply-threshold (the caller then gets it when the script ends).
+   * Runs compiled EVAL script or library function `ref` for `caller` with `argv[3..]` (the
+   * first `nkeys` are keys). Returns its reply, or no reply when it was paused past
+   * busy-reply-threshold (the caller then gets it when the script ends).
    */
   execute(
     caller: Client,
@@ -211,7 +228,8 @@ export class Scripting {
     name: string,
     flags: number,
     ro: boolean,
-    start: (resp: number, hook: boolean) => Run,
+    ref: number,
+    nkeys: number,
   ): Reply {
     const server = this.server;
     // The start time of the command running this script, when it was read for its timing.
@@ -242,7 +260,10 @@ export class Scripting {
     this.run = ctx;
     let r: Run;
     try {
-      r = start(caller.resp, this.threshold > 0);
+      const hook = this.threshold > 0;
+      r = isEval
+        ? this.vm.evalStart(ref, argv, 3, nkeys, caller.resp, hook)
+        : this.vm.fcallStart(ref, name, argv, 3, nkeys, caller.resp, hook);
     } catch (e) {
       this.run = undefined;
       throw e;
@@ -296,16 +317,8 @@ export class Scripting {
       this.server.removeGate(this.busyGate);
     }
     if (ctx.killed) this.server.log("warning", "Lua script killed by user with SCRIPT KILL.");
-    const out = this.vm.output();
-    const type = typeof out === "string" ? out.charCodeAt(0) : out[0];
-    if (type === 45 || type === 33) {
-      // An error: a value of its own, so the stats and MULTI see it (`!`: already counted).
-      const text = typeof out === "string" ? out.slice(1, -2) : bytesToStr(out, 1, out.length - 2);
-      const e = new ErrorReply(text);
-      e.noStats = type === 33;
-      return e;
-    }
-    return new RawReply(out);
+    // An error is an ErrorReply, so the stats and MULTI see it.
+    return this.vm.result();
   }
 
   /** SCRIPT KILL (isEval) or FUNCTION KILL. */
@@ -375,9 +388,8 @@ export class Scripting {
     return found;
   }
 
-  /** redis.call / redis.pcall / redis.acl_check_cmd from the running script. */
-  private scriptCall(mode: number, argv: string[], resp: number): ReplyWriter | number {
-    if (mode === 2) return this.aclCheck(argv);
+  /** redis.call / redis.pcall from the running script: the command's reply. */
+  private scriptCall(argv: string[], resp: number): Reply {
     const found = this.lookup(argv);
     const ctx = this.run;
     const server = this.server;
@@ -433,10 +445,7 @@ export class Scripting {
         if (ctx.repl === 0) server.effects.truncate(effects);
       }
     }
-    const w = this.writer;
-    w.truncate(0);
-    w.reply(reply, resp);
-    return w;
+    return reply;
   }
 
   /**

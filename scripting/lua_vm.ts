@@ -9,8 +9,8 @@
 import { readFileSync } from "node:fs";
 import { bytesToStr, writeStr } from "../core/bytes.ts";
 import { cpuSeconds } from "../core/proc.ts";
+import { ErrorReply, RawReply, type Reply } from "../core/resp/reply.ts";
 
-/** What the module calls back into. */
 /** A reply encoded in the host's buffer: bytes `[0, length)` of `buf`, valid until its next call. */
 export interface Encoded {
   readonly buf: Uint8Array;
@@ -23,10 +23,17 @@ export interface Encoded {
  * string far less, and the reply encoder writes either.
  */
 const SHORT_OUTPUT = 64;
+/** A script's bulk string result up to this long is returned as a string (see result()). */
+const DECODED_BULK = 4096;
 
+/** What the module calls back into. */
 export interface LuaHost {
-  /** redis.call (mode 0), redis.pcall (1) or redis.acl_check_cmd (2) with `argv`. */
-  call(mode: number, argv: string[], resp: number): Encoded | number;
+  /** redis.call or redis.pcall (the module tells them apart) with `argv`: the command's reply. */
+  call(argv: string[], resp: number): Reply;
+  /** `reply` as RESP for protocol `resp` (replies {@linkcode LuaVM} does not write itself). */
+  encode(reply: Reply, resp: number): Encoded;
+  /** redis.acl_check_cmd: 1 allowed, 0 denied, -1 unknown command. */
+  aclCheck(argv: string[]): number;
   /** The count hook: 0 go on, 1 kill, 2 yield, 3 FUNCTION LOAD timeout. */
   tick(): number;
   log(level: number, message: string): void;
@@ -50,9 +57,7 @@ interface Exports {
   _initialize(): void;
   setThrew(threw: number, value: number): void;
   rd_io(size: number): number;
-  rd_io_len(): number;
-  rd_io_ptr(): number;
-  rd_arg_ptr(): number;
+  rd_buf(which: number): number;
   rd_reply(size: number): number;
   rd_name(): number;
   rd_init(engine: number): number;
@@ -75,6 +80,36 @@ interface Exports {
   rd_unref(ref: number): void;
   rd_sha1hex(len: number): number;
 }
+
+/** Arguments of redis.call up to this long are looked up in {@linkcode recent} first. */
+const RECENT_MAX = 48;
+const RECENT_SLOTS = 64;
+/**
+ * Strings recently made from redis.call arguments: scripts call the same commands on the same
+ * keys, and a reused string is neither allocated again nor hashed again by the command table's
+ * and the keyspace's lookups.
+ */
+const recent: string[] = new Array<string>(RECENT_SLOTS).fill("");
+/** The bytes of each string of {@linkcode recent}, {@linkcode RECENT_MAX} per slot. */
+const recentBytes = new Uint8Array(RECENT_SLOTS * RECENT_MAX);
+
+/** Bytes `[p, p + len)` of `u8` (len <= RECENT_MAX) as a string, reused when recently made. */
+function recentStr(u8: Uint8Array, p: number, len: number): string {
+  if (len === 0) return "";
+  const slot = (len * 31 + u8[p + len - 1]! * 7 + u8[p]!) & (RECENT_SLOTS - 1);
+  const known = recent[slot]!;
+  const at = slot * RECENT_MAX;
+  if (known.length === len) {
+    let i = len - 1;
+    while (i >= 0 && u8[p + i] === recentBytes[at + i]) i--;
+    if (i < 0) return known;
+  }
+  for (let i = 0; i < len; i++) recentBytes[at + i] = u8[p + i]!;
+  return (recent[slot] = bytesToStr(u8, p, p + len));
+}
+
+/** A function of the module's table (the engine's invoke_* imports call at most four-argument ones). */
+type WasmFn = (a: number, b: number, c: number, d: number) => number;
 
 /** Thrown through WebAssembly frames to unwind a longjmp. */
 const LONGJMP = { longjmp: true };
@@ -101,6 +136,10 @@ export class LuaVM {
   private readonly ex: Exports;
   private u8: Uint8Array;
   private view: DataView;
+  /** Addresses of the module's io, argb and reply buffers ({p, len, cap}: three u32). */
+  private readonly ioBuf: number;
+  private readonly argBuf: number;
+  private readonly replyBuf: number;
 
   constructor(private readonly host: LuaHost) {
     const sp = () => this.ex.__stack_pointer.value as number;
@@ -143,6 +182,7 @@ export class LuaVM {
       },
     };
     const wasi: WebAssembly.ModuleImports = {};
+    const fns: WasmFn[] = [];
     for (const imp of WebAssembly.Module.imports(module())) {
       if (imp.module === "wasi_snapshot_preview1") {
         wasi[imp.name] = imp.name === "proc_exit"
@@ -153,10 +193,17 @@ export class LuaVM {
           ? () => 8 // EBADF: no preopened directories
           : () => 52; // ENOSYS: the sandbox has no files
       } else if (imp.name.startsWith("invoke_")) {
-        env[imp.name] = (index: number, ...args: number[]) => {
+        // invoke_<result><params>: "invoke_vii" calls a (int, int) -> void function.
+        if (imp.name.length - 8 > 4) {
+          throw new Error(`lua.wasm: ${imp.name} has too many parameters`);
+        }
+        // A call made where setjmp may catch a longjmp (once per script run: lua_resume). Fixed
+        // parameters instead of a rest array, and the table's functions fetched once: a rest
+        // array, its spread and Table.get were 2% of an EVALSHA in the profile.
+        env[imp.name] = (index: number, a: number, b: number, c: number, d: number) => {
           const stack = sp();
           try {
-            return (table.get(index) as (...a: number[]) => number)(...args);
+            return (fns[index] ??= table.get(index) as WasmFn)(a, b, c, d);
           } catch (e) {
             if (e !== LONGJMP) throw e;
             this.ex.__stack_pointer.value = stack;
@@ -171,6 +218,9 @@ export class LuaVM {
     this.ex = ex;
     this.u8 = new Uint8Array(ex.memory.buffer);
     this.view = new DataView(ex.memory.buffer);
+    this.ioBuf = ex.rd_buf(0);
+    this.argBuf = ex.rd_buf(1);
+    this.replyBuf = ex.rd_buf(2);
     ex._initialize();
     ex.rd_init(0);
     ex.rd_init(1);
@@ -189,27 +239,66 @@ export class LuaVM {
     return this.u8;
   }
 
+  /**
+   * redis.call and friends: the arguments the module packed in argb ([u32 len][bytes] each) as
+   * strings, the command run by the host, its reply written to the reply buffer as RESP.
+   * Returns the reply's length (mode 2, the ACL check: its answer).
+   */
   private onCall(mode: number, argc: number, resp: number): number {
     const u8 = this.bytes();
     const view = this.view;
-    let p = this.ex.rd_arg_ptr();
+    let p = view.getUint32(this.argBuf, true);
     const argv = new Array<string>(argc);
     for (let i = 0; i < argc; i++) {
       const len = view.getUint32(p, true);
       p += 4;
-      argv[i] = bytesToStr(u8, p, p + len);
+      argv[i] = len <= RECENT_MAX ? recentStr(u8, p, len) : bytesToStr(u8, p, p + len);
       p += len;
     }
-    const out = this.host.call(mode, argv, resp);
-    if (typeof out === "number") return out;
+    if (mode === 2) return this.host.aclCheck(argv);
+    const r = this.host.call(argv, resp);
+    if (typeof r === "string" && r.length < 100) return this.putBulk(r);
+    const out = this.host.encode(r, resp);
     const n = out.length;
-    const ptr = this.ex.rd_reply(n);
+    const ptr = this.replyArea(n);
     const dst = this.bytes();
     const src = out.buf;
     // A short reply is copied byte by byte: a subarray to set() from is a typed array too.
     if (n <= SHORT_OUTPUT) { for (let i = 0; i < n; i++) dst[ptr + i] = src[i]!; }
     else dst.set(src.subarray(0, n), ptr);
     return n;
+  }
+
+  /**
+   * Writes a string reply shorter than 100 bytes (the commonest: GET's) as a RESP bulk string
+   * straight into the reply buffer, without the host's encoder and a second copy. Returns its
+   * length.
+   */
+  private putBulk(s: string): number {
+    const n = s.length;
+    const total = n + (n < 10 ? 6 : 7);
+    const ptr = this.replyArea(total);
+    const u8 = this.bytes();
+    let p = ptr;
+    u8[p++] = 36; // $
+    if (n >= 10) u8[p++] = 48 + ((n / 10) | 0);
+    u8[p++] = 48 + (n % 10);
+    u8[p++] = 13;
+    u8[p++] = 10;
+    for (let i = 0; i < n; i++) u8[p + i] = s.charCodeAt(i);
+    p += n;
+    u8[p++] = 13;
+    u8[p] = 10;
+    return total;
+  }
+
+  /** Where to write a reply of `n` bytes: the reply buffer, grown if it has no room for them. */
+  private replyArea(n: number): number {
+    this.bytes();
+    const view = this.view;
+    // rd_reply keeps a byte more for a NUL.
+    if (n < view.getUint32(this.replyBuf + 8, true)) return view.getUint32(this.replyBuf, true);
+    return this.ex.rd_reply(n);
   }
 
   private writeReply(s: string): void {
@@ -221,7 +310,11 @@ export class LuaVM {
   private putArgs(parts: string[], from: number): void {
     let size = 0;
     for (let i = from; i < parts.length; i++) size += 4 + parts[i]!.length;
-    let p = this.ex.rd_io(size);
+    // Into io as it is when it has room (rd_io would only say where it is).
+    this.bytes();
+    let p = size < this.view.getUint32(this.ioBuf + 8, true)
+      ? this.view.getUint32(this.ioBuf, true)
+      : this.ex.rd_io(size);
     const u8 = this.bytes();
     const view = this.view;
     for (let i = from; i < parts.length; i++) {
@@ -242,20 +335,48 @@ export class LuaVM {
   }
 
   /**
-   * A copy of the result or error left in io by the last run, as RESP: a binary string when
-   * short (see SHORT_OUTPUT), else bytes.
+   * The result or error the last run left in io (RESP; a leading `!` instead of `-` marks an
+   * error the module already counted, see engine.c). The commonest results, a bulk string up to
+   * {@linkcode DECODED_BULK} bytes and an integer, come back as a string and a number, which
+   * the reply writer encodes for less than a raw reply costs; anything else as a RawReply.
    */
-  output(): string | Uint8Array {
-    const ptr = this.ex.rd_io_ptr();
-    const end = ptr + this.ex.rd_io_len();
+  result(): Reply {
     const u8 = this.bytes();
-    return end - ptr <= SHORT_OUTPUT ? bytesToStr(u8, ptr, end) : u8.slice(ptr, end);
+    const ptr = this.view.getUint32(this.ioBuf, true);
+    const end = ptr + this.view.getUint32(this.ioBuf + 4, true);
+    const type = u8[ptr];
+    if (type === 45 || type === 33) {
+      const e = new ErrorReply(bytesToStr(u8, ptr + 1, end - 2));
+      e.noStats = type === 33;
+      return e;
+    }
+    if (type === 36 || type === 58) {
+      // `$<n>\r\n<n bytes>\r\n` or `:<n>\r\n`, n of at most 15 digits (an exact double).
+      let p = ptr + 1;
+      const neg = type === 58 && u8[p] === 45;
+      if (neg) p++;
+      const first = p;
+      let n = 0;
+      let c = 0;
+      while (p < end && (c = u8[p]!) >= 48 && c <= 57) {
+        n = n * 10 + c - 48;
+        p++;
+      }
+      if (p > first && p - first <= 15 && c === 13 && u8[p + 1] === 10) {
+        if (type === 58 && p + 2 === end) return neg ? -n : n;
+        if (type === 36 && n <= DECODED_BULK && p + 4 + n === end) {
+          return bytesToStr(u8, p + 2, p + 2 + n);
+        }
+      }
+    }
+    return new RawReply(end - ptr <= SHORT_OUTPUT ? bytesToStr(u8, ptr, end) : u8.slice(ptr, end));
   }
 
   /** io as a string (compile errors). */
   outputStr(): string {
-    const ptr = this.ex.rd_io_ptr();
-    return bytesToStr(this.bytes(), ptr, ptr + this.ex.rd_io_len());
+    const u8 = this.bytes();
+    const ptr = this.view.getUint32(this.ioBuf, true);
+    return bytesToStr(u8, ptr, ptr + this.view.getUint32(this.ioBuf + 4, true));
   }
 
   /** Compiles an EVAL body named `sha`: its function reference, or the error message. */

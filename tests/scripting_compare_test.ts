@@ -18,6 +18,13 @@ const CONVERSIONS = [
   "return 1.9",
   "return -3.5",
   "return 2^53",
+  "return 123456789012345",
+  "return -123456789012345",
+  "return 1234567890123456",
+  "return -1234567890123456",
+  "return 0",
+  "return -0",
+  "return 1e300",
   "return 1/0",
   "return -1/0",
   "return 'str'",
@@ -298,13 +305,20 @@ test(
 );
 
 /**
- * Replies of every length around the point where a script's result and a redis.call reply stop
- * being copied as strings and become bytes (64 bytes, scripting/lua_vm.ts), with binary bytes,
- * errors, and several scripts' replies held by one EXEC.
+ * Replies of every length around the points where scripting/lua_vm.ts changes how it moves them:
+ * a script's result and a redis.call reply stop being copied as strings and become bytes (64
+ * bytes), a redis.call string reply stops being written straight into the module (100 bytes, a
+ * length of one and two digits), a script's bulk result stops being returned as a string (4096
+ * bytes); with binary bytes, errors, and several scripts' replies held by one EXEC.
  */
 function replySizes(): string[][] {
   const out: string[][] = [];
-  for (const n of [0, 1, 50, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 70, 200]) {
+  for (
+    const n of [
+      ...[0, 1, 9, 10, 11, 50, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 70, 99, 100, 101],
+      ...[200, 4090, 4095, 4096, 4097, 5000],
+    ]
+  ) {
     const value = Array.from({ length: n }, (_, i) => String.fromCharCode((i * 37 + n) & 255))
       .join("");
     out.push(
@@ -318,6 +332,17 @@ function replySizes(): string[][] {
       ["EVAL", "return redis.pcall('LPUSH', KEYS[1], ARGV[1])", "1", `k${n}`, "x"],
     );
   }
+  // Arguments of one length, first and last byte (the same slot of lua_vm.ts's recent strings).
+  out.push(
+    ["SET", "ka1", "first"],
+    ["SET", "kb1", "second"],
+    [
+      "EVAL",
+      "return {redis.call('GET', 'ka1'), redis.call('GET', 'kb1'), redis.call('GET', 'ka1')}",
+      "0",
+    ],
+    ["EVAL", "return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}", "2", "kb1", "ka1"],
+  );
   out.push(
     ["MULTI"],
     ["EVAL", "return redis.call('GET', KEYS[1])", "1", "k1"],

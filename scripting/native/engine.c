@@ -156,9 +156,9 @@ EXPORT(rd_io) char *rd_io(int size) {
   return io.p;
 }
 
-EXPORT(rd_io_len) int rd_io_len(void) { return (int)io.len; }
-EXPORT(rd_io_ptr) char *rd_io_ptr(void) { return io.p; }
-EXPORT(rd_arg_ptr) char *rd_arg_ptr(void) { return argb.p; }
+/* The Buf of io (0), argb (1) or reply (2): the host reads their {p, len, cap} in place instead
+ * of calling in for each (a call into the module costs more than the read). */
+EXPORT(rd_buf) Buf *rd_buf(int which) { return which == 0 ? &io : which == 1 ? &argb : &reply; }
 
 /* A fixed area for the name of the script or function to run (NUL-terminated). */
 EXPORT(rd_name) char *rd_name(void) {
