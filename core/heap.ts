@@ -43,7 +43,11 @@ const HEAP_FRACTION = 0.75;
 const HEAP_MARGIN = 64 * MB;
 /** The machine's memory is read again after this long (ms)... */
 const MACHINE_REFRESH_MS = 100;
-/** ...or as soon as this process's heap and buffers grew or shrank by this much. */
+/**
+ * ...or as soon as this process's heap and buffers grew by this much (or, while writes are
+ * refused, shrank by it). Not on every swing: a server taking 1 MiB values grows and shrinks by
+ * megabytes between collections (which re-read the machine every few requests).
+ */
 const MACHINE_REFRESH_STEP = 8 * MB;
 /** Forced collections: at most once a second... */
 const GC_MIN_INTERVAL_MS = 1000;
@@ -168,7 +172,8 @@ function refresh(): void {
   if (
     watchMachine &&
     (now - machineAt >= MACHINE_REFRESH_MS ||
-      Math.abs(footprint - footprintAtMachine) >= MACHINE_REFRESH_STEP)
+      footprint - footprintAtMachine >= MACHINE_REFRESH_STEP ||
+      exhausted && footprintAtMachine - footprint >= MACHINE_REFRESH_STEP)
   ) {
     machine = machineMemory();
     machineAt = now;
@@ -236,10 +241,18 @@ function forceGc(): boolean {
   return true;
 }
 
+/**
+ * Files found missing: not tried again. Of the cgroup files looked for, some are absent on any
+ * given machine (four of eight here), and each failed read builds and throws an error.
+ */
+const missing = new Set<string>();
+
 function readText(path: string): string | undefined {
+  if (missing.has(path)) return undefined;
   try {
     return readFileSync(path, "utf8");
   } catch {
+    missing.add(path);
     return undefined;
   }
 }
