@@ -111,10 +111,11 @@ export class RequestParser {
 
   /**
    * Bytes of storage the parser holds (for memory accounting): its copy of partial frames and
-   * the buffer of a big argument being received, whether filled yet or not.
+   * the buffer of a big argument being received, whether filled yet or not (all of it: a spare
+   * buffer may be bigger than the argument, see core/resp/arg_buffers.ts).
    */
   get capacity(): number {
-    return this.own.length + (this.big?.length ?? 0);
+    return this.own.length + (this.big?.buffer.byteLength ?? 0);
   }
 
   /**
