@@ -51,9 +51,10 @@ const MACHINE_REFRESH_FAR_MS = 1000;
 /** ...("near": available memory under this many times the reserve)... */
 const NEAR_FACTOR = 4;
 /**
- * ...or as soon as this process's heap and buffers grew or shrank by an eighth of the room left
- * above the reserve, and at least this much. (Reading /proc/meminfo costs 0.1-0.5 ms: a fixed
- * 8 MB step made a run of 1 MiB SETs read it every eighth command.)
+ * ...or as soon as this process's heap and buffers grew by an eighth of the room left above the
+ * reserve, and at least this much (or, while writes are refused, shrank by it). Not on every
+ * swing: a server taking 1 MiB values grows and shrinks by megabytes between collections, and
+ * reading /proc/meminfo costs 0.1-0.5 ms (a fixed 8 MB swing read it every few SETs).
  */
 const MACHINE_REFRESH_STEP = 8 * MB;
 /** Forced collections: at most once a second... */
@@ -183,7 +184,9 @@ function refresh(): void {
   const now = performance.now();
   if (
     watchMachine &&
-    (now - machineAt >= machineEvery || Math.abs(footprint - footprintAtMachine) >= machineStep)
+    (now - machineAt >= machineEvery ||
+      footprint - footprintAtMachine >= machineStep ||
+      exhausted && footprintAtMachine - footprint >= machineStep)
   ) {
     readMachine(now);
   }

@@ -245,3 +245,49 @@ test("big replies keep their order among small ones: EXEC, pub/sub messages, RES
     await close();
   }
 });
+
+test("big arguments of several connections arriving interleaved keep their own bytes", async () => {
+  // The buffers big arguments are read into are reused once their bytes are a string: values
+  // filling at the same time, one abandoned halfway, and a smaller one after a bigger one must
+  // each keep their own bytes.
+  const { port, close } = await startServer();
+  const conns = await Promise.all([1, 2, 3, 4].map(() => Bytes.connect(port)));
+  const [a, b, c, quitter] = conns as [Bytes, Bytes, Bytes, Bytes];
+  const value = (n: number, seed: number): Buffer => {
+    const v = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) v[i] = (i * 31 + seed * 101 + (i >> 9)) & 255;
+    return v;
+  };
+  try {
+    for (let round = 0; round < 3; round++) {
+      const sizes = [1 << 20, 300 * 1024, 40 * 1024];
+      const vals = sizes.map((n, i) => value(n - round * 1000, round * 3 + i));
+      const reqs = vals.map((v, i) => command("SET", `k${i}`, v));
+      const abandoned = command("SET", "gone", value(600 * 1024, 99));
+      const halves = (r: Buffer): [Buffer, Buffer] => [
+        r.subarray(0, r.length >> 1),
+        r.subarray(r.length >> 1),
+      ];
+      const [a1, a2] = halves(reqs[0]!);
+      const [b1, b2] = halves(reqs[1]!);
+      const [c1, c2] = halves(reqs[2]!);
+      if (round === 0) await quitter.write(halves(abandoned)[0], [65_536]);
+      await a.write(a1, [65_536]);
+      await b.write(b1, [65_536]);
+      await c.write(c1, [65_536]);
+      if (round === 0) quitter.close();
+      await c.write(c2, [65_536]);
+      await a.write(a2, [65_536]);
+      await b.write(b2, [65_536]);
+      for (const conn of [a, b, c]) assert.ok((await conn.read(5)).equals(Buffer.from("+OK\r\n")));
+      for (let i = 0; i < vals.length; i++) {
+        await a.write(command("GET", `k${i}`), [1 << 20]);
+        const got = await a.read(bulk(vals[i]!).length);
+        assert.ok(got.equals(bulk(vals[i]!)), `round ${round}: value ${i} differs`);
+      }
+    }
+  } finally {
+    for (const conn of conns) conn.close();
+    await close();
+  }
+});

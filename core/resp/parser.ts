@@ -11,6 +11,7 @@
 
 import { bytesToStr } from "../bytes.ts";
 import { BIG_ARG_MARK, BigString, MAX_STRING_LENGTH, setBigArg } from "../types/big_string.ts";
+import { dropIdleBuffers, giveBuffer, takeBuffer } from "./arg_buffers.ts";
 
 /**
  * Arguments of at least this many bytes make a command large: checked against the heap's room
@@ -110,10 +111,11 @@ export class RequestParser {
 
   /**
    * Bytes of storage the parser holds (for memory accounting): its copy of partial frames and
-   * the buffer of a big argument being received, whether filled yet or not.
+   * the buffer of a big argument being received, whether filled yet or not (all of it: a spare
+   * buffer may be bigger than the argument, see core/resp/arg_buffers.ts).
    */
   get capacity(): number {
-    return this.own.length + (this.big?.length ?? 0);
+    return this.own.length + (this.big?.buffer.byteLength ?? 0);
   }
 
   /**
@@ -128,11 +130,14 @@ export class RequestParser {
   /**
    * Gives back storage no longer needed, as Redis trims an idle client's query buffer in its
    * cron: all of it when nothing is pending, else what exceeds twice the pending bytes. Call it
-   * between reads, never during one (after {@linkcode release}).
+   * between reads, never during one (after {@linkcode release}). Spare big-argument buffers
+   * unused for 2 s are dropped too.
    *
    * @returns bytes no longer held
    */
   trim(): number {
+    // Not counted as this parser's: the spares are the server's.
+    dropIdleBuffers();
     const before = this.own.length;
     if (before === 0 || this.buf !== this.own && this.pos !== this.end) return 0;
     const have = this.end - this.pos;
@@ -283,7 +288,10 @@ export class RequestParser {
         if (this.bigFill < this.big.length) return false;
         const n = this.big.length - 2;
         if (n > MAX_STRING_LENGTH) this.pushBig(this.big.subarray(0, n));
-        else this.argv.push(bytesToStr(this.big, 0, n));
+        else {
+          this.argv.push(bytesToStr(this.big, 0, n));
+          giveBuffer(this.big);
+        }
         this.argBytes += this.big.length + ARG_OVERHEAD;
         this.big = null;
         this.bigFill = 0;
@@ -312,7 +320,7 @@ export class RequestParser {
         this.bulkLen = n;
         if (n >= BIG_ARG && this.end - this.pos < n + 2) {
           // Read the rest of this argument straight into a buffer of its final size.
-          this.big = new Uint8Array(n + 2);
+          this.big = takeBuffer(n + 2);
           const have = this.end - this.pos;
           this.big.set(this.buf.subarray(this.pos, this.end));
           this.bigFill = have;
