@@ -30,6 +30,12 @@ const EMPTY = new Uint8Array(0);
 const KEEP_SMALL = 4096;
 /** The argument vector between frames: a frame replaces it before pushing anything. */
 const NO_ARGS: string[] = [];
+/**
+ * A frame's argv is allocated for its announced count up to this many arguments (Redis's own
+ * cap), so a client announcing millions holds no more until they arrive. (An empty array grown
+ * by push takes room for 17 at the first one: most of a short command's garbage.)
+ */
+const ARGV_PREALLOC = 1024;
 
 /**
  * Recently seen command names, shared by every parser (see commandName): pipelines and clients
@@ -68,6 +74,8 @@ export class RequestParser {
   // State of a multibulk frame in progress.
   private argc = 0;
   private argv: string[] = NO_ARGS;
+  /** How many arguments of the frame in progress are in argv. */
+  private argi = 0;
   private bulkLen = -1;
   private argBytes = 0;
   // A big argument being filled in place.
@@ -106,7 +114,7 @@ export class RequestParser {
   /** Bytes of the arguments of the frame in progress parsed so far (Redis's `argv_len_sum`). */
   get argsPending(): number {
     // A big argument counts its CRLF too: 2 bytes off, of 32 KiB at least.
-    return this.argBytes - ARG_OVERHEAD * this.argv.length;
+    return this.argBytes - ARG_OVERHEAD * this.argi;
   }
 
   /**
@@ -262,7 +270,8 @@ export class RequestParser {
         this.pos = line + 2;
         if (n <= 0) continue;
         this.argc = n;
-        this.argv = [];
+        this.argv = new Array(n <= ARGV_PREALLOC ? n : ARGV_PREALLOC);
+        this.argi = 0;
         this.argBytes = 0;
       }
       if (!this.bulks()) return undefined;
@@ -275,6 +284,7 @@ export class RequestParser {
         }
       }
       this.argv = NO_ARGS;
+      this.argi = 0;
       this.argc = 0;
       this.argBytes = 0;
       return argv;
@@ -283,13 +293,13 @@ export class RequestParser {
 
   /** Reads bulk arguments of the current frame; true once all are in. */
   private bulks(): boolean {
-    while (this.argv.length < this.argc) {
+    while (this.argi < this.argc) {
       if (this.big !== null) {
         if (this.bigFill < this.big.length) return false;
         const n = this.big.length - 2;
         if (n > MAX_STRING_LENGTH) this.pushBig(this.big.subarray(0, n));
         else {
-          this.argv.push(bytesToStr(this.big, 0, n));
+          this.argv[this.argi++] = bytesToStr(this.big, 0, n);
           giveBuffer(this.big);
         }
         this.argBytes += this.big.length + ARG_OVERHEAD;
@@ -332,13 +342,12 @@ export class RequestParser {
       if (this.end - this.pos < len + 2) return false;
       if (len > MAX_STRING_LENGTH) this.pushBig(this.buf.slice(this.pos, this.pos + len));
       else {
-        this.argv.push(
-          this.argv.length === 0
-            ? (len <= 16 ? this.commandName(len) : bytesToStr(this.buf, this.pos, this.pos + len))
-            : len <= RECENT_MAX && len > 0
-            ? this.recentArg(len)
-            : bytesToStr(this.buf, this.pos, this.pos + len),
-        );
+        const arg = this.argi === 0
+          ? (len <= 16 ? this.commandName(len) : bytesToStr(this.buf, this.pos, this.pos + len))
+          : len <= RECENT_MAX && len > 0
+          ? this.recentArg(len)
+          : bytesToStr(this.buf, this.pos, this.pos + len);
+        this.argv[this.argi++] = arg;
       }
       this.argBytes += len + ARG_OVERHEAD;
       this.pos += len + 2;
@@ -349,8 +358,8 @@ export class RequestParser {
 
   /** Adds an argument too long for a string: a mark in argv, the bytes beside it. */
   private pushBig(bytes: Uint8Array): void {
-    setBigArg(this.argv, this.argv.length, new BigString(bytes));
-    this.argv.push(BIG_ARG_MARK);
+    setBigArg(this.argv, this.argi, new BigString(bytes));
+    this.argv[this.argi++] = BIG_ARG_MARK;
     this.bigs++;
   }
 
