@@ -79,8 +79,9 @@ export class NodeTransport implements Connection {
   constructor(protected readonly socket: net.Socket, readsInto = false) {
     socket.setNoDelay(true);
     const s = readsInto ? userReadSlots(socket) : null;
-    if (s !== null) this.readInto(s);
-    else socket.on("data", (chunk: Uint8Array) => this.handler?.onData(chunk));
+    if (s === null || !this.readInto(s)) {
+      socket.on("data", (chunk: Uint8Array) => this.handler?.onData(chunk));
+    }
     socket.on("drain", () => socket.resume());
     socket.on("error", () => socket.destroy());
     socket.on("close", () => {
@@ -94,15 +95,24 @@ export class NodeTransport implements Connection {
    * Reads as `onread` does: Node calls `callback` with the bytes read into the current buffer
    * and asks `generator` for the next one: the big argument being received (readTarget), else
    * the shared buffer.
+   *
+   * @returns false when the socket has no handle to read with
    */
-  private readInto(s: UserReadSlots): void {
-    const socket = this.socket as unknown as Record<symbol, unknown> & { _handle: Handle };
+  private readInto(s: UserReadSlots): boolean {
+    const socket = this.socket as unknown as Record<symbol, unknown> & { _handle: Handle | null };
+    const handle = socket._handle;
+    if (typeof handle?.useUserBuffer !== "function") return false;
     socket[s.buffer] = READ_BUF;
     socket[s.callback] = (n: number, buf: Uint8Array): void => {
       this.handler?.onData(buf.subarray(0, n));
     };
-    socket[s.generator] = (): Uint8Array => this.handler?.readTarget?.() ?? READ_BUF;
-    socket._handle.useUserBuffer!(READ_BUF);
+    socket[s.generator] = (): Uint8Array => {
+      const target = this.handler?.readTarget?.();
+      // An empty buffer would fail the read (libuv: ENOBUFS, and Node destroys the socket).
+      return target !== undefined && target.length !== 0 ? target : READ_BUF;
+    };
+    handle.useUserBuffer(READ_BUF);
+    return true;
   }
 
   get remoteAddress(): string {
