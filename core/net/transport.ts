@@ -23,6 +23,12 @@ export interface Transport {
   /** Queues bytes for sending; never blocks. The transport owns `bytes` from now on. */
   write(bytes: Uint8Array): void;
   /**
+   * Like `write`, and tells whether the transport is done with `bytes` already: true when the
+   * kernel took them all now, so the caller may write into them again; false when the transport
+   * keeps them until they are sent. Absent when the transport cannot tell.
+   */
+  tryWrite?(bytes: Uint8Array): boolean;
+  /**
    * True when the transport will finish sending whatever `write` is given now before it calls
    * `onData` again (read when writing). The client may then lend its reply buffer instead of
    * copying it.

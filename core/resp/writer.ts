@@ -42,6 +42,14 @@ const KEEP_MAX = 1024 * 1024;
  */
 const PART_MIN = 256 * 1024;
 
+/** Where {@linkcode ReplyWriter.flushTo} hands its bytes (a Transport). */
+export interface ReplySink {
+  /** Takes `bytes`, which it owns from now on. */
+  write(bytes: Uint8Array): void;
+  /** Takes `bytes`; true when it is done with them already (see Transport.tryWrite). */
+  tryWrite?(bytes: Uint8Array): boolean;
+}
+
 /** A growable byte buffer that encodes RESP replies. */
 export class ReplyWriter {
   buf: Uint8Array;
@@ -75,12 +83,13 @@ export class ReplyWriter {
 
   /**
    * Hands everything written to `write`, in order: the parts of big bulk strings as they are,
-   * the buffer through {@linkcode lend} (`lend` true) or {@linkcode take}.
+   * the buffer through {@linkcode lend} (`lend` true), else through the sink's `tryWrite` when it
+   * has one (see {@linkcode writeThrough}), else {@linkcode take}.
    *
    * @param sink receives each byte array, which it owns (a lent one until the next lend)
    * @param lend lend the buffer instead of copying it
    */
-  flushTo(sink: { write(bytes: Uint8Array): void }, lend: boolean): void {
+  flushTo(sink: ReplySink, lend: boolean): void {
     const parts = this.parts;
     if (parts !== undefined) {
       this.parts = undefined;
@@ -88,7 +97,24 @@ export class ReplyWriter {
       for (let i = 0; i < parts.length; i++) sink.write(parts[i]!);
       if (this.pos === 0) return;
     }
-    sink.write(lend ? this.lend() : this.take());
+    if (lend) sink.write(this.lend());
+    else if (sink.tryWrite !== undefined) this.writeThrough(sink);
+    else sink.write(this.take());
+  }
+
+  /**
+   * Writes a view of the buffer through `sink.tryWrite`: when the sink is done with it at once
+   * (the kernel took it all), the buffer is kept for the next batch, nothing copied or
+   * allocated; otherwise the sink keeps it and the next batch gets a new one.
+   */
+  private writeThrough(sink: ReplySink): void {
+    const pos = this.pos;
+    if (pos > this.peak) this.peak = pos;
+    this.pos = 0;
+    const buf = this.buf;
+    const done = sink.tryWrite!(buf.subarray(0, pos));
+    if (buf.length > KEEP_MAX) this.buf = this.size > 0 ? new Uint8Array(this.size) : EMPTY;
+    else if (!done) this.buf = new Uint8Array(buf.length);
   }
 
   /** Bulk string `s` as a part of its own, after what the buffer holds (see PART_MIN). */
