@@ -91,6 +91,7 @@ export function replication(): Plugin {
       }
       replica.onRoleChange = () => {
         gates.update();
+        repl.roleChanged();
         server.logRole = server.isReplica() ? "S" : "M";
       };
       replica.onRoleChange();

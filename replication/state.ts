@@ -77,22 +77,35 @@ export class ReplState {
     };
   }
 
-  /** Creates the backlog (first replica, or a replica's first sync); starts encoding writes. */
+  /**
+   * Creates the backlog (first replica, or a replica's first sync); a master starts encoding its
+   * writes.
+   */
   createBacklog(): void {
     this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.offset + 1);
-    if (!this.listening) {
-      this.listening = true;
-      this.server.on("propagate", this.onPropagate);
-      this.server.on("beforeReplies", this.beforeReplies);
-    }
+    this.roleChanged();
   }
 
   /** Drops the backlog (nothing can partially resync any more) and stops encoding writes. */
   freeBacklog(): void {
     this.flush();
     this.backlog = undefined;
-    if (this.listening) {
-      this.listening = false;
+    this.roleChanged();
+  }
+
+  /**
+   * Encodes our writes into the stream while there is a backlog and we are a master. A replica
+   * proxies its master's stream instead (see feedRaw): its hooks are off, so the commands it
+   * applies record no effects for us (nor any at all when no AOF listens either).
+   */
+  roleChanged(): void {
+    const want = this.backlog !== undefined && this.server.masterHost === undefined;
+    if (want === this.listening) return;
+    this.listening = want;
+    if (want) {
+      this.server.on("propagate", this.onPropagate);
+      this.server.on("beforeReplies", this.beforeReplies);
+    } else {
       this.server.hooks.off("propagate", this.onPropagate);
       this.server.hooks.off("beforeReplies", this.beforeReplies);
     }
@@ -118,8 +131,6 @@ export class ReplState {
 
   /** Encodes one effect into the stream (the `propagate` hook). */
   private readonly onPropagate = (db: number, argv: string[]): void => {
-    // A replica proxies its master's stream instead (see feedRaw).
-    if (this.server.masterHost !== undefined) return;
     this.append(db, argv);
     const c = this.server.current;
     if (c !== undefined) this.woff.set(c, this.offset);

@@ -13,7 +13,6 @@ type V = string | { n: number };
 
 const measure: Measure<V> = {
   size: (k, v) => k.length + (typeof v === "string" ? v.length : v.n),
-  fixed: (v) => typeof v === "string",
 };
 
 function fromScratch(m: DenseMap<V>): number {

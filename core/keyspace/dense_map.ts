@@ -1,6 +1,6 @@
 /**
- * A string-keyed map that also keeps its entries in one dense array. Lookups go through a native
- * `Map` (V8 caches string hashes), while the array gives O(1) random picks (RANDOMKEY, SPOP,
+ * A string-keyed map that also keeps its entries in one dense array. Lookups go through a hash
+ * index of its own (hash_index.ts), while the array gives O(1) random picks (RANDOMKEY, SPOP,
  * SRANDMEMBER) and a SCAN cursor with Redis's guarantee: every entry present for the whole scan
  * is returned at least once, whatever is added or deleted in between.
  *
@@ -12,33 +12,32 @@
  * @module
  */
 
+import { HashIndex } from "./hash_index.ts";
+
 /** How a {@linkcode DenseMap} sizes its entries (memory accounting). */
 export interface Measure<V> {
-  /** The bytes of an entry. */
-  size(key: string, value: V): number;
   /**
-   * True when the value never changes in place, so its entry can be measured again at any time
-   * with the same answer (nothing is stored for it); false when it may grow or shrink in place,
-   * so the size counted for it is recorded until it is measured again.
+   * The bytes of an entry. Its size is recorded when it is set; a value changed in place is
+   * measured again by {@linkcode DenseMap.remeasure}.
    */
-  fixed(value: V): boolean;
+  size(key: string, value: V): number;
 }
 
 /** A Map with dense storage for random access and stable scanning. */
 export class DenseMap<V> {
-  private readonly index = new Map<string, number>();
   private readonly keyArr: string[] = [];
   private readonly valArr: V[] = [];
+  private readonly index = new HashIndex(this.keyArr);
   /**
-   * Per-entry 32-bit access stamps (Redis's LRU/LFU field), kept only when asked for: the
-   * keyspace tracks them for OBJECT IDLETIME/FREQ, hash fields and set members do not.
+   * Per-entry 32-bit fields, `stride` of them per entry, side by side so one cache line serves
+   * an entry's: its access stamp (Redis's LRU/LFU field) when asked for (the keyspace tracks
+   * them for OBJECT IDLETIME/FREQ, hash fields and set members do not), then its size when the
+   * map measures its entries. Null when neither is kept.
    */
-  private stamps: Uint32Array | null;
-  /**
-   * The sizes recorded for entries whose value may change in place (see {@linkcode Measure});
-   * created when the first such entry comes.
-   */
-  private sizes: Uint32Array | null = null;
+  private meta: Uint32Array | null;
+  private readonly stride: number;
+  /** Offset of the size in an entry's fields (after the stamp, when there is one). */
+  private readonly sizeAt: number;
   /** Sum of the entries' sizes (0 without a {@linkcode Measure}). */
   bytes = 0;
 
@@ -47,8 +46,10 @@ export class DenseMap<V> {
    * @param measure how to size entries: the map then keeps their sum in {@linkcode bytes},
    *   updated as entries come, change and go (see {@linkcode remeasure})
    */
-  constructor(trackAccess = false, private readonly measure?: Measure<V>) {
-    this.stamps = trackAccess ? new Uint32Array(64) : null;
+  constructor(private readonly trackAccess = false, private readonly measure?: Measure<V>) {
+    this.sizeAt = trackAccess ? 1 : 0;
+    this.stride = this.sizeAt + (measure === undefined ? 0 : 1);
+    this.meta = this.stride === 0 ? null : new Uint32Array(16 * this.stride);
   }
 
   /** Number of entries. */
@@ -58,13 +59,13 @@ export class DenseMap<V> {
 
   /** The value for `key`, or undefined. */
   get(key: string): V | undefined {
-    const i = this.index.get(key);
-    return i === undefined ? undefined : this.valArr[i];
+    const i = this.index.find(key);
+    return i < 0 ? undefined : this.valArr[i];
   }
 
   /** True when `key` is present. */
   has(key: string): boolean {
-    return this.index.has(key);
+    return this.index.find(key) >= 0;
   }
 
   /**
@@ -72,75 +73,55 @@ export class DenseMap<V> {
    * `update`, the new stamp is computed from the old one (LFU counters).
    */
   getStamped(key: string, stamp: number, update?: (old: number) => number): V | undefined {
-    const i = this.index.get(key);
-    if (i === undefined) return undefined;
-    const stamps = this.stamps;
-    if (stamps !== null) stamps[i] = update === undefined ? stamp : update(stamps[i]!);
+    const i = this.index.find(key);
+    if (i < 0) return undefined;
+    if (this.trackAccess) {
+      const meta = this.meta!;
+      const at = i * this.stride;
+      meta[at] = update === undefined ? stamp : update(meta[at]!);
+    }
     return this.valArr[i];
   }
 
   /** The access stamp of `key` (0 when absent or not tracked). */
   stampOf(key: string): number {
-    const i = this.index.get(key);
-    return i === undefined || this.stamps === null ? 0 : this.stamps[i]!;
+    const i = this.index.find(key);
+    return i < 0 ? 0 : this.stampAt(i);
   }
 
   /** The access stamp at dense position `i` (0 when not tracked). */
   stampAt(i: number): number {
-    return this.stamps === null ? 0 : this.stamps[i]!;
+    return this.trackAccess ? this.meta![i * this.stride]! : 0;
   }
 
   /** Sets `key` to `value` (and its access stamp when tracked); returns true when it is new. */
   set(key: string, value: V, stamp = 0): boolean {
-    const i = this.index.get(key);
-    if (i !== undefined) {
-      if (this.stamps !== null) this.stamps[i] = stamp;
-      if (this.measure === undefined) {
-        this.valArr[i] = value;
-      } else {
-        // The old size, before the value is replaced (a fixed one is measured again from it).
-        const m = this.measure;
-        const old = this.valArr[i]!;
-        this.bytes -= m.fixed(old) ? m.size(key, old) : this.sizes![i]!;
-        this.valArr[i] = value;
-        this.record(i, key, value);
+    let i = this.index.find(key);
+    const fresh = i < 0;
+    if (fresh) {
+      i = this.keyArr.length;
+      this.index.insert(key, i);
+      this.keyArr.push(key);
+      this.valArr.push(value);
+      if (this.meta !== null && (i + 1) * this.stride > this.meta.length) {
+        const grown = new Uint32Array(this.meta.length * 2);
+        grown.set(this.meta);
+        this.meta = grown;
       }
-      return false;
-    }
-    const pos = this.keyArr.length;
-    this.index.set(key, pos);
-    this.keyArr.push(key);
-    this.valArr.push(value);
-    if (this.stamps !== null) {
-      if (pos >= this.stamps.length) this.stamps = grow(this.stamps);
-      this.stamps[pos] = stamp;
-    }
-    if (this.measure !== undefined) this.record(pos, key, value);
-    return true;
-  }
-
-  /** Adds the size of the entry at `i` to the sum, recording it when the value is not fixed. */
-  private record(i: number, key: string, value: V): number {
-    const m = this.measure!;
-    const n = m.size(key, value);
-    this.bytes += n;
-    if (!m.fixed(value)) {
-      let sizes = this.sizes;
-      if (sizes === null || i >= sizes.length) {
-        const grown = new Uint32Array(Math.max(64, this.keyArr.length * 2));
-        if (sizes !== null) grown.set(sizes);
-        sizes = this.sizes = grown;
+    } else this.valArr[i] = value;
+    if (this.meta !== null) {
+      const at = i * this.stride;
+      if (this.trackAccess) this.meta[at] = stamp;
+      if (this.measure !== undefined) {
+        // Every size is recorded: the old one is read here rather than measured again from the
+        // old value, an object elsewhere in memory.
+        const n = this.measure.size(key, value);
+        if (!fresh) this.bytes -= this.meta[at + this.sizeAt]!;
+        this.meta[at + this.sizeAt] = n;
+        this.bytes += n;
       }
-      sizes[i] = n;
     }
-    return n;
-  }
-
-  /** The size counted for the entry at `i`. */
-  private sizeAt(i: number): number {
-    const m = this.measure!;
-    const v = this.valArr[i]!;
-    return m.fixed(v) ? m.size(this.keyArr[i]!, v) : this.sizes![i]!;
+    return fresh;
   }
 
   /**
@@ -148,33 +129,37 @@ export class DenseMap<V> {
    * (0 when absent or not measured).
    */
   remeasure(key: string): number {
-    const i = this.index.get(key);
-    if (i === undefined || this.measure === undefined) return 0;
-    this.bytes -= this.sizeAt(i);
-    return this.record(i, key, this.valArr[i]!);
+    const i = this.index.find(key);
+    if (i < 0 || this.measure === undefined) return 0;
+    const at = i * this.stride + this.sizeAt;
+    const meta = this.meta!;
+    const n = this.measure.size(key, this.valArr[i]!);
+    this.bytes += n - meta[at]!;
+    meta[at] = n;
+    return n;
   }
 
   /** The size counted for the entry of `key` (0 when absent or not measured). */
   sizeOf(key: string): number {
-    const i = this.index.get(key);
-    return i === undefined || this.measure === undefined ? 0 : this.sizeAt(i);
+    const i = this.index.find(key);
+    return i < 0 || this.measure === undefined ? 0 : this.meta![i * this.stride + this.sizeAt]!;
   }
 
   /** Removes `key`; returns true when it was present. */
   delete(key: string): boolean {
-    const i = this.index.get(key);
-    if (i === undefined) return false;
-    this.index.delete(key);
-    if (this.measure !== undefined) this.bytes -= this.sizeAt(i);
+    const i = this.index.find(key);
+    if (i < 0) return false;
+    this.index.remove(key, i);
+    const meta = this.meta;
+    const stride = this.stride;
+    if (this.measure !== undefined) this.bytes -= meta![i * stride + this.sizeAt]!;
     const last = this.keyArr.length - 1;
     if (i !== last) {
       const movedKey = this.keyArr[last]!;
       this.keyArr[i] = movedKey;
       this.valArr[i] = this.valArr[last]!;
-      if (this.stamps !== null) this.stamps[i] = this.stamps[last]!;
-      const sizes = this.sizes;
-      if (sizes !== null && last < sizes.length) sizes[i] = sizes[last]!;
-      this.index.set(movedKey, i);
+      if (meta !== null) meta.copyWithin(i * stride, last * stride, (last + 1) * stride);
+      this.index.move(movedKey, last, i);
     }
     this.keyArr.pop();
     this.valArr.pop();
@@ -186,8 +171,7 @@ export class DenseMap<V> {
     this.index.clear();
     this.keyArr.length = 0;
     this.valArr.length = 0;
-    if (this.stamps !== null) this.stamps = new Uint32Array(64);
-    this.sizes = null;
+    if (this.meta !== null) this.meta = new Uint32Array(16 * this.stride);
     this.bytes = 0;
   }
 
@@ -241,11 +225,4 @@ export class DenseMap<V> {
   *entries(): IterableIterator<[string, V]> {
     for (let i = 0; i < this.keyArr.length; i++) yield [this.keyArr[i]!, this.valArr[i]!];
   }
-}
-
-/** A copy of `a` with twice the room. */
-function grow(a: Uint32Array): Uint32Array {
-  const grown = new Uint32Array(a.length * 2);
-  grown.set(a);
-  return grown;
 }

@@ -6,10 +6,11 @@
  *
  * The constants are those of V8 on 64-bit machines without pointer compression (Node and Deno):
  * a one-byte string is a 16-byte header (map, hash, length) and its characters rounded up to 8;
- * a keyspace entry is the native Map's entry and bucket share plus the dense arrays' slots, access
+ * a keyspace entry is its share of the hash index's slots plus the dense arrays' slots, access
  * stamp and size. Measured (heap and external bytes after a full GC, 1M keys of 16-byte keys and
- * values, Deno 2.9 and Node 20): 40 + 8 bytes per entry, 32 per string, 35 per expiry time; the
- * constants below round up for the tables' load between resizes.
+ * values, Deno 2.9 and Node 20): 40 + 8 bytes per entry with a native Map as the index (29 with
+ * core/keyspace/hash_index.ts, 44–48 between 100k and 600k keys), 32 per string, 35 per expiry
+ * time; the constants below round up for the tables' load between resizes.
  *
  * @module
  */
@@ -44,11 +45,5 @@ export function entryBytes(key: string, value: Value): number {
     (typeof value === "string" ? stringBytes(value.length) : valueBytes(value));
 }
 
-/**
- * How the keyspace sizes its entries: strings are immutable, so their entries are measured again
- * when needed; other values change in place, so their last measured size is kept.
- */
-export const KEYSPACE_MEASURE: Measure<Value> = {
-  size: entryBytes,
-  fixed: (value) => typeof value === "string",
-};
+/** How the keyspace sizes its entries. */
+export const KEYSPACE_MEASURE: Measure<Value> = { size: entryBytes };
