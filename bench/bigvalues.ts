@@ -19,6 +19,7 @@ import type { Runtime } from "./options.ts";
 import { installCleanup, isAlive } from "./procs.ts";
 import { type Series, throughputTable } from "./report.ts";
 import { freePort, type ServerProc, startRedeno, startRedis, versionLines } from "./servers.ts";
+import { positiveInt, readFlags, runtimeFlag } from "./flags.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 
@@ -59,54 +60,36 @@ server CPU time per request.
   --no-warmup     skip the unmeasured first pass
   --help          this text`;
 
-function int(flag: string, text: string | undefined): number {
-  const n = Number(text);
-  if (text === undefined || !Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Invalid value for ${flag}: ${text ?? "(missing)"}`);
-  }
-  return n;
-}
-
 function parse(argv: string[]): Options | undefined {
   const o: Options = { ...DEFAULTS };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string | undefined => argv[++i];
+  const go = readFlags(argv, (flag, value) => {
     switch (flag) {
-      case "--help":
-      case "-h":
-        return undefined;
       case "--rounds":
-        o.rounds = int(flag, value());
+        o.rounds = positiveInt(flag, value());
         break;
       case "--clients":
-        o.clients = int(flag, value());
+        o.clients = positiveInt(flag, value());
         break;
       case "--pipeline":
-        o.pipeline = int(flag, value());
+        o.pipeline = positiveInt(flag, value());
         break;
       case "--mib":
-        o.mib = int(flag, value());
+        o.mib = positiveInt(flag, value());
         break;
       case "--sizes":
-        o.sizes = (value() ?? "").split(",").map((s) => int(flag, s.trim()));
+        o.sizes = (value() ?? "").split(",").map((s) => positiveInt(flag, s.trim()));
         break;
-      case "--runtime": {
-        const r = value();
-        if (r !== "deno" && r !== "node") {
-          throw new RangeError(`Invalid value for --runtime: ${r ?? "(missing)"}`);
-        }
-        o.runtime = r;
+      case "--runtime":
+        o.runtime = runtimeFlag(flag, value());
         break;
-      }
       case "--no-warmup":
         o.warmup = false;
         break;
       default:
         throw new RangeError(`Unknown flag: ${flag} (see --help)`);
     }
-  }
-  return o;
+  });
+  return go ? o : undefined;
 }
 
 function sizeName(n: number): string {

@@ -29,6 +29,7 @@ import {
   startRedis,
   versionLines,
 } from "./servers.ts";
+import { commaList, positiveInt, readFlags } from "./flags.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 
@@ -70,49 +71,30 @@ redis-server.
   --no-warmup     skip the unmeasured first pass
   --help          this text`;
 
-function int(flag: string, text: string | undefined): number {
-  const n = Number(text);
-  if (text === undefined || !Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Invalid value for ${flag}: ${text ?? "(missing)"}`);
-  }
-  return n;
-}
-
-function list(flag: string, text: string | undefined): string[] {
-  const items = (text ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
-  if (items.length === 0) throw new RangeError(`Invalid value for ${flag}: ${text ?? "(missing)"}`);
-  return items;
-}
-
 function parse(argv: string[]): Options | undefined {
   const o: Options = { ...DEFAULTS };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string | undefined => argv[++i];
+  const go = readFlags(argv, (flag, value) => {
     switch (flag) {
-      case "--help":
-      case "-h":
-        return undefined;
       case "--rounds":
-        o.rounds = int(flag, value());
+        o.rounds = positiveInt(flag, value());
         break;
       case "--n":
-        o.requests = int(flag, value());
+        o.requests = positiveInt(flag, value());
         break;
       case "--pn":
-        o.pipelinedRequests = int(flag, value());
+        o.pipelinedRequests = positiveInt(flag, value());
         break;
       case "--clients":
-        o.clients = int(flag, value());
+        o.clients = positiveInt(flag, value());
         break;
       case "--pipeline":
-        o.pipeline = int(flag, value());
+        o.pipeline = positiveInt(flag, value());
         break;
       case "--tests":
-        o.tests = list(flag, value());
+        o.tests = commaList(flag, value());
         break;
       case "--runtimes": {
-        const r = list(flag, value());
+        const r = commaList(flag, value());
         if (r.some((x) => x !== "deno" && x !== "node")) {
           throw new RangeError(`--runtimes takes deno and node, not ${r.join(",")}`);
         }
@@ -125,8 +107,8 @@ function parse(argv: string[]): Options | undefined {
       default:
         throw new RangeError(`Unknown flag: ${flag}`);
     }
-  }
-  return o;
+  });
+  return go ? o : undefined;
 }
 
 /** A server under test and its label in the table (`redeno/deno`, `floor/node`...). */

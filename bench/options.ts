@@ -4,6 +4,8 @@
  * @module
  */
 
+import { commaList, positiveInt, readFlags, runtimeFlag } from "./flags.ts";
+
 /** Which runtime runs redeno. */
 export type Runtime = "deno" | "node";
 
@@ -85,20 +87,6 @@ interleaved, reporting median ops/s and server CPU time per request.
                     the cost of client-side caching's key tracking
   --help            this text`;
 
-function positiveInt(flag: string, text: string | undefined, min = 1): number {
-  const n = Number(text);
-  if (text === undefined || !Number.isInteger(n) || n < min) {
-    throw new RangeError(`Invalid value for ${flag}: ${text ?? "(missing)"}`);
-  }
-  return n;
-}
-
-function testList(flag: string, text: string | undefined): string[] {
-  const list = (text ?? "").split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== "");
-  if (list.length === 0) throw new RangeError(`Invalid value for ${flag}: expected a,b,...`);
-  return list;
-}
-
 /**
  * Parses the flags; returns undefined when `--help` was asked for.
  *
@@ -113,13 +101,8 @@ function testList(flag: string, text: string | undefined): string[] {
  */
 export function parseOptions(argv: string[]): BenchOptions | undefined {
   const o: BenchOptions = { ...DEFAULTS, tests: [...DEFAULTS.tests] };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string | undefined => argv[++i];
+  const go = readFlags(argv, (flag, value) => {
     switch (flag) {
-      case "--help":
-      case "-h":
-        return undefined;
       case "--rounds":
         o.rounds = positiveInt(flag, value());
         break;
@@ -136,10 +119,10 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         o.pipeline = positiveInt(flag, value());
         break;
       case "--tests":
-        for (const t of testList(flag, value())) if (!o.tests.includes(t)) o.tests.push(t);
+        for (const t of commaList(flag, value())) if (!o.tests.includes(t)) o.tests.push(t);
         break;
       case "--only":
-        o.tests = testList(flag, value());
+        o.tests = commaList(flag, value());
         break;
       case "--keyspace":
         o.keyspace = positiveInt(flag, value(), 0);
@@ -147,14 +130,9 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       case "--data-size":
         o.dataSize = positiveInt(flag, value());
         break;
-      case "--runtime": {
-        const r = value();
-        if (r !== "deno" && r !== "node") {
-          throw new RangeError(`Invalid value for --runtime: ${r ?? "(missing)"}`);
-        }
-        o.runtime = r;
+      case "--runtime":
+        o.runtime = runtimeFlag(flag, value());
         break;
-      }
       case "--memory":
         o.memory = true;
         break;
@@ -174,6 +152,6 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       default:
         throw new RangeError(`Unknown flag: ${flag} (see --help)`);
     }
-  }
-  return o;
+  });
+  return go ? o : undefined;
 }
