@@ -17,16 +17,7 @@ import { PackedOrder } from "../core/types/zset_packed.ts";
 import { pack, unpack } from "../core/types/packed.ts";
 import { MapReply, SetReply } from "../core/resp/reply.ts";
 import { serverIn, tempDir, text } from "./rdb_helpers.ts";
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "./redis_compare.ts";
 
 function members(r: unknown): string[] {
   return r instanceof SetReply ? (r.items as string[]) : (r as string[]);
@@ -109,7 +100,7 @@ test("a listpack hash with raised limits holds entries whose headers take severa
 });
 
 test("random hash operations on the listpack agree with a Map", () => {
-  const next = rng(7);
+  const next = prng(7);
   const h = new HashValue();
   const model = new Map<string, string>();
   const limits = { entries: 1_000, value: 1_000 };
@@ -212,7 +203,7 @@ test("an intset converts at set-max-intset-entries and on a non-integer member",
 });
 
 test("random intset operations agree with a sorted model", () => {
-  const next = rng(11);
+  const next = prng(11);
   const s = new SetValue(true);
   const model = new Set<bigint>();
   const pick = (): string => {
@@ -303,7 +294,7 @@ test("MEMORY USAGE of compact values follows their packed size", () => {
 });
 
 test("random list operations on packed chunks agree with an array", () => {
-  const next = rng(13);
+  const next = prng(13);
   const list = new ListValue();
   const model: string[] = [];
   const values = ["", "\0", "\xff\0", "a", "x".repeat(200), "y".repeat(9000), "z".repeat(40)];
@@ -382,7 +373,7 @@ const SCORES = [0, -0, 1, -1, 127, 128, -129, 65535, 2147483647, -2147483648, 21
 SCORES.push(-2147483649, 0.5, -1e-300, 1e300, Infinity, -Infinity, 2 ** 53);
 
 test("random operations on a packed sorted set index agree with a sorted array", () => {
-  const next = rng(17);
+  const next = prng(17);
   const p = new PackedOrder();
   let model: { score: number; member: string }[] = [];
   const sortModel = (): void => {
@@ -534,7 +525,7 @@ test("small string sets are packed yet answer as Redis 7.0's hashtable, up to 12
 });
 
 test("random string set operations agree with a Set across the packed limit", () => {
-  const next = rng(23);
+  const next = prng(23);
   const s = new SetValue(false);
   const model = new Set<string>();
   for (let step = 0; step < 2_000; step++) {

@@ -8,16 +8,7 @@ import { NullArray, SimpleString } from "../core/resp/reply.ts";
 import { CHUNK, ListValue } from "../core/types/list.ts";
 import { moveBetweenLists, popFromList } from "../commands/list_pop.ts";
 import { errorText, RawConn, recordEvents, startServer } from "./helpers.ts";
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "./redis_compare.ts";
 
 /** The positions LPOS finds, computed on a plain array. */
 function modelPositions(

@@ -12,6 +12,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as net from "node:net";
 import process from "node:process";
 import { encodeCommand, RawConn, startServer } from "./helpers.ts";
+import { prng } from "./redis_compare.ts";
 
 /** A server under test: redeno in-process, or redis-server when the environment asks for it. */
 interface Target {
@@ -68,18 +69,6 @@ async function connect(port: number): Promise<RawConn> {
 
 function tick(ms = 1): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** A small seeded PRNG (mulberry32), so a failing fuzz or split run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Sends `input`, expects exactly `reply`, then expects the server to close the connection. */

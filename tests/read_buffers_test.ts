@@ -10,18 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { encodeCommand, RawConn, startServer } from "./helpers.ts";
-
-/** A seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "./redis_compare.ts";
 
 /** A binary (latin1) string of `n` bytes drawn from `rnd`. */
 function bytes(rnd: () => number, n: number): string {
@@ -45,7 +34,7 @@ async function roundTrip(probe: RawConn): Promise<void> {
 }
 
 test("frames of many clients split across interleaved reads, big and small, arrive byte for byte", async () => {
-  const rnd = random(20);
+  const rnd = prng(20);
   const { port, close } = await startServer();
   const clients: RawConn[] = [];
   try {
@@ -89,7 +78,7 @@ test("frames of many clients split across interleaved reads, big and small, arri
 });
 
 test("replies of successive batches are not overwritten by later ones while the socket holds them", async () => {
-  const rnd = random(21);
+  const rnd = prng(21);
   const { port, close } = await startServer();
   const clients: RawConn[] = [];
   try {
