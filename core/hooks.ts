@@ -8,7 +8,7 @@
 
 import type { Client } from "./client.ts";
 import type { Command } from "./command.ts";
-import type { Database } from "./keyspace/database.ts";
+import type { Database, Value } from "./keyspace/database.ts";
 import type { Reply } from "./resp/reply.ts";
 import type { MemoryParts } from "./memory/usage.ts";
 
@@ -16,8 +16,12 @@ import type { MemoryParts } from "./memory/usage.ts";
 export interface HookMap {
   /** A write's deterministic effect, in execution order (replication, AOF). */
   propagate: (dbIndex: number, argv: string[]) => void;
-  /** A key was written or deleted (WATCH, tracking). */
-  keyModified: (db: Database, key: string) => void;
+  /**
+   * A key was written or deleted (WATCH, tracking). `value` is the key's value when the write
+   * had it at hand (a store, or a value about to change in place); undefined when the key was
+   * deleted or its value was not at hand (look it up then).
+   */
+  keyModified: (db: Database, key: string, value?: Value) => void;
   /** Every key of a database may have changed (FLUSHDB, FLUSHALL, SWAPDB). */
   dbModified: (db: Database) => void;
   /** A database was emptied (FLUSHDB, FLUSHALL, a full sync); SWAPDB is no flush. */

@@ -22,7 +22,7 @@ import { BatchTimer } from "./batch_timer.ts";
 import { randomHex } from "./bytes.ts";
 import { type Gate, type HookMap, Hooks } from "./hooks.ts";
 import { GateList } from "./gates.ts";
-import { Database, type KeyspaceHost } from "./keyspace/database.ts";
+import { Database, type KeyspaceHost, type Value } from "./keyspace/database.ts";
 import type { TlsSettings, Transport } from "./net/transport.ts";
 import {
   type ListenAddress,
@@ -738,10 +738,10 @@ export class Server implements KeyspaceHost {
     this.propagateNow(db.id, ["DEL", key]);
   }
 
-  /** Signals a modified key to the listeners (WATCH, tracking). */
-  keyModified(db: Database, key: string): void {
+  /** Signals a modified key to the listeners (WATCH, tracking), with its value when at hand. */
+  keyModified(db: Database, key: string, value?: Value): void {
     const hooks = this.hooks.keyModified;
-    for (let i = 0; i < hooks.length; i++) hooks[i]!(db, key);
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(db, key, value);
   }
 
   /** Signals that a database was emptied. */

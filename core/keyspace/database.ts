@@ -41,8 +41,8 @@ export interface KeyspaceHost {
   fromMaster(): boolean;
   /** A key expired on access or in the active cycle: propagate DEL, notify, count. */
   keyExpired(db: Database, key: string): void;
-  /** A key was written (WATCH, client tracking). */
-  keyModified(db: Database, key: string): void;
+  /** A key was written (WATCH, client tracking); `value` when at hand (see HookMap). */
+  keyModified(db: Database, key: string, value?: Value): void;
   /** Every key of the database may have changed (FLUSHDB, SWAPDB). */
   dbModified(db: Database): void;
   /** The database was emptied (FLUSHDB, FLUSHALL, a full sync): client tracking's null invalidation. */
@@ -214,7 +214,7 @@ export class Database {
     const w = this.host.writes;
     if (w !== undefined && v !== undefined) {
       w.mark(this, key);
-      this.host.keyModified(this, key);
+      this.host.keyModified(this, key, v);
     }
     return v;
   }
@@ -260,7 +260,7 @@ export class Database {
     if (this.dict.set(key, value, this.host.newStamp)) this.host.notify(this, N.new, "new", key);
     else if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (typeof value !== "string") this.changed(key);
-    this.host.keyModified(this, key);
+    this.host.keyModified(this, key, value);
     const w = this.host.writes;
     if (w !== undefined) this.written(w, key, value);
   }
@@ -270,7 +270,7 @@ export class Database {
     this.dict.set(key, value, this.host.newStamp);
     if (typeof value !== "string") this.changed(key);
     this.host.notify(this, N.new, "new", key);
-    this.host.keyModified(this, key);
+    this.host.keyModified(this, key, value);
     const w = this.host.writes;
     if (w !== undefined) this.written(w, key, value);
   }
@@ -288,7 +288,7 @@ export class Database {
     const w = this.host.writes;
     if (w !== undefined) {
       w.mark(this, key);
-      this.host.keyModified(this, key);
+      this.host.keyModified(this, key, value);
     }
   }
 

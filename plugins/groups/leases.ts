@@ -110,8 +110,11 @@ export class Leases {
   constructor(private readonly server: Server, private readonly passed: DeadlinePassed) {
     // A key replaced whole (RENAME, RESTORE, MOVE) shows in keyModified; a hash changed by a hash
     // command shows in its keyspace event, raised once the fields are in.
-    server.on("keyModified", (db, key) => {
-      if (this.inCommand === 0) this.indexKey(db, key);
+    // Only a hash can be a group: a write that stored anything else (SET...) needs no lookup.
+    server.on("keyModified", (db, key, value) => {
+      if (this.inCommand !== 0) return;
+      if (value !== undefined && (typeof value === "string" || value.type !== "hash")) return;
+      this.indexKey(db, key);
     });
     server.on("keyspaceEvent", (db, type, _event, key) => {
       if (this.inCommand === 0 && (type & N.hash) !== 0) this.indexKey(db, key);
