@@ -10,8 +10,8 @@
  * key at that position to confirm it; a miss usually stops at the first empty slot.
  *
  * Linear probing at a load of at most 1/2 (and at least 1/8 past the smallest size); deletion
- * shifts the following entries back (no tombstones), so lookups never slow down with churn. The hash is seeded per process, so which
- * keys collide cannot be known from outside.
+ * shifts the following entries back (no tombstones), so lookups never slow down with churn. The
+ * hash is seeded per process, so which keys collide cannot be known from outside.
  *
  * @module
  */
