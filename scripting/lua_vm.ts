@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { bytesToStr, writeStr } from "../core/bytes.ts";
 import { cpuSeconds } from "../core/proc.ts";
 import { ErrorReply, RawReply, type Reply } from "../core/resp/reply.ts";
+import { RECENT_MAX, RecentStrings } from "../core/resp/recent_strings.ts";
 
 /** A reply encoded in the host's buffer: bytes `[0, length)` of `buf`, valid until its next call. */
 export interface Encoded {
@@ -81,32 +82,8 @@ interface Exports {
   rd_sha1hex(len: number): number;
 }
 
-/** Arguments of redis.call up to this long are looked up in {@linkcode recent} first. */
-const RECENT_MAX = 48;
-const RECENT_SLOTS = 64;
-/**
- * Strings recently made from redis.call arguments: scripts call the same commands on the same
- * keys, and a reused string is neither allocated again nor hashed again by the command table's
- * and the keyspace's lookups.
- */
-const recent: string[] = new Array<string>(RECENT_SLOTS).fill("");
-/** The bytes of each string of {@linkcode recent}, {@linkcode RECENT_MAX} per slot. */
-const recentBytes = new Uint8Array(RECENT_SLOTS * RECENT_MAX);
-
-/** Bytes `[p, p + len)` of `u8` (len <= RECENT_MAX) as a string, reused when recently made. */
-function recentStr(u8: Uint8Array, p: number, len: number): string {
-  if (len === 0) return "";
-  const slot = (len * 31 + u8[p + len - 1]! * 7 + u8[p]!) & (RECENT_SLOTS - 1);
-  const known = recent[slot]!;
-  const at = slot * RECENT_MAX;
-  if (known.length === len) {
-    let i = len - 1;
-    while (i >= 0 && u8[p + i] === recentBytes[at + i]) i--;
-    if (i < 0) return known;
-  }
-  for (let i = 0; i < len; i++) recentBytes[at + i] = u8[p + i]!;
-  return (recent[slot] = bytesToStr(u8, p, p + len));
-}
+/** Strings recently made from redis.call arguments (scripts call the same keys again). */
+const recent = new RecentStrings(64);
 
 /** A function of the module's table (the engine's invoke_* imports call at most four-argument ones). */
 type WasmFn = (a: number, b: number, c: number, d: number) => number;
@@ -252,7 +229,11 @@ export class LuaVM {
     for (let i = 0; i < argc; i++) {
       const len = view.getUint32(p, true);
       p += 4;
-      argv[i] = len <= RECENT_MAX ? recentStr(u8, p, len) : bytesToStr(u8, p, p + len);
+      argv[i] = len === 0
+        ? ""
+        : len <= RECENT_MAX
+        ? recent.get(u8, p, len)
+        : bytesToStr(u8, p, p + len);
       p += len;
     }
     if (mode === 2) return this.host.aclCheck(argv);

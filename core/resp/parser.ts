@@ -12,6 +12,7 @@
 import { bytesToStr } from "../bytes.ts";
 import { BIG_ARG_MARK, BigString, MAX_STRING_LENGTH, setBigArg } from "../types/big_string.ts";
 import { dropIdleBuffers, giveBuffer, takeBuffer } from "./arg_buffers.ts";
+import { RECENT_MAX, RecentStrings } from "./recent_strings.ts";
 
 /**
  * Arguments of at least this many bytes make a command large: checked against the heap's room
@@ -44,16 +45,8 @@ const ARGV_PREALLOC = 1024;
  */
 const names: string[] = new Array<string>(16).fill("");
 
-/** Arguments up to this long are looked up in {@linkcode recent} (see Parser.recentArg). */
-const RECENT_MAX = 48;
-/**
- * Recently parsed short arguments (keys, members, fields, script SHAs), shared by every parser, by length and
- * first and last byte: requests keep naming the same keys, and a string met again is reused, so
- * it is not allocated again and its hash (computed by the first Map lookup) is kept.
- */
-const recent: string[] = new Array<string>(256).fill("");
-/** The bytes of each string of {@linkcode recent}, {@linkcode RECENT_MAX} per slot. */
-const recentBytes = new Uint8Array(256 * RECENT_MAX);
+/** Recently parsed short arguments, shared by every parser (see core/resp/recent_strings.ts). */
+const recent = new RecentStrings(256);
 
 /** Raised for a malformed request; the message is Redis's, sent before closing the connection. */
 export class ProtocolError extends Error {}
@@ -345,7 +338,7 @@ export class RequestParser {
         const arg = this.argi === 0
           ? (len <= 16 ? this.commandName(len) : bytesToStr(this.buf, this.pos, this.pos + len))
           : len <= RECENT_MAX && len > 0
-          ? this.recentArg(len)
+          ? recent.get(this.buf, this.pos, len)
           : bytesToStr(this.buf, this.pos, this.pos + len);
         this.argv[this.argi++] = arg;
       }
@@ -384,28 +377,6 @@ export class RequestParser {
       if (same) return known;
     }
     return (names[slot] = bytesToStr(buf, p, p + len));
-  }
-
-  /**
-   * The argument at `pos` (1 to {@linkcode RECENT_MAX} bytes), reused from {@linkcode recent}
-   * when the same bytes came lately. The bytes are compared from the end: keys that differ tend
-   * to differ in their last chars (`user:1001`, `user:1002`).
-   */
-  private recentArg(len: number): string {
-    const buf = this.buf;
-    const p = this.pos;
-    const last = buf[p + len - 1]!;
-    const slot = (len * 31 + last * 7 + buf[p]!) & 255;
-    const known = recent[slot]!;
-    const at = slot * RECENT_MAX;
-    if (known.length === len) {
-      // Against a byte copy of the string: typed array loads beat charCodeAt.
-      let i = len - 1;
-      while (i >= 0 && buf[p + i] === recentBytes[at + i]) i--;
-      if (i < 0) return known;
-    }
-    for (let i = 0; i < len; i++) recentBytes[at + i] = buf[p + i]!;
-    return (recent[slot] = bytesToStr(buf, p, p + len));
   }
 
   /**
