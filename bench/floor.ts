@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { runBenchmark, type RunResult, type RunSpec } from "./benchmark.ts";
 import type { Runtime } from "./options.ts";
 import { installCleanup, isAlive } from "./procs.ts";
-import { median, table } from "./report.ts";
+import { fixed, median, table } from "./report.ts";
 import {
   freePort,
   type ServerProc,
@@ -145,10 +145,6 @@ function specs(o: Options): Array<{ scenario: string; spec: RunSpec }> {
   return out;
 }
 
-function fixed(n: number | undefined, digits = 2): string {
-  return n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : "-";
-}
-
 function report(entries: Entry[], runs: Array<{ scenario: string; spec: RunSpec }>): string {
   const redis = entries[0]!;
   const rows: string[][] = [];
@@ -163,10 +159,10 @@ function report(entries: Entry[], runs: Array<{ scenario: string; spec: RunSpec 
         spec.test,
         e.label,
         Math.round(median(r.map((x) => x.rps))).toLocaleString("en-US"),
-        fixed(median(r.map((x) => x.cpuUsPerReq))),
-        fixed(median(r.map((x) => x.userUsPerReq ?? NaN))),
-        fixed(median(r.map((x) => x.systemUsPerReq ?? NaN))),
-        e === redis ? "1.00" : fixed(median(paired)),
+        fixed(median(r.map((x) => x.cpuUsPerReq)), 2),
+        fixed(median(r.map((x) => x.userUsPerReq ?? NaN)), 2),
+        fixed(median(r.map((x) => x.systemUsPerReq ?? NaN)), 2),
+        e === redis ? "1.00" : fixed(median(paired), 2),
       ]);
     }
   }
@@ -211,7 +207,7 @@ async function main(): Promise<void> {
           e.runs.set(key, [...(e.runs.get(key) ?? []), r]);
           console.log(
             `round ${round + 1}/${o.rounds}  ${key.padEnd(22)} ${e.label.padEnd(12)}` +
-              ` ${fixed(r.cpuUsPerReq)} us/req (user ${fixed(r.userUsPerReq)})`,
+              ` ${fixed(r.cpuUsPerReq, 2)} us/req (user ${fixed(r.userUsPerReq ?? NaN, 2)})`,
           );
         }
       }

@@ -35,7 +35,19 @@ export function median(values: number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-function fixed(n: number, digits: number): string {
+/**
+ * A number with `digits` decimals, or `-` when it is not finite (a missing measurement).
+ *
+ * @param n the number
+ * @param digits decimals
+ * @returns the text
+ * @example
+ * ```ts
+ * import { fixed } from "./report.ts";
+ * console.log(fixed(1.234, 2), fixed(NaN, 2)); // 1.23 -
+ * ```
+ */
+export function fixed(n: number, digits: number): string {
   return Number.isFinite(n) ? n.toFixed(digits) : "-";
 }
 
