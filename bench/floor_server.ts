@@ -1,73 +1,48 @@
 /**
  * The runtime's floor: a TCP server that does nothing but what every server on this runtime must
  * do per request, read the request and write a short reply. It answers each command it reads
- * (each `*` of a RESP array, or one inline line) with `+PONG`, without parsing further; no server
- * written for the runtime can cost less CPU per request. bench/floor.ts runs it beside redeno
- * and redis-server.
+ * (each `*` of a RESP array, or one inline line) with `+PONG`, without parsing further. It runs
+ * on redeno's own network adapter (core/net: `Deno.listen` on Deno; `node:net` with its read
+ * slots and direct writes on Node), so it pays exactly the I/O cost redeno pays and nothing else:
+ * redeno's distance above it is redeno's own work. bench/floor.ts runs it beside redeno and
+ * redis-server.
  *
- *     deno run -A bench/floor_server.ts <port>          (Deno.listen, redeno's Deno adapter)
- *     npx tsx bench/floor_server.ts <port>              (node:net, redeno's Node adapter)
- *
- * Each runtime uses the I/O API redeno's adapter for it uses, in its cheapest pattern: on Deno,
- * one `read` then one `write` per wake-up, both awaited; on Node, one `write` per `data` event.
+ *     deno run -A bench/floor_server.ts <port>
+ *     npx tsx bench/floor_server.ts <port>
  *
  * @module
  */
 
-import * as net from "node:net";
 import process from "node:process";
+import { netAdapter } from "../core/net/runtime.ts";
+import type { Transport } from "../core/net/transport.ts";
 
 const PONG = new TextEncoder().encode("+PONG\r\n");
 const STAR = 42;
 
-/** How many replies a read's bytes ask for: one per RESP array, at least one. */
-function commands(bytes: Uint8Array, n: number): number {
-  let k = 0;
-  for (let i = 0; i < n; i++) if (bytes[i] === STAR) k++;
-  return k === 0 ? 1 : k;
-}
+/** Replies of each count, made once: a reply the transport keeps is never written into again. */
+const made: Uint8Array[] = [];
 
 function replies(k: number): Uint8Array {
-  const out = new Uint8Array(k * PONG.length);
-  for (let j = 0; j < k; j++) out.set(PONG, j * PONG.length);
+  let out = made[k];
+  if (out === undefined) {
+    out = new Uint8Array(k * PONG.length);
+    for (let j = 0; j < k; j++) out.set(PONG, j * PONG.length);
+    if (k < 1024) made[k] = out;
+  }
   return out;
 }
 
-async function serveDeno(conn: Deno.TcpConn): Promise<void> {
-  conn.setNoDelay(true);
-  const buf = new Uint8Array(16 * 1024);
-  try {
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      let out = replies(commands(buf, n));
-      while (out.length > 0) out = out.subarray(await conn.write(out));
-    }
-  } catch {
-    // A reset connection ends its loop; the server goes on.
-  } finally {
-    try {
-      conn.close();
-    } catch {
-      // Already closed.
-    }
-  }
-}
-
-function listenDeno(port: number): void {
-  const listener = Deno.listen({ port, hostname: "127.0.0.1" });
-  (async () => {
-    for await (const conn of listener) void serveDeno(conn);
-  })();
-}
-
-function listenNode(port: number): void {
-  const server = net.createServer((socket) => {
-    socket.setNoDelay(true);
-    socket.on("data", (d: Uint8Array) => socket.write(replies(commands(d, d.length))));
-    socket.on("error", () => socket.destroy());
-  });
-  server.listen(port, "127.0.0.1");
+/** Answers each chunk's commands (one per RESP array, at least one) with PONGs. */
+function serve(t: Transport) {
+  return {
+    onData(chunk: Uint8Array): void {
+      let k = 0;
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] === STAR) k++;
+      t.write(replies(k === 0 ? 1 : k));
+    },
+    onClose(): void {},
+  };
 }
 
 const port = Number(process.argv[2]);
@@ -75,5 +50,5 @@ if (!Number.isInteger(port) || port <= 0) {
   console.error("Usage: floor_server.ts <port>");
   process.exit(2);
 }
-if (typeof Deno === "object" && process.versions.deno !== undefined) listenDeno(port);
-else listenNode(port);
+const { listen } = await netAdapter();
+await listen({ port, hostname: "127.0.0.1" }, serve);
