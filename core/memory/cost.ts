@@ -10,7 +10,8 @@
  * stamp and size. Measured (heap and external bytes after a full GC, 1M keys of 16-byte keys and
  * values, Deno 2.9 and Node 20): 40 + 8 bytes per entry with a native Map as the index (29 with
  * core/keyspace/hash_index.ts, 44–48 between 100k and 600k keys), 32 per string, 35 per expiry
- * time; the constants below round up for the tables' load between resizes.
+ * time. The constants below take the upper end of each range: the tables' load varies between
+ * resizes.
  *
  * @module
  */
@@ -24,7 +25,7 @@ export function stringBytes(length: number): number {
 }
 
 /** Bytes of one keyspace entry apart from its key's and value's own bytes. */
-export const KEY_ENTRY_BYTES = 56;
+export const KEY_ENTRY_BYTES = 48;
 
 /** Bytes of one entry of a database's expires table (Map entry and boxed time). */
 export const EXPIRE_ENTRY_BYTES = 40;
