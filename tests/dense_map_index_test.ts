@@ -9,6 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DenseMap } from "../core/keyspace/dense_map.ts";
+import { prng } from "./redis_compare.ts";
 
 function check(m: DenseMap<number>, model: Map<string, number>, absent: string[]): void {
   assert.equal(m.size, model.size);
@@ -58,4 +59,43 @@ test("the index agrees with a Map through growth, deletion, shrinking and clears
     model.delete(k);
   }
   check(m, model, keys);
+});
+
+test("a nextDown walk reaches, in one pass, every entry present for the whole pass", () => {
+  const rnd = prng(7);
+  for (let round = 0; round < 20; round++) {
+    const m = new DenseMap<number>();
+    const n = 50 + Math.floor(rnd() * 200);
+    for (let i = 0; i < n; i++) m.set(`k${round}:${i}`, i);
+    const survivors = new Set(m.keys());
+    const seen = new Set<string>();
+    // One pass: from the top down to position 0, deleting (the visited entry or another one)
+    // and adding entries as it goes, as the expire cycle and the writes between its steps do.
+    let cursor = 0;
+    for (let step = 0; step < 10 * n; step++) {
+      const i = m.nextDown(cursor);
+      assert.ok(i >= 0 && i < m.size);
+      cursor = i;
+      const key = m.keyAt(i);
+      seen.add(key);
+      const r = rnd();
+      if (r < 0.3) {
+        m.delete(key);
+        survivors.delete(key);
+      } else if (r < 0.5 && m.size > 1) {
+        const other = m.keyAt(Math.floor(rnd() * m.size));
+        m.delete(other);
+        survivors.delete(other);
+      } else if (r < 0.6) {
+        m.set(`new${round}:${step}`, step);
+      }
+      if (i === 0) break;
+    }
+    for (const k of survivors) assert.ok(seen.has(k), `round ${round}: ${k} never reached`);
+  }
+  const empty = new DenseMap<number>();
+  assert.equal(empty.nextDown(0), -1);
+  empty.set("a", 1);
+  assert.equal(empty.nextDown(0), 0);
+  assert.equal(empty.nextDown(5), 0, "a cursor past the end starts again from the top");
 });

@@ -95,10 +95,18 @@ export class Database {
    * @internal
    */
   dict: DenseMap<Value> = new DenseMap<Value>(true, KEYSPACE_MEASURE);
-  /** Expiry times (Unix ms) of the keys that have one. */
-  expires: Map<string, number> = new Map();
-  /** Round-robin position of the active expiry cycle (see `expire_cycle.ts`). */
-  expireCursor: IterableIterator<[string, number]> | undefined;
+  /**
+   * Expiry times (Unix ms) of the keys that have one. A {@linkcode DenseMap} like the keys
+   * themselves, for the same reason (hash_index.ts): a native Map looks a freshly received key up
+   * through V8's string table, which cost a GET 4-5 µs more on a keyspace of 100k keys that all
+   * had a TTL (in-process, Deno 2.9), where this table costs about what the keys' does.
+   */
+  expires: DenseMap<number> = new DenseMap<number>();
+  /**
+   * Dense position in `expires` the active expiry cycle looks at next, walking downwards (see
+   * `expire_cycle.ts`); 0 starts again from the top.
+   */
+  expireCursor = 0;
   /** Average TTL estimate for INFO keyspace (ms), maintained by the expiry cycle. */
   avgTtl = 0;
   /**
@@ -365,7 +373,7 @@ export class Database {
     this.host.dbFlushed(this);
     this.dict.clear();
     this.expires.clear();
-    this.expireCursor = undefined;
+    this.expireCursor = 0;
     this.unmeasured.length = 0;
     return n;
   }
@@ -393,7 +401,7 @@ export class Database {
     [this.dict, other.dict] = [other.dict, this.dict];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
-    this.expireCursor = other.expireCursor = undefined;
+    this.expireCursor = other.expireCursor = 0;
     this.host.dbModified(this);
     this.host.dbModified(other);
   }

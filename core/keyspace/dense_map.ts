@@ -191,6 +191,18 @@ export class DenseMap<V> {
     return n === 0 ? -1 : Math.floor(Math.random() * n);
   }
 
+  /**
+   * The next position of a round-robin walk that goes downwards and wraps around: `cursor - 1`,
+   * or the top when `cursor` is 0 or past the end; -1 when the map is empty. Keep the returned
+   * position as the next cursor. As with {@linkcode scan}, an entry present for a whole pass is
+   * reached at least once in it, whatever is deleted meanwhile.
+   */
+  nextDown(cursor: number): number {
+    const n = this.keyArr.length;
+    if (n === 0) return -1;
+    return cursor > 0 && cursor <= n ? cursor - 1 : n - 1;
+  }
+
   /** A uniformly random key, or undefined when empty. */
   randomKey(): string | undefined {
     const n = this.keyArr.length;

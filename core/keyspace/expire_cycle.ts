@@ -48,16 +48,14 @@ export function activeExpireCycle(
       let ttlCount = 0;
       const now = db.host.now();
       const limit = Math.min(perLoop, db.expires.size);
+      const expires = db.expires;
       while (sampled < limit) {
-        let it = db.expireCursor ?? (db.expireCursor = db.expires.entries());
-        let next = it.next();
-        if (next.done) {
-          it = db.expireCursor = db.expires.entries();
-          next = it.next();
-          if (next.done) break;
-        }
+        const i = expires.nextDown(db.expireCursor);
+        if (i < 0) break;
+        db.expireCursor = i;
         sampled++;
-        const [key, at] = next.value;
+        const key = expires.keyAt(i);
+        const at = expires.valueAt(i);
         if (at <= now) {
           if (db.expireIfNeeded(key)) expired++;
         } else {

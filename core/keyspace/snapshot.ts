@@ -35,7 +35,11 @@ export class Snapshot {
         const value = values[i]!;
         if (typeof value !== "string") this.pending.set(value, [d, i]);
       }
-      this.dbs.push({ id: db.id, keys, values, expires: new Map(db.expires) });
+      const expires = new Map<string, number>();
+      for (let i = 0; i < db.expires.size; i++) {
+        expires.set(db.expires.keyAt(i), db.expires.valueAt(i));
+      }
+      this.dbs.push({ id: db.id, keys, values, expires });
       db.beforeWrite = this.preserve;
     }
   }

@@ -27,7 +27,7 @@ export function stringBytes(length: number): number {
 /** Bytes of one keyspace entry apart from its key's and value's own bytes. */
 export const KEY_ENTRY_BYTES = 48;
 
-/** Bytes of one entry of a database's expires table (Map entry and boxed time). */
+/** Bytes of one entry of a database's expires table (its index slots, key reference and time). */
 export const EXPIRE_ENTRY_BYTES = 40;
 
 /** Bytes a value of another type reports when it cannot measure itself. */

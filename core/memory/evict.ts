@@ -65,7 +65,7 @@ export class Evictor {
   private nextDb = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Round-robin cursors over each database's expires table (volatile-* sampling). */
-  private readonly cursors = new Map<Database, IterableIterator<[string, number]>>();
+  private readonly cursors = new Map<Database, number>();
   /** Since when used memory has been over the limit (ms of performance.now), or 0. */
   private exceededSince = 0;
   /** Total time spent over the limit, ms (INFO total_eviction_exceeded_time). */
@@ -197,19 +197,11 @@ export class Evictor {
 
   /** The next entry of `db`'s expires table, in turn. */
   private nextVolatile(db: Database): [string, number] | undefined {
-    let it = this.cursors.get(db);
-    if (it === undefined) {
-      it = db.expires.entries();
-      this.cursors.set(db, it);
-    }
-    let next = it.next();
-    if (next.done) {
-      it = db.expires.entries();
-      this.cursors.set(db, it);
-      next = it.next();
-      if (next.done) return undefined;
-    }
-    return next.value;
+    const expires = db.expires;
+    const i = expires.nextDown(this.cursors.get(db) ?? 0);
+    if (i < 0) return undefined;
+    this.cursors.set(db, i);
+    return [expires.keyAt(i), expires.valueAt(i)];
   }
 
   /** LRU, LFU and TTL policies: fill the pool from every database, evict its best live entry. */
