@@ -25,6 +25,9 @@
 #include "lauxlib.h"
 #include "lualib.h"
 #include "lstate.h"
+#include "lgc.h"
+#include "lstring.h"
+#include "ltable.h"
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 #define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
@@ -256,6 +259,16 @@ static lua_State *states[2];
 /* A finished coroutine is reused by the next run (creating one costs a few allocations). */
 static lua_State *spare[2];
 static int spare_ref[2] = {LUA_NOREF, LUA_NOREF};
+/* The tables of the globals KEYS (0) and ARGV (1) of the EVAL engine when the next run may
+ * refill them instead of making new ones (NULL: it makes new ones). A script cannot keep a
+ * reference to them past its run (globals and libraries are read-only, and without newproxy
+ * there are no finalizers), so a table it left as it found it (no metatable, nothing outside
+ * the array part) is as good as a new one once its array holds the new values and nothing
+ * after them. Tables past KEPT_MAX slots are not kept, so they do not hold memory. Reusing them
+ * saves two tables, two global stores and their garbage per run (~6% of an EVALSHA of one GET
+ * in the CPU profile). */
+#define KEPT_MAX 64
+static Table *kept[2];
 /* The coroutine of the running script, and the engine it belongs to. */
 static lua_State *running = NULL;
 static int running_engine = -1;
@@ -1146,6 +1159,7 @@ EXPORT(rd_init) int rd_init(int engine) {
   if (states[engine]) lua_close(states[engine]);
   spare[engine] = NULL;
   spare_ref[engine] = LUA_NOREF;
+  if (engine == ENGINE_EVAL) kept[0] = kept[1] = NULL;
   lua_State *L = new_state(engine);
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, REG_SCRIPT_NAMES);
@@ -1588,16 +1602,38 @@ EXPORT(rd_eval_compile) int rd_eval_compile(const char *sha, int len, int skip) 
   return ref;
 }
 
+/* Sets global KEYS (which 0) or ARGV (1) to an array of the `n` strings at `*p` ([u32 len]
+ * [bytes] each), advancing `*p`. */
+static void set_array_global(lua_State *L, int which, const char **p, int n) {
+  Table *t = kept[which];
+  if (t != NULL && t->metatable == NULL && !t->readonly && n <= t->sizearray &&
+      t->lsizenode == 0 && ttisnil(gval(gnode(t, 0)))) {
+    TValue *a = t->array;
+    for (int i = 0; i < n; i++) {
+      uint32_t len;
+      memcpy(&len, *p, 4);
+      *p += 4;
+      setsvalue(L, &a[i], luaS_newlstr(L, *p, len));
+      luaC_barriert(L, t, &a[i]);
+      *p += len;
+    }
+    for (int i = n; i < t->sizearray; i++) setnilvalue(&a[i]);
+    luaC_checkGC(L);
+    return;
+  }
+  push_array(L, p, n);
+  kept[which] = n <= KEPT_MAX ? hvalue(L->top - 1) : NULL;
+  lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 0);
+  lua_setglobal(L, which == 0 ? "KEYS" : "ARGV");
+  lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 1);
+}
+
 /* Starts the compiled EVAL script `ref`: KEYS and ARGV packed in io. */
 EXPORT(rd_eval_start) int rd_eval_start(int ref, int nkeys, int nargs, int cresp, int hook) {
   lua_State *L = states[ENGINE_EVAL];
   const char *p = io.p;
-  push_array(L, &p, nkeys);
-  lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 0);
-  lua_setglobal(L, "KEYS");
-  push_array(L, &p, nargs);
-  lua_setglobal(L, "ARGV");
-  lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 1);
+  set_array_global(L, 0, &p, nkeys);
+  set_array_global(L, 1, &p, nargs);
   lua_State *co = new_run(ENGINE_EVAL, cresp, hook);
   run_name_ref = ref;
   lua_rawgeti(co, LUA_REGISTRYINDEX, ref);
