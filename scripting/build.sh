@@ -11,11 +11,11 @@ if [ "${1:-}" = "--check" ]; then out=$(mktemp --suffix=.wasm); fi
 # lua_cjson.c includes "../../../src/solarisfixes.h": clang resolves it from this include
 # directory only if the directory exists, and git keeps no empty directory.
 mkdir -p scripting/native/shim/a/b/c
-clang --target=wasm32-wasi -O2 -mllvm -enable-emscripten-sjlj \
+clang --target=wasm32-wasi -O2 -mllvm -wasm-enable-sjlj -mexception-handling \
   -Iscripting/native/include -Ivendor/lua -Iscripting/native/shim/a/b/c \
   -DLUA_ANSI -DENABLE_CJSON_GLOBAL -DREDIS_STATIC= \
   -Wno-everything -mexec-model=reactor \
-  -Wl,-z,stack-size=8388608 -Wl,--export-table -Wl,--export=__stack_pointer -Wl,--strip-debug \
+  -Wl,-z,stack-size=8388608 -Wl,--strip-debug \
   -o "$out" vendor/lua/*.c scripting/native/engine.c
 if [ "${1:-}" = "--check" ]; then
   if ! cmp -s "$out" scripting/lua.wasm; then

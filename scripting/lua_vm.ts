@@ -54,9 +54,7 @@ export const enum Run {
 
 interface Exports {
   memory: WebAssembly.Memory;
-  __stack_pointer: WebAssembly.Global;
   _initialize(): void;
-  setThrew(threw: number, value: number): void;
   rd_io(size: number): number;
   rd_buf(which: number): number;
   rd_reply(size: number): number;
@@ -84,12 +82,6 @@ interface Exports {
 
 /** Strings recently made from redis.call arguments (scripts call the same keys again). */
 const recent = new RecentStrings(64);
-
-/** A function of the module's table (the engine's invoke_* imports call at most four-argument ones). */
-type WasmFn = (a: number, b: number, c: number, d: number) => number;
-
-/** Thrown through WebAssembly frames to unwind a longjmp. */
-const LONGJMP = { longjmp: true };
 
 let compiled: WebAssembly.Module | undefined;
 
@@ -119,11 +111,7 @@ export class LuaVM {
   private readonly replyBuf: number;
 
   constructor(private readonly host: LuaHost) {
-    const sp = () => this.ex.__stack_pointer.value as number;
     const env: WebAssembly.ModuleImports = {
-      host_throw: () => {
-        throw LONGJMP;
-      },
       host_tick: () => this.host.tick(),
       host_log: (level: number, ptr: number, len: number) =>
         this.host.log(level, bytesToStr(this.bytes(), ptr, ptr + len)),
@@ -159,7 +147,6 @@ export class LuaVM {
       },
     };
     const wasi: WebAssembly.ModuleImports = {};
-    const fns: WasmFn[] = [];
     for (const imp of WebAssembly.Module.imports(module())) {
       if (imp.module === "wasi_snapshot_preview1") {
         wasi[imp.name] = imp.name === "proc_exit"
@@ -169,29 +156,10 @@ export class LuaVM {
           : imp.name === "fd_prestat_get"
           ? () => 8 // EBADF: no preopened directories
           : () => 52; // ENOSYS: the sandbox has no files
-      } else if (imp.name.startsWith("invoke_")) {
-        // invoke_<result><params>: "invoke_vii" calls a (int, int) -> void function.
-        if (imp.name.length - 8 > 4) {
-          throw new Error(`lua.wasm: ${imp.name} has too many parameters`);
-        }
-        // A call made where setjmp may catch a longjmp (once per script run: lua_resume). Fixed
-        // parameters instead of a rest array, and the table's functions fetched once: a rest
-        // array, its spread and Table.get were 2% of an EVALSHA in the profile.
-        env[imp.name] = (index: number, a: number, b: number, c: number, d: number) => {
-          const stack = sp();
-          try {
-            return (fns[index] ??= table.get(index) as WasmFn)(a, b, c, d);
-          } catch (e) {
-            if (e !== LONGJMP) throw e;
-            this.ex.__stack_pointer.value = stack;
-            this.ex.setThrew(1, 0);
-          }
-        };
       }
     }
     const instance = new WebAssembly.Instance(module(), { env, wasi_snapshot_preview1: wasi });
     const ex = instance.exports as unknown as Exports;
-    const table = instance.exports.__indirect_function_table as WebAssembly.Table;
     this.ex = ex;
     this.u8 = new Uint8Array(ex.memory.buffer);
     this.view = new DataView(ex.memory.buffer);

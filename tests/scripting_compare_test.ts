@@ -181,6 +181,26 @@ const FLAGS = [
   ["EVAL", "return 1", "2", "a"],
   ["EVAL", "return {KEYS[1], KEYS[2], ARGV[1], #KEYS, #ARGV}", "2", "a", "b", "c"],
   ["EVAL", "return {KEYS[1], ARGV[1]}", "1", "\x00\xff", "\r\n"],
+  // What a script does to KEYS and ARGV does not reach the next run's.
+  [
+    "EVAL",
+    "KEYS[5] = 'x' KEYS.foo = 'y' ARGV[1] = nil " +
+    "setmetatable(ARGV, {__index = function() return 'meta' end}) return {#KEYS, #ARGV}",
+    "3",
+    "a",
+    "b",
+    "c",
+    "d",
+  ],
+  [
+    "EVAL",
+    "return {#KEYS, #ARGV, tostring(KEYS[2]), tostring(KEYS[5]), tostring(KEYS.foo), " +
+    "tostring(ARGV[2]), tostring(getmetatable(ARGV)), tostring(next(KEYS, 1))}",
+    "1",
+    "a",
+    "b",
+  ],
+  ["EVAL", "return {#KEYS, KEYS[1], KEYS[3], #ARGV}", "3", "p", "q", "r"],
   ["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"],
   ["EVALSHA", "short", "0"],
   ["SCRIPT", "LOAD", "return 'loaded'"],

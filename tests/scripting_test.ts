@@ -267,3 +267,37 @@ test("a script that grows the Lua engine's memory past 96 MB still passes argume
   assert.equal(String(server.dispatch(["EVAL", "return ARGV[1] .. 'z'", "0", "arg"])), "argz");
   assert.equal(String(server.dispatch(["GET", "k"])), "RRRRR96");
 });
+
+test("each run's KEYS and ARGV hold its own arguments whatever earlier runs did to theirs", () => {
+  const server = createServer();
+  // #, the entries pairs() sees, what is read at 1, 2 and `x`, the metatables.
+  const look = "local function n(t) local c = 0 for _ in pairs(t) do c = c + 1 end return c end " +
+    "return table.concat({#KEYS, #ARGV, n(KEYS), n(ARGV), tostring(KEYS[1]), tostring(KEYS[2]), " +
+    "tostring(KEYS.x), tostring(ARGV[1]), tostring(ARGV[2]), tostring(getmetatable(KEYS)), " +
+    "tostring(getmetatable(ARGV))}, ',')";
+  const keys = (n: number) => Array.from({ length: n }, (_, i) => `k${i}`);
+  const spoilers = [
+    "KEYS[2] = 'extra' ARGV[3] = 'extra'",
+    "KEYS.x = 'hash' ARGV.y = 'hash'",
+    "KEYS.x = 'hash' KEYS.x = nil",
+    "setmetatable(KEYS, {__index = function() return 'meta' end}) setmetatable(ARGV, {})",
+    "KEYS[1] = nil ARGV[1] = nil",
+    "for i = 1, 100 do KEYS[i] = i ARGV[i] = i end",
+    "table.remove(KEYS) table.insert(ARGV, 1, 'first')",
+  ];
+  for (const spoil of spoilers) {
+    for (const n of [0, 1, 3, 70]) {
+      server.dispatch(["EVAL", spoil, String(n), ...keys(n), "a", "b"]);
+      assert.equal(
+        server.dispatch(["EVAL", look, "1", "key", "arg"]),
+        "1,1,1,1,key,nil,nil,arg,nil,nil,nil",
+        `after ${spoil} with ${n} keys`,
+      );
+      assert.equal(server.dispatch(["EVAL", look, "0"]), "0,0,0,0,nil,nil,nil,nil,nil,nil,nil");
+    }
+  }
+  assert.equal(
+    server.dispatch(["EVAL", "return table.concat(KEYS, ',') .. '|' .. #ARGV", "3", "a", "b", "c"]),
+    "a,b,c|0",
+  );
+});

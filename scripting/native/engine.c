@@ -25,6 +25,9 @@
 #include "lauxlib.h"
 #include "lualib.h"
 #include "lstate.h"
+#include "lgc.h"
+#include "lstring.h"
+#include "ltable.h"
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 #define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
@@ -42,28 +45,24 @@ IMPORT(host_set_repl) void host_set_repl(int flags);
  * written to the reply buffer. */
 IMPORT(host_register) int host_register(const char *name, int name_len, const char *desc,
                                         int desc_len, int flags, int ref);
-IMPORT(host_throw) _Noreturn void host_throw(void);
 /* CPU seconds this process has used (user and system), for os.clock(). */
 IMPORT(host_clock) double host_clock(void);
 /* Writes a script's {double=...} as the server writes doubles (at most 63 bytes at `out`);
  * returns the length. */
 IMPORT(host_format_double) int host_format_double(double d, char *out);
 
-/* ---- setjmp/longjmp support for LLVM's Emscripten-style SjLj lowering ---------------------- */
+/* ---- setjmp/longjmp support for LLVM's WebAssembly SjLj lowering ---------------------------- */
 
-int __THREW__ = 0;
-int __threwValue = 0;
+/* clang (-mllvm -wasm-enable-sjlj) turns each function that calls setjmp (Lua's
+ * luaD_rawrunprotected) into a WebAssembly try/catch of the __c_longjmp exception, and longjmp
+ * into a throw of it: no call out to the host per protected call, as Emscripten-style SjLj
+ * needed (a JavaScript wrapper with try/catch around each protected call, ~4% of an EVALSHA).
+ * These are the helpers the lowered code calls. */
+
 static int temp_ret0 = 0;
 
 int getTempRet0(void) { return temp_ret0; }
 void setTempRet0(int v) { temp_ret0 = v; }
-
-EXPORT(setThrew) void setThrew(int threw, int value) {
-  if (__THREW__ == 0) {
-    __THREW__ = threw;
-    __threwValue = value;
-  }
-}
 
 typedef struct {
   uint32_t id;
@@ -102,9 +101,16 @@ uint32_t testSetjmp(uint32_t id, SetjmpEntry *table, uint32_t size) {
   return 0;
 }
 
-_Noreturn void emscripten_longjmp(uint32_t env, int val) {
-  setThrew((int)env, val ? val : 1);
-  host_throw();
+/* What a longjmp throws: the catch reads the jmp_buf and the value from it. */
+static struct {
+  void *env;
+  int val;
+} longjmp_args;
+
+void __wasm_longjmp(void *env, int val) {
+  longjmp_args.env = env;
+  longjmp_args.val = val ? val : 1;
+  __builtin_wasm_throw(1, &longjmp_args);
 }
 
 /* ---- buffers -------------------------------------------------------------------------------- */
@@ -256,6 +262,16 @@ static lua_State *states[2];
 /* A finished coroutine is reused by the next run (creating one costs a few allocations). */
 static lua_State *spare[2];
 static int spare_ref[2] = {LUA_NOREF, LUA_NOREF};
+/* The tables of the globals KEYS (0) and ARGV (1) of the EVAL engine when the next run may
+ * refill them instead of making new ones (NULL: it makes new ones). A script cannot keep a
+ * reference to them past its run (globals and libraries are read-only, and without newproxy
+ * there are no finalizers), so a table it left as it found it (no metatable, nothing outside
+ * the array part) is as good as a new one once its array holds the new values and nothing
+ * after them. Tables past KEPT_MAX slots are not kept, so they do not hold memory. Reusing them
+ * saves two tables, two global stores and their garbage per run (~6% of an EVALSHA of one GET
+ * in the CPU profile). */
+#define KEPT_MAX 64
+static Table *kept[2];
 /* The coroutine of the running script, and the engine it belongs to. */
 static lua_State *running = NULL;
 static int running_engine = -1;
@@ -1048,8 +1064,29 @@ int luaopen_struct(lua_State *L);
 int luaopen_cmsgpack(lua_State *L);
 int luaopen_bit(lua_State *L);
 
+/* Bytes each engine's state allocated (new blocks and growth) since the last periodic GC step
+ * (see end_run). */
+static size_t allocated[2];
+
+/* lauxlib's allocator, counting what it allocates in `*ud`. */
+static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  if (nsize == 0) {
+    free(ptr);
+    return NULL;
+  }
+  if (nsize > osize) *(size_t *)ud += nsize - osize;
+  return realloc(ptr, nsize);
+}
+
+/* As lauxlib's: an error outside any protected call ends the engine (proc_exit). */
+static int panic(lua_State *L) {
+  fprintf(stderr, "PANIC: unprotected error in call to Lua API (%s)\n", lua_tostring(L, -1));
+  return 0;
+}
+
 static lua_State *new_state(int engine) {
-  lua_State *L = luaL_newstate();
+  lua_State *L = lua_newstate(counting_alloc, &allocated[engine]);
+  if (L) lua_atpanic(L, panic);
   lua_pushvalue(L, LUA_GLOBALSINDEX);
   lua_newtable(L);
   lua_pushcfunction(L, globals_allow_list);
@@ -1146,6 +1183,7 @@ EXPORT(rd_init) int rd_init(int engine) {
   if (states[engine]) lua_close(states[engine]);
   spare[engine] = NULL;
   spare_ref[engine] = LUA_NOREF;
+  if (engine == ENGINE_EVAL) kept[0] = kept[1] = NULL;
   lua_State *L = new_state(engine);
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, REG_SCRIPT_NAMES);
@@ -1484,7 +1522,8 @@ static int run_name_ref = LUA_NOREF;
 static int gc_count = 0;
 
 static void end_run(int ok) {
-  lua_State *L = states[running_engine];
+  int engine = running_engine;
+  lua_State *L = states[engine];
   if (ok && spare[running_engine] == NULL && lua_gettop(running) == 0) {
     spare[running_engine] = running;
     spare_ref[running_engine] = running_ref;
@@ -1494,8 +1533,16 @@ static void end_run(int ok) {
   running_ref = LUA_NOREF;
   running = NULL;
   running_engine = -1;
+  /* As Redis, a GC step every 50 runs (LUA_GC_CYCLE_PERIOD), so that Lua's own steps do not
+   * pile up into a long one; but sized by what the runs allocated, up to Redis's 50 KB, instead
+   * of 50 KB always. On a small heap, 50 KB of steps is a whole cycle (all live objects marked
+   * again): 7% of the EVALSHA of a one-GET script, whose runs allocate next to nothing (Lua
+   * interns strings and takes back one met again). Lua's own steps still follow allocation, so
+   * the heap stays as bounded as before. */
   if (++gc_count == 50) {
-    lua_gc(L, LUA_GCSTEP, 50);
+    size_t kb = (allocated[engine] >> 10) + 1;
+    if (allocated[engine] != 0) lua_gc(L, LUA_GCSTEP, kb < 50 ? (int)kb : 50);
+    allocated[engine] = 0;
     gc_count = 0;
   }
 }
@@ -1588,16 +1635,38 @@ EXPORT(rd_eval_compile) int rd_eval_compile(const char *sha, int len, int skip) 
   return ref;
 }
 
+/* Sets global KEYS (which 0) or ARGV (1) to an array of the `n` strings at `*p` ([u32 len]
+ * [bytes] each), advancing `*p`. */
+static void set_array_global(lua_State *L, int which, const char **p, int n) {
+  Table *t = kept[which];
+  if (t != NULL && t->metatable == NULL && !t->readonly && n <= t->sizearray &&
+      t->lsizenode == 0 && ttisnil(gval(gnode(t, 0)))) {
+    TValue *a = t->array;
+    for (int i = 0; i < n; i++) {
+      uint32_t len;
+      memcpy(&len, *p, 4);
+      *p += 4;
+      setsvalue(L, &a[i], luaS_newlstr(L, *p, len));
+      luaC_barriert(L, t, &a[i]);
+      *p += len;
+    }
+    for (int i = n; i < t->sizearray; i++) setnilvalue(&a[i]);
+    luaC_checkGC(L);
+    return;
+  }
+  push_array(L, p, n);
+  kept[which] = n <= KEPT_MAX ? hvalue(L->top - 1) : NULL;
+  lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 0);
+  lua_setglobal(L, which == 0 ? "KEYS" : "ARGV");
+  lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 1);
+}
+
 /* Starts the compiled EVAL script `ref`: KEYS and ARGV packed in io. */
 EXPORT(rd_eval_start) int rd_eval_start(int ref, int nkeys, int nargs, int cresp, int hook) {
   lua_State *L = states[ENGINE_EVAL];
   const char *p = io.p;
-  push_array(L, &p, nkeys);
-  lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 0);
-  lua_setglobal(L, "KEYS");
-  push_array(L, &p, nargs);
-  lua_setglobal(L, "ARGV");
-  lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 1);
+  set_array_global(L, 0, &p, nkeys);
+  set_array_global(L, 1, &p, nargs);
   lua_State *co = new_run(ENGINE_EVAL, cresp, hook);
   run_name_ref = ref;
   lua_rawgeti(co, LUA_REGISTRYINDEX, ref);

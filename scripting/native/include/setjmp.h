@@ -1,5 +1,5 @@
 /* setjmp/longjmp for Lua's error handling. wasi-libc has none: clang lowers these calls
- * (-mllvm -enable-emscripten-sjlj) to the helpers in engine.c and scripting/engine.ts. */
+ * (-mllvm -wasm-enable-sjlj) to WebAssembly exceptions and the helpers in engine.c. */
 #ifndef REDENO_SETJMP_H
 #define REDENO_SETJMP_H
 typedef struct { long regs[8]; } jmp_buf[1];
