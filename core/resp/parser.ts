@@ -251,16 +251,20 @@ export class RequestParser {
           if (argv.length > 0) return argv;
           continue;
         }
-        const line = this.line("Protocol error: too big mbulk count string");
-        if (line < 0) return undefined;
-        const n = this.parseLen(this.pos + 1, line);
-        if (n === undefined || n > INT_MAX) {
-          throw new ProtocolError("Protocol error: invalid multibulk length");
+        let n = this.fastCount();
+        if (n < 0) {
+          const line = this.line("Protocol error: too big mbulk count string");
+          if (line < 0) return undefined;
+          const len = this.parseLen(this.pos + 1, line);
+          if (len === undefined || len > INT_MAX) {
+            throw new ProtocolError("Protocol error: invalid multibulk length");
+          }
+          n = len;
+          this.pos = line + 2;
         }
         if (n > 10 && this.authRequired) {
           throw new ProtocolError("Protocol error: unauthenticated multibulk length");
         }
-        this.pos = line + 2;
         if (n <= 0) continue;
         this.argc = n;
         this.argv = new Array(n <= ARGV_PREALLOC ? n : ARGV_PREALLOC);
@@ -377,6 +381,32 @@ export class RequestParser {
       if (same) return known;
     }
     return (names[slot] = bytesToStr(buf, p, p + len));
+  }
+
+  /**
+   * Parses a well-formed `*<count>\r\n` header (1 to 7 digits, no sign, no leading zero) at
+   * `pos`, which holds the `*`, and moves past it; -1 leaves anything else to the careful path.
+   */
+  private fastCount(): number {
+    const buf = this.buf;
+    const end = this.end;
+    const first = this.pos + 1;
+    let i = first;
+    let n = 0;
+    let c = 0;
+    while (i < end && (c = buf[i]!) >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      i++;
+    }
+    const digits = i - first;
+    if (
+      digits === 0 || digits > 7 || buf[first] === 48 || i + 1 >= end || c !== 13 ||
+      buf[i + 1] !== 10
+    ) {
+      return -1;
+    }
+    this.pos = i + 2;
+    return n;
   }
 
   /**
