@@ -290,6 +290,7 @@ export class RequestParser {
 
   /** Reads bulk arguments of the current frame; true once all are in. */
   private bulks(): boolean {
+    if (this.big === null && this.bulkLen < 0 && this.smallBulks()) return true;
     while (this.argi < this.argc) {
       if (this.big !== null) {
         if (this.bigFill < this.big.length) return false;
@@ -340,7 +341,9 @@ export class RequestParser {
       if (len > MAX_STRING_LENGTH) this.pushBig(this.buf.slice(this.pos, this.pos + len));
       else {
         const arg = this.argi === 0
-          ? (len <= 16 ? this.commandName(len) : bytesToStr(this.buf, this.pos, this.pos + len))
+          ? (len <= 16
+            ? this.commandName(this.pos, len)
+            : bytesToStr(this.buf, this.pos, this.pos + len))
           : len <= RECENT_MAX && len > 0
           ? recent.get(this.buf, this.pos, len)
           : bytesToStr(this.buf, this.pos, this.pos + len);
@@ -353,6 +356,55 @@ export class RequestParser {
     return true;
   }
 
+  /**
+   * The common case of {@linkcode bulks}, with the position and counts in locals: arguments
+   * whose `$<len>\r\n` header is well formed (as fastBulkHeader takes it) and whose bytes are
+   * all in the buffer. Stops at the first other one (left to the careful path, which starts at
+   * its header); true once the frame's arguments are all in.
+   */
+  private smallBulks(): boolean {
+    const buf = this.buf;
+    const end = this.end;
+    const argc = this.argc;
+    const argv = this.argv;
+    // fastBulkHeader's limit: under BIG_ARG, the proto-max-bulk-len and unauthenticated caps.
+    const max = Math.min(BIG_ARG - 1, this.limits.maxBulkLen, this.authRequired ? 16384 : INT_MAX);
+    let pos = this.pos;
+    let argi = this.argi;
+    let bytes = this.argBytes;
+    while (argi < argc) {
+      if (buf[pos] !== 36) break;
+      const first = pos + 1;
+      let i = first;
+      let n = 0;
+      let c = 0;
+      while (i < end && (c = buf[i]!) >= 48 && c <= 57) {
+        n = n * 10 + (c - 48);
+        i++;
+      }
+      const digits = i - first;
+      if (
+        digits === 0 || digits > 9 || (digits > 1 && buf[first] === 48) || c !== 13 ||
+        n > max || i + 4 + n > end || buf[i + 1] !== 10
+      ) {
+        break;
+      }
+      const at = i + 2;
+      argv[argi] = argi === 0
+        ? (n <= 16 ? this.commandName(at, n) : bytesToStr(buf, at, at + n))
+        : n <= RECENT_MAX && n > 0
+        ? recent.get(buf, at, n)
+        : bytesToStr(buf, at, at + n);
+      argi++;
+      bytes += n + ARG_OVERHEAD;
+      pos = at + n + 2;
+    }
+    this.pos = pos;
+    this.argi = argi;
+    this.argBytes = bytes;
+    return argi === argc;
+  }
+
   /** Adds an argument too long for a string: a mark in argv, the bytes beside it. */
   private pushBig(bytes: Uint8Array): void {
     setBigArg(this.argv, this.argi, new BigString(bytes));
@@ -361,13 +413,12 @@ export class RequestParser {
   }
 
   /**
-   * The command name at `pos`: pipelines repeat a few commands (MULTI, SET, EXEC...), so recent
+   * The command name at `p`: pipelines repeat a few commands (MULTI, SET, EXEC...), so recent
    * names are kept in a small table by length and first letter and reused when the bytes match
    * (no allocation, and the string's hash is already computed for the registry lookup).
    */
-  private commandName(len: number): string {
+  private commandName(p: number, len: number): string {
     const buf = this.buf;
-    const p = this.pos;
     const slot = (len * 7 + (buf[p]! | 32)) & 15;
     const known = names[slot]!;
     if (known.length === len) {
