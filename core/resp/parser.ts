@@ -13,6 +13,9 @@ import { bytesToStr } from "../bytes.ts";
 import { BIG_ARG_MARK, BigString, MAX_STRING_LENGTH, setBigArg } from "../types/big_string.ts";
 import { dropIdleBuffers, giveBuffer, takeBuffer } from "./arg_buffers.ts";
 import { RECENT_MAX, RecentStrings } from "./recent_strings.ts";
+import { splitArgs } from "./split_args.ts";
+
+export { splitArgs };
 
 /**
  * Arguments of at least this many bytes make a command large: checked against the heap's room
@@ -551,90 +554,5 @@ export class RequestParser {
     const args = splitArgs(text);
     if (args === undefined) throw new ProtocolError("Protocol error: unbalanced quotes in request");
     return args;
-  }
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
-}
-
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
-const ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", a: "\x07" };
-
-/**
- * Splits a line into arguments with Redis's `sdssplitargs` rules: blanks separate, `"..."` takes
- * `\n \r \t \b \a \xHH` escapes, `'...'` takes `\'`, and a closing quote must be followed by a
- * blank or the end. Returns undefined for unbalanced quotes. A NUL byte ends the line (the
- * parser never passes one; config files may).
- */
-export function splitArgs(line: string): string[] | undefined {
-  const out: string[] = [];
-  const n = line.indexOf("\0") >= 0 ? line.indexOf("\0") : line.length;
-  let p = 0;
-  for (;;) {
-    while (p < n && isSpace(line.charCodeAt(p))) p++;
-    if (p >= n) return out;
-    let cur = "";
-    let inq = false;
-    let insq = false;
-    for (;;) {
-      const c = p < n ? line[p]! : "";
-      if (inq) {
-        if (
-          c === "\\" && line[p + 1] === "x" && p + 3 < n &&
-          hexValue(line.charCodeAt(p + 2)) >= 0 && hexValue(line.charCodeAt(p + 3)) >= 0
-        ) {
-          cur += String.fromCharCode(
-            hexValue(line.charCodeAt(p + 2)) * 16 + hexValue(line.charCodeAt(p + 3)),
-          );
-          p += 4;
-          continue;
-        }
-        if (c === "\\" && p + 1 < n) {
-          const e = line[p + 1]!;
-          cur += ESCAPES[e] ?? e;
-          p += 2;
-          continue;
-        }
-        if (c === '"') {
-          if (p + 1 < n && !isSpace(line.charCodeAt(p + 1))) return undefined;
-          p++;
-          break;
-        }
-        if (c === "") return undefined;
-        cur += c;
-        p++;
-      } else if (insq) {
-        if (c === "\\" && line[p + 1] === "'") {
-          cur += "'";
-          p += 2;
-          continue;
-        }
-        if (c === "'") {
-          if (p + 1 < n && !isSpace(line.charCodeAt(p + 1))) return undefined;
-          p++;
-          break;
-        }
-        if (c === "") return undefined;
-        cur += c;
-        p++;
-      } else {
-        if (c === "" || c === " " || c === "\n" || c === "\r" || c === "\t") {
-          p++;
-          break;
-        }
-        if (c === '"') inq = true;
-        else if (c === "'") insq = true;
-        else cur += c;
-        p++;
-      }
-    }
-    out.push(cur);
   }
 }
