@@ -27,8 +27,13 @@ export class BatchTimer {
   private start = 0;
   /** µs spent in individually timed top-level commands of the batch. */
   private timedUsec = 0;
-  /** O(1) commands of the batch, each listed once (their `batchCalls` counts the calls). */
+  /**
+   * O(1) commands of the batch, each listed once (their `batchCalls` counts the calls), in the
+   * first {@linkcode untimedCount} slots: the array is reused, never truncated (a length store
+   * is a runtime call on V8, for every batch).
+   */
   private readonly untimed: Command[] = [];
+  private untimedCount = 0;
   private untimedCalls = 0;
   /** Batches ended with untimed calls, modulo SAMPLE_EVERY. */
   private batches = 0;
@@ -54,7 +59,7 @@ export class BatchTimer {
 
   /** An O(1) command ran without its own timing. */
   untimedCall(cmd: Command): void {
-    if (cmd.batchCalls++ === 0) this.untimed.push(cmd);
+    if (cmd.batchCalls++ === 0) this.untimed[this.untimedCount++] = cmd;
     this.untimedCalls++;
   }
 
@@ -65,7 +70,8 @@ export class BatchTimer {
    */
   end(track: boolean): void {
     const untimed = this.untimed;
-    if (untimed.length === 0) return;
+    const n = this.untimedCount;
+    if (n === 0) return;
     const calls = this.untimedCalls;
     let share: number;
     if (this.batches++ % SAMPLE_EVERY === 0) {
@@ -80,13 +86,13 @@ export class BatchTimer {
     } else {
       share = this.sampledUsec / this.sampledCalls;
     }
-    for (let i = 0; i < untimed.length; i++) {
+    for (let i = 0; i < n; i++) {
       const cmd = untimed[i]!;
       cmd.stats.usec += share * cmd.batchCalls;
       if (track) recordLatency(cmd, share, cmd.batchCalls);
       cmd.batchCalls = 0;
     }
-    untimed.length = 0;
+    this.untimedCount = 0;
     this.untimedCalls = 0;
   }
 }

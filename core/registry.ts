@@ -16,6 +16,12 @@ export class CommandRegistry {
   private readonly orig = new Map<string, Command>();
   /** Lookups by the exact spelling clients send (`GET`, `get`), to skip lowercasing. */
   private readonly cache = new Map<string, Command>();
+  /**
+   * The last name looked up and its command: pipelines repeat a command, and the parser hands
+   * the same name string again (core/resp/parser.ts), so `===` is a pointer comparison.
+   */
+  private lastName = "";
+  private lastCmd: Command | undefined;
 
   /** Registers a command; throws when the name is taken or malformed. */
   register(spec: CommandSpec): Command {
@@ -50,12 +56,19 @@ export class CommandRegistry {
     this.byName.delete(key);
     if (target !== "") this.byName.set(target, cmd);
     this.cache.clear();
+    this.lastName = "";
+    this.lastCmd = undefined;
   }
 
   /** The command called `name` (any case), if any. */
   command(name: string): Command | undefined {
+    if (name === this.lastName) return this.lastCmd;
     const hit = this.cache.get(name);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.lastName = name;
+      this.lastCmd = hit;
+      return hit;
+    }
     const cmd = this.byName.get(name.toLowerCase());
     if (cmd !== undefined && this.cache.size < 4096) this.cache.set(name, cmd);
     return cmd;

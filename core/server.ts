@@ -305,7 +305,8 @@ export class Server implements KeyspaceHost {
     const n = this.config.num("databases");
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     this.addGate(bigArgGate, 5, CF.bigArgs);
-    this.addGate(protectedCommandGate, 8);
+    // Only commands flagged protected (DEBUG, MODULE) can be refused by protected-* options.
+    this.gates.add(protectedCommandGate, 8, 0, F.protected);
     // One gate for both, so that the clients of the default user (neither flag) pay nothing.
     this.addGate(accessGate, 10, CF.unauthenticated | CF.restricted);
     this.memoryGateSwitch = new MemoryGateSwitch(this);
@@ -509,16 +510,7 @@ export class Server implements KeyspaceHost {
     if (typeof cmd === "string") {
       reply = this.rejected(client, this.registry.named(argv), new ErrorReply(cmd));
     } else {
-      const gates = this.gates.list;
-      for (let i = 0; i < gates.length; i++) {
-        const g = gates[i]!;
-        if (g.when !== 0 && (client.flags & g.when) === 0) continue;
-        reply = g.gate(client, cmd, argv);
-        if (reply !== undefined) {
-          if (reply instanceof ErrorReply) reply = this.rejected(client, cmd, reply);
-          break;
-        }
-      }
+      if (this.gates.needed(client.flags, cmd.bits)) reply = this.gate(client, cmd, argv);
       if (reply === undefined) reply = this.execute(client, cmd, argv);
     }
     client.reply(reply);
@@ -531,6 +523,21 @@ export class Server implements KeyspaceHost {
     }
     if (client.replyMode === 3) client.replyMode = 0;
     if (this.blocking.hasReady && this.callDepth === 0) this.blocking.serveReady();
+  }
+
+  /** Runs the gates that apply to `client` and `cmd`: the first reply given is the command's. */
+  private gate(client: Client, cmd: Command, argv: string[]): Reply | undefined {
+    const gates = this.gates.list;
+    for (let i = 0; i < gates.length; i++) {
+      const g = gates[i]!;
+      if (g.when !== 0 && (client.flags & g.when) === 0) continue;
+      if (g.bits !== 0 && (cmd.bits & g.bits) === 0) continue;
+      const reply = g.gate(client, cmd, argv);
+      if (reply !== undefined) {
+        return reply instanceof ErrorReply ? this.rejected(client, cmd, reply) : reply;
+      }
+    }
+    return undefined;
   }
 
   /** Counts a command refused before it ran; inside MULTI the transaction learns of it. */

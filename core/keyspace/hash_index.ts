@@ -20,8 +20,26 @@ const SEED = (Math.random() * 0x100000000) >>> 0;
 /** The smallest table: 8 slots. */
 const MIN_SLOTS = 8;
 
+/**
+ * The last key hashed and its hash: a command often finds one key more than once (read, then
+ * write: INCR, SET with options, APPEND...; or a key a pipeline repeats). When `key` is that
+ * string (usually the same object: the parser reuses recent strings), the hash is not computed
+ * again. `===` of strings compares contents when the objects differ, at most one memcmp of a
+ * short key, stopping at the first difference.
+ */
+let memoKey = "";
+let memoHash = hashOf("");
+
 /** The seeded 32-bit hash of a string (two UTF-16 code units a step, then a final mix). */
 export function hashKey(key: string): number {
+  if (key === memoKey) return memoHash;
+  const h = hashOf(key);
+  memoKey = key;
+  memoHash = h;
+  return h;
+}
+
+function hashOf(key: string): number {
   const n = key.length;
   let h = SEED ^ n;
   let i = 0;

@@ -13,6 +13,9 @@ import { bytesToStr } from "../bytes.ts";
 import { BIG_ARG_MARK, BigString, MAX_STRING_LENGTH, setBigArg } from "../types/big_string.ts";
 import { dropIdleBuffers, giveBuffer, takeBuffer } from "./arg_buffers.ts";
 import { RECENT_MAX, RecentStrings } from "./recent_strings.ts";
+import { splitArgs } from "./split_args.ts";
+
+export { splitArgs };
 
 /**
  * Arguments of at least this many bytes make a command large: checked against the heap's room
@@ -251,16 +254,20 @@ export class RequestParser {
           if (argv.length > 0) return argv;
           continue;
         }
-        const line = this.line("Protocol error: too big mbulk count string");
-        if (line < 0) return undefined;
-        const n = this.parseLen(this.pos + 1, line);
-        if (n === undefined || n > INT_MAX) {
-          throw new ProtocolError("Protocol error: invalid multibulk length");
+        let n = this.fastCount();
+        if (n < 0) {
+          const line = this.line("Protocol error: too big mbulk count string");
+          if (line < 0) return undefined;
+          const len = this.parseLen(this.pos + 1, line);
+          if (len === undefined || len > INT_MAX) {
+            throw new ProtocolError("Protocol error: invalid multibulk length");
+          }
+          n = len;
+          this.pos = line + 2;
         }
         if (n > 10 && this.authRequired) {
           throw new ProtocolError("Protocol error: unauthenticated multibulk length");
         }
-        this.pos = line + 2;
         if (n <= 0) continue;
         this.argc = n;
         this.argv = new Array(n <= ARGV_PREALLOC ? n : ARGV_PREALLOC);
@@ -286,6 +293,7 @@ export class RequestParser {
 
   /** Reads bulk arguments of the current frame; true once all are in. */
   private bulks(): boolean {
+    if (this.big === null && this.bulkLen < 0 && this.smallBulks()) return true;
     while (this.argi < this.argc) {
       if (this.big !== null) {
         if (this.bigFill < this.big.length) return false;
@@ -336,7 +344,9 @@ export class RequestParser {
       if (len > MAX_STRING_LENGTH) this.pushBig(this.buf.slice(this.pos, this.pos + len));
       else {
         const arg = this.argi === 0
-          ? (len <= 16 ? this.commandName(len) : bytesToStr(this.buf, this.pos, this.pos + len))
+          ? (len <= 16
+            ? this.commandName(this.pos, len)
+            : bytesToStr(this.buf, this.pos, this.pos + len))
           : len <= RECENT_MAX && len > 0
           ? recent.get(this.buf, this.pos, len)
           : bytesToStr(this.buf, this.pos, this.pos + len);
@@ -349,6 +359,55 @@ export class RequestParser {
     return true;
   }
 
+  /**
+   * The common case of {@linkcode bulks}, with the position and counts in locals: arguments
+   * whose `$<len>\r\n` header is well formed (as fastBulkHeader takes it) and whose bytes are
+   * all in the buffer. Stops at the first other one (left to the careful path, which starts at
+   * its header); true once the frame's arguments are all in.
+   */
+  private smallBulks(): boolean {
+    const buf = this.buf;
+    const end = this.end;
+    const argc = this.argc;
+    const argv = this.argv;
+    // fastBulkHeader's limit: under BIG_ARG, the proto-max-bulk-len and unauthenticated caps.
+    const max = Math.min(BIG_ARG - 1, this.limits.maxBulkLen, this.authRequired ? 16384 : INT_MAX);
+    let pos = this.pos;
+    let argi = this.argi;
+    let bytes = this.argBytes;
+    while (argi < argc) {
+      if (buf[pos] !== 36) break;
+      const first = pos + 1;
+      let i = first;
+      let n = 0;
+      let c = 0;
+      while (i < end && (c = buf[i]!) >= 48 && c <= 57) {
+        n = n * 10 + (c - 48);
+        i++;
+      }
+      const digits = i - first;
+      if (
+        digits === 0 || digits > 9 || (digits > 1 && buf[first] === 48) || c !== 13 ||
+        n > max || i + 4 + n > end || buf[i + 1] !== 10
+      ) {
+        break;
+      }
+      const at = i + 2;
+      argv[argi] = argi === 0
+        ? (n <= 16 ? this.commandName(at, n) : bytesToStr(buf, at, at + n))
+        : n <= RECENT_MAX && n > 0
+        ? recent.get(buf, at, n)
+        : bytesToStr(buf, at, at + n);
+      argi++;
+      bytes += n + ARG_OVERHEAD;
+      pos = at + n + 2;
+    }
+    this.pos = pos;
+    this.argi = argi;
+    this.argBytes = bytes;
+    return argi === argc;
+  }
+
   /** Adds an argument too long for a string: a mark in argv, the bytes beside it. */
   private pushBig(bytes: Uint8Array): void {
     setBigArg(this.argv, this.argi, new BigString(bytes));
@@ -357,13 +416,12 @@ export class RequestParser {
   }
 
   /**
-   * The command name at `pos`: pipelines repeat a few commands (MULTI, SET, EXEC...), so recent
+   * The command name at `p`: pipelines repeat a few commands (MULTI, SET, EXEC...), so recent
    * names are kept in a small table by length and first letter and reused when the bytes match
    * (no allocation, and the string's hash is already computed for the registry lookup).
    */
-  private commandName(len: number): string {
+  private commandName(p: number, len: number): string {
     const buf = this.buf;
-    const p = this.pos;
     const slot = (len * 7 + (buf[p]! | 32)) & 15;
     const known = names[slot]!;
     if (known.length === len) {
@@ -377,6 +435,32 @@ export class RequestParser {
       if (same) return known;
     }
     return (names[slot] = bytesToStr(buf, p, p + len));
+  }
+
+  /**
+   * Parses a well-formed `*<count>\r\n` header (1 to 7 digits, no sign, no leading zero) at
+   * `pos`, which holds the `*`, and moves past it; -1 leaves anything else to the careful path.
+   */
+  private fastCount(): number {
+    const buf = this.buf;
+    const end = this.end;
+    const first = this.pos + 1;
+    let i = first;
+    let n = 0;
+    let c = 0;
+    while (i < end && (c = buf[i]!) >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      i++;
+    }
+    const digits = i - first;
+    if (
+      digits === 0 || digits > 7 || buf[first] === 48 || i + 1 >= end || c !== 13 ||
+      buf[i + 1] !== 10
+    ) {
+      return -1;
+    }
+    this.pos = i + 2;
+    return n;
   }
 
   /**
@@ -470,90 +554,5 @@ export class RequestParser {
     const args = splitArgs(text);
     if (args === undefined) throw new ProtocolError("Protocol error: unbalanced quotes in request");
     return args;
-  }
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
-}
-
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
-const ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", a: "\x07" };
-
-/**
- * Splits a line into arguments with Redis's `sdssplitargs` rules: blanks separate, `"..."` takes
- * `\n \r \t \b \a \xHH` escapes, `'...'` takes `\'`, and a closing quote must be followed by a
- * blank or the end. Returns undefined for unbalanced quotes. A NUL byte ends the line (the
- * parser never passes one; config files may).
- */
-export function splitArgs(line: string): string[] | undefined {
-  const out: string[] = [];
-  const n = line.indexOf("\0") >= 0 ? line.indexOf("\0") : line.length;
-  let p = 0;
-  for (;;) {
-    while (p < n && isSpace(line.charCodeAt(p))) p++;
-    if (p >= n) return out;
-    let cur = "";
-    let inq = false;
-    let insq = false;
-    for (;;) {
-      const c = p < n ? line[p]! : "";
-      if (inq) {
-        if (
-          c === "\\" && line[p + 1] === "x" && p + 3 < n &&
-          hexValue(line.charCodeAt(p + 2)) >= 0 && hexValue(line.charCodeAt(p + 3)) >= 0
-        ) {
-          cur += String.fromCharCode(
-            hexValue(line.charCodeAt(p + 2)) * 16 + hexValue(line.charCodeAt(p + 3)),
-          );
-          p += 4;
-          continue;
-        }
-        if (c === "\\" && p + 1 < n) {
-          const e = line[p + 1]!;
-          cur += ESCAPES[e] ?? e;
-          p += 2;
-          continue;
-        }
-        if (c === '"') {
-          if (p + 1 < n && !isSpace(line.charCodeAt(p + 1))) return undefined;
-          p++;
-          break;
-        }
-        if (c === "") return undefined;
-        cur += c;
-        p++;
-      } else if (insq) {
-        if (c === "\\" && line[p + 1] === "'") {
-          cur += "'";
-          p += 2;
-          continue;
-        }
-        if (c === "'") {
-          if (p + 1 < n && !isSpace(line.charCodeAt(p + 1))) return undefined;
-          p++;
-          break;
-        }
-        if (c === "") return undefined;
-        cur += c;
-        p++;
-      } else {
-        if (c === "" || c === " " || c === "\n" || c === "\r" || c === "\t") {
-          p++;
-          break;
-        }
-        if (c === '"') inq = true;
-        else if (c === "'") insq = true;
-        else cur += c;
-        p++;
-      }
-    }
-    out.push(cur);
   }
 }
