@@ -23,6 +23,9 @@ const UNION_COMPLEXITY = "O(N) where N is the total number of elements in all gi
 
 /** Each server's `set-max-intset-entries`, kept current by a config listener. */
 const maxIntsetOf = new WeakMap<Config, { value: number }>();
+/** The last server's config and box: one process rarely runs several servers. */
+let lastConfig: Config | undefined;
+let lastBox = { value: 0 };
 
 /**
  * The `set-max-intset-entries` setting of the client's server.
@@ -32,6 +35,7 @@ const maxIntsetOf = new WeakMap<Config, { value: number }>();
  */
 export function maxIntset(client: Client): number {
   const config = client.server.config;
+  if (config === lastConfig) return lastBox.value;
   let cached = maxIntsetOf.get(config);
   if (cached === undefined) {
     const c = { value: config.num("set-max-intset-entries") };
@@ -41,6 +45,8 @@ export function maxIntset(client: Client): number {
     maxIntsetOf.set(config, c);
     cached = c;
   }
+  lastConfig = config;
+  lastBox = cached;
   return cached.value;
 }
 

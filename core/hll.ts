@@ -61,20 +61,45 @@ let cachedStr: string | undefined;
 let cached: Hll = { buf: new Uint8Array(0), len: 0 };
 
 /**
- * A dense value is saved as the join of pieces of this many bytes, which V8 keeps as a rope of
- * the pieces instead of copying them: a PFADD that raises a register rebuilds the one piece it
- * changed. Building the whole 12 KiB string on every change was PFADD's largest cost (CPU
- * profile: latin1Slice under saveHll, and the GC of those strings). The rope is flattened once,
- * when something reads the value's bytes (GET, PFCOUNT, DUMP...).
+ * A dense value is saved as a rope of pieces of this many bytes, which V8 keeps as a tree of
+ * strings instead of copying them: a PFADD that raises a register rebuilds the one piece it
+ * changed and the joins above it. Building the whole 12 KiB string on every change was PFADD's
+ * largest cost (CPU profile: latin1Slice under saveHll, and the GC of those strings). The rope
+ * is flattened once, when something reads the value's bytes (GET, PFCOUNT, DUMP...).
  */
 const PIECE = 1024;
 const PIECES = Math.ceil(HLL_DENSE_SIZE / PIECE);
 const ALL_PIECES = (1 << PIECES) - 1;
-/** The pieces of the dense buffer `piecesOf` (the cached one), as strings. */
-const pieces: string[] = new Array<string>(PIECES).fill("");
+/** Leaves of the rope's tree: a power of two, the ones past the last piece empty. */
+const LEAVES = 16;
+/**
+ * The rope of the dense buffer `piecesOf` (the cached one) as a complete binary tree: node `i`
+ * joins nodes `2i` and `2i + 1`, piece `p` is node `LEAVES + p`, and node 1 is the value. A
+ * change costs one piece and the four joins above it, not a join of every piece (twelve).
+ */
+const rope: string[] = new Array<string>(2 * LEAVES).fill("");
 let piecesOf: Uint8Array | null = null;
 /** Pieces of `piecesOf` written since their strings were made (bit i: piece i). */
 let dirty = 0;
+
+/** The rope of `buf` with its dirty pieces (all of them when `fresh`) made again. */
+function ropeOf(buf: Uint8Array, fresh: boolean): string {
+  if (fresh) dirty = ALL_PIECES;
+  if (dirty === 0) return rope[1]!;
+  let joins = 0; // Bit j: node j (below LEAVES) must be joined again.
+  for (let p = 0; p < PIECES; p++) {
+    if ((dirty & (1 << p)) === 0) continue;
+    rope[LEAVES + p] = bytesToStr(buf, p * PIECE, Math.min(HLL_DENSE_SIZE, (p + 1) * PIECE));
+    joins |= 1 << ((LEAVES + p) >>> 1);
+  }
+  for (let j = LEAVES - 1; j >= 1; j--) {
+    if ((joins & (1 << j)) === 0) continue;
+    rope[j] = rope[2 * j]! + rope[2 * j + 1]!;
+    joins |= 1 << (j >>> 1);
+  }
+  dirty = 0;
+  return rope[1]!;
+}
 
 /**
  * The working buffer of string `s` (a valid HyperLogLog). The last buffer loaded is reused when
@@ -137,18 +162,8 @@ export function hllFromString(s: string): Hll {
 export function saveHll(h: Hll): string {
   let s: string;
   if (h.buf[4] === HLL_DENSE && h.len === HLL_DENSE_SIZE) {
-    if (h.buf !== piecesOf) {
-      piecesOf = h.buf;
-      dirty = ALL_PIECES;
-    }
-    s = "";
-    for (let i = 0; i < PIECES; i++) {
-      if (dirty & (1 << i)) {
-        pieces[i] = bytesToStr(h.buf, i * PIECE, Math.min(HLL_DENSE_SIZE, (i + 1) * PIECE));
-      }
-      s += pieces[i]!;
-    }
-    dirty = 0;
+    s = ropeOf(h.buf, h.buf !== piecesOf);
+    piecesOf = h.buf;
   } else {
     piecesOf = null;
     s = bytesToStr(h.buf, 0, h.len);
@@ -160,7 +175,9 @@ export function saveHll(h: Hll): string {
 
 /** Marks the cached cardinality stale. */
 export function invalidateCard(h: Hll): void {
-  h.buf[15]! |= 0x80;
+  const b = h.buf[15]!;
+  if (b & 0x80) return; // Already stale: the first piece need not be made again.
+  h.buf[15] = b | 0x80;
   if (h.buf === piecesOf) dirty |= 1;
 }
 

@@ -59,6 +59,9 @@ export function storeHll(client: Client, key: string, value: string, existed: bo
 
 /** Each server's `hll-sparse-max-bytes`, kept current by a config listener. */
 const maxBytesOf = new WeakMap<Config, { value: number }>();
+/** The last server's config and box: one process rarely runs several servers. */
+let lastConfig: Config | undefined;
+let lastBox = { value: 0 };
 
 /**
  * `hll-sparse-max-bytes` of the client's server, without a config lookup per command.
@@ -72,6 +75,7 @@ const maxBytesOf = new WeakMap<Config, { value: number }>();
  */
 export function sparseMaxBytes(client: Client): number {
   const config = client.server.config;
+  if (config === lastConfig) return lastBox.value;
   let box = maxBytesOf.get(config);
   if (box === undefined) {
     const b = { value: config.num("hll-sparse-max-bytes") };
@@ -81,5 +85,7 @@ export function sparseMaxBytes(client: Client): number {
     maxBytesOf.set(config, b);
     box = b;
   }
+  lastConfig = config;
+  lastBox = box;
   return box.value;
 }

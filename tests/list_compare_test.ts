@@ -137,3 +137,28 @@ for (const [seed, resp3] of [[1, false], [2, true], [3, false]] as const) {
     },
   );
 }
+
+test(
+  "one-element pushes of every length to 140, binary bytes, read back like redis-server",
+  { skip: missing("redis-server") },
+  async () => {
+    // Pushes one at a time are staged and packed together (core/types/list_chunk.ts): short
+    // ones through a byte buffer, long ones (128 bytes and up, or many bytes in all) by joining.
+    const rand = prng(23);
+    const bytes = (len: number): string => {
+      let s = "";
+      for (let k = 0; k < len; k++) s += String.fromCharCode(Math.floor(rand() * 256));
+      return s;
+    };
+    const cases: string[][] = [];
+    for (let round = 0; round < 6; round++) {
+      for (let len = 0; len <= 140; len++) {
+        cases.push([rand() < 0.5 ? "LPUSH" : "RPUSH", "l", bytes(len)]);
+        if (len % 13 === 0) cases.push(["LINDEX", "l", String(Math.floor(rand() * 40) - 20)]);
+        if (len % 29 === 0) cases.push([rand() < 0.5 ? "LPOP" : "RPOP", "l"]);
+      }
+      cases.push(["LRANGE", "l", "0", "-1"], ["LLEN", "l"]);
+    }
+    await compareWithRedis(cases, false);
+  },
+);

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { bytesToStr } from "../bytes.ts";
 import { copy, flat, flatten, lenChars, packedAt, packedLen, readHeader } from "./packed.ts";
 
 /** Most elements a chunk holds. */
@@ -36,6 +37,44 @@ function chunkEntry(v: string): string {
   }
   const h = lenChars(v.length);
   return h.join("") + v + h.reverse().join("");
+}
+
+/** Staged elements whose entries take at most this many bytes are packed in {@linkcode scratch}. */
+const SCRATCH = 256;
+const scratch = new Uint8Array(SCRATCH);
+
+/**
+ * The chunk entries of `items` (last first when `reversed`), as one flat string. Short ones are
+ * written as bytes and made a string once: adding each element's header, bytes and reversed
+ * header with `+` allocated three strings per element, the larger part of a settle's cost
+ * (CPU profile of LPUSH: settle 8% of the command path, chunkEntry and the joins most of it).
+ */
+function packStaged(items: readonly string[], reversed: boolean): string {
+  const n = items.length;
+  let bytes = 2 * n;
+  let longest = 0;
+  for (let k = 0; k < n; k++) {
+    const len = items[k]!.length;
+    bytes += len;
+    if (len > longest) longest = len;
+  }
+  if (bytes > SCRATCH || longest >= 0x80) {
+    let out = "";
+    if (reversed) { for (let k = n - 1; k >= 0; k--) out += chunkEntry(items[k]!); }
+    else for (let k = 0; k < n; k++) out += chunkEntry(items[k]!);
+    return out;
+  }
+  const buf = scratch;
+  let p = 0;
+  for (let j = 0; j < n; j++) {
+    const v = items[reversed ? n - 1 - j : j]!;
+    const len = v.length;
+    // Every element here is under 128 bytes: its length is one header char.
+    buf[p++] = len;
+    for (let i = 0; i < len; i++) buf[p++] = v.charCodeAt(i);
+    buf[p++] = len;
+  }
+  return bytesToStr(buf, 0, p);
 }
 
 /** After {@linkcode entryBefore}: where the element's bytes start and its length. */
@@ -149,14 +188,8 @@ export class Chunk {
       }
       return;
     }
-    let head = "";
-    if (front !== null) {
-      for (let k = front.length - 1; k >= 0; k--) {
-        head += chunkEntry(front[k]!);
-      }
-    }
-    let tail = "";
-    if (back !== null) { for (let k = 0; k < back.length; k++) tail += chunkEntry(back[k]!); }
+    const head = front !== null ? packStaged(front, true) : "";
+    const tail = back !== null ? packStaged(back, false) : "";
     this.s = flat(head, this.s.slice(this.lo, this.hi), tail);
     this.lo = 0;
     this.hi = this.s.length;
