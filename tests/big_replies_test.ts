@@ -10,8 +10,73 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { encodeCommand, RawConn, startServer } from "./helpers.ts";
 import { prng } from "./redis_compare.ts";
+
+type DenoConn = {
+  read(buf: Uint8Array): Promise<number | null>;
+  write(buf: Uint8Array): Promise<number>;
+  close(): void;
+};
+type DenoNet = { connect(o: { hostname: string; port: number }): Promise<DenoConn> };
+
+/**
+ * A connection whose replies stay unread until {@linkcode read}, so the server's socket holds
+ * them: a paused node:net socket on Node; on Deno, whose node:net reads on while paused, a
+ * Deno.connect one.
+ */
+class SlowReader {
+  private text = "";
+  private constructor(
+    private readonly raw: RawConn | undefined,
+    private readonly conn?: DenoConn,
+  ) {}
+
+  static async connect(port: number): Promise<SlowReader> {
+    const deno = (globalThis as { Deno?: DenoNet }).Deno;
+    if (deno === undefined) {
+      const raw = await RawConn.connect(port);
+      raw.socket.pause();
+      return new SlowReader(raw);
+    }
+    return new SlowReader(undefined, await deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Sends `data` (latin1). */
+  async send(data: string): Promise<void> {
+    if (this.raw !== undefined) return this.raw.send(data);
+    let bytes: Uint8Array = Buffer.from(data, "latin1");
+    while (bytes.length > 0) bytes = bytes.subarray(await this.conn!.write(bytes));
+  }
+
+  /** The next `n` bytes received (latin1). */
+  async read(n: number): Promise<string> {
+    if (this.raw !== undefined) {
+      this.raw.socket.resume();
+      return await this.raw.read(n, 20_000);
+    }
+    const buf = new Uint8Array(256 * 1024);
+    while (this.text.length < n) {
+      const got = await this.conn!.read(buf);
+      if (got === null) break;
+      this.text += Buffer.from(buf.buffer, 0, got).toString("latin1");
+    }
+    const out = this.text.slice(0, n);
+    this.text = this.text.slice(n);
+    return out;
+  }
+
+  /** Everything received and not yet read. */
+  get pending(): string {
+    return this.raw !== undefined ? this.raw.pending : this.text;
+  }
+
+  close(): void {
+    if (this.raw !== undefined) this.raw.close();
+    else this.conn!.close();
+  }
+}
 
 /** A binary (latin1) string of `n` bytes drawn from `rnd`. */
 function bytes(rnd: () => number, n: number): string {
@@ -31,11 +96,11 @@ async function roundTrip(probe: RawConn): Promise<void> {
 test("big replies queued in the socket are not overwritten by the big replies and arguments after them", async () => {
   const rnd = prng(31);
   const { port, close } = await startServer();
-  const clients: RawConn[] = [];
+  const clients: SlowReader[] = [];
   try {
     const probe = await RawConn.connect(port);
     const writer = await RawConn.connect(port);
-    for (let i = 0; i < 2; i++) clients.push(await RawConn.connect(port));
+    for (let i = 0; i < 2; i++) clients.push(await SlowReader.connect(port));
     // Values over the writer's PART_MIN (256 KiB): each reply is a part of its own.
     const values = [0, 1, 2].map((k) => bytes(rnd, 300_000 + k * 1000));
     for (let k = 0; k < values.length; k++) probe.command("SET", `v${k}`, values[k]!);
@@ -43,7 +108,6 @@ test("big replies queued in the socket are not overwritten by the big replies an
     // Batches of 4 GETs (1.2 MB of replies), 40 MB a client before any reply is read: more than
     // the loopback socket buffers hold, so most replies wait in the server's socket while later
     // ones are encoded, and while another client's big SETs take buffers for their arguments.
-    for (const c of clients) c.socket.pause();
     const expected = clients.map(() => [] as string[]);
     const junk = bytes(rnd, 310_000);
     for (let round = 0; round < 34; round++) {
@@ -54,16 +118,15 @@ test("big replies queued in the socket are not overwritten by the big replies an
           batch += encodeCommand(["GET", `v${k}`]);
           expected[i]!.push(`$${values[k]!.length}\r\n${values[k]}\r\n`);
         }
-        clients[i]!.send(batch);
+        await clients[i]!.send(batch);
       }
       writer.command("SET", "other", junk);
       await roundTrip(probe);
     }
-    for (const c of clients) c.socket.resume();
     for (let i = 0; i < clients.length; i++) {
       for (let n = 0; n < expected[i]!.length; n++) {
         const want = expected[i]![n]!;
-        const got = await clients[i]!.read(want.length, 20_000);
+        const got = await clients[i]!.read(want.length);
         assert.ok(got === want, `client ${i}: reply ${n} differs`);
       }
       assert.equal(clients[i]!.pending, "");
