@@ -8,6 +8,7 @@
  */
 
 import { bytesToStr } from "../core/bytes.ts";
+import { RECENT_MAX, RecentStrings } from "../core/resp/recent_strings.ts";
 import { BIG_ARG_MARK, BigString, MAX_STRING_LENGTH, setBigArg } from "../core/types/big_string.ts";
 
 /** The link closed (or was cancelled) while a read waited. */
@@ -27,6 +28,15 @@ export class LinkReader {
   private num = 0;
   /** By length, the last command name decoded (see name()). */
   private readonly names: string[] = new Array<string>(17).fill("");
+  /**
+   * Short arguments recently decoded (see core/resp/recent_strings.ts): a stream repeats values
+   * and keys as a client's requests do, and a repeated one costs no allocation, as on the master.
+   */
+  private readonly recent = new RecentStrings(256);
+  /** The length in bytes of the command {@linkcode frame} returned last. */
+  frameBytes = 0;
+  /** Whether that command holds an argument too long for a string (see big_string.ts). */
+  frameBig = false;
 
   /** Bytes buffered and not consumed. */
   get length(): number {
@@ -126,10 +136,11 @@ export class LinkReader {
   }
 
   /**
-   * The next complete command of the stream and its length in bytes, or undefined when more
-   * bytes are needed. Throws {@linkcode StreamError} for anything but a RESP array of bulks.
+   * The next complete command of the stream (its length in bytes in {@linkcode frameBytes}), or
+   * undefined when more bytes are needed. Throws {@linkcode StreamError} for anything but a RESP
+   * array of bulks.
    */
-  frame(): { argv: string[]; bytes: number; big: boolean } | undefined {
+  frame(): string[] | undefined {
     const buf = this.buf;
     const end = this.end;
     let p = this.start;
@@ -154,12 +165,19 @@ export class LinkReader {
         setBigArg(argv, i, new BigString(buf.slice(p, p + len)));
         argv[i] = BIG_ARG_MARK;
         big = true;
-      } else argv[i] = i === 0 && len <= 16 ? this.name(p, len) : bytesToStr(buf, p, p + len);
+      } else {
+        argv[i] = i === 0
+          ? (len <= 16 ? this.name(p, len) : bytesToStr(buf, p, p + len))
+          : len <= RECENT_MAX && len > 0
+          ? this.recent.get(buf, p, len)
+          : bytesToStr(buf, p, p + len);
+      }
       p += len + 2;
     }
-    const bytes = p - this.start;
+    this.frameBytes = p - this.start;
+    this.frameBig = big;
     this.start = p;
-    return { argv, bytes, big };
+    return argv;
   }
 
   /**

@@ -383,24 +383,24 @@ export class ReplicaSide {
     let carried: Uint8Array[] = [];
     try {
       while ((mc.flags & CF.closed) === 0) {
-        const f = reader.frame();
-        if (f === undefined) break;
-        if (server.pause.type !== 0 && this.heldByPause(mc, f.argv)) {
+        const argv = reader.frame();
+        if (argv === undefined) break;
+        if (server.pause.type !== 0 && this.heldByPause(mc, argv)) {
           // Paused: the stream waits, received but not applied, as Redis's master client does.
-          reader.unread(f.bytes);
+          reader.unread(reader.frameBytes);
           break;
         }
         this.cmdStart = this.reploff;
-        if (f.big) {
+        if (reader.frameBig) {
           // Only commands that take an argument this long may run with one (see big_string.ts).
           mc.flags |= CF.bigArgs;
           try {
-            server.call(mc, f.argv);
+            server.call(mc, argv);
           } finally {
             mc.flags &= ~CF.bigArgs;
           }
-        } else server.call(mc, f.argv);
-        consumed += f.bytes;
+        } else server.call(mc, argv);
+        consumed += reader.frameBytes;
         if ((mc.flags & CF.multi) !== 0) continue;
         if (this.carryLen !== 0) {
           carried = this.carry;

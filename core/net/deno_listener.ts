@@ -47,6 +47,11 @@ class DenoTransport implements Connection {
   private handler: ConnectionHandler | undefined;
   private queue: Uint8Array[] = [];
   private queued = 0;
+  /** Bytes ever queued, and ever taken by the socket (see writeLent). */
+  private queuedTotal = 0;
+  private sentTotal = 0;
+  /** Buffers lent by writeLent, with the queuedTotal at which each ends, in order. */
+  private lent: Array<{ end: number; release: () => void }> = [];
   /** The write in progress, if any: one writer at a time keeps bytes in order. */
   private flushing: Promise<void> | undefined;
   /** True while the read loop runs the handler: its output is flushed by the read loop. */
@@ -131,8 +136,26 @@ class DenoTransport implements Connection {
     if (this.closed || this.closing) return;
     this.queue.push(bytes);
     this.queued += bytes.length;
+    this.queuedTotal += bytes.length;
     // Output produced outside our own read handler (pub/sub pushes) is sent by a writer task.
     if (!this.inHandler && !this.flushing) void this.flush();
+  }
+
+  /**
+   * Writes `bytes` and calls `release` once the socket has taken all of them (never when the
+   * connection closes first: a write in flight may still hold them).
+   */
+  writeLent(bytes: Uint8Array, release: () => void): void {
+    if (this.closed || this.closing) return;
+    this.lent.push({ end: this.queuedTotal + bytes.length, release });
+    this.write(bytes);
+  }
+
+  /** Counts `n` bytes taken by the socket and releases the lent buffers now sent. */
+  private sent(n: number): void {
+    this.sentTotal += n;
+    const lent = this.lent;
+    while (lent.length > 0 && lent[0]!.end <= this.sentTotal) lent.shift()!.release();
   }
 
   /**
@@ -163,6 +186,8 @@ class DenoTransport implements Connection {
   /** After a write of `chunk` took `n` bytes: the rest, and what came meanwhile, go next. */
   private wrote(chunk: Uint8Array, n: number): Promise<void> | void {
     this.queued -= n;
+    if (this.lent.length > 0) this.sent(n);
+    else this.sentTotal += n;
     if (n < chunk.length) this.queue.unshift(chunk.subarray(n));
     return this.drained();
   }
@@ -198,7 +223,11 @@ class DenoTransport implements Connection {
         chunk = q.shift()!;
       }
       let rest = chunk;
-      while (rest.length > 0) rest = rest.subarray(await this.conn.write(rest));
+      while (rest.length > 0) {
+        const n = await this.conn.write(rest);
+        rest = rest.subarray(n);
+        this.sent(n);
+      }
       this.queued -= chunk.length;
     }
     if (this.closing) this.destroy();

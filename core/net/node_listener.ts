@@ -138,6 +138,22 @@ export class NodeTransport implements Connection {
   }
 
   /**
+   * Writes `bytes` and calls `release` once the socket is done with them: the callback of a
+   * write comes once it has been handed to the kernel, or with an error when the socket failed
+   * or was destroyed before (then the bytes may still be held, and are not released).
+   */
+  writeLent(bytes: Uint8Array, release: () => void): void {
+    if (this.socket.destroyed) return;
+    const s = this.socket;
+    const done = (e?: Error | null) => {
+      if (e == null) release();
+    };
+    if (!s.write(bytes, done) && (s.writableLength > OUTPUT_READ_LIMIT || heapExhausted())) {
+      s.pause();
+    }
+  }
+
+  /**
    * Closes after the queued output, fully as Redis does (`close()`), not only our half: a client
    * still sending then gets a reset instead of having its bytes read and dropped.
    */

@@ -29,6 +29,12 @@ export interface Transport {
    */
   tryWrite?(bytes: Uint8Array): boolean;
   /**
+   * Like `write`, and calls `release` once the transport is done with `bytes` (all of them sent),
+   * so the caller may reuse them; never when the connection closes first. Absent when the
+   * transport cannot tell.
+   */
+  writeLent?(bytes: Uint8Array, release: () => void): void;
+  /**
    * True when the transport will finish sending whatever `write` is given now before it calls
    * `onData` again (read when writing). The client may then lend its reply buffer instead of
    * copying it.

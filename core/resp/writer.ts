@@ -8,6 +8,7 @@
  */
 
 import { formatDouble, formatDouble72, writeStr } from "../bytes.ts";
+import { giveBuffer, takeBuffer } from "./arg_buffers.ts";
 import {
   BigNumberReply,
   BoolReply,
@@ -39,8 +40,15 @@ const KEEP_MAX = 1024 * 1024;
  * of big values. Measured with redis-benchmark -c 10 -P 8 on Deno: 1 MiB GETs cost 1075-1500 us
  * of server CPU each before, 675-775 after; 100 KiB GETs cost more as parts (45-60 us against
  * 35-40: a write per part, and no buffer reused), hence the floor.
+ *
+ * A part's buffer is taken from the spares big arguments use (core/resp/arg_buffers.ts) and
+ * given back once the socket has sent it, when the sink can tell (`writeLent`): a fresh buffer of
+ * a megabyte is fresh memory, which the kernel faults in page by page as the reply is copied in
+ * (GET of 1 MiB values on Node: ~230 page faults per request).
  */
 const PART_MIN = 256 * 1024;
+/** The parts whose buffers came from takeBuffer (see PART_MIN). */
+const spareParts = new WeakSet<Uint8Array>();
 
 /** Where {@linkcode ReplyWriter.flushTo} hands its bytes (a Transport). */
 export interface ReplySink {
@@ -48,6 +56,8 @@ export interface ReplySink {
   write(bytes: Uint8Array): void;
   /** Takes `bytes`; true when it is done with them already (see Transport.tryWrite). */
   tryWrite?(bytes: Uint8Array): boolean;
+  /** Takes `bytes` and calls `release` once done with them (see Transport.writeLent). */
+  writeLent?(bytes: Uint8Array, release: () => void): void;
 }
 
 /** A growable byte buffer that encodes RESP replies. */
@@ -94,7 +104,12 @@ export class ReplyWriter {
     if (parts !== undefined) {
       this.parts = undefined;
       this.partsLength = 0;
-      for (let i = 0; i < parts.length; i++) sink.write(parts[i]!);
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i]!;
+        if (sink.writeLent !== undefined && spareParts.has(part)) {
+          sink.writeLent(part, () => giveBuffer(part));
+        } else sink.write(part);
+      }
       if (this.pos === 0) return;
     }
     if (lend) sink.write(this.lend());
@@ -117,8 +132,11 @@ export class ReplyWriter {
     else if (!done) this.buf = new Uint8Array(buf.length);
   }
 
-  /** Bulk string `s` as a part of its own, after what the buffer holds (see PART_MIN). */
-  private bulkPart(s: string): void {
+  /**
+   * A bulk string of `len` bytes as a part of its own, after what the buffer holds (see
+   * PART_MIN): its header, then the bytes `fill` writes at the offset it is given, then CRLF.
+   */
+  private bulkPart(len: number, fill: (part: Uint8Array, at: number) => void): void {
     const parts = (this.parts ??= []);
     if (this.pos > 0) {
       parts.push(this.buf.slice(0, this.pos));
@@ -126,13 +144,13 @@ export class ReplyWriter {
       if (this.pos > this.peak) this.peak = this.pos;
       this.pos = 0;
     }
-    const len = s.length;
     const head = `$${len}\r\n`;
-    const part = new Uint8Array(head.length + len + 2);
-    let p = writeStr(part, 0, head);
-    p += writeStr(part, p, s);
-    part[p] = 13;
-    part[p + 1] = 10;
+    const part = takeBuffer(head.length + len + 2);
+    spareParts.add(part);
+    const p = writeStr(part, 0, head);
+    fill(part, p);
+    part[p + len] = 13;
+    part[p + len + 1] = 10;
     parts.push(part);
     this.partsLength += part.length;
   }
@@ -304,7 +322,9 @@ export class ReplyWriter {
   /** A bulk string reply. */
   bulk(s: string): void {
     const len = s.length;
-    if (len >= PART_MIN && this.size === 0) return this.bulkPart(s);
+    if (len >= PART_MIN && this.size === 0) {
+      return this.bulkPart(len, (part, at) => writeStr(part, at, s));
+    }
     this.ensure(len + 24);
     this.buf[this.pos++] = 36;
     this.int(len);
@@ -315,6 +335,9 @@ export class ReplyWriter {
 
   /** A bulk string reply given as bytes. */
   bulkBytes(bytes: Uint8Array): void {
+    if (bytes.length >= PART_MIN && this.size === 0) {
+      return this.bulkPart(bytes.length, (part, at) => part.set(bytes, at));
+    }
     this.header(36, bytes.length);
     this.raw(bytes);
     this.ensure(2);
