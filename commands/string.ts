@@ -109,6 +109,7 @@ export const setCommand: CommandSpec = {
       "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
   },
   bigArg: 2,
+  bigArgBytes: true,
   execute(client, argv) {
     const big = bigArg(argv, 2);
     if (argv.length === 3 && big === undefined) {
@@ -183,6 +184,7 @@ export const setnxCommand: CommandSpec = {
     args: "key value",
   },
   bigArg: 2,
+  bigArgBytes: true,
   execute(client, argv) {
     return setGeneric(client, argv, bigArg(argv, 2) ?? argv[2]!, SET_NX, 0) === null ? 0 : 1;
   },
@@ -202,6 +204,7 @@ function setexSpec(name: string, seconds: boolean, summary: string, unit: string
       args: `key ${unit} value`,
     },
     bigArg: 3,
+    bigArgBytes: true,
     execute(client, argv) {
       const at = expireArgToAbs(client, argv[2]!, seconds, true, name);
       return setGeneric(client, argv, bigArg(argv, 3) ?? argv[3]!, SET_EXPIRE, at);
@@ -238,6 +241,7 @@ export const getsetCommand: CommandSpec = {
     args: "key value",
   },
   bigArg: 2,
+  bigArgBytes: true,
   execute(client, argv) {
     const db = client.db;
     const old = readString(client, argv[1]!);
@@ -434,6 +438,7 @@ export const appendCommand: CommandSpec = {
     args: "key value",
   },
   bigArg: 2,
+  bigArgBytes: true,
   execute(client, argv) {
     const db = client.db;
     const key = argv[1]!;
