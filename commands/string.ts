@@ -12,7 +12,13 @@ import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
 import { E, fail, R, type Reply } from "../core/resp/reply.ts";
-import { BIG_ERROR, bigArg, BigString, MAX_STRING_LENGTH } from "../core/types/big_string.ts";
+import {
+  BIG_ERROR,
+  bigArg,
+  BigString,
+  MAX_STRING_LENGTH,
+  recycle,
+} from "../core/types/big_string.ts";
 import {
   appendBig,
   readString,
@@ -64,12 +70,15 @@ function setGeneric(
   const db = client.db;
   let old: string | BigString | null = null;
   if (flags & SET_GET) old = readString(client, key) ?? null;
-  const found = db.lookupWrite(key) !== undefined;
+  const prev = db.lookupWrite(key);
+  const found = prev !== undefined;
   const oldReply = old === null ? null : valueReply(client, old);
   if ((flags & SET_NX && found) || (flags & SET_XX && !found)) {
     return flags & SET_GET ? oldReply : null;
   }
   db.set(key, value, (flags & SET_KEEPTTL) !== 0);
+  // The old value's reply (GET) may still read its bytes: only a plain overwrite recycles them.
+  if ((flags & SET_GET) === 0 && typeof value !== "string") recycle(db, prev);
   const server = client.server;
   server.dirty++;
   db.notify(N.string, "set", key);

@@ -74,7 +74,7 @@ const CASES: string[][] = [
   ["TTL", "g"],
   ["GET", "g"],
   ["PSETEX", "g", "1000000", B],
-  ["PTTL", "g"],
+  ["TTL", "g"],
   ["GET", "g"],
   ["SET", "g", C, "KEEPTTL"],
   ["TTL", "g"],

@@ -62,6 +62,16 @@ test("a big SET is stored as bytes, and later big arguments do not touch it", as
     changed.write("XY", 0, "latin1");
     assert.deepEqual(res![3]![1], changed);
     assert.equal(res![4]![1], V2.length + V1.length);
+    // A SET replacing a big value recycles its buffer: a GET before it keeps its bytes, and
+    // values stored after it are intact.
+    await c.set("r", V2);
+    const res2 = await c.pipeline().getBuffer("r").set("r", V3).set("r2", bytes(V2.length, 7))
+      .set("r3", V1).getBuffer("r").exec();
+    same(res2![0]![1] as Buffer, V2, "GET before SET");
+    same(res2![4]![1] as Buffer, V3, "GET after SET");
+    same(await c.getBuffer("r2"), bytes(V2.length, 7), "r2");
+    same(await c.getBuffer("r3"), V1, "r3");
+    for (let i = 0; i < 6; i++) same(await c.getBuffer(`k${i}`), bytes(V3.length, 10 + i));
   } finally {
     c.disconnect();
     await close();
