@@ -12,6 +12,7 @@ import { helpFor } from "../core/compat.ts";
 import { floatArg, intArg } from "../core/args.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { type Database, encodingOf } from "../core/keyspace/database.ts";
+import { BigString } from "../core/types/big_string.ts";
 import { rewriteConfigFile } from "./config.ts";
 import { E, fail, R, SimpleString } from "../core/resp/reply.ts";
 import { datasetDigest, valueDigest } from "./debug_digest.ts";
@@ -140,7 +141,7 @@ export const debugCommand: CommandSpec = {
     if (sub === "OBJECT" && argv.length === 3) {
       const v = client.db.peek(argv[2]!);
       if (v === undefined) return fail(E.noSuchKey);
-      const len = typeof v === "string" ? v.length : 0;
+      const len = typeof v === "string" || v instanceof BigString ? v.length : 0;
       return new SimpleString(
         `Value at:0x0 refcount:1 encoding:${
           encodingOf(v)

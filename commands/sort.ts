@@ -9,6 +9,7 @@
 import { CF, type Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import type { Database } from "../core/keyspace/database.ts";
+import { BigString, stringOf } from "../core/types/big_string.ts";
 import { N } from "../core/notify.ts";
 import { E, fail, type Reply } from "../core/resp/reply.ts";
 import { parseI64 } from "../core/bytes.ts";
@@ -123,7 +124,7 @@ function lookupByPattern(db: Database, pattern: string, element: string): string
       ? (v as HashValue).get(pattern.slice(arrow + 2)) ?? null
       : null;
   }
-  return typeof v === "string" ? v : null;
+  return typeof v === "string" ? v : v instanceof BigString && v.fitsString ? stringOf(v) : null;
 }
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;

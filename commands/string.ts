@@ -12,7 +12,13 @@ import type { Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
 import { E, fail, R, type Reply } from "../core/resp/reply.ts";
-import { BIG_ERROR, bigArg, BigString, MAX_STRING_LENGTH } from "../core/types/big_string.ts";
+import {
+  BIG_ERROR,
+  bigArg,
+  BigString,
+  MAX_STRING_LENGTH,
+  recycle,
+} from "../core/types/big_string.ts";
 import {
   appendBig,
   readString,
@@ -64,12 +70,15 @@ function setGeneric(
   const db = client.db;
   let old: string | BigString | null = null;
   if (flags & SET_GET) old = readString(client, key) ?? null;
-  const found = db.lookupWrite(key) !== undefined;
+  const prev = db.lookupWrite(key);
+  const found = prev !== undefined;
   const oldReply = old === null ? null : valueReply(client, old);
   if ((flags & SET_NX && found) || (flags & SET_XX && !found)) {
     return flags & SET_GET ? oldReply : null;
   }
   db.set(key, value, (flags & SET_KEEPTTL) !== 0);
+  // The old value's reply (GET) may still read its bytes: only a plain overwrite recycles them.
+  if ((flags & SET_GET) === 0 && typeof value !== "string") recycle(db, prev);
   const server = client.server;
   server.dirty++;
   db.notify(N.string, "set", key);
@@ -109,6 +118,7 @@ export const setCommand: CommandSpec = {
       "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
   },
   bigArg: 2,
+  bigArgBytes: true,
   execute(client, argv) {
     const big = bigArg(argv, 2);
     if (argv.length === 3 && big === undefined) {
@@ -183,6 +193,7 @@ export const setnxCommand: CommandSpec = {
     args: "key value",
   },
   bigArg: 2,
+  bigArgBytes: true,
   execute(client, argv) {
     return setGeneric(client, argv, bigArg(argv, 2) ?? argv[2]!, SET_NX, 0) === null ? 0 : 1;
   },
@@ -202,6 +213,7 @@ function setexSpec(name: string, seconds: boolean, summary: string, unit: string
       args: `key ${unit} value`,
     },
     bigArg: 3,
+    bigArgBytes: true,
     execute(client, argv) {
       const at = expireArgToAbs(client, argv[2]!, seconds, true, name);
       return setGeneric(client, argv, bigArg(argv, 3) ?? argv[3]!, SET_EXPIRE, at);
@@ -238,6 +250,7 @@ export const getsetCommand: CommandSpec = {
     args: "key value",
   },
   bigArg: 2,
+  bigArgBytes: true,
   execute(client, argv) {
     const db = client.db;
     const old = readString(client, argv[1]!);
@@ -434,6 +447,7 @@ export const appendCommand: CommandSpec = {
     args: "key value",
   },
   bigArg: 2,
+  bigArgBytes: true,
   execute(client, argv) {
     const db = client.db;
     const key = argv[1]!;

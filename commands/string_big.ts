@@ -1,7 +1,8 @@
 /**
- * String commands past the JavaScript string limit: the helpers SET, GET, APPEND, SETRANGE,
- * GETRANGE, SETBIT and GETBIT use when a value or an argument is a
- * {@linkcode BigString} (core/types/big_string.ts). Ordinary strings never come here.
+ * String values kept as bytes: the helpers SET, GET, APPEND, SETRANGE, GETRANGE, SETBIT and
+ * GETBIT use when a value or an argument is a {@linkcode BigString} (core/types/big_string.ts:
+ * a value past the JavaScript string limit, or a big one stored from a request's bytes).
+ * Ordinary strings never come here.
  *
  * A big value propagates (AOF, replicas) as a SET of its first bytes followed by APPENDs of the
  * rest, each part an ordinary string: the effects stay string vectors, every replica (a stock
@@ -15,7 +16,13 @@ import { CF, type Client } from "../core/client.ts";
 import { N } from "../core/notify.ts";
 import type { Value } from "../core/keyspace/database.ts";
 import { BulkBytes, E, fail, type Reply } from "../core/resp/reply.ts";
-import { BIG_ERROR, BigString, MAX_STRING_LENGTH, PART_BYTES } from "../core/types/big_string.ts";
+import {
+  BIG_ERROR,
+  BigString,
+  BYTES_MIN,
+  MAX_STRING_LENGTH,
+  PART_BYTES,
+} from "../core/types/big_string.ts";
 
 /**
  * The string at `key` for reading, big or not; undefined when absent; WRONGTYPE for other types.
@@ -47,7 +54,9 @@ function asString(v: Value | undefined): string | BigString | undefined {
 /**
  * A string value as a reply. A big one is sent from its bytes; it is copied first when the reply
  * may outlive the command (EXEC and in-process clients collect replies while later commands
- * change values in place). Scripts cannot take one: they get the size error.
+ * change values in place; a socket client's writer copies the bytes into its buffer at once).
+ * An in-process client (a script's included) gets a string; a script the size error past the
+ * string cap.
  *
  * @param client the client the reply goes to
  * @param v the value
@@ -58,8 +67,9 @@ export function valueReply(client: Client, v: string | BigString): Reply {
 }
 
 /**
- * Bytes as a bulk string reply: a string when short enough, else sent from the bytes (copied
- * first when not `owned` and the reply may outlive the command, see {@linkcode valueReply}).
+ * Bytes as a bulk string reply, sent from the bytes (copied first when not `owned` and the reply
+ * may outlive the command, see {@linkcode valueReply}); a string when short, or for an
+ * in-process client (a script's included) when it fits one.
  *
  * @param client the client the reply goes to
  * @param bytes the bytes
@@ -67,9 +77,13 @@ export function valueReply(client: Client, v: string | BigString): Reply {
  * @returns the reply
  */
 export function bytesReply(client: Client, bytes: Uint8Array, owned: boolean): Reply {
-  if (bytes.length <= MAX_STRING_LENGTH) return bytesToStr(bytes);
-  if ((client.flags & CF.script) !== 0) return fail(BIG_ERROR);
-  const copy = !owned && (client.server.nested || client.transport === null);
+  const script = (client.flags & CF.script) !== 0;
+  const local = script || client.transport === null;
+  if (bytes.length < BYTES_MIN || (local && bytes.length <= MAX_STRING_LENGTH)) {
+    return bytesToStr(bytes);
+  }
+  if (script) return fail(BIG_ERROR);
+  const copy = !owned && (client.server.nested || local);
   return new BulkBytes(copy ? bytes.slice() : bytes);
 }
 

@@ -11,7 +11,14 @@ import { CF, type Client } from "../core/client.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { N } from "../core/notify.ts";
 import { E, fail, MapReply, type Reply } from "../core/resp/reply.ts";
-import { BIG_ERROR, bigArg, BigString, MAX_STRING_LENGTH } from "../core/types/big_string.ts";
+import {
+  BIG_ERROR,
+  bigArg,
+  type BigString,
+  MAX_STRING_LENGTH,
+  stringOf,
+} from "../core/types/big_string.ts";
+import { typeName } from "../core/keyspace/database.ts";
 import { rangeReply, readString, replicateParts, setRangeBig, writeString } from "./string_big.ts";
 
 const TOO_BIG = BIG_ERROR;
@@ -99,6 +106,7 @@ export const setrangeCommand: CommandSpec = {
     args: "key offset value",
   },
   bigArg: 3,
+  bigArgBytes: true,
   execute(client, argv) {
     const key = argv[1]!;
     const big = bigArg(argv, 3);
@@ -220,14 +228,14 @@ export const lcsCommand: CommandSpec = {
     const db = client.db;
     const va = db.get(argv[1]!);
     const vb = db.get(argv[2]!);
-    if (va instanceof BigString || vb instanceof BigString) return fail(BIG_ERROR);
     if (
-      (va !== undefined && typeof va !== "string") || (vb !== undefined && typeof vb !== "string")
+      (va !== undefined && typeName(va) !== "string") ||
+      (vb !== undefined && typeName(vb) !== "string")
     ) {
       return fail("ERR The specified keys must contain string values");
     }
-    const a = va ?? "";
-    const b = vb ?? "";
+    const a = va === undefined ? "" : typeof va === "string" ? va : stringOf(va as BigString);
+    const b = vb === undefined ? "" : typeof vb === "string" ? vb : stringOf(vb as BigString);
     const opts = parseLcsOptions(argv);
     const t = lcsTable(client, a, b);
     const w = b.length + 1;

@@ -15,6 +15,7 @@
  */
 
 import type { Client } from "./client.ts";
+import { BIG_ARG_MARK, bigArg } from "./types/big_string.ts";
 
 /** Bytes per argument beyond its own (a pointer, as Redis counts). */
 const ARG_SLOT = 8;
@@ -30,7 +31,11 @@ const TRACKING_PREFIX = 40;
 /** Bytes of `argv`'s arguments (the name included), without per-argument costs. */
 export function argvLength(argv: readonly string[]): number {
   let n = 0;
-  for (let i = 0; i < argv.length; i++) n += argv[i]!.length;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    // An argument kept as bytes (core/types/big_string.ts) counts its bytes, not its mark.
+    n += a === BIG_ARG_MARK ? bigArg(argv as string[], i)?.length ?? a.length : a.length;
+  }
   return n;
 }
 

@@ -146,6 +146,12 @@ export interface CommandSpec {
    */
   bigArg?: number;
   /**
+   * True when the `bigArg` position takes bytes at any length from `BYTES_MIN` (a BigString the
+   * command may store as it is); otherwise an argument shorter than the string cap arrives as a
+   * string.
+   */
+  bigArgBytes?: boolean;
+  /**
    * The ACL categories the command declares, without `@` (`["keyspace", "dangerous"]`): Redis's
    * `acl_categories`. Those the flags imply are added (`write` → write, `readonly` → read, `admin`
    * → admin and dangerous, `pubsub`, `blocking`, `fast`, else slow). When absent, the category of

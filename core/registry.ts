@@ -8,6 +8,7 @@
 
 import { Command, type CommandSpec } from "./command.ts";
 import { E } from "./resp/reply.ts";
+import { bigArg } from "./types/big_string.ts";
 
 /** Registered commands by lowercase name. */
 export class CommandRegistry {
@@ -158,7 +159,8 @@ export function registryOf(cmd: Command): CommandRegistry {
 function unknownCommand(argv: string[]): string {
   let args = "";
   for (let i = 1; i < argv.length && args.length < 128; i++) {
-    args += `'${argv[i]!.slice(0, 128 - args.length)}' `;
+    const a = bigArg(argv, i)?.slice(0, 128) ?? argv[i]!;
+    args += `'${a.slice(0, 128 - args.length)}' `;
   }
   return `ERR unknown command '${argv[0]!.slice(0, 128)}', with args beginning with: ${args}`
     .replace(/[\r\n]/g, " ");

@@ -9,7 +9,7 @@
 import { E, fail } from "../resp/reply.ts";
 import { N } from "../notify.ts";
 import { DenseMap } from "./dense_map.ts";
-import { BIG_ERROR } from "../types/big_string.ts";
+import { BigString, stringOf } from "../types/big_string.ts";
 import type { WriteSink } from "./write_log.ts";
 import { EXPIRE_ENTRY_BYTES, KEY_ENTRY_BYTES, KEYSPACE_MEASURE } from "../memory/cost.ts";
 
@@ -242,14 +242,14 @@ export class Database {
   }
 
   /**
-   * A string value for reading; undefined if absent; WRONGTYPE error for other types, and for a
-   * string too long to be a JS string (core/types/big_string.ts) the error Redis gives a string
-   * past its size limit.
+   * A string value for reading (a value kept as bytes decoded, core/types/big_string.ts);
+   * undefined if absent; WRONGTYPE error for other types, and for a string too long to be a JS
+   * string the error Redis gives a string past its size limit.
    */
   getString(key: string): string | undefined {
     const v = this.get(key);
     if (v === undefined || typeof v === "string") return v;
-    return fail(v.type === "string" ? BIG_ERROR : E.wrongType);
+    return v instanceof BigString ? stringOf(v) : fail(E.wrongType);
   }
 
   /** A typed value for writing, checked against `type`; undefined if absent. */
@@ -286,7 +286,7 @@ export class Database {
   /** Logs a stored value; a string implies the `set` event. */
   private written(w: WriteSink, key: string, value: Value): void {
     w.mark(this, key);
-    if (typeof value === "string") w.implied(this, N.string, "set", key);
+    if (typeName(value) === "string") w.implied(this, N.string, "set", key);
   }
 
   /** Replaces the value in place, keeping the TTL (used for in-place updates of a type). */

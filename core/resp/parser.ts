@@ -10,7 +10,13 @@
  */
 
 import { bytesToStr } from "../bytes.ts";
-import { BIG_ARG_MARK, BigString, MAX_STRING_LENGTH, setBigArg } from "../types/big_string.ts";
+import {
+  BIG_ARG_MARK,
+  BigString,
+  BYTES_MIN,
+  MAX_STRING_LENGTH,
+  setBigArg,
+} from "../types/big_string.ts";
 import { dropIdleBuffers, giveBuffer, takeBuffer } from "./arg_buffers.ts";
 import { RECENT_MAX, RecentStrings } from "./recent_strings.ts";
 import { splitArgs } from "./split_args.ts";
@@ -83,8 +89,8 @@ export class RequestParser {
   /** True until the client authenticates when a password is required (tighter limits). */
   authRequired = false;
   /**
-   * Set when the command {@linkcode next} returned holds an argument too long for a string (see
-   * core/types/big_string.ts); the caller clears it.
+   * Set when the command {@linkcode next} returned holds an argument kept as bytes (see
+   * core/types/big_string.ts), always with {@linkcode lastLarge}; the caller clears it.
    */
   lastBig = false;
   /**
@@ -276,7 +282,7 @@ export class RequestParser {
       }
       if (!this.bulks()) return undefined;
       const argv = this.argv;
-      if (this.argBytes >= LARGE_COMMAND) {
+      if (this.argBytes >= LARGE_COMMAND || this.bigs !== 0) {
         this.lastLarge = true;
         if (this.bigs !== 0) {
           this.bigs = 0;
@@ -298,8 +304,9 @@ export class RequestParser {
       if (this.big !== null) {
         if (this.bigFill < this.big.length) return false;
         const n = this.big.length - 2;
-        if (n > MAX_STRING_LENGTH) this.pushBig(this.big.subarray(0, n));
-        else {
+        if (n > MAX_STRING_LENGTH || (n >= BYTES_MIN && this.argi >= 2)) {
+          this.pushBig(this.ownBytes(this.big, n));
+        } else {
           this.argv[this.argi++] = bytesToStr(this.big, 0, n);
           giveBuffer(this.big);
         }
@@ -341,8 +348,9 @@ export class RequestParser {
       }
       const len = this.bulkLen;
       if (this.end - this.pos < len + 2) return false;
-      if (len > MAX_STRING_LENGTH) this.pushBig(this.buf.slice(this.pos, this.pos + len));
-      else {
+      if (len > MAX_STRING_LENGTH || (len >= BYTES_MIN && this.argi >= 2)) {
+        this.pushBig(this.buf.slice(this.pos, this.pos + len));
+      } else {
         const arg = this.argi === 0
           ? (len <= 16
             ? this.commandName(this.pos, len)
@@ -370,8 +378,14 @@ export class RequestParser {
     const end = this.end;
     const argc = this.argc;
     const argv = this.argv;
-    // fastBulkHeader's limit: under BIG_ARG, the proto-max-bulk-len and unauthenticated caps.
-    const max = Math.min(BIG_ARG - 1, this.limits.maxBulkLen, this.authRequired ? 16384 : INT_MAX);
+    // fastBulkHeader's limit: under BIG_ARG (and BYTES_MIN: those arguments are kept as bytes),
+    // the proto-max-bulk-len and unauthenticated caps.
+    const max = Math.min(
+      BIG_ARG - 1,
+      BYTES_MIN - 1,
+      this.limits.maxBulkLen,
+      this.authRequired ? 16384 : INT_MAX,
+    );
     let pos = this.pos;
     let argi = this.argi;
     let bytes = this.argBytes;
@@ -408,7 +422,18 @@ export class RequestParser {
     return argi === argc;
   }
 
-  /** Adds an argument too long for a string: a mark in argv, the bytes beside it. */
+  /**
+   * The first `n` bytes of a big argument's buffer, owned by the argument from now on: the buffer
+   * itself when it is all its own, else a copy (the spare it came from goes back).
+   */
+  private ownBytes(buf: Uint8Array, n: number): Uint8Array {
+    if (buf.byteOffset === 0 && buf.length === buf.buffer.byteLength) return buf.subarray(0, n);
+    const copy = buf.slice(0, n);
+    giveBuffer(buf);
+    return copy;
+  }
+
+  /** Adds an argument kept as bytes: a mark in argv, the bytes beside it (see big_string.ts). */
   private pushBig(bytes: Uint8Array): void {
     setBigArg(this.argv, this.argi, new BigString(bytes));
     this.argv[this.argi++] = BIG_ARG_MARK;

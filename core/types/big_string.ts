@@ -1,15 +1,32 @@
 /**
- * Strings longer than a JavaScript string can be. Redis accepts strings up to
- * `proto-max-bulk-len` (512 MB by default); V8 caps a string at 2^29 - 24 characters, 24 bytes
- * short of that. A value past the cap is a {@linkcode BigString}: its bytes in a Uint8Array, off
- * the JavaScript heap, with TYPE `string` and OBJECT ENCODING `raw`. Every shorter string stays
- * a plain binary string, so the common paths never see this class.
+ * String values kept as bytes. Redis accepts strings up to `proto-max-bulk-len` (512 MB by
+ * default); V8 caps a string at 2^29 - 24 characters, 24 bytes short of that. A value past the
+ * cap is a {@linkcode BigString}: its bytes in a Uint8Array, off the JavaScript heap, with TYPE
+ * `string` and OBJECT ENCODING `raw`.
  *
- * A request argument past the cap cannot be a string either. The parser puts
- * {@linkcode BIG_ARG_MARK} in its place in argv and records the bytes beside the argv array
- * ({@linkcode bigArg} finds them); the client flags the command (`CF.bigArgs`), and a gate lets
- * it run only when its spec names that position as `bigArg`, answering {@linkcode BIG_ERROR}
- * otherwise. MULTI keeps the same argv array, so a queued command still finds its bytes.
+ * Big values shorter than the cap may be one too: a request argument of at least
+ * {@linkcode BYTES_MIN} bytes arrives as bytes, and SET and its family store those bytes as they
+ * are (no decoding to a string on the way in, none to bytes on the way out: for 1 MiB values on
+ * Deno that decoding was ~460 us of a SET's CPU and the JS encoding loop ~3 ms of a GET's for a
+ * binary value; on Node, latin1Slice and the GC of the strings were most of a SET). So a string
+ * value is either a binary string (any length up to the cap) or a BigString (usually at least
+ * BYTES_MIN bytes, always for values past the cap): every reader of string values accepts both.
+ * Code that needs a JS string of a BigString short enough gets one from
+ * {@linkcode smallString} / {@linkcode stringOf}; only values past the cap answer
+ * {@linkcode BIG_ERROR} there.
+ *
+ * A request argument of at least BYTES_MIN bytes (from the third argument on) is not a string in
+ * argv: the parser puts {@linkcode BIG_ARG_MARK} in its place and records the bytes beside the
+ * argv array ({@linkcode bigArg} finds them); the client flags the command (`CF.bigArgs`), and a
+ * gate ({@linkcode bigArgGate}) turns every such argument the command does not take as bytes
+ * into a string (a command's spec names the one position it takes as bytes, `bigArg`, and
+ * `bigArgBytes` when it takes one shorter than the cap too), answering {@linkcode BIG_ERROR}
+ * for one past the cap. Every other command sees strings only, and the hot path of small
+ * requests pays nothing: a command is flagged only when an argument is this long. MULTI keeps
+ * the same argv array, so a queued command still finds its bytes.
+ *
+ * The bytes of an argument are owned by that argument alone (the parser hands over the buffer it
+ * read them into, or a copy), so a command may keep them as the value it stores.
  *
  * @module
  */
@@ -17,8 +34,17 @@
 import { bytesToStr, writeStr } from "../bytes.ts";
 import type { Client } from "../client.ts";
 import type { Command } from "../command.ts";
-import type { TypedValue, Value } from "../keyspace/database.ts";
+import type { Database, TypedValue, Value } from "../keyspace/database.ts";
+import { giveBuffer } from "../resp/arg_buffers.ts";
 import { ErrorReply, fail } from "../resp/reply.ts";
+
+/**
+ * Arguments at least this long (from the third on) arrive as bytes, and SET and its family store
+ * them so. Below it, decoding to a string costs less than a typed array per value (the string
+ * is also smaller in memory); above it the decode and encode dominate a request (profiles of
+ * 100 KiB and 1 MiB SET/GET, see bench/bigvalues.ts).
+ */
+export const BYTES_MIN = 32 * 1024;
 
 /** V8's String::kMaxLength on 64-bit machines (Node and Deno): 2^29 - 24 characters. */
 export const MAX_STRING_LENGTH = (1 << 29) - 24;
@@ -38,7 +64,10 @@ const GROW_SLACK = 1 << 20;
 /** Bytes of a big string beyond its buffer (the object, the typed array, the ArrayBuffer). */
 const OVERHEAD = 160;
 
-/** A string value longer than {@linkcode MAX_STRING_LENGTH}: bytes in a growable buffer. */
+/**
+ * A string value held as bytes in a growable buffer: one longer than
+ * {@linkcode MAX_STRING_LENGTH}, or a big one stored from a request's bytes.
+ */
 export class BigString implements TypedValue {
   /** What TYPE reports: it is a string to every client. */
   readonly type = "string";
@@ -90,6 +119,11 @@ export class BigString implements TypedValue {
     return this.buf.subarray(0, this.length);
   }
 
+  /** True when the whole value fits a JavaScript string. */
+  get fitsString(): boolean {
+    return this.length <= MAX_STRING_LENGTH;
+  }
+
   /** Bytes `[from, to)` as a binary string (the caller keeps the range under the JS limit). */
   slice(from: number, to: number): string {
     return bytesToStr(this.buf, from, to);
@@ -125,6 +159,18 @@ export class BigString implements TypedValue {
     this.buf.set(bytes, offset);
   }
 
+  /**
+   * Hands the buffer over (to the parsers' spares): the value must not be used after this.
+   *
+   * @returns the buffer
+   */
+  release(): Uint8Array {
+    const buf = this.buf;
+    this.buf = new Uint8Array(0);
+    this.length = 0;
+    return buf;
+  }
+
   /** Sets byte `i` (inside the value). */
   setByte(i: number, b: number): void {
     this.buf[i] = b;
@@ -137,8 +183,9 @@ export function isBig(v: Value | undefined): v is BigString {
 }
 
 /**
- * The string at a key as a string command reads it: a binary string, undefined when absent;
- * a big string answers {@linkcode BIG_ERROR}, any other type WRONGTYPE (`wrongType`).
+ * The string at a key as a string command reads it: a binary string (a BigString's bytes
+ * decoded), undefined when absent; a value past the string cap answers {@linkcode BIG_ERROR},
+ * any other type WRONGTYPE (`wrongType`).
  *
  * @param v the value
  * @param wrongType the error for another type
@@ -146,7 +193,32 @@ export function isBig(v: Value | undefined): v is BigString {
  */
 export function smallString(v: Value | undefined, wrongType: string): string | undefined {
   if (v === undefined || typeof v === "string") return v;
-  return fail(v instanceof BigString ? BIG_ERROR : wrongType);
+  return v instanceof BigString ? stringOf(v) : fail(wrongType);
+}
+
+/**
+ * A big string's bytes as a binary string; {@linkcode BIG_ERROR} past the cap.
+ *
+ * @param v the value
+ * @returns the string
+ */
+export function stringOf(v: BigString): string {
+  return v.fitsString ? v.slice(0, v.length) : fail(BIG_ERROR);
+}
+
+/**
+ * Gives the buffer of a big value a SET just replaced back to the parsers' spares, as Redis frees
+ * the old value at once: without it every big SET reads into fresh memory, and the page faults
+ * and the GC of the dropped buffers cost more than the decoding saved (1 MiB SETs on Deno:
+ * op_read 25% and GC 20% of the CPU). Only when nothing else can hold the bytes: no snapshot is
+ * being written (a background save or sync keeps replaced values), and the caller sends no
+ * reply reading them (a socket client's writer copies a reply's bytes when the command ends).
+ *
+ * @param db the database the value was in
+ * @param old the value replaced
+ */
+export function recycle(db: Database, old: Value | undefined): void {
+  if (old instanceof BigString && db.beforeWrite === undefined) giveBuffer(old.release());
 }
 
 /**
@@ -209,8 +281,10 @@ export function describeArg(argv: string[], index: number, keep = 128): string {
 }
 
 /**
- * The gate of commands with a big argument (run only for clients flagged `CF.bigArgs`): a
- * command runs only when its spec's `bigArg` is the position of its one big argument.
+ * The gate of commands with a big argument (run only for clients flagged `CF.bigArgs`): an
+ * argument the command does not take as bytes becomes a string (its buffer goes back to the
+ * parsers' spares), or answers {@linkcode BIG_ERROR} when past the string cap. A command takes
+ * bytes at its spec's `bigArg` position: past the cap always, shorter ones with `bigArgBytes`.
  *
  * @param _client the client
  * @param cmd the command
@@ -218,9 +292,16 @@ export function describeArg(argv: string[], index: number, keep = 128): string {
  * @returns the error, or undefined to let the command run
  */
 export function bigArgGate(_client: Client, cmd: Command, argv: string[]): ErrorReply | undefined {
+  const m = bigArgs.get(argv);
+  if (m === undefined) return undefined;
   const allowed = cmd.spec.bigArg;
-  for (const i of bigArgPositions(argv)) {
-    if (i !== allowed) return new ErrorReply(BIG_ERROR);
+  const bytes = cmd.spec.bigArgBytes === true;
+  for (const [i, big] of m) {
+    if (i === allowed && (bytes || !big.fitsString)) continue;
+    if (!big.fitsString) return new ErrorReply(BIG_ERROR);
+    argv[i] = big.slice(0, big.length);
+    m.delete(i);
+    giveBuffer(big.release());
   }
   return undefined;
 }
