@@ -6,6 +6,9 @@
  */
 
 import { type ChildProcess, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as net from "node:net";
 import { spawnTracked, stopProcess, workerPid } from "./procs.ts";
 import type { Runtime } from "./options.ts";
@@ -82,9 +85,22 @@ interface StartSpec {
   cwd?: string;
 }
 
-async function start(port: number, spec: StartSpec): Promise<ServerProc> {
+/**
+ * A fresh empty working directory (`--dir`) for a server: nothing left in the checkout or the
+ * current directory (a dump.rdb, an AOF) is loaded, and a loaded RDB's replication info cannot
+ * switch a backlog on. Removed when the server stops.
+ */
+function freshDir(): string {
+  return mkdtempSync(join(tmpdir(), "redeno-bench-"));
+}
+
+async function start(port: number, spec: StartSpec, dir?: string): Promise<ServerProc> {
   const { name, cmd, args, marker, cwd } = spec;
   const child = spawnTracked(cmd, args, { stdio: ["ignore", "pipe", "pipe"], cwd });
+  const stop = async (): Promise<void> => {
+    await stopProcess(child);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  };
   let output = "";
   const keep = (d: Uint8Array): void => {
     // Only the tail matters, for an error message if start-up fails.
@@ -99,10 +115,10 @@ async function start(port: number, spec: StartSpec): Promise<ServerProc> {
   try {
     await waitReady(name, child, port, () => output);
   } catch (e) {
-    await stopProcess(child);
+    await stop();
     throw e;
   }
-  return { name, port, pid: workerPid(child.pid!, marker), stop: () => stopProcess(child) };
+  return { name, port, pid: workerPid(child.pid!, marker), stop };
 }
 
 /**
@@ -119,11 +135,12 @@ async function start(port: number, spec: StartSpec): Promise<ServerProc> {
  * ```
  */
 export function startRedis(port: number, extra: string[] = []): Promise<ServerProc> {
+  const dir = freshDir();
   const args = [
     ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    ...extra,
+    ...["--dir", dir, ...extra],
   ];
-  return start(port, { name: "redis", cmd: "redis-server", args, marker: "redis-server" });
+  return start(port, { name: "redis", cmd: "redis-server", args, marker: "redis-server" }, dir);
 }
 
 /**
@@ -146,15 +163,16 @@ export function startRedeno(
   options: { runtime: Runtime; root: string; extra?: string[] },
 ): Promise<ServerProc> {
   const { runtime, root } = options;
+  const dir = freshDir();
   const flags = [
     ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    ...(options.extra ?? []),
+    ...["--dir", dir, ...(options.extra ?? [])],
   ];
   if (runtime === "deno") {
     // node_modules/.bin/deno links to this binary itself, not to a node shim: its pid serves.
     const cmd = `${root}/node_modules/deno/deno`;
     const args = ["run", "-A", "--v8-flags=--max-semi-space-size=8", "main.ts", ...flags];
-    return start(port, { name: "redeno", cmd, args, marker: "main.ts", cwd: root });
+    return start(port, { name: "redeno", cmd, args, marker: "main.ts", cwd: root }, dir);
   }
   const cmd = `${root}/node_modules/.bin/tsx`;
   return start(port, {
@@ -163,7 +181,7 @@ export function startRedeno(
     args: ["main.ts", ...flags],
     marker: "main.ts",
     cwd: root,
-  });
+  }, dir);
 }
 
 /**
