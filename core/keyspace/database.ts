@@ -100,6 +100,10 @@ export class Database {
    * themselves, for the same reason (hash_index.ts): a native Map looks a freshly received key up
    * through V8's string table, which cost a GET 4-5 µs more on a keyspace of 100k keys that all
    * had a TTL (in-process, Deno 2.9), where this table costs about what the keys' does.
+   * Plugins read and change expiry times through {@linkcode getExpire}, {@linkcode setExpire}
+   * and {@linkcode persist}.
+   *
+   * @internal
    */
   expires: DenseMap<number> = new DenseMap<number>();
   /**
