@@ -186,8 +186,7 @@ class DenoTransport implements Connection {
   /** After a write of `chunk` took `n` bytes: the rest, and what came meanwhile, go next. */
   private wrote(chunk: Uint8Array, n: number): Promise<void> | void {
     this.queued -= n;
-    if (this.lent.length > 0) this.sent(n);
-    else this.sentTotal += n;
+    this.sent(n);
     if (n < chunk.length) this.queue.unshift(chunk.subarray(n));
     return this.drained();
   }

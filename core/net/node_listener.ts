@@ -132,9 +132,16 @@ export class NodeTransport implements Connection {
   }
 
   write(bytes: Uint8Array): void {
+    this.send(bytes);
+  }
+
+  /** Writes `bytes` (`done` as the socket's write callback); pauses reading past the limit. */
+  private send(bytes: Uint8Array, done?: (e?: Error | null) => void): void {
     if (this.socket.destroyed) return;
     const s = this.socket;
-    if (!s.write(bytes) && (s.writableLength > OUTPUT_READ_LIMIT || heapExhausted())) s.pause();
+    if (!s.write(bytes, done) && (s.writableLength > OUTPUT_READ_LIMIT || heapExhausted())) {
+      s.pause();
+    }
   }
 
   /**
@@ -143,14 +150,9 @@ export class NodeTransport implements Connection {
    * or was destroyed before (then the bytes may still be held, and are not released).
    */
   writeLent(bytes: Uint8Array, release: () => void): void {
-    if (this.socket.destroyed) return;
-    const s = this.socket;
-    const done = (e?: Error | null) => {
+    this.send(bytes, (e) => {
       if (e == null) release();
-    };
-    if (!s.write(bytes, done) && (s.writableLength > OUTPUT_READ_LIMIT || heapExhausted())) {
-      s.pause();
-    }
+    });
   }
 
   /**
