@@ -51,7 +51,9 @@ const WRITES: Array<[string[], unknown]> = [
 ];
 
 test("keyspace API writes count in dirty and rdb_changes_since_last_save, one per key changed", () => {
-  const server = createServer({ plugins: [keyspacePlugin()] });
+  // SAVE below writes dump.rdb: into a directory of its own, not the working directory.
+  const dir = mkdtempSync(join(tmpdir(), "redeno-plugin-save-"));
+  const server = createServer({ plugins: [keyspacePlugin()], config: { dir } });
   const changes = () =>
     Number(field(infoText(server, "persistence"), "rdb_changes_since_last_save"));
   assert.equal(changes(), 0);
@@ -61,8 +63,9 @@ test("keyspace API writes count in dirty and rdb_changes_since_last_save, one pe
   assert.equal(changes(), 2);
   server.dispatch(["KS.DEL", "nothing"]);
   assert.equal(changes(), 2, "a command that changed nothing counts nothing");
-  server.dispatch(["SAVE"]);
+  assert.equal(plain(server.dispatch(["SAVE"])), "OK");
   assert.equal(changes(), 0);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test("keyspace API writes trip WATCH", () => {

@@ -3,15 +3,29 @@
  *
  * @module
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { createServer, SimpleString, VerbatimReply } from "../mod.ts";
 import type { Server, ServerOptions } from "../mod.ts";
 
-/** A new empty directory under the system's temp directory. */
+/** The directories tempDir() made in this process: removed when it exits. */
+const made: string[] = [];
+function removeMade(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+// Node's test runner ends a file's process with "exit"; Deno's fires "unload" (and no "exit").
+process.on("exit", removeMade);
+if (typeof globalThis.addEventListener === "function") {
+  globalThis.addEventListener("unload", removeMade);
+}
+
+/** A new empty directory under the system's temp directory, removed when the process exits. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "redeno-rdb-"));
+  const dir = mkdtempSync(join(tmpdir(), "redeno-rdb-"));
+  made.push(dir);
+  return dir;
 }
 
 /** A server with its log lines kept, saving into `dir`. */
