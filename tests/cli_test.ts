@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { argsToLines, parseConfigLines } from "../core/cli.ts";
 import { redisCli } from "./helpers.ts";
 import { freePort } from "./replication_helpers.ts";
 import { missing } from "./redis_tools.ts";
+import { scratchDir } from "./scratch.ts";
 
 test("command-line flags become config lines like redis-server's", () => {
   assert.deepEqual(argsToLines(["--port", "6380", "--save", "", "--bind", "127.0.0.1", "::1"]), [
@@ -49,7 +49,7 @@ test("an unknown directive is a fatal error naming the line", () => {
 test("main.ts starts from a config file and shuts down on SHUTDOWN", {
   skip: missing("redis-cli"),
 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "redeno-cli-"));
+  const dir = scratchDir("redeno-cli-");
   const port = await freePort();
   const conf = join(dir, "redis.conf");
   writeFileSync(conf, `port ${port}\nbind 127.0.0.1\nrequirepass pw\n`);

@@ -5,8 +5,6 @@
  *
  * @module
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "../mod.ts";
@@ -17,6 +15,7 @@ import { groups } from "../plugins/groups/mod.ts";
 import { client, freePort, stockRedis, waitFor } from "./replication_helpers.ts";
 import { waitClusterOk } from "./cluster_state_helpers.ts";
 import { type Proc, startNode } from "./sentinel_helpers.ts";
+import { scratchDir } from "./scratch.ts";
 
 /** The cluster-node-timeout of the nodes (ms), short so failures are seen fast. */
 export const TIMEOUT = "2000";
@@ -43,7 +42,7 @@ export function run(
 export async function redenoNode(
   config: Record<string, string> = {},
 ): Promise<{ port: number; server: Server; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), "redeno-cluster-"));
+  const dir = scratchDir("redeno-cluster-");
   const server = createServer({
     plugins: [replication(), groups(), cluster(), clusterBus()],
     config: {

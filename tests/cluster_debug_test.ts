@@ -6,8 +6,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "../mod.ts";
 import { cluster } from "../cluster/mod.ts";
@@ -15,6 +13,7 @@ import { clusterBus } from "../cluster/bus/plugin.ts";
 import { replication } from "../replication/mod.ts";
 import { clusterNodes, redenoNode } from "./cluster_bus_helpers.ts";
 import { client, waitFor } from "./replication_helpers.ts";
+import { scratchDir } from "./scratch.ts";
 
 async function meshOfTwo() {
   const a = await redenoNode();
@@ -101,7 +100,7 @@ test("a node whose cluster bus port is taken does not start, as Redis", async ()
   const holder = net.createServer();
   await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));
   const busPort = (holder.address() as net.AddressInfo).port;
-  const dir = mkdtempSync(join(tmpdir(), "redeno-cluster-"));
+  const dir = scratchDir("redeno-cluster-");
   const server = createServer({
     plugins: [replication(), cluster(), clusterBus()],
     config: {

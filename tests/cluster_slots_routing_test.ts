@@ -6,14 +6,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Cluster, Redis } from "ioredis";
 import { randomNodeId } from "../cluster/node.ts";
 import { keyHashSlot } from "../cluster/slots.ts";
 import { clusterPort, startRedenoCluster, waitClusterOk } from "./cluster_state_helpers.ts";
 import { waitFor } from "./replication_helpers.ts";
+import { scratchDir } from "./scratch.ts";
 
 const HOST = "127.0.0.1";
 
@@ -113,7 +113,7 @@ function nodesConf(l: Layout, me: number): string {
 test("MOVED, ASK, ASKING, TRYAGAIN and READONLY between nodes whose tables come from nodes.conf", async () => {
   const layout: Layout = { ids: [randomNodeId(), randomNodeId(), randomNodeId()], ports: [] };
   for (let i = 0; i < 3; i++) layout.ports.push(await clusterPort());
-  const root = mkdtempSync(join(tmpdir(), "redeno-cluster-routing-"));
+  const root = scratchDir("redeno-cluster-routing-");
   const nodes = [];
   for (let i = 0; i < 3; i++) {
     const dir = join(root, String(i));
@@ -227,7 +227,7 @@ async function slotOwner(a: Redis, key: string): Promise<number> {
 test("CLUSTER REPLICATE makes an empty master replicate another; CLUSTER RESET turns it back", async () => {
   const ids = [randomNodeId(), randomNodeId()];
   const ports = [await clusterPort(), await clusterPort()];
-  const root = mkdtempSync(join(tmpdir(), "redeno-cluster-replicate-"));
+  const root = scratchDir("redeno-cluster-replicate-");
   const nodes = [];
   for (let i = 0; i < 2; i++) {
     const dir = join(root, String(i));

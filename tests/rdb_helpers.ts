@@ -3,29 +3,13 @@
  *
  * @module
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
+import { scratchDir } from "./scratch.ts";
 import { createServer, SimpleString, VerbatimReply } from "../mod.ts";
 import type { Server, ServerOptions } from "../mod.ts";
 
-/** The directories tempDir() made in this process: removed when it exits. */
-const made: string[] = [];
-function removeMade(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
-// Node's test runner ends a file's process with "exit"; Deno's fires "unload" (and no "exit").
-process.on("exit", removeMade);
-if (typeof globalThis.addEventListener === "function") {
-  globalThis.addEventListener("unload", removeMade);
-}
-
-/** A new empty directory under the system's temp directory, removed when the process exits. */
+/** A new empty directory under the system's temp directory, removed when the process ends. */
 export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "redeno-rdb-"));
-  made.push(dir);
-  return dir;
+  return scratchDir("redeno-rdb-");
 }
 
 /** A server with its log lines kept, saving into `dir`. */

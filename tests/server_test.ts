@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { createServer, ErrorReply, MapReply, SimpleString, type VerbatimReply } from "../mod.ts";
 import { RawConn, redisCli, startServer } from "./helpers.ts";
 import { missing } from "./redis_tools.ts";
+import { scratchDir } from "./scratch.ts";
 
 test("CONFIG SET validates like Redis and CONFIG GET reads back, with globs", () => {
   const server = createServer();
@@ -43,7 +43,7 @@ test("CONFIG SET validates like Redis and CONFIG GET reads back, with globs", ()
 });
 
 test("CONFIG REWRITE keeps comments and rewrites changed directives", () => {
-  const dir = mkdtempSync(join(tmpdir(), "redeno-conf-"));
+  const dir = scratchDir("redeno-conf-");
   const file = join(dir, "redis.conf");
   writeFileSync(file, "# my settings\nhz 10\nmaxmemory 1mb\n");
   const server = createServer({ configFile: file, config: { hz: 10 } });
