@@ -56,7 +56,7 @@ server CPU time per request.
   --mib N         MiB of values each run sends or receives (default ${DEFAULTS.mib}); requests
                   per run = N MiB / size, at least one per client, at most 200,000
   --sizes a,b     value sizes in bytes (default ${DEFAULTS.sizes.join(",")})
-  --runtime R     deno (default) or node (redeno through tsx)
+  --runtime R     deno (default) or node (the npm build, dist/; BENCH_NODE=tsx: through tsx)
   --no-warmup     skip the unmeasured first pass
   --help          this text`;
 

@@ -78,7 +78,7 @@ interleaved, reporting median ops/s and server CPU time per request.
   --only a,b        run exactly these tests instead of the defaults (e.g. --only evalsha,multi)
   --keyspace N      random keys over N (-r); default: one key, as redis-benchmark does
   --data-size N     value size in bytes, -d (default ${DEFAULTS.dataSize})
-  --runtime R       deno (default) or node (redeno through tsx)
+  --runtime R       deno (default) or node (the npm build, dist/; BENCH_NODE=tsx: through tsx)
   --memory          also load keys into each server and report RSS and bytes per key
   --memory-keys N   keys to load in memory mode (default ${DEFAULTS.memoryKeys})
   --memory-only     only the memory measurement

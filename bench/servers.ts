@@ -6,10 +6,11 @@
  */
 
 import { type ChildProcess, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as net from "node:net";
+import process from "node:process";
 import { spawnTracked, stopProcess, workerPid } from "./procs.ts";
 import type { Runtime } from "./options.ts";
 
@@ -144,9 +145,49 @@ export function startRedis(port: number, extra: string[] = []): Promise<ServerPr
 }
 
 /**
- * Starts redeno from this checkout without persistence, as redis-server above: the Deno binary
- * of node_modules runs main.ts directly; with `node`, tsx runs it (tsx is a launcher that starts
- * a second node process, which is measured).
+ * The npm build of the checkout at `root` (`dist/`, what `npx redeno` runs on Node), made with
+ * `npm run build`'s script when `dist/main.js` is missing or older than a source file.
+ *
+ * @param root the checkout's root directory
+ * @returns the path of `dist/main.js`
+ */
+export function nodeBuild(root: string): string {
+  const main = join(root, "dist", "main.js");
+  const built = existsSync(main) ? statSync(main).mtimeMs : 0;
+  if (built === 0 || newestSource(root) > built) {
+    execFileSync("node", ["--import", "tsx", "scripts/build_npm.ts"], {
+      cwd: root,
+      stdio: "ignore",
+    });
+  }
+  return main;
+}
+
+/** The latest modification time of the TypeScript files the npm build compiles. */
+function newestSource(root: string): number {
+  let newest = 0;
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) walk(join(dir, e.name));
+      } else if (e.name.endsWith(".ts")) {
+        newest = Math.max(newest, statSync(join(dir, e.name)).mtimeMs);
+      }
+    }
+  };
+  walk(root);
+  return newest;
+}
+
+/** Directories with no source of the npm build. */
+const SKIP_DIRS = new Set(["node_modules", "dist", "tests", "bench", "examples", "scripts", "tmp"]);
+
+/**
+ * Starts redeno from this checkout without persistence, as redis-server above: on Deno, the Deno
+ * binary of node_modules runs main.ts directly; on Node, node runs the npm build (`dist/main.js`,
+ * see {@linkcode nodeBuild}), as `npx redeno` does. `BENCH_NODE=tsx` runs main.ts through tsx
+ * instead (tsx is a launcher that starts a second node process, which is measured); tsx's
+ * transform keeps class names by redefining them, which slows V8's `instanceof` on Node 20.
  *
  * @param port the port to listen on
  * @param options the runtime (deno or node), the checkout's root directory and more flags
@@ -174,12 +215,23 @@ export function startRedeno(
     const args = ["run", "-A", "--v8-flags=--max-semi-space-size=8", "main.ts", ...flags];
     return start(port, { name: "redeno", cmd, args, marker: "main.ts", cwd: root }, dir);
   }
-  const cmd = `${root}/node_modules/.bin/tsx`;
+  if (process.env["BENCH_NODE"] === "tsx") {
+    const cmd = `${root}/node_modules/.bin/tsx`;
+    return start(port, {
+      name: "redeno",
+      cmd,
+      args: ["main.ts", ...flags],
+      marker: "main.ts",
+      cwd: root,
+    }, dir);
+  }
+  // main.js starts a copy of itself with its heap flags: the marker finds that one.
+  const main = nodeBuild(root);
   return start(port, {
     name: "redeno",
-    cmd,
-    args: ["main.ts", ...flags],
-    marker: "main.ts",
+    cmd: "node",
+    args: [main, ...flags],
+    marker: "dist/main.js",
     cwd: root,
   }, dir);
 }
@@ -243,6 +295,12 @@ export function versionLines(runtime: Runtime, root: string): string[] {
     : `node ${version("node", ["--version"], root)}`;
   return [
     `redis:  ${version("redis-server", ["--version"], root)}`,
-    `redeno: ${redeno} (${runtime})`,
+    `redeno: ${redeno} (${
+      runtime === "deno"
+        ? "deno"
+        : process.env["BENCH_NODE"] === "tsx"
+        ? "node, tsx"
+        : "node, dist/"
+    })`,
   ];
 }

@@ -47,7 +47,7 @@ with redis-benchmark on both, interleaved: median ops/s and server CPU time per 
   --clients N      parallel connections, -c (default 50)
   --pipeline N     pipeline depth, -P (default 16)
   --data-size N    bytes of the loaded entries' value (default 3)
-  --runtime R      deno (default) or node (redeno through tsx)
+  --runtime R      deno (default) or node (the npm build, dist/; BENCH_NODE=tsx: through tsx)
   --no-warmup      skip the unmeasured warm-up pass
   --help           this text`;
 
