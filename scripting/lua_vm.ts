@@ -109,6 +109,12 @@ export class LuaVM {
   private readonly ioBuf: number;
   private readonly argBuf: number;
   private readonly replyBuf: number;
+  /**
+   * The last string reply put in the reply buffer (see putBulk): a script commonly returns what
+   * its last redis.call returned, and result() gives this string back when the bytes match
+   * instead of decoding them again.
+   */
+  private lastBulk = "";
 
   constructor(private readonly host: LuaHost) {
     const env: WebAssembly.ModuleImports = {
@@ -224,6 +230,7 @@ export class LuaVM {
    * length.
    */
   private putBulk(s: string): number {
+    this.lastBulk = s;
     const n = s.length;
     const total = n + (n < 10 ? 6 : 7);
     const ptr = this.replyArea(total);
@@ -314,7 +321,14 @@ export class LuaVM {
       if (p > first && p - first <= 15 && c === 13 && u8[p + 1] === 10) {
         if (type === 58 && p + 2 === end) return neg ? -n : n;
         if (type === 36 && n <= DECODED_BULK && p + 4 + n === end) {
-          return bytesToStr(u8, p + 2, p + 2 + n);
+          const at = p + 2;
+          const last = this.lastBulk;
+          if (last.length === n) {
+            let i = n - 1;
+            while (i >= 0 && u8[at + i] === last.charCodeAt(i)) i--;
+            if (i < 0) return last;
+          }
+          return bytesToStr(u8, at, at + n);
         }
       }
     }
