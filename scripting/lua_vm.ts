@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { bytesToStr, writeStr } from "../core/bytes.ts";
 import { cpuSeconds } from "../core/proc.ts";
-import { ErrorReply, RawReply, type Reply } from "../core/resp/reply.ts";
+import { ErrorReply, R, RawReply, type Reply } from "../core/resp/reply.ts";
 import { RECENT_MAX, RecentStrings } from "../core/resp/recent_strings.ts";
 
 /** A reply encoded in the host's buffer: bytes `[0, length)` of `buf`, valid until its next call. */
@@ -212,7 +212,16 @@ export class LuaVM {
     }
     if (mode === 2) return this.host.aclCheck(argv);
     const r = this.host.call(argv, resp);
-    if (typeof r === "string" && r.length < 100) return this.putBulk(r);
+    // The commonest replies are written here, without the host's encoder and a second copy.
+    if (typeof r === "string") {
+      if (r.length < 100) return this.putBulk(r);
+    } else if (typeof r === "number") {
+      if (Number.isSafeInteger(r)) return this.putInt(r);
+    } else if (r === null) {
+      return this.putAscii(resp === 3 ? "_\r\n" : "$-1\r\n");
+    } else if (r === R.ok) {
+      return this.putAscii("+OK\r\n");
+    }
     const out = this.host.encode(r, resp);
     const n = out.length;
     const ptr = this.replyArea(n);
@@ -246,6 +255,37 @@ export class LuaVM {
     u8[p++] = 13;
     u8[p] = 10;
     return total;
+  }
+
+  /** Writes integer reply `n` (a safe integer) into the reply buffer. Returns its length. */
+  private putInt(n: number): number {
+    let v = n < 0 ? -n : n;
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    const sign = n < 0 ? 1 : 0;
+    const total = 3 + sign + digits;
+    const ptr = this.replyArea(total);
+    const u8 = this.bytes();
+    u8[ptr] = 58; // :
+    if (sign) u8[ptr + 1] = 45; // -
+    let q = ptr + sign + digits;
+    do {
+      const d = v % 10;
+      u8[q--] = 48 + d;
+      v = (v - d) / 10;
+    } while (v > 0);
+    u8[ptr + total - 2] = 13;
+    u8[ptr + total - 1] = 10;
+    return total;
+  }
+
+  /** Writes a short ASCII reply (`$-1\r\n`, `+OK\r\n`) into the reply buffer. */
+  private putAscii(s: string): number {
+    const n = s.length;
+    const ptr = this.replyArea(n);
+    const u8 = this.bytes();
+    for (let i = 0; i < n; i++) u8[ptr + i] = s.charCodeAt(i);
+    return n;
   }
 
   /** Where to write a reply of `n` bytes: the reply buffer, grown if it has no room for them. */
