@@ -301,3 +301,49 @@ test("each run's KEYS and ARGV hold its own arguments whatever earlier runs did 
     "a,b,c|0",
   );
 });
+
+test("a script's result is its own whatever the reply of its last redis.call was", () => {
+  // The bridge hands back the string of the last redis.call reply when the result has its bytes:
+  // every other case must decode the result itself.
+  const server = createServer();
+  server.dispatch(["SET", "k", "v"]);
+  server.dispatch(["SET", "big", "x".repeat(200)]);
+  server.dispatch(["SET", "resp", "$5\r\nhello"]);
+  const cases: Array<[string, unknown]> = [
+    ["return redis.call('GET', 'k')", "v"],
+    ["return 'v'", "v"],
+    ["return 'w'", "w"],
+    ["return redis.call('GET', 'k') .. 'x'", "vx"],
+    ["local a = redis.call('GET', 'k') redis.call('INCR', 'n') return a", "v"],
+    ["local a = redis.call('GET', 'k') redis.call('GET', 'nothing') return a", "v"],
+    ["local a = redis.call('GET', 'k') redis.call('SET', 'o', 'k') return a", "v"],
+    ["redis.call('GET', 'k') return redis.call('INCR', 'n')", 2],
+    ["return redis.call('GET', 'big')", "x".repeat(200)],
+    ["return 'v'", "v"],
+    ["redis.call('GET', 'resp') return '$5\\r\\nhello'", "$5\r\nhello"],
+    ["redis.call('GET', 'resp') return redis.call('GET', 'resp')", "$5\r\nhello"],
+    ["redis.call('GET', 'k') return ''", ""],
+    ["redis.call('GET', 'k') return {redis.call('GET', 'k')}", ["v"]],
+    ["redis.call('GET', 'k') return redis.call('GET', 'nothing')", null],
+    ["redis.call('GET', 'k') return tostring(redis.call('DEL', 'nothing'))", "0"],
+    ["redis.call('GET', 'k') return tostring(redis.call('GET', 'nothing'))", "false"],
+  ];
+  for (const [script, want] of cases) {
+    assert.deepEqual(server.dispatch(["EVAL", script, "0"]), want, script);
+  }
+  assert.equal(
+    errorText(
+      server.dispatch(["EVAL", "redis.call('GET', 'k') return redis.error_reply('v')", "0"]),
+    ),
+    "ERR v",
+  );
+  server.dispatch([
+    "FUNCTION",
+    "LOAD",
+    "#!lua name=l\nredis.register_function('g', " +
+    "function(keys) return redis.call('GET', keys[1]) end)",
+  ]);
+  assert.equal(server.dispatch(["FCALL", "g", "1", "k"]), "v");
+  assert.equal(server.dispatch(["FCALL", "g", "1", "resp"]), "$5\r\nhello");
+  assert.equal(server.dispatch(["EVAL", "return 'v'", "0"]), "v");
+});

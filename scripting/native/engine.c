@@ -172,7 +172,18 @@ EXPORT(rd_name) char *rd_name(void) {
   return name;
 }
 
+/* Length of the redis.call reply the host last wrote into `reply`, 0 when `reply` may hold
+ * anything else. */
+static int last_reply_len = 0;
+/* Set by a run ending with a bulk string result whose bytes are the bulk string reply in
+ * `reply`: the host made that reply from a string it still has, and takes it instead of
+ * decoding the result's bytes again (a script returning what redis.call returned). */
+static int result_is_reply = 0;
+
+EXPORT(rd_result_flag) int *rd_result_flag(void) { return &result_is_reply; }
+
 EXPORT(rd_reply) char *rd_reply(int size) {
+  last_reply_len = 0;
   reply.len = 0;
   buf_reserve(&reply, (size_t)size + 1);
   return reply.p;
@@ -564,6 +575,7 @@ static int redis_generic_call(lua_State *L, int raise) {
   in_call = 1;
   int len = host_call(raise ? 0 : 1, argc, script_resp);
   in_call = 0;
+  last_reply_len = len;
   Reader r = {reply.p, reply.p + len};
   int is_error = len > 0 && reply.p[0] == '-';
   parse_reply(L, &r, 1);
@@ -1547,15 +1559,36 @@ static void end_run(int ok) {
   }
 }
 
+/* True when the string on top of the stack is, byte for byte, the bulk string reply
+ * (`$<len>\r\n<bytes>\r\n`) the host last wrote into `reply`. */
+static int same_as_reply(lua_State *L) {
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len);
+  size_t digits = 1;
+  for (size_t v = len; v >= 10; v /= 10) digits++;
+  if (last_reply_len <= 0 || (size_t)last_reply_len != digits + len + 5) return 0;
+  const char *p = reply.p;
+  if (p[0] != '$' || p[1 + digits] != '\r') return 0;
+  size_t n = 0;
+  for (size_t i = 1; i <= digits; i++) {
+    char c = p[i];
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + (size_t)(c - '0');
+  }
+  return n == len && memcmp(p + digits + 3, s, len) == 0;
+}
+
 /* After a resume: 0 done (result in io), 1 error (error reply in io), 2 yielded. */
 static int after_resume(int status) {
   lua_State *co = running;
+  result_is_reply = 0;
   if (status == LUA_YIELD) return 2;
   if (status == 0) {
     io.len = 0;
     if (lua_gettop(co) == 0) put_null();
     else {
       lua_settop(co, 1);
+      if (lua_type(co, 1) == LUA_TSTRING) result_is_reply = same_as_reply(co);
       encode_value(co);
     }
     end_run(1);
