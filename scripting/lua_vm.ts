@@ -27,6 +27,10 @@ const SHORT_OUTPUT = 64;
 /** A script's bulk string result up to this long is returned as a string (see result()). */
 const DECODED_BULK = 4096;
 
+/** An argument length at least this is the index (plus this) of one of the run's arguments. */
+const RUN_ARG = 0x80000000;
+const NO_ARGS: string[] = [];
+
 /** What the module calls back into. */
 export interface LuaHost {
   /** redis.call or redis.pcall (the module tells them apart) with `argv`: the command's reply. */
@@ -119,6 +123,9 @@ export class LuaVM {
   private lastBulk: string | undefined;
   /** Address of the module's flag: the last run's result is the bulk reply in the reply buffer. */
   private readonly resultFlag: number;
+  /** The arguments of the last run started: `runArgs[runFrom..]` (KEYS then ARGV). */
+  private runArgs: string[] = NO_ARGS;
+  private runFrom = 0;
 
   constructor(private readonly host: LuaHost) {
     const env: WebAssembly.ModuleImports = {
@@ -208,6 +215,11 @@ export class LuaVM {
     for (let i = 0; i < argc; i++) {
       const len = view.getUint32(p, true);
       p += 4;
+      if (len >= RUN_ARG) {
+        // The running script's own argument (engine.c: record_run_args).
+        argv[i] = this.runArgs[this.runFrom + len - RUN_ARG]!;
+        continue;
+      }
       argv[i] = len === 0
         ? ""
         : len <= RECENT_MAX
@@ -345,6 +357,8 @@ export class LuaVM {
    * result that is the string of the last redis.call reply is that string (see lastBulk).
    */
   result(): Reply {
+    // The run is over: its arguments are not needed any more (engine.c forgot them too).
+    this.runArgs = NO_ARGS;
     const u8 = this.bytes();
     if (u8[this.resultFlag] !== 0 && this.lastBulk !== undefined) return this.lastBulk;
     const ptr = this.view.getUint32(this.ioBuf, true);
@@ -402,6 +416,8 @@ export class LuaVM {
     hook: boolean,
   ): Run {
     this.putArgs(argv, from);
+    this.runArgs = argv;
+    this.runFrom = from;
     return this.ex.rd_eval_start(ref, nkeys, argv.length - from - nkeys, resp, hook ? 1 : 0);
   }
 
@@ -416,6 +432,8 @@ export class LuaVM {
     hook: boolean,
   ): Run {
     this.putArgs(argv, from);
+    this.runArgs = argv;
+    this.runFrom = from;
     const np = this.putName(name.slice(0, 1000));
     return this.ex.rd_fcall_start(
       ref,
