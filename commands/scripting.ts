@@ -72,7 +72,7 @@ function createScript(server: Server, body: string, byEval: boolean): string {
     }
     order.add(sha);
   }
-  cache.set(sha, { body, flags, ref });
+  cache.set(sha, { body, flags, ref, evictable: byEval });
   return sha;
 }
 
@@ -107,7 +107,10 @@ function evalGeneric(client: Client, argv: string[], evalsha: boolean, ro: boole
   const err = engine.prepareError(script.flags, ro);
   if (err !== undefined) return err;
   // A run makes an evictable script the most recently used.
-  if (engine.evalOrder.delete(sha)) engine.evalOrder.add(sha);
+  if (script.evictable) {
+    engine.evalOrder.delete(sha);
+    engine.evalOrder.add(sha);
+  }
   const n = Number(numkeys);
   return engine.execute(client, argv, true, sha, script.flags, ro, script.ref, n);
 }

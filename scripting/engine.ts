@@ -59,6 +59,8 @@ export interface Script {
   flags: number;
   /** The compiled function in the engine. */
   ref: number;
+  /** EVAL created it (not SCRIPT LOAD): it is in evalOrder and may be evicted. */
+  evictable: boolean;
 }
 
 /** A script run in progress. */
@@ -89,6 +91,12 @@ export interface RunCtx {
   effects: Array<[number, string[]]>;
 }
 
+/** A run's effects before any pause: none (never added to; a pause puts a list of its own). */
+const NO_EFFECTS: Array<[number, string[]]> = [];
+/** The caller and command line of the shared RunCtx between runs. */
+const NO_CALLER = undefined as unknown as Client;
+const NO_ARGV: string[] = [];
+
 const engines = new WeakMap<Server, Scripting>();
 
 /** The scripting state of a server (created on first use). */
@@ -115,6 +123,24 @@ export class Scripting {
   readonly evalOrder = new Set<string>();
   /** The run in progress, if any. */
   run: RunCtx | undefined;
+  /** The state of every run (see execute()). */
+  private readonly ctx: RunCtx = {
+    caller: NO_CALLER,
+    argv: NO_ARGV,
+    isEval: true,
+    name: "",
+    readOnly: false,
+    dirty: false,
+    allowOom: false,
+    allowCrossSlot: false,
+    repl: 3,
+    start: 0,
+    sliceStart: 0,
+    timedOut: false,
+    killed: false,
+    canYield: false,
+    effects: NO_EFFECTS,
+  };
   /** The server closed while a script was paused: its slices stop. */
   private stopped = false;
   /** Start of the FUNCTION LOAD in progress (for its timeout), or 0. */
@@ -236,23 +262,24 @@ export class Scripting {
     const now = server.runningArgv === argv && server.commandStart !== 0
       ? server.commandStart
       : performance.now();
-    const ctx: RunCtx = {
-      caller,
-      argv,
-      isEval,
-      name,
-      readOnly: ro || ((flags & SF.evalCompat) === 0 && (flags & SF.noWrites) !== 0),
-      dirty: false,
-      allowOom: (flags & SF.evalCompat) === 0 && (flags & SF.allowOom) !== 0,
-      allowCrossSlot: (flags & (SF.evalCompat | SF.allowCrossSlot)) !== 0,
-      repl: 3,
-      start: now,
-      sliceStart: now,
-      timedOut: false,
-      killed: false,
-      canYield: !server.nested && caller.transport !== null && (caller.flags & CF.multi) === 0,
-      effects: [],
-    };
+    // One RunCtx serves every run (scripts do not nest, and nothing keeps it past its run):
+    // a new one per run was an allocation and a write barrier per field.
+    const ctx = this.ctx;
+    ctx.caller = caller;
+    ctx.argv = argv;
+    ctx.isEval = isEval;
+    ctx.name = name;
+    ctx.readOnly = ro || ((flags & SF.evalCompat) === 0 && (flags & SF.noWrites) !== 0);
+    ctx.dirty = false;
+    ctx.allowOom = (flags & SF.evalCompat) === 0 && (flags & SF.allowOom) !== 0;
+    ctx.allowCrossSlot = (flags & (SF.evalCompat | SF.allowCrossSlot)) !== 0;
+    ctx.repl = 3;
+    ctx.start = now;
+    ctx.sliceStart = now;
+    ctx.timedOut = false;
+    ctx.killed = false;
+    ctx.canYield = !server.nested && caller.transport !== null && (caller.flags & CF.multi) === 0;
+    ctx.effects = NO_EFFECTS;
     this.client.db = caller.db;
     this.client.resp = 2;
     // The script's commands run as the caller's user (SORT's BY/GET check reads it), as in Redis.
@@ -291,7 +318,7 @@ export class Scripting {
     ctx.sliceStart = performance.now();
     const r = server.runForClient(ctx.caller, () => {
       server.effects.restore(ctx.effects);
-      ctx.effects = [];
+      ctx.effects = NO_EFFECTS;
       const r = this.vm.resume();
       if (r === Run.Yielded) ctx.effects = server.effects.take();
       return r;
@@ -300,8 +327,8 @@ export class Scripting {
       setTimeout(() => this.slice(), 0);
       return;
     }
-    const reply = this.finish(ctx);
     const caller = ctx.caller;
+    const reply = this.finish(ctx);
     caller.flags &= ~CF.blocked;
     caller.reply(reply);
     server.beforeReplies();
@@ -312,6 +339,9 @@ export class Scripting {
 
   private finish(ctx: RunCtx): Reply {
     this.run = undefined;
+    // The shared RunCtx keeps no client or command line alive past its run.
+    ctx.caller = NO_CALLER;
+    ctx.argv = NO_ARGV;
     if (this.server.busy !== undefined) {
       this.server.busy = undefined;
       this.server.removeGate(this.busyGate);

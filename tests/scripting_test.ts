@@ -301,3 +301,97 @@ test("each run's KEYS and ARGV hold its own arguments whatever earlier runs did 
     "a,b,c|0",
   );
 });
+
+test("a script's result is its own whatever the reply of its last redis.call was", () => {
+  // The bridge hands back the string of the last redis.call reply when the result has its bytes:
+  // every other case must decode the result itself.
+  const server = createServer();
+  server.dispatch(["SET", "k", "v"]);
+  server.dispatch(["SET", "big", "x".repeat(200)]);
+  server.dispatch(["SET", "resp", "$5\r\nhello"]);
+  const cases: Array<[string, unknown]> = [
+    ["return redis.call('GET', 'k')", "v"],
+    ["return 'v'", "v"],
+    ["return 'w'", "w"],
+    ["return redis.call('GET', 'k') .. 'x'", "vx"],
+    ["local a = redis.call('GET', 'k') redis.call('INCR', 'n') return a", "v"],
+    ["local a = redis.call('GET', 'k') redis.call('GET', 'nothing') return a", "v"],
+    ["local a = redis.call('GET', 'k') redis.call('SET', 'o', 'k') return a", "v"],
+    ["redis.call('GET', 'k') return redis.call('INCR', 'n')", 2],
+    ["return redis.call('GET', 'big')", "x".repeat(200)],
+    ["return 'v'", "v"],
+    ["redis.call('GET', 'resp') return '$5\\r\\nhello'", "$5\r\nhello"],
+    ["redis.call('GET', 'resp') return redis.call('GET', 'resp')", "$5\r\nhello"],
+    ["redis.call('GET', 'k') return ''", ""],
+    ["redis.call('GET', 'k') return {redis.call('GET', 'k')}", ["v"]],
+    ["redis.call('GET', 'k') return redis.call('GET', 'nothing')", null],
+    ["redis.call('GET', 'k') return tostring(redis.call('DEL', 'nothing'))", "0"],
+    ["redis.call('GET', 'k') return tostring(redis.call('GET', 'nothing'))", "false"],
+  ];
+  for (const [script, want] of cases) {
+    assert.deepEqual(server.dispatch(["EVAL", script, "0"]), want, script);
+  }
+  assert.equal(
+    errorText(
+      server.dispatch(["EVAL", "redis.call('GET', 'k') return redis.error_reply('v')", "0"]),
+    ),
+    "ERR v",
+  );
+  server.dispatch([
+    "FUNCTION",
+    "LOAD",
+    "#!lua name=l\nredis.register_function('g', " +
+    "function(keys) return redis.call('GET', keys[1]) end)",
+  ]);
+  assert.equal(server.dispatch(["FCALL", "g", "1", "k"]), "v");
+  assert.equal(server.dispatch(["FCALL", "g", "1", "resp"]), "$5\r\nhello");
+  assert.equal(server.dispatch(["EVAL", "return 'v'", "0"]), "v");
+});
+
+test("redis.call gets the script's own KEYS and ARGV right, whatever the script did with them", () => {
+  // The bridge passes an argument with the bytes of one of the run's KEYS or ARGV as a reference
+  // to the caller's string: the bytes must decide, not the table.
+  const server = createServer();
+  const keys = Array.from({ length: 20 }, (_, i) => `key${i}`);
+  const vals = keys.map((_, i) => i === 3 ? "\0\xff\r\n" : i === 5 ? "x".repeat(1000) : `v${i}`);
+  assert.deepEqual(
+    server.dispatch([
+      "EVAL",
+      "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i]) end " +
+      "return redis.call('MGET', unpack(KEYS))",
+      "20",
+      ...keys,
+      ...vals,
+    ]),
+    vals,
+  );
+  assert.deepEqual(
+    server.dispatch([
+      "EVAL",
+      "KEYS[1] = 'changed' redis.call('SET', KEYS[1], ARGV[1]) " +
+      "redis.call('SET', 'k' .. 'x', ARGV[2]) redis.call('SET', 'n', 5) " +
+      "return {redis.call('GET', 'changed'), redis.call('GET', 'kx'), redis.call('INCRBY', 'n', ARGV[3]), " +
+      "redis.call('GET', ARGV[4])}",
+      "1",
+      "kx",
+      "a",
+      "b",
+      "5",
+      "kx",
+    ]),
+    ["a", "b", 10, "b"],
+  );
+  assert.equal(server.dispatch(["EXISTS", "kx"]), 1);
+  assert.equal(
+    server.dispatch(["EVAL", "return redis.acl_check_cmd(ARGV[1], KEYS[1])", "1", "k", "get"]),
+    1,
+  );
+  server.dispatch([
+    "FUNCTION",
+    "LOAD",
+    "#!lua name=a\nredis.register_function('setget', " +
+    "function(keys, args) redis.call('SET', keys[1], args[1]) return redis.call('GET', keys[1]) end)",
+  ]);
+  assert.equal(server.dispatch(["FCALL", "setget", "1", "fk", "fv"]), "fv");
+  assert.equal(server.dispatch(["EVAL", "return redis.call('GET', ARGV[1])", "0", "fk"]), "fv");
+});

@@ -156,7 +156,38 @@ static void buf_line(Buf *b, char type, long long n) {
   buf_put(b, p, (size_t)(end - p));
 }
 
+/* The running script's arguments (KEYS then ARGV, the first RUN_ARGS_MAX) where the host
+ * packed them in io: a redis.call argument with the same bytes goes back to the host as the
+ * argument's index instead of its bytes, and the host uses the string it has (scripts pass
+ * their KEYS and ARGV to redis.call; a byte loop in JavaScript costs ~3 ns a byte). Kept until
+ * io is written again: the run's end, or the host asking for io (rd_io). */
+#define RUN_ARGS_MAX 16
+static const char *run_arg_p[RUN_ARGS_MAX];
+static uint32_t run_arg_len[RUN_ARGS_MAX];
+static int run_arg_n = 0;
+
+static void record_run_args(const char *p, int n) {
+  if (n > RUN_ARGS_MAX) n = RUN_ARGS_MAX;
+  for (int i = 0; i < n; i++) {
+    uint32_t len;
+    memcpy(&len, p, 4);
+    run_arg_p[i] = p + 4;
+    run_arg_len[i] = len;
+    p += 4 + len;
+  }
+  run_arg_n = n;
+}
+
+/* The index of the running script's argument with these bytes, or -1. */
+static int find_run_arg(const char *s, size_t len) {
+  for (int i = 0; i < run_arg_n; i++) {
+    if (run_arg_len[i] == len && memcmp(run_arg_p[i], s, len) == 0) return i;
+  }
+  return -1;
+}
+
 EXPORT(rd_io) char *rd_io(int size) {
+  run_arg_n = 0;
   io.len = 0;
   buf_reserve(&io, (size_t)size + 1);
   return io.p;
@@ -172,7 +203,18 @@ EXPORT(rd_name) char *rd_name(void) {
   return name;
 }
 
+/* Length of the redis.call reply the host last wrote into `reply`, 0 when `reply` may hold
+ * anything else. */
+static int last_reply_len = 0;
+/* Set by a run ending with a bulk string result whose bytes are the bulk string reply in
+ * `reply`: the host made that reply from a string it still has, and takes it instead of
+ * decoding the result's bytes again (a script returning what redis.call returned). */
+static int result_is_reply = 0;
+
+EXPORT(rd_result_flag) int *rd_result_flag(void) { return &result_is_reply; }
+
 EXPORT(rd_reply) char *rd_reply(int size) {
+  last_reply_len = 0;
   reply.len = 0;
   buf_reserve(&reply, (size_t)size + 1);
   return reply.p;
@@ -545,6 +587,13 @@ static int pack_args(lua_State *L, int *argc) {
         return 1;
       }
     }
+    int arg = find_run_arg(s, len);
+    if (arg >= 0) {
+      /* The host's argument `arg` (high bit set: no bytes follow). */
+      uint32_t ref = 0x80000000u | (uint32_t)arg;
+      buf_put(&argb, &ref, 4);
+      continue;
+    }
     uint32_t l32 = (uint32_t)len;
     buf_put(&argb, &l32, 4);
     buf_put(&argb, s, len);
@@ -564,6 +613,7 @@ static int redis_generic_call(lua_State *L, int raise) {
   in_call = 1;
   int len = host_call(raise ? 0 : 1, argc, script_resp);
   in_call = 0;
+  last_reply_len = len;
   Reader r = {reply.p, reply.p + len};
   int is_error = len > 0 && reply.p[0] == '-';
   parse_reply(L, &r, 1);
@@ -1547,15 +1597,37 @@ static void end_run(int ok) {
   }
 }
 
+/* True when the string on top of the stack is, byte for byte, the bulk string reply
+ * (`$<len>\r\n<bytes>\r\n`) the host last wrote into `reply`. */
+static int same_as_reply(lua_State *L) {
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len);
+  size_t digits = 1;
+  for (size_t v = len; v >= 10; v /= 10) digits++;
+  if (last_reply_len <= 0 || (size_t)last_reply_len != digits + len + 5) return 0;
+  const char *p = reply.p;
+  if (p[0] != '$' || p[1 + digits] != '\r') return 0;
+  size_t n = 0;
+  for (size_t i = 1; i <= digits; i++) {
+    char c = p[i];
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + (size_t)(c - '0');
+  }
+  return n == len && memcmp(p + digits + 3, s, len) == 0;
+}
+
 /* After a resume: 0 done (result in io), 1 error (error reply in io), 2 yielded. */
 static int after_resume(int status) {
   lua_State *co = running;
+  result_is_reply = 0;
   if (status == LUA_YIELD) return 2;
+  run_arg_n = 0;
   if (status == 0) {
     io.len = 0;
     if (lua_gettop(co) == 0) put_null();
     else {
       lua_settop(co, 1);
+      if (lua_type(co, 1) == LUA_TSTRING) result_is_reply = same_as_reply(co);
       encode_value(co);
     }
     end_run(1);
@@ -1665,6 +1737,7 @@ static void set_array_global(lua_State *L, int which, const char **p, int n) {
 EXPORT(rd_eval_start) int rd_eval_start(int ref, int nkeys, int nargs, int cresp, int hook) {
   lua_State *L = states[ENGINE_EVAL];
   const char *p = io.p;
+  record_run_args(p, nkeys + nargs);
   set_array_global(L, 0, &p, nkeys);
   set_array_global(L, 1, &p, nargs);
   lua_State *co = new_run(ENGINE_EVAL, cresp, hook);
@@ -1681,6 +1754,7 @@ EXPORT(rd_fcall_start) int rd_fcall_start(int ref, const char *name, int name_le
   memcpy(run_name, name, (size_t)name_len);
   run_name_len = name_len;
   const char *p = io.p;
+  record_run_args(p, nkeys + nargs);
   lua_rawgeti(co, LUA_REGISTRYINDEX, ref);
   push_array(co, &p, nkeys);
   push_array(co, &p, nargs);
