@@ -104,7 +104,10 @@ export class NodeTransport implements Connection {
     if (typeof handle?.useUserBuffer !== "function") return false;
     socket[s.buffer] = READ_BUF;
     socket[s.callback] = (n: number, buf: Uint8Array): void => {
-      this.handler?.onData(buf.subarray(0, n));
+      const h = this.handler;
+      if (h === undefined) return;
+      if (h.onRead !== undefined) h.onRead(buf, n);
+      else h.onData(buf.subarray(0, n));
     };
     socket[s.generator] = (): Uint8Array => {
       const target = this.handler?.readTarget?.();

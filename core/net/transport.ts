@@ -57,6 +57,12 @@ export interface Transport {
 export interface ConnectionHandler {
   /** Bytes received; the chunk may be reused by the adapter once this returns. */
   onData(chunk: Uint8Array): void;
+  /**
+   * Bytes `[0, n)` of `buf` received: called instead of `onData` when present, which spares
+   * the adapter a view of its read buffer per read (a typed array costs more to make than a
+   * GET's parse on Node 20). `buf` may be reused by the adapter once this returns.
+   */
+  onRead?(buf: Uint8Array, n: number): void;
   /** The peer closed or the connection failed. */
   onClose(): void;
   /**

@@ -4,6 +4,7 @@
  * is not allocated again and its hash (computed by the first Map lookup) is kept. Slots are
  * chosen by length and first and last byte; each keeps its string's bytes beside it, compared
  * from the end (keys that differ tend to differ in their last chars: `user:1001`, `user:1002`).
+ * Command names have a table of their own ({@linkcode commandName}).
  *
  * @module
  */
@@ -49,4 +50,37 @@ export class RecentStrings {
     for (let i = 0; i < len; i++) bytes[at + i] = u8[p + i]!;
     return (this.strings[slot] = bytesToStr(u8, p, p + len));
   }
+}
+
+/**
+ * Recently seen command names, shared by every parser: pipelines and clients repeat a few
+ * commands (MULTI, SET, EXEC...), and one table serves them all without costing each connection
+ * its own.
+ */
+const names: string[] = new Array<string>(16).fill("");
+
+/**
+ * The command name in bytes `[p, p + len)` of `buf`: recent names are kept in a small table by
+ * length and first letter and reused when the bytes match (no allocation, and the string's hash
+ * is already computed for the registry lookup).
+ *
+ * @param buf the bytes
+ * @param p where the name starts
+ * @param len its length
+ * @returns the name as a binary string
+ */
+export function commandName(buf: Uint8Array, p: number, len: number): string {
+  const slot = (len * 7 + (buf[p]! | 32)) & 15;
+  const known = names[slot]!;
+  if (known.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (buf[p + i] !== known.charCodeAt(i)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return known;
+  }
+  return (names[slot] = bytesToStr(buf, p, p + len));
 }

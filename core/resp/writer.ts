@@ -72,6 +72,9 @@ export class ReplyWriter {
   private parts: Uint8Array[] | undefined;
   /** Bytes in `parts`. */
   private partsLength = 0;
+  /** The view {@linkcode writeThrough} wrote last, and the buffer it is a view of. */
+  private view: Uint8Array = EMPTY;
+  private viewOf: Uint8Array = EMPTY;
   /**
    * What the server behaves as (core/compat.ts): doubles are written as Redis 7.2+ writes them
    * (the shortest text that reads back) when `v72`, else as 7.0's `%.17g`. Unset: 7.2's.
@@ -127,9 +130,19 @@ export class ReplyWriter {
     if (pos > this.peak) this.peak = pos;
     this.pos = 0;
     const buf = this.buf;
-    const done = sink.tryWrite!(buf.subarray(0, pos));
+    // The view of the last batch serves again when this one is as long (replies of one shape):
+    // the sink was done with it, and a typed array costs more to make than a GET's parse.
+    let view = this.view;
+    if (this.viewOf !== buf || view.length !== pos) {
+      view = this.view = buf.subarray(0, pos);
+      this.viewOf = buf;
+    }
+    const done = sink.tryWrite!(view);
+    if (done && buf.length <= KEEP_MAX) return;
+    // The buffer goes (the sink keeps it, or a huge batch grew it): so does its view.
+    this.view = this.viewOf = EMPTY;
     if (buf.length > KEEP_MAX) this.buf = this.size > 0 ? new Uint8Array(this.size) : EMPTY;
-    else if (!done) this.buf = new Uint8Array(buf.length);
+    else this.buf = new Uint8Array(buf.length);
   }
 
   /**
@@ -211,6 +224,7 @@ export class ReplyWriter {
   shrink(idle: boolean): number {
     if (this.pos !== 0 || this.size > 0) return 0;
     const before = this.capacity;
+    this.view = this.viewOf = EMPTY;
     if (idle) {
       this.buf = EMPTY;
       this.spare = undefined;
