@@ -17,14 +17,17 @@ export const RECENT_MAX = 48;
 /** A table of recently made strings (see the module doc). */
 export class RecentStrings {
   private readonly strings: string[];
-  /** The bytes of each string, {@linkcode RECENT_MAX} per slot. */
-  private readonly bytes: Uint8Array;
+  /**
+   * The bytes of each string, {@linkcode RECENT_MAX} per slot, four to a word (the first in the
+   * low byte, a short last word padded with zeros): compared a word at a time.
+   */
+  private readonly words: Int32Array;
   private readonly mask: number;
 
   /** @param slots the number of slots, a power of two */
   constructor(slots: number) {
     this.strings = new Array<string>(slots).fill("");
-    this.bytes = new Uint8Array(slots * RECENT_MAX);
+    this.words = new Int32Array(slots * (RECENT_MAX >> 2));
     this.mask = slots - 1;
   }
 
@@ -39,17 +42,37 @@ export class RecentStrings {
   get(u8: Uint8Array, p: number, len: number): string {
     const slot = (len * 31 + u8[p + len - 1]! * 7 + u8[p]!) & this.mask;
     const known = this.strings[slot]!;
-    const bytes = this.bytes;
-    const at = slot * RECENT_MAX;
+    const words = this.words;
+    const at = slot * (RECENT_MAX >> 2);
+    const end = p + len;
     if (known.length === len) {
-      // Against a byte copy of the string: typed array loads beat charCodeAt.
-      let i = len - 1;
-      while (i >= 0 && u8[p + i] === bytes[at + i]) i--;
-      if (i < 0) return known;
+      // From the end: keys that differ tend to differ in their last chars.
+      let w = at + ((len - 1) >> 2);
+      let q = p + ((len - 1) & ~3);
+      if (word(u8, q, end) === words[w]) {
+        while (q > p && word4(u8, q - 4) === words[w - 1]) {
+          q -= 4;
+          w--;
+        }
+        if (q === p) return known;
+      }
     }
-    for (let i = 0; i < len; i++) bytes[at + i] = u8[p + i]!;
-    return (this.strings[slot] = bytesToStr(u8, p, p + len));
+    for (let q = p, w = at; q < end; q += 4, w++) words[w] = word(u8, q, end);
+    return (this.strings[slot] = bytesToStr(u8, p, end));
   }
+}
+
+/** Bytes `[q, q + 4)` of `u8` as a word, the first in the low byte. */
+function word4(u8: Uint8Array, q: number): number {
+  return u8[q]! | (u8[q + 1]! << 8) | (u8[q + 2]! << 16) | (u8[q + 3]! << 24);
+}
+
+/** Bytes `[q, min(q + 4, end))` of `u8` as a word, padded with zeros. */
+function word(u8: Uint8Array, q: number, end: number): number {
+  if (end - q >= 4) return word4(u8, q);
+  let x = 0;
+  for (let i = end - q - 1; i >= 0; i--) x = (x << 8) | u8[q + i]!;
+  return x;
 }
 
 /**
