@@ -12,6 +12,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import * as net from "node:net";
 import type {
   ConnectFn,
@@ -190,6 +191,14 @@ export class NodeNetTransport extends NodeTransport {
   tryWrite(bytes: Uint8Array): boolean {
     this.write(bytes);
     return this.socket.writableLength === 0;
+  }
+
+  /**
+   * A Buffer view: `socket.write` takes a Buffer as it is, and wraps any other Uint8Array in a
+   * new one per write (a typed array made, and its `buffer` read, every reply batch).
+   */
+  viewOf(buf: Uint8Array, n: number): Uint8Array {
+    return Buffer.from(buf.buffer, buf.byteOffset, n);
   }
 }
 

@@ -29,6 +29,11 @@ export interface Transport {
    */
   tryWrite?(bytes: Uint8Array): boolean;
   /**
+   * A view of the first `n` bytes of `buf` of the kind `tryWrite` takes best (Node's sockets
+   * wrap any other Uint8Array in a new Buffer per write). Absent: `buf.subarray(0, n)`.
+   */
+  viewOf?(buf: Uint8Array, n: number): Uint8Array;
+  /**
    * Like `write`, and calls `release` once the transport is done with `bytes` (all of them sent),
    * so the caller may reuse them; never when the connection closes first. Absent when the
    * transport cannot tell.

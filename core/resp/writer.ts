@@ -56,6 +56,8 @@ export interface ReplySink {
   write(bytes: Uint8Array): void;
   /** Takes `bytes`; true when it is done with them already (see Transport.tryWrite). */
   tryWrite?(bytes: Uint8Array): boolean;
+  /** A view of `buf`'s first `n` bytes for tryWrite (see Transport.viewOf). */
+  viewOf?(buf: Uint8Array, n: number): Uint8Array;
   /** Takes `bytes` and calls `release` once done with them (see Transport.writeLent). */
   writeLent?(bytes: Uint8Array, release: () => void): void;
 }
@@ -138,7 +140,7 @@ export class ReplyWriter {
     // the sink was done with it, and a typed array costs more to make than a GET's parse.
     let view = this.view;
     if (this.viewOf !== buf || view.length !== pos) {
-      view = this.view = buf.subarray(0, pos);
+      view = this.view = sink.viewOf !== undefined ? sink.viewOf(buf, pos) : buf.subarray(0, pos);
       this.viewOf = buf;
     }
     const done = sink.tryWrite!(view);
