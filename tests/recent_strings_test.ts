@@ -49,4 +49,12 @@ test("command names: a remembered name is reused only for the same bytes", () =>
     const u8 = enc(`xx${name}`);
     assert.equal(commandName(u8, 2, name.length), name);
   }
+  // Names of every length up to 16 against the same name with one byte changed.
+  for (let len = 1; len <= 16; len++) {
+    const name = "ZREVRANGEBYSCORE".slice(0, len);
+    for (let at = 0; at < len; at++) {
+      const other = name.slice(0, at) + (at === 0 ? "z" : "\xff") + name.slice(at + 1);
+      for (const s of [name, other, name]) assert.equal(commandName(enc(s), 0, len), s);
+    }
+  }
 });

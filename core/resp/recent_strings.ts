@@ -78,32 +78,35 @@ function word(u8: Uint8Array, q: number, end: number): number {
 /**
  * Recently seen command names, shared by every parser: pipelines and clients repeat a few
  * commands (MULTI, SET, EXEC...), and one table serves them all without costing each connection
- * its own.
+ * its own. Slots by length and first letter; each keeps its name's bytes as four words.
  */
 const names: string[] = new Array<string>(16).fill("");
+const nameWords = new Int32Array(16 * 4);
 
 /**
- * The command name in bytes `[p, p + len)` of `buf`: recent names are kept in a small table by
- * length and first letter and reused when the bytes match (no allocation, and the string's hash
- * is already computed for the registry lookup).
+ * The command name in bytes `[p, p + len)` of `buf` (up to 16 bytes): recent names are reused
+ * when the bytes match (no allocation, and the string's hash is already computed for the
+ * registry lookup).
  *
  * @param buf the bytes
  * @param p where the name starts
- * @param len its length
+ * @param len its length, at most 16
  * @returns the name as a binary string
  */
 export function commandName(buf: Uint8Array, p: number, len: number): string {
   const slot = (len * 7 + (buf[p]! | 32)) & 15;
   const known = names[slot]!;
+  const end = p + len;
+  let w = slot * 4;
   if (known.length === len) {
-    let same = true;
-    for (let i = 0; i < len; i++) {
-      if (buf[p + i] !== known.charCodeAt(i)) {
-        same = false;
-        break;
-      }
+    let q = p;
+    while (q < end && word(buf, q, end) === nameWords[w]) {
+      q += 4;
+      w++;
     }
-    if (same) return known;
+    if (q >= end) return known;
+    w = slot * 4;
   }
-  return (names[slot] = bytesToStr(buf, p, p + len));
+  for (let q = p; q < end; q += 4, w++) nameWords[w] = word(buf, q, end);
+  return (names[slot] = bytesToStr(buf, p, end));
 }
