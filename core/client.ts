@@ -255,15 +255,18 @@ export class Client {
     return this.parser.trim() + this.out.shrink(idle) + (this.pushOut?.shrink(idle) ?? 0);
   }
 
-  /** Handles received bytes: parse, execute, reply, then flush once. */
-  onData(chunk: Uint8Array): void {
+  /**
+   * Handles received bytes, the first `length` of `chunk`: parse, execute, reply, then flush
+   * once.
+   */
+  onData(chunk: Uint8Array, length: number = chunk.length): void {
     if (this.flags & CF.closed) return;
     const server = this.server;
     server.tick(true);
     this.lastInteraction = server.time;
-    server.stats.netInput += chunk.length;
+    server.stats.netInput += length;
     server.stats.reads++;
-    this.parser.feed(chunk);
+    this.parser.feed(chunk, length);
     this.inRead = true;
     this.runBatch();
     this.inRead = false;

@@ -72,6 +72,9 @@ class ClientHandler implements ConnectionHandler {
   onData(chunk: Uint8Array): void {
     this.client.onData(chunk);
   }
+  onRead(buf: Uint8Array, n: number): void {
+    this.client.onData(buf, n);
+  }
   onClose(): void {
     this.client.onTransportClosed();
   }

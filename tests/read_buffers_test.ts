@@ -123,3 +123,29 @@ test("replies of successive batches are not overwritten by later ones while the 
     await close();
   }
 });
+
+test("a read shorter than the one before it parses only its own bytes, not what the buffer held", async () => {
+  const { port, close } = await startServer();
+  try {
+    const probe = await RawConn.connect(port);
+    const c = await RawConn.connect(port);
+    // The read buffer (shared on Node, the connection's on Deno) holds a whole PING...
+    c.send("*1\r\n$4\r\nPING\r\n");
+    assert.equal(await c.expect("+PONG\r\n"), "+PONG\r\n");
+    await roundTrip(probe);
+    // ...when a shorter read lands on it: the frame is incomplete, whatever bytes follow in the
+    // buffer ("NG\r\n" of the last read).
+    c.send("*1\r\n$4\r\nPI");
+    await roundTrip(probe);
+    c.send("NG\r\n");
+    c.command("ECHO", "done");
+    const want = "+PONG\r\n$4\r\ndone\r\n";
+    assert.equal(await c.read(want.length), want);
+    await roundTrip(probe);
+    assert.equal(c.pending, "");
+    c.close();
+    probe.close();
+  } finally {
+    await close();
+  }
+});

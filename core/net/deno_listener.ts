@@ -101,7 +101,9 @@ class DenoTransport implements Connection {
         const n = await this.conn.read(buf);
         if (n === null) break;
         this.inHandler = true;
-        this.handler?.onData(buf.subarray(0, n));
+        const h = this.handler;
+        if (h?.onRead !== undefined) h.onRead(buf, n);
+        else h?.onData(buf.subarray(0, n));
         this.inHandler = false;
         if (target !== undefined) {
           // Not a read of the connection's own buffer: nothing to learn for its size.

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import * as net from "node:net";
 import type {
   ConnectFn,
@@ -104,7 +105,10 @@ export class NodeTransport implements Connection {
     if (typeof handle?.useUserBuffer !== "function") return false;
     socket[s.buffer] = READ_BUF;
     socket[s.callback] = (n: number, buf: Uint8Array): void => {
-      this.handler?.onData(buf.subarray(0, n));
+      const h = this.handler;
+      if (h === undefined) return;
+      if (h.onRead !== undefined) h.onRead(buf, n);
+      else h.onData(buf.subarray(0, n));
     };
     socket[s.generator] = (): Uint8Array => {
       const target = this.handler?.readTarget?.();
@@ -187,6 +191,14 @@ export class NodeNetTransport extends NodeTransport {
   tryWrite(bytes: Uint8Array): boolean {
     this.write(bytes);
     return this.socket.writableLength === 0;
+  }
+
+  /**
+   * A Buffer view: `socket.write` takes a Buffer as it is, and wraps any other Uint8Array in a
+   * new one per write (a typed array made, and its `buffer` read, every reply batch).
+   */
+  viewOf(buf: Uint8Array, n: number): Uint8Array {
+    return Buffer.from(buf.buffer, buf.byteOffset, n);
   }
 }
 

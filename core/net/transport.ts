@@ -29,6 +29,11 @@ export interface Transport {
    */
   tryWrite?(bytes: Uint8Array): boolean;
   /**
+   * A view of the first `n` bytes of `buf` of the kind `tryWrite` takes best (Node's sockets
+   * wrap any other Uint8Array in a new Buffer per write). Absent: `buf.subarray(0, n)`.
+   */
+  viewOf?(buf: Uint8Array, n: number): Uint8Array;
+  /**
    * Like `write`, and calls `release` once the transport is done with `bytes` (all of them sent),
    * so the caller may reuse them; never when the connection closes first. Absent when the
    * transport cannot tell.
@@ -57,6 +62,12 @@ export interface Transport {
 export interface ConnectionHandler {
   /** Bytes received; the chunk may be reused by the adapter once this returns. */
   onData(chunk: Uint8Array): void;
+  /**
+   * Bytes `[0, n)` of `buf` received: called instead of `onData` when present, which spares
+   * the adapter a view of its read buffer per read (a typed array costs more to make than a
+   * GET's parse on Node 20). `buf` may be reused by the adapter once this returns.
+   */
+  onRead?(buf: Uint8Array, n: number): void;
   /** The peer closed or the connection failed. */
   onClose(): void;
   /**

@@ -18,7 +18,7 @@ import {
   setBigArg,
 } from "../types/big_string.ts";
 import { dropIdleBuffers, giveBuffer, takeBuffer } from "./arg_buffers.ts";
-import { RECENT_MAX, RecentStrings } from "./recent_strings.ts";
+import { commandName, RECENT_MAX, RecentStrings } from "./recent_strings.ts";
 import { splitArgs } from "./split_args.ts";
 
 export { splitArgs };
@@ -46,13 +46,6 @@ const NO_ARGS: string[] = [];
  * by push takes room for 17 at the first one: most of a short command's garbage.)
  */
 const ARGV_PREALLOC = 1024;
-
-/**
- * Recently seen command names, shared by every parser (see commandName): pipelines and clients
- * repeat a few commands (MULTI, SET, EXEC...), and one table serves them all without costing
- * each connection its own.
- */
-const names: string[] = new Array<string>(16).fill("");
 
 /** Recently parsed short arguments, shared by every parser (see core/resp/recent_strings.ts). */
 const recent = new RecentStrings(256);
@@ -177,32 +170,36 @@ export class RequestParser {
     return big.subarray(this.bigFill);
   }
 
-  /** Adds received bytes. The chunk may be reused by the caller after {@linkcode release}. */
-  feed(chunk: Uint8Array): void {
+  /**
+   * Adds received bytes: the first `length` of `chunk`. The chunk may be reused by the caller
+   * after {@linkcode release}.
+   */
+  feed(chunk: Uint8Array, length: number = chunk.length): void {
     if (this.big !== null) {
       if (
         chunk.buffer === this.big.buffer &&
         chunk.byteOffset === this.big.byteOffset + this.bigFill
       ) {
         // Read in place through readTarget(): the bytes are already where they belong.
-        this.bigFill += chunk.length;
+        this.bigFill += length;
         return;
       }
       const need = this.big.length - this.bigFill;
-      const n = Math.min(need, chunk.length);
+      const n = Math.min(need, length);
       this.big.set(chunk.subarray(0, n), this.bigFill);
       this.bigFill += n;
-      if (n === chunk.length) return;
-      chunk = chunk.subarray(n);
+      if (n === length) return;
+      chunk = chunk.subarray(n, length);
+      length -= n;
     }
     if (this.pos === this.end) {
       // Nothing pending: parse straight from the caller's chunk, no copy.
       this.buf = chunk;
       this.pos = 0;
-      this.end = chunk.length;
+      this.end = length;
       return;
     }
-    this.keep(chunk);
+    this.keep(length === chunk.length ? chunk : chunk.subarray(0, length));
   }
 
   /** Copies unparsed bytes out of a borrowed chunk, so the caller may reuse its read buffer. */
@@ -353,7 +350,7 @@ export class RequestParser {
       } else {
         const arg = this.argi === 0
           ? (len <= 16
-            ? this.commandName(this.pos, len)
+            ? commandName(this.buf, this.pos, len)
             : bytesToStr(this.buf, this.pos, this.pos + len))
           : len <= RECENT_MAX && len > 0
           ? recent.get(this.buf, this.pos, len)
@@ -408,7 +405,7 @@ export class RequestParser {
       }
       const at = i + 2;
       argv[argi] = argi === 0
-        ? (n <= 16 ? this.commandName(at, n) : bytesToStr(buf, at, at + n))
+        ? (n <= 16 ? commandName(buf, at, n) : bytesToStr(buf, at, at + n))
         : n <= RECENT_MAX && n > 0
         ? recent.get(buf, at, n)
         : bytesToStr(buf, at, at + n);
@@ -438,28 +435,6 @@ export class RequestParser {
     setBigArg(this.argv, this.argi, new BigString(bytes));
     this.argv[this.argi++] = BIG_ARG_MARK;
     this.bigs++;
-  }
-
-  /**
-   * The command name at `p`: pipelines repeat a few commands (MULTI, SET, EXEC...), so recent
-   * names are kept in a small table by length and first letter and reused when the bytes match
-   * (no allocation, and the string's hash is already computed for the registry lookup).
-   */
-  private commandName(p: number, len: number): string {
-    const buf = this.buf;
-    const slot = (len * 7 + (buf[p]! | 32)) & 15;
-    const known = names[slot]!;
-    if (known.length === len) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (buf[p + i] !== known.charCodeAt(i)) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return known;
-    }
-    return (names[slot] = bytesToStr(buf, p, p + len));
   }
 
   /**

@@ -11,6 +11,8 @@
  * @module
  */
 
+import { fastClasses } from "../fast_class.ts";
+
 /** Any reply a command can return. */
 export type Reply =
   | string
@@ -208,3 +210,20 @@ export function fail(message: string): never {
 export function helpReply(lines: string[]): Reply {
   return lines.map((l) => new SimpleString(l));
 }
+
+// The reply path tests these with instanceof for every command (see core/fast_class.ts).
+fastClasses([
+  SimpleString,
+  ErrorReply,
+  DoubleReply,
+  BoolReply,
+  MapReply,
+  SetReply,
+  PushReply,
+  VerbatimReply,
+  BigNumberReply,
+  RawReply,
+  BulkBytes,
+  NullArray,
+  NoReply,
+]);

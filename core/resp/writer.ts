@@ -56,6 +56,8 @@ export interface ReplySink {
   write(bytes: Uint8Array): void;
   /** Takes `bytes`; true when it is done with them already (see Transport.tryWrite). */
   tryWrite?(bytes: Uint8Array): boolean;
+  /** A view of `buf`'s first `n` bytes for tryWrite (see Transport.viewOf). */
+  viewOf?(buf: Uint8Array, n: number): Uint8Array;
   /** Takes `bytes` and calls `release` once done with them (see Transport.writeLent). */
   writeLent?(bytes: Uint8Array, release: () => void): void;
 }
@@ -72,6 +74,13 @@ export class ReplyWriter {
   private parts: Uint8Array[] | undefined;
   /** Bytes in `parts`. */
   private partsLength = 0;
+  /**
+   * The view of `buf` written last (by {@linkcode writeThrough} or {@linkcode lend}), and the
+   * buffer it views (EMPTY when none); `spareView` is the one lend() made of `spare`.
+   */
+  private view: Uint8Array = EMPTY;
+  private viewOf: Uint8Array = EMPTY;
+  private spareView: Uint8Array = EMPTY;
   /**
    * What the server behaves as (core/compat.ts): doubles are written as Redis 7.2+ writes them
    * (the shortest text that reads back) when `v72`, else as 7.0's `%.17g`. Unset: 7.2's.
@@ -127,9 +136,19 @@ export class ReplyWriter {
     if (pos > this.peak) this.peak = pos;
     this.pos = 0;
     const buf = this.buf;
-    const done = sink.tryWrite!(buf.subarray(0, pos));
+    // The view of the last batch serves again when this one is as long (replies of one shape):
+    // the sink was done with it, and a typed array costs more to make than a GET's parse.
+    let view = this.view;
+    if (this.viewOf !== buf || view.length !== pos) {
+      view = this.view = sink.viewOf !== undefined ? sink.viewOf(buf, pos) : buf.subarray(0, pos);
+      this.viewOf = buf;
+    }
+    const done = sink.tryWrite!(view);
+    if (done && buf.length <= KEEP_MAX) return;
+    // The buffer goes (the sink keeps it, or a huge batch grew it): so does its view.
+    this.view = this.viewOf = EMPTY;
     if (buf.length > KEEP_MAX) this.buf = this.size > 0 ? new Uint8Array(this.size) : EMPTY;
-    else if (!done) this.buf = new Uint8Array(buf.length);
+    else this.buf = new Uint8Array(buf.length);
   }
 
   /**
@@ -183,15 +202,28 @@ export class ReplyWriter {
   /**
    * Returns a view of the written bytes without copying and switches to the other buffer of a
    * pair. The view stays valid until the next lend(): the caller guarantees the bytes are sent by
-   * then (allocating a typed array costs ~0.4 µs on Deno, more than a whole GET).
+   * then (allocating a typed array costs ~0.4 µs on Deno, more than a whole GET). The same view
+   * may be returned again two lends later, when its buffer's batch is as long.
    */
   lend(): Uint8Array {
-    const view = this.buf.subarray(0, this.pos);
-    if (this.pos > this.peak) this.peak = this.pos;
-    const next = this.spare ??
-      new Uint8Array(this.buf.length > KEEP_MAX ? MIN_SIZE : this.buf.length);
+    const buf = this.buf;
+    const pos = this.pos;
+    // The view lent two batches ago, of this same buffer, serves again when as long.
+    let view = this.view;
+    if (this.viewOf !== buf || view.length !== pos) view = buf.subarray(0, pos);
+    if (pos > this.peak) this.peak = pos;
+    const next = this.spare ?? new Uint8Array(buf.length > KEEP_MAX ? MIN_SIZE : buf.length);
+    // The views swap with their buffers.
+    this.view = this.spareView;
+    this.viewOf = this.spare === undefined ? EMPTY : this.spare;
     // A buffer a huge batch grew is not kept as the spare: it goes once its write is done.
-    this.spare = this.buf.length > KEEP_MAX ? undefined : this.buf;
+    if (buf.length > KEEP_MAX) {
+      this.spare = undefined;
+      this.spareView = EMPTY;
+    } else {
+      this.spare = buf;
+      this.spareView = view;
+    }
     this.buf = next;
     this.pos = 0;
     return view;
@@ -211,6 +243,7 @@ export class ReplyWriter {
   shrink(idle: boolean): number {
     if (this.pos !== 0 || this.size > 0) return 0;
     const before = this.capacity;
+    this.view = this.viewOf = this.spareView = EMPTY;
     if (idle) {
       this.buf = EMPTY;
       this.spare = undefined;
