@@ -23,23 +23,35 @@ const STAR = 42;
 /** Replies of each count, made once: a reply the transport keeps is never written into again. */
 const made: Uint8Array[] = [];
 
-function replies(k: number): Uint8Array {
+/**
+ * `k` PONGs, as the transport's own kind of view when it has one (a Buffer on Node, which
+ * `socket.write` takes as it is), as redeno's writer hands its replies.
+ */
+function replies(t: Transport, k: number): Uint8Array {
   let out = made[k];
   if (out === undefined) {
-    out = new Uint8Array(k * PONG.length);
-    for (let j = 0; j < k; j++) out.set(PONG, j * PONG.length);
+    const bytes = new Uint8Array(k * PONG.length);
+    for (let j = 0; j < k; j++) bytes.set(PONG, j * PONG.length);
+    out = t.viewOf?.(bytes, bytes.length) ?? bytes;
     if (k < 1024) made[k] = out;
   }
   return out;
 }
 
-/** Answers each chunk's commands (one per RESP array, at least one) with PONGs. */
+/**
+ * Answers each read's commands (one per RESP array, at least one) with PONGs. Reads arrive as
+ * (buffer, length) through `onRead`, as redeno takes them, without a view per read.
+ */
 function serve(t: Transport) {
+  const answer = (buf: Uint8Array, n: number): void => {
+    let k = 0;
+    for (let i = 0; i < n; i++) if (buf[i] === STAR) k++;
+    t.write(replies(t, k === 0 ? 1 : k));
+  };
   return {
+    onRead: answer,
     onData(chunk: Uint8Array): void {
-      let k = 0;
-      for (let i = 0; i < chunk.length; i++) if (chunk[i] === STAR) k++;
-      t.write(replies(k === 0 ? 1 : k));
+      answer(chunk, chunk.length);
     },
     onClose(): void {},
   };
