@@ -132,8 +132,9 @@ export const smoveCommand: CommandSpec = {
   execute(client, argv) {
     const [, src, dst, member] = argv as [string, string, string, string];
     const db = client.db;
-    const from = db.lookupWrite(src);
-    const toValue = db.lookupWrite(dst);
+    // Each key is touched when it changes (an added destination is measured as it is added).
+    const from = db.lookupWrite(src, false);
+    const toValue = db.lookupWrite(dst, false);
     if (from === undefined) return 0;
     if (!isSet(from) || (toValue !== undefined && !isSet(toValue))) return fail(E.wrongType);
     let to = toValue as SetValue | undefined;

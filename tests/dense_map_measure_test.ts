@@ -61,7 +61,8 @@ test("bytes always equals the entries measured from scratch", () => {
 });
 
 test("a database's bytes equal its entries measured afresh after set and sorted set writes", () => {
-  // SADD, SREM, ZADD and ZREM leave a value to be measured again only when they change it
+  // SADD, SREM, SMOVE, ZADD, ZREM and ZREMRANGEBYSCORE leave a value to be measured again only
+  // when they change it
   // (Database.getTypedForChange): any mix of changes and no-ops must leave the total exact.
   const server = createServer();
   const db = server.dbs[0]!;
@@ -74,10 +75,12 @@ test("a database's bytes equal its entries measured afresh after set and sorted 
   for (let step = 0; step < 6000; step++) {
     const key = `k${rand(40)}`;
     const set = key.length % 2 === 0;
-    const op = rand(3);
+    const op = rand(4);
     if (set) {
-      server.dispatch(op === 0 ? ["SREM", key, member()] : ["SADD", key, member(), member()]);
+      if (op === 3) server.dispatch(["SMOVE", key, `k${2 * rand(20)}`, member()]);
+      else server.dispatch(op === 0 ? ["SREM", key, member()] : ["SADD", key, member(), member()]);
     } else if (op === 0) server.dispatch(["ZREM", key, member()]);
+    else if (op === 3) server.dispatch(["ZREMRANGEBYSCORE", key, "3", String(3 + rand(6))]);
     else server.dispatch(["ZADD", key, String(rand(4)), member()]);
     if (step % 89 === 0) {
       let n = 0;

@@ -273,10 +273,10 @@ export class Database {
 
   /**
    * A typed value for a command that calls {@linkcode touch} on every change it makes to it
-   * (SADD, SREM, ZADD, ZREM), checked against `type`; undefined if absent. As `getTyped(key,
-   * type, true)`, except that the value is queued to be measured again by the touch, not here: a
-   * command that changes nothing (SADD of a present member, ZADD of an unchanged score) costs no
-   * re-measure. Measuring the values of 256 keys every 256 such commands was 15% of an
+   * (SADD, SREM, ZADD, ZREM, ZREMRANGEBY*), checked against `type`; undefined if absent. As
+   * `getTyped(key, type, true)`, except that the value is queued to be measured again by the
+   * touch, not here: a command that changes nothing (SADD of a present member, ZADD of an
+   * unchanged score) costs no re-measure. Measuring the values of 256 keys every 256 such commands was 15% of an
    * in-process SADD or ZADD that changed nothing, on random keys.
    *
    * @param key the key
