@@ -53,7 +53,7 @@ export const saddCommand = spec("sadd", -3, ["write", "denyoom", "fast"], {
 }, (client, argv) => {
   const key = argv[1]!;
   const db = client.db;
-  let set = db.getTyped<SetValue>(key, "set", true);
+  let set = db.getTypedForChange<SetValue>(key, "set");
   const created = set === undefined;
   if (set === undefined) {
     set = SetValue.for(argv[2]!);
@@ -78,7 +78,7 @@ export const sremCommand = spec("srem", -3, ["write", "fast"], {
   args: "key member [member ...]",
 }, (client, argv) => {
   const key = argv[1]!;
-  const set = client.db.getTyped<SetValue>(key, "set", true);
+  const set = client.db.getTypedForChange<SetValue>(key, "set");
   if (set === undefined) return 0;
   return removeElements(client, key, set, argv.slice(2), (s, m) => s.remove(m), {
     type: N.set,
@@ -132,8 +132,9 @@ export const smoveCommand: CommandSpec = {
   execute(client, argv) {
     const [, src, dst, member] = argv as [string, string, string, string];
     const db = client.db;
-    const from = db.lookupWrite(src);
-    const toValue = db.lookupWrite(dst);
+    // Each key is touched when it changes (an added destination is measured as it is added).
+    const from = db.lookupWrite(src, false);
+    const toValue = db.lookupWrite(dst, false);
     if (from === undefined) return 0;
     if (!isSet(from) || (toValue !== undefined && !isSet(toValue))) return fail(E.wrongType);
     let to = toValue as SetValue | undefined;

@@ -87,7 +87,7 @@ function zaddGeneric(client: Client, argv: string[], initial: number): Reply {
     for (let i = first + 2; i < argv.length; i += 2) scores.push(scoreArg(argv[i]!));
   }
   const db = client.db;
-  let z = getZset(client, key, true);
+  let z = db.getTypedForChange<ZSet>(key, "zset");
   if (z === undefined) {
     if (flags & ZADD_XX) return incr ? null : 0;
     z = ZSet.forFirst(zsetLimits(client.server.config), argv[first + 1]!.length);
@@ -163,7 +163,7 @@ export const zremCommand: CommandSpec = {
   },
   execute(client, argv) {
     const key = argv[1]!;
-    const z = getZset(client, key, true);
+    const z = client.db.getTypedForChange<ZSet>(key, "zset");
     if (z === undefined) return 0;
     let deleted = 0;
     for (let i = 2; i < argv.length && z.size !== 0; i++) if (z.delete(argv[i]!)) deleted++;

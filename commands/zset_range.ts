@@ -367,7 +367,7 @@ function removeSpec(name: string, by: By, summary: string, since: string): Comma
         end = intArg(argv[3]!);
       } else if (by === By.Score) scores = scoreRangeArg(argv[2]!, argv[3]!);
       else lex = lexRangeArg(argv[2]!, argv[3]!);
-      const z = getZset(client, key, true);
+      const z = client.db.getTypedForChange<ZSet>(key, "zset");
       if (z === undefined) return 0;
       let deleted: number;
       if (by === By.Rank) {

@@ -14,7 +14,7 @@ import { HashValue } from "../core/types/hash.ts";
 import { SetValue } from "../core/types/set.ts";
 import { ListValue } from "../core/types/list.ts";
 import { PackedOrder } from "../core/types/zset_packed.ts";
-import { pack, unpack } from "../core/types/packed.ts";
+import { equalAt, pack, unpack } from "../core/types/packed.ts";
 import { MapReply, SetReply } from "../core/resp/reply.ts";
 import { serverIn, tempDir, text } from "./rdb_helpers.ts";
 import { prng } from "./redis_compare.ts";
@@ -36,6 +36,21 @@ test("packed entries round trip any bytes and lengths, headers of one to three c
   assert.deepEqual(unpack(pack(entries)), entries);
   assert.equal(pack(["ab"]), "\x02ab");
   assert.equal(pack(["z".repeat(128)]).slice(0, 2), "\x80\x01");
+});
+
+test("equalAt tells equal entries from ones differing in any one byte, at every length", () => {
+  for (let n = 0; n <= 70; n++) {
+    const v = Array.from({ length: n }, (_, i) => String.fromCharCode((i * 37 + 11) & 0xff)).join(
+      "",
+    );
+    const s = pack(["pad", v, "tail"]);
+    const at = 5; // "\x03pad" then v's one-char header
+    assert.equal(equalAt(s, at, v), true, `length ${n}`);
+    for (let i = 0; i < n; i++) {
+      const w = v.slice(0, i) + String.fromCharCode(v.charCodeAt(i) ^ 0x80) + v.slice(i + 1);
+      assert.equal(equalAt(s, at, w), false, `length ${n}, byte ${i}`);
+    }
+  }
 });
 
 test("a listpack hash stores binary-safe fields and values and answers every read", () => {

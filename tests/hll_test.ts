@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createServer, SimpleString } from "../mod.ts";
-import { hllHash } from "../core/hll_hash.ts";
+import { hllHash, patIndex, patLen } from "../core/hll_hash.ts";
 import { errorText, startServer } from "./helpers.ts";
 
 /** MurmurHash64A with BigInt arithmetic, straight from its definition, to check the fast one. */
@@ -48,6 +48,24 @@ test("MurmurHash64A equals the 64-bit definition for every length", () => {
     assert.equal(hllHash(s), murmurReference(s), `length ${len}`);
   }
   assert.equal(hllHash("a"), 0x53d2470a9b43b1a7n);
+});
+
+test("patLen gives Redis's register index and run length of the hash, at every short length", () => {
+  let seed = 11;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let n = 0; n < 2000; n++) {
+    let s = "";
+    for (let j = 0; j < n % 80; j++) s += String.fromCharCode(Math.floor(rnd() * 256));
+    const h = murmurReference(s);
+    let rest = (h >> 14n) | (1n << 50n);
+    let count = 1;
+    while ((rest & 1n) === 0n) {
+      rest >>= 1n;
+      count++;
+    }
+    assert.equal(patLen(s), count, JSON.stringify(s));
+    assert.equal(patIndex, Number(h & 0x3fffn), JSON.stringify(s));
+  }
 });
 
 test("PFADD creates a sparse HLL with a stale cached count and reports register changes", () => {
