@@ -37,6 +37,7 @@ import type { Command } from "../command.ts";
 import type { Database, TypedValue, Value } from "../keyspace/database.ts";
 import { giveBuffer } from "../resp/arg_buffers.ts";
 import { ErrorReply, fail } from "../resp/reply.ts";
+import { fastClasses } from "../fast_class.ts";
 
 /**
  * Arguments at least this long (from the third on) arrive as bytes, and SET and its family store
@@ -176,6 +177,9 @@ export class BigString implements TypedValue {
     this.buf[i] = b;
   }
 }
+
+// `instanceof BigString` runs on every SET over a key and every GET of another type.
+fastClasses([BigString]);
 
 /** True when `v` is a big string. */
 export function isBig(v: Value | undefined): v is BigString {
